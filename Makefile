@@ -1,0 +1,37 @@
+# The two commands of the README. Both install what is missing first (as root on Debian:
+# system packages through apt-get), then run.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+APT_PACKAGES := tesseract-ocr libxml2-utils
+
+.PHONY: run test install system-packages plc-sim clean
+
+run: install
+	$(BIN)/parkgate serve
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+install: system-packages $(STAMP)
+
+# Debian packages the gateway and its tests use, installed only when missing.
+system-packages:
+	@missing=""; \
+	command -v tesseract >/dev/null 2>&1 || missing="$$missing tesseract-ocr"; \
+	command -v xmllint >/dev/null 2>&1 || missing="$$missing libxml2-utils"; \
+	$(PYTHON) -c 'import ensurepip, venv' >/dev/null 2>&1 || missing="$$missing python3-venv"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) var *.egg-info

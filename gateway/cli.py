@@ -1,0 +1,180 @@
+"""``parkgate``: serve, publish the WSDLs, manage users, the hotlist and the database."""
+
+import argparse
+import getpass
+import logging
+import secrets
+import sys
+from datetime import datetime, timezone
+
+from . import config as configuration
+
+WSDL_DIR = configuration.REPO_ROOT / "wsdl"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="parkgate", description="SOAP/XML integration gateway for parking.")
+    parser.add_argument("--config", "-c", default=None,
+                        help=f"TOML configuration (default: {configuration.DEFAULT_CONFIG.name} in the repository)")
+    parser.add_argument("--database-url", help="override [database] url")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the gateway", description="Run the gateway until interrupted.")
+    serve.add_argument("--listen", help="HOST:PORT to listen on (default from the configuration)")
+    serve.add_argument("--public-url", help="base URL written into the WSDLs")
+    serve.set_defaults(run=cmd_serve)
+
+    wsdl = sub.add_parser("wsdl", help="print, write or check the WSDLs",
+                          description="Build the WSDLs exactly as served (address from the configuration).")
+    group = wsdl.add_mutually_exclusive_group()
+    group.add_argument("--write", action="store_true", help=f"regenerate {WSDL_DIR.name}/")
+    group.add_argument("--check", action="store_true", help=f"exit 1 if {WSDL_DIR.name}/ is out of date")
+    wsdl.set_defaults(run=cmd_wsdl)
+
+    user = sub.add_parser("user", help="manage users", description="Manage the users who may call the gateway.")
+    user_sub = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
+    add = user_sub.add_parser("add", help="add a user or reset one's password and role",
+                              description="Add a user, or reset an existing one's password and role.")
+    add.add_argument("username")
+    add.add_argument("--role", required=True, choices=("admin", "operator", "integrator", "enforcement"))
+    add.add_argument("--password", help="the password (default: prompt, or generate when not a terminal)")
+    add.add_argument("--allow-digest", action="store_true",
+                     help="allow WS-Security PasswordDigest (keeps the password itself, not only its hash)")
+    add.set_defaults(run=cmd_user_add)
+
+    hotlist = sub.add_parser("hotlist", help="plates to hold at the barrier",
+                             description="Plates held at every barrier (or one facility's).")
+    hot_sub = hotlist.add_subparsers(dest="hotlist_command", required=True, metavar="ACTION")
+    hot_add = hot_sub.add_parser("add", help="hold a plate", description="Hold a plate at the barriers.")
+    hot_add.add_argument("plate")
+    hot_add.add_argument("--reason", required=True)
+    hot_add.add_argument("--facility", help="only in this facility")
+    hot_add.set_defaults(run=cmd_hotlist_add)
+    hot_rm = hot_sub.add_parser("remove", help="release a plate", description="Remove a plate from the hotlist.")
+    hot_rm.add_argument("plate")
+    hot_rm.set_defaults(run=cmd_hotlist_remove)
+
+    db = sub.add_parser("db", help="database maintenance", description="Database maintenance.")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    upgrade = db_sub.add_parser("upgrade", help="apply schema migrations",
+                                description="Create or upgrade the schema (Alembic), keeping data.")
+    upgrade.set_defaults(run=cmd_db_upgrade)
+
+    args = parser.parse_args(argv)
+    try:
+        cfg = configuration.load(args.config).override(database_url=args.database_url)
+    except configuration.ConfigError as e:
+        parser.exit(2, f"parkgate: configuration: {e}\n")
+    return args.run(args, cfg) or 0
+
+
+def setup_logging():
+    from twisted.logger import STDLibLogObserver, globalLogBeginner
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # spyne logs whole request bodies on errors and tracebacks for client faults: not in our logs.
+    logging.getLogger("spyne").setLevel(logging.CRITICAL)
+    logging.getLogger("spyne.application.server").setLevel(logging.ERROR)
+    globalLogBeginner.beginLoggingTo([STDLibLogObserver()], redirectStandardIO=False)
+
+
+def cmd_serve(args, cfg):
+    from .migrate import upgrade
+    if args.listen:
+        host, port = configuration.parse_listen(args.listen)
+        cfg = cfg.override(host=host, port=port)
+    cfg = cfg.override(public_url=args.public_url)
+    setup_logging()
+    upgrade(cfg.database_url)
+
+    from twisted.internet import reactor
+    from . import demo
+    from .parking import utcnow
+    from .service import GatewayService
+
+    gateway = GatewayService(cfg, clock=utcnow, reactor=reactor)
+    if cfg.demo_users:
+        lines = demo.seed(cfg, gateway.store, utcnow)
+        if lines:
+            note = "" if gateway.authenticator.allow_demo else "  (REFUSED: the gateway is not on loopback)"
+            print(f"Demo users{note} (username, password, role):", *("  " + ln for ln in lines), sep="\n")
+            print(f"Demo permit: plate {demo.DEMO_PLATE}, {demo.DEMO_PERMIT}")
+    reactor.callWhenRunning(gateway.startService)
+    reactor.callWhenRunning(lambda: print("WSDLs:", *(f"  {gateway.base_url}{p.path}?wsdl" for p in gateway.published),
+                                          sep="\n", flush=True))
+    reactor.addSystemEventTrigger("before", "shutdown", gateway.stopService)
+    reactor.run()
+
+
+def cmd_wsdl(args, cfg):
+    from .soap.app import publish
+    published = publish(None, cfg.base_url)
+    if not (args.write or args.check):
+        for p in published:
+            sys.stdout.write(p.wsdl.decode())
+        return 0
+    stale = []
+    for p in published:
+        path = WSDL_DIR / f"{p.name}.wsdl"
+        if args.write:
+            WSDL_DIR.mkdir(exist_ok=True)
+            path.write_bytes(p.wsdl)
+            print(f"wrote {path}")
+        elif not path.exists() or path.read_bytes() != p.wsdl:
+            stale.append(path.name)
+    if stale:
+        print(f"out of date: {', '.join(stale)} (run: parkgate wsdl --write)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _store(cfg):
+    from .migrate import upgrade
+    from .store import Store
+    upgrade(cfg.database_url)
+    return Store(cfg.database_url)
+
+
+def cmd_user_add(args, cfg):
+    from .auth import add_user
+    password = args.password
+    if password is None:
+        if sys.stdin.isatty():
+            password = getpass.getpass(f"password for {args.username}: ")
+        else:
+            password = secrets.token_urlsafe(16)
+            print(f"generated password: {password}")
+    add_user(_store(cfg), args.username, password, args.role, allow_digest=args.allow_digest)
+    print(f"user {args.username} ({args.role}) saved")
+
+
+def cmd_hotlist_add(args, cfg):
+    from .plates import normalise_plate
+    from .store import HotlistEntry
+    plate = normalise_plate(args.plate)
+    if args.facility and args.facility not in cfg.facilities:
+        print(f"unknown facility {args.facility}", file=sys.stderr)
+        return 2
+    with _store(cfg).transaction() as db:
+        db.add(HotlistEntry(plate=plate, facility_id=args.facility, reason=args.reason,
+                            added_at=datetime.now(timezone.utc)))
+    print("plate added to the hotlist")
+
+
+def cmd_hotlist_remove(args, cfg):
+    from sqlalchemy import delete
+    from .plates import normalise_plate
+    from .store import HotlistEntry
+    with _store(cfg).transaction() as db:
+        n = db.execute(delete(HotlistEntry).where(HotlistEntry.plate == normalise_plate(args.plate))).rowcount
+    print(f"{n} hotlist entr{'y' if n == 1 else 'ies'} removed")
+
+
+def cmd_db_upgrade(args, cfg):
+    from .migrate import upgrade
+    upgrade(cfg.database_url)
+    print("database is at the latest schema")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+

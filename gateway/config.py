@@ -1,0 +1,196 @@
+"""parkgate's configuration: one TOML file (``parkgate.toml``), overridable from the command line.
+
+Everything is parsed into frozen dataclasses up front, so a bad file fails at start with a
+message naming the key, never later in the middle of a lane event.
+"""
+
+import tomllib
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_CONFIG = REPO_ROOT / "parkgate.toml"
+
+
+class ConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Tariff:
+    rate_code: str
+    currency: str
+    period: timedelta
+    price_per_period: Decimal
+    grace: timedelta
+    daily_maximum: Decimal
+    lost_ticket: Decimal
+    exit_after_payment: timedelta
+
+
+@dataclass(frozen=True)
+class CitationRule:
+    violation: str
+    fine: Decimal
+    due_days: int
+
+
+@dataclass(frozen=True)
+class PlcEndpoint:
+    """Where a lane's barrier PLC listens, and its unit id there."""
+    host: str
+    port: int
+    unit: int
+
+
+@dataclass(frozen=True)
+class Lane:
+    camera_id: str
+    number: int
+    direction: str  # ENTRY, EXIT or BOTH
+    plc: PlcEndpoint | None = None
+
+
+@dataclass(frozen=True)
+class Facility:
+    id: str
+    name: str
+    capacity: int
+    timezone: ZoneInfo
+    tariff: Tariff
+    permit_only: bool = False
+    lanes: dict = field(default_factory=dict)            # camera id -> Lane
+    citation_rules: dict = field(default_factory=dict)   # violation -> CitationRule
+
+    @property
+    def currency(self):
+        return self.tariff.currency
+
+
+@dataclass(frozen=True)
+class Config:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    public_url: str = ""
+    database_url: str = "sqlite:///var/parkgate.db"
+    max_body_bytes: int = 1024 * 1024
+    threads: int = 16
+    demo_users: bool = True
+    confidence_threshold: Decimal = Decimal("0.85")
+    max_clock_skew: timedelta = timedelta(minutes=5)
+    facilities: dict = field(default_factory=dict)       # id -> Facility
+    source: Path | None = None
+
+    @property
+    def base_url(self):
+        return self.public_url.rstrip("/") if self.public_url else f"http://{self.host}:{self.port}"
+
+    def override(self, **changes):
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def load(path=None):
+    path = Path(path or DEFAULT_CONFIG)
+    try:
+        with open(path, "rb") as f:
+            raw = tomllib.load(f)
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise ConfigError(f"{path}: {e}") from e
+    return parse(raw, source=path)
+
+
+def parse(raw, source=None):
+    server, db, auth, decisions = (raw.get(k, {}) for k in ("server", "database", "auth", "decisions"))
+    host, port = parse_listen(server.get("listen", "127.0.0.1:8080"))
+    facilities = {}
+    for i, f in enumerate(raw.get("facility", [])):
+        fac = _facility(f, f"facility[{i}]")
+        if fac.id in facilities:
+            raise ConfigError(f"facility {fac.id!r} is configured twice")
+        facilities[fac.id] = fac
+    return Config(
+        host=host, port=port,
+        public_url=server.get("public_url", ""),
+        database_url=_database_url(db.get("url", "sqlite:///var/parkgate.db"), source),
+        max_body_bytes=int(server.get("max_body_bytes", 1024 * 1024)),
+        threads=int(server.get("threads", 16)),
+        demo_users=bool(auth.get("demo_users", True)),
+        confidence_threshold=_money(decisions.get("confidence_threshold", "0.85"), "decisions.confidence_threshold"),
+        max_clock_skew=timedelta(seconds=int(decisions.get("max_clock_skew_s", 300))),
+        facilities=facilities,
+        source=source,
+    )
+
+
+def parse_listen(text):
+    host, _, port = str(text).rpartition(":")
+    if not host or not port.isdigit():
+        raise ConfigError(f"server.listen must be HOST:PORT, not {text!r}")
+    return host.strip("[]"), int(port)
+
+
+def _database_url(url, source):
+    """Relative SQLite paths are taken relative to the repository, where ``var/`` lives."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix + ":memory:":
+        return prefix + str(REPO_ROOT / url[len(prefix):])
+    return url
+
+
+def _money(value, where):
+    if isinstance(value, float):
+        raise ConfigError(f"{where}: write amounts as strings (\"3.00\"), floats lose cents")
+    try:
+        return Decimal(str(value))
+    except InvalidOperation as e:
+        raise ConfigError(f"{where}: not a number: {value!r}") from e
+
+
+def _require(table, key, where):
+    if key not in table:
+        raise ConfigError(f"{where}.{key} is required")
+    return table[key]
+
+
+def _facility(f, where):
+    fid = _require(f, "id", where)
+    try:
+        tz = ZoneInfo(f.get("timezone", "UTC"))
+    except ZoneInfoNotFoundError as e:
+        raise ConfigError(f"{where}.timezone: unknown zone {f.get('timezone')!r}") from e
+    t = _require(f, "tariff", where)
+    tw = f"{where}.tariff"
+    tariff = Tariff(
+        rate_code=_require(t, "rate_code", tw),
+        currency=f.get("currency", "USD"),
+        period=timedelta(minutes=int(t.get("period_minutes", 60))),
+        price_per_period=_money(_require(t, "price_per_period", tw), f"{tw}.price_per_period"),
+        grace=timedelta(minutes=int(t.get("grace_minutes", 0))),
+        daily_maximum=_money(_require(t, "daily_maximum", tw), f"{tw}.daily_maximum"),
+        lost_ticket=_money(t.get("lost_ticket", t["daily_maximum"]), f"{tw}.lost_ticket"),
+        exit_after_payment=timedelta(minutes=int(t.get("exit_after_payment_minutes", 15))),
+    )
+    if tariff.period <= timedelta(0):
+        raise ConfigError(f"{tw}.period_minutes must be positive")
+    lanes = {}
+    for j, lane in enumerate(f.get("lane", [])):
+        lw = f"{where}.lane[{j}]"
+        direction = lane.get("direction", "BOTH").upper()
+        if direction not in ("ENTRY", "EXIT", "BOTH"):
+            raise ConfigError(f"{lw}.direction must be ENTRY, EXIT or BOTH")
+        plc = lane.get("plc")
+        lanes[_require(lane, "camera_id", lw)] = Lane(
+            camera_id=lane["camera_id"], number=int(_require(lane, "number", lw)), direction=direction,
+            plc=PlcEndpoint(plc.get("host", "127.0.0.1"), int(plc.get("port", 502)), int(plc.get("unit", 1)))
+            if plc else None)
+    rules = {}
+    for violation, rule in f.get("citations", {}).items():
+        cw = f"{where}.citations.{violation}"
+        rules[violation] = CitationRule(violation, _money(_require(rule, "fine", cw), f"{cw}.fine"),
+                                        int(rule.get("due_days", 30)))
+    return Facility(id=fid, name=f.get("name", fid), capacity=int(f.get("capacity", 0)), timezone=tz,
+                    tariff=tariff, permit_only=bool(f.get("permit_only", False)), lanes=lanes,
+                    citation_rules=rules)

@@ -1,0 +1,403 @@
+"""The parking logic: lane events become sessions, decisions and charges.
+
+Protocol-free: the SOAP services translate to and from these calls. Every method runs one
+database transaction and blocks, so the server calls it from a request thread. Time comes
+from the injected ``clock`` so tests decide what "now" is.
+"""
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from . import documents, tariffs
+from .errors import Conflict, InvalidInput, InvalidTime, NotFound, UnknownFacility, UnknownLane
+from .plates import normalise_plate
+from .soap import types as t
+from .store import (AuditEntry, CitationRecord, HotlistEntry, LaneEventRecord, ParkingSession, Payment,
+                    PermitRecord)
+
+OPEN, HOLD, REVIEW = "OPEN", "HOLD", "REVIEW"
+VALID, EXPIRED, INVALID, NONE = "VALID", "EXPIRED", "INVALID", "NONE"
+_FAR_PAST = timedelta(days=366)
+_ATTEMPTS = 3
+
+
+def utcnow():
+    return datetime.now(timezone.utc)
+
+
+def new_id(prefix, when):
+    return f"{prefix}-{when:%Y%m%d}-{secrets.token_hex(5).upper()}"
+
+
+@dataclass(frozen=True)
+class LaneEvent:
+    """A lane event as submitted: who saw which plate where, and when."""
+    event_id: str
+    facility_id: str
+    camera_id: str
+    direction: str
+    timestamp: datetime
+    plate_text: str | None = None
+    confidence: Decimal | None = None
+    lane_number: int | None = None
+    jurisdiction: str | None = None
+    country: str | None = None
+    image_url: str | None = None
+    vehicle: t.VehicleAttributes | None = None
+    space_assigned: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    event: t.ParkingEvent
+    decision: str
+    reason: str
+    document: bytes
+    replayed: bool = False
+
+    @property
+    def session_id(self):
+        return self.event.Session.SessionID if self.event.Session else None
+
+
+@dataclass
+class _Verdict:
+    decision: str
+    reason: str
+    session: ParkingSession | None = None
+    charge: Decimal | None = None
+    paid: Decimal | None = None
+
+
+class Parking:
+    def __init__(self, config, store, clock=utcnow):
+        self.config = config
+        self.store = store
+        self.clock = clock
+
+    # --- look-ups shared by the operations ------------------------------------------
+
+    def facility(self, facility_id):
+        try:
+            return self.config.facilities[facility_id]
+        except KeyError:
+            raise UnknownFacility(f"unknown facility {facility_id!r}", "FacilityID") from None
+
+    def _lane(self, fac, camera_id, lane_number, direction):
+        lane = fac.lanes.get(camera_id)
+        if lane is None or (lane_number is not None and lane_number != lane.number):
+            raise UnknownLane(f"no lane with camera {camera_id!r} in {fac.id}", "CameraID")
+        if lane.direction not in ("BOTH", direction):
+            raise InvalidInput(f"lane {lane.number} of {fac.id} is an {lane.direction} lane", "Direction")
+        return lane
+
+    def _instant(self, when, field):
+        """A reported time: timezone-aware, not in the future beyond the allowed clock skew."""
+        if when is None:
+            return self.clock()
+        if when.tzinfo is None:
+            raise InvalidTime("times must carry a timezone (e.g. 2025-01-22T14:30:45Z)", field)
+        when = when.astimezone(timezone.utc)
+        now = self.clock()
+        if when > now + self.config.max_clock_skew:
+            raise InvalidTime("time is in the future", field)
+        if when < now - _FAR_PAST:
+            raise InvalidTime("time is more than a year in the past", field)
+        return when
+
+    def permit_status(self, db, plate, fac, when):
+        """(status, permit) of a plate in a facility at an instant, judged on the facility's dates."""
+        day = when.astimezone(fac.timezone).date()
+        permits = db.scalars(select(PermitRecord).where(
+            PermitRecord.plate == plate,
+            or_(PermitRecord.facility_id == fac.id, PermitRecord.facility_id.is_(None)))).all()
+        active = [p for p in permits if p.state == "ACTIVE"]
+        current = [p for p in active if p.valid_from <= day <= p.valid_until]
+        if current:
+            return VALID, max(current, key=lambda p: p.valid_until)
+        lapsed = [p for p in active if p.valid_until < day]
+        if lapsed:
+            return EXPIRED, max(lapsed, key=lambda p: p.valid_until)
+        if permits:
+            return INVALID, max(permits, key=lambda p: p.issued_at)
+        return NONE, None
+
+    def _open_session(self, db, fac_id, plate):
+        return db.scalar(select(ParkingSession).where(
+            ParkingSession.facility_id == fac_id, ParkingSession.plate == plate,
+            ParkingSession.status == "OPEN"))
+
+    def _occupied(self, db, fac_id):
+        return db.scalar(select(func.count()).select_from(ParkingSession).where(
+            ParkingSession.facility_id == fac_id, ParkingSession.status == "OPEN"))
+
+    def _hotlisted(self, db, fac_id, plate):
+        return db.scalar(select(HotlistEntry.id).where(
+            HotlistEntry.plate == plate,
+            or_(HotlistEntry.facility_id == fac_id, HotlistEntry.facility_id.is_(None))).limit(1)) is not None
+
+    # --- lane events ----------------------------------------------------------------
+
+    def submit_event(self, ev):
+        """Decide a lane event once: the same EventID always returns the first outcome."""
+        fac = self.facility(ev.facility_id)
+        lane = self._lane(fac, ev.camera_id, ev.lane_number, ev.direction)
+        when = self._instant(ev.timestamp, "Timestamp")
+        if not ev.plate_text:
+            raise InvalidInput("PlateText is required", "PlateText")
+        plate = normalise_plate(ev.plate_text)
+        for attempt in range(_ATTEMPTS):
+            try:
+                with self.store.transaction() as db:
+                    done = db.scalar(select(LaneEventRecord).where(LaneEventRecord.event_id == ev.event_id))
+                    if done is not None:
+                        return self._replay(done)
+                    return self._record(db, fac, lane, ev, plate, when)
+            except IntegrityError:
+                # A concurrent duplicate of this EventID, or a concurrent entry of the same
+                # plate, committed first: look again (the loop replays or re-decides).
+                if attempt == _ATTEMPTS - 1:
+                    raise
+
+    def _replay(self, rec):
+        return Outcome(documents.from_xml(rec.document, t.ParkingEvent), rec.decision, rec.reason,
+                       rec.document.encode() if isinstance(rec.document, str) else rec.document,
+                       replayed=True)
+
+    def _record(self, db, fac, lane, ev, plate, when):
+        status, permit = self.permit_status(db, plate, fac, when)
+        if ev.confidence is not None and ev.confidence < self.config.confidence_threshold:
+            verdict = _Verdict(REVIEW, "LOW_CONFIDENCE", self._open_session(db, fac.id, plate))
+        elif ev.direction == "ENTRY":
+            verdict = self._entry(db, fac, lane, ev, plate, when, status, permit)
+        else:
+            verdict = self._exit(db, fac, ev, plate, when, status)
+        event = self._parking_event(fac, lane, ev, plate, when, status, permit, verdict)
+        document = documents.to_xml(event)
+        db.add(LaneEventRecord(
+            event_id=ev.event_id, facility_id=fac.id, camera_id=ev.camera_id, direction=ev.direction,
+            occurred_at=when, recorded_at=self.clock(), plate=plate, confidence=ev.confidence,
+            decision=verdict.decision, reason=verdict.reason,
+            session_id=verdict.session.id if verdict.session else None, document=document.decode()))
+        db.flush()
+        return Outcome(event, verdict.decision, verdict.reason, document)
+
+    def _entry(self, db, fac, lane, ev, plate, when, status, permit):
+        if self._hotlisted(db, fac.id, plate):
+            return _Verdict(HOLD, "HOTLISTED")
+        already = self._open_session(db, fac.id, plate)
+        if already is not None:
+            return _Verdict(REVIEW, "OPEN_SESSION_EXISTS", already)
+        if fac.permit_only and status != VALID:
+            return _Verdict(HOLD, {NONE: "NO_PERMIT", EXPIRED: "PERMIT_EXPIRED"}.get(status, "PERMIT_INVALID"))
+        if status != VALID and self._occupied(db, fac.id) >= fac.capacity:
+            return _Verdict(HOLD, "FACILITY_FULL")
+        session = ParkingSession(
+            id=new_id("S", when), facility_id=fac.id, plate=plate, status="OPEN", entry_time=when,
+            entry_event_id=ev.event_id, lane_number=lane.number, jurisdiction=ev.jurisdiction,
+            country=ev.country, space_assigned=ev.space_assigned,
+            permit_number=permit.permit_number if status == VALID else None, amount_paid=Decimal("0"))
+        db.add(session)
+        db.flush()
+        return _Verdict(OPEN, "PERMIT_VALID" if status == VALID else "TRANSIENT_ENTRY", session,
+                        charge=tariffs.ZERO)
+
+    def _exit(self, db, fac, ev, plate, when, status):
+        tariff = fac.tariff
+        if self._hotlisted(db, fac.id, plate):
+            return _Verdict(HOLD, "HOTLISTED", self._open_session(db, fac.id, plate))
+        session = self._open_session(db, fac.id, plate)
+        if session is None:
+            if status == VALID:
+                return _Verdict(OPEN, "PERMIT_VALID")
+            return _Verdict(HOLD, "NO_ENTRY_RECORD", charge=tariff.lost_ticket)
+        if when < session.entry_time:
+            raise InvalidTime("exit before the session's entry", "Timestamp")
+        if status == VALID:
+            return self._close(session, ev, when, tariffs.ZERO, "PERMIT_VALID")
+        charge = tariffs.fee(tariff, session.entry_time, when)
+        due = tariffs.amount_due(tariff, session.entry_time, when, session.amount_paid, session.paid_at)
+        if due > 0:
+            return _Verdict(HOLD, "PAYMENT_DUE", session, charge=charge, paid=session.amount_paid)
+        return self._close(session, ev, when, charge, "WITHIN_GRACE" if charge == 0 else "PAID")
+
+    def _close(self, session, ev, when, charge, reason):
+        session.status = "CLOSED"
+        session.exit_time = when
+        session.exit_event_id = ev.event_id
+        session.amount_charged = charge
+        return _Verdict(OPEN, reason, session, charge=charge, paid=session.amount_paid)
+
+    def _parking_event(self, fac, lane, ev, plate, when, status, permit, verdict):
+        confidence = ev.confidence if ev.confidence is not None else Decimal("1")
+        charges = None
+        if verdict.charge is not None:
+            charges = documents.charges(fac.tariff, verdict.charge, verdict.paid)
+        image = t.EventImages(OriginalURL=ev.image_url) if ev.image_url else None
+        return t.ParkingEvent(
+            EventID=ev.event_id, Timestamp=when,
+            Location=t.EventLocation(FacilityID=fac.id, FacilityName=fac.name, CameraID=ev.camera_id,
+                                     LaneNumber=lane.number, Direction=ev.direction),
+            Vehicle=t.Vehicle(
+                LicensePlate=t.LicensePlate(Number=plate, Jurisdiction=ev.jurisdiction, Country=ev.country,
+                                            Confidence=confidence),
+                Attributes=ev.vehicle),
+            Session=documents.session(verdict.session, when) if verdict.session else None,
+            Authorization=documents.authorization(status, permit if status != NONE else None,
+                                                  verdict.decision == OPEN),
+            Charges=charges, Image=image)
+
+    # --- sessions, fees, payments, occupancy ------------------------------------------
+
+    def find_session(self, db, session_id=None, plate=None, facility_id=None):
+        if session_id:
+            rec = db.get(ParkingSession, session_id)
+        elif plate and facility_id:
+            self.facility(facility_id)
+            rec = db.scalars(select(ParkingSession).where(
+                ParkingSession.facility_id == facility_id, ParkingSession.plate == normalise_plate(plate, "Plate"))
+                .order_by(ParkingSession.status.desc(), ParkingSession.entry_time.desc()).limit(1)).first()
+        else:
+            raise InvalidInput("give a SessionID, or a Plate and a FacilityID", "SessionID")
+        if rec is None:
+            raise NotFound("no such session", "SessionID")
+        return rec
+
+    def get_session(self, session_id=None, plate=None, facility_id=None):
+        with self.store.transaction() as db:
+            rec = self.find_session(db, session_id, plate, facility_id)
+            return rec, self._quote(rec, self.clock())
+
+    def _quote(self, rec, at):
+        tariff = self.facility(rec.facility_id).tariff
+        end = rec.exit_time or at
+        if rec.status == "CLOSED":
+            charge, due = rec.amount_charged or tariffs.ZERO, tariffs.ZERO
+        elif rec.permit_number:
+            charge = due = tariffs.ZERO
+        else:
+            charge = tariffs.fee(tariff, rec.entry_time, end)
+            due = tariffs.amount_due(tariff, rec.entry_time, end, rec.amount_paid, rec.paid_at)
+        return charge, due
+
+    def quote_fee(self, session_id, at=None):
+        with self.store.transaction() as db:
+            rec = self.find_session(db, session_id)
+            at = self._instant(at, "AsOf")
+            if at < rec.entry_time:
+                raise InvalidTime("AsOf is before the session's entry", "AsOf")
+            charge, due = self._quote(rec, at)
+            return rec, at, charge, due
+
+    def record_payment(self, session_id, amount, currency, method, username):
+        with self.store.transaction() as db:
+            rec = self.find_session(db, session_id)
+            fac = self.facility(rec.facility_id)
+            if rec.status != "OPEN":
+                raise Conflict("the session is closed", "SessionID")
+            if amount <= 0:
+                raise InvalidInput("a payment is a positive amount", "Amount")
+            if currency != fac.currency:
+                raise InvalidInput(f"this facility takes {fac.currency}", "Amount")
+            now = self.clock()
+            payment = Payment(id=new_id("PAY", now), session_id=rec.id, amount=amount, currency=currency,
+                              method=method, paid_at=now, recorded_by=username)
+            rec.amount_paid = (rec.amount_paid or Decimal("0")) + amount
+            rec.paid_at = now
+            db.add(payment)
+            self._audit(db, username, "RecordPayment", rec.id, f"{amount} {currency} by {method}")
+            charge, due = self._quote(rec, now)
+            return payment, rec, due
+
+    def occupancy(self, facility_id):
+        fac = self.facility(facility_id)
+        with self.store.transaction() as db:
+            return fac, self._occupied(db, fac.id), self.clock()
+
+    # --- permits --------------------------------------------------------------------
+
+    def lookup_permit(self, plate, facility_id, at=None):
+        fac = self.facility(facility_id)
+        plate = normalise_plate(plate, "Plate")
+        when = at.astimezone(timezone.utc) if at is not None and at.tzinfo else self._instant(at, "At")
+        with self.store.transaction() as db:
+            return self.permit_status(db, plate, fac, when)
+
+    def issue_permit(self, plate, permit_type, valid_from, valid_until, username, facility_id=None,
+                     permit_number=None):
+        plate = normalise_plate(plate, "Plate")
+        if facility_id is not None:
+            self.facility(facility_id)
+        if valid_until < valid_from:
+            raise InvalidTime("ValidUntil is before ValidFrom", "ValidUntil")
+        now = self.clock()
+        rec = PermitRecord(permit_number=permit_number or new_id("PRMT", now), plate=plate,
+                           facility_id=facility_id, permit_type=permit_type, valid_from=valid_from,
+                           valid_until=valid_until, state="ACTIVE", issued_at=now)
+        try:
+            with self.store.transaction() as db:
+                if db.get(PermitRecord, rec.permit_number) is not None:
+                    raise Conflict("that permit number is taken", "PermitNumber")
+                db.add(rec)
+                self._audit(db, username, "IssuePermit", rec.permit_number, permit_type)
+        except IntegrityError:
+            raise Conflict("that permit number is taken", "PermitNumber") from None
+        return rec
+
+    def revoke_permit(self, permit_number, reason, username):
+        with self.store.transaction() as db:
+            rec = db.get(PermitRecord, permit_number)
+            if rec is None:
+                raise NotFound("no such permit", "PermitNumber")
+            if rec.state == "REVOKED":
+                raise Conflict("the permit is already revoked", "PermitNumber")
+            rec.state = "REVOKED"
+            rec.revoked_at = self.clock()
+            rec.revocation_reason = reason
+            self._audit(db, username, "RevokePermit", permit_number, reason)
+            return rec
+
+    def list_permits(self, plate=None, facility_id=None):
+        if not plate and not facility_id:
+            raise InvalidInput("give a Plate, a FacilityID or both", "Plate")
+        query = select(PermitRecord).order_by(PermitRecord.issued_at, PermitRecord.permit_number)
+        if plate:
+            query = query.where(PermitRecord.plate == normalise_plate(plate, "Plate"))
+        if facility_id:
+            self.facility(facility_id)
+            query = query.where(or_(PermitRecord.facility_id == facility_id, PermitRecord.facility_id.is_(None)))
+        with self.store.transaction() as db:
+            return db.scalars(query).all()
+
+    # --- citations ------------------------------------------------------------------
+
+    def issue_citation(self, facility_id, plate, violation, username, location=None, evidence_url=None,
+                       note=None, jurisdiction=None):
+        fac = self.facility(facility_id)
+        plate = normalise_plate(plate, "Plate")
+        rule = fac.citation_rules.get(violation)
+        if rule is None:
+            known = ", ".join(sorted(fac.citation_rules)) or "none"
+            raise InvalidInput(f"{fac.id} has no rule for {violation!r} (known: {known})", "ViolationType")
+        now = self.clock()
+        rec = CitationRecord(
+            id=new_id("CIT", now), issued_at=now, facility_id=fac.id, violation=violation, plate=plate,
+            jurisdiction=jurisdiction, location=location, fine=rule.fine, currency=fac.currency,
+            due_date=now.astimezone(fac.timezone).date() + timedelta(days=rule.due_days),
+            evidence_url=evidence_url, note=note, issued_by=username, status="ISSUED")
+        document = documents.to_xml(documents.citation(rec))
+        with self.store.transaction() as db:
+            db.add(rec)
+            self._audit(db, username, "IssueCitation", rec.id, violation)
+        return rec, document
+
+    # --- audit ----------------------------------------------------------------------
+
+    def _audit(self, db, username, action, subject, detail=None):
+        db.add(AuditEntry(at=self.clock(), username=username, action=action, subject=subject,
+                          detail=(detail or "")[:1000] or None))

@@ -1,0 +1,99 @@
+"""HTTP: the Twisted site that carries the SOAP services.
+
+spyne runs as a WSGI application inside Twisted, in a thread pool of its own, so each SOAP
+request (and the database work it does) runs off the reactor thread. Bodies over the
+configured limit are refused with 413 as soon as their length is known, before buffering.
+"""
+
+from twisted.web import resource, server
+from twisted.web.wsgi import WSGIResource
+
+_TOO_LARGE = (b"HTTP/1.1 413 Payload Too Large\r\nContent-Type: text/plain\r\nContent-Length: 24\r\n"
+              b"Connection: close\r\n\r\nrequest body too large.\n")
+
+
+class LimitedRequest(server.Request):
+    """A request that refuses bodies over ``max_body`` bytes (Content-Length or chunked)."""
+
+    max_body = 1024 * 1024
+
+    def gotLength(self, length):
+        self._body_bytes = 0
+        self._refused = False
+        if length is not None and length > self.max_body:
+            self._refuse()
+            return
+        super().gotLength(length)
+
+    def handleContentChunk(self, data):
+        if self._refused:
+            return
+        self._body_bytes += len(data)
+        if self._body_bytes > self.max_body:
+            self._refuse()
+            return
+        super().handleContentChunk(data)
+
+    def requestReceived(self, command, path, version):
+        if not self._refused:
+            super().requestReceived(command, path, version)
+
+    def _refuse(self):
+        self._refused = True
+        self.channel.transport.write(_TOO_LARGE)
+        self.channel.loseConnection()
+
+
+def request_factory(max_body):
+    return type("Request", (LimitedRequest,), {"max_body": max_body})
+
+
+class SoapEndpoint(resource.Resource):
+    """``/soap/<Service>``: the WSDL on ``GET ?wsdl``, SOAP on POST (through spyne's WSGI app)."""
+
+    isLeaf = True
+
+    def __init__(self, published, wsgi_resource):
+        super().__init__()
+        self.wsdl = published.wsdl
+        self.wsgi = wsgi_resource
+
+    def render_GET(self, request):
+        query = request.uri.partition(b"?")[2].lower().split(b"&")
+        if any(q.split(b"=")[0] == b"wsdl" for q in query):
+            request.setHeader(b"Content-Type", b"text/xml; charset=utf-8")
+            return self.wsdl
+        request.setResponseCode(405)
+        request.setHeader(b"Allow", b"POST")
+        request.setHeader(b"Content-Type", b"text/plain")
+        return b"POST SOAP 1.1 messages here; GET ?wsdl for the description.\n"
+
+    def render_POST(self, request):
+        return self.wsgi.render(request)
+
+
+class Health(resource.Resource):
+    """``/healthz`` for load balancers: no credentials, no database, just "serving"."""
+
+    isLeaf = True
+
+    def render_GET(self, request):
+        request.setHeader(b"Content-Type", b"text/plain")
+        return b"ok\n"
+
+
+def build_root(published, reactor, threadpool):
+    root = resource.Resource()
+    soap = resource.Resource()
+    root.putChild(b"soap", soap)
+    root.putChild(b"healthz", Health())
+    for service in published:
+        soap.putChild(service.name.encode(), SoapEndpoint(service, WSGIResource(reactor, threadpool, service.wsgi)))
+    return root
+
+
+def build_site(root, max_body):
+    site = server.Site(root)
+    site.requestFactory = request_factory(max_body)
+    site.log = lambda request: None  # no access log: it costs per request and says little
+    return site

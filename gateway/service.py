@@ -1,0 +1,68 @@
+"""The gateway as a Twisted service: storage, parking logic, authentication and the HTTP site.
+
+This is the composition root. Tests build one with their own configuration, database and
+clock, start it on a free port and talk to it over HTTP like any platform would.
+"""
+
+import ipaddress
+import logging
+
+from twisted.application import service
+from twisted.python.threadpool import ThreadPool
+
+from .auth import Authenticator
+from .parking import Parking, utcnow
+from .server import Health, build_root, build_site
+from .soap.app import publish
+from .store import Store
+
+log = logging.getLogger("parkgate")
+
+
+def is_loopback(host):
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+class GatewayService(service.MultiService):
+    def __init__(self, config, clock=utcnow, reactor=None, store=None):
+        super().__init__()
+        if reactor is None:
+            from twisted.internet import reactor
+        self.reactor = reactor
+        self.config = config
+        self.store = store or Store(config.database_url)
+        self.parking = Parking(config, self.store, clock)
+        self.authenticator = Authenticator(self.store, clock, allow_demo=is_loopback(config.host))
+        self.threadpool = ThreadPool(minthreads=2, maxthreads=config.threads, name="parkgate-soap")
+        self.port = None
+        self.published = []
+
+    @property
+    def base_url(self):
+        if self.config.public_url or self.port is None:
+            return self.config.base_url
+        return f"http://{self.config.host}:{self.port.getHost().port}"
+
+    def startService(self):
+        super().startService()
+        self.threadpool.start()
+        # Listen first, then build the WSDLs: with port 0 their address is the real one.
+        site = build_site(Health(), self.config.max_body_bytes)
+        self.port = self.reactor.listenTCP(self.config.port, site, interface=self.config.host)
+        self.published = publish(self, self.base_url)
+        site.resource = build_root(self.published, self.reactor, self.threadpool)
+        log.info("parkgate listening on %s", self.base_url)
+        for p in self.published:
+            log.info("  %s WSDL: %s%s?wsdl", p.name, self.base_url, p.path)
+
+    def stopService(self):
+        d = super().stopService()
+        if self.port is not None:
+            port, self.port = self.port, None
+            d.addCallback(lambda _: port.stopListening())
+        d.addCallback(lambda _: self.threadpool.stop())
+        d.addCallback(lambda _: self.store.dispose())
+        return d

@@ -1,0 +1,89 @@
+"""The SOAP applications: which services are published where, their WSDLs, their authentication.
+
+One spyne ``Application`` per published service (``/soap/<Service>``), all in the contract's
+namespace. Each WSDL is built once at start-up with the public URL, then the contract from
+``xsd/`` is merged in (:func:`gateway.soap.contract.merge_contract`).
+"""
+
+from dataclasses import dataclass
+
+from lxml import etree
+from spyne import Application
+from spyne.server.wsgi import WsgiApplication
+
+from ..auth import UsernameToken, require_role
+from ..errors import ParkgateError
+from .contract import merge_contract, message_schema, secure_parser
+from .faults import fault_for
+from .protocol import ContractSoap11
+from .services import CitationService, EventService, Health, PermitService
+from .types import NS
+
+#: Published service name -> the spyne services it is made of.
+SERVICES = {
+    "EventService": [Health, EventService],
+    "PermitService": [Health, PermitService],
+    "CitationService": [Health, CitationService],
+}
+
+
+@dataclass
+class Caller:
+    username: str
+    role: str
+
+
+class GatewayApplication(Application):
+    """A spyne Application that knows the gateway it serves (``ctx.app.gateway``)."""
+
+    def __init__(self, services, name, gateway):
+        super().__init__(services, tns=NS, name=name, in_protocol=ContractSoap11(),
+                         out_protocol=ContractSoap11())
+        self.gateway = gateway
+        self.event_manager.add_listener("method_call", _authenticate)
+
+    def call_wrapper(self, ctx):
+        try:
+            return super().call_wrapper(ctx)
+        except ParkgateError as e:
+            raise fault_for(e) from None
+
+
+def _authenticate(ctx):
+    """WS-Security UsernameToken, then the operation's roles; before any method body runs."""
+    try:
+        username, role = ctx.app.gateway.authenticator.authenticate(UsernameToken.from_header(ctx.in_header_doc))
+        require_role(role, ctx.descriptor.udd["roles"])
+    except ParkgateError as e:
+        raise fault_for(e) from None
+    ctx.udc = Caller(username, role)
+
+
+@dataclass
+class PublishedService:
+    name: str
+    path: str
+    wsgi: WsgiApplication
+    wsdl: bytes
+
+
+def build_wsdl(app, url):
+    wsgi = WsgiApplication(app)
+    wsdl11 = wsgi.doc.wsdl11
+    wsdl11.event_manager.add_listener("wsdl_document_built", lambda doc: merge_contract(doc.root_elt))
+    wsdl11.build_interface_document(url)
+    root = etree.fromstring(wsdl11.get_interface_document(), secure_parser(remove_blank_text=True))
+    return wsgi, etree.tostring(root, pretty_print=True, xml_declaration=True, encoding="UTF-8")
+
+
+def publish(gateway, base_url):
+    """Build every published service; validation of requests uses each WSDL's own schema."""
+    published = []
+    for name, services in SERVICES.items():
+        app = GatewayApplication(services, name, gateway)
+        path = f"/soap/{name}"
+        wsgi, wsdl = build_wsdl(app, base_url + path)
+        schema = message_schema(wsdl)
+        app.in_protocol.message_schema = schema
+        published.append(PublishedService(name, path, wsgi, wsdl))
+    return published

@@ -1,0 +1,79 @@
+"""The hand-written contract in ``xsd/`` and how it gets into the served WSDL.
+
+spyne generates the WSDL's messages, port types and bindings from the services. For the
+types, the definitions of ``xsd/parkgate.xsd`` replace spyne's own renderings of the same
+names, so the WSDL serves the schema's types verbatim; requests are then validated against
+the WSDL's schema, i.e. exactly the published contract.
+"""
+
+from functools import lru_cache
+from pathlib import Path
+
+from lxml import etree
+
+from .types import NS
+
+XSD_DIR = Path(__file__).resolve().parents[2] / "xsd"
+CONTRACT_XSD = XSD_DIR / "parkgate.xsd"
+XS = "http://www.w3.org/2001/XMLSchema"
+WSDL = "http://schemas.xmlsoap.org/wsdl/"
+
+_SECURE_PARSER = dict(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+
+
+def secure_parser(**kw):
+    """An lxml parser that loads no DTD, resolves no entity and reaches no network."""
+    return etree.XMLParser(**{**_SECURE_PARSER, **kw})
+
+
+@lru_cache(maxsize=None)
+def contract_schema_tree():
+    return etree.parse(str(CONTRACT_XSD), secure_parser(remove_comments=True))
+
+
+@lru_cache(maxsize=None)
+def document_schema():
+    """lxml (libxml2) validator for the documents: cheap enough for every emitted document."""
+    return etree.XMLSchema(contract_schema_tree())
+
+
+def _definitions(schema_elt):
+    return {(child.tag, child.get("name")): child for child in schema_elt
+            if child.get("name") is not None}
+
+
+def merge_contract(wsdl_root):
+    """Replace the WSDL's definitions of the contract's names with the contract's own."""
+    contract = contract_schema_tree().getroot()
+    for schema in wsdl_root.iterfind(f"{{{WSDL}}}types/{{{XS}}}schema"):
+        if schema.get("targetNamespace") != NS:
+            continue
+        generated = _definitions(schema)
+        insert_at = sum(1 for c in schema if c.tag in (f"{{{XS}}}import", f"{{{XS}}}include"))
+        for key, definition in _definitions(contract).items():
+            if key in generated:
+                schema.remove(generated[key])
+            schema.insert(insert_at, _copy(definition))
+            insert_at += 1
+        return schema
+    raise ValueError(f"the WSDL has no schema for {NS}")
+
+
+def _copy(elt):
+    clone = etree.fromstring(etree.tostring(elt))
+    etree.strip_tags(clone, etree.Comment)
+    for ann in clone.iter(f"{{{XS}}}annotation"):
+        ann.getparent().remove(ann)
+    return clone
+
+
+def message_schema(wsdl_bytes):
+    """The validator for request bodies: the WSDL's schema of the contract namespace."""
+    root = etree.fromstring(wsdl_bytes, secure_parser())
+    for schema in root.iterfind(f"{{{WSDL}}}types/{{{XS}}}schema"):
+        if schema.get("targetNamespace") == NS:
+            schema = etree.fromstring(etree.tostring(schema))
+            for imp in schema.findall(f"{{{XS}}}import"):
+                schema.remove(imp)
+            return etree.XMLSchema(schema)
+    raise ValueError(f"the WSDL has no schema for {NS}")

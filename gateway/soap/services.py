@@ -1,0 +1,137 @@
+"""The SOAP services: thin translations between the contract's types and :mod:`gateway.parking`.
+
+Each operation names the roles it admits; authentication (WS-Security UsernameToken) runs
+before the method body, in :mod:`gateway.soap.app`. Methods run in a request thread, so the
+blocking calls into the domain and the database are fine here.
+"""
+
+from spyne import Date, DateTime, ServiceBase, Unicode, rpc
+
+from .. import documents
+from ..parking import LaneEvent
+from . import faults as f
+from . import types as t
+
+ALL_ROLES = ("admin", "operator", "integrator", "enforcement")
+
+
+def operation(*params, roles, returns=None, names=None, throws=()):
+    """spyne's ``@rpc`` with the roles the operation admits and the faults it declares."""
+    kwargs = dict(_returns=returns, _throws=f.COMMON + list(throws), _udd={"roles": frozenset(roles)})
+    if names:
+        kwargs["_out_variable_names" if isinstance(names, tuple) else "_out_variable_name"] = names
+    return rpc(*params, **kwargs)
+
+
+def _parking(ctx):
+    return ctx.app.gateway.parking
+
+
+def _caller(ctx):
+    return ctx.udc.username
+
+
+class Health(ServiceBase):
+    @operation(roles=ALL_ROLES, returns=t.req(DateTime), names="ServerTime")
+    def Ping(ctx):
+        """No side effects: proves the service and the credentials work."""
+        return ctx.app.gateway.parking.clock()
+
+
+class EventService(ServiceBase):
+    @operation(t.req(t.LaneEvent),
+               roles=("admin", "operator", "integrator"),
+               returns=(t.req(t.ParkingEvent), t.req(t.Decision), t.req(t.ShortText)),
+               names=("ParkingEvent", "Decision", "Reason"),
+               throws=(f.InvalidTimeFault, f.UnknownFacilityFault, f.UnknownLaneFault, f.BusyFault))
+    def SubmitEvent(ctx, Event):
+        outcome = _parking(ctx).submit_event(LaneEvent(
+            event_id=Event.EventID, facility_id=Event.FacilityID, camera_id=Event.CameraID,
+            direction=str(Event.Direction), timestamp=Event.Timestamp, plate_text=Event.PlateText,
+            confidence=Event.Confidence, lane_number=Event.LaneNumber, jurisdiction=Event.Jurisdiction,
+            country=Event.Country, image_url=Event.ImageURL, vehicle=Event.Vehicle,
+            space_assigned=Event.SpaceAssigned))
+        return outcome.event, outcome.decision, outcome.reason
+
+    @operation(t.opt(t.Identifier), t.opt(t.ShortText), t.opt(t.Identifier),
+               roles=ALL_ROLES, returns=t.req(t.SessionView), names="SessionView",
+               throws=(f.NotFoundFault, f.UnknownFacilityFault))
+    def GetSession(ctx, SessionID, Plate, FacilityID):
+        rec, (charge, due) = _parking(ctx).get_session(SessionID, Plate, FacilityID)
+        return _session_view(ctx, rec, charge, due)
+
+    @operation(t.req(t.Identifier), t.opt(DateTime), roles=ALL_ROLES, returns=t.req(t.FeeQuote),
+               names="FeeQuote", throws=(f.NotFoundFault, f.InvalidTimeFault))
+    def QuoteFee(ctx, SessionID, AsOf):
+        parking = _parking(ctx)
+        rec, at, charge, due = parking.quote_fee(SessionID, AsOf)
+        tariff = parking.facility(rec.facility_id).tariff
+        return t.FeeQuote(SessionID=rec.id, AsOf=at, Duration=documents.iso_duration(at - rec.entry_time),
+                          Charges=documents.charges(tariff, charge, rec.amount_paid),
+                          AmountDue=documents.money(due, tariff.currency))
+
+    @operation(t.req(t.Identifier), t.req(t.Money), t.req(t.ShortText),
+               roles=("admin", "operator", "integrator"), returns=t.req(t.PaymentReceipt),
+               names="PaymentReceipt", throws=(f.NotFoundFault, f.ConflictFault))
+    def RecordPayment(ctx, SessionID, Amount, Method):
+        payment, rec, due = _parking(ctx).record_payment(SessionID, Amount.value, Amount.currency, Method,
+                                                         _caller(ctx))
+        return t.PaymentReceipt(PaymentID=payment.id, SessionID=rec.id,
+                                Amount=documents.money(payment.amount, payment.currency),
+                                AmountPaid=documents.money(rec.amount_paid, payment.currency),
+                                AmountDue=documents.money(due, payment.currency), PaidAt=payment.paid_at)
+
+    @operation(t.req(t.Identifier), roles=ALL_ROLES, returns=t.req(t.Occupancy), names="Occupancy",
+               throws=(f.UnknownFacilityFault,))
+    def GetOccupancy(ctx, FacilityID):
+        fac, occupied, now = _parking(ctx).occupancy(FacilityID)
+        return t.Occupancy(FacilityID=fac.id, Capacity=fac.capacity, Occupied=occupied,
+                           Available=max(fac.capacity - occupied, 0), AsOf=now)
+
+
+class PermitService(ServiceBase):
+    @operation(t.req(t.ShortText), t.req(t.Identifier), t.opt(DateTime), roles=ALL_ROLES,
+               returns=(t.req(t.AuthorizationStatus), t.opt(t.Permit)), names=("Status", "Permit"),
+               throws=(f.UnknownFacilityFault, f.InvalidTimeFault))
+    def LookupPermit(ctx, Plate, FacilityID, At):
+        status, rec = _parking(ctx).lookup_permit(Plate, FacilityID, At)
+        return status, documents.permit(rec) if rec else None
+
+    @operation(t.req(t.ShortText), t.req(t.PermitType), t.req(Date), t.req(Date), t.opt(t.Identifier),
+               t.opt(t.Identifier), roles=("admin", "operator"), returns=t.req(t.Permit), names="Permit",
+               throws=(f.UnknownFacilityFault, f.InvalidTimeFault, f.ConflictFault))
+    def IssuePermit(ctx, Plate, PermitType, ValidFrom, ValidUntil, FacilityID, PermitNumber):
+        rec = _parking(ctx).issue_permit(Plate, str(PermitType), ValidFrom, ValidUntil, _caller(ctx),
+                                         facility_id=FacilityID, permit_number=PermitNumber)
+        return documents.permit(rec)
+
+    @operation(t.req(t.Identifier), t.req(t.LongText), roles=("admin", "operator"), returns=t.req(t.Permit),
+               names="Permit", throws=(f.NotFoundFault, f.ConflictFault))
+    def RevokePermit(ctx, PermitNumber, Reason):
+        return documents.permit(_parking(ctx).revoke_permit(PermitNumber, Reason, _caller(ctx)))
+
+    @operation(t.opt(t.ShortText), t.opt(t.Identifier), roles=ALL_ROLES, returns=t.many(t.Permit),
+               names="Permit", throws=(f.UnknownFacilityFault,))
+    def ListPermits(ctx, Plate, FacilityID):
+        return [documents.permit(rec) for rec in _parking(ctx).list_permits(Plate, FacilityID)]
+
+
+class CitationService(ServiceBase):
+    @operation(t.req(t.Identifier), t.req(t.ShortText), t.req(t.ViolationType), t.opt(t.ShortText),
+               t.opt(t.URL), t.opt(t.LongText), t.opt(t.ShortText),
+               roles=("admin", "operator", "enforcement"), returns=t.req(t.Citation), names="Citation",
+               throws=(f.UnknownFacilityFault,))
+    def IssueCitation(ctx, FacilityID, Plate, ViolationType, Location, EvidenceURL, Note, Jurisdiction):
+        rec, document = _parking(ctx).issue_citation(
+            FacilityID, Plate, ViolationType, _caller(ctx), location=Location, evidence_url=EvidenceURL,
+            note=Note, jurisdiction=Jurisdiction)
+        return documents.citation(rec)
+
+
+def _session_view(ctx, rec, charge, due):
+    parking = _parking(ctx)
+    tariff = parking.facility(rec.facility_id).tariff
+    return t.SessionView(FacilityID=rec.facility_id, Plate=rec.plate, Status=rec.status,
+                         Session=documents.session(rec, parking.clock()),
+                         Charges=documents.charges(tariff, charge, rec.amount_paid),
+                         AmountDue=documents.money(due, tariff.currency))

@@ -1,0 +1,304 @@
+"""spyne models of the published contract (``xsd/parkgate.xsd``) and of the operations' messages.
+
+The document types here carry exactly the names of the schema's types so that spyne
+serialises the schema's elements; the WSDL then takes the definitions themselves from
+``xsd/`` (see :mod:`gateway.soap.contract`), so the contract is written once, by hand.
+"""
+
+from spyne import (AnyUri, Boolean, ComplexModel, Date, DateTime, Decimal, Duration, Enum,
+                   Integer32, Unicode, XmlAttribute, XmlData, ByteArray)
+
+NS = "urn:parkgate:v1"
+
+
+def _simple(base, name, **facets):
+    """A named simple type in the contract's namespace (spyne needs the namespace set)."""
+    t = base.customize(type_name=name, **facets)
+    t.__namespace__ = NS
+    t.Attributes.min_occurs = 0
+    return t
+
+
+def _occurs(t, **occurs):
+    """``t`` with other occurrence rules; a named simple type keeps its name, so the
+    WSDL refers to the contract's type instead of growing an anonymous copy."""
+    name = t.get_type_name()
+    if isinstance(name, str) and not issubclass(t, ComplexModel):
+        occurs["type_name"] = name
+    return t.customize(**occurs)
+
+
+def req(t):
+    """The field must be present and not nil."""
+    return _occurs(t, min_occurs=1, nillable=False)
+
+
+def opt(t):
+    return _occurs(t, min_occurs=0, nillable=False)
+
+
+def many(t):
+    return _occurs(t, min_occurs=0, max_occurs="unbounded", nillable=False)
+
+
+Identifier = _simple(Unicode, "Identifier", min_len=1, max_len=64, pattern=r"[A-Za-z0-9][A-Za-z0-9._:\-]*")
+PlateNumber = _simple(Unicode, "PlateNumber", min_len=1, max_len=12, pattern="[A-Z0-9]+")
+Confidence = _simple(Decimal, "Confidence", ge=0, le=1)
+Amount = _simple(Decimal, "Amount", ge=0, fraction_digits=4)
+CurrencyCode = _simple(Unicode, "CurrencyCode", pattern="[A-Z]{3}")
+ShortText = _simple(Unicode, "ShortText", max_len=64)
+LongText = _simple(Unicode, "LongText", max_len=1000)
+URL = _simple(AnyUri, "URL", max_len=2048)
+ViolationType = _simple(Unicode, "ViolationType", max_len=40, pattern="[A-Z][A-Z0-9_]*")
+
+
+def _enum(name, *values):
+    t = Enum(*values, type_name=name)
+    t.__namespace__ = NS
+    return t
+
+
+Direction = _enum("Direction", "ENTRY", "EXIT")
+VehicleClass = _enum("VehicleClass", "Sedan", "SUV", "Truck", "Van", "Motorcycle", "Bus")
+AuthorizationStatus = _enum("AuthorizationStatus", "VALID", "EXPIRED", "INVALID", "NONE")
+PermitType = _enum("PermitType", "Daily", "Weekly", "Monthly", "Annual", "Employee", "Resident",
+                   "Visitor", "Accessible")
+PermitState = _enum("PermitState", "ACTIVE", "REVOKED")
+CitationStatus = _enum("CitationStatus", "ISSUED", "PAID", "VOID")
+LengthUnit = _enum("LengthUnit", "feet", "meters")
+Decision = _enum("Decision", "OPEN", "HOLD", "REVIEW")
+SessionStatus = _enum("SessionStatus", "OPEN", "CLOSED")
+
+
+class _Model(ComplexModel):
+    __namespace__ = NS
+
+
+class Money(_Model):
+    value = XmlData(Amount)
+    currency = XmlAttribute(CurrencyCode, use="required")
+
+
+class Length(_Model):
+    value = XmlData(Decimal)
+    unit = XmlAttribute(LengthUnit, use="required")
+
+
+class OptionalTime(_Model):
+    value = XmlData(DateTime)
+    nil = XmlAttribute(Boolean)
+
+
+# --- ParkingEvent -------------------------------------------------------------
+
+class EventLocation(_Model):
+    _type_info = [
+        ("FacilityID", req(Identifier)),
+        ("FacilityName", req(ShortText)),
+        ("CameraID", req(Identifier)),
+        ("LaneNumber", req(Integer32)),
+        ("Direction", req(Direction)),
+    ]
+
+
+class LicensePlate(_Model):
+    _type_info = [
+        ("Number", req(PlateNumber)),
+        ("Jurisdiction", opt(ShortText)),
+        ("Country", opt(ShortText)),
+        ("Confidence", req(Confidence)),
+    ]
+
+
+class VehicleAttributes(_Model):
+    _type_info = [
+        ("Make", opt(ShortText)),
+        ("Model", opt(ShortText)),
+        ("Year", opt(Integer32)),
+        ("Color", opt(ShortText)),
+        ("VehicleClass", opt(VehicleClass)),
+    ]
+
+
+class VehicleDimensions(_Model):
+    _type_info = [
+        ("Length", opt(Length)),
+        ("Width", opt(Length)),
+        ("Height", opt(Length)),
+    ]
+
+
+class Vehicle(_Model):
+    _type_info = [
+        ("LicensePlate", req(LicensePlate)),
+        ("Attributes", opt(VehicleAttributes)),
+        ("Dimensions", opt(VehicleDimensions)),
+    ]
+
+
+class Session(_Model):
+    _type_info = [
+        ("SessionID", req(Identifier)),
+        ("EntryTime", req(DateTime)),
+        ("ExitTime", OptionalTime.customize(min_occurs=1, nillable=True)),
+        ("Duration", req(Duration)),
+        ("SpaceAssigned", opt(ShortText)),
+    ]
+
+
+class Authorization(_Model):
+    _type_info = [
+        ("PermitNumber", opt(Identifier)),
+        ("PermitType", opt(PermitType)),
+        ("ValidFrom", opt(Date)),
+        ("ValidUntil", opt(Date)),
+        ("Status", req(AuthorizationStatus)),
+        ("AccessGranted", req(Boolean)),
+    ]
+
+
+class Charges(_Model):
+    _type_info = [
+        ("RateCode", req(Identifier)),
+        ("BaseRate", req(Money)),
+        ("MaximumDaily", req(Money)),
+        ("CurrentCharge", req(Money)),
+        ("AmountPaid", opt(Money)),
+    ]
+
+
+class EventImages(_Model):
+    _type_info = [
+        ("OriginalURL", opt(URL)),
+        ("PlateClipURL", opt(URL)),
+        ("VehicleOverviewURL", opt(URL)),
+    ]
+
+
+class ParkingEvent(_Model):
+    _type_info = [
+        ("EventID", req(Identifier)),
+        ("Timestamp", req(DateTime)),
+        ("Location", req(EventLocation)),
+        ("Vehicle", req(Vehicle)),
+        ("Session", opt(Session)),
+        ("Authorization", req(Authorization)),
+        ("Charges", opt(Charges)),
+        ("Image", opt(EventImages)),
+    ]
+
+
+# --- Citation and Permit ---------------------------------------------------------
+
+class Citation(_Model):
+    _type_info = [
+        ("CitationID", req(Identifier)),
+        ("IssuedDate", req(DateTime)),
+        ("FacilityID", req(Identifier)),
+        ("ViolationType", req(ViolationType)),
+        ("LicensePlate", req(PlateNumber)),
+        ("Jurisdiction", opt(ShortText)),
+        ("Location", opt(ShortText)),
+        ("Fine", req(Money)),
+        ("DueDate", req(Date)),
+        ("EvidenceURL", opt(URL)),
+        ("Note", opt(LongText)),
+        ("IssuedBy", opt(ShortText)),
+        ("Status", req(CitationStatus)),
+    ]
+
+
+class Permit(_Model):
+    _type_info = [
+        ("PermitNumber", req(Identifier)),
+        ("LicensePlate", req(PlateNumber)),
+        ("FacilityID", opt(Identifier)),
+        ("PermitType", req(PermitType)),
+        ("ValidFrom", req(Date)),
+        ("ValidUntil", req(Date)),
+        ("State", req(PermitState)),
+        ("IssuedAt", req(DateTime)),
+        ("RevokedAt", opt(DateTime)),
+        ("RevocationReason", opt(LongText)),
+    ]
+
+
+# Types above are defined by xsd/parkgate.xsd; the ones below belong to the service
+# messages and are defined by the WSDL alone.
+
+class LaneEvent(_Model):
+    """What a lane camera (or the platform for it) reports: one vehicle at one lane."""
+    _type_info = [
+        ("EventID", req(Identifier)),
+        ("FacilityID", req(Identifier)),
+        ("CameraID", req(Identifier)),
+        ("LaneNumber", opt(Integer32)),
+        ("Direction", req(Direction)),
+        ("Timestamp", req(DateTime)),
+        ("PlateText", opt(ShortText)),
+        ("Confidence", opt(Confidence)),
+        ("Jurisdiction", opt(ShortText)),
+        ("Country", opt(ShortText)),
+        ("ImageURL", opt(URL)),
+        ("Image", opt(ByteArray)),
+        ("Vehicle", opt(VehicleAttributes)),
+        ("SpaceAssigned", opt(ShortText)),
+    ]
+
+
+class EventOutcome(_Model):
+    _type_info = [
+        ("ParkingEvent", req(ParkingEvent)),
+        ("Decision", req(Decision)),
+        ("Reason", req(ShortText)),
+    ]
+
+
+class PermitLookup(_Model):
+    _type_info = [
+        ("Status", req(AuthorizationStatus)),
+        ("Permit", opt(Permit)),
+    ]
+
+
+class FeeQuote(_Model):
+    _type_info = [
+        ("SessionID", req(Identifier)),
+        ("AsOf", req(DateTime)),
+        ("Duration", req(Duration)),
+        ("Charges", req(Charges)),
+        ("AmountDue", req(Money)),
+    ]
+
+
+class Occupancy(_Model):
+    _type_info = [
+        ("FacilityID", req(Identifier)),
+        ("Capacity", req(Integer32)),
+        ("Occupied", req(Integer32)),
+        ("Available", req(Integer32)),
+        ("AsOf", req(DateTime)),
+    ]
+
+
+class SessionView(_Model):
+    _type_info = [
+        ("FacilityID", req(Identifier)),
+        ("Plate", req(PlateNumber)),
+        ("Status", req(SessionStatus)),
+        ("Session", req(Session)),
+        ("Charges", req(Charges)),
+        ("AmountDue", req(Money)),
+    ]
+
+
+class PaymentReceipt(_Model):
+    _type_info = [
+        ("PaymentID", req(Identifier)),
+        ("SessionID", req(Identifier)),
+        ("Amount", req(Money)),
+        ("AmountPaid", req(Money)),
+        ("AmountDue", req(Money)),
+        ("PaidAt", req(DateTime)),
+    ]
+

@@ -1,0 +1,221 @@
+"""Durable state: SQLAlchemy 2 models and the engine set-up for SQLite and PostgreSQL.
+
+All calls here block; the server runs them in its request threads, never on the reactor.
+The schema itself is created and upgraded by Alembic (``gateway/migrations``).
+"""
+
+from contextlib import contextmanager
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import (Boolean, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text,
+                        create_engine, event, text)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC in, timezone-aware UTC out, whatever the database keeps."""
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+Money = Numeric(14, 4, asdecimal=True)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, Decimal: Money}
+
+
+class LaneEventRecord(Base):
+    """One lane event as submitted, and the outcome returned for it (replayed on duplicates)."""
+    __tablename__ = "lane_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    facility_id: Mapped[str] = mapped_column(String(64))
+    camera_id: Mapped[str] = mapped_column(String(64))
+    direction: Mapped[str] = mapped_column(String(5))
+    occurred_at: Mapped[datetime]
+    recorded_at: Mapped[datetime]
+    plate: Mapped[str | None] = mapped_column(String(12))
+    confidence: Mapped[Decimal | None] = mapped_column(Numeric(5, 4))
+    decision: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str] = mapped_column(String(64))
+    session_id: Mapped[str | None] = mapped_column(String(64))
+    document: Mapped[str] = mapped_column(Text)
+
+
+class ParkingSession(Base):
+    __tablename__ = "sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    facility_id: Mapped[str] = mapped_column(String(64))
+    plate: Mapped[str] = mapped_column(String(12))
+    status: Mapped[str] = mapped_column(String(8))  # OPEN, CLOSED
+    entry_time: Mapped[datetime]
+    exit_time: Mapped[datetime | None]
+    entry_event_id: Mapped[str] = mapped_column(String(64))
+    exit_event_id: Mapped[str | None] = mapped_column(String(64))
+    lane_number: Mapped[int] = mapped_column(Integer)
+    jurisdiction: Mapped[str | None] = mapped_column(String(64))
+    country: Mapped[str | None] = mapped_column(String(64))
+    space_assigned: Mapped[str | None] = mapped_column(String(64))
+    permit_number: Mapped[str | None] = mapped_column(String(64))
+    amount_charged: Mapped[Decimal | None]
+    amount_paid: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    paid_at: Mapped[datetime | None]
+    __table_args__ = (
+        # At most one open session per plate and facility.
+        Index("uq_sessions_open_plate", "facility_id", "plate", unique=True,
+              sqlite_where=text("status = 'OPEN'"), postgresql_where=text("status = 'OPEN'")),
+        Index("ix_sessions_plate", "plate", "facility_id"),
+    )
+
+
+class Payment(Base):
+    __tablename__ = "payments"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"))
+    amount: Mapped[Decimal]
+    currency: Mapped[str] = mapped_column(String(3))
+    method: Mapped[str] = mapped_column(String(32))
+    paid_at: Mapped[datetime]
+    recorded_by: Mapped[str] = mapped_column(String(64))
+
+
+class PermitRecord(Base):
+    __tablename__ = "permits"
+    permit_number: Mapped[str] = mapped_column(String(64), primary_key=True)
+    plate: Mapped[str] = mapped_column(String(12), index=True)
+    facility_id: Mapped[str | None] = mapped_column(String(64))  # None: every facility
+    permit_type: Mapped[str] = mapped_column(String(16))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(8))  # ACTIVE, REVOKED
+    issued_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    revocation_reason: Mapped[str | None] = mapped_column(String(1000))
+
+
+class CitationRecord(Base):
+    __tablename__ = "citations"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    issued_at: Mapped[datetime]
+    facility_id: Mapped[str] = mapped_column(String(64))
+    violation: Mapped[str] = mapped_column(String(40))
+    plate: Mapped[str] = mapped_column(String(12), index=True)
+    jurisdiction: Mapped[str | None] = mapped_column(String(64))
+    location: Mapped[str | None] = mapped_column(String(64))
+    fine: Mapped[Decimal]
+    currency: Mapped[str] = mapped_column(String(3))
+    due_date: Mapped[date] = mapped_column(Date)
+    evidence_url: Mapped[str | None] = mapped_column(String(2048))
+    note: Mapped[str | None] = mapped_column(String(1000))
+    issued_by: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(8))
+
+
+class HotlistEntry(Base):
+    """A plate to hold at the barrier (stolen, banned, unpaid debts), everywhere or in one facility."""
+    __tablename__ = "hotlist"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    plate: Mapped[str] = mapped_column(String(12), index=True)
+    facility_id: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(200))
+    added_at: Mapped[datetime]
+
+
+class User(Base):
+    __tablename__ = "users"
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    # Only for users allowed to authenticate with PasswordDigest, which needs the password itself.
+    digest_secret: Mapped[str | None] = mapped_column(String(256))
+    created_at: Mapped[datetime]
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Demo users (made by ``make run``) are refused unless the gateway listens on loopback only.
+    demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class UsedNonce(Base):
+    """WS-Security nonces seen within the freshness window (replay protection, shared by processes)."""
+    __tablename__ = "ws_nonces"
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(128), primary_key=True)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class AuditEntry(Base):
+    """Who did what to which record, and why; no plate text, no secrets."""
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    username: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(128))
+    detail: Mapped[str | None] = mapped_column(String(1000))
+
+
+def _sqlite_pragmas(dbapi_conn, _record):
+    # Let SQLAlchemy issue BEGIN itself (see _sqlite_begin); WAL lets readers run beside the writer.
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()
+
+
+def _sqlite_begin(conn):
+    # Take the write lock up front: two deferred transactions that both upgrade to writing
+    # would otherwise fail with "database is locked" instead of waiting their turn.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Store:
+    """The engine and a transaction helper; one per process."""
+
+    def __init__(self, url, echo=False):
+        self.url = url
+        kwargs = {}
+        if url.startswith("sqlite"):
+            kwargs["connect_args"] = {"check_same_thread": False}
+        else:
+            kwargs.update(pool_size=20, max_overflow=10, pool_pre_ping=True)
+        self.engine = create_engine(url, echo=echo, **kwargs)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "begin", _sqlite_begin)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def dialect(self):
+        return self.engine.dialect.name
+
+    @contextmanager
+    def transaction(self):
+        """A unit of work: committed when the block ends, rolled back if it raises."""
+        with self._sessions.begin() as session:
+            yield session
+
+    def dispose(self):
+        self.engine.dispose()
+
+
+def ensure_sqlite_dir(url):
+    """Create the folder of a file-backed SQLite database (``var/`` on a fresh checkout)."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and url != prefix + ":memory:":
+        Path(url[len(prefix):]).parent.mkdir(parents=True, exist_ok=True)
