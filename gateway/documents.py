@@ -28,6 +28,8 @@ def to_xml(obj):
 
 
 def from_xml(data, cls):
+    if isinstance(data, str):
+        data = data.encode()
     return get_xml_as_object(etree.fromstring(data, secure_parser()), cls)
 
 

@@ -166,8 +166,7 @@ class Parking:
 
     def _replay(self, rec):
         return Outcome(documents.from_xml(rec.document, t.ParkingEvent), rec.decision, rec.reason,
-                       rec.document.encode() if isinstance(rec.document, str) else rec.document,
-                       replayed=True)
+                       rec.document.encode(), replayed=True)
 
     def _record(self, db, fac, lane, ev, plate, when):
         status, permit = self.permit_status(db, plate, fac, when)

@@ -1,0 +1,240 @@
+"""Shared fixtures: a real gateway on a free port, real databases, zeep clients, a test clock.
+
+The Twisted reactor runs in a background thread for the whole session; each gateway is
+started and stopped on it with ``blockingCallFromThread``. Tests talk to the gateway over
+HTTP on loopback, exactly as a parking platform would.
+"""
+
+import os
+import secrets
+import threading
+from datetime import datetime, timezone
+
+import pytest
+import zeep
+from sqlalchemy import create_engine, text
+from twisted.internet import reactor
+from twisted.internet.threads import blockingCallFromThread
+from zeep.wsse.username import UsernameToken
+
+from gateway import config as configuration
+from gateway.auth import add_user
+from gateway.migrate import upgrade
+from gateway.service import GatewayService
+from gateway.store import Store
+
+PG_URL = os.environ.get("PARKGATE_TEST_PG_URL")
+PASSWORD = "s3cret-for-tests"
+FACILITY = "LOT-TEST"
+
+TEST_CONFIG = """
+[server]
+listen = "127.0.0.1:0"
+max_body_bytes = 65536
+threads = 8
+
+[decisions]
+confidence_threshold = "0.85"
+
+[[facility]]
+id = "LOT-TEST"
+name = "Test Garage"
+capacity = 50
+timezone = "America/New_York"
+currency = "USD"
+
+[facility.tariff]
+rate_code = "HOURLY-TEST"
+period_minutes = 60
+price_per_period = "3.00"
+grace_minutes = 15
+daily_maximum = "24.00"
+lost_ticket = "40.00"
+exit_after_payment_minutes = 15
+
+[facility.citations]
+EXPIRED_TIME = { fine = "50.00", due_days = 30 }
+FIRE_LANE = { fine = "150.00", due_days = 14 }
+
+[[facility.lane]]
+camera_id = "CAM-IN"
+number = 1
+direction = "ENTRY"
+
+[[facility.lane]]
+camera_id = "CAM-OUT"
+number = 2
+direction = "EXIT"
+
+[[facility.lane]]
+camera_id = "CAM-BOTH"
+number = 3
+direction = "BOTH"
+
+[[facility]]
+id = "LOT-SMALL"
+name = "Small Permit Lot"
+capacity = 1
+permit_only = true
+timezone = "UTC"
+
+[facility.tariff]
+rate_code = "FLAT"
+price_per_period = "5.00"
+daily_maximum = "5.00"
+
+[[facility.lane]]
+camera_id = "SMALL-IN"
+number = 1
+direction = "ENTRY"
+
+[[facility]]
+id = "LOT-TINY"
+name = "Tiny Public Lot"
+capacity = 1
+timezone = "UTC"
+
+[facility.tariff]
+rate_code = "FLAT"
+price_per_period = "5.00"
+daily_maximum = "5.00"
+grace_minutes = 10
+
+[[facility.lane]]
+camera_id = "TINY-IN"
+number = 1
+direction = "BOTH"
+"""
+
+USERS = {"admin": "admin", "operator": "operator", "integrator": "integrator", "enforcement": "enforcement",
+         "digester": "integrator"}
+
+
+class TestClock:
+    """The gateway's notion of now, set by the test (timezone-aware UTC)."""
+
+    def __init__(self, now=None):
+        self.now = now or datetime(2025, 1, 22, 14, 30, 45, tzinfo=timezone.utc)
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, delta):
+        self.now += delta
+
+
+@pytest.fixture(scope="session", autouse=True)
+def reactor_thread():
+    if not reactor.running:
+        thread = threading.Thread(target=reactor.run, kwargs={"installSignalHandlers": False}, daemon=True)
+        thread.start()
+        ready = threading.Event()
+        reactor.callFromThread(ready.set)
+        assert ready.wait(10), "the reactor did not start"
+    yield reactor
+    # The reactor thread is a daemon; it dies with the test process.
+
+
+def _fresh_pg_schema():
+    """A schema of its own in the CI database: tests never see each other's rows."""
+    name = f"t_{secrets.token_hex(6)}"
+    engine = create_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{name}"'))
+    engine.dispose()
+    sep = "&" if "?" in PG_URL else "?"
+    return f"{PG_URL}{sep}options=-csearch_path%3D{name}", name
+
+
+def _drop_pg_schema(name):
+    engine = create_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], scope="module")
+def database_url(request, tmp_path_factory):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'parkgate.db'}"
+        return
+    if not PG_URL:
+        pytest.skip("PostgreSQL tests need PARKGATE_TEST_PG_URL")
+    url, schema = _fresh_pg_schema()
+    yield url
+    _drop_pg_schema(schema)
+
+
+class RunningGateway:
+    def __init__(self, service, clock):
+        self.service = service
+        self.clock = clock
+        self._clients = {}
+
+    @property
+    def base_url(self):
+        return self.service.base_url
+
+    @property
+    def store(self):
+        return self.service.store
+
+    def url(self, name):
+        return f"{self.base_url}/soap/{name}"
+
+    def client(self, name, user="operator", password=PASSWORD, **wsse):
+        key = (name, user, password, tuple(sorted(wsse.items())))
+        if key not in self._clients:
+            token = UsernameToken(user, password, **wsse) if user else None
+            self._clients[key] = zeep.Client(self.url(name) + "?wsdl", wsse=token)
+        return self._clients[key].service
+
+
+def make_config(database_url, **overrides):
+    return configuration.parse(configuration.tomllib.loads(TEST_CONFIG)).override(
+        database_url=database_url, **overrides)
+
+
+def start_gateway(cfg, clock):
+    upgrade(cfg.database_url)
+    service = GatewayService(cfg, clock=clock, reactor=reactor)
+    blockingCallFromThread(reactor, service.startService)
+    return RunningGateway(service, clock)
+
+
+def stop_gateway(gw):
+    blockingCallFromThread(reactor, gw.service.stopService)
+
+
+def add_test_users(database_url):
+    store = Store(database_url)
+    for username, role in USERS.items():
+        add_user(store, username, PASSWORD, role, allow_digest=(username == "digester"))
+    store.dispose()
+
+
+@pytest.fixture(scope="module")
+def gateway(database_url):
+    """A running gateway on its own database, shared by the tests of one module."""
+    clock = TestClock()
+    cfg = make_config(database_url)
+    upgrade(database_url)
+    add_test_users(database_url)
+    gw = start_gateway(cfg, clock)
+    yield gw
+    stop_gateway(gw)
+
+
+@pytest.fixture
+def clock(gateway):
+    """The gateway's clock, reset for each test."""
+    gateway.clock.now = TestClock().now
+    return gateway.clock
+
+
+def unique(prefix="E"):
+    return f"{prefix}-{secrets.token_hex(6)}"
+
+
+def unique_plate():
+    return "T" + secrets.token_hex(4).upper()

@@ -1,0 +1,287 @@
+"""SubmitEvent over real SOAP: sessions, decisions, charges, idempotency, faults."""
+
+import threading
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+import zeep
+
+from conftest import FACILITY, make_config, start_gateway, stop_gateway, unique, unique_plate
+from gateway.store import HotlistEntry
+
+
+def submit(gw, direction, plate, camera=None, event_id=None, confidence="0.97", at=None, facility=FACILITY,
+           **extra):
+    camera = camera or ("CAM-IN" if direction == "ENTRY" else "CAM-OUT")
+    event = {"EventID": event_id or unique(), "FacilityID": facility, "CameraID": camera, "Direction": direction,
+             "Timestamp": at or gw.clock(), "PlateText": plate, "Confidence": confidence, **extra}
+    return gw.client("EventService").SubmitEvent(Event=event)
+
+
+def issue_permit(gw, plate, facility=FACILITY, valid_from=date(2025, 1, 1), valid_until=date(2025, 1, 31)):
+    return gw.client("PermitService").IssuePermit(Plate=plate, PermitType="Monthly", ValidFrom=valid_from,
+                                                   ValidUntil=valid_until, FacilityID=facility)
+
+
+def fault_of(call):
+    with pytest.raises(zeep.exceptions.Fault) as info:
+        call()
+    return info.value
+
+
+def test_entry_opens_a_session_and_exit_within_grace_is_free(gateway, clock):
+    plate = unique_plate()
+    entry = submit(gateway, "ENTRY", plate)
+    assert (entry.Decision, entry.Reason) == ("OPEN", "TRANSIENT_ENTRY")
+    session = entry.ParkingEvent.Session
+    assert session.ExitTime is None or session.ExitTime._value_1 is None
+    assert entry.ParkingEvent.Authorization.Status == "NONE"
+    assert entry.ParkingEvent.Location.LaneNumber == 1
+
+    clock.advance(timedelta(minutes=10))
+    leave = submit(gateway, "EXIT", plate)
+    assert (leave.Decision, leave.Reason) == ("OPEN", "WITHIN_GRACE")
+    assert leave.ParkingEvent.Session.SessionID == session.SessionID
+    assert leave.ParkingEvent.Session.Duration == timedelta(minutes=10)
+    assert leave.ParkingEvent.Charges.CurrentCharge._value_1 == Decimal("0.00")
+
+
+def test_plate_text_is_normalised(gateway, clock):
+    plate = unique_plate()
+    spaced = f"{plate[:3]} - {plate[3:6]}.{plate[6:]}".lower()
+    entry = submit(gateway, "ENTRY", spaced)
+    assert entry.ParkingEvent.Vehicle.LicensePlate.Number == plate
+    view = gateway.client("EventService").GetSession(Plate=plate, FacilityID=FACILITY)
+    assert view.Session.SessionID == entry.ParkingEvent.Session.SessionID
+
+
+def test_exit_with_payment_due_holds_until_paid(gateway, clock):
+    plate = unique_plate()
+    entry = submit(gateway, "ENTRY", plate)
+    sid = entry.ParkingEvent.Session.SessionID
+    clock.advance(timedelta(hours=2, minutes=5))
+
+    held = submit(gateway, "EXIT", plate)
+    assert (held.Decision, held.Reason) == ("HOLD", "PAYMENT_DUE")
+    assert held.ParkingEvent.Charges.CurrentCharge._value_1 == Decimal("9.00")  # 3 started hours
+    assert held.ParkingEvent.Authorization.AccessGranted is False
+
+    svc = gateway.client("EventService")
+    quote = svc.QuoteFee(SessionID=sid)
+    assert quote.AmountDue._value_1 == Decimal("9.00")
+    assert quote.Duration == timedelta(hours=2, minutes=5)
+
+    receipt = svc.RecordPayment(SessionID=sid, Amount={"_value_1": Decimal("9.00"), "currency": "USD"},
+                                Method="card")
+    assert receipt.AmountDue._value_1 == Decimal("0.00")
+
+    clock.advance(timedelta(minutes=10))  # within the time allowed to reach the exit
+    leave = submit(gateway, "EXIT", plate)
+    assert (leave.Decision, leave.Reason) == ("OPEN", "PAID")
+    assert leave.ParkingEvent.Charges.AmountPaid._value_1 == Decimal("9.00")
+    view = svc.GetSession(SessionID=sid)
+    assert view.Status == "CLOSED"
+
+
+def test_paying_too_early_means_paying_the_difference(gateway, clock):
+    plate = unique_plate()
+    sid = submit(gateway, "ENTRY", plate).ParkingEvent.Session.SessionID
+    clock.advance(timedelta(minutes=50))
+    svc = gateway.client("EventService")
+    svc.RecordPayment(SessionID=sid, Amount={"_value_1": Decimal("3.00"), "currency": "USD"}, Method="cash")
+    clock.advance(timedelta(minutes=40))  # past the 15 minutes allowed after paying
+    held = submit(gateway, "EXIT", plate)
+    assert (held.Decision, held.Reason) == ("HOLD", "PAYMENT_DUE")
+    assert svc.QuoteFee(SessionID=sid).AmountDue._value_1 == Decimal("3.00")
+
+
+def test_daily_maximum_caps_a_long_stay(gateway, clock):
+    plate = unique_plate()
+    sid = submit(gateway, "ENTRY", plate).ParkingEvent.Session.SessionID
+    clock.advance(timedelta(days=1, hours=20))
+    quote = gateway.client("EventService").QuoteFee(SessionID=sid)
+    assert quote.Charges.CurrentCharge._value_1 == Decimal("48.00")
+
+
+def test_valid_permit_enters_and_leaves_free(gateway, clock):
+    plate = unique_plate()
+    permit = issue_permit(gateway, plate)
+    entry = submit(gateway, "ENTRY", plate)
+    assert (entry.Decision, entry.Reason) == ("OPEN", "PERMIT_VALID")
+    auth = entry.ParkingEvent.Authorization
+    assert (auth.Status, auth.PermitNumber, auth.AccessGranted) == ("VALID", permit.PermitNumber, True)
+    clock.advance(timedelta(hours=5))
+    leave = submit(gateway, "EXIT", plate)
+    assert (leave.Decision, leave.Reason) == ("OPEN", "PERMIT_VALID")
+    assert leave.ParkingEvent.Charges.CurrentCharge._value_1 == Decimal("0.00")
+
+
+def test_permit_only_facility_holds_vehicles_without_permit(gateway, clock):
+    plate = unique_plate()
+    held = submit(gateway, "ENTRY", plate, camera="SMALL-IN", facility="LOT-SMALL")
+    assert (held.Decision, held.Reason) == ("HOLD", "NO_PERMIT")
+    assert held.ParkingEvent.Session is None
+    issue_permit(gateway, plate, facility="LOT-SMALL", valid_until=date(2025, 1, 10))
+    held = submit(gateway, "ENTRY", plate, camera="SMALL-IN", facility="LOT-SMALL")
+    assert (held.Decision, held.Reason) == ("HOLD", "PERMIT_EXPIRED")
+
+
+def test_full_facility_holds_transients(gateway, clock):
+    first, second = unique_plate(), unique_plate()
+    assert submit(gateway, "ENTRY", first, camera="TINY-IN", facility="LOT-TINY").Decision == "OPEN"
+    occupancy = gateway.client("EventService").GetOccupancy(FacilityID="LOT-TINY")
+    assert (occupancy.Capacity, occupancy.Occupied, occupancy.Available) == (1, 1, 0)
+    full = submit(gateway, "ENTRY", second, camera="TINY-IN", facility="LOT-TINY")
+    assert (full.Decision, full.Reason) == ("HOLD", "FACILITY_FULL")
+    clock.advance(timedelta(minutes=5))
+    assert submit(gateway, "EXIT", first, camera="TINY-IN", facility="LOT-TINY").Decision == "OPEN"
+    assert submit(gateway, "ENTRY", second, camera="TINY-IN", facility="LOT-TINY").Decision == "OPEN"
+
+
+def test_low_confidence_goes_to_review_without_touching_sessions(gateway, clock):
+    plate = unique_plate()
+    review = submit(gateway, "ENTRY", plate, confidence="0.60")
+    assert (review.Decision, review.Reason) == ("REVIEW", "LOW_CONFIDENCE")
+    assert review.ParkingEvent.Session is None
+    assert review.ParkingEvent.Vehicle.LicensePlate.Confidence == Decimal("0.60")
+    fault = fault_of(lambda: gateway.client("EventService").GetSession(Plate=plate, FacilityID=FACILITY))
+    assert fault.code.endswith("Client.NotFound")
+
+
+def test_hotlisted_plate_is_held(gateway, clock):
+    plate = unique_plate()
+    with gateway.store.transaction() as db:
+        db.add(HotlistEntry(plate=plate, facility_id=None, reason="stolen", added_at=clock()))
+    held = submit(gateway, "ENTRY", plate)
+    assert (held.Decision, held.Reason) == ("HOLD", "HOTLISTED")
+
+
+def test_second_entry_of_a_parked_plate_goes_to_review(gateway, clock):
+    plate = unique_plate()
+    first = submit(gateway, "ENTRY", plate)
+    again = submit(gateway, "ENTRY", plate)
+    assert (again.Decision, again.Reason) == ("REVIEW", "OPEN_SESSION_EXISTS")
+    assert again.ParkingEvent.Session.SessionID == first.ParkingEvent.Session.SessionID
+
+
+def test_exit_without_entry_record_is_held_with_lost_ticket_charge(gateway, clock):
+    held = submit(gateway, "EXIT", unique_plate())
+    assert (held.Decision, held.Reason) == ("HOLD", "NO_ENTRY_RECORD")
+    assert held.ParkingEvent.Charges.CurrentCharge._value_1 == Decimal("40.00")
+
+
+def test_same_event_id_returns_the_first_result_and_changes_nothing(gateway, clock):
+    plate, event_id = unique_plate(), unique()
+    first = submit(gateway, "ENTRY", plate, event_id=event_id)
+    clock.advance(timedelta(minutes=1))
+    again = submit(gateway, "ENTRY", plate, event_id=event_id, confidence="0.99")
+    assert again.ParkingEvent.Session.SessionID == first.ParkingEvent.Session.SessionID
+    assert (again.Decision, again.Reason) == (first.Decision, first.Reason)
+    assert again.ParkingEvent.Timestamp == first.ParkingEvent.Timestamp
+    assert again.ParkingEvent.Vehicle.LicensePlate.Confidence == Decimal("0.97")
+    assert gateway.client("EventService").GetOccupancy(FacilityID=FACILITY).Occupied >= 1
+
+
+def test_concurrent_duplicates_open_one_session(gateway, clock):
+    plate, event_id = unique_plate(), unique()
+    results, errors = [], []
+    barrier = threading.Barrier(6)
+
+    def go():
+        try:
+            client = zeep.Client(gateway.url("EventService") + "?wsdl",
+                                 wsse=zeep.wsse.username.UsernameToken("operator", "s3cret-for-tests"))
+            barrier.wait()
+            results.append(client.service.SubmitEvent(Event={
+                "EventID": event_id, "FacilityID": FACILITY, "CameraID": "CAM-IN", "Direction": "ENTRY",
+                "Timestamp": clock(), "PlateText": plate, "Confidence": "0.95"}))
+        except Exception as e:  # noqa: BLE001 - collected and asserted below
+            errors.append(e)
+
+    threads = [threading.Thread(target=go) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors
+    assert {r.ParkingEvent.Session.SessionID for r in results} == {results[0].ParkingEvent.Session.SessionID}
+    assert {r.Decision for r in results} == {"OPEN"}
+
+
+def test_concurrent_entries_of_one_plate_open_one_session(gateway, clock):
+    plate = unique_plate()
+    results = []
+
+    def go():
+        results.append(submit(gateway, "ENTRY", plate, camera="CAM-BOTH"))
+
+    threads = [threading.Thread(target=go) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    decisions = sorted(r.Decision for r in results)
+    assert decisions == ["OPEN", "REVIEW", "REVIEW", "REVIEW"]
+
+
+def test_event_replay_survives_a_restart(database_url, clock):
+    cfg = make_config(database_url)
+    event_id, plate = unique(), unique_plate()
+    first_gw = start_gateway(cfg, clock)
+    try:
+        first = submit(first_gw, "ENTRY", plate, event_id=event_id)
+    finally:
+        stop_gateway(first_gw)
+    second_gw = start_gateway(cfg, clock)
+    try:
+        again = submit(second_gw, "ENTRY", plate, event_id=event_id)
+    finally:
+        stop_gateway(second_gw)
+    assert again.ParkingEvent.Session.SessionID == first.ParkingEvent.Session.SessionID
+    assert again.Decision == first.Decision
+
+
+@pytest.mark.parametrize("change, code, field", [
+    ({"FacilityID": "LOT-NOWHERE"}, "Client.UnknownFacility", "FacilityID"),
+    ({"CameraID": "CAM-NOWHERE"}, "Client.UnknownLane", "CameraID"),
+    ({"LaneNumber": 7}, "Client.UnknownLane", "CameraID"),
+    ({"Direction": "EXIT"}, "Client.InvalidInput", "Direction"),
+    ({"PlateText": "AB/12"}, "Client.InvalidInput", "PlateText"),
+    ({"PlateText": None}, "Client.InvalidInput", "PlateText"),
+])
+def test_bad_events_get_typed_faults(gateway, clock, change, code, field):
+    event = {"EventID": unique(), "FacilityID": FACILITY, "CameraID": "CAM-IN", "Direction": "ENTRY",
+             "Timestamp": clock(), "PlateText": unique_plate(), "Confidence": "0.9", **change}
+    fault = fault_of(lambda: gateway.client("EventService").SubmitEvent(Event=event))
+    assert fault.code.endswith(code)
+    assert fault.detail is not None
+    assert fault.detail[0].findtext("{urn:parkgate:v1}Field") == field
+
+
+def test_impossible_times_are_refused(gateway, clock):
+    future = clock() + timedelta(hours=1)
+    fault = fault_of(lambda: submit(gateway, "ENTRY", unique_plate(), at=future))
+    assert fault.code.endswith("Client.InvalidTime")
+    plate = unique_plate()
+    submit(gateway, "ENTRY", plate)
+    fault = fault_of(lambda: submit(gateway, "EXIT", plate, at=clock() - timedelta(hours=1)))
+    assert fault.code.endswith("Client.InvalidTime")
+    # nothing was half-written: the session is still open and can be closed properly
+    assert gateway.client("EventService").GetSession(Plate=plate, FacilityID=FACILITY).Status == "OPEN"
+
+
+def test_unknown_session_and_payment_faults(gateway, clock):
+    svc = gateway.client("EventService")
+    assert fault_of(lambda: svc.GetSession(SessionID="S-NOPE")).code.endswith("Client.NotFound")
+    assert fault_of(lambda: svc.QuoteFee(SessionID="S-NOPE")).code.endswith("Client.NotFound")
+    assert fault_of(lambda: svc.GetSession()).code.endswith("Client.InvalidInput")
+    plate = unique_plate()
+    sid = submit(gateway, "ENTRY", plate).ParkingEvent.Session.SessionID
+    wrong_currency = {"_value_1": Decimal("1.00"), "currency": "EUR"}
+    assert fault_of(lambda: svc.RecordPayment(SessionID=sid, Amount=wrong_currency, Method="card")) \
+        .code.endswith("Client.InvalidInput")
+    submit(gateway, "EXIT", plate)
+    paid = {"_value_1": Decimal("1.00"), "currency": "USD"}
+    assert fault_of(lambda: svc.RecordPayment(SessionID=sid, Amount=paid, Method="card")) \
+        .code.endswith("Client.Conflict")
