@@ -110,7 +110,7 @@ USERS = {"admin": "admin", "operator": "operator", "integrator": "integrator", "
          "digester": "integrator"}
 
 
-class TestClock:
+class SettableClock:
     """The gateway's notion of now, set by the test (timezone-aware UTC)."""
 
     def __init__(self, now=None):
@@ -216,7 +216,7 @@ def add_test_users(database_url):
 @pytest.fixture(scope="module")
 def gateway(database_url):
     """A running gateway on its own database, shared by the tests of one module."""
-    clock = TestClock()
+    clock = SettableClock()
     cfg = make_config(database_url)
     upgrade(database_url)
     add_test_users(database_url)
@@ -228,7 +228,7 @@ def gateway(database_url):
 @pytest.fixture
 def clock(gateway):
     """The gateway's clock, reset for each test."""
-    gateway.clock.now = TestClock().now
+    gateway.clock.now = SettableClock().now
     return gateway.clock
 
 

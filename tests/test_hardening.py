@@ -1,0 +1,171 @@
+"""Bad and hostile input over raw HTTP: each gets a clear fault or status, and the server keeps serving."""
+
+import http.client
+import socket
+import time
+from urllib.parse import urlsplit
+
+import pytest
+from lxml import etree
+
+from conftest import PASSWORD
+
+SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+HEADER = f"""<soapenv:Header><wsse:Security xmlns:wsse="{WSSE}"><wsse:UsernameToken>
+<wsse:Username>operator</wsse:Username><wsse:Password>{PASSWORD}</wsse:Password>
+</wsse:UsernameToken></wsse:Security></soapenv:Header>"""
+
+
+def envelope(body, header=HEADER):
+    return (f'<soapenv:Envelope xmlns:soapenv="{SOAP_ENV}" xmlns:pg="urn:parkgate:v1">{header}'
+            f"<soapenv:Body>{body}</soapenv:Body></soapenv:Envelope>").encode()
+
+
+def post(gateway, body, path="/soap/EventService", headers=None):
+    url = urlsplit(gateway.base_url)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    conn.request("POST", path, body=body, headers={"Content-Type": "text/xml; charset=utf-8", **(headers or {})})
+    resp = conn.getresponse()
+    data = resp.read()
+    conn.close()
+    return resp.status, data
+
+
+def fault(data):
+    doc = etree.fromstring(data)
+    f = doc.find(f"{{{SOAP_ENV}}}Body/{{{SOAP_ENV}}}Fault")
+    assert f is not None, data[:300]
+    assert [c.tag for c in f] in (["faultcode", "faultstring"], ["faultcode", "faultstring", "detail"])
+    return f.findtext("faultcode"), f.findtext("faultstring")
+
+
+def still_serving(gateway):
+    status, data = post(gateway, envelope("<pg:Ping/>"))
+    assert status == 200 and b"ServerTime" in data
+
+
+def test_ping_by_hand(gateway):
+    still_serving(gateway)
+
+
+@pytest.mark.parametrize("body", [
+    b"<not-xml",
+    b"\x00\x01\x02",
+    envelope("<pg:Ping>")[:-30],
+])
+def test_malformed_xml(gateway, body):
+    status, data = post(gateway, body)
+    assert status == 500
+    code, message = fault(data)
+    assert code.endswith("Client.InvalidInput")
+    assert "malformed XML" in message
+    still_serving(gateway)
+
+
+def test_external_entity_is_refused_without_reading_the_file(gateway):
+    body = (b'<?xml version="1.0"?><!DOCTYPE foo [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+            + envelope("<pg:GetOccupancy><pg:FacilityID>&xxe;</pg:FacilityID></pg:GetOccupancy>"))
+    status, data = post(gateway, body)
+    code, message = fault(data)
+    assert code.endswith("Client.InvalidInput") and "DOCTYPE" in message
+    assert b"root:" not in data
+    still_serving(gateway)
+
+
+def test_billion_laughs_is_refused_quickly(gateway):
+    entities = "".join(f'<!ENTITY l{i} "{"&l%d;" % (i - 1) * 10}">' for i in range(1, 10))
+    body = (f'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY l0 "lol">{entities}]>'.encode()
+            + envelope("<pg:GetOccupancy><pg:FacilityID>&l9;</pg:FacilityID></pg:GetOccupancy>"))
+    started = time.monotonic()
+    status, data = post(gateway, body)
+    assert time.monotonic() - started < 2
+    assert fault(data)[0].endswith("Client.InvalidInput")
+    still_serving(gateway)
+
+
+def test_deep_nesting_is_refused(gateway):
+    body = envelope("<pg:Ping>" + "<a>" * 5000 + "</a>" * 5000 + "</pg:Ping>")
+    status, data = post(gateway, body)
+    assert fault(data)[0].endswith("Client.InvalidInput")
+    still_serving(gateway)
+
+
+@pytest.mark.parametrize("event, why", [
+    ("<pg:EventID>E1</pg:EventID>", "missing fields"),
+    ("""<pg:EventID>E1</pg:EventID><pg:FacilityID>LOT-TEST</pg:FacilityID><pg:CameraID>CAM-IN</pg:CameraID>
+        <pg:Direction>SIDEWAYS</pg:Direction><pg:Timestamp>2025-01-22T14:30:45Z</pg:Timestamp>""", "bad enum"),
+    ("""<pg:EventID>E1</pg:EventID><pg:FacilityID>LOT-TEST</pg:FacilityID><pg:CameraID>CAM-IN</pg:CameraID>
+        <pg:Direction>ENTRY</pg:Direction><pg:Timestamp>yesterday</pg:Timestamp>""", "bad time"),
+    ("""<pg:EventID>E1</pg:EventID><pg:FacilityID>LOT-TEST</pg:FacilityID><pg:CameraID>CAM-IN</pg:CameraID>
+        <pg:Direction>ENTRY</pg:Direction><pg:Timestamp>2025-01-22T14:30:45Z</pg:Timestamp>
+        <pg:PlateText>ABC123</pg:PlateText><pg:Confidence>1.5</pg:Confidence>""", "confidence over 1"),
+    ("""<pg:EventID>bad id with spaces</pg:EventID><pg:FacilityID>LOT-TEST</pg:FacilityID>
+        <pg:CameraID>CAM-IN</pg:CameraID><pg:Direction>ENTRY</pg:Direction>
+        <pg:Timestamp>2025-01-22T14:30:45Z</pg:Timestamp>""", "bad id"),
+])
+def test_schema_invalid_requests(gateway, event, why):
+    status, data = post(gateway, envelope(f"<pg:SubmitEvent><pg:Event>{event}</pg:Event></pg:SubmitEvent>"))
+    assert status == 500, why
+    code, message = fault(data)
+    assert code.endswith("Client.InvalidInput"), why
+    assert message.startswith("schema-invalid request")
+    still_serving(gateway)
+
+
+def test_unknown_operation(gateway):
+    status, data = post(gateway, envelope("<pg:DropAllTables/>"))
+    assert fault(data)[0].startswith("soap11env:Client")
+    still_serving(gateway)
+
+
+def test_naive_timestamp_is_refused(gateway, clock):
+    event = """<pg:EventID>E-naive</pg:EventID><pg:FacilityID>LOT-TEST</pg:FacilityID><pg:CameraID>CAM-IN</pg:CameraID>
+        <pg:Direction>ENTRY</pg:Direction><pg:Timestamp>2025-01-22T14:30:45</pg:Timestamp>
+        <pg:PlateText>NAIVE1</pg:PlateText>"""
+    status, data = post(gateway, envelope(f"<pg:SubmitEvent><pg:Event>{event}</pg:Event></pg:SubmitEvent>"))
+    assert fault(data)[0].endswith("Client.InvalidTime")
+
+
+def test_body_over_the_limit_is_refused_before_it_is_read(gateway):
+    url = urlsplit(gateway.base_url)
+    with socket.create_connection((url.hostname, url.port), timeout=10) as s:
+        s.sendall(b"POST /soap/EventService HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\n"
+                  b"Content-Length: 100000000\r\n\r\n")
+        reply = s.recv(4096)  # answered without sending a single body byte
+    assert reply.startswith(b"HTTP/1.1 413")
+    still_serving(gateway)
+
+
+def test_chunked_body_over_the_limit_is_refused(gateway):
+    url = urlsplit(gateway.base_url)
+    chunk = b"a" * 8192
+    with socket.create_connection((url.hostname, url.port), timeout=10) as s:
+        s.sendall(b"POST /soap/EventService HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\n"
+                  b"Transfer-Encoding: chunked\r\n\r\n")
+        reply = b""
+        try:
+            for _ in range(20):  # 160 KiB against a 64 KiB limit
+                s.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        try:
+            reply = s.recv(4096)
+        except ConnectionResetError:
+            pass
+    assert reply.startswith(b"HTTP/1.1 413")
+    still_serving(gateway)
+
+
+def test_faults_carry_no_stack_trace(gateway):
+    _, data = post(gateway, envelope("<pg:GetSession><pg:SessionID>S-NOPE</pg:SessionID></pg:GetSession>"))
+    assert b"Traceback" not in data and b'File "' not in data
+    assert fault(data)[0].endswith("Client.NotFound")
+
+
+def test_get_without_wsdl_is_not_allowed(gateway):
+    url = urlsplit(gateway.base_url)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    conn.request("GET", "/soap/EventService")
+    assert conn.getresponse().status == 405
+    conn.close()
