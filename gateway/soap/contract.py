@@ -43,18 +43,23 @@ def _definitions(schema_elt):
 
 
 def merge_contract(wsdl_root):
-    """Replace the WSDL's definitions of the contract's names with the contract's own."""
-    contract = contract_schema_tree().getroot()
+    """Replace the WSDL's definitions of the contract's names with the contract's own.
+
+    The contract's definitions come first, in the contract's order; spyne's remaining ones
+    (operation wrappers, message types) follow sorted by kind and name, because spyne's own
+    order depends on the interpreter's hash seed and the WSDL must be the same bytes every time.
+    """
+    contract = _definitions(contract_schema_tree().getroot())
     for schema in wsdl_root.iterfind(f"{{{WSDL}}}types/{{{XS}}}schema"):
         if schema.get("targetNamespace") != NS:
             continue
-        generated = _definitions(schema)
-        insert_at = sum(1 for c in schema if c.tag in (f"{{{XS}}}import", f"{{{XS}}}include"))
-        for key, definition in _definitions(contract).items():
-            if key in generated:
-                schema.remove(generated[key])
-            schema.insert(insert_at, _copy(definition))
-            insert_at += 1
+        imports = [c for c in schema if c.tag in (f"{{{XS}}}import", f"{{{XS}}}include")]
+        generated = [c for key, c in _definitions(schema).items() if key not in contract]
+        for child in list(schema):
+            schema.remove(child)
+        schema.extend(imports)
+        schema.extend(_copy(d) for d in contract.values())
+        schema.extend(sorted(generated, key=lambda c: (c.tag, c.get("name"))))
         return schema
     raise ValueError(f"the WSDL has no schema for {NS}")
 
