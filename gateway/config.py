@@ -76,6 +76,7 @@ class Config:
     port: int = 8080
     public_url: str = ""
     database_url: str = "sqlite:///var/parkgate.db"
+    sqlite_synchronous: str = "FULL"
     max_body_bytes: int = 1024 * 1024
     threads: int = 16
     demo_users: bool = True
@@ -115,6 +116,8 @@ def parse(raw, source=None):
         host=host, port=port,
         public_url=server.get("public_url", ""),
         database_url=_database_url(db.get("url", "sqlite:///var/parkgate.db"), source),
+        sqlite_synchronous=_choice(db.get("sqlite_synchronous", "FULL"), ("FULL", "NORMAL"),
+                                   "database.sqlite_synchronous"),
         max_body_bytes=int(server.get("max_body_bytes", 1024 * 1024)),
         threads=int(server.get("threads", 16)),
         demo_users=bool(auth.get("demo_users", True)),
@@ -138,6 +141,13 @@ def _database_url(url, source):
     if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix + ":memory:":
         return prefix + str(REPO_ROOT / url[len(prefix):])
     return url
+
+
+def _choice(value, allowed, where):
+    value = str(value).upper()
+    if value not in allowed:
+        raise ConfigError(f"{where} must be one of {', '.join(allowed)}")
+    return value
 
 
 def _money(value, where):

@@ -6,11 +6,12 @@ from the injected ``clock`` so tests decide what "now" is.
 """
 
 import secrets
+from types import SimpleNamespace
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import documents, tariffs
@@ -23,6 +24,26 @@ from .store import (AuditEntry, CitationRecord, HotlistEntry, LaneEventRecord, P
 OPEN, HOLD, REVIEW = "OPEN", "HOLD", "REVIEW"
 VALID, EXPIRED, INVALID, NONE = "VALID", "EXPIRED", "INVALID", "NONE"
 _FAR_PAST = timedelta(days=366)
+_EVENTS, _SESSIONS = LaneEventRecord.__table__, ParkingSession.__table__
+_PERMITS, _HOTLIST = PermitRecord.__table__, HotlistEntry.__table__
+
+# The statements of the lane-event path, built once: SQLAlchemy then compiles each once and
+# reuses it, instead of building and hashing a new statement on every event.
+_EVENT_BY_ID = select(_EVENTS.c.document, _EVENTS.c.decision, _EVENTS.c.reason, _EVENTS.c.session_id).where(
+    _EVENTS.c.event_id == bindparam("event_id"))
+_PERMITS_OF_PLATE = select(_PERMITS).where(
+    _PERMITS.c.plate == bindparam("plate"),
+    or_(_PERMITS.c.facility_id == bindparam("facility_id"), _PERMITS.c.facility_id.is_(None)))
+_OPEN_SESSION = select(_SESSIONS).where(
+    _SESSIONS.c.facility_id == bindparam("facility_id"), _SESSIONS.c.plate == bindparam("plate"),
+    _SESSIONS.c.status == "OPEN")
+_OCCUPIED = select(func.count()).select_from(_SESSIONS).where(
+    _SESSIONS.c.facility_id == bindparam("facility_id"), _SESSIONS.c.status == "OPEN")
+_HOTLISTED = select(_HOTLIST.c.id).where(
+    _HOTLIST.c.plate == bindparam("plate"),
+    or_(_HOTLIST.c.facility_id == bindparam("facility_id"), _HOTLIST.c.facility_id.is_(None))).limit(1)
+_CLOSE_SESSION = update(_SESSIONS).where(_SESSIONS.c.id == bindparam("session_id"))
+_INSERT_SESSION, _INSERT_EVENT = insert(_SESSIONS), insert(_EVENTS)
 _ATTEMPTS = 3
 
 
@@ -54,22 +75,20 @@ class LaneEvent:
 
 @dataclass(frozen=True)
 class Outcome:
-    event: t.ParkingEvent
+    """A decided lane event. ``event`` is the ParkingEvent document, already schema-checked:
+    it is stored, relayed and returned as it is, never serialised twice."""
+    event: object  # lxml element {urn:parkgate:v1}ParkingEvent
     decision: str
     reason: str
-    document: bytes
+    session_id: str | None
     replayed: bool = False
-
-    @property
-    def session_id(self):
-        return self.event.Session.SessionID if self.event.Session else None
 
 
 @dataclass
 class _Verdict:
     decision: str
     reason: str
-    session: ParkingSession | None = None
+    session: SimpleNamespace | None = None  # a sessions row
     charge: Decimal | None = None
     paid: Decimal | None = None
 
@@ -111,11 +130,11 @@ class Parking:
         return when
 
     def permit_status(self, db, plate, fac, when):
-        """(status, permit) of a plate in a facility at an instant, judged on the facility's dates."""
+        """(status, permit row) of a plate in a facility at an instant, judged on the facility's dates."""
         day = when.astimezone(fac.timezone).date()
-        permits = db.scalars(select(PermitRecord).where(
-            PermitRecord.plate == plate,
-            or_(PermitRecord.facility_id == fac.id, PermitRecord.facility_id.is_(None)))).all()
+        permits = db.execute(_PERMITS_OF_PLATE, {"plate": plate, "facility_id": fac.id}).all()
+        if not permits:
+            return NONE, None
         active = [p for p in permits if p.state == "ACTIVE"]
         current = [p for p in active if p.valid_from <= day <= p.valid_until]
         if current:
@@ -123,25 +142,22 @@ class Parking:
         lapsed = [p for p in active if p.valid_until < day]
         if lapsed:
             return EXPIRED, max(lapsed, key=lambda p: p.valid_until)
-        if permits:
-            return INVALID, max(permits, key=lambda p: p.issued_at)
-        return NONE, None
+        return INVALID, max(permits, key=lambda p: p.issued_at)
 
     def _open_session(self, db, fac_id, plate):
-        return db.scalar(select(ParkingSession).where(
-            ParkingSession.facility_id == fac_id, ParkingSession.plate == plate,
-            ParkingSession.status == "OPEN"))
+        row = db.execute(_OPEN_SESSION, {"facility_id": fac_id, "plate": plate}).first()
+        return None if row is None else SimpleNamespace(**row._mapping)
 
     def _occupied(self, db, fac_id):
-        return db.scalar(select(func.count()).select_from(ParkingSession).where(
-            ParkingSession.facility_id == fac_id, ParkingSession.status == "OPEN"))
+        return db.execute(_OCCUPIED, {"facility_id": fac_id}).scalar_one()
 
     def _hotlisted(self, db, fac_id, plate):
-        return db.scalar(select(HotlistEntry.id).where(
-            HotlistEntry.plate == plate,
-            or_(HotlistEntry.facility_id == fac_id, HotlistEntry.facility_id.is_(None))).limit(1)) is not None
+        return db.execute(_HOTLISTED, {"plate": plate, "facility_id": fac_id}).first() is not None
 
     # --- lane events ----------------------------------------------------------------
+    #
+    # The hot path: plain SQL statements (SQLAlchemy Core) on the transaction's connection and
+    # a document built once. ORM objects appear only as detached value holders.
 
     def submit_event(self, ev):
         """Decide a lane event once: the same EventID always returns the first outcome."""
@@ -151,22 +167,21 @@ class Parking:
         if not ev.plate_text:
             raise InvalidInput("PlateText is required", "PlateText")
         plate = normalise_plate(ev.plate_text)
+        # Optimistic: decide and insert; the unique EventID makes a duplicate fail at the
+        # insert, which rolls everything back. Then look the first outcome up and replay it
+        # (or, after a concurrent entry of the same plate, decide again).
         for attempt in range(_ATTEMPTS):
             try:
-                with self.store.transaction() as db:
-                    done = db.scalar(select(LaneEventRecord).where(LaneEventRecord.event_id == ev.event_id))
-                    if done is not None:
-                        return self._replay(done)
-                    return self._record(db, fac, lane, ev, plate, when)
+                with self.store.connection() as conn:
+                    if attempt:
+                        done = conn.execute(_EVENT_BY_ID, {"event_id": ev.event_id}).first()
+                        if done is not None:
+                            return Outcome(documents.parse(done.document), done.decision, done.reason,
+                                           done.session_id, replayed=True)
+                    return self._record(conn, fac, lane, ev, plate, when)
             except IntegrityError:
-                # A concurrent duplicate of this EventID, or a concurrent entry of the same
-                # plate, committed first: look again (the loop replays or re-decides).
                 if attempt == _ATTEMPTS - 1:
                     raise
-
-    def _replay(self, rec):
-        return Outcome(documents.from_xml(rec.document, t.ParkingEvent), rec.decision, rec.reason,
-                       rec.document.encode(), replayed=True)
 
     def _record(self, db, fac, lane, ev, plate, when):
         status, permit = self.permit_status(db, plate, fac, when)
@@ -176,15 +191,22 @@ class Parking:
             verdict = self._entry(db, fac, lane, ev, plate, when, status, permit)
         else:
             verdict = self._exit(db, fac, ev, plate, when, status)
-        event = self._parking_event(fac, lane, ev, plate, when, status, permit, verdict)
-        document = documents.to_xml(event)
-        db.add(LaneEventRecord(
+        event = documents.parking_event(
+            ev.event_id, when, fac, lane, ev.camera_id, ev.direction, plate,
+            ev.confidence if ev.confidence is not None else Decimal("1"), ev.jurisdiction, ev.country, ev.vehicle,
+            session_elt=documents.session(verdict.session, when) if verdict.session else None,
+            authorization_elt=documents.authorization(status, permit if status != NONE else None,
+                                                      verdict.decision == OPEN),
+            charges_elt=documents.charges(fac.tariff, verdict.charge, verdict.paid)
+            if verdict.charge is not None else None,
+            image_url=ev.image_url)
+        session_id = verdict.session.id if verdict.session else None
+        db.execute(_INSERT_EVENT, dict(
             event_id=ev.event_id, facility_id=fac.id, camera_id=ev.camera_id, direction=ev.direction,
             occurred_at=when, recorded_at=self.clock(), plate=plate, confidence=ev.confidence,
-            decision=verdict.decision, reason=verdict.reason,
-            session_id=verdict.session.id if verdict.session else None, document=document.decode()))
-        db.flush()
-        return Outcome(event, verdict.decision, verdict.reason, document)
+            decision=verdict.decision, reason=verdict.reason, session_id=session_id,
+            document=documents.serialize(event).decode()))
+        return Outcome(event, verdict.decision, verdict.reason, session_id)
 
     def _entry(self, db, fac, lane, ev, plate, when, status, permit):
         if self._hotlisted(db, fac.id, plate):
@@ -196,13 +218,14 @@ class Parking:
             return _Verdict(HOLD, {NONE: "NO_PERMIT", EXPIRED: "PERMIT_EXPIRED"}.get(status, "PERMIT_INVALID"))
         if status != VALID and self._occupied(db, fac.id) >= fac.capacity:
             return _Verdict(HOLD, "FACILITY_FULL")
-        session = ParkingSession(
-            id=new_id("S", when), facility_id=fac.id, plate=plate, status="OPEN", entry_time=when,
-            entry_event_id=ev.event_id, lane_number=lane.number, jurisdiction=ev.jurisdiction,
+        row = dict(
+            id=new_id("S", when), facility_id=fac.id, plate=plate, status="OPEN", entry_time=when, exit_time=None,
+            entry_event_id=ev.event_id, exit_event_id=None, lane_number=lane.number, jurisdiction=ev.jurisdiction,
             country=ev.country, space_assigned=ev.space_assigned,
-            permit_number=permit.permit_number if status == VALID else None, amount_paid=Decimal("0"))
-        db.add(session)
-        db.flush()
+            permit_number=permit.permit_number if status == VALID else None, amount_charged=None,
+            amount_paid=Decimal("0"), paid_at=None)
+        db.execute(_INSERT_SESSION, row)
+        session = SimpleNamespace(**row)
         return _Verdict(OPEN, "PERMIT_VALID" if status == VALID else "TRANSIENT_ENTRY", session,
                         charge=tariffs.ZERO)
 
@@ -218,38 +241,19 @@ class Parking:
         if when < session.entry_time:
             raise InvalidTime("exit before the session's entry", "Timestamp")
         if status == VALID:
-            return self._close(session, ev, when, tariffs.ZERO, "PERMIT_VALID")
+            return self._close(db, session, ev, when, tariffs.ZERO, "PERMIT_VALID")
         charge = tariffs.fee(tariff, session.entry_time, when)
         due = tariffs.amount_due(tariff, session.entry_time, when, session.amount_paid, session.paid_at)
         if due > 0:
             return _Verdict(HOLD, "PAYMENT_DUE", session, charge=charge, paid=session.amount_paid)
-        return self._close(session, ev, when, charge, "WITHIN_GRACE" if charge == 0 else "PAID")
+        return self._close(db, session, ev, when, charge, "WITHIN_GRACE" if charge == 0 else "PAID")
 
-    def _close(self, session, ev, when, charge, reason):
-        session.status = "CLOSED"
-        session.exit_time = when
-        session.exit_event_id = ev.event_id
-        session.amount_charged = charge
+    def _close(self, db, session, ev, when, charge, reason):
+        closed = dict(status="CLOSED", exit_time=when, exit_event_id=ev.event_id, amount_charged=charge)
+        db.execute(_CLOSE_SESSION, {"session_id": session.id, **closed})
+        for name, value in closed.items():
+            setattr(session, name, value)
         return _Verdict(OPEN, reason, session, charge=charge, paid=session.amount_paid)
-
-    def _parking_event(self, fac, lane, ev, plate, when, status, permit, verdict):
-        confidence = ev.confidence if ev.confidence is not None else Decimal("1")
-        charges = None
-        if verdict.charge is not None:
-            charges = documents.charges(fac.tariff, verdict.charge, verdict.paid)
-        image = t.EventImages(OriginalURL=ev.image_url) if ev.image_url else None
-        return t.ParkingEvent(
-            EventID=ev.event_id, Timestamp=when,
-            Location=t.EventLocation(FacilityID=fac.id, FacilityName=fac.name, CameraID=ev.camera_id,
-                                     LaneNumber=lane.number, Direction=ev.direction),
-            Vehicle=t.Vehicle(
-                LicensePlate=t.LicensePlate(Number=plate, Jurisdiction=ev.jurisdiction, Country=ev.country,
-                                            Confidence=confidence),
-                Attributes=ev.vehicle),
-            Session=documents.session(verdict.session, when) if verdict.session else None,
-            Authorization=documents.authorization(status, permit if status != NONE else None,
-                                                  verdict.decision == OPEN),
-            Charges=charges, Image=image)
 
     # --- sessions, fees, payments, occupancy ------------------------------------------
 
@@ -389,11 +393,11 @@ class Parking:
             jurisdiction=jurisdiction, location=location, fine=rule.fine, currency=fac.currency,
             due_date=now.astimezone(fac.timezone).date() + timedelta(days=rule.due_days),
             evidence_url=evidence_url, note=note, issued_by=username, status="ISSUED")
-        document = documents.to_xml(documents.citation(rec))
+        document = documents.citation(rec)
         with self.store.transaction() as db:
             db.add(rec)
             self._audit(db, username, "IssueCitation", rec.id, violation)
-        return rec, document
+        return document
 
     # --- audit ----------------------------------------------------------------------
 

@@ -33,7 +33,7 @@ class GatewayService(service.MultiService):
             from twisted.internet import reactor
         self.reactor = reactor
         self.config = config
-        self.store = store or Store(config.database_url)
+        self.store = store or Store(config.database_url, sqlite_synchronous=config.sqlite_synchronous)
         self.parking = Parking(config, self.store, clock)
         self.authenticator = Authenticator(self.store, clock, allow_demo=is_loopback(config.host))
         self.threadpool = ThreadPool(minthreads=2, maxthreads=config.threads, name="parkgate-soap")

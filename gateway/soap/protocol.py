@@ -48,6 +48,13 @@ class ContractSoap11(Soap11):
         if not self.message_schema.validate(payload):
             raise InvalidInputFault(f"schema-invalid request: {_short(self.message_schema.error_log.last_error)}")
 
+    def to_parent(self, ctx, cls, inst, parent, ns, *args, **kwargs):
+        """Documents already built and schema-checked (lxml elements) go in as they are."""
+        if isinstance(inst, etree._Element):
+            parent.append(inst)
+            return None
+        return super().to_parent(ctx, cls, inst, parent, ns, *args, **kwargs)
+
     def fault_to_parent(self, ctx, cls, inst, parent, ns, *args, **kwargs):
         fault = etree.SubElement(parent, f"{{{self.ns_soap_env}}}Fault")
         etree.SubElement(fault, "faultcode").text = f"{self.soap_env}:{inst.faultcode}"

@@ -5,7 +5,9 @@ before the method body, in :mod:`gateway.soap.app`. Methods run in a request thr
 blocking calls into the domain and the database are fine here.
 """
 
-from spyne import Date, DateTime, ServiceBase, Unicode, rpc
+from datetime import timedelta
+
+from spyne import Date, DateTime, ServiceBase, rpc
 
 from .. import documents
 from ..parking import LaneEvent
@@ -66,9 +68,9 @@ class EventService(ServiceBase):
         parking = _parking(ctx)
         rec, at, charge, due = parking.quote_fee(SessionID, AsOf)
         tariff = parking.facility(rec.facility_id).tariff
-        return t.FeeQuote(SessionID=rec.id, AsOf=at, Duration=documents.iso_duration(at - rec.entry_time),
+        return t.FeeQuote(SessionID=rec.id, AsOf=at, Duration=_whole_seconds(at - rec.entry_time),
                           Charges=documents.charges(tariff, charge, rec.amount_paid),
-                          AmountDue=documents.money(due, tariff.currency))
+                          AmountDue=documents.money("AmountDue", due, tariff.currency))
 
     @operation(t.req(t.Identifier), t.req(t.Money), t.req(t.ShortText),
                roles=("admin", "operator", "integrator"), returns=t.req(t.PaymentReceipt),
@@ -77,9 +79,9 @@ class EventService(ServiceBase):
         payment, rec, due = _parking(ctx).record_payment(SessionID, Amount.value, Amount.currency, Method,
                                                          _caller(ctx))
         return t.PaymentReceipt(PaymentID=payment.id, SessionID=rec.id,
-                                Amount=documents.money(payment.amount, payment.currency),
-                                AmountPaid=documents.money(rec.amount_paid, payment.currency),
-                                AmountDue=documents.money(due, payment.currency), PaidAt=payment.paid_at)
+                                Amount=documents.money("Amount", payment.amount, payment.currency),
+                                AmountPaid=documents.money("AmountPaid", rec.amount_paid, payment.currency),
+                                AmountDue=documents.money("AmountDue", due, payment.currency), PaidAt=payment.paid_at)
 
     @operation(t.req(t.Identifier), roles=ALL_ROLES, returns=t.req(t.Occupancy), names="Occupancy",
                throws=(f.UnknownFacilityFault,))
@@ -122,10 +124,9 @@ class CitationService(ServiceBase):
                roles=("admin", "operator", "enforcement"), returns=t.req(t.Citation), names="Citation",
                throws=(f.UnknownFacilityFault,))
     def IssueCitation(ctx, FacilityID, Plate, ViolationType, Location, EvidenceURL, Note, Jurisdiction):
-        rec, document = _parking(ctx).issue_citation(
+        return _parking(ctx).issue_citation(
             FacilityID, Plate, ViolationType, _caller(ctx), location=Location, evidence_url=EvidenceURL,
             note=Note, jurisdiction=Jurisdiction)
-        return documents.citation(rec)
 
 
 def _session_view(ctx, rec, charge, due):
@@ -134,4 +135,8 @@ def _session_view(ctx, rec, charge, due):
     return t.SessionView(FacilityID=rec.facility_id, Plate=rec.plate, Status=rec.status,
                          Session=documents.session(rec, parking.clock()),
                          Charges=documents.charges(tariff, charge, rec.amount_paid),
-                         AmountDue=documents.money(due, tariff.currency))
+                         AmountDue=documents.money("AmountDue", due, tariff.currency))
+
+
+def _whole_seconds(delta):
+    return timedelta(seconds=int(delta.total_seconds()))

@@ -1,0 +1,207 @@
+#!/usr/bin/env python3
+"""SubmitEvent throughput and latency against a real gateway, with Ping as the ceiling.
+
+Starts `parkgate serve` in its own process (SQLite in a temporary folder, a throwaway
+user), then drives it from this process with N keep-alive HTTP connections (asyncio, raw
+sockets, pre-built envelopes, so the client costs little CPU beside the server). Each
+connection submits authenticated ENTRY/EXIT pairs with plate text; the same run measures
+Ping on the same server.
+
+    .venv/bin/python bench/soap_events.py [--duration 10] [--connections 1,8,32]
+"""
+
+import argparse
+import asyncio
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PASSWORD = "bench-" + secrets.token_hex(8)
+WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+
+CONFIG = """
+[server]
+listen = "127.0.0.1:{port}"
+threads = {threads}
+[database]
+url = "{db}"
+sqlite_synchronous = "{synchronous}"
+[auth]
+demo_users = false
+[[facility]]
+id = "LOT-BENCH"
+name = "Bench Garage"
+capacity = 100000
+timezone = "UTC"
+[facility.tariff]
+rate_code = "H"
+price_per_period = "3.00"
+grace_minutes = 15
+daily_maximum = "24.00"
+[[facility.lane]]
+camera_id = "CAM-IN"
+number = 1
+direction = "ENTRY"
+[[facility.lane]]
+camera_id = "CAM-OUT"
+number = 2
+direction = "EXIT"
+"""
+
+ENVELOPE = ('<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
+            'xmlns:pg="urn:parkgate:v1"><soapenv:Header><wsse:Security xmlns:wsse="' + WSSE + '">'
+            '<wsse:UsernameToken><wsse:Username>bench</wsse:Username><wsse:Password>' + PASSWORD +
+            '</wsse:Password></wsse:UsernameToken></wsse:Security></soapenv:Header><soapenv:Body>{body}'
+            '</soapenv:Body></soapenv:Envelope>')
+
+EVENT = ('<pg:SubmitEvent><pg:Event><pg:EventID>{event_id}</pg:EventID><pg:FacilityID>LOT-BENCH</pg:FacilityID>'
+         '<pg:CameraID>{camera}</pg:CameraID><pg:Direction>{direction}</pg:Direction>'
+         '<pg:Timestamp>{ts}</pg:Timestamp><pg:PlateText>{plate}</pg:PlateText>'
+         '<pg:Confidence>0.97</pg:Confidence></pg:Event></pg:SubmitEvent>')
+
+
+def request(path, body):
+    data = ENVELOPE.format(body=body).encode()
+    return (f"POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: text/xml; charset=utf-8\r\n"
+            f"SOAPAction: \"\"\r\nContent-Length: {len(data)}\r\n\r\n").encode() + data
+
+
+async def read_response(reader):
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":")[1])
+    body = await reader.readexactly(length)
+    return status, body
+
+
+async def connection(port, make_request, deadline, latencies, failures):
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    sock = writer.get_extra_info("socket")
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    n = 0
+    while time.perf_counter() < deadline:
+        req = make_request(n)
+        started = time.perf_counter()
+        writer.write(req)
+        status, body = await read_response(reader)
+        latencies.append(time.perf_counter() - started)
+        if status != 200:
+            failures.append(body[:300])
+        n += 1
+    writer.close()
+
+
+async def run_load(port, connections, duration, make_request_for):
+    latencies, failures = [], []
+    deadline = time.perf_counter() + duration
+    started = time.perf_counter()
+    await asyncio.gather(*(connection(port, make_request_for(c), deadline, latencies, failures)
+                           for c in range(connections)))
+    elapsed = time.perf_counter() - started
+    return len(latencies) / elapsed, latencies, failures
+
+
+def events_for(conn):
+    """ENTRY then EXIT of a fresh plate, over and over; within grace, so every exit opens."""
+    prefix = secrets.token_hex(3).upper()
+
+    def make(n):
+        plate = f"B{prefix}{n // 2:05d}"[-10:]
+        direction, camera = ("ENTRY", "CAM-IN") if n % 2 == 0 else ("EXIT", "CAM-OUT")
+        ts = datetime.now(timezone.utc).isoformat()
+        return request("/soap/EventService", EVENT.format(event_id=f"E{prefix}{conn}-{n}", camera=camera,
+                                                          direction=direction, ts=ts, plate=plate))
+    return make
+
+
+def ping_for(conn):
+    req = request("/soap/EventService", "<pg:Ping/>")
+    return lambda n: req
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(tmp, threads, database_url, synchronous):
+    port = free_port()
+    db = database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
+    cfg = Path(tmp) / "bench.toml"
+    cfg.write_text(CONFIG.format(port=port, db=db, threads=threads, synchronous=synchronous))
+    cli = [sys.executable, "-m", "gateway", "--config", str(cfg)]
+    subprocess.run(cli + ["user", "add", "bench", "--role", "integrator", "--password", PASSWORD],
+                   check=True, capture_output=True, cwd=REPO)
+    server = subprocess.Popen(cli + ["serve"], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return server, port
+        except OSError:
+            time.sleep(0.1)
+    server.kill()
+    raise SystemExit("the gateway did not start: " + server.stderr.read().decode()[-2000:])
+
+
+def cpu_seconds(pid):
+    """User+system CPU of the server process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def summary(rate, latencies):
+    lat = sorted(latencies)
+    p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] * 1000  # noqa: E731
+    return f"{rate:8.0f}/s   p50 {p(0.50):6.1f} ms   p99 {p(0.99):6.1f} ms   (n={len(lat)})"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per measurement")
+    parser.add_argument("--connections", default="1,8,32")
+    parser.add_argument("--threads", type=int, default=16, help="the gateway's request threads")
+    parser.add_argument("--database-url", help="e.g. postgresql+psycopg://postgres@127.0.0.1/test "
+                                               "(default: SQLite in a temporary folder)")
+    parser.add_argument("--sqlite-synchronous", default="FULL", choices=("FULL", "NORMAL"))
+    args = parser.parse_args()
+    levels = [int(c) for c in args.connections.split(",")]
+    database = (args.database_url.split("://")[0] if args.database_url
+                else f"SQLite (WAL, synchronous={args.sqlite_synchronous})")
+    print(f"parkgate SOAP benchmark: {os.cpu_count()} cores (client and server share them), "
+          f"{args.duration:.0f} s per point, server with {args.threads} request threads, {database}")
+    with tempfile.TemporaryDirectory() as tmp:
+        server, port = start_server(tmp, args.threads, args.database_url, args.sqlite_synchronous)
+        try:
+            asyncio.run(run_load(port, 2, 2.0, ping_for))  # warm-up: imports, caches, first hash check
+            asyncio.run(run_load(port, 2, 2.0, events_for))
+            results = {}
+            for c in levels:
+                for name, maker in (("Ping", ping_for), ("SubmitEvent", events_for)):
+                    cpu = cpu_seconds(server.pid)
+                    rate, lat, failures = asyncio.run(run_load(port, c, args.duration, maker))
+                    cpu = cpu_seconds(server.pid) - cpu
+                    if failures:
+                        print(f"  {len(failures)} failed requests, first: {failures[0]!r}")
+                    results[(name, c)] = rate
+                    print(f"{name:<12} c={c:<3} {summary(rate, lat)}   server CPU {cpu / len(lat) * 1e6:5.0f} us/req")
+                print(f"  SubmitEvent/Ping at c={c}: {results[('SubmitEvent', c)] / results[('Ping', c)]:.0%}")
+        finally:
+            server.terminate()
+            server.wait(10)
+
+
+if __name__ == "__main__":
+    main()
