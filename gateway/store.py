@@ -33,7 +33,32 @@ class UTCDateTime(TypeDecorator):
         return None if value is None else value.replace(tzinfo=timezone.utc)
 
 
-Money = Numeric(14, 4, asdecimal=True)
+class ExactDecimal(TypeDecorator):
+    """Decimal in, the same Decimal out: NUMERIC where the database has it, text on SQLite
+    (whose NUMERIC affinity would round through binary floating point)."""
+    impl = Numeric
+    cache_ok = True
+
+    def __init__(self, precision=14, scale=4):
+        super().__init__()
+        self.precision, self.scale = precision, scale
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(self.precision + 2))
+        return dialect.type_descriptor(Numeric(self.precision, self.scale, asdecimal=True))
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        value = Decimal(value)
+        return str(value) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else Decimal(value)
+
+
+Money = ExactDecimal(14, 4)
 
 
 class Base(DeclarativeBase):
@@ -51,7 +76,7 @@ class LaneEventRecord(Base):
     occurred_at: Mapped[datetime]
     recorded_at: Mapped[datetime]
     plate: Mapped[str | None] = mapped_column(String(12))
-    confidence: Mapped[Decimal | None] = mapped_column(Numeric(5, 4))
+    confidence: Mapped[Decimal | None] = mapped_column(ExactDecimal(5, 4))
     decision: Mapped[str] = mapped_column(String(8))
     reason: Mapped[str] = mapped_column(String(64))
     session_id: Mapped[str | None] = mapped_column(String(64))
