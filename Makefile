@@ -8,7 +8,11 @@ APT_PACKAGES := tesseract-ocr libxml2-utils
 
 .PHONY: run test install system-packages plc-sim clean
 
+# The gateway and, beside it, a simulated PLC for the demo lanes (a vehicle drives through
+# 3 s after the arm is up); stopping the gateway stops the simulator.
 run: install
+	@$(BIN)/parkgate plc-sim --auto-pass-s 3 & sim=$$!; \
+	trap 'kill $$sim 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/parkgate serve
 
 test: install
@@ -30,7 +34,7 @@ system-packages:
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -e '.[test]' --config-settings editable_mode=compat
 	touch $(STAMP)
 
 clean:

@@ -24,6 +24,20 @@ def main(argv=None):
     serve.add_argument("--public-url", help="base URL written into the WSDLs")
     serve.set_defaults(run=cmd_serve)
 
+    sim = sub.add_parser("plc-sim", help="simulate barrier PLCs (Modbus TCP)",
+                         description="Serve N simulated barrier PLCs (unit ids 1..N) over Modbus TCP. "
+                                     "Type 'pass N', 'arrive N', 'leave N', 'fault N on|off' or 'status' "
+                                     "on standard input to script vehicles.")
+    sim.add_argument("--listen", default="127.0.0.1:5020", help="HOST:PORT (default 127.0.0.1:5020)")
+    sim.add_argument("--lanes", type=int, help="how many barriers (default: the lanes with a PLC in the configuration)")
+    sim.add_argument("--rise-ms", type=int, default=1500, help="arm travel time up")
+    sim.add_argument("--fall-ms", type=int, default=1500, help="arm travel time down")
+    sim.add_argument("--heartbeat-timeout-s", type=float, default=10.0,
+                     help="fall back to local mode when the gateway's heartbeat stops this long (0: never)")
+    sim.add_argument("--auto-pass-s", type=float, default=None,
+                     help="after the arm is up, a simulated vehicle drives through after this many seconds")
+    sim.set_defaults(run=cmd_plc_sim)
+
     wsdl = sub.add_parser("wsdl", help="print, write or check the WSDLs",
                           description="Build the WSDLs exactly as served (address from the configuration).")
     group = wsdl.add_mutually_exclusive_group()
@@ -77,6 +91,12 @@ def setup_logging():
     globalLogBeginner.beginLoggingTo([STDLibLogObserver()], redirectStandardIO=False)
 
 
+def install_reactor():
+    """Twisted on asyncio: pymodbus's coroutines then run on the reactor's own loop."""
+    from twisted.internet import asyncioreactor
+    asyncioreactor.install()
+
+
 def cmd_serve(args, cfg):
     from .migrate import upgrade
     if args.listen:
@@ -86,6 +106,7 @@ def cmd_serve(args, cfg):
     setup_logging()
     upgrade(cfg.database_url)
 
+    install_reactor()
     from twisted.internet import reactor
     from . import demo
     from .parking import utcnow
@@ -102,6 +123,32 @@ def cmd_serve(args, cfg):
     reactor.callWhenRunning(lambda: print("WSDLs:", *(f"  {gateway.base_url}{p.path}?wsdl" for p in gateway.published),
                                           sep="\n", flush=True))
     reactor.addSystemEventTrigger("before", "shutdown", gateway.stopService)
+    reactor.run()
+
+
+def cmd_plc_sim(args, cfg):
+    setup_logging()
+    install_reactor()
+    from twisted.internet import reactor, stdio
+    from plc.simulator import PlcSimulator, SimConsole
+
+    lanes = args.lanes or sum(1 for f in cfg.facilities.values() for lane in f.lanes.values() if lane.plc) or 2
+    host, port = configuration.parse_listen(args.listen)
+    sim = PlcSimulator(lanes, reactor, host=host, port=port, rise_time=args.rise_ms / 1000,
+                       fall_time=args.fall_ms / 1000, heartbeat_timeout=args.heartbeat_timeout_s or None,
+                       auto_pass=args.auto_pass_s,
+                       report=lambda unit, text: print(f"plc-sim lane {unit}: {text}", flush=True))
+
+    def started(_):
+        print(f"plc-sim: {lanes} barrier PLC(s) on {host}:{sim.port}, unit ids 1..{lanes}", flush=True)
+        if sys.stdin is not None and sys.stdin.isatty():
+            stdio.StandardIO(SimConsole(sim))
+
+    def failed(failure):
+        print(f"plc-sim: cannot listen on {args.listen}: {failure.getErrorMessage()}", file=sys.stderr)
+        reactor.stop()
+    reactor.callWhenRunning(lambda: sim.start().addCallbacks(started, failed))
+    reactor.addSystemEventTrigger("before", "shutdown", sim.stop)
     reactor.run()
 
 

@@ -11,6 +11,9 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from plc.lane import PlcSettings
+from plc.registers import RegisterMap
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = REPO_ROOT / "parkgate.toml"
 
@@ -40,10 +43,11 @@ class CitationRule:
 
 @dataclass(frozen=True)
 class PlcEndpoint:
-    """Where a lane's barrier PLC listens, and its unit id there."""
+    """Where a lane's barrier PLC listens, its unit id there, and its register map."""
     host: str
     port: int
     unit: int
+    registers: RegisterMap = RegisterMap()
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,7 @@ class Config:
     confidence_threshold: Decimal = Decimal("0.85")
     max_clock_skew: timedelta = timedelta(minutes=5)
     facilities: dict = field(default_factory=dict)       # id -> Facility
+    plc: PlcSettings = PlcSettings()
     source: Path | None = None
 
     @property
@@ -106,9 +111,14 @@ def load(path=None):
 def parse(raw, source=None):
     server, db, auth, decisions = (raw.get(k, {}) for k in ("server", "database", "auth", "decisions"))
     host, port = parse_listen(server.get("listen", "127.0.0.1:8080"))
+    plc = raw.get("plc", {})
+    try:
+        registers = RegisterMap.from_config(plc.get("registers", {}))
+    except ValueError as e:
+        raise ConfigError(f"plc.registers: {e}") from e
     facilities = {}
     for i, f in enumerate(raw.get("facility", [])):
-        fac = _facility(f, f"facility[{i}]")
+        fac = _facility(f, f"facility[{i}]", registers)
         if fac.id in facilities:
             raise ConfigError(f"facility {fac.id!r} is configured twice")
         facilities[fac.id] = fac
@@ -124,6 +134,11 @@ def parse(raw, source=None):
         confidence_threshold=_money(decisions.get("confidence_threshold", "0.85"), "decisions.confidence_threshold"),
         max_clock_skew=timedelta(seconds=int(decisions.get("max_clock_skew_s", 300))),
         facilities=facilities,
+        plc=PlcSettings(
+            pulse=int(plc.get("pulse_ms", 400)) / 1000, timeout=int(plc.get("timeout_ms", 500)) / 1000,
+            poll_interval=int(plc.get("poll_ms", 100)) / 1000,
+            heartbeat_interval=float(plc.get("heartbeat_s", 2)), rise_timeout=float(plc.get("rise_timeout_s", 5)),
+            reconnect_max=float(plc.get("reconnect_max_s", 30))),
         source=source,
     )
 
@@ -159,13 +174,23 @@ def _money(value, where):
         raise ConfigError(f"{where}: not a number: {value!r}") from e
 
 
+def _plc_endpoint(table, registers, where):
+    try:
+        if "registers" in table:
+            registers = RegisterMap.from_config({**vars(registers), **table["registers"]})
+    except ValueError as e:
+        raise ConfigError(f"{where}.registers: {e}") from e
+    return PlcEndpoint(table.get("host", "127.0.0.1"), int(table.get("port", 502)), int(table.get("unit", 1)),
+                       registers)
+
+
 def _require(table, key, where):
     if key not in table:
         raise ConfigError(f"{where}.{key} is required")
     return table[key]
 
 
-def _facility(f, where):
+def _facility(f, where, registers):
     fid = _require(f, "id", where)
     try:
         tz = ZoneInfo(f.get("timezone", "UTC"))
@@ -194,8 +219,7 @@ def _facility(f, where):
         plc = lane.get("plc")
         lanes[_require(lane, "camera_id", lw)] = Lane(
             camera_id=lane["camera_id"], number=int(_require(lane, "number", lw)), direction=direction,
-            plc=PlcEndpoint(plc.get("host", "127.0.0.1"), int(plc.get("port", 502)), int(plc.get("unit", 1)))
-            if plc else None)
+            plc=_plc_endpoint(plc, registers, f"{lw}.plc") if plc else None)
     rules = {}
     for violation, rule in f.get("citations", {}).items():
         cw = f"{where}.citations.{violation}"

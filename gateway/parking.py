@@ -18,8 +18,8 @@ from . import documents, tariffs
 from .errors import Conflict, InvalidInput, InvalidTime, NotFound, UnknownFacility, UnknownLane
 from .plates import normalise_plate
 from .soap import types as t
-from .store import (AuditEntry, CitationRecord, HotlistEntry, LaneEventRecord, ParkingSession, Payment,
-                    PermitRecord)
+from .store import (AuditEntry, CitationRecord, HotlistEntry, LaneEventRecord, LaneIncident, ParkingSession,
+                    Payment, PermitRecord)
 
 OPEN, HOLD, REVIEW = "OPEN", "HOLD", "REVIEW"
 VALID, EXPIRED, INVALID, NONE = "VALID", "EXPIRED", "INVALID", "NONE"
@@ -77,6 +77,7 @@ class LaneEvent:
 class Outcome:
     """A decided lane event. ``event`` is the ParkingEvent document, already schema-checked:
     it is stored, relayed and returned as it is, never serialised twice."""
+    event_id: str
     event: object  # lxml element {urn:parkgate:v1}ParkingEvent
     decision: str
     reason: str
@@ -176,8 +177,8 @@ class Parking:
                     if attempt:
                         done = conn.execute(_EVENT_BY_ID, {"event_id": ev.event_id}).first()
                         if done is not None:
-                            return Outcome(documents.parse(done.document), done.decision, done.reason,
-                                           done.session_id, replayed=True)
+                            return Outcome(ev.event_id, documents.parse(done.document), done.decision,
+                                           done.reason, done.session_id, replayed=True)
                     return self._record(conn, fac, lane, ev, plate, when)
             except IntegrityError:
                 if attempt == _ATTEMPTS - 1:
@@ -206,7 +207,7 @@ class Parking:
             occurred_at=when, recorded_at=self.clock(), plate=plate, confidence=ev.confidence,
             decision=verdict.decision, reason=verdict.reason, session_id=session_id,
             document=documents.serialize(event).decode()))
-        return Outcome(event, verdict.decision, verdict.reason, session_id)
+        return Outcome(ev.event_id, event, verdict.decision, verdict.reason, session_id)
 
     def _entry(self, db, fac, lane, ev, plate, when, status, permit):
         if self._hotlisted(db, fac.id, plate):
@@ -399,7 +400,16 @@ class Parking:
             self._audit(db, username, "IssueCitation", rec.id, violation)
         return document
 
-    # --- audit ----------------------------------------------------------------------
+    # --- audit and lane incidents ---------------------------------------------------
+
+    def audit(self, username, action, subject, detail):
+        with self.store.transaction() as db:
+            self._audit(db, username, action, subject, detail)
+
+    def record_incident(self, facility_id, lane_number, kind, event_id, detail):
+        with self.store.transaction() as db:
+            db.add(LaneIncident(at=self.clock(), facility_id=facility_id, lane_number=lane_number, kind=kind,
+                                event_id=event_id, detail=(detail or "")[:500] or None))
 
     def _audit(self, db, username, action, subject, detail=None):
         db.add(AuditEntry(at=self.clock(), username=username, action=action, subject=subject,

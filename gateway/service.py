@@ -10,7 +10,10 @@ import logging
 from twisted.application import service
 from twisted.python.threadpool import ThreadPool
 
+from plc.service import Barriers
+
 from .auth import Authenticator
+from .lanes import Lanes
 from .parking import Parking, utcnow
 from .server import Health, build_root, build_site
 from .soap.app import publish
@@ -37,6 +40,9 @@ class GatewayService(service.MultiService):
         self.parking = Parking(config, self.store, clock)
         self.authenticator = Authenticator(self.store, clock, allow_demo=is_loopback(config.host))
         self.threadpool = ThreadPool(minthreads=2, maxthreads=config.threads, name="parkgate-soap")
+        self.barriers = Barriers(config, reactor, self.threadpool, self.parking.record_incident, clock)
+        self.barriers.setServiceParent(self)
+        self.lanes = Lanes(self.parking, self.barriers, reactor)
         self.port = None
         self.published = []
 

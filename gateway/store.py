@@ -162,6 +162,18 @@ class HotlistEntry(Base):
     added_at: Mapped[datetime]
 
 
+class LaneIncident(Base):
+    """What a lane's PLC reported or failed to do: tailgating, offline, a barrier that did not rise."""
+    __tablename__ = "lane_incidents"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    facility_id: Mapped[str] = mapped_column(String(64))
+    lane_number: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32))
+    event_id: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str | None] = mapped_column(String(500))
+
+
 class User(Base):
     __tablename__ = "users"
     username: Mapped[str] = mapped_column(String(64), primary_key=True)

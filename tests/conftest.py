@@ -5,23 +5,28 @@ started and stopped on it with ``blockingCallFromThread``. Tests talk to the gat
 HTTP on loopback, exactly as a parking platform would.
 """
 
+import asyncio
 import os
 import secrets
 import threading
 from datetime import datetime, timezone
 
-import pytest
-import zeep
-from sqlalchemy import create_engine, text
-from twisted.internet import reactor
-from twisted.internet.threads import blockingCallFromThread
-from zeep.wsse.username import UsernameToken
+from twisted.internet import asyncioreactor
 
-from gateway import config as configuration
-from gateway.auth import add_user
-from gateway.migrate import upgrade
-from gateway.service import GatewayService
-from gateway.store import Store
+asyncioreactor.install(asyncio.new_event_loop())  # as `parkgate serve` does: pymodbus runs on it
+
+import pytest  # noqa: E402
+import zeep  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+from twisted.internet import reactor  # noqa: E402
+from twisted.internet.threads import blockingCallFromThread  # noqa: E402
+from zeep.wsse.username import UsernameToken  # noqa: E402
+
+from gateway import config as configuration  # noqa: E402
+from gateway.auth import add_user  # noqa: E402
+from gateway.migrate import upgrade  # noqa: E402
+from gateway.service import GatewayService  # noqa: E402
+from gateway.store import Store  # noqa: E402
 
 PG_URL = os.environ.get("PARKGATE_TEST_PG_URL")
 PASSWORD = "s3cret-for-tests"

@@ -16,7 +16,7 @@ from ..errors import ParkgateError
 from .contract import merge_contract, message_schema, secure_parser
 from .faults import fault_for
 from .protocol import ContractSoap11
-from .services import CitationService, EventService, Health, PermitService
+from .services import CitationService, EventService, Health, LaneService, PermitService
 from .types import NS
 
 #: Published service name -> the spyne services it is made of.
@@ -24,6 +24,7 @@ SERVICES = {
     "EventService": [Health, EventService],
     "PermitService": [Health, PermitService],
     "CitationService": [Health, CitationService],
+    "LaneService": [Health, LaneService],
 }
 
 

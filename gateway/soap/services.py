@@ -7,7 +7,7 @@ blocking calls into the domain and the database are fine here.
 
 from datetime import timedelta
 
-from spyne import Date, DateTime, ServiceBase, rpc
+from spyne import Date, DateTime, Integer32, ServiceBase, rpc
 
 from .. import documents
 from ..parking import LaneEvent
@@ -43,8 +43,8 @@ class Health(ServiceBase):
 class EventService(ServiceBase):
     @operation(t.req(t.LaneEvent),
                roles=("admin", "operator", "integrator"),
-               returns=(t.req(t.ParkingEvent), t.req(t.Decision), t.req(t.ShortText)),
-               names=("ParkingEvent", "Decision", "Reason"),
+               returns=(t.req(t.ParkingEvent), t.req(t.Decision), t.req(t.ShortText), t.req(t.BarrierAction)),
+               names=("ParkingEvent", "Decision", "Reason", "Barrier"),
                throws=(f.InvalidTimeFault, f.UnknownFacilityFault, f.UnknownLaneFault, f.BusyFault))
     def SubmitEvent(ctx, Event):
         outcome = _parking(ctx).submit_event(LaneEvent(
@@ -53,7 +53,8 @@ class EventService(ServiceBase):
             confidence=Event.Confidence, lane_number=Event.LaneNumber, jurisdiction=Event.Jurisdiction,
             country=Event.Country, image_url=Event.ImageURL, vehicle=Event.Vehicle,
             space_assigned=Event.SpaceAssigned))
-        return outcome.event, outcome.decision, outcome.reason
+        barrier = ctx.app.gateway.lanes.after_decision(Event.FacilityID, Event.CameraID, outcome)
+        return outcome.event, outcome.decision, outcome.reason, _barrier_action(barrier)
 
     @operation(t.opt(t.Identifier), t.opt(t.ShortText), t.opt(t.Identifier),
                roles=ALL_ROLES, returns=t.req(t.SessionView), names="SessionView",
@@ -127,6 +128,49 @@ class CitationService(ServiceBase):
         return _parking(ctx).issue_citation(
             FacilityID, Plate, ViolationType, _caller(ctx), location=Location, evidence_url=EvidenceURL,
             note=Note, jurisdiction=Jurisdiction)
+
+
+class LaneService(ServiceBase):
+    @operation(t.req(t.Identifier), t.req(Integer32), t.req(t.LongText), t.opt(t.BarrierCommand),
+               roles=("admin", "operator"), returns=t.req(t.BarrierAction), names="Barrier",
+               throws=(f.UnknownFacilityFault, f.UnknownLaneFault))
+    def OpenBarrier(ctx, FacilityID, LaneNumber, Reason, Command):
+        """Raise the arm by hand (OPEN: one pulse; HOLD: keep it up; RELEASE: back to automatic)."""
+        return _barrier_action(ctx.app.gateway.lanes.command(FacilityID, LaneNumber, str(Command or "OPEN"),
+                                                             Reason, _caller(ctx)))
+
+    @operation(t.req(t.Identifier), t.req(Integer32), t.req(t.LongText), roles=("admin", "operator"),
+               returns=t.req(t.BarrierAction), names="Barrier", throws=(f.UnknownFacilityFault, f.UnknownLaneFault))
+    def CloseBarrier(ctx, FacilityID, LaneNumber, Reason):
+        """Lower the arm by hand; refused while a vehicle is on the loops."""
+        return _barrier_action(ctx.app.gateway.lanes.command(FacilityID, LaneNumber, "CLOSE", Reason, _caller(ctx)))
+
+    @operation(t.req(t.Identifier), t.req(Integer32), roles=("admin", "operator"), returns=t.req(t.LaneStatus),
+               names="LaneStatus", throws=(f.UnknownFacilityFault, f.UnknownLaneFault))
+    def GetLaneStatus(ctx, FacilityID, LaneNumber):
+        return _lane_status(ctx.app.gateway.lanes.status(FacilityID, LaneNumber, _caller(ctx)))
+
+    @operation(t.opt(t.Identifier), roles=("admin", "operator"), returns=t.many(t.LaneStatus), names="LaneStatus",
+               throws=(f.UnknownFacilityFault,))
+    def ListLanes(ctx, FacilityID):
+        return [_lane_status(view) for view in ctx.app.gateway.lanes.list(FacilityID, _caller(ctx))]
+
+
+def _barrier_action(action):
+    return t.BarrierAction(Result=action.result, Detail=action.detail)
+
+
+def _lane_status(view):
+    s = view.status or {}
+    last = s.get("last_event")
+    return t.LaneStatus(
+        FacilityID=view.facility_id, LaneNumber=view.lane.number, CameraID=view.lane.camera_id,
+        Direction=view.lane.direction, Controlled=view.status is not None, PlcOnline=s.get("online", False),
+        Barrier=s.get("position", "UNKNOWN"), PresenceLoop=s.get("presence", False),
+        SafetyLoop=s.get("safety", False), Fault=s.get("fault", False), LocalMode=s.get("local_mode", False),
+        HeldOpen=s.get("held", False), LastHeartbeat=s.get("last_heartbeat"),
+        LastEventID=last.event_id if last else None, LastDecision=last.decision if last else None,
+        LastEventTime=last.at if last else None)
 
 
 def _session_view(ctx, rec, charge, due):

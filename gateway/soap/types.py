@@ -68,6 +68,11 @@ CitationStatus = _enum("CitationStatus", "ISSUED", "PAID", "VOID")
 LengthUnit = _enum("LengthUnit", "feet", "meters")
 Decision = _enum("Decision", "OPEN", "HOLD", "REVIEW")
 SessionStatus = _enum("SessionStatus", "OPEN", "CLOSED")
+BarrierResult = _enum("BarrierResult", "COMMANDED", "OFFLINE", "FAULT", "LOCAL_MODE", "REFUSED", "FAILED",
+                      "NOT_CONTROLLED", "NOT_DRIVEN")
+BarrierCommand = _enum("BarrierCommand", "OPEN", "HOLD", "RELEASE")
+BarrierPosition = _enum("BarrierPosition", "UP", "DOWN", "MOVING", "UNKNOWN")
+LaneDirection = _enum("LaneDirection", "ENTRY", "EXIT", "BOTH")
 
 
 class _Model(ComplexModel):
@@ -302,3 +307,33 @@ class PaymentReceipt(_Model):
         ("PaidAt", req(DateTime)),
     ]
 
+
+
+class BarrierAction(_Model):
+    """What happened to the barrier: COMMANDED means the PLC took the command and reads it
+    back; OFFLINE, FAULT, LOCAL_MODE, REFUSED or FAILED mean a person must act at the lane."""
+    _type_info = [
+        ("Result", req(BarrierResult)),
+        ("Detail", req(LongText)),
+    ]
+
+
+class LaneStatus(_Model):
+    _type_info = [
+        ("FacilityID", req(Identifier)),
+        ("LaneNumber", req(Integer32)),
+        ("CameraID", req(Identifier)),
+        ("Direction", req(LaneDirection)),
+        ("Controlled", req(Boolean)),
+        ("PlcOnline", req(Boolean)),
+        ("Barrier", req(BarrierPosition)),
+        ("PresenceLoop", req(Boolean)),
+        ("SafetyLoop", req(Boolean)),
+        ("Fault", req(Boolean)),
+        ("LocalMode", req(Boolean)),
+        ("HeldOpen", req(Boolean)),
+        ("LastHeartbeat", opt(DateTime)),
+        ("LastEventID", opt(Identifier)),
+        ("LastDecision", opt(Decision)),
+        ("LastEventTime", opt(DateTime)),
+    ]
