@@ -196,6 +196,7 @@ class PlcSimulator:
         self.clock = clock
         self.barriers = {unit: SimulatedBarrier(unit, clock, **barrier_options) for unit in range(1, lanes + 1)}
         self.scan_interval = scan_interval
+        self.function_codes = set()  # every Modbus function code a client used
         self._server = None
         self._scanner = None
 
@@ -206,6 +207,7 @@ class PlcSimulator:
         size = 16  # addresses 0..15 of each kind: room for remapped registers
 
         async def action(function_code, start_address, address, count, current_registers, set_values):
+            self.function_codes.add(function_code)
             if set_values is not None:
                 return None  # called again once the write is applied, with the new values
             if function_code == _READ_INPUTS:

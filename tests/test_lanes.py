@@ -1,0 +1,166 @@
+"""Barriers through the SOAP services: decisions drive the lane's PLC (the simulator, over Modbus
+TCP), failures are reported in the response, manual commands are audited."""
+
+from datetime import date, timedelta
+
+import pytest
+from twisted.internet import reactor
+
+from conftest import SettableClock, add_test_users, start_gateway, stop_gateway, unique, unique_plate
+from gateway import config as configuration
+from gateway.migrate import upgrade
+from gateway.store import AuditEntry, LaneIncident
+from plc.simulator import PlcSimulator
+from test_events import fault_of
+from test_plc import on_reactor, until
+
+CONFIG = """
+[server]
+listen = "127.0.0.1:0"
+[plc]
+pulse_ms = 50
+timeout_ms = 300
+poll_ms = 20
+heartbeat_s = 0.2
+reconnect_max_s = 0.2
+[[facility]]
+id = "LOT-GATE"
+name = "Gated Garage"
+capacity = 10
+timezone = "UTC"
+[facility.tariff]
+rate_code = "H"
+price_per_period = "2.00"
+daily_maximum = "20.00"
+grace_minutes = 10
+[[facility.lane]]
+camera_id = "GATE-IN"
+number = 1
+direction = "ENTRY"
+plc = {{ host = "127.0.0.1", port = {port}, unit = 1 }}
+[[facility.lane]]
+camera_id = "GATE-OUT"
+number = 2
+direction = "EXIT"
+plc = {{ host = "127.0.0.1", port = {port}, unit = 2 }}
+[[facility.lane]]
+camera_id = "GATE-MANUAL"
+number = 3
+direction = "BOTH"
+"""
+
+
+@pytest.fixture(scope="module")
+def sim():
+    s = PlcSimulator(2, reactor, port=0, rise_time=0.05, fall_time=0.05, heartbeat_timeout=None,
+                     report=lambda unit, text: None)
+    on_reactor(s.start)
+    yield s
+    on_reactor(s.stop)
+
+
+@pytest.fixture(scope="module")
+def gated(sim, tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('gated') / 'gate.db'}"
+    upgrade(url)
+    add_test_users(url)
+    cfg = configuration.parse(configuration.tomllib.loads(CONFIG.format(port=sim.port))).override(database_url=url)
+    gw = start_gateway(cfg, SettableClock())
+    until(lambda: all(c.online and c.inputs for c in gw.service.barriers.controllers.values()))
+    yield gw
+    stop_gateway(gw)
+
+
+def submit(gw, camera, direction, plate, event_id=None):
+    return gw.client("EventService").SubmitEvent(Event={
+        "EventID": event_id or unique(), "FacilityID": "LOT-GATE", "CameraID": camera, "Direction": direction,
+        "Timestamp": gw.clock(), "PlateText": plate, "Confidence": "0.95"})
+
+
+def test_open_decision_raises_the_lane_barrier(gated, sim):
+    plate, opens = unique_plate(), sim[1].opens
+    gated.client("PermitService").IssuePermit(Plate=plate, PermitType="Monthly", ValidFrom=date(2025, 1, 1),
+                                              ValidUntil=date(2025, 12, 31), FacilityID="LOT-GATE")
+    event_id = unique()
+    r = submit(gated, "GATE-IN", "ENTRY", plate, event_id)
+    assert (r.Decision, r.Barrier.Result) == ("OPEN", "COMMANDED")
+    assert sim[1].opens == opens + 1
+    on_reactor(sim[1].wait_for, lambda b: b.up)
+
+    again = submit(gated, "GATE-IN", "ENTRY", plate, event_id)  # the camera retries
+    assert again.Barrier.Result == "NOT_DRIVEN"
+    assert sim[1].opens == opens + 1
+
+    status = gated.client("LaneService").GetLaneStatus(FacilityID="LOT-GATE", LaneNumber=1)
+    assert (status.Controlled, status.PlcOnline, status.LastEventID, status.LastDecision) == \
+        (True, True, event_id, "OPEN")
+    assert status.LastHeartbeat is not None
+
+
+def test_hold_does_not_drive_the_barrier(gated, sim):
+    opens = sim[2].opens
+    r = submit(gated, "GATE-OUT", "EXIT", unique_plate())
+    assert (r.Decision, r.Reason, r.Barrier.Result) == ("HOLD", "NO_ENTRY_RECORD", "NOT_DRIVEN")
+    assert sim[2].opens == opens
+
+
+def test_lane_without_plc_says_so(gated):
+    r = submit(gated, "GATE-MANUAL", "ENTRY", unique_plate())
+    assert (r.Decision, r.Barrier.Result) == ("OPEN", "NOT_CONTROLLED")
+
+
+def test_manual_open_is_audited_and_needs_a_reason(gated, sim):
+    lanes = gated.client("LaneService", user="operator")
+    opens = sim[2].opens
+    action = lanes.OpenBarrier(FacilityID="LOT-GATE", LaneNumber=2, Reason="ticket machine jammed")
+    assert action.Result == "COMMANDED" and sim[2].opens == opens + 1
+    with gated.store.transaction() as db:
+        entry = db.query(AuditEntry).filter_by(action="BarrierOpen").order_by(AuditEntry.id.desc()).first()
+        assert (entry.username, entry.subject) == ("operator", "LOT-GATE/lane 2")
+        assert entry.detail.startswith("ticket machine jammed")
+    assert fault_of(lambda: lanes.OpenBarrier(FacilityID="LOT-GATE", LaneNumber=2, Reason="  ")).code.endswith(
+        "Client.InvalidInput")
+    assert fault_of(lambda: lanes.OpenBarrier(FacilityID="LOT-GATE", LaneNumber=9, Reason="x")).code.endswith(
+        "Client.UnknownLane")
+    integrator = gated.client("LaneService", user="integrator")
+    assert fault_of(lambda: integrator.ListLanes()).code.endswith("Client.Authorization")
+
+
+def test_close_is_refused_with_a_vehicle_on_the_loop(gated, sim):
+    lanes = gated.client("LaneService")
+    on_reactor(sim[2].set_loops, True, None)
+    until(lambda: gated.service.barriers.by_number("LOT-GATE", 2).inputs.presence)
+    try:
+        assert lanes.CloseBarrier(FacilityID="LOT-GATE", LaneNumber=2, Reason="clear lane").Result == "REFUSED"
+    finally:
+        on_reactor(sim[2].set_loops, False, False)
+
+
+def test_list_lanes(gated):
+    lanes = gated.client("LaneService").ListLanes(FacilityID="LOT-GATE")
+    assert [(ln.LaneNumber, ln.Controlled) for ln in lanes] == [(1, True), (2, True), (3, False)]
+    assert lanes[2].Barrier == "UNKNOWN"
+
+
+def test_dead_plc_still_records_the_decision_and_says_so(gated, sim):
+    controller = gated.service.barriers.by_number("LOT-GATE", 1)
+    on_reactor(sim.stop)
+    try:
+        until(lambda: not controller.online)
+        plate = unique_plate()
+        gated.clock.advance(timedelta(minutes=1))
+        r = submit(gated, "GATE-IN", "ENTRY", plate)
+        assert (r.Decision, r.Barrier.Result) == ("OPEN", "OFFLINE")
+        assert "by hand" in r.Barrier.Detail
+        view = gated.client("EventService").GetSession(Plate=plate, FacilityID="LOT-GATE")
+        assert view.Status == "OPEN"
+        status = gated.client("LaneService").GetLaneStatus(FacilityID="LOT-GATE", LaneNumber=1)
+        assert status.PlcOnline is False and status.Barrier == "UNKNOWN"
+        with gated.store.transaction() as db:
+            kinds = {i.kind for i in db.query(LaneIncident).filter_by(facility_id="LOT-GATE", lane_number=1)}
+        assert "PLC_OFFLINE" in kinds
+    finally:
+        on_reactor(sim.start)
+    until(lambda: controller.online)
+    status = gated.client("LaneService").GetLaneStatus(FacilityID="LOT-GATE", LaneNumber=1)
+    assert status.PlcOnline is True
