@@ -14,22 +14,13 @@ import argparse
 import asyncio
 import os
 import secrets
-import socket
-import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import datetime, timezone
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-PASSWORD = "bench-" + secrets.token_hex(8)
-WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+from harness import cpu_seconds, open_connection, read_response, request, start_gateway
 
 CONFIG = """
-[server]
-listen = "127.0.0.1:{port}"
 threads = {threads}
 [database]
 url = "{db}"
@@ -56,39 +47,14 @@ number = 2
 direction = "EXIT"
 """
 
-ENVELOPE = ('<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
-            'xmlns:pg="urn:parkgate:v1"><soapenv:Header><wsse:Security xmlns:wsse="' + WSSE + '">'
-            '<wsse:UsernameToken><wsse:Username>bench</wsse:Username><wsse:Password>' + PASSWORD +
-            '</wsse:Password></wsse:UsernameToken></wsse:Security></soapenv:Header><soapenv:Body>{body}'
-            '</soapenv:Body></soapenv:Envelope>')
-
 EVENT = ('<pg:SubmitEvent><pg:Event><pg:EventID>{event_id}</pg:EventID><pg:FacilityID>LOT-BENCH</pg:FacilityID>'
          '<pg:CameraID>{camera}</pg:CameraID><pg:Direction>{direction}</pg:Direction>'
          '<pg:Timestamp>{ts}</pg:Timestamp><pg:PlateText>{plate}</pg:PlateText>'
          '<pg:Confidence>0.97</pg:Confidence></pg:Event></pg:SubmitEvent>')
 
 
-def request(path, body):
-    data = ENVELOPE.format(body=body).encode()
-    return (f"POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: text/xml; charset=utf-8\r\n"
-            f"SOAPAction: \"\"\r\nContent-Length: {len(data)}\r\n\r\n").encode() + data
-
-
-async def read_response(reader):
-    head = await reader.readuntil(b"\r\n\r\n")
-    status = int(head.split(b" ", 2)[1])
-    length = 0
-    for line in head.split(b"\r\n"):
-        if line.lower().startswith(b"content-length:"):
-            length = int(line.split(b":")[1])
-    body = await reader.readexactly(length)
-    return status, body
-
-
 async def connection(port, make_request, deadline, latencies, failures):
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    sock = writer.get_extra_info("socket")
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    reader, writer = await open_connection(port)
     n = 0
     while time.perf_counter() < deadline:
         req = make_request(n)
@@ -130,38 +96,6 @@ def ping_for(conn):
     return lambda n: req
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(tmp, threads, database_url, synchronous):
-    port = free_port()
-    db = database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
-    cfg = Path(tmp) / "bench.toml"
-    cfg.write_text(CONFIG.format(port=port, db=db, threads=threads, synchronous=synchronous))
-    cli = [sys.executable, "-m", "gateway", "--config", str(cfg)]
-    subprocess.run(cli + ["user", "add", "bench", "--role", "integrator", "--password", PASSWORD],
-                   check=True, capture_output=True, cwd=REPO)
-    server = subprocess.Popen(cli + ["serve"], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return server, port
-        except OSError:
-            time.sleep(0.1)
-    server.kill()
-    raise SystemExit("the gateway did not start: " + server.stderr.read().decode()[-2000:])
-
-
-def cpu_seconds(pid):
-    """User+system CPU of the server process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def summary(rate, latencies):
     lat = sorted(latencies)
     p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] * 1000  # noqa: E731
@@ -183,7 +117,9 @@ def main():
     print(f"parkgate SOAP benchmark: {os.cpu_count()} cores (client and server share them), "
           f"{args.duration:.0f} s per point, server with {args.threads} request threads, {database}")
     with tempfile.TemporaryDirectory() as tmp:
-        server, port = start_server(tmp, args.threads, args.database_url, args.sqlite_synchronous)
+        db = args.database_url or f"sqlite:///{tmp}/bench.db"
+        server, port = start_gateway(tmp, CONFIG.format(threads=args.threads, db=db,
+                                                        synchronous=args.sqlite_synchronous), role="integrator")
         try:
             asyncio.run(run_load(port, 2, 2.0, ping_for))  # warm-up: imports, caches, first hash check
             asyncio.run(run_load(port, 2, 2.0, events_for))

@@ -77,6 +77,7 @@ class LaneController:
         self._backoff = self.settings.reconnect_min
         self._heartbeat_value = 0
         self._poller = self._heartbeat = self._reconnect_call = None
+        self._resets = {}  # coil -> the pending end of its pulse
         self.now = self.now or (lambda: datetime.now(timezone.utc))
 
     def __repr__(self):
@@ -197,7 +198,11 @@ class LaneController:
         d.addCallback(lambda _: self.driver.read_commands())
 
         def confirmed(commands):
-            self.clock.callLater(self.settings.pulse, self._reset, name)
+            # A new pulse on a coil still set from the last one extends it: the old end is dropped.
+            pending = self._resets.get(name)
+            if pending is not None and pending.active():
+                pending.cancel()
+            self._resets[name] = self.clock.callLater(self.settings.pulse, self._reset, name)
             if not commands.get(name):
                 return FAILED, f"the {name} command did not read back"
             return COMMANDED, f"{name} pulse sent"

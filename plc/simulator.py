@@ -44,7 +44,7 @@ class SimulatedBarrier:
         self._heartbeat_seen = clock.seconds()
         self._last_scan = clock.seconds()
         self.opens = 0         # rising edges of the OPEN coil, for tests and the bench
-        self.on_open = None    # callable(), called when the OPEN coil is set (benchmarks)
+        self.on_open = None    # callable(), called whenever OPEN is written (benchmarks)
         self.auto_pass = auto_pass  # seconds after reaching the top until a simulated vehicle passes
         self._waiters = []
 
@@ -69,15 +69,15 @@ class SimulatedBarrier:
         return {r.open_coil: self.coils["open"], r.close_coil: self.coils["close"],
                 r.hold_open_coil: self.coils["hold_open"]}
 
-    def coils_written(self, bits):
+    def coils_written(self, bits, written):
+        """The coils after a write request that addressed ``written`` (a range of addresses)."""
         r = self.registers
         for name, address in (("open", r.open_coil), ("close", r.close_coil), ("hold_open", r.hold_open_coil)):
             value = bits.get(address, self.coils[name])
+            if name == "open" and value and address in written and self.on_open is not None:
+                self.on_open()
             if value and not self.coils[name]:
-                if name == "open":
-                    self.opens += 1
-                    if self.on_open is not None:
-                        self.on_open()
+                self.opens += name == "open"
                 self.report(self.unit, f"{name.replace('_', ' ').upper()} command")
             self.coils[name] = value
         self.scan()
@@ -215,7 +215,7 @@ class PlcSimulator:
             elif function_code == _READ_COILS:
                 _store_bits(current_registers, start_address, barrier.coil_bits())
             elif function_code in (_WRITE_COIL, _WRITE_COILS):
-                barrier.coils_written(_load_bits(current_registers, start_address, size))
+                barrier.coils_written(_load_bits(current_registers, start_address, size), range(address, address + count))
             elif function_code in (_WRITE_REGISTER, _WRITE_REGISTERS):
                 hb = barrier.registers.heartbeat_register
                 if start_address <= hb < start_address + len(current_registers):

@@ -1,0 +1,85 @@
+"""What the benchmarks share: a gateway in its own process, raw keep-alive SOAP over asyncio,
+percentiles. The client side stays cheap so that the figures are the server's."""
+
+import asyncio
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PASSWORD = "bench-" + secrets.token_hex(8)
+WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+ENVELOPE = ('<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
+            'xmlns:pg="urn:parkgate:v1"><soapenv:Header><wsse:Security xmlns:wsse="' + WSSE + '">'
+            '<wsse:UsernameToken><wsse:Username>bench</wsse:Username><wsse:Password>' + PASSWORD +
+            '</wsse:Password></wsse:UsernameToken></wsse:Security></soapenv:Header><soapenv:Body>{body}'
+            '</soapenv:Body></soapenv:Envelope>')
+
+
+def request(path, body):
+    """A complete HTTP/1.1 POST carrying a SOAP envelope with the bench user's token."""
+    data = ENVELOPE.format(body=body).encode()
+    return (f"POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: text/xml; charset=utf-8\r\n"
+            f"SOAPAction: \"\"\r\nContent-Length: {len(data)}\r\n\r\n").encode() + data
+
+
+async def read_response(reader):
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":")[1])
+    return status, await reader.readexactly(length)
+
+
+async def open_connection(port):
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return reader, writer
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_gateway(tmp, config_text, role="admin"):
+    """`parkgate serve` in its own process with ``config_text``; returns (process, port)."""
+    port = free_port()
+    cfg = Path(tmp) / "bench.toml"
+    cfg.write_text(f'[server]\nlisten = "127.0.0.1:{port}"\n' + config_text)
+    cli = [sys.executable, "-m", "gateway", "--config", str(cfg)]
+    subprocess.run(cli + ["user", "add", "bench", "--role", role, "--password", PASSWORD],
+                   check=True, capture_output=True, cwd=REPO)
+    server = subprocess.Popen(cli + ["serve"], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return server, port
+        except OSError:
+            time.sleep(0.1)
+    server.kill()
+    raise SystemExit("the gateway did not start: " + server.stderr.read().decode()[-2000:])
+
+
+def cpu_seconds(pid):
+    """User+system CPU of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def percentile(sorted_values, q):
+    return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
+
+
+def latency_summary(latencies):
+    lat = sorted(latencies)
+    return (f"p50 {percentile(lat, 0.50) * 1000:6.2f} ms   p99 {percentile(lat, 0.99) * 1000:6.2f} ms   "
+            f"max {lat[-1] * 1000:6.2f} ms   (n={len(lat)})")
