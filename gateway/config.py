@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from adapters import destinations as relay_destinations
 from plc.lane import PlcSettings
 from plc.registers import RegisterMap
 
@@ -88,6 +89,7 @@ class Config:
     max_clock_skew: timedelta = timedelta(minutes=5)
     facilities: dict = field(default_factory=dict)       # id -> Facility
     plc: PlcSettings = PlcSettings()
+    relays: tuple = ()                                   # adapters.destinations.Destination
     source: Path | None = None
 
     @property
@@ -139,6 +141,7 @@ def parse(raw, source=None):
             poll_interval=int(plc.get("poll_ms", 100)) / 1000,
             heartbeat_interval=float(plc.get("heartbeat_s", 2)), rise_timeout=float(plc.get("rise_timeout_s", 5)),
             reconnect_max=float(plc.get("reconnect_max_s", 30))),
+        relays=_relays(raw.get("relay", []), source),
         source=source,
     )
 
@@ -172,6 +175,13 @@ def _money(value, where):
         return Decimal(str(value))
     except InvalidOperation as e:
         raise ConfigError(f"{where}: not a number: {value!r}") from e
+
+
+def _relays(raw_list, source):
+    try:
+        return tuple(relay_destinations.parse(raw_list, Path(source).parent if source else REPO_ROOT))
+    except (ValueError, KeyError, TypeError) as e:
+        raise ConfigError(str(e)) from e
 
 
 def _plc_endpoint(table, registers, where):

@@ -95,10 +95,12 @@ class _Verdict:
 
 
 class Parking:
-    def __init__(self, config, store, clock=utcnow):
+    def __init__(self, config, store, clock=utcnow, outbox=None, notify=None):
         self.config = config
         self.store = store
         self.clock = clock
+        self.outbox = outbox          # documents owed to relays, written in the same transaction
+        self.notify = notify          # callable(destination names), after the commit
 
     # --- look-ups shared by the operations ------------------------------------------
 
@@ -179,10 +181,13 @@ class Parking:
                         if done is not None:
                             return Outcome(ev.event_id, documents.parse(done.document), done.decision,
                                            done.reason, done.session_id, replayed=True)
-                    return self._record(conn, fac, lane, ev, plate, when)
+                    outcome, owed = self._record(conn, fac, lane, ev, plate, when)
             except IntegrityError:
                 if attempt == _ATTEMPTS - 1:
                     raise
+            else:
+                self._owed(owed)
+                return outcome
 
     def _record(self, db, fac, lane, ev, plate, when):
         status, permit = self.permit_status(db, plate, fac, when)
@@ -202,12 +207,13 @@ class Parking:
             if verdict.charge is not None else None,
             image_url=ev.image_url)
         session_id = verdict.session.id if verdict.session else None
+        text = documents.serialize(event).decode()
         db.execute(_INSERT_EVENT, dict(
             event_id=ev.event_id, facility_id=fac.id, camera_id=ev.camera_id, direction=ev.direction,
             occurred_at=when, recorded_at=self.clock(), plate=plate, confidence=ev.confidence,
-            decision=verdict.decision, reason=verdict.reason, session_id=session_id,
-            document=documents.serialize(event).decode()))
-        return Outcome(ev.event_id, event, verdict.decision, verdict.reason, session_id)
+            decision=verdict.decision, reason=verdict.reason, session_id=session_id, document=text))
+        owed = self._owe(db, "ParkingEvent", ev.event_id, fac.id, text)
+        return Outcome(ev.event_id, event, verdict.decision, verdict.reason, session_id), owed
 
     def _entry(self, db, fac, lane, ev, plate, when, status, permit):
         if self._hotlisted(db, fac.id, plate):
@@ -343,15 +349,19 @@ class Parking:
         rec = PermitRecord(permit_number=permit_number or new_id("PRMT", now), plate=plate,
                            facility_id=facility_id, permit_type=permit_type, valid_from=valid_from,
                            valid_until=valid_until, state="ACTIVE", issued_at=now)
+        document = documents.permit(rec)
         try:
             with self.store.transaction() as db:
                 if db.get(PermitRecord, rec.permit_number) is not None:
                     raise Conflict("that permit number is taken", "PermitNumber")
                 db.add(rec)
                 self._audit(db, username, "IssuePermit", rec.permit_number, permit_type)
+                owed = self._owe(db.connection(), "Permit", f"{rec.permit_number}:ACTIVE", facility_id,
+                                 documents.serialize(document))
         except IntegrityError:
             raise Conflict("that permit number is taken", "PermitNumber") from None
-        return rec
+        self._owed(owed)
+        return document
 
     def revoke_permit(self, permit_number, reason, username):
         with self.store.transaction() as db:
@@ -364,7 +374,11 @@ class Parking:
             rec.revoked_at = self.clock()
             rec.revocation_reason = reason
             self._audit(db, username, "RevokePermit", permit_number, reason)
-            return rec
+            document = documents.permit(rec)
+            owed = self._owe(db.connection(), "Permit", f"{permit_number}:REVOKED", rec.facility_id,
+                             documents.serialize(document))
+        self._owed(owed)
+        return document
 
     def list_permits(self, plate=None, facility_id=None):
         if not plate and not facility_id:
@@ -398,7 +412,21 @@ class Parking:
         with self.store.transaction() as db:
             db.add(rec)
             self._audit(db, username, "IssueCitation", rec.id, violation)
+            owed = self._owe(db.connection(), "Citation", rec.id, fac.id, documents.serialize(document))
+        self._owed(owed)
         return document
+
+    # --- relays ---------------------------------------------------------------------
+
+    def _owe(self, conn, kind, key, facility_id, document):
+        """Owe a document to the relays that want it, in the caller's transaction."""
+        if self.outbox is None:
+            return ()
+        return self.outbox.enqueue(conn, kind, key, facility_id, document, self.clock())
+
+    def _owed(self, names):
+        if names and self.notify is not None:
+            self.notify(names)
 
     # --- audit and lane incidents ---------------------------------------------------
 

@@ -10,6 +10,8 @@ import logging
 from twisted.application import service
 from twisted.python.threadpool import ThreadPool
 
+from adapters.delivery import Relays
+from adapters.outbox import Outbox
 from plc.service import Barriers
 
 from .auth import Authenticator
@@ -37,7 +39,12 @@ class GatewayService(service.MultiService):
         self.reactor = reactor
         self.config = config
         self.store = store or Store(config.database_url, sqlite_synchronous=config.sqlite_synchronous)
-        self.parking = Parking(config, self.store, clock)
+        self.outbox = Outbox(self.store, config.relays, clock)
+        self.relay_pool = ThreadPool(minthreads=0, maxthreads=max(len(config.relays), 1) + 1, name="parkgate-relay")
+        self.relays = Relays(self.outbox, reactor, self.relay_pool)
+        self.relays.setServiceParent(self)
+        self.parking = Parking(config, self.store, clock, outbox=self.outbox,
+                               notify=lambda names: reactor.callFromThread(self.relays.wake, names))
         self.authenticator = Authenticator(self.store, clock, allow_demo=is_loopback(config.host))
         self.threadpool = ThreadPool(minthreads=2, maxthreads=config.threads, name="parkgate-soap")
         self.barriers = Barriers(config, reactor, self.threadpool, self.parking.record_incident, clock)
@@ -53,8 +60,9 @@ class GatewayService(service.MultiService):
         return f"http://{self.config.host}:{self.port.getHost().port}"
 
     def startService(self):
-        super().startService()
         self.threadpool.start()
+        self.relay_pool.start()
+        super().startService()
         # Listen first, then build the WSDLs: with port 0 their address is the real one.
         site = build_site(Health(), self.config.max_body_bytes)
         self.port = self.reactor.listenTCP(self.config.port, site, interface=self.config.host)
@@ -70,5 +78,6 @@ class GatewayService(service.MultiService):
             port, self.port = self.port, None
             d.addCallback(lambda _: port.stopListening())
         d.addCallback(lambda _: self.threadpool.stop())
+        d.addCallback(lambda _: self.relay_pool.stop())
         d.addCallback(lambda _: self.store.dispose())
         return d

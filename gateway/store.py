@@ -174,6 +174,26 @@ class LaneIncident(Base):
     detail: Mapped[str | None] = mapped_column(String(500))
 
 
+class OutboxMessage(Base):
+    """A document owed to one relay destination, written in the transaction that caused it."""
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    destination: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))           # ParkingEvent, Citation, Permit
+    key: Mapped[str] = mapped_column(String(96))            # the idempotency key sent with it
+    facility_id: Mapped[str | None] = mapped_column(String(64))
+    document: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    state: Mapped[str] = mapped_column(String(9))           # PENDING, DELIVERED, DEAD
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    __table_args__ = (
+        Index("ix_outbox_queue", "destination", "state", "id"),
+    )
+
+
 class User(Base):
     __tablename__ = "users"
     username: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -16,7 +16,7 @@ from ..errors import ParkgateError
 from .contract import merge_contract, message_schema, secure_parser
 from .faults import fault_for
 from .protocol import ContractSoap11
-from .services import CitationService, EventService, Health, LaneService, PermitService
+from .services import CitationService, EventService, Health, LaneService, PermitService, RelayService
 from .types import NS
 
 #: Published service name -> the spyne services it is made of.
@@ -25,6 +25,7 @@ SERVICES = {
     "PermitService": [Health, PermitService],
     "CitationService": [Health, CitationService],
     "LaneService": [Health, LaneService],
+    "RelayService": [Health, RelayService],
 }
 
 

@@ -104,14 +104,13 @@ class PermitService(ServiceBase):
                t.opt(t.Identifier), roles=("admin", "operator"), returns=t.req(t.Permit), names="Permit",
                throws=(f.UnknownFacilityFault, f.InvalidTimeFault, f.ConflictFault))
     def IssuePermit(ctx, Plate, PermitType, ValidFrom, ValidUntil, FacilityID, PermitNumber):
-        rec = _parking(ctx).issue_permit(Plate, str(PermitType), ValidFrom, ValidUntil, _caller(ctx),
-                                         facility_id=FacilityID, permit_number=PermitNumber)
-        return documents.permit(rec)
+        return _parking(ctx).issue_permit(Plate, str(PermitType), ValidFrom, ValidUntil, _caller(ctx),
+                                          facility_id=FacilityID, permit_number=PermitNumber)
 
     @operation(t.req(t.Identifier), t.req(t.LongText), roles=("admin", "operator"), returns=t.req(t.Permit),
                names="Permit", throws=(f.NotFoundFault, f.ConflictFault))
     def RevokePermit(ctx, PermitNumber, Reason):
-        return documents.permit(_parking(ctx).revoke_permit(PermitNumber, Reason, _caller(ctx)))
+        return _parking(ctx).revoke_permit(PermitNumber, Reason, _caller(ctx))
 
     @operation(t.opt(t.ShortText), t.opt(t.Identifier), roles=ALL_ROLES, returns=t.many(t.Permit),
                names="Permit", throws=(f.UnknownFacilityFault,))
@@ -154,6 +153,18 @@ class LaneService(ServiceBase):
                throws=(f.UnknownFacilityFault,))
     def ListLanes(ctx, FacilityID):
         return [_lane_status(view) for view in ctx.app.gateway.lanes.list(FacilityID, _caller(ctx))]
+
+
+class RelayService(ServiceBase):
+    @operation(roles=("admin", "operator", "integrator"), returns=t.many(t.RelayStatus), names="RelayStatus")
+    def GetRelayStatus(ctx):
+        """Per destination: what waits, since when, what was delivered, what is dead, the last error."""
+        return [t.RelayStatus(Destination=name, Kind=s["destination"].kind, Pending=s["pending"],
+                              OldestPendingAge=_whole_seconds(s["oldest_pending_age"])
+                              if s["oldest_pending_age"] is not None else None,
+                              Delivered=s["delivered"], Dead=s["dead"], LastError=s["last_error"],
+                              LastDeliveredAt=s["last_delivered_at"])
+                for name, s in ctx.app.gateway.outbox.status().items()]
 
 
 def _barrier_action(action):

@@ -337,3 +337,16 @@ class LaneStatus(_Model):
         ("LastDecision", opt(Decision)),
         ("LastEventTime", opt(DateTime)),
     ]
+
+
+class RelayStatus(_Model):
+    _type_info = [
+        ("Destination", req(Identifier)),
+        ("Kind", req(ShortText)),
+        ("Pending", req(Integer32)),
+        ("OldestPendingAge", opt(Duration)),
+        ("Delivered", req(Integer32)),
+        ("Dead", req(Integer32)),
+        ("LastError", opt(LongText)),
+        ("LastDeliveredAt", opt(DateTime)),
+    ]

@@ -1,0 +1,54 @@
+"""What goes over the wire: documents checked against xsd/, batches, JSON, webhook signatures."""
+
+import hashlib
+import hmac
+import json
+from decimal import Decimal
+from functools import lru_cache
+
+import xmlschema
+from lxml import etree
+
+from gateway.documents import parse
+from gateway.soap.contract import CONTRACT_XSD
+from gateway.soap.types import NS
+
+
+@lru_cache(maxsize=None)
+def contract():
+    return xmlschema.XMLSchema(str(CONTRACT_XSD))
+
+
+def schema_error(document):
+    """None if the document is valid against xsd/, else the first error (short, no content)."""
+    error = next(contract().iter_errors(parse(document)), None)
+    return None if error is None else f"{error.reason or error.message}"[:300]
+
+
+def batch_xml(rows, batch_id):
+    batch = etree.Element(f"{{{NS}}}DocumentBatch", BatchID=batch_id, nsmap={None: NS})
+    for row in rows:
+        batch.append(parse(row.document))
+    return etree.tostring(batch, xml_declaration=True, encoding="UTF-8")
+
+
+def as_dict(document):
+    """A document as plain data: element names kept, '@attribute' and '$' for amounts with currency."""
+    return contract().to_dict(parse(document), decimal_type=str, strip_namespaces=True)
+
+
+def as_json(rows, batch_id=None):
+    items = [{"kind": row.kind, "key": row.key, "document": as_dict(row.document)} for row in rows]
+    body = {"batch_id": batch_id, "documents": items} if batch_id else items[0]
+    return json.dumps(body, default=_json_default, separators=(",", ":")).encode()
+
+
+def _json_default(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(type(value).__name__)
+
+
+def signature(secret, timestamp, body):
+    """HMAC-SHA256 over "<timestamp>.<body>", hex: what the receiver recomputes."""
+    return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()

@@ -1,0 +1,1 @@
+"""Test doubles of legacy parking systems that speak their protocols over the wire."""
