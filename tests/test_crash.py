@@ -1,0 +1,131 @@
+"""Kill the gateway (SIGKILL) while events stream in: after a restart, every event that got a
+response is in the database and reaches the relay destination; the outbox CLI reports it."""
+
+import http.client
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+from datetime import datetime, timezone
+
+from twisted.internet import reactor
+from twisted.internet.threads import blockingCallFromThread
+
+from conftest import PASSWORD
+from legacy.doubles import HttpReceiver
+from test_hardening import envelope
+from test_plc import until
+
+CONFIG = """
+[server]
+listen = "127.0.0.1:{port}"
+[database]
+url = "sqlite:///{db}"
+[auth]
+demo_users = false
+[[facility]]
+id = "LOT-K"
+name = "Crash Garage"
+capacity = 100000
+timezone = "UTC"
+[facility.tariff]
+rate_code = "H"
+price_per_period = "2.00"
+daily_maximum = "20.00"
+[[facility.lane]]
+camera_id = "K-IN"
+number = 1
+direction = "ENTRY"
+[[relay]]
+name = "feed"
+kind = "xml"
+url = "{url}"
+timeout_s = 1
+backoff_s = 0.1
+backoff_max_s = 0.5
+max_attempts = 100000
+"""
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(cli, port):
+    """Start `parkgate serve` and return once it says it listens (it prints its WSDLs then)."""
+    proc = subprocess.Popen(cli + ["serve"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    for line in proc.stdout:
+        if f":{port}/soap/" in line:
+            return proc
+    raise RuntimeError(f"the gateway exited at start ({proc.wait()})")
+
+
+def stream(port, acknowledged, stop):
+    """Submit ENTRY events one after another until the gateway stops answering."""
+    n = 0
+    while not stop.is_set():
+        event_id = f"K-{os.getpid()}-{n}"
+        body = envelope(f"""<pg:SubmitEvent><pg:Event><pg:EventID>{event_id}</pg:EventID>
+            <pg:FacilityID>LOT-K</pg:FacilityID><pg:CameraID>K-IN</pg:CameraID><pg:Direction>ENTRY</pg:Direction>
+            <pg:Timestamp>{datetime.now(timezone.utc).isoformat()}</pg:Timestamp>
+            <pg:PlateText>K{n:07d}</pg:PlateText></pg:Event></pg:SubmitEvent>""")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("POST", "/soap/EventService", body=body, headers={"Content-Type": "text/xml"})
+            response = conn.getresponse()
+            data = response.read()
+            conn.close()
+        except (OSError, http.client.HTTPException):
+            return  # killed
+        if response.status == 200 and b"<tns:Decision>OPEN</tns:Decision>" in data:
+            acknowledged.append(event_id)
+        n += 1
+
+
+def test_sigkill_loses_no_acknowledged_event(tmp_path):
+    receiver = HttpReceiver()
+    blockingCallFromThread(reactor, receiver.start)
+    blockingCallFromThread(reactor, receiver.go_down)  # the destination is down: all goes to the outbox
+    port, db = free_port(), tmp_path / "crash.db"
+    cfg = tmp_path / "crash.toml"
+    cfg.write_text(CONFIG.format(port=port, db=db, url=receiver.url))
+    cli = [sys.executable, "-m", "gateway", "--config", str(cfg)]
+    subprocess.run(cli + ["user", "add", "operator", "--role", "operator", "--password", PASSWORD],
+                   check=True, capture_output=True)
+    gateway = serve(cli, port)
+    acknowledged, stop = [], threading.Event()
+    streamer = threading.Thread(target=stream, args=(port, acknowledged, stop))
+    streamer.start()
+    try:
+        until(lambda: len(acknowledged) >= 40, timeout=60)
+        gateway.send_signal(signal.SIGKILL)  # mid-stream: a request is likely in flight
+        gateway.wait(10)
+    finally:
+        stop.set()
+        streamer.join(10)
+    acked = list(acknowledged)
+
+    with sqlite3.connect(db) as conn:
+        recorded = {row[0] for row in conn.execute("SELECT event_id FROM lane_events")}
+        owed = {row[0] for row in conn.execute("SELECT key FROM outbox WHERE destination = 'feed'")}
+    assert set(acked) <= recorded
+    assert set(acked) <= owed
+
+    status = subprocess.run(cli + ["outbox", "status"], capture_output=True, text=True, timeout=60)
+    assert "feed" in status.stdout and "xml" in status.stdout
+
+    blockingCallFromThread(reactor, receiver.come_back)
+    gateway = serve(cli, port)
+    try:
+        until(lambda: set(acked) <= set(receiver.keys), timeout=60)
+        firsts = list(dict.fromkeys(k for k in receiver.keys if k in set(acked)))
+        assert firsts == acked  # in the order they were recorded
+    finally:
+        gateway.terminate()
+        gateway.wait(10)
+        blockingCallFromThread(reactor, receiver.stop)
