@@ -98,15 +98,22 @@ class DeliveryWorker:
                 self.outbox.reject(row.id, f"schema: {error}")
             else:
                 sendable.append(row)
-        if not sendable:
-            return 0
+        # A batched destination takes them as one document; any other one by one, in order,
+        # stopping at the first failure. The bookkeeping is one update for the whole round.
+        groups = [sendable] if d.batched else [[row] for row in sendable]
+        done = []
         try:
-            self.channel.deliver(sendable)
-        except DeliveryFailed as e:
-            log.warning("relay %s: delivery of %d message(s) failed: %s", d.name, len(sendable), e)
-            self.outbox.failed(d.name, sendable, str(e))
-            return 0  # take() then says when the head is due again
-        self.outbox.delivered([row.id for row in sendable])
+            for group in groups:
+                try:
+                    self.channel.deliver(group)
+                except DeliveryFailed as e:
+                    log.warning("relay %s: delivery of %d message(s) failed: %s", d.name, len(group), e)
+                    self.outbox.failed(d.name, group, str(e))
+                    break  # take() then says when the head is due again
+                done.extend(row.id for row in group)
+        finally:
+            if done:
+                self.outbox.delivered(done)
         return 0
 
 

@@ -40,7 +40,7 @@ class Outbox:
     # --- the workers' side --------------------------------------------------------------
 
     def take(self, destination):
-        """(messages due now, in order, at most a batch; when the head is next due, or None).
+        """(messages due now, in order, at most ``batch_max``; when the head is next due, or None).
 
         Head of line: while the oldest pending message waits for its retry, nothing behind it
         is sent, so a destination receives its documents in the order they were recorded.
@@ -50,7 +50,7 @@ class Outbox:
         with self.store.connection() as conn:
             rows = conn.execute(
                 select(_T).where(_T.c.destination == destination, _T.c.state == PENDING)
-                .order_by(_T.c.id).limit(d.batch_max if d.batched else 1)).all()
+                .order_by(_T.c.id).limit(d.batch_max)).all()
         if not rows:
             return [], None
         if rows[0].next_attempt_at > now:

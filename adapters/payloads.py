@@ -10,7 +10,7 @@ import xmlschema
 from lxml import etree
 
 from gateway.documents import parse
-from gateway.soap.contract import CONTRACT_XSD
+from gateway.soap.contract import CONTRACT_XSD, document_schema
 from gateway.soap.types import NS
 
 
@@ -20,9 +20,18 @@ def contract():
 
 
 def schema_error(document):
-    """None if the document is valid against xsd/, else the first error (short, no content)."""
-    error = next(contract().iter_errors(parse(document)), None)
-    return None if error is None else f"{error.reason or error.message}"[:300]
+    """None if the document is valid against xsd/, else the first error (short, no content).
+
+    libxml2 (~30 us a document) rather than xmlschema (~1 ms): this runs for every message of
+    a 10,000-message backlog."""
+    try:
+        elt = parse(document)
+    except etree.XMLSyntaxError as e:
+        return f"not XML: {e}"[:300]
+    schema = document_schema()
+    if schema.validate(elt):
+        return None
+    return str(schema.error_log.last_error.message)[:300]
 
 
 def batch_xml(rows, batch_id):
@@ -34,7 +43,7 @@ def batch_xml(rows, batch_id):
 
 def as_dict(document):
     """A document as plain data: element names kept, '@attribute' and '$' for amounts with currency."""
-    return contract().to_dict(parse(document), decimal_type=str, strip_namespaces=True)
+    return contract().to_dict(parse(document), decimal_type=str, strip_namespaces=True, validation="skip")
 
 
 def as_json(rows, batch_id=None):

@@ -24,6 +24,7 @@ from pymodbus.client import AsyncModbusTcpClient  # noqa: E402
 from twisted.internet import defer, reactor  # noqa: E402
 
 from harness import latency_summary, open_connection, read_response, request, start_gateway  # noqa: E402
+from plc.driver import as_deferred  # noqa: E402
 from plc.simulator import PlcSimulator  # noqa: E402
 
 CONFIG = """
@@ -108,9 +109,9 @@ def run(args, tmp):
     yield sim.start()
     server, port = yield reactor_thread_free(start_gateway, tmp, CONFIG.format(tmp=tmp, plc_port=sim.port))
     try:
-        yield defer.Deferred.fromFuture(asyncio.ensure_future(asyncio.sleep(1.5)))  # lanes connect
-        floor = yield defer.Deferred.fromFuture(asyncio.ensure_future(modbus_round_trips(sim.port, args.events)))
-        gate, misses = yield defer.Deferred.fromFuture(asyncio.ensure_future(gate_latencies(port, sim, args.events)))
+        yield as_deferred(asyncio.sleep(1.5))  # the lanes connect
+        floor = yield as_deferred(modbus_round_trips(sim.port, args.events))
+        gate, misses = yield as_deferred(gate_latencies(port, sim, args.events))
         print(f"parkgate gate latency: {os.cpu_count()} cores, loopback, SQLite, {args.events} events")
         print(f"Modbus write_coil round trip (floor):   {latency_summary(floor)}")
         print(f"SubmitEvent -> OPEN coil set on the PLC: {latency_summary(gate)}")

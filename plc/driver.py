@@ -50,8 +50,15 @@ class BarrierInputs(NamedTuple):
         return not (self.presence or self.safety)
 
 
+_RUNNING = set()  # asyncio holds tasks weakly: keep each until it is done
+
+
 def as_deferred(coro):
-    return Deferred.fromFuture(asyncio.ensure_future(coro))
+    """A coroutine on the asyncio loop under the reactor, seen as a Deferred."""
+    task = asyncio.ensure_future(coro)
+    _RUNNING.add(task)
+    task.add_done_callback(_RUNNING.discard)
+    return Deferred.fromFuture(task)
 
 
 @implementer(IBarrierDriver)
