@@ -20,13 +20,17 @@ log = logging.getLogger("parkgate.relay")
 
 
 class DeliveryWorker:
-    def __init__(self, destination, channel, outbox, reactor, threadpool, poll_interval=1.0):
+    """``linger``: after a wake-up, wait this long so that one round takes what several commits
+    owe (fewer, larger rounds: less bookkeeping competing with lane events for the database)."""
+
+    def __init__(self, destination, channel, outbox, reactor, threadpool, poll_interval=1.0, linger=0.2):
         self.destination = destination
         self.channel = channel
         self.outbox = outbox
         self.reactor = reactor
         self.threadpool = threadpool
         self.poll_interval = poll_interval
+        self.linger = linger
         self.running = False
         self._busy = False
         self._rerun = False
@@ -34,7 +38,7 @@ class DeliveryWorker:
 
     def start(self):
         self.running = True
-        self.wake()
+        self._schedule(0)
 
     def stop(self):
         self.running = False
@@ -48,7 +52,7 @@ class DeliveryWorker:
         if self._busy:
             self._rerun = True
         else:
-            self._schedule(0)
+            self._schedule(self.linger)
 
     def _schedule(self, delay):
         if self._timer is not None and self._timer.active():
@@ -68,7 +72,7 @@ class DeliveryWorker:
     def _done(self, wait):
         self._busy = False
         if self.running:
-            self._schedule(0 if self._rerun else wait)
+            self._schedule(min(self.linger, wait) if self._rerun else wait)
 
     def _crashed(self, failure):
         self._busy = False
@@ -120,9 +124,10 @@ class DeliveryWorker:
 class Relays(service.Service):
     """One worker per configured destination, with a thread pool sized for them."""
 
-    def __init__(self, outbox, reactor, threadpool, poll_interval=1.0, channel_factory=channel_for):
+    def __init__(self, outbox, reactor, threadpool, poll_interval=1.0, linger=0.2, channel_factory=channel_for):
         self.outbox = outbox
-        self.workers = {name: DeliveryWorker(dest, channel_factory(dest), outbox, reactor, threadpool, poll_interval)
+        self.workers = {name: DeliveryWorker(dest, channel_factory(dest), outbox, reactor, threadpool,
+                                             poll_interval, linger)
                         for name, dest in outbox.destinations.items()}
 
     def startService(self):

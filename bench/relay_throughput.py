@@ -121,15 +121,15 @@ def throughput(args, tmp, receiver, port, destinations):
         paths = [f"/d{destinations}-{i}" for i in range(destinations)]
         yield until_delivered(receiver, paths, 200, 60)
         started = time.perf_counter()
-        latencies = yield aio(submit(gw_port, f"T{destinations}", args.events))
+        latencies = yield aio(submit(gw_port, f"T{destinations}", args.events, args.connections))
         if not destinations:
-            print(f"no relays (baseline):  SubmitEvent c=8 {latency_summary(latencies)}")
+            print(f"no relays (baseline):  SubmitEvent c={args.connections} {latency_summary(latencies)}")
             return
         yield until_delivered(receiver, paths, 200 + args.events, 600)
         elapsed = max(receiver.last[p] for p in paths) - started
         total = args.events * destinations
         print(f"{destinations} destination(s): {args.events} events -> {total} deliveries in {elapsed:5.1f} s = "
-              f"{total / elapsed:6.0f} deliveries/s; SubmitEvent c=8 {latency_summary(latencies)}")
+              f"{total / elapsed:6.0f} deliveries/s; SubmitEvent c={args.connections} {latency_summary(latencies)}")
     finally:
         gateway.terminate()
 
@@ -185,6 +185,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--backlog", type=int, default=10000)
+    parser.add_argument("--connections", type=int, default=8, help="concurrent SubmitEvent clients")
     parser.add_argument("--outage-s", type=float, default=300, help="how long the destination stays down")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:

@@ -24,6 +24,11 @@ from .store import Store
 log = logging.getLogger("parkgate")
 
 
+def relay_threads(config):
+    """One thread per destination (each worker delivers one round at a time), and a spare."""
+    return ThreadPool(minthreads=0, maxthreads=len(config.relays) + 1, name="parkgate-relay")
+
+
 def is_loopback(host):
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -32,7 +37,9 @@ def is_loopback(host):
 
 
 class GatewayService(service.MultiService):
-    def __init__(self, config, clock=utcnow, reactor=None, store=None):
+    def __init__(self, config, clock=utcnow, reactor=None, store=None, relays=None):
+        """``relays``: where the delivery workers run; by default here, in this process
+        (``parkgate serve`` passes an :class:`adapters.process.RelayProcess`)."""
         super().__init__()
         if reactor is None:
             from twisted.internet import reactor
@@ -40,8 +47,8 @@ class GatewayService(service.MultiService):
         self.config = config
         self.store = store or Store(config.database_url, sqlite_synchronous=config.sqlite_synchronous)
         self.outbox = Outbox(self.store, config.relays, clock)
-        self.relay_pool = ThreadPool(minthreads=0, maxthreads=max(len(config.relays), 1) + 1, name="parkgate-relay")
-        self.relays = Relays(self.outbox, reactor, self.relay_pool)
+        self.relay_pool = relay_threads(config)
+        self.relays = relays or Relays(self.outbox, reactor, self.relay_pool)
         self.relays.setServiceParent(self)
         self.parking = Parking(config, self.store, clock, outbox=self.outbox,
                                notify=lambda names: reactor.callFromThread(self.relays.wake, names))

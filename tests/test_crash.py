@@ -129,3 +129,47 @@ def test_sigkill_loses_no_acknowledged_event(tmp_path):
         gateway.terminate()
         gateway.wait(10)
         blockingCallFromThread(reactor, receiver.stop)
+
+
+def children(pid):
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def alive(pid):
+    try:
+        state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+def test_relay_process_is_restarted_when_it_dies(tmp_path):
+    receiver = HttpReceiver()
+    blockingCallFromThread(reactor, receiver.start)
+    port = free_port()
+    cfg = tmp_path / "restart.toml"
+    cfg.write_text(CONFIG.format(port=port, db=tmp_path / "restart.db", url=receiver.url))
+    cli = [sys.executable, "-m", "gateway", "--config", str(cfg)]
+    subprocess.run(cli + ["user", "add", "operator", "--role", "operator", "--password", PASSWORD],
+                   check=True, capture_output=True)
+    gateway = serve(cli, port)
+    try:
+        until(lambda: len(children(gateway.pid)) == 1, timeout=30)
+        first = children(gateway.pid)[0]
+        os.kill(first, signal.SIGKILL)
+        until(lambda: children(gateway.pid) and children(gateway.pid)[0] != first, timeout=30)
+        body = envelope(f"""<pg:SubmitEvent><pg:Event><pg:EventID>after-restart</pg:EventID>
+            <pg:FacilityID>LOT-K</pg:FacilityID><pg:CameraID>K-IN</pg:CameraID><pg:Direction>ENTRY</pg:Direction>
+            <pg:Timestamp>{datetime.now(timezone.utc).isoformat()}</pg:Timestamp>
+            <pg:PlateText>RESTART1</pg:PlateText></pg:Event></pg:SubmitEvent>""")
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("POST", "/soap/EventService", body=body, headers={"Content-Type": "text/xml"})
+        assert conn.getresponse().status == 200
+        until(lambda: "after-restart" in receiver.keys, timeout=30)
+        second = children(gateway.pid)[0]
+    finally:
+        gateway.terminate()
+        gateway.wait(10)
+        blockingCallFromThread(reactor, receiver.stop)
+    until(lambda: not alive(second), timeout=30)  # the relay child went with the gateway
