@@ -4,7 +4,6 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-APT_PACKAGES := tesseract-ocr libxml2-utils
 
 .PHONY: run test install system-packages plc-sim clean
 
@@ -20,11 +19,15 @@ test: install
 
 install: system-packages $(STAMP)
 
-# Debian packages the gateway and its tests use, installed only when missing.
+# Debian packages the gateway and its tests use, installed only when missing: Tesseract,
+# xmllint (an independent schema validator for the tests), and the GL/GLib libraries that
+# opencv-python's wheel loads.
 system-packages:
 	@missing=""; \
 	command -v tesseract >/dev/null 2>&1 || missing="$$missing tesseract-ocr"; \
 	command -v xmllint >/dev/null 2>&1 || missing="$$missing libxml2-utils"; \
+	ldconfig -p | grep -q 'libGL.so.1 ' || missing="$$missing libgl1"; \
+	ldconfig -p | grep -q 'libglib-2.0.so.0 ' || missing="$$missing libglib2.0-0"; \
 	$(PYTHON) -c 'import ensurepip, venv' >/dev/null 2>&1 || missing="$$missing python3-venv"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing system packages:$$missing"; \

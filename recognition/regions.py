@@ -1,0 +1,115 @@
+"""Region rules: which strings can be plates where, position-aware fixing of confusable
+characters, and a jurisdiction guess from the text around the plate.
+
+A format is a pattern of ``L`` (letter), ``N`` (digit) and ``X`` (either). A reading is fitted
+to every format of every region: a character in a letter position that reads as a digit is
+turned into its look-alike letter (0->O, 1->I, 8->B, 5->S, 2->Z, 6->G) and the other way
+round, each such fix costing a little confidence. Strings no format admits are not plates.
+"""
+
+import re
+from dataclasses import dataclass
+
+TO_LETTER = {"0": "O", "1": "I", "2": "Z", "4": "A", "5": "S", "6": "G", "7": "T", "8": "B"}
+TO_DIGIT = {"O": "0", "D": "0", "Q": "0", "U": "0", "I": "1", "L": "1", "T": "1", "Z": "2", "A": "4",
+            "S": "5", "G": "6", "B": "8"}
+# What a fix costs: O/0 and I/1 are often the same glyph on a plate; the others are real misreads.
+CHEAP = {("0", "O"), ("O", "0"), ("1", "I"), ("I", "1")}
+CHEAP_FIX, FIX = 0.02, 0.08
+
+# Formats by region. North America varies by state: any 5-8 mix with at least one digit and
+# one letter. Brazil: old LLLNNNN and Mercosul LLLNLNN. UK: LLNNLLL. Common EU formats.
+REGIONS = {
+    "US": ["XXXXX", "XXXXXX", "XXXXXXX", "XXXXXXXX"],
+    "BR": ["LLLNNNN", "LLLNLNN"],
+    "UK": ["LLNNLLL"],
+    "EU": ["LLNNNN", "LLNNNNN", "LLLNNN", "LLLNNNN", "LNNNNNN", "LLNNLL", "LLNNNLL", "LLNNNNLL", "NNLLLN",
+           "NNNNLLL", "NLLLNNN", "LLLNNNL", "LNNNNLL", "LLNLLNNN", "LLLNNLL", "LLLLNNNN", "LLNNNLLL",
+           "LLLNNNNL", "NNLLNN", "LNNNLLL"],
+}
+
+US_STATES = {
+    "ALABAMA": "AL", "ALASKA": "AK", "ARIZONA": "AZ", "ARKANSAS": "AR", "CALIFORNIA": "CA", "COLORADO": "CO",
+    "CONNECTICUT": "CT", "DELAWARE": "DE", "FLORIDA": "FL", "GEORGIA": "GA", "HAWAII": "HI", "IDAHO": "ID",
+    "ILLINOIS": "IL", "INDIANA": "IN", "IOWA": "IA", "KANSAS": "KS", "KENTUCKY": "KY", "LOUISIANA": "LA",
+    "MAINE": "ME", "MARYLAND": "MD", "MASSACHUSETTS": "MA", "MICHIGAN": "MI", "MINNESOTA": "MN",
+    "MISSISSIPPI": "MS", "MISSOURI": "MO", "MONTANA": "MT", "NEBRASKA": "NE", "NEVADA": "NV",
+    "NEWHAMPSHIRE": "NH", "NEWJERSEY": "NJ", "NEWMEXICO": "NM", "NEWYORK": "NY", "NORTHCAROLINA": "NC",
+    "NORTHDAKOTA": "ND", "OHIO": "OH", "OKLAHOMA": "OK", "OREGON": "OR", "PENNSYLVANIA": "PA",
+    "RHODEISLAND": "RI", "SOUTHCAROLINA": "SC", "SOUTHDAKOTA": "SD", "TENNESSEE": "TN", "TEXAS": "TX",
+    "UTAH": "UT", "VERMONT": "VT", "VIRGINIA": "VA", "WASHINGTON": "WA", "WESTVIRGINIA": "WV",
+    "WISCONSIN": "WI", "WYOMING": "WY", "ONTARIO": "ON", "QUEBEC": "QC", "ALBERTA": "AB",
+    "BRITISHCOLUMBIA": "BC", "MANITOBA": "MB", "SASKATCHEWAN": "SK", "NOVASCOTIA": "NS",
+}
+CANADA = {"ON", "QC", "AB", "BC", "MB", "SK", "NS"}
+# Distinguishing signs on the EU band (Vienna convention codes).
+EU_BAND = {"A": "AT", "B": "BE", "BG": "BG", "CH": "CH", "CZ": "CZ", "D": "DE", "DK": "DK", "E": "ES",
+           "EST": "EE", "F": "FR", "FIN": "FI", "GB": "GB", "GR": "GR", "H": "HU", "HR": "HR", "I": "IT",
+           "IRL": "IE", "L": "LU", "LT": "LT", "LV": "LV", "M": "MT", "NL": "NL", "P": "PT", "PL": "PL",
+           "RO": "RO", "S": "SE", "SK": "SK", "SLO": "SI", "UA": "UA", "UK": "GB", "BR": "BR"}
+
+
+def normalise(text):
+    return re.sub(r"[^A-Z0-9]", "", (text or "").upper())
+
+
+@dataclass(frozen=True)
+class Fit:
+    text: str
+    region: str
+    cost: float  # the confidence the fixes cost
+
+    @property
+    def factor(self):
+        return max(0.0, 1.0 - self.cost)
+
+
+def fit(text, regions=None):
+    """The best way ``text`` can be read as a plate: (Fit) or None if no format admits it."""
+    text = normalise(text)
+    best = None
+    for region in regions or REGIONS:
+        for pattern in REGIONS[region]:
+            fitted = _fit_pattern(text, pattern)
+            if fitted is None:
+                continue
+            candidate = Fit(fitted[0], region, fitted[1])
+            if best is None or candidate.cost < best.cost:
+                best = candidate
+    return best
+
+
+def _fit_pattern(text, pattern):
+    if len(text) != len(pattern):
+        return None
+    out, cost = [], 0.0
+    for char, kind in zip(text, pattern):
+        fixed = char
+        if kind == "L" and char.isdigit():
+            fixed = TO_LETTER.get(char)
+        elif kind == "N" and char.isalpha():
+            fixed = TO_DIGIT.get(char)
+        if fixed is None:
+            return None
+        if fixed != char:
+            cost += CHEAP_FIX if (char, fixed) in CHEAP else FIX
+        out.append(fixed)
+    result = "".join(out)
+    if pattern.count("X") == len(pattern) and not (any(c.isdigit() for c in result)
+                                                   and any(c.isalpha() for c in result)):
+        return None
+    return result, round(cost, 4)
+
+
+def jurisdiction(lines):
+    """(jurisdiction, country, confidence) guessed from the other text read around the plate."""
+    for text, score in lines:
+        word = normalise(text)
+        for name, code in US_STATES.items():
+            if len(name) >= 4 and name in word:
+                return code, "CAN" if code in CANADA else "USA", round(min(score, 0.99), 2)
+    for text, score in lines:
+        word = normalise(text)
+        if word in EU_BAND and len(word) <= 3:
+            return None, EU_BAND[word], round(min(score, 0.99) * 0.8, 2)
+    return None, None, 0.0

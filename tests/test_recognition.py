@@ -1,0 +1,105 @@
+"""Plate recognition on pixels the tests make themselves: region rules, image checks, and the
+PP-OCR pipeline reading a rendered plate in a noisy, slightly rotated scene."""
+
+import json
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+from recognition import regions
+from recognition.images import ImageRejected, decode
+from recognition.pipeline import PlateRecognizer
+
+
+@pytest.mark.parametrize("text, allowed, plate, region", [
+    ("RK-896A0", ["EU"], "RK896AO", "EU"),     # a letter position read as a digit
+    ("ABC 1234", ["BR"], "ABC1234", "BR"),     # Brazil, old
+    ("ABC1D23", ["BR"], "ABC1D23", "BR"),      # Brazil, Mercosul
+    ("A8C1D23", ["BR"], "ABC1D23", "BR"),
+    ("AB12 CDE", ["UK"], "AB12CDE", "UK"),
+    ("7ABC123", ["US"], "7ABC123", "US"),
+])
+def test_region_formats_fix_confusable_characters(text, allowed, plate, region):
+    fitted = regions.fit(text, allowed)
+    assert (fitted.text, fitted.region) == (plate, region)
+
+
+@pytest.mark.parametrize("text", ["HELLO", "12345", "2014-06-16", "AB", "ABCDEFGHIJK"])
+def test_strings_that_cannot_be_plates(text):
+    assert regions.fit(text, ["US"]) is None
+
+
+def test_jurisdiction_from_surrounding_text():
+    assert regions.jurisdiction([("California", 0.9)]) == ("CA", "USA", 0.9)
+    assert regions.jurisdiction([("ONTARIO", 0.95)])[:2] == ("ON", "CAN")
+    assert regions.jurisdiction([("D", 0.9)])[:2] == (None, "DE")
+    assert regions.jurisdiction([("dealer", 0.9)]) == (None, None, 0.0)
+
+
+def scene(plate="7ABC123", angle=4.0, seed=7):
+    """A grey car-ish scene with a white plate, black characters, a slight tilt and noise."""
+    rng = np.random.default_rng(seed)
+    img = np.full((480, 720, 3), 90, np.uint8)
+    cv2.rectangle(img, (120, 120), (600, 420), (60, 60, 70), -1)            # the car
+    cv2.rectangle(img, (240, 250), (480, 330), (235, 235, 235), -1)         # the plate
+    cv2.rectangle(img, (240, 250), (480, 330), (20, 20, 20), 3)
+    cv2.putText(img, plate, (256, 310), cv2.FONT_HERSHEY_SIMPLEX, 1.6, (15, 15, 15), 4, cv2.LINE_AA)
+    turn = cv2.getRotationMatrix2D((360, 290), angle, 1.0)
+    img = cv2.warpAffine(img, turn, (720, 480), borderValue=(90, 90, 90))
+    img = cv2.GaussianBlur(img, (3, 3), 0)
+    noise = rng.normal(0, 6, img.shape)
+    return np.clip(img + noise, 0, 255).astype(np.uint8)
+
+
+def encoded(image, ext=".jpg"):
+    return cv2.imencode(ext, image)[1].tobytes()
+
+
+@pytest.fixture(scope="module")
+def recognizer():
+    return PlateRecognizer()
+
+
+@pytest.mark.parametrize("plate", ["7ABC123", "KX52ZTW"])
+def test_reads_a_rendered_plate(recognizer, plate):
+    reading = recognizer.recognize(decode(encoded(scene(plate))))
+    assert reading.plate == plate
+    assert 0 < reading.confidence <= 1
+    x, y, w, h = reading.box
+    assert x < 360 < x + w and y < 290 < y + h  # the box is on the plate
+    assert set(reading.timings) >= {"read", "total"}
+
+
+def test_no_plate_in_the_picture(recognizer):
+    reading = recognizer.recognize(decode(encoded(np.full((200, 300, 3), 128, np.uint8), ".png")))
+    assert reading.plate is None and reading.confidence == 0.0
+
+
+@pytest.mark.parametrize("data, why", [
+    (b"", "empty"),
+    (b"GIF89a....", "not a JPEG or PNG"),
+    (b"\xff\xd8\xff\xe0" + b"\x00" * 100, "broken"),
+    (None, "too small"),
+])
+def test_bad_images_are_rejected_with_a_reason(data, why):
+    if data is None:
+        data = encoded(np.zeros((10, 10, 3), np.uint8), ".png")
+    with pytest.raises(ImageRejected, match=why):
+        decode(data)
+
+
+def test_recognize_command_prints_json(tmp_path):
+    path = tmp_path / "car.jpg"
+    path.write_bytes(encoded(scene("7ABC123")))
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8\xff garbage")
+    run = subprocess.run([sys.executable, "-m", "gateway", "recognize", "--json", str(path), str(broken)],
+                         capture_output=True, text=True, timeout=120)
+    lines = [json.loads(line) for line in run.stdout.splitlines()]
+    assert run.returncode == 1  # one image could not be read
+    assert lines[0]["image"] == str(path) and lines[0]["plate"] == "7ABC123"
+    assert {"confidence", "candidates", "box"} <= set(lines[0])
+    assert "broken" in lines[1]["error"]
