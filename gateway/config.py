@@ -12,6 +12,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from adapters import destinations as relay_destinations
+from recognition.fetch import ImageSources
 from plc.lane import PlcSettings
 from plc.registers import RegisterMap
 
@@ -67,12 +68,21 @@ class Facility:
     timezone: ZoneInfo
     tariff: Tariff
     permit_only: bool = False
+    image_sources: ImageSources = ImageSources()         # where lane images may be fetched from
+    plate_regions: tuple | None = None                   # plate formats admitted (US, EU, UK, BR)
     lanes: dict = field(default_factory=dict)            # camera id -> Lane
     citation_rules: dict = field(default_factory=dict)   # violation -> CitationRule
 
     @property
     def currency(self):
         return self.tariff.currency
+
+
+@dataclass(frozen=True)
+class RecognitionSettings:
+    workers: int = 0          # 0: one per core
+    time_limit: float = 5.0   # per image
+    queue: int = 16           # images waiting beyond the busy workers; more: Server.Busy
 
 
 @dataclass(frozen=True)
@@ -89,6 +99,7 @@ class Config:
     max_clock_skew: timedelta = timedelta(minutes=5)
     facilities: dict = field(default_factory=dict)       # id -> Facility
     plc: PlcSettings = PlcSettings()
+    recognition: RecognitionSettings = RecognitionSettings()
     relays: tuple = ()                                   # adapters.destinations.Destination
     source: Path | None = None
 
@@ -118,9 +129,10 @@ def parse(raw, source=None):
         registers = RegisterMap.from_config(plc.get("registers", {}))
     except ValueError as e:
         raise ConfigError(f"plc.registers: {e}") from e
+    rec = raw.get("recognition", {})
     facilities = {}
     for i, f in enumerate(raw.get("facility", [])):
-        fac = _facility(f, f"facility[{i}]", registers)
+        fac = _facility(f, f"facility[{i}]", registers, rec)
         if fac.id in facilities:
             raise ConfigError(f"facility {fac.id!r} is configured twice")
         facilities[fac.id] = fac
@@ -141,6 +153,8 @@ def parse(raw, source=None):
             poll_interval=int(plc.get("poll_ms", 100)) / 1000,
             heartbeat_interval=float(plc.get("heartbeat_s", 2)), rise_timeout=float(plc.get("rise_timeout_s", 5)),
             reconnect_max=float(plc.get("reconnect_max_s", 30))),
+        recognition=RecognitionSettings(int(rec.get("workers", 0)), float(rec.get("time_limit_s", 5)),
+                                        int(rec.get("queue", 16))),
         relays=_relays(raw.get("relay", []), source),
         source=source,
     )
@@ -200,7 +214,7 @@ def _require(table, key, where):
     return table[key]
 
 
-def _facility(f, where, registers):
+def _facility(f, where, registers, recognition):
     fid = _require(f, "id", where)
     try:
         tz = ZoneInfo(f.get("timezone", "UTC"))
@@ -235,6 +249,10 @@ def _facility(f, where, registers):
         cw = f"{where}.citations.{violation}"
         rules[violation] = CitationRule(violation, _money(_require(rule, "fine", cw), f"{cw}.fine"),
                                         int(rule.get("due_days", 30)))
+    regions = f.get("plate_regions")
+    if regions is not None and not set(regions) <= {"US", "EU", "UK", "BR"}:
+        raise ConfigError(f"{where}.plate_regions: US, EU, UK, BR")
     return Facility(id=fid, name=f.get("name", fid), capacity=int(f.get("capacity", 0)), timezone=tz,
-                    tariff=tariff, permit_only=bool(f.get("permit_only", False)), lanes=lanes,
-                    citation_rules=rules)
+                    tariff=tariff, permit_only=bool(f.get("permit_only", False)),
+                    image_sources=ImageSources.parse({**recognition, **f.get("recognition", {})}),
+                    plate_regions=tuple(regions) if regions else None, lanes=lanes, citation_rules=rules)

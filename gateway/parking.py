@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
-from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import documents, tariffs
@@ -19,7 +19,7 @@ from .errors import Conflict, InvalidInput, InvalidTime, NotFound, UnknownFacili
 from .plates import normalise_plate
 from .soap import types as t
 from .store import (AuditEntry, CitationRecord, HotlistEntry, LaneEventRecord, LaneIncident, ParkingSession,
-                    Payment, PermitRecord)
+                    Payment, PermitRecord, Review)
 
 OPEN, HOLD, REVIEW = "OPEN", "HOLD", "REVIEW"
 VALID, EXPIRED, INVALID, NONE = "VALID", "EXPIRED", "INVALID", "NONE"
@@ -43,6 +43,7 @@ _HOTLISTED = select(_HOTLIST.c.id).where(
     _HOTLIST.c.plate == bindparam("plate"),
     or_(_HOTLIST.c.facility_id == bindparam("facility_id"), _HOTLIST.c.facility_id.is_(None))).limit(1)
 _CLOSE_SESSION = update(_SESSIONS).where(_SESSIONS.c.id == bindparam("session_id"))
+_REVIEWS = Review.__table__
 _INSERT_SESSION, _INSERT_EVENT = insert(_SESSIONS), insert(_EVENTS)
 _ATTEMPTS = 3
 
@@ -69,8 +70,10 @@ class LaneEvent:
     jurisdiction: str | None = None
     country: str | None = None
     image_url: str | None = None
+    image: bytes | None = None
     vehicle: t.VehicleAttributes | None = None
     space_assigned: str | None = None
+    unread: str | None = None  # why its picture gave no plate (then the event goes to REVIEW)
 
 
 @dataclass(frozen=True)
@@ -167,9 +170,9 @@ class Parking:
         fac = self.facility(ev.facility_id)
         lane = self._lane(fac, ev.camera_id, ev.lane_number, ev.direction)
         when = self._instant(ev.timestamp, "Timestamp")
-        if not ev.plate_text:
-            raise InvalidInput("PlateText is required", "PlateText")
-        plate = normalise_plate(ev.plate_text)
+        if not ev.plate_text and not ev.unread:
+            raise InvalidInput("PlateText, ImageURL or Image is required", "PlateText")
+        plate = normalise_plate(ev.plate_text) if ev.plate_text else None
         # Optimistic: decide and insert; the unique EventID makes a duplicate fail at the
         # insert, which rolls everything back. Then look the first outcome up and replay it
         # (or, after a concurrent entry of the same plate, decide again).
@@ -189,9 +192,11 @@ class Parking:
                 self._owed(owed)
                 return outcome
 
-    def _record(self, db, fac, lane, ev, plate, when):
-        status, permit = self.permit_status(db, plate, fac, when)
-        if ev.confidence is not None and ev.confidence < self.config.confidence_threshold:
+    def _record(self, db, fac, lane, ev, plate, when, relay_key=None, queue_review=True):
+        status, permit = self.permit_status(db, plate, fac, when) if plate else (NONE, None)
+        if plate is None:
+            verdict = _Verdict(REVIEW, ev.unread)
+        elif ev.confidence is not None and ev.confidence < self.config.confidence_threshold:
             verdict = _Verdict(REVIEW, "LOW_CONFIDENCE", self._open_session(db, fac.id, plate))
         elif ev.direction == "ENTRY":
             verdict = self._entry(db, fac, lane, ev, plate, when, status, permit)
@@ -199,7 +204,8 @@ class Parking:
             verdict = self._exit(db, fac, ev, plate, when, status)
         event = documents.parking_event(
             ev.event_id, when, fac, lane, ev.camera_id, ev.direction, plate,
-            ev.confidence if ev.confidence is not None else Decimal("1"), ev.jurisdiction, ev.country, ev.vehicle,
+            (ev.confidence if ev.confidence is not None else Decimal("1")) if plate else Decimal("0"),
+            ev.jurisdiction, ev.country, ev.vehicle,
             session_elt=documents.session(verdict.session, when) if verdict.session else None,
             authorization_elt=documents.authorization(status, permit if status != NONE else None,
                                                       verdict.decision == OPEN),
@@ -212,7 +218,13 @@ class Parking:
             event_id=ev.event_id, facility_id=fac.id, camera_id=ev.camera_id, direction=ev.direction,
             occurred_at=when, recorded_at=self.clock(), plate=plate, confidence=ev.confidence,
             decision=verdict.decision, reason=verdict.reason, session_id=session_id, document=text))
-        owed = self._owe(db, "ParkingEvent", ev.event_id, fac.id, text)
+        if verdict.decision == REVIEW and queue_review:
+            now = self.clock()
+            db.execute(insert(_REVIEWS), dict(
+                event_id=ev.event_id, facility_id=fac.id, camera_id=ev.camera_id, direction=ev.direction,
+                occurred_at=when, reason=verdict.reason, plate=plate, confidence=ev.confidence, image=ev.image,
+                image_url=ev.image_url, state="OPEN", created_at=now))
+        owed = self._owe(db, "ParkingEvent", relay_key or ev.event_id, fac.id, text)
         return Outcome(ev.event_id, event, verdict.decision, verdict.reason, session_id), owed
 
     def _entry(self, db, fac, lane, ev, plate, when, status, permit):
@@ -261,6 +273,40 @@ class Parking:
         for name, value in closed.items():
             setattr(session, name, value)
         return _Verdict(OPEN, reason, session, charge=charge, paid=session.amount_paid)
+
+    # --- the review queue --------------------------------------------------------------
+
+    def list_reviews(self, facility_id=None, state="OPEN", limit=50):
+        query = select(_REVIEWS).where(_REVIEWS.c.state == state).order_by(_REVIEWS.c.id).limit(max(1, min(limit, 500)))
+        if facility_id:
+            self.facility(facility_id)
+            query = query.where(_REVIEWS.c.facility_id == facility_id)
+        with self.store.connection() as conn:
+            return conn.execute(query).all()
+
+    def resolve_review(self, review_id, plate_text, username):
+        """A person read the plate: the event is completed as if it had been read so."""
+        plate = normalise_plate(plate_text, "Plate")
+        with self.store.connection() as conn:
+            review = conn.execute(select(_REVIEWS).where(_REVIEWS.c.id == review_id)).first()
+            if review is None:
+                raise NotFound("no such review", "ReviewID")
+            if review.state != "OPEN":
+                raise Conflict("the review is already resolved", "ReviewID")
+            fac = self.facility(review.facility_id)
+            lane = fac.lanes[review.camera_id]
+            ev = LaneEvent(event_id=review.event_id, facility_id=fac.id, camera_id=review.camera_id,
+                           direction=review.direction, timestamp=review.occurred_at, plate_text=plate,
+                           confidence=Decimal("1"), image_url=review.image_url)
+            conn.execute(delete(_EVENTS).where(_EVENTS.c.event_id == review.event_id))
+            outcome, owed = self._record(conn, fac, lane, ev, plate, review.occurred_at,
+                                         relay_key=f"{review.event_id}:resolved", queue_review=False)
+            conn.execute(update(_REVIEWS).where(_REVIEWS.c.id == review_id).values(
+                state="RESOLVED", resolved_at=self.clock(), resolved_by=username, resolved_plate=plate,
+                outcome=outcome.decision))
+            self._audit(conn, username, "ResolveReview", review.event_id, f"-> {outcome.decision}")
+        self._owed(owed)
+        return outcome
 
     # --- sessions, fees, payments, occupancy ------------------------------------------
 
@@ -440,5 +486,6 @@ class Parking:
                                 event_id=event_id, detail=(detail or "")[:500] or None))
 
     def _audit(self, db, username, action, subject, detail=None):
-        db.add(AuditEntry(at=self.clock(), username=username, action=action, subject=subject,
-                          detail=(detail or "")[:1000] or None))
+        """On an ORM session or a Core connection alike: part of the caller's transaction."""
+        db.execute(insert(AuditEntry.__table__), dict(at=self.clock(), username=username, action=action,
+                                                      subject=subject, detail=(detail or "")[:1000] or None))

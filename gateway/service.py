@@ -16,6 +16,7 @@ from plc.service import Barriers
 
 from .auth import Authenticator
 from .lanes import Lanes
+from .readings import LaneImages
 from .parking import Parking, utcnow
 from .server import Health, build_root, build_site
 from .soap.app import publish
@@ -57,6 +58,7 @@ class GatewayService(service.MultiService):
         self.barriers = Barriers(config, reactor, self.threadpool, self.parking.record_incident, clock)
         self.barriers.setServiceParent(self)
         self.lanes = Lanes(self.parking, self.barriers, reactor)
+        self.images = LaneImages(config.recognition)
         self.port = None
         self.published = []
 
@@ -85,6 +87,7 @@ class GatewayService(service.MultiService):
             port, self.port = self.port, None
             d.addCallback(lambda _: port.stopListening())
         d.addCallback(lambda _: self.threadpool.stop())
+        d.addCallback(lambda _: self.images.close())
         d.addCallback(lambda _: self.relay_pool.stop())
         d.addCallback(lambda _: self.store.dispose())
         return d

@@ -11,7 +11,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import (Boolean, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text,
+from sqlalchemy import (Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, Numeric, String, Text,
                         create_engine, event, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -192,6 +192,28 @@ class OutboxMessage(Base):
     __table_args__ = (
         Index("ix_outbox_queue", "destination", "state", "id"),
     )
+
+
+class Review(Base):
+    """A lane event a person must decide: the plate was not read, or not surely, or made no sense."""
+    __tablename__ = "reviews"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    facility_id: Mapped[str] = mapped_column(String(64))
+    camera_id: Mapped[str] = mapped_column(String(64))
+    direction: Mapped[str] = mapped_column(String(5))
+    occurred_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(String(64))
+    plate: Mapped[str | None] = mapped_column(String(12))
+    confidence: Mapped[Decimal | None] = mapped_column(ExactDecimal(5, 4))
+    image: Mapped[bytes | None] = mapped_column(LargeBinary)
+    image_url: Mapped[str | None] = mapped_column(String(2048))
+    state: Mapped[str] = mapped_column(String(8), index=True)  # OPEN, RESOLVED
+    created_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(String(64))
+    resolved_plate: Mapped[str | None] = mapped_column(String(12))
+    outcome: Mapped[str | None] = mapped_column(String(8))
 
 
 class User(Base):

@@ -7,7 +7,7 @@ blocking calls into the domain and the database are fine here.
 
 from datetime import timedelta
 
-from spyne import Date, DateTime, Integer32, ServiceBase, rpc
+from spyne import Boolean, Date, DateTime, Integer32, ServiceBase, rpc
 
 from .. import documents
 from ..parking import LaneEvent
@@ -47,13 +47,42 @@ class EventService(ServiceBase):
                names=("ParkingEvent", "Decision", "Reason", "Barrier"),
                throws=(f.InvalidTimeFault, f.UnknownFacilityFault, f.UnknownLaneFault, f.BusyFault))
     def SubmitEvent(ctx, Event):
-        outcome = _parking(ctx).submit_event(LaneEvent(
+        parking = _parking(ctx)
+        event = LaneEvent(
             event_id=Event.EventID, facility_id=Event.FacilityID, camera_id=Event.CameraID,
             direction=str(Event.Direction), timestamp=Event.Timestamp, plate_text=Event.PlateText,
             confidence=Event.Confidence, lane_number=Event.LaneNumber, jurisdiction=Event.Jurisdiction,
-            country=Event.Country, image_url=Event.ImageURL, vehicle=Event.Vehicle,
-            space_assigned=Event.SpaceAssigned))
+            country=Event.Country, image_url=Event.ImageURL, image=_bytes(Event.Image), vehicle=Event.Vehicle,
+            space_assigned=Event.SpaceAssigned)
+        event = ctx.app.gateway.images.read(event, parking.facility(Event.FacilityID))
+        outcome = parking.submit_event(event)
         barrier = ctx.app.gateway.lanes.after_decision(Event.FacilityID, Event.CameraID, outcome)
+        return outcome.event, outcome.decision, outcome.reason, _barrier_action(barrier)
+
+    @operation(t.opt(t.Identifier), t.opt(t.ReviewState), t.opt(Integer32), t.opt(Boolean),
+               roles=("admin", "operator"), returns=t.many(t.ReviewItem), names="Review",
+               throws=(f.UnknownFacilityFault,))
+    def ListReviews(ctx, FacilityID, State, Limit, IncludeImages):
+        """The events waiting for a person (oldest first); images only when asked for."""
+        rows = _parking(ctx).list_reviews(FacilityID, str(State or "OPEN"), Limit or 50)
+        return [t.ReviewItem(
+            ReviewID=r.id, EventID=r.event_id, FacilityID=r.facility_id, CameraID=r.camera_id,
+            Direction=r.direction, Timestamp=r.occurred_at, Reason=r.reason, PlateRead=r.plate,
+            Confidence=r.confidence, ImageURL=r.image_url, Image=[r.image] if IncludeImages and r.image else None,
+            State=r.state, ResolvedBy=r.resolved_by, ResolvedPlate=r.resolved_plate, Decision=r.outcome)
+            for r in rows]
+
+    @operation(t.req(Integer32), t.req(t.ShortText), roles=("admin", "operator"),
+               returns=(t.req(t.ParkingEvent), t.req(t.Decision), t.req(t.ShortText), t.req(t.BarrierAction)),
+               names=("ParkingEvent", "Decision", "Reason", "Barrier"),
+               throws=(f.NotFoundFault, f.ConflictFault))
+    def ResolveReview(ctx, ReviewID, Plate):
+        """Confirm or correct the plate: the event completes as if it had been read so."""
+        outcome = _parking(ctx).resolve_review(ReviewID, Plate, _caller(ctx))
+        event = outcome.event
+        facility = event.findtext("{urn:parkgate:v1}Location/{urn:parkgate:v1}FacilityID")
+        camera = event.findtext("{urn:parkgate:v1}Location/{urn:parkgate:v1}CameraID")
+        barrier = ctx.app.gateway.lanes.after_decision(facility, camera, outcome)
         return outcome.event, outcome.decision, outcome.reason, _barrier_action(barrier)
 
     @operation(t.opt(t.Identifier), t.opt(t.ShortText), t.opt(t.Identifier),
@@ -165,6 +194,11 @@ class RelayService(ServiceBase):
                               Delivered=s["delivered"], Dead=s["dead"], LastError=s["last_error"],
                               LastDeliveredAt=s["last_delivered_at"])
                 for name, s in ctx.app.gateway.outbox.status().items()]
+
+
+def _bytes(value):
+    """spyne hands base64Binary over as a list of chunks."""
+    return b"".join(value) if isinstance(value, (list, tuple)) else value
 
 
 def _barrier_action(action):

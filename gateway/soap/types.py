@@ -73,6 +73,7 @@ BarrierResult = _enum("BarrierResult", "COMMANDED", "OFFLINE", "FAULT", "LOCAL_M
 BarrierCommand = _enum("BarrierCommand", "OPEN", "HOLD", "RELEASE")
 BarrierPosition = _enum("BarrierPosition", "UP", "DOWN", "MOVING", "UNKNOWN")
 LaneDirection = _enum("LaneDirection", "ENTRY", "EXIT", "BOTH")
+ReviewState = _enum("ReviewState", "OPEN", "RESOLVED")
 
 
 class _Model(ComplexModel):
@@ -108,7 +109,7 @@ class EventLocation(_Model):
 
 class LicensePlate(_Model):
     _type_info = [
-        ("Number", req(PlateNumber)),
+        ("Number", opt(PlateNumber)),
         ("Jurisdiction", opt(ShortText)),
         ("Country", opt(ShortText)),
         ("Confidence", req(Confidence)),
@@ -349,4 +350,25 @@ class RelayStatus(_Model):
         ("Dead", req(Integer32)),
         ("LastError", opt(LongText)),
         ("LastDeliveredAt", opt(DateTime)),
+    ]
+
+
+class ReviewItem(_Model):
+    """A lane event waiting for (or decided by) a person, with what the camera saw."""
+    _type_info = [
+        ("ReviewID", req(Integer32)),
+        ("EventID", req(Identifier)),
+        ("FacilityID", req(Identifier)),
+        ("CameraID", req(Identifier)),
+        ("Direction", req(Direction)),
+        ("Timestamp", req(DateTime)),
+        ("Reason", req(ShortText)),
+        ("PlateRead", opt(PlateNumber)),
+        ("Confidence", opt(Confidence)),
+        ("ImageURL", opt(URL)),
+        ("Image", opt(ByteArray)),
+        ("State", req(ReviewState)),
+        ("ResolvedBy", opt(ShortText)),
+        ("ResolvedPlate", opt(PlateNumber)),
+        ("Decision", opt(Decision)),
     ]

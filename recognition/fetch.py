@@ -1,0 +1,139 @@
+"""Fetching the image a lane event points to, without becoming a way into the operator's network.
+
+- ``http``/``https`` only to hosts or networks the configuration allows (per facility), with
+  connect and read time limits and a size limit; every address the name resolves to is checked,
+  link-local (cloud metadata) addresses are refused whatever the allow-list says, and
+  redirects are followed by hand, each hop checked again.
+- ``file`` URLs only inside the configured directories.
+- The content is sniffed (JPEG or PNG); what the server says it is does not count.
+
+Blocking: call it in a thread. (A name that resolves differently between the check and the
+connection is not caught: allow networks rather than names where that matters.)
+"""
+
+import ipaddress
+import os
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlsplit
+
+import requests
+
+from .images import ImageRejected, sniff
+
+MAX_REDIRECTS = 3
+
+
+class ImageForbidden(ValueError):
+    """The URL points somewhere the gateway must not go."""
+
+
+class ImageUnavailable(ValueError):
+    """The image could not be fetched (down, slow, too big, not an image)."""
+
+
+@dataclass(frozen=True)
+class ImageSources:
+    hosts: tuple = ()               # names, or "*.example.net"
+    networks: tuple = ()            # ipaddress networks
+    directories: tuple = ()         # for file:// URLs
+    max_bytes: int = 10 * 1024 * 1024
+    timeout: float = 3.0            # connect and read, each
+
+    @classmethod
+    def parse(cls, table):
+        hosts, networks = [], []
+        for entry in table.get("allowed_sources", []):
+            try:
+                networks.append(ipaddress.ip_network(entry, strict=False))
+            except ValueError:
+                hosts.append(entry.lower())
+        return cls(tuple(hosts), tuple(networks),
+                   tuple(str(Path(d).resolve()) for d in table.get("image_directories", [])),
+                   int(table.get("max_image_bytes", 10 * 1024 * 1024)), float(table.get("fetch_timeout_s", 3)))
+
+    def host_allowed(self, host):
+        host = host.lower().rstrip(".")
+        return any(host == h or (h.startswith("*.") and host.endswith(h[1:])) for h in self.hosts)
+
+    def address_allowed(self, address, named):
+        ip = ipaddress.ip_address(address)
+        if ip.is_link_local or ip.is_multicast or ip.is_unspecified or ip.is_reserved:
+            return False  # 169.254.169.254 and friends: never
+        return named or any(ip in net for net in self.networks)
+
+
+def fetch(url, sources, session=None):
+    """The image's bytes, or ImageForbidden / ImageUnavailable / ImageRejected."""
+    parts = urlsplit(url)
+    if parts.scheme == "file":
+        return _read_file(parts, sources)
+    session = session or requests.Session()
+    for _ in range(MAX_REDIRECTS + 1):
+        _check(url, sources)
+        try:
+            with session.get(url, stream=True, allow_redirects=False,
+                             timeout=(sources.timeout, sources.timeout)) as response:
+                if response.is_redirect:
+                    url = urljoin(url, response.headers.get("Location", ""))
+                    continue
+                if response.status_code != 200:
+                    raise ImageUnavailable(f"the image server answered HTTP {response.status_code}")
+                data = _read_limited(response, sources.max_bytes)
+        except requests.RequestException as e:
+            raise ImageUnavailable(f"the image could not be fetched: {type(e).__name__}") from None
+        if sniff(data) is None:
+            raise ImageRejected("the URL did not return a JPEG or PNG image")
+        return data
+    raise ImageForbidden(f"more than {MAX_REDIRECTS} redirects")
+
+
+def _check(url, sources):
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ImageForbidden("image URLs are http, https or file URLs")
+    host = parts.hostname
+    named = sources.host_allowed(host)
+    try:
+        literal = ipaddress.ip_address(host)
+        addresses = [str(literal)]
+    except ValueError:
+        if not named and not sources.networks:
+            raise ImageForbidden(f"{host} is not an allowed image source") from None
+        try:
+            addresses = {info[4][0] for info in socket.getaddrinfo(host, parts.port or 443, type=socket.SOCK_STREAM)}
+        except socket.gaierror:
+            raise ImageUnavailable(f"{host} does not resolve") from None
+    if not all(sources.address_allowed(a, named) for a in addresses):
+        raise ImageForbidden(f"{host} is not an allowed image source")
+
+
+def _read_limited(response, limit):
+    declared = response.headers.get("Content-Length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise ImageUnavailable("the image is larger than allowed")
+    chunks, size = [], 0
+    for chunk in response.iter_content(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            raise ImageUnavailable("the image is larger than allowed")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _read_file(parts, sources):
+    path = os.path.realpath(unquote(parts.path))
+    if not any(path == d or path.startswith(d + os.sep) for d in sources.directories):
+        raise ImageForbidden("file URLs are only read from the configured image directories")
+    try:
+        if os.path.getsize(path) > sources.max_bytes:
+            raise ImageUnavailable("the image is larger than allowed")
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        raise ImageUnavailable("the image file cannot be read") from None
+    if sniff(data) is None:
+        raise ImageRejected("the file is not a JPEG or PNG image")
+    return data
+

@@ -1,0 +1,78 @@
+"""Recognition in a process pool that never stalls the gateway.
+
+pebble's ProcessPool (forkserver start: the gateway has threads) gives each image a time
+limit (a worker past it is killed and replaced) and replaces a crashed worker without failing
+the other images. On top of it: a bounded queue. When every worker is busy and ``queue``
+more images wait, the next request is refused at once (:class:`gateway.errors.Busy`) instead
+of piling up behind the others.
+"""
+
+import multiprocessing
+import os
+import threading
+from concurrent.futures import TimeoutError as FutureTimeout
+
+from pebble import ProcessExpired, ProcessPool
+
+from gateway.errors import Busy
+
+_recognizer = None
+
+
+def _load(regions):
+    """Worker start: load the models once per worker process."""
+    global _recognizer
+    from .pipeline import PlateRecognizer
+    _recognizer = PlateRecognizer(regions_allowed=regions)
+
+
+def recognize_image(data, regions=None):
+    """The task: image bytes -> Reading.as_dict() (or ImageRejected)."""
+    from .images import decode
+    from .pipeline import PlateRecognizer
+    recognizer = _recognizer if regions is None else PlateRecognizer(_recognizer.reader, regions)
+    return recognizer.recognize(decode(data)).as_dict()
+
+
+class RecognitionFailed(Exception):
+    """The image could not be read in time, or its worker died reading it."""
+
+
+class RecognitionPool:
+    def __init__(self, workers=0, time_limit=5.0, queue=16, task=recognize_image, regions=None):
+        self.workers = workers or os.cpu_count() or 1
+        self.time_limit = time_limit
+        self.capacity = self.workers + queue
+        self.task = task
+        self._pool = ProcessPool(max_workers=self.workers, initializer=_load, initargs=(regions,),
+                                 context=multiprocessing.get_context("forkserver"))
+        self._pending = 0
+        self._lock = threading.Lock()
+
+    def submit(self, *args):
+        """A future of the task's result; Busy at once when the queue is full."""
+        with self._lock:
+            if self._pending >= self.capacity:
+                raise Busy("every recognition worker is busy and the queue is full: try again shortly")
+            self._pending += 1
+        future = self._pool.schedule(self.task, args=args, timeout=self.time_limit)
+        future.add_done_callback(self._done)
+        return future
+
+    def _done(self, _future):
+        with self._lock:
+            self._pending -= 1
+
+    def run(self, *args):
+        """Blocking (call from a request thread): the result, or RecognitionFailed."""
+        future = self.submit(*args)
+        try:
+            return future.result()
+        except FutureTimeout:
+            raise RecognitionFailed(f"no reading within {self.time_limit:g} s") from None
+        except ProcessExpired as e:
+            raise RecognitionFailed(f"the recognition worker died ({e.exitcode})") from None
+
+    def close(self):
+        self._pool.stop()
+        self._pool.join(timeout=10)

@@ -1,0 +1,158 @@
+"""The recognition pool's failure modes, and fetching images without server-side request forgery."""
+
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+import pool_tasks
+from gateway.errors import Busy
+from recognition.fetch import ImageForbidden, ImageSources, ImageUnavailable, fetch
+from recognition.images import ImageRejected
+from recognition.pool import RecognitionFailed, RecognitionPool
+from test_recognition import encoded, scene
+
+JPEG = encoded(scene("7ABC123"))
+
+
+@pytest.fixture(scope="module")
+def echo_pool():
+    pool = RecognitionPool(workers=1, time_limit=2.0, queue=1, task=pool_tasks.echo)
+    yield pool
+    pool.close()
+
+
+def test_results_come_back(echo_pool):
+    assert echo_pool.run("x") == "x"
+
+
+def test_a_crashed_worker_fails_its_image_only():
+    pool = RecognitionPool(workers=1, time_limit=5.0, queue=4, task=pool_tasks.crash)
+    try:
+        with pytest.raises(RecognitionFailed, match="died"):
+            pool.run(None)
+        pool.task = pool_tasks.echo
+        assert pool.run("still serving") == "still serving"  # the worker was replaced
+    finally:
+        pool.close()
+
+
+def test_time_limit_and_full_queue():
+    pool = RecognitionPool(workers=1, time_limit=0.5, queue=1, task=pool_tasks.hang)
+    try:
+        first = pool.submit(None)        # on the worker
+        second = pool.submit(None)       # in the queue
+        with pytest.raises(Busy):
+            pool.submit(None)            # refused at once
+        with pytest.raises(Exception):
+            first.result()
+        with pytest.raises(Exception):
+            second.result()
+        pool.task = pool_tasks.echo
+        assert pool.run("after") == "after"
+    finally:
+        pool.close()
+
+
+def test_real_recognition_in_the_pool():
+    pool = RecognitionPool(workers=1, time_limit=30)
+    try:
+        assert pool.run(JPEG)["plate"] == "7ABC123"
+        with pytest.raises(ImageRejected):
+            pool.run(b"not an image")
+    finally:
+        pool.close()
+
+
+class Images(BaseHTTPRequestHandler):
+    def do_GET(self):
+        if self.path == "/plate.jpg":
+            self._send(200, JPEG)
+        elif self.path == "/page.html":
+            self._send(200, b"<html>no</html>", "text/html")
+        elif self.path == "/big.jpg":
+            self._send(200, JPEG + b"\0" * 500_000)
+        elif self.path == "/away":
+            self.send_response(302)
+            self.send_header("Location", "http://169.254.169.254/latest/meta-data/")
+            self.end_headers()
+        elif self.path == "/here":
+            self.send_response(302)
+            self.send_header("Location", "/plate.jpg")
+            self.end_headers()
+        else:
+            self._send(404, b"")
+
+    def _send(self, status, body, kind="image/jpeg"):
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def image_server():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Images)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def sources(**kw):
+    return ImageSources.parse({"allowed_sources": ["127.0.0.1/32"], "max_image_bytes": 400_000, **kw})
+
+
+def test_fetch_from_an_allowed_source(image_server):
+    assert fetch(f"{image_server}/plate.jpg", sources()) == JPEG
+    assert fetch(f"{image_server}/here", sources()) == JPEG  # a redirect within the allow-list
+
+
+@pytest.mark.parametrize("path, error", [
+    ("/page.html", ImageRejected), ("/big.jpg", ImageUnavailable), ("/missing.jpg", ImageUnavailable),
+    ("/away", ImageForbidden),
+])
+def test_fetch_failures(image_server, path, error):
+    with pytest.raises(error):
+        fetch(image_server + path, sources())
+
+
+@pytest.mark.parametrize("url", [
+    "http://169.254.169.254/latest/meta-data/iam/",      # cloud metadata, whatever is allowed
+    "http://[fe80::1]/x.jpg",
+    "http://10.0.0.5/cam.jpg",                           # not on the allow-list
+    "http://127.0.0.2:1/x.jpg",                          # loopback, but not the allowed address
+    "gopher://127.0.0.1/x",
+    "ftp://127.0.0.1/x.jpg",
+])
+def test_forbidden_urls(url):
+    with pytest.raises(ImageForbidden):
+        fetch(url, ImageSources.parse({"allowed_sources": ["127.0.0.1/32", "169.254.0.0/16", "fe80::/10"]}))
+
+
+def test_a_dead_source_times_out():
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)  # accepts, never answers
+    try:
+        with pytest.raises(ImageUnavailable):
+            fetch(f"http://127.0.0.1:{listener.getsockname()[1]}/x.jpg", sources(fetch_timeout_s=0.3))
+    finally:
+        listener.close()
+
+
+def test_file_urls_only_inside_the_image_directories(tmp_path):
+    inside = tmp_path / "cams"
+    inside.mkdir()
+    (inside / "a.jpg").write_bytes(JPEG)
+    (tmp_path / "secret.jpg").write_bytes(JPEG)
+    allowed = sources(image_directories=[str(inside)])
+    assert fetch(f"file://{inside / 'a.jpg'}", allowed) == JPEG
+    for url in (f"file://{tmp_path / 'secret.jpg'}", f"file://{inside}/../secret.jpg", "file:///etc/passwd"):
+        with pytest.raises(ImageForbidden):
+            fetch(url, allowed)

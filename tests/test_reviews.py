@@ -1,0 +1,113 @@
+"""Lane events that bring a picture: read in the pool, fetched only from allowed sources; what
+cannot be read surely goes to the review queue, where a person completes it."""
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+from lxml import etree
+
+from conftest import (FACILITY, SettableClock, add_test_users, make_config, start_gateway, stop_gateway, unique,
+                      unique_plate)
+from gateway import config as configuration
+from gateway.migrate import upgrade
+from test_contract import xmllint
+from test_events import fault_of, submit
+from test_pool_fetch import JPEG, image_server  # noqa: F401 - the fixture
+from test_recognition import encoded, scene
+
+NS = "{urn:parkgate:v1}"
+
+
+@pytest.fixture(scope="module")
+def reading_gateway(database_url):
+    base = make_config(database_url)
+    facility = base.facilities[FACILITY]
+    allowed = configuration.ImageSources.parse({"allowed_sources": ["127.0.0.1/32"]})
+    cfg = base.override(
+        facilities={**base.facilities, FACILITY: replace(facility, image_sources=allowed)},
+        recognition=configuration.RecognitionSettings(workers=1, time_limit=30, queue=4),
+        max_body_bytes=4 * 1024 * 1024)
+    upgrade(database_url)
+    add_test_users(database_url)
+    gw = start_gateway(cfg, SettableClock())
+    yield gw
+    stop_gateway(gw)
+
+
+def with_image(gw, **event):
+    base = {"EventID": unique(), "FacilityID": FACILITY, "CameraID": "CAM-IN", "Direction": "ENTRY",
+            "Timestamp": gw.clock()}
+    return gw.client("EventService").SubmitEvent(Event={**base, **event})
+
+
+def test_inline_image_is_read(reading_gateway):
+    r = with_image(reading_gateway, Image=JPEG)
+    plate = r.ParkingEvent.Vehicle.LicensePlate
+    assert plate.Number == "7ABC123" and plate.Confidence >= 0.85
+    assert (r.Decision, r.Reason) == ("OPEN", "TRANSIENT_ENTRY")
+
+
+def test_image_url_is_fetched_and_read(reading_gateway, image_server):  # noqa: F811
+    reading_gateway.clock.advance(timedelta(minutes=1))
+    r = with_image(reading_gateway, ImageURL=f"{image_server}/plate.jpg", Direction="EXIT", CameraID="CAM-OUT")
+    assert r.ParkingEvent.Vehicle.LicensePlate.Number == "7ABC123"
+    assert r.ParkingEvent.Image.OriginalURL == f"{image_server}/plate.jpg"
+
+
+def test_forbidden_image_url_is_the_callers_error(reading_gateway):
+    fault = fault_of(lambda: with_image(reading_gateway, ImageURL="http://169.254.169.254/latest/meta-data/"))
+    assert fault.code.endswith("Client.InvalidInput")
+    assert fault.detail[0].findtext(f"{NS}Field") == "ImageURL"
+
+
+def test_unreadable_pictures_wait_for_a_person(reading_gateway, tmp_path):
+    broken = with_image(reading_gateway, Image=b"\xff\xd8\xff" + b"\x00" * 64)
+    assert (broken.Decision, broken.Reason) == ("REVIEW", "IMAGE_UNREADABLE")
+    assert broken.ParkingEvent.Vehicle.LicensePlate.Number is None
+    blank = with_image(reading_gateway, Image=encoded(scene("")))
+    assert (blank.Decision, blank.Reason) == ("REVIEW", "NO_PLATE_READ")
+
+    events = reading_gateway.client("EventService")
+    queue = events.ListReviews(FacilityID=FACILITY, IncludeImages=True)
+    mine = {item.EventID: item for item in queue}
+    item = mine[broken.ParkingEvent.EventID]
+    assert item.Reason == "IMAGE_UNREADABLE" and item.State == "OPEN" and item.Image.startswith(b"\xff\xd8\xff")
+
+    plate = unique_plate()
+    done = events.ResolveReview(ReviewID=item.ReviewID, Plate=plate.lower())
+    assert (done.Decision, done.Reason) == ("OPEN", "TRANSIENT_ENTRY")
+    assert done.ParkingEvent.EventID == broken.ParkingEvent.EventID
+    assert done.ParkingEvent.Vehicle.LicensePlate.Number == plate
+    assert events.GetSession(Plate=plate, FacilityID=FACILITY).Status == "OPEN"
+    resolved = {i.EventID: i for i in events.ListReviews(State="RESOLVED")}[broken.ParkingEvent.EventID]
+    assert (resolved.ResolvedBy, resolved.ResolvedPlate, resolved.Decision) == ("operator", plate, "OPEN")
+    again = fault_of(lambda: events.ResolveReview(ReviewID=item.ReviewID, Plate=plate))
+    assert again.code.endswith("Client.Conflict")
+    assert fault_of(lambda: events.ResolveReview(ReviewID=999999, Plate=plate)).code.endswith("Client.NotFound")
+
+    # the same EventID now replays the person's decision
+    replay = submit(reading_gateway, "ENTRY", "IGNORED1", event_id=broken.ParkingEvent.EventID)
+    assert replay.ParkingEvent.Vehicle.LicensePlate.Number == plate
+
+
+def test_low_confidence_text_goes_to_the_queue(reading_gateway):
+    r = submit(reading_gateway, "ENTRY", unique_plate(), confidence="0.42")
+    assert r.Decision == "REVIEW"
+    queue = reading_gateway.client("EventService").ListReviews()
+    item = {i.EventID: i for i in queue}[r.ParkingEvent.EventID]
+    assert (item.Reason, item.Image) == ("LOW_CONFIDENCE", None)
+
+
+def test_review_document_without_a_plate_is_schema_valid(reading_gateway, tmp_path):
+    from gateway.store import LaneEventRecord
+    r = with_image(reading_gateway, Image=b"\xff\xd8\xff" + b"\x00" * 64)
+    with reading_gateway.store.transaction() as db:
+        document = db.query(LaneEventRecord).filter_by(event_id=r.ParkingEvent.EventID).one().document
+    assert etree.fromstring(document.encode()).find(f"{NS}Vehicle/{NS}LicensePlate/{NS}Number") is None
+    xmllint(tmp_path, document.encode())
+
+
+def test_operators_only(reading_gateway):
+    integrator = reading_gateway.client("EventService", user="integrator")
+    assert fault_of(lambda: integrator.ListReviews()).code.endswith("Client.Authorization")
