@@ -6,16 +6,23 @@ the ``rapidocr-onnxruntime`` wheel, run offline by onnxruntime): on real photos 
 far better than Tesseract's stock English model. Nothing is downloaded at run time.
 """
 
+import re
 import time
 from dataclasses import dataclass, field
 
 import cv2
+import numpy as np
 from zope.interface import Interface, implementer
 
 from . import regions
 
-MAX_SIDE = 1280          # larger images are scaled down first: plates stay readable, time drops
+MAX_SIDE = 1280          # text is found on a copy at most this large, then re-read at full size
+REREAD = 3               # how many of the best candidates are re-read from the full-size image
 MARGIN_PENALTY = 0.5     # how much a close runner-up lowers the confidence
+DISAGREEMENT = 0.6
+MAX_FIT_COST = 0.12      # more fixes than this: it is not a plate read wrongly, it is not a plate       # the two readings of a candidate differ: this much of the confidence is left
+# Camera timestamps (2014-06-16 06:46:42), clocks, phone numbers, web addresses.
+_NOT_PLATE_TEXT = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}:\d{2}:\d{2}|\d{3}-\d{3,4}-|www|\.com", re.I)
 
 
 @dataclass
@@ -42,6 +49,9 @@ class IPlateReader(Interface):
     def read_lines(image):
         """[(quad, text, score)]: every line of text found in a BGR image, with its 4-point box."""
 
+    def read_crops(crops):
+        """[(text, score)]: one line of text read from each (already cut out and upright) crop."""
+
 
 @implementer(IPlateReader)
 class PPOCRReader:
@@ -52,6 +62,10 @@ class PPOCRReader:
     def read_lines(self, image):
         result, _ = self._ocr(image, use_cls=False)
         return [(quad, text, float(score)) for quad, text, score in (result or [])]
+
+    def read_crops(self, crops):
+        results, _ = self._ocr.text_rec(list(crops))
+        return [(text, float(score)) for text, score in results]
 
 
 class PlateRecognizer:
@@ -74,18 +88,35 @@ class PlateRecognizer:
         timings["read"] = _ms(t)
 
         t = time.perf_counter()
-        scored = {}
+        candidates = []
         for quad, text, score in lines:
+            if _NOT_PLATE_TEXT.search(text):
+                continue  # camera timestamps, phone numbers, web addresses
             fitted = regions.fit(text, self.regions_allowed)
-            if fitted is None:
-                continue
-            confidence = score * fitted.factor
+            if fitted is not None and fitted.cost <= MAX_FIT_COST:
+                candidates.append((score * fitted.factor, fitted, quad))
+        candidates.sort(key=lambda c: c[0], reverse=True)
+        timings["choose"] = _ms(t)
+
+        t = time.perf_counter()
+        scored = {}
+        top = candidates[:REREAD]
+        rereads = self.reader.read_crops([_cut(image, quad, scale) for _, _, quad in top]) if top else []
+        for (first, fitted, quad), (text, score) in zip(top, rereads):
+            again = regions.fit(text, self.regions_allowed)
+            if again is not None and again.text == fitted.text:
+                confidence = max(first, score * again.factor)  # the same model twice: agreement, not proof
+            elif again is not None and again.cost <= MAX_FIT_COST and score * again.factor > first:
+                fitted, confidence = again, score * again.factor * DISAGREEMENT
+            else:
+                confidence = first * DISAGREEMENT
             if confidence > scored.get(fitted.text, (0,))[0]:
                 scored[fitted.text] = (confidence, quad, fitted.region)
+        timings["reread"] = _ms(t)
+
         ranked = sorted(scored.items(), key=lambda item: item[1][0], reverse=True)
         others = [(text, score) for _, text, score in lines if regions.normalise(text) not in scored]
         jurisdiction, country, j_conf = regions.jurisdiction(others)
-        timings["choose"] = _ms(t)
         timings["total"] = _ms(started)
         if not ranked:
             return Reading(None, 0.0, timings=timings, jurisdiction=jurisdiction, country=country,
@@ -95,6 +126,19 @@ class PlateRecognizer:
         confidence = best * (1 - MARGIN_PENALTY * runner_up)  # two plausible plates: less sure
         return Reading(best_text, confidence, [(text, c) for text, (c, _, _) in ranked[:5]],
                        _box(quad, scale), jurisdiction, country, j_conf, region, timings)
+
+
+def _cut(image, quad, scale, margin=0.08, height=64):
+    """The quadrilateral ``quad`` (found on the scaled copy) cut from the full-size image, upright."""
+    points = np.array(quad, dtype=np.float32) / scale
+    centre = points.mean(axis=0)
+    points = centre + (points - centre) * (1 + margin)
+    top = np.linalg.norm(points[1] - points[0])
+    side = np.linalg.norm(points[3] - points[0])
+    width = max(int(height * top / max(side, 1.0)), 8)
+    target = np.array([[0, 0], [width, 0], [width, height], [0, height]], dtype=np.float32)
+    return cv2.warpPerspective(image, cv2.getPerspectiveTransform(points, target), (width, height),
+                               flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
 
 
 def _box(quad, scale):

@@ -16,6 +16,9 @@ TO_DIGIT = {"O": "0", "D": "0", "Q": "0", "U": "0", "I": "1", "L": "1", "T": "1"
 # What a fix costs: O/0 and I/1 are often the same glyph on a plate; the others are real misreads.
 CHEAP = {("0", "O"), ("O", "0"), ("1", "I"), ("I", "1")}
 CHEAP_FIX, FIX = 0.02, 0.08
+GENERIC = 0.03           # a format that admits any mix proves less than a specific one
+VANITY = 0.15            # letters only (vanity plates): possible, but so are words on signs
+TRIMMED = 0.06           # a stray character at either end (a frame edge, a flag, a bolt)
 
 # Formats by region. North America varies by state: any 5-8 mix with at least one digit and
 # one letter. Brazil: old LLLNNNN and Mercosul LLLNLNN. UK: LLNNLLL. Common EU formats.
@@ -65,17 +68,25 @@ class Fit:
 
 
 def fit(text, regions=None):
-    """The best way ``text`` can be read as a plate: (Fit) or None if no format admits it."""
+    """The best way ``text`` can be read as a plate: (Fit) or None if no format admits it.
+
+    Among the formats that admit it, the one needing the cheapest fixes wins, a specific format
+    (LLNNNLL) before a generic one (any mix) at equal cost; the text with a stray character
+    dropped at either end is tried too, at a cost."""
     text = normalise(text)
-    best = None
-    for region in regions or REGIONS:
-        for pattern in REGIONS[region]:
-            fitted = _fit_pattern(text, pattern)
-            if fitted is None:
-                continue
-            candidate = Fit(fitted[0], region, fitted[1])
-            if best is None or candidate.cost < best.cost:
-                best = candidate
+    best, best_rank = None, None
+    for variant, extra in ((text, 0.0), (text[1:], TRIMMED), (text[:-1], TRIMMED)):
+        for region in regions or REGIONS:
+            for pattern in REGIONS[region]:
+                fitted = _fit_pattern(variant, pattern)
+                if fitted is None:
+                    continue
+                cost = fitted[1] + extra
+                rank = cost + (GENERIC if set(pattern) == {"X"} else 0.0)
+                if best is None or rank < best_rank:
+                    best, best_rank = Fit(fitted[0], region, round(cost, 4)), rank
+    if best is None and 5 <= len(text) <= 8 and text.isalpha() and (not regions or "US" in regions):
+        best = Fit(text, "US", VANITY)
     return best
 
 

@@ -27,9 +27,16 @@ def test_region_formats_fix_confusable_characters(text, allowed, plate, region):
     assert (fitted.text, fitted.region) == (plate, region)
 
 
-@pytest.mark.parametrize("text", ["HELLO", "12345", "2014-06-16", "AB", "ABCDEFGHIJK"])
+@pytest.mark.parametrize("text", ["12345", "2014-06-16", "AB", "ABCDEFGHIJK", "A-B"])
 def test_strings_that_cannot_be_plates(text):
     assert regions.fit(text, ["US"]) is None
+
+
+def test_specific_formats_beat_generic_ones_and_words_cost_confidence():
+    assert regions.fit("LM-298A1").text == "LM298AI"          # LLNNNLL rather than "any mix"
+    assert regions.fit("ABC1D234", ["BR"]).text == "ABC1D23"   # a stray character from the frame
+    vanity = regions.fit("FZRULZ", ["US"])
+    assert vanity.text == "FZRULZ" and vanity.factor < 0.9
 
 
 def test_jurisdiction_from_surrounding_text():
