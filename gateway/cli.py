@@ -45,6 +45,8 @@ def main(argv=None):
                                             "plate detection rate, precision and coverage at confidence "
                                             "thresholds, latency p50/p95.")
     bench_alpr.add_argument("folders", nargs="+", metavar="DIR")
+    bench_alpr.add_argument("--reader", choices=("ppocr", "tesseract"), default="ppocr",
+                            help="the text engine (default ppocr; tesseract for comparison)")
     bench_alpr.add_argument("--region", action="append", choices=("US", "EU", "UK", "BR"),
                             help="plate formats to admit (repeatable; default: all), as a facility would set")
     bench_alpr.set_defaults(run=cmd_bench_alpr)
@@ -246,8 +248,9 @@ def cmd_bench_alpr(args, cfg):
     import os
     from recognition import bench
     from recognition.pipeline import PlateRecognizer
-    recognizer = PlateRecognizer(regions_allowed=args.region)
-    print(f"parkgate bench-alpr: {os.cpu_count()} cores, one image at a time, "
+    from recognition.pipeline import READERS
+    recognizer = PlateRecognizer(READERS[args.reader](), regions_allowed=args.region)
+    print(f"parkgate bench-alpr: {os.cpu_count()} cores, one image at a time, reader {args.reader}, "
           f"formats {', '.join(args.region or ['all'])}")
     for folder in args.folders:
         bench.run(recognizer, folder)

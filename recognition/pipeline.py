@@ -68,6 +68,51 @@ class PPOCRReader:
         return [(text, float(score)) for text, score in results]
 
 
+@implementer(IPlateReader)
+class TesseractReader:
+    """Tesseract 5 through pytesseract: a second engine to compare with (it is not a plate reader:
+    ~10% exact on real photos, see bench-alpr), useful for the small text around a plate.
+    pytesseract starts one tesseract process per call (tens of milliseconds each)."""
+
+    WHITELIST = "-c tessedit_char_whitelist=ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-"
+
+    def read_lines(self, image):
+        import pytesseract
+        data = pytesseract.image_to_data(image, config="--psm 11", output_type=pytesseract.Output.DICT)
+        lines = {}
+        for i, text in enumerate(data["text"]):
+            conf = float(data["conf"][i])
+            if not text.strip() or conf < 0:
+                continue
+            key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
+            x, y, w, h = (data[k][i] for k in ("left", "top", "width", "height"))
+            words, quads, confs = lines.setdefault(key, ([], [], []))
+            words.append(text)
+            quads.append((x, y, w, h))
+            confs.append(conf / 100)
+        result = []
+        for words, boxes, confs in lines.values():
+            x0 = min(b[0] for b in boxes)
+            y0 = min(b[1] for b in boxes)
+            x1 = max(b[0] + b[2] for b in boxes)
+            y1 = max(b[1] + b[3] for b in boxes)
+            result.append(([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], " ".join(words), min(confs)))
+        return result
+
+    def read_crops(self, crops):
+        import pytesseract
+        out = []
+        for crop in crops:
+            data = pytesseract.image_to_data(crop, config=f"--psm 7 {self.WHITELIST}",
+                                             output_type=pytesseract.Output.DICT)
+            words = [(t, float(c) / 100) for t, c in zip(data["text"], data["conf"]) if t.strip() and float(c) >= 0]
+            out.append(("".join(t for t, _ in words), min((c for _, c in words), default=0.0)))
+        return out
+
+
+READERS = {"ppocr": PPOCRReader, "tesseract": TesseractReader}
+
+
 class PlateRecognizer:
     """One per process (the models are loaded once). ``regions`` limits the formats admitted."""
 

@@ -2,6 +2,7 @@
 
 import socket
 import threading
+from concurrent.futures import TimeoutError as FutureTimeout
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -45,9 +46,9 @@ def test_time_limit_and_full_queue():
         second = pool.submit(None)       # in the queue
         with pytest.raises(Busy):
             pool.submit(None)            # refused at once
-        with pytest.raises(Exception):
-            first.result()
-        with pytest.raises(Exception):
+        with pytest.raises(FutureTimeout):
+            first.result()               # killed at its time limit, the worker replaced
+        with pytest.raises(FutureTimeout):
             second.result()
         pool.task = pool_tasks.echo
         assert pool.run("after") == "after"

@@ -110,3 +110,14 @@ def test_recognize_command_prints_json(tmp_path):
     assert lines[0]["image"] == str(path) and lines[0]["plate"] == "7ABC123"
     assert {"confidence", "candidates", "box"} <= set(lines[0])
     assert "broken" in lines[1]["error"]
+
+
+def test_tesseract_reader_behind_the_same_interface():
+    from zope.interface.verify import verifyObject
+    from recognition.pipeline import IPlateReader, TesseractReader
+    reader = TesseractReader()
+    assert verifyObject(IPlateReader, reader)
+    plate = np.full((80, 300, 3), 255, np.uint8)
+    cv2.putText(plate, "7ABC123", (12, 58), cv2.FONT_HERSHEY_SIMPLEX, 1.7, (0, 0, 0), 4, cv2.LINE_AA)
+    (text, score), = reader.read_crops([plate])
+    assert regions.normalise(text) == "7ABC123" and 0 < score <= 1

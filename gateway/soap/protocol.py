@@ -39,7 +39,7 @@ class ContractSoap11(Soap11):
         try:
             root = etree.fromstring(data, parser)
         except etree.XMLSyntaxError as e:
-            raise InvalidInputFault(f"malformed XML: {_short(e)}")
+            raise InvalidInputFault(f"malformed XML: {_short(e)}") from None
         ctx.in_document = (root, {})
 
     def validate_document(self, payload):
