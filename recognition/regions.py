@@ -1,7 +1,7 @@
 """Region rules: which strings can be plates where, position-aware fixing of confusable
 characters, and a jurisdiction guess from the text around the plate.
 
-A format is a pattern of ``L`` (letter), ``N`` (digit) and ``X`` (either). A reading is fitted
+A format is a pattern of ``L`` (letter), ``N`` (digit) and ``?`` (either). A reading is fitted
 to every format of every region: a character in a letter position that reads as a digit is
 turned into its look-alike letter (0->O, 1->I, 8->B, 5->S, 2->Z, 6->G) and the other way
 round, each such fix costing a little confidence. Strings no format admits are not plates.
@@ -23,7 +23,7 @@ TRIMMED = 0.06           # a stray character at either end (a frame edge, a flag
 # Formats by region. North America varies by state: any 5-8 mix with at least one digit and
 # one letter. Brazil: old LLLNNNN and Mercosul LLLNLNN. UK: LLNNLLL. Common EU formats.
 REGIONS = {
-    "US": ["XXXXX", "XXXXXX", "XXXXXXX", "XXXXXXXX"],
+    "US": ["?????", "??????", "???????", "????????"],
     "BR": ["LLLNNNN", "LLLNLNN"],
     "UK": ["LLNNLLL"],
     "EU": ["LLNNNN", "LLNNNNN", "LLLNNN", "LLLNNNN", "LNNNNNN", "LLNNLL", "LLNNNLL", "LLNNNNLL", "NNLLLN",
@@ -82,7 +82,7 @@ def fit(text, regions=None):
                 if fitted is None:
                     continue
                 cost = fitted[1] + extra
-                rank = cost + (GENERIC if set(pattern) == {"X"} else 0.0)
+                rank = cost + (GENERIC if set(pattern) == {"?"} else 0.0)
                 if best is None or rank < best_rank:
                     best, best_rank = Fit(fitted[0], region, round(cost, 4)), rank
     if best is None and 5 <= len(text) <= 8 and text.isalpha() and (not regions or "US" in regions):
@@ -106,7 +106,7 @@ def _fit_pattern(text, pattern):
             cost += CHEAP_FIX if (char, fixed) in CHEAP else FIX
         out.append(fixed)
     result = "".join(out)
-    if pattern.count("X") == len(pattern) and not (any(c.isdigit() for c in result)
+    if pattern.count("?") == len(pattern) and not (any(c.isdigit() for c in result)
                                                    and any(c.isalpha() for c in result)):
         return None
     return result, round(cost, 4)
