@@ -32,6 +32,8 @@ CONFIG = """
 url = "sqlite:///{tmp}/gate.db"
 [auth]
 demo_users = false
+[decisions]
+frame_window_s = 0                # every event is a vehicle of its own
 [plc]
 heartbeat_s = 2
 [[facility]]

@@ -32,6 +32,8 @@ FACILITY = """
 url = "sqlite:///{db}"
 [auth]
 demo_users = false
+[decisions]
+frame_window_s = 0                # every event is a vehicle of its own
 [[facility]]
 id = "LOT-RB"
 name = "Relay Bench"

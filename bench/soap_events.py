@@ -27,6 +27,8 @@ url = "{db}"
 sqlite_synchronous = "{synchronous}"
 [auth]
 demo_users = false
+[decisions]
+frame_window_s = 0                # every event is a vehicle of its own
 [[facility]]
 id = "LOT-BENCH"
 name = "Bench Garage"

@@ -97,6 +97,7 @@ class Config:
     demo_users: bool = True
     confidence_threshold: Decimal = Decimal("0.85")
     max_clock_skew: timedelta = timedelta(minutes=5)
+    frame_window: timedelta = timedelta(seconds=3)       # frames of one vehicle within this: decided once
     facilities: dict = field(default_factory=dict)       # id -> Facility
     plc: PlcSettings = PlcSettings()
     recognition: RecognitionSettings = RecognitionSettings()
@@ -147,6 +148,7 @@ def parse(raw, source=None):
         demo_users=bool(auth.get("demo_users", True)),
         confidence_threshold=_money(decisions.get("confidence_threshold", "0.85"), "decisions.confidence_threshold"),
         max_clock_skew=timedelta(seconds=int(decisions.get("max_clock_skew_s", 300))),
+        frame_window=timedelta(seconds=float(decisions.get("frame_window_s", 3))),
         facilities=facilities,
         plc=PlcSettings(
             pulse=int(plc.get("pulse_ms", 400)) / 1000, timeout=int(plc.get("timeout_ms", 500)) / 1000,

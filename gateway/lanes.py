@@ -43,8 +43,8 @@ class Lanes:
         controller = self.barriers.by_camera(facility_id, camera_id)
         if controller is None:
             return BarrierAction(NOT_CONTROLLED, "this lane has no barrier PLC configured")
-        if outcome.replayed:
-            return BarrierAction(NOT_DRIVEN, "a replayed event: the barrier was driven the first time")
+        if not outcome.drives_barrier:
+            return BarrierAction(NOT_DRIVEN, "a replayed event or another frame of a vehicle already decided")
         self._call(controller.seen, outcome.event_id, outcome.decision)
         if outcome.decision != OPEN:
             return BarrierAction(NOT_DRIVEN, f"decision {outcome.decision}")

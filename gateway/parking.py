@@ -86,6 +86,12 @@ class Outcome:
     reason: str
     session_id: str | None
     replayed: bool = False
+    frame_of: str | None = None   # recorded as another frame of this (earlier) event
+
+    @property
+    def drives_barrier(self):
+        """Only a decision made now moves a barrier: not a replay, not one more frame."""
+        return not self.replayed and self.frame_of is None
 
 
 @dataclass
@@ -120,6 +126,9 @@ class Parking:
         if lane.direction not in ("BOTH", direction):
             raise InvalidInput(f"lane {lane.number} of {fac.id} is an {lane.direction} lane", "Direction")
         return lane
+
+    def instant(self, when):
+        return self._instant(when, "Timestamp")
 
     def _instant(self, when, field):
         """A reported time: timezone-aware, not in the future beyond the allowed clock skew."""
@@ -273,6 +282,54 @@ class Parking:
         for name, value in closed.items():
             setattr(session, name, value)
         return _Verdict(OPEN, reason, session, charge=charge, paid=session.amount_paid)
+
+    # --- frames of one vehicle (gateway.frames) --------------------------------------
+
+    def record_frame(self, ev, vehicle_event_id, plate, confidence):
+        """Record ``ev`` as another frame of the vehicle's event; complete that event when it
+        waits for a person only for want of a sure reading and the vote is now sure."""
+        fac = self.facility(ev.facility_id)
+        lane = self._lane(fac, ev.camera_id, ev.lane_number, ev.direction)
+        when = self._instant(ev.timestamp, "Timestamp")
+        with self.store.connection() as conn:
+            done = conn.execute(_EVENT_BY_ID, {"event_id": ev.event_id}).first()
+            if done is not None:
+                return Outcome(ev.event_id, documents.parse(done.document), done.decision, done.reason,
+                               done.session_id, replayed=True)
+            vehicle = conn.execute(_EVENT_BY_ID, {"event_id": vehicle_event_id}).first()
+        if vehicle is None:  # the vehicle's event failed: this frame is a vehicle of its own
+            return self.submit_event(ev)
+        decided_now = None
+        if vehicle.decision == REVIEW and vehicle.reason == "LOW_CONFIDENCE" \
+                and confidence >= self.config.confidence_threshold:
+            review = self._open_review(vehicle_event_id)
+            if review is not None:
+                decided_now = self.resolve_review(review, plate, "frame-vote")
+        decision = decided_now.decision if decided_now else vehicle.decision
+        session_id = decided_now.session_id if decided_now else vehicle.session_id
+        with self.store.connection() as conn:
+            status, permit = self.permit_status(conn, plate, fac, when)
+            session = conn.execute(select(_SESSIONS).where(_SESSIONS.c.id == session_id)).first() \
+                if session_id else None
+            event = documents.parking_event(
+                ev.event_id, when, fac, lane, ev.camera_id, ev.direction, plate, confidence, ev.jurisdiction,
+                ev.country, ev.vehicle, session_elt=documents.session(session, when) if session else None,
+                authorization_elt=documents.authorization(status, permit if status != NONE else None,
+                                                          decision == OPEN),
+                image_url=ev.image_url)
+            conn.execute(_INSERT_EVENT, dict(
+                event_id=ev.event_id, facility_id=fac.id, camera_id=ev.camera_id, direction=ev.direction,
+                occurred_at=when, recorded_at=self.clock(), plate=plate, confidence=confidence, decision=decision,
+                reason="SAME_VEHICLE", session_id=session_id, document=documents.serialize(event).decode()))
+        # A frame whose vote just decided the vehicle moves its barrier; any other frame does not.
+        return Outcome(ev.event_id, event, decision, "SAME_VEHICLE", session_id,
+                       frame_of=None if decided_now else vehicle_event_id)
+
+    def _open_review(self, event_id):
+        with self.store.connection() as conn:
+            row = conn.execute(select(_REVIEWS.c.id).where(_REVIEWS.c.event_id == event_id,
+                                                           _REVIEWS.c.state == "OPEN")).first()
+        return row.id if row else None
 
     # --- the review queue --------------------------------------------------------------
 

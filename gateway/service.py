@@ -15,6 +15,7 @@ from adapters.outbox import Outbox
 from plc.service import Barriers
 
 from .auth import Authenticator
+from .frames import FrameWindows
 from .lanes import Lanes
 from .readings import LaneImages
 from .parking import Parking, utcnow
@@ -59,6 +60,7 @@ class GatewayService(service.MultiService):
         self.barriers.setServiceParent(self)
         self.lanes = Lanes(self.parking, self.barriers, reactor)
         self.images = LaneImages(config.recognition)
+        self.frames = FrameWindows(self.parking, config.frame_window)
         self.port = None
         self.published = []
 

@@ -26,6 +26,8 @@ listen = "127.0.0.1:{port}"
 url = "sqlite:///{db}"
 [auth]
 demo_users = false
+[decisions]
+frame_window_s = 0                # every event is a vehicle of its own
 [[facility]]
 id = "LOT-K"
 name = "Crash Garage"

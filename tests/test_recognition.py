@@ -121,3 +121,11 @@ def test_tesseract_reader_behind_the_same_interface():
     cv2.putText(plate, "7ABC123", (12, 58), cv2.FONT_HERSHEY_SIMPLEX, 1.7, (0, 0, 0), 4, cv2.LINE_AA)
     (text, score), = reader.read_crops([plate])
     assert regions.normalise(text) == "7ABC123" and 0 < score <= 1
+
+
+def test_character_vote():
+    from recognition.voting import vote
+    text, conf = vote([("7ABC123", 0.9), ("7A8C123", 0.6), ("7ABC123", 0.8)])
+    assert text == "7ABC123" and 0 < conf < 0.9   # the 8 in one reading lowers the certainty
+    assert vote([("7ABC123", 0.9), ("7ABC1234", 0.3)])[0] == "7ABC123"
+    assert vote([]) == (None, 0.0)

@@ -55,7 +55,7 @@ class EventService(ServiceBase):
             country=Event.Country, image_url=Event.ImageURL, image=_bytes(Event.Image), vehicle=Event.Vehicle,
             space_assigned=Event.SpaceAssigned)
         event = ctx.app.gateway.images.read(event, parking.facility(Event.FacilityID))
-        outcome = parking.submit_event(event)
+        outcome = ctx.app.gateway.frames.submit(event)
         barrier = ctx.app.gateway.lanes.after_decision(Event.FacilityID, Event.CameraID, outcome)
         return outcome.event, outcome.decision, outcome.reason, _barrier_action(barrier)
 
