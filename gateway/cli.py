@@ -37,6 +37,7 @@ def main(argv=None):
     fmt = recognize.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="one JSON object per image per line")
     fmt.add_argument("--xml", action="store_true", help="the LicensePlate element of a ParkingEvent")
+    recognize.add_argument("--clips", metavar="DIR", help="write each plate's clip there as NAME.plate.jpg")
     recognize.set_defaults(run=cmd_recognize)
 
     bench_alpr = sub.add_parser("bench-alpr", help="recognition accuracy and speed on labelled folders",
@@ -222,11 +223,16 @@ def cmd_recognize(args, cfg):
     for name in args.images:
         try:
             with open(name, "rb") as f:
-                reading = recognizer.recognize(decode(f.read()))
+                reading = recognizer.recognize(decode(f.read()), clip=bool(args.clips))
         except (OSError, ImageRejected) as e:
             status = 1
             print(json.dumps({"image": name, "error": str(e)}) if args.json else f"{name}: {e}")
             continue
+        if args.clips and reading.clip:
+            from pathlib import Path
+            clip = Path(args.clips) / f"{Path(name).stem}.plate.jpg"
+            clip.parent.mkdir(parents=True, exist_ok=True)
+            clip.write_bytes(reading.clip)
         if args.json:
             print(json.dumps({"image": name, **reading.as_dict()}))
         elif args.xml:

@@ -36,6 +36,7 @@ class Reading:
     jurisdiction_confidence: float = 0.0
     region: str | None = None                         # the format family the plate fits
     timings: dict = field(default_factory=dict)       # stage -> milliseconds
+    clip: bytes | None = field(default=None, repr=False)  # JPEG of the plate, when asked for
 
     def as_dict(self):
         return {"plate": self.plate, "confidence": round(self.confidence, 4),
@@ -120,7 +121,18 @@ class PlateRecognizer:
         self.reader = reader or PPOCRReader()
         self.regions_allowed = regions_allowed
 
-    def recognize(self, image):
+    def recognize(self, image, clip=False):
+        """A Reading of ``image`` (BGR); with ``clip``, also a JPEG of the plate to store."""
+        reading = self._recognize(image)
+        if clip and reading.box is not None:
+            x, y, w, h = reading.box
+            pad_x, pad_y = w // 10, h // 4
+            crop = image[max(y - pad_y, 0):y + h + pad_y, max(x - pad_x, 0):x + w + pad_x]
+            if crop.size:
+                reading.clip = cv2.imencode(".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes()
+        return reading
+
+    def _recognize(self, image):
         timings = {}
         started = time.perf_counter()
         h, w = image.shape[:2]

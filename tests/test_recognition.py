@@ -103,13 +103,15 @@ def test_recognize_command_prints_json(tmp_path):
     path.write_bytes(encoded(scene("7ABC123")))
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(b"\xff\xd8\xff garbage")
-    run = subprocess.run([sys.executable, "-m", "gateway", "recognize", "--json", str(path), str(broken)],
-                         capture_output=True, text=True, timeout=120)
+    run = subprocess.run([sys.executable, "-m", "gateway", "recognize", "--json", "--clips", str(tmp_path / "clips"),
+                          str(path), str(broken)], capture_output=True, text=True, timeout=120)
     lines = [json.loads(line) for line in run.stdout.splitlines()]
     assert run.returncode == 1  # one image could not be read
     assert lines[0]["image"] == str(path) and lines[0]["plate"] == "7ABC123"
     assert {"confidence", "candidates", "box"} <= set(lines[0])
     assert "broken" in lines[1]["error"]
+    clip = decode((tmp_path / "clips" / "car.plate.jpg").read_bytes())
+    assert clip.shape[1] < 400 and clip.shape[0] < 200  # the plate, not the scene
 
 
 def test_tesseract_reader_behind_the_same_interface():
