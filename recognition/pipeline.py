@@ -65,8 +65,46 @@ class PPOCRReader:
         return [(quad, text, float(score)) for quad, text, score in (result or [])]
 
     def read_crops(self, crops):
-        results, _ = self._ocr.text_rec(list(crops))
-        return [(text, float(score)) for text, score in results]
+        """Plate-specific decoding: the recogniser's per-step probabilities, with lower-case
+        letters folded into capitals and everything that cannot be on a plate (other scripts,
+        punctuation) masked out; the score is the least sure character's probability."""
+        rec = self._ocr.text_rec
+        results = []
+        for crop in crops:
+            h, w = crop.shape[:2]
+            _, img_h, img_w = rec.rec_image_shape[:3]
+            norm = rec.resize_norm_img(crop, max(img_w / img_h, w / max(h, 1)))[np.newaxis, :].astype(np.float32)
+            probs = rec.session(norm)[0][0]            # (steps, classes), softmax
+            results.append(self._decode(probs))
+        return results
+
+    def _decode(self, probs):
+        columns, upper, lower, separators = self._plate_classes()
+        folded = probs[:, columns].copy()
+        folded[:, 1:] += np.where(lower >= 0, probs[:, np.maximum(lower, 0)], 0.0)
+        folded[:, 0] += probs[:, separators].sum(axis=1)  # dashes, dots, spaces: no character
+        folded /= folded.sum(axis=1, keepdims=True)
+        best = folded.argmax(axis=1)
+        text, confidences, previous = [], [], 0
+        for step, index in enumerate(best):
+            if index != 0 and index != previous:
+                text.append(upper[index - 1])
+                confidences.append(float(folded[step, index]))
+            previous = index
+        return "".join(text), min(confidences, default=0.0)
+
+    def _plate_classes(self):
+        """Class indexes of the blank, A-Z and 0-9, of a-z (folded into A-Z) and of separators
+        (folded into the blank)."""
+        if not hasattr(self, "_classes"):
+            characters = self._ocr.text_rec.postprocess_op.character
+            where = {c: i for i, c in enumerate(characters)}
+            upper = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+            columns = np.array([0] + [where[c] for c in upper])
+            lower = np.array([where.get(c.lower(), -1) if c.isalpha() else -1 for c in upper])
+            separators = np.array([where[c] for c in "-·.: " if c in where])
+            self._classes = (columns, upper, lower, separators)
+        return self._classes
 
 
 @implementer(IPlateReader)
@@ -160,11 +198,11 @@ class PlateRecognizer:
         top = candidates[:REREAD]
         rereads = self.reader.read_crops([_cut(image, quad, scale) for _, _, quad in top]) if top else []
         for (first, fitted, quad), (text, score) in zip(top, rereads):
+            # The scene reading decides; the full-size, plate-decoded re-read vouches for it, and
+            # when both agree its least sure character says how sure we are.
             again = regions.fit(text, self.regions_allowed)
             if again is not None and again.text == fitted.text:
-                confidence = max(first, score * again.factor)  # the same model twice: agreement, not proof
-            elif again is not None and again.cost <= MAX_FIT_COST and score * again.factor > first:
-                fitted, confidence = again, score * again.factor * DISAGREEMENT
+                confidence = min(first, score * again.factor)
             else:
                 confidence = first * DISAGREEMENT
             if confidence > scored.get(fitted.text, (0,))[0]:
