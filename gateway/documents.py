@@ -90,6 +90,12 @@ def parse(data):
     return etree.fromstring(data.encode() if isinstance(data, str) else data, secure_parser())
 
 
+def location(parking_event):
+    """(facility id, camera id) of a ParkingEvent element."""
+    return (parking_event.findtext(f"{{{NS}}}Location/{{{NS}}}FacilityID"),
+            parking_event.findtext(f"{{{NS}}}Location/{{{NS}}}CameraID"))
+
+
 # --- the parts ---------------------------------------------------------------------------
 
 def session(rec, now, tag="Session"):

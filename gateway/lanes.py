@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from twisted.internet.threads import blockingCallFromThread
 
+from . import documents
 from .errors import InvalidInput, UnknownLane
 from .parking import OPEN
 
@@ -38,8 +39,9 @@ class Lanes:
     def _call(self, fn, *args):
         return blockingCallFromThread(self.reactor, fn, *args)
 
-    def after_decision(self, facility_id, camera_id, outcome):
-        """Drive the lane's barrier for a decided event; say what happened to it."""
+    def after_decision(self, outcome):
+        """Drive the barrier of the event's lane for a decided event; say what happened to it."""
+        facility_id, camera_id = documents.location(outcome.event)
         controller = self.barriers.by_camera(facility_id, camera_id)
         if controller is None:
             return BarrierAction(NOT_CONTROLLED, "this lane has no barrier PLC configured")

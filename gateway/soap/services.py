@@ -40,11 +40,18 @@ class Health(ServiceBase):
         return ctx.app.gateway.parking.clock()
 
 
+#: What a decided lane event answers (SubmitEvent, ResolveReview).
+DECIDED = dict(returns=(t.req(t.ParkingEvent), t.req(t.Decision), t.req(t.ShortText), t.req(t.BarrierAction)),
+               names=("ParkingEvent", "Decision", "Reason", "Barrier"))
+
+
+def _decided(ctx, outcome):
+    barrier = ctx.app.gateway.lanes.after_decision(outcome)
+    return outcome.event, outcome.decision, outcome.reason, _barrier_action(barrier)
+
+
 class EventService(ServiceBase):
-    @operation(t.req(t.LaneEvent),
-               roles=("admin", "operator", "integrator"),
-               returns=(t.req(t.ParkingEvent), t.req(t.Decision), t.req(t.ShortText), t.req(t.BarrierAction)),
-               names=("ParkingEvent", "Decision", "Reason", "Barrier"),
+    @operation(t.req(t.LaneEvent), roles=("admin", "operator", "integrator"), **DECIDED,
                throws=(f.InvalidTimeFault, f.UnknownFacilityFault, f.UnknownLaneFault, f.BusyFault))
     def SubmitEvent(ctx, Event):
         parking = _parking(ctx)
@@ -55,9 +62,7 @@ class EventService(ServiceBase):
             country=Event.Country, image_url=Event.ImageURL, image=_bytes(Event.Image), vehicle=Event.Vehicle,
             space_assigned=Event.SpaceAssigned)
         event = ctx.app.gateway.images.read(event, parking.facility(Event.FacilityID))
-        outcome = ctx.app.gateway.frames.submit(event)
-        barrier = ctx.app.gateway.lanes.after_decision(Event.FacilityID, Event.CameraID, outcome)
-        return outcome.event, outcome.decision, outcome.reason, _barrier_action(barrier)
+        return _decided(ctx, ctx.app.gateway.frames.submit(event))
 
     @operation(t.opt(t.Identifier), t.opt(t.ReviewState), t.opt(Integer32), t.opt(Boolean),
                roles=("admin", "operator"), returns=t.many(t.ReviewItem), names="Review",
@@ -72,18 +77,11 @@ class EventService(ServiceBase):
             State=r.state, ResolvedBy=r.resolved_by, ResolvedPlate=r.resolved_plate, Decision=r.outcome)
             for r in rows]
 
-    @operation(t.req(Integer32), t.req(t.ShortText), roles=("admin", "operator"),
-               returns=(t.req(t.ParkingEvent), t.req(t.Decision), t.req(t.ShortText), t.req(t.BarrierAction)),
-               names=("ParkingEvent", "Decision", "Reason", "Barrier"),
+    @operation(t.req(Integer32), t.req(t.ShortText), roles=("admin", "operator"), **DECIDED,
                throws=(f.NotFoundFault, f.ConflictFault))
     def ResolveReview(ctx, ReviewID, Plate):
         """Confirm or correct the plate: the event completes as if it had been read so."""
-        outcome = _parking(ctx).resolve_review(ReviewID, Plate, _caller(ctx))
-        event = outcome.event
-        facility = event.findtext("{urn:parkgate:v1}Location/{urn:parkgate:v1}FacilityID")
-        camera = event.findtext("{urn:parkgate:v1}Location/{urn:parkgate:v1}CameraID")
-        barrier = ctx.app.gateway.lanes.after_decision(facility, camera, outcome)
-        return outcome.event, outcome.decision, outcome.reason, _barrier_action(barrier)
+        return _decided(ctx, _parking(ctx).resolve_review(ReviewID, Plate, _caller(ctx)))
 
     @operation(t.opt(t.Identifier), t.opt(t.ShortText), t.opt(t.Identifier),
                roles=ALL_ROLES, returns=t.req(t.SessionView), names="SessionView",
