@@ -187,6 +187,8 @@ class PlateRecognizer:
         for quad, text, score in lines:
             if _NOT_PLATE_TEXT.search(text) or (":" in text and not any(c.isalpha() for c in text)):
                 continue  # camera timestamps and clocks (also half-read ones), phone numbers, web addresses
+            if regions.place_name(text):
+                continue  # "TEXAS", "BRASIL": printed on the plate, but not its number
             fitted = regions.fit(text, self.regions_allowed)
             if fitted is not None and fitted.cost <= MAX_FIT_COST:
                 candidates.append((score * fitted.factor, fitted, quad))

@@ -45,6 +45,8 @@ US_STATES = {
     "BRITISHCOLUMBIA": "BC", "MANITOBA": "MB", "SASKATCHEWAN": "SK", "NOVASCOTIA": "NS",
 }
 CANADA = {"ON", "QC", "AB", "BC", "MB", "SK", "NS"}
+COUNTRY_WORDS = {"BRASIL": "BRA", "BRAZIL": "BRA", "MERCOSUL": "BRA", "MEXICO": "MEX", "CANADA": "CAN",
+                 "USA": "USA"}
 # Distinguishing signs on the EU band (Vienna convention codes).
 EU_BAND = {"A": "AT", "B": "BE", "BG": "BG", "CH": "CH", "CZ": "CZ", "D": "DE", "DK": "DK", "E": "ES",
            "EST": "EE", "F": "FR", "FIN": "FI", "GB": "GB", "GR": "GR", "H": "HU", "HR": "HR", "I": "IT",
@@ -112,6 +114,12 @@ def _fit_pattern(text, pattern):
     return result, round(cost, 4)
 
 
+def place_name(text):
+    """Is this line a state, province or country name (printed on plates, never the number)?"""
+    word = normalise(text)
+    return word in COUNTRY_WORDS or any(len(name) >= 4 and name in word for name in US_STATES)
+
+
 def jurisdiction(lines):
     """(jurisdiction, country, confidence) guessed from the other text read around the plate."""
     for text, score in lines:
@@ -119,6 +127,9 @@ def jurisdiction(lines):
         for name, code in US_STATES.items():
             if len(name) >= 4 and name in word:
                 return code, "CAN" if code in CANADA else "USA", round(min(score, 0.99), 2)
+    for text, score in lines:
+        if normalise(text) in COUNTRY_WORDS:
+            return None, COUNTRY_WORDS[normalise(text)], round(min(score, 0.99), 2)
     for text, score in lines:
         word = normalise(text)
         if word in EU_BAND and len(word) <= 3:

@@ -44,6 +44,8 @@ def test_jurisdiction_from_surrounding_text():
     assert regions.jurisdiction([("ONTARIO", 0.95)])[:2] == ("ON", "CAN")
     assert regions.jurisdiction([("D", 0.9)])[:2] == (None, "DE")
     assert regions.jurisdiction([("dealer", 0.9)]) == (None, None, 0.0)
+    assert regions.jurisdiction([("BRASIL", 0.97)]) == (None, "BRA", 0.97)
+    assert regions.place_name("Texas") and regions.place_name("BRASIL") and not regions.place_name("ABC1D23")
 
 
 def scene(plate="7ABC123", angle=4.0, seed=7):
@@ -131,3 +133,18 @@ def test_character_vote():
     assert text == "7ABC123" and 0 < conf < 0.9   # the 8 in one reading lowers the certainty
     assert vote([("7ABC123", 0.9), ("7ABC1234", 0.3)])[0] == "7ABC123"
     assert vote([]) == (None, 0.0)
+
+
+def mercosul_scene(plate="BRA2E19"):
+    """A Mercosul plate: white, a blue band on top with BRASIL in it."""
+    img = np.full((480, 720, 3), 80, np.uint8)
+    cv2.rectangle(img, (200, 220), (520, 340), (240, 240, 240), -1)
+    cv2.rectangle(img, (200, 220), (520, 252), (160, 60, 20), -1)          # the blue band (BGR)
+    cv2.putText(img, "BRASIL", (315, 245), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (255, 255, 255), 2, cv2.LINE_AA)
+    cv2.putText(img, plate, (222, 320), cv2.FONT_HERSHEY_SIMPLEX, 1.8, (10, 10, 10), 4, cv2.LINE_AA)
+    return img
+
+
+def test_reads_a_mercosul_plate_and_its_country(recognizer):
+    reading = PlateRecognizer(recognizer.reader, regions_allowed=["BR"]).recognize(decode(encoded(mercosul_scene())))
+    assert (reading.plate, reading.region, reading.country) == ("BRA2E19", "BR", "BRA")
