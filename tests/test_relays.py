@@ -1,6 +1,7 @@
 """Relays to legacy systems over the wire: SOAP through zeep to spyne doubles, XML/JSON POSTs and
 signed webhooks to an HTTP receiver; outages, faults, timeouts, dead letters, order, no loss."""
 
+import base64
 import hashlib
 import hmac
 import json
@@ -58,6 +59,7 @@ max_attempts = 1000
 name = "json-feed"
 kind = "json"
 url = "{json}"
+basic_auth = {{ username = "feed-user", password = "feed-pass" }}
 timeout_s = 0.5
 backoff_s = 0.05
 backoff_max_s = 0.2
@@ -101,6 +103,7 @@ wsdl = "{enforcement}?wsdl"
 operation = "SubmitCitation"
 stylesheet = "{profiles}/enforcement-citations.xsl"
 documents = ["Citation"]
+wsse = {{ username = "parkgate", password = "back-office-secret" }}
 timeout_s = 0.5
 backoff_s = 0.05
 backoff_max_s = 0.2
@@ -169,7 +172,9 @@ def test_xml_post_carries_the_schema_valid_document_and_its_key(relaying, double
 def test_json_post(relaying, doubles):
     event_id = submit(relaying)
     until(lambda: event_id in doubles["json"].keys)
-    got = json.loads(next(r for r in doubles["json"].received if r.key == event_id).body)
+    received = next(r for r in doubles["json"].received if r.key == event_id)
+    assert received.headers["authorization"] == "Basic " + base64.b64encode(b"feed-user:feed-pass").decode()
+    got = json.loads(received.body)
     assert got["kind"] == "ParkingEvent" and got["key"] == event_id
     assert got["document"]["EventID"] == event_id
     assert got["document"]["Charges"]["CurrentCharge"] == {"@currency": "USD", "$": "0.00"}
@@ -209,9 +214,11 @@ def test_soap_relay_through_zeep_and_the_profile_stylesheet(relaying, doubles):
         FacilityID="LOT-R", Plate="ENF123", ViolationType="FIRE_LANE", Location="Gate 2")
     until(lambda: citation.CitationID in [r.payload[0].Reference for r in doubles["enforcement"].received
                                           if r.payload])
-    ticket = next(r.payload[0] for r in doubles["enforcement"].received
-                  if r.payload and r.payload[0].Reference == citation.CitationID)
+    taken = next(r for r in doubles["enforcement"].received
+                 if r.payload and r.payload[0].Reference == citation.CitationID)
+    ticket = taken.payload[0]
     assert (ticket.Plate, str(ticket.Fine), ticket.Currency) == ("ENF123", "150.00", "USD")
+    assert taken.wsse_username == "parkgate"  # WS-Security UsernameToken on the way out
 
 
 def delivered_in_order(double, ids):

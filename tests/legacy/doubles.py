@@ -22,9 +22,10 @@ from twisted.web.wsgi import WSGIResource
 class Received:
     """One request as the double saw it."""
 
-    def __init__(self, headers, body, payload=None, accepted=True):
+    def __init__(self, headers, body, payload=None, accepted=True, wsse_username=None):
         self.headers, self.body, self.payload = headers, body, payload
         self.accepted = accepted  # False: the double refused it (500, garbage answer)
+        self.wsse_username = wsse_username
 
     @property
     def key(self):
@@ -148,13 +149,22 @@ def _soap_double(service_class, tns, name):
             raise Fault("Server.Unavailable", "the back office is closed for maintenance")
         headers = {k[5:].lower().replace("_", "-"): v for k, v in ctx.transport.req_env.items()
                    if k.startswith("HTTP_")}
-        double.record(Received(headers, b"", ctx.in_object))
+        double.record(Received(headers, b"", ctx.in_object, wsse_username=_wsse_username(ctx.in_header_doc)))
     app.event_manager.add_listener("method_call", remember)
     pool = ThreadPool(minthreads=1, maxthreads=4, name=f"double-{name}")
     pool.start()
     double.pool = pool
     double.site = server.Site(Switch(WSGIResource(reactor, pool, WsgiApplication(app)), double))
     return double
+
+
+def _wsse_username(header_elements):
+    for elt in header_elements or ():
+        found = elt.findtext(".//{http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd}"
+                             "Username")
+        if found:
+            return found
+    return None
 
 
 class GateSystemService(ServiceBase):
