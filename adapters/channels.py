@@ -42,7 +42,10 @@ def _session(destination):
         session.cert = (destination.client_cert, destination.client_key) if destination.client_key \
             else destination.client_cert
     if destination.ca_bundle:
+        # requests lets REQUESTS_CA_BUNDLE from the environment override a session's CA; the
+        # destination's own CA must win, so the environment is not consulted for it.
         session.verify = destination.ca_bundle
+        session.trust_env = False
     return session
 
 
