@@ -256,7 +256,8 @@ def cmd_bench_alpr(args, cfg):
     from recognition.pipeline import PlateRecognizer
     from recognition.pipeline import READERS
     recognizer = PlateRecognizer(READERS[args.reader](), regions_allowed=args.region)
-    print(f"parkgate bench-alpr: {os.cpu_count()} cores, one image at a time, reader {args.reader}, "
+    print(f"parkgate bench-alpr: {os.cpu_count()} cores; one image at a time on one core (as a pool worker), "
+          f"reader {args.reader}, "
           f"formats {', '.join(args.region or ['all'])}")
     for folder in args.folders:
         bench.run(recognizer, folder)
