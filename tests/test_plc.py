@@ -40,7 +40,7 @@ def until(predicate, timeout=5, interval=0.01):
                 loop.stop()
             return failure
         loop = task.LoopingCall(check)
-        loop.start(interval)
+        loop.start(interval).addErrback(lambda f: d.called or d.errback(f))  # a predicate that raises fails
         return d.addTimeout(timeout, reactor).addErrback(give_up)
     return blockingCallFromThread(reactor, poll)
 
