@@ -80,7 +80,7 @@ name = "batched"
 kind = "xml"
 url = "{batch}"
 documents = ["ParkingEvent"]
-batch_window_s = 0.3
+batch_window_s = 1.5
 timeout_s = 0.5
 backoff_s = 0.05
 
