@@ -197,10 +197,7 @@ def cmd_relay(args, cfg):
     # Losing a "delivered" mark in a power cut means sending that message again, with the same
     # idempotency key: never a loss. So the relay's commits skip the sync that lane events pay
     # for, and hold the SQLite write lock for microseconds instead of a disk flush.
-    from .migrate import upgrade
-    from .store import Store
-    upgrade(cfg.database_url)
-    outbox = Outbox(Store(cfg.database_url, sqlite_synchronous="NORMAL"), cfg.relays, utcnow)
+    outbox = Outbox(_store(cfg, sqlite_synchronous="NORMAL"), cfg.relays, utcnow)
     pool = relay_threads(cfg)
     relays = Relays(outbox, reactor, pool)
 
@@ -311,11 +308,11 @@ def cmd_wsdl(args, cfg):
     return 0
 
 
-def _store(cfg):
+def _store(cfg, **options):
     from .migrate import upgrade
     from .store import Store
     upgrade(cfg.database_url)
-    return Store(cfg.database_url)
+    return Store(cfg.database_url, **options)
 
 
 def cmd_user_add(args, cfg):

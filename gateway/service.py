@@ -8,6 +8,7 @@ import ipaddress
 import logging
 
 from twisted.application import service
+from twisted.internet import threads
 from twisted.python.threadpool import ThreadPool
 
 from adapters.delivery import Relays
@@ -89,7 +90,7 @@ class GatewayService(service.MultiService):
             port, self.port = self.port, None
             d.addCallback(lambda _: port.stopListening())
         d.addCallback(lambda _: self.threadpool.stop())
-        d.addCallback(lambda _: self.images.close())
+        d.addCallback(lambda _: threads.deferToThread(self.images.close))
         d.addCallback(lambda _: self.relay_pool.stop())
         d.addCallback(lambda _: self.store.dispose())
         return d

@@ -65,6 +65,7 @@ class PPOCRReader:
         # The detector scales an image up until its short side reaches this: keep it from
         # undoing our own scaling down (MAX_SIDE), which is where the time goes.
         self._ocr.text_det.limit_side_len = DETECT_MIN_SIDE
+        self._classes = self._plate_classes(self._ocr.text_rec.postprocess_op.character)
 
     def read_lines(self, image):
         result, _ = self._ocr(image, use_cls=False)
@@ -85,7 +86,7 @@ class PPOCRReader:
         return results
 
     def _decode(self, probs):
-        columns, upper, lower, separators = self._plate_classes()
+        columns, upper, lower, separators = self._classes
         folded = probs[:, columns].copy()
         folded[:, 1:] += np.where(lower >= 0, probs[:, np.maximum(lower, 0)], 0.0)
         folded[:, 0] += probs[:, separators].sum(axis=1)  # dashes, dots, spaces: no character
@@ -99,18 +100,16 @@ class PPOCRReader:
             previous = index
         return "".join(text), min(confidences, default=0.0)
 
-    def _plate_classes(self):
+    @staticmethod
+    def _plate_classes(characters):
         """Class indexes of the blank, A-Z and 0-9, of a-z (folded into A-Z) and of separators
         (folded into the blank)."""
-        if not hasattr(self, "_classes"):
-            characters = self._ocr.text_rec.postprocess_op.character
-            where = {c: i for i, c in enumerate(characters)}
-            upper = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-            columns = np.array([0] + [where[c] for c in upper])
-            lower = np.array([where.get(c.lower(), -1) if c.isalpha() else -1 for c in upper])
-            separators = np.array([where[c] for c in "-·.: " if c in where])
-            self._classes = (columns, upper, lower, separators)
-        return self._classes
+        where = {c: i for i, c in enumerate(characters)}
+        upper = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+        columns = np.array([0] + [where[c] for c in upper])
+        lower = np.array([where.get(c.lower(), -1) if c.isalpha() else -1 for c in upper])
+        separators = np.array([where[c] for c in "-·.: " if c in where])
+        return columns, upper, lower, separators
 
 
 @implementer(IPlateReader)

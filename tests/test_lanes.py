@@ -4,15 +4,13 @@ TCP), failures are reported in the response, manual commands are audited."""
 from datetime import date, timedelta
 
 import pytest
-from twisted.internet import reactor
 
 from conftest import SettableClock, add_test_users, start_gateway, stop_gateway, unique, unique_plate
 from gateway import config as configuration
 from gateway.migrate import upgrade
 from gateway.store import AuditEntry, LaneIncident
-from plc.simulator import PlcSimulator
 from test_events import fault_of
-from test_plc import on_reactor, until
+from test_plc import fast_simulator, on_reactor, until
 
 CONFIG = """
 [server]
@@ -52,8 +50,7 @@ direction = "BOTH"
 
 @pytest.fixture(scope="module")
 def sim():
-    s = PlcSimulator(2, reactor, port=0, rise_time=0.05, fall_time=0.05, heartbeat_timeout=None,
-                     report=lambda unit, text: None)
+    s = fast_simulator()
     on_reactor(s.start)
     yield s
     on_reactor(s.stop)

@@ -61,10 +61,15 @@ class Incidents(list):
         return d
 
 
+def fast_simulator(port=0, lanes=2, heartbeat_timeout=None):
+    """Quick arms, quiet: the simulator as the barrier tests use it."""
+    return PlcSimulator(lanes, reactor, port=port, rise_time=0.05, fall_time=0.05,
+                        heartbeat_timeout=heartbeat_timeout, report=lambda unit, text: None)
+
+
 @pytest.fixture
 def sim():
-    s = PlcSimulator(2, reactor, port=0, rise_time=0.05, fall_time=0.05, heartbeat_timeout=None,
-                     report=lambda unit, text: None)
+    s = fast_simulator()
     on_reactor(s.start)
     yield s
     on_reactor(s.stop)
@@ -156,8 +161,7 @@ def test_plc_lost_mid_cycle_then_back(lane, sim):
     assert result == OFFLINE and "by hand" in detail
     assert lane.status()["online"] is False
 
-    back = PlcSimulator(2, reactor, port=port, rise_time=0.05, fall_time=0.05, heartbeat_timeout=None,
-                        report=lambda unit, text: None)
+    back = fast_simulator(port=port)
     on_reactor(back.start)
     try:
         lane.incidents.remove("PLC_ONLINE")
@@ -169,8 +173,7 @@ def test_plc_lost_mid_cycle_then_back(lane, sim):
 
 
 def test_heartbeat_keeps_the_plc_in_remote_mode():
-    s = PlcSimulator(1, reactor, port=0, rise_time=0.05, fall_time=0.05, heartbeat_timeout=0.3,
-                     report=lambda unit, text: None)
+    s = fast_simulator(lanes=1, heartbeat_timeout=0.3)
     on_reactor(s.start)
     incidents = Incidents()
     controller = LaneController("LOT-TEST", 1, ModbusBarrierDriver("127.0.0.1", s.port, 1), reactor, FAST,

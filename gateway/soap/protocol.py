@@ -73,6 +73,6 @@ class ContractSoap11(Soap11):
 
 def _short(error):
     """An error message without the request's text: first line, bounded."""
-    text = str(getattr(error, "message", None) or error).splitlines()[0] if str(error) else "error"
-    return text[:_MAX_DETAIL]
+    lines = str(getattr(error, "message", None) or error).splitlines()
+    return (lines[0] if lines else "error")[:_MAX_DETAIL]
 

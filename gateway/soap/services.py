@@ -5,8 +5,6 @@ before the method body, in :mod:`gateway.soap.app`. Methods run in a request thr
 blocking calls into the domain and the database are fine here.
 """
 
-from datetime import timedelta
-
 from spyne import Boolean, Date, DateTime, Integer32, ServiceBase, rpc
 
 from .. import documents
@@ -96,7 +94,7 @@ class EventService(ServiceBase):
         parking = _parking(ctx)
         rec, at, charge, due = parking.quote_fee(SessionID, AsOf)
         tariff = parking.facility(rec.facility_id).tariff
-        return t.FeeQuote(SessionID=rec.id, AsOf=at, Duration=_whole_seconds(at - rec.entry_time),
+        return t.FeeQuote(SessionID=rec.id, AsOf=at, Duration=documents.leaf("Duration", at - rec.entry_time),
                           Charges=documents.charges(tariff, charge, rec.amount_paid),
                           AmountDue=documents.money("AmountDue", due, tariff.currency))
 
@@ -187,8 +185,7 @@ class RelayService(ServiceBase):
     def GetRelayStatus(ctx):
         """Per destination: what waits, since when, what was delivered, what is dead, the last error."""
         return [t.RelayStatus(Destination=name, Kind=s["destination"].kind, Pending=s["pending"],
-                              OldestPendingAge=_whole_seconds(s["oldest_pending_age"])
-                              if s["oldest_pending_age"] is not None else None,
+                              OldestPendingAge=documents.leaf("OldestPendingAge", s["oldest_pending_age"]),
                               Delivered=s["delivered"], Dead=s["dead"], LastError=s["last_error"],
                               LastDeliveredAt=s["last_delivered_at"])
                 for name, s in ctx.app.gateway.outbox.status().items()]
@@ -224,6 +221,3 @@ def _session_view(ctx, rec, charge, due):
                          Charges=documents.charges(tariff, charge, rec.amount_paid),
                          AmountDue=documents.money("AmountDue", due, tariff.currency))
 
-
-def _whole_seconds(delta):
-    return timedelta(seconds=int(delta.total_seconds()))
