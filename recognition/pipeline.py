@@ -20,10 +20,12 @@ MAX_SIDE = 1280          # text is found on a copy at most this large, then re-r
 DETECT_MIN_SIDE = 720    # ... and never scaled up again before detection
 REREAD = 3               # how many of the best candidates are re-read from the full-size image
 MARGIN_PENALTY = 0.5     # how much a close runner-up lowers the confidence
-DISAGREEMENT = 0.6
-MAX_FIT_COST = 0.12      # more fixes than this: it is not a plate read wrongly, it is not a plate       # the two readings of a candidate differ: this much of the confidence is left
-# Camera timestamps (2014-06-16 06:46:42), clocks, phone numbers, web addresses.
-_NOT_PLATE_TEXT = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}:\d{2}:\d{2}|\d{3}-\d{3,4}-|www|\.com", re.I)
+DISAGREEMENT = 0.6       # the two readings of a candidate differ: this much of the confidence is left
+WORD_CONFIDENCE = 0.8    # a letters-only reading is never sure enough to decide without a person
+# Camera timestamps (2014-06-16 06:46:42) also cut in pieces (2014-05-, 014-05-12, 06:11),
+# clocks, phone numbers (376-8750, 1-800-), web addresses.
+_NOT_PLATE_TEXT = re.compile(r"(19|20)\d\d[-./]\d|\d{2,4}[-./]\d{1,2}[-./]|\d{2}:\d{2}|"
+                             r"^\W*\d{3}-\d{4}\W*$|\d{3}-\d{3,4}-|\d-800|www|\.com", re.IGNORECASE)
 
 
 @dataclass
@@ -195,8 +197,10 @@ class PlateRecognizer:
             if regions.place_name(text):
                 continue  # "TEXAS", "BRASIL": printed on the plate, but not its number
             fitted = regions.fit(text, self.regions_allowed)
-            if fitted is not None and fitted.cost <= MAX_FIT_COST:
+            if fitted is not None:
                 candidates.append((score * fitted.factor, fitted, quad))
+        if any(not fitted.word for _, fitted, _ in candidates):
+            candidates = [c for c in candidates if not c[1].word]  # letters only: the last resort
         candidates.sort(key=lambda c: c[0], reverse=True)
         timings["choose"] = _ms(t)
 
@@ -226,6 +230,8 @@ class PlateRecognizer:
         best_text, (best, quad, region) = ranked[0]
         runner_up = ranked[1][1][0] if len(ranked) > 1 else 0.0
         confidence = best * (1 - MARGIN_PENALTY * runner_up)  # two plausible plates: less sure
+        if regions.fit(best_text, self.regions_allowed).word:
+            confidence = min(confidence, WORD_CONFIDENCE)
         return Reading(best_text, confidence, [(text, c) for text, (c, _, _) in ranked[:5]],
                        _box(quad, scale), jurisdiction, country, j_conf, region, timings)
 

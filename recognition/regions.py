@@ -1,10 +1,12 @@
 """Region rules: which strings can be plates where, position-aware fixing of confusable
 characters, and a jurisdiction guess from the text around the plate.
 
-A format is a pattern of ``L`` (letter), ``N`` (digit) and ``?`` (either). A reading is fitted
-to every format of every region: a character in a letter position that reads as a digit is
-turned into its look-alike letter (0->O, 1->I, 8->B, 5->S, 2->Z, 6->G) and the other way
-round, each such fix costing a little confidence. Strings no format admits are not plates.
+A format is a pattern of ``L`` (letter), ``N`` (digit), ``?`` (either) and ``x`` (a mark between
+the groups that is not part of the number: the Czech inspection sticker, often read as 8 or :).
+A reading is fitted to every format of every region: a character in a letter position that
+reads as a digit is turned into its look-alike letter (0->O, 1->I, 8->B, 5->S, 2->Z, 6->G) and
+the other way round, each such fix costing a little confidence. Strings no format admits are
+not plates.
 """
 
 import re
@@ -19,16 +21,29 @@ CHEAP_FIX, FIX = 0.02, 0.08
 GENERIC = 0.03           # a format that admits any mix proves less than a specific one
 VANITY = 0.15            # letters only (vanity plates): possible, but so are words on signs
 TRIMMED = 0.06           # a stray character at either end (a frame edge, a flag, a bolt)
+MAX_COST = 0.12          # more fixes than this: not a plate read wrongly, not a plate
+STICKER = 0.04           # a mark between the groups dropped
+DIGITS_ONLY = 0.04       # North American plates of digits only exist, but so do fleet numbers
+LONG_US = 0.04           # eight characters: a few states allow them, most stop at seven
+# North American plates are issued with the digit 0, not the letter O (one glyph on most state
+# plates): in a generic format, the O of a reading with digits is read as 0 at no cost.
+US_GLYPHS = {"O": "0"}
 
-# Formats by region. North America varies by state: any 5-8 mix with at least one digit and
-# one letter. Brazil: old LLLNNNN and Mercosul LLLNLNN. UK: LLNNLLL. Common EU formats.
+# Formats by region. North America varies by state: any 5-8 mix with at least one letter and
+# one digit, or 6-7 digits. Brazil: old LLLNNNN and Mercosul LLLNLNN. UK: LLNNLLL. Common EU
+# formats: German (1-3 letters of the district, 1-2 letters, 2-4 digits; one digit is too like a word), Czech (NL?NNNN, with
+# or without the sticker between the groups), Italian and French (LLNNNLL), Spanish (NNNNLLL),
+# Dutch side codes, Polish, and others.
+_GERMAN = sorted({"L" * (a + b) + "N" * c for a in (1, 2, 3) for b in (1, 2) for c in (2, 3, 4)
+                  if 5 <= a + b + c <= 8})
 REGIONS = {
     "US": ["?????", "??????", "???????", "????????"],
     "BR": ["LLLNNNN", "LLLNLNN"],
     "UK": ["LLNNLLL"],
-    "EU": ["LLNNNN", "LLNNNNN", "LLLNNN", "LLLNNNN", "LNNNNNN", "LLNNLL", "LLNNNLL", "LLNNNNLL", "NNLLLN",
-           "NNNNLLL", "NLLLNNN", "LLLNNNL", "LNNNNLL", "LLNLLNNN", "LLLNNLL", "LLLLNNNN", "LLNNNLLL",
-           "LLLNNNNL", "NNLLNN", "LNNNLLL"],
+    "EU": sorted(set(_GERMAN) | {
+        "LLNNNN", "LLNNNNN", "LLLNNN", "LLLNNNN", "LNNNNNN", "LLNNLL", "LLNNNLL", "LLNNNNLL", "NNLLLN",
+        "NNNNLLL", "NLLLNNN", "LLLNNNL", "LNNNNLL", "LLNLLNNN", "LLLNNLL", "LLLLNNNN", "LLNNNLLL",
+        "LLLNNNNL", "NNLLNN", "LNNNLLL", "NL?NNNN", "NL?xNNNN", "LLNNLN", "NNLNNN", "NLLNNN"}),
 }
 
 US_STATES = {
@@ -63,6 +78,7 @@ class Fit:
     text: str
     region: str
     cost: float  # the confidence the fixes cost
+    word: bool = False  # letters only: a vanity plate, or a word on a sign or a car
 
     @property
     def factor(self):
@@ -81,23 +97,32 @@ def fit(text, regions=None):
         for region in regions or REGIONS:
             for pattern in REGIONS[region]:
                 fitted = _fit_pattern(variant, pattern)
-                if fitted is None:
-                    continue
+                if fitted is None or (extra and fitted[0].isdigit()):
+                    continue  # digits only, and only after dropping one: a date or a number, not a plate
                 cost = fitted[1] + extra
                 rank = cost + (GENERIC if set(pattern) == {"?"} else 0.0)
-                if best is None or rank < best_rank:
+                if cost <= MAX_COST and (best is None or rank < best_rank):
                     best, best_rank = Fit(fitted[0], region, round(cost, 4)), rank
     if best is None and 5 <= len(text) <= 8 and text.isalpha() and (not regions or "US" in regions):
-        best = Fit(text, "US", VANITY)
+        best = Fit(text, "US", VANITY, word=True)
     return best
 
 
 def _fit_pattern(text, pattern):
+    """(fixed text, cost) of ``text`` read as ``pattern``, or None."""
     if len(text) != len(pattern):
         return None
+    generic = pattern.count("?") == len(pattern)
+    has_digit = any(c.isdigit() for c in text)  # else its Os are letters: a word ("STORIT", "LOTOS")
     out, cost = [], 0.0
     for char, kind in zip(text, pattern):
         fixed = char
+        if kind == "x":
+            cost += STICKER
+            continue
+        if generic:
+            out.append(US_GLYPHS.get(char, char) if has_digit else char)
+            continue
         if kind == "L" and char.isdigit():
             fixed = TO_LETTER.get(char)
         elif kind == "N" and char.isalpha():
@@ -108,9 +133,13 @@ def _fit_pattern(text, pattern):
             cost += CHEAP_FIX if (char, fixed) in CHEAP else FIX
         out.append(fixed)
     result = "".join(out)
-    if pattern.count("?") == len(pattern) and not (any(c.isdigit() for c in result)
-                                                   and any(c.isalpha() for c in result)):
-        return None
+    if generic:
+        if len(result) == 8:
+            cost += LONG_US
+        if result.isdigit() and len(result) in (6, 7):
+            cost += DIGITS_ONLY
+        elif not (any(c.isdigit() for c in result) and any(c.isalpha() for c in result)):
+            return None
     return result, round(cost, 4)
 
 

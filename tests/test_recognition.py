@@ -8,10 +8,11 @@ import sys
 import cv2
 import numpy as np
 import pytest
+from zope.interface import implementer
 
 from recognition import regions
 from recognition.images import ImageRejected, decode
-from recognition.pipeline import PlateRecognizer
+from recognition.pipeline import IPlateReader, PlateRecognizer
 
 
 @pytest.mark.parametrize("text, allowed, plate, region", [
@@ -37,6 +38,25 @@ def test_specific_formats_beat_generic_ones_and_words_cost_confidence():
     assert regions.fit("ABC1D234", ["BR"]).text == "ABC1D23"   # a stray character from the frame
     vanity = regions.fit("FZRULZ", ["US"])
     assert vanity.text == "FZRULZ" and vanity.factor < 0.9
+
+
+@pytest.mark.parametrize("text, allowed, plate, region", [
+    ("1B8:0338", None, "1B80338", "EU"),     # Czech NL?NNNN, not LNNNNNN with 1 read as I
+    ("2T480211", None, "2T40211", "EU"),     # the inspection sticker between the groups, read as 8
+    ("HLO KTY1", None, "HL0KTY1", "US"),     # North American plates are issued with 0, not O
+    ("1049338", ["US"], "1049338", "US"),    # digits only
+    ("B-MW 1234", ["EU"], "BMW1234", "EU"),  # German: district, letters, digits
+])
+def test_national_formats(text, allowed, plate, region):
+    fitted = regions.fit(text, allowed)
+    assert (fitted.text, fitted.region) == (plate, region)
+
+
+def test_words_keep_their_letters_and_are_marked_as_words():
+    word = regions.fit("LOTOS", ["US"])
+    assert word.word and word.text == "LOTOS"  # no O->0 in a word
+    assert regions.fit("0140616", ["US"]).text == "0140616"
+    assert regions.fit("2014-06-16", ["US"]) is None  # digits only after dropping one: a date
 
 
 def test_jurisdiction_from_surrounding_text():
@@ -118,6 +138,7 @@ def test_recognize_command_prints_json(tmp_path):
 
 def test_tesseract_reader_behind_the_same_interface():
     from zope.interface.verify import verifyObject
+
     from recognition.pipeline import IPlateReader, TesseractReader
     reader = TesseractReader()
     assert verifyObject(IPlateReader, reader)
@@ -148,3 +169,35 @@ def mercosul_scene(plate="BRA2E19"):
 def test_reads_a_mercosul_plate_and_its_country(recognizer):
     reading = PlateRecognizer(recognizer.reader, regions_allowed=["BR"]).recognize(decode(encoded(mercosul_scene())))
     assert (reading.plate, reading.region, reading.country) == ("BRA2E19", "BR", "BRA")
+
+
+@implementer(IPlateReader)
+class LinesReader:
+    """A reader double at the IPlateReader seam: the scene's lines are given, and a re-read of a
+    crop says what the scene said about the line it was cut from (tells the crops apart by width)."""
+
+    def __init__(self, lines):
+        self.lines = [([[x, 10], [x + w, 10], [x + w, 40], [x, 40]], text, score) for x, w, text, score in lines]
+
+    def read_lines(self, image):
+        return self.lines
+
+    def read_crops(self, crops):
+        widths = {round(64 * (q[1][0] - q[0][0]) * 1.08 / 30 / 1.08): (t, s) for q, t, s in self.lines}
+        return [min(widths.items(), key=lambda item: abs(item[0] - crop.shape[1]))[1] for crop in crops]
+
+
+def recognize_lines(*lines):
+    return PlateRecognizer(LinesReader(lines)).recognize(np.zeros((100, 900, 3), np.uint8))
+
+
+def test_camera_timestamps_even_in_pieces_and_phone_numbers_are_not_plates():
+    assert recognize_lines((0, 200, "2014-04", 0.95), (300, 150, "AU4-1257", 0.86)).plate == "AU41257"
+    assert recognize_lines((0, 100, "06:11843", 0.9), (300, 150, "SGT5A", 0.8)).plate == "SGT5A"
+    assert recognize_lines((0, 120, "647-0604", 0.98), (300, 150, "AYE132", 0.9)).plate == "AYE132"
+
+
+def test_letters_only_is_the_last_resort_and_never_sure():
+    assert recognize_lines((0, 200, "SUNTRUP", 0.98), (300, 120, "VG9-X2G", 0.8)).plate == "VG9X2G"
+    vanity = recognize_lines((0, 150, "FZRULZ", 0.99))
+    assert vanity.plate == "FZRULZ" and vanity.confidence <= 0.8  # a person decides
