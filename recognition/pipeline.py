@@ -21,7 +21,6 @@ DETECT_MIN_SIDE = 720    # ... and never scaled up again before detection
 REREAD = 3               # how many of the best candidates are re-read from the full-size image
 MARGIN_PENALTY = 0.5     # how much a close runner-up lowers the confidence
 DISAGREEMENT = 0.6       # the two readings of a candidate differ: this much of the confidence is left
-WORD_CONFIDENCE = 0.8    # a letters-only reading is never sure enough to decide without a person
 # Camera timestamps (2014-06-16 06:46:42) also cut in pieces (2014-05-, 014-05-12, 06:11),
 # clocks, phone numbers (376-8750, 1-800-), web addresses.
 _NOT_PLATE_TEXT = re.compile(r"(19|20)\d\d[-./]\d|\d{2,4}[-./]\d{1,2}[-./]|\d{2}:\d{2}|"
@@ -230,8 +229,7 @@ class PlateRecognizer:
         best_text, (best, quad, region) = ranked[0]
         runner_up = ranked[1][1][0] if len(ranked) > 1 else 0.0
         confidence = best * (1 - MARGIN_PENALTY * runner_up)  # two plausible plates: less sure
-        if regions.fit(best_text, self.regions_allowed).word:
-            confidence = min(confidence, WORD_CONFIDENCE)
+        confidence = min(confidence, regions.fit(best_text, self.regions_allowed).ceiling)
         return Reading(best_text, confidence, [(text, c) for text, (c, _, _) in ranked[:5]],
                        _box(quad, scale), jurisdiction, country, j_conf, region, timings)
 

@@ -25,6 +25,8 @@ MAX_COST = 0.12          # more fixes than this: not a plate read wrongly, not a
 STICKER = 0.04           # a mark between the groups dropped
 DIGITS_ONLY = 0.04       # North American plates of digits only exist, but so do fleet numbers
 LONG_US = 0.04           # eight characters: a few states allow them, most stop at seven
+UNSURE = 0.8             # the ceiling of readings a person should confirm (below the 0.85 default)
+RARE_GENERIC_LENGTHS = (5, 8)  # where a plate read in part or with a neighbour's character lands
 # North American plates are issued with the digit 0, not the letter O (one glyph on most state
 # plates): in a generic format, the O of a reading with digits is read as 0 at no cost.
 US_GLYPHS = {"O": "0"}
@@ -79,10 +81,17 @@ class Fit:
     region: str
     cost: float  # the confidence the fixes cost
     word: bool = False  # letters only: a vanity plate, or a word on a sign or a car
+    rare: bool = False  # a length few plates have, where partial and overlong readings land
 
     @property
     def factor(self):
         return max(0.0, 1.0 - self.cost)
+
+    @property
+    def ceiling(self):
+        """The most confidence such a reading may claim: a word or a rare length is for a person
+        to confirm, however clearly it was read."""
+        return UNSURE if self.word or self.rare else 1.0
 
 
 def fit(text, regions=None):
@@ -102,9 +111,10 @@ def fit(text, regions=None):
                 cost = fitted[1] + extra
                 rank = cost + (GENERIC if set(pattern) == {"?"} else 0.0)
                 if cost <= MAX_COST and (best is None or rank < best_rank):
-                    best, best_rank = Fit(fitted[0], region, round(cost, 4)), rank
+                    rare = set(pattern) == {"?"} and len(pattern) in RARE_GENERIC_LENGTHS
+                    best, best_rank = Fit(fitted[0], region, round(cost, 4), rare=rare), rank
     if best is None and 5 <= len(text) <= 8 and text.isalpha() and (not regions or "US" in regions):
-        best = Fit(text, "US", VANITY, word=True)
+        best = Fit(text, "US", VANITY, word=True, rare=len(text) in RARE_GENERIC_LENGTHS)
     return best
 
 

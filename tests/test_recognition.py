@@ -201,3 +201,9 @@ def test_letters_only_is_the_last_resort_and_never_sure():
     assert recognize_lines((0, 200, "SUNTRUP", 0.98), (300, 120, "VG9-X2G", 0.8)).plate == "VG9X2G"
     vanity = recognize_lines((0, 150, "FZRULZ", 0.99))
     assert vanity.plate == "FZRULZ" and vanity.confidence <= 0.8  # a person decides
+
+
+def test_a_rare_length_is_for_a_person_to_confirm():
+    partial = recognize_lines((300, 150, "4X4-WP", 0.99))  # "VW 4X4 WP" with its first group missed
+    assert partial.plate == "4X4WP" and partial.confidence <= 0.8
+    assert recognize_lines((300, 150, "7ABC123", 0.99)).confidence > 0.9
