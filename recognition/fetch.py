@@ -7,8 +7,10 @@
 - ``file`` URLs only inside the configured directories.
 - The content is sniffed (JPEG or PNG); what the server says it is does not count.
 
-Blocking: call it in a thread. (A name that resolves differently between the check and the
-connection is not caught: allow networks rather than names where that matters.)
+Blocking: call it in a thread. The connection goes to the very address that was checked (the
+name is resolved once per hop): a name that resolves to an allowed address for the check and
+to another for the connection (DNS rebinding) does not lead anywhere else. The Host header,
+TLS server name and certificate check still use the name.
 """
 
 import ipaddress
@@ -19,6 +21,9 @@ from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from .images import ImageRejected, sniff
 
@@ -40,6 +45,7 @@ class ImageSources:
     directories: tuple = ()         # for file:// URLs
     max_bytes: int = 10 * 1024 * 1024
     timeout: float = 3.0            # connect and read, each
+    ca_bundle: str | None = None    # PEM file of the CAs that sign the cameras' certificates
 
     @classmethod
     def parse(cls, table):
@@ -51,7 +57,8 @@ class ImageSources:
                 hosts.append(entry.lower())
         return cls(tuple(hosts), tuple(networks),
                    tuple(str(Path(d).resolve()) for d in table.get("image_directories", [])),
-                   int(table.get("max_image_bytes", 10 * 1024 * 1024)), float(table.get("fetch_timeout_s", 3)))
+                   int(table.get("max_image_bytes", 10 * 1024 * 1024)), float(table.get("fetch_timeout_s", 3)),
+                   table.get("image_ca_bundle"))
 
     def host_allowed(self, host):
         host = host.lower().rstrip(".")
@@ -64,17 +71,17 @@ class ImageSources:
         return named or any(ip in net for net in self.networks)
 
 
-def fetch(url, sources, session=None):
+def fetch(url, sources):
     """The image's bytes, or ImageForbidden / ImageUnavailable / ImageRejected."""
     parts = urlsplit(url)
     if parts.scheme == "file":
         return _read_file(parts, sources)
-    session = session or requests.Session()
     for _ in range(MAX_REDIRECTS + 1):
-        _check(url, sources)
+        address = _check(url, sources)
         try:
-            with session.get(url, stream=True, allow_redirects=False,
-                             timeout=(sources.timeout, sources.timeout)) as response:
+            with _pinned_session(address, sources.ca_bundle) as session, \
+                    session.get(url, stream=True, allow_redirects=False,
+                                timeout=(sources.timeout, sources.timeout)) as response:
                 if response.is_redirect:
                     url = urljoin(url, response.headers.get("Location", ""))
                     continue
@@ -89,7 +96,41 @@ def fetch(url, sources, session=None):
     raise ImageForbidden(f"more than {MAX_REDIRECTS} redirects")
 
 
+def _pinned_session(address, ca_bundle=None):
+    """A requests session whose connections all go to ``address``, whatever the URL's name."""
+    def pinned(connection_class):
+        class Pinned(connection_class):
+            def _new_conn(self):
+                # urllib3 opens the socket to _dns_host; the Host header, TLS server name and
+                # certificate check read it again afterwards, so the name is put back.
+                name, self._dns_host = self._dns_host, address
+                try:
+                    return super()._new_conn()
+                finally:
+                    self._dns_host = name
+        return Pinned
+
+    class Http(HTTPConnectionPool):
+        ConnectionCls = pinned(HTTPConnection)
+
+    class Https(HTTPSConnectionPool):
+        ConnectionCls = pinned(HTTPSConnection)
+
+    class Adapter(HTTPAdapter):
+        def init_poolmanager(self, *args, **kwargs):
+            super().init_poolmanager(*args, **kwargs)
+            self.poolmanager.pool_classes_by_scheme = {"http": Http, "https": Https}
+
+    session = requests.Session()
+    session.trust_env = False  # no proxy from the environment: the checked address is the peer
+    session.verify = ca_bundle or True
+    session.mount("http://", Adapter())
+    session.mount("https://", Adapter())
+    return session
+
+
 def _check(url, sources):
+    """The address to connect to, once the URL's host and every address it resolves to are allowed."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ImageForbidden("image URLs are http, https or file URLs")
@@ -107,6 +148,7 @@ def _check(url, sources):
             raise ImageUnavailable(f"{host} does not resolve") from None
     if not all(sources.address_allowed(a, named) for a in addresses):
         raise ImageForbidden(f"{host} is not an allowed image source")
+    return sorted(addresses)[0]
 
 
 def _read_limited(response, limit):

@@ -1,11 +1,13 @@
 """The recognition pool's failure modes, and fetching images without server-side request forgery."""
 
 import socket
+import ssl
 import threading
 from concurrent.futures import TimeoutError as FutureTimeout
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import trustme
 
 import pool_tasks
 from gateway.errors import Busy
@@ -67,7 +69,10 @@ def test_real_recognition_in_the_pool():
 
 
 class Images(BaseHTTPRequestHandler):
+    hosts = []  # the Host header of each request
+
     def do_GET(self):
+        self.hosts.append(self.headers.get("Host"))
         if self.path == "/plate.jpg":
             self._send(200, JPEG)
         elif self.path == "/page.html":
@@ -134,6 +139,53 @@ def test_fetch_failures(image_server, path, error):
 def test_forbidden_urls(url):
     with pytest.raises(ImageForbidden):
         fetch(url, ImageSources.parse({"allowed_sources": ["127.0.0.1/32", "169.254.0.0/16", "fe80::/10"]}))
+
+
+def test_a_name_that_rebinds_after_the_check_is_not_followed(image_server, monkeypatch):
+    """DNS rebinding: the allowed camera name answers 127.0.0.1 for the check, then the cloud
+    metadata address. The connection goes to the checked address, with the name as Host."""
+    port = int(image_server.rsplit(":", 1)[1])
+    answers = iter(["127.0.0.1"] + ["169.254.169.254"] * 10)
+    real = socket.getaddrinfo
+
+    def rebinding(host, *args, **kwargs):
+        if host == "camera.lot.test":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers), port))]
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    Images.hosts.clear()
+    allowed = ImageSources.parse({"allowed_sources": ["camera.lot.test"], "fetch_timeout_s": 2})
+    assert fetch(f"http://camera.lot.test:{port}/plate.jpg", allowed) == JPEG
+    assert Images.hosts == [f"camera.lot.test:{port}"]
+
+
+def test_https_to_a_rebinding_name_checks_the_certificate_against_the_name(monkeypatch, tmp_path):
+    """Over TLS the pinned connection still sends the name (SNI) and checks the certificate for
+    it: a camera with a certificate for another name is refused."""
+    ca = trustme.CA()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("camera.lot.test").configure_cert(context)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Images)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    real = socket.getaddrinfo
+
+    def rebinding(host, *args, **kwargs):
+        if host.endswith(".lot.test"):
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    allowed = ImageSources.parse({"allowed_sources": ["*.lot.test"], "image_ca_bundle": str(tmp_path / "ca.pem")})
+    try:
+        assert fetch(f"https://camera.lot.test:{port}/plate.jpg", allowed) == JPEG
+        with pytest.raises(ImageUnavailable):  # the certificate is for camera.lot.test
+            fetch(f"https://other.lot.test:{port}/plate.jpg", allowed)
+    finally:
+        server.shutdown()
 
 
 def test_a_dead_source_times_out():
