@@ -148,7 +148,7 @@ def _check(url, sources):
             raise ImageUnavailable(f"{host} does not resolve") from None
     if not all(sources.address_allowed(a, named) for a in addresses):
         raise ImageForbidden(f"{host} is not an allowed image source")
-    return sorted(addresses)[0]
+    return min(addresses)
 
 
 def _read_limited(response, limit):
