@@ -75,7 +75,9 @@ class PPOCRReader:
     def read_crops(self, crops):
         """Plate-specific decoding: the recogniser's per-step probabilities, with lower-case
         letters folded into capitals and everything that cannot be on a plate (other scripts,
-        punctuation) masked out; the score is the least sure character's probability."""
+        most punctuation) masked out; dashes, dots, colons and spaces are kept (a plate's
+        normalised text drops them, the timestamp check needs them). The score is the least
+        sure character's probability."""
         rec = self._ocr.text_rec
         results = []
         for crop in crops:
@@ -87,30 +89,29 @@ class PPOCRReader:
         return results
 
     def _decode(self, probs):
-        columns, upper, lower, separators = self._classes
+        columns, symbols, lower = self._classes
         folded = probs[:, columns].copy()
         folded[:, 1:] += np.where(lower >= 0, probs[:, np.maximum(lower, 0)], 0.0)
-        folded[:, 0] += probs[:, separators].sum(axis=1)  # dashes, dots, spaces: no character
         folded /= folded.sum(axis=1, keepdims=True)
         best = folded.argmax(axis=1)
         text, confidences, previous = [], [], 0
         for step, index in enumerate(best):
             if index != 0 and index != previous:
-                text.append(upper[index - 1])
-                confidences.append(float(folded[step, index]))
+                text.append(symbols[index - 1])
+                if symbols[index - 1].isalnum():
+                    confidences.append(float(folded[step, index]))
             previous = index
         return "".join(text), min(confidences, default=0.0)
 
     @staticmethod
     def _plate_classes(characters):
-        """Class indexes of the blank, A-Z and 0-9, of a-z (folded into A-Z) and of separators
-        (folded into the blank)."""
+        """Class indexes of the blank, of A-Z, 0-9 and the separators, and of a-z (folded into
+        A-Z)."""
         where = {c: i for i, c in enumerate(characters)}
-        upper = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-        columns = np.array([0] + [where[c] for c in upper])
-        lower = np.array([where.get(c.lower(), -1) if c.isalpha() else -1 for c in upper])
-        separators = np.array([where[c] for c in "-·.: " if c in where])
-        return columns, upper, lower, separators
+        symbols = "".join(c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.:· " if c in where)
+        columns = np.array([0] + [where[c] for c in symbols])
+        lower = np.array([where.get(c.lower(), -1) if c.isalpha() else -1 for c in symbols])
+        return columns, symbols, lower
 
 
 @implementer(IPlateReader)
