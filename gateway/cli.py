@@ -179,6 +179,8 @@ def cmd_serve(args, cfg):
     reactor.callWhenRunning(lambda: print("WSDLs:", *(f"  {gateway.base_url}{p.path}?wsdl" for p in gateway.published),
                                           sep="\n", flush=True))
     reactor.addSystemEventTrigger("before", "shutdown", gateway.stopService)
+    import gc
+    gc.freeze()  # what start-up built lives as long as the process: keep it out of every collection
     reactor.run()
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlalchemy import (Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, Numeric, String, Text,
                         create_engine, event, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 
 
@@ -276,7 +277,9 @@ class Store:
         self.url = url
         kwargs = {}
         if url.startswith("sqlite"):
-            kwargs["connect_args"] = {"check_same_thread": False}
+            # Every unit of work holds the writer lock (see transaction()), so one connection
+            # serves them all in turn: no pool to check out of and back into per event.
+            kwargs.update(connect_args={"check_same_thread": False}, poolclass=StaticPool)
         else:
             kwargs.update(pool_size=20, max_overflow=10, pool_pre_ping=True)
         self.engine = create_engine(url, echo=echo, **kwargs)
