@@ -245,6 +245,7 @@ def cmd_recognize(args, cfg):
             others = ", ".join(f"{t} {c:.2f}" for t, c in reading.candidates[1:])
             print(f"{name}: {reading.plate or '-'} ({reading.confidence:.2f})"
                   f"{' ' + reading.jurisdiction if reading.jurisdiction else ''}"
+                  f"{f' {reading.colour.lower()} body ({reading.colour_confidence:.2f})' if reading.colour else ''}"
                   f"{' [' + others + ']' if others else ''} {reading.timings['total']:.0f} ms")
     return status
 

@@ -15,6 +15,7 @@ import numpy as np
 from zope.interface import Interface, implementer
 
 from . import regions
+from .colour import body_colour
 
 MAX_SIDE = 1280          # text is found on a copy at most this large, then re-read at full size
 DETECT_MIN_SIDE = 720    # ... and never scaled up again before detection
@@ -37,6 +38,8 @@ class Reading:
     country: str | None = None
     jurisdiction_confidence: float = 0.0
     region: str | None = None                         # the format family the plate fits
+    colour: str | None = None                         # the body's colour around the plate: a hint
+    colour_confidence: float = 0.0
     timings: dict = field(default_factory=dict)       # stage -> milliseconds
     clip: bytes | None = field(default=None, repr=False)  # JPEG of the plate, when asked for
 
@@ -45,7 +48,8 @@ class Reading:
                 "candidates": [{"plate": t, "confidence": round(c, 4)} for t, c in self.candidates],
                 "box": list(self.box) if self.box else None, "jurisdiction": self.jurisdiction,
                 "country": self.country, "jurisdiction_confidence": self.jurisdiction_confidence,
-                "region": self.region, "timings_ms": {k: round(v, 1) for k, v in self.timings.items()}}
+                "region": self.region, "colour": self.colour, "colour_confidence": self.colour_confidence,
+                "timings_ms": {k: round(v, 1) for k, v in self.timings.items()}}
 
 
 class IPlateReader(Interface):
@@ -231,8 +235,13 @@ class PlateRecognizer:
         runner_up = ranked[1][1][0] if len(ranked) > 1 else 0.0
         confidence = best * (1 - MARGIN_PENALTY * runner_up)  # two plausible plates: less sure
         confidence = min(confidence, regions.fit(best_text, self.regions_allowed).ceiling)
+        box = _box(quad, scale)
+        t = time.perf_counter()
+        colour, colour_confidence = body_colour(image, box)
+        timings["colour"] = _ms(t)
+        timings["total"] = _ms(started)
         return Reading(best_text, confidence, [(text, c) for text, (c, _, _) in ranked[:5]],
-                       _box(quad, scale), jurisdiction, country, j_conf, region, timings)
+                       box, jurisdiction, country, j_conf, region, colour, colour_confidence, timings)
 
 
 def _cut(image, quad, scale, margin=0.08, height=64):

@@ -68,11 +68,12 @@ def test_jurisdiction_from_surrounding_text():
     assert regions.place_name("Texas") and regions.place_name("BRASIL") and not regions.place_name("ABC1D23")
 
 
-def scene(plate="7ABC123", angle=4.0, seed=7):
-    """A grey car-ish scene with a white plate, black characters, a slight tilt and noise."""
+def scene(plate="7ABC123", angle=4.0, seed=7, body=(60, 60, 70)):
+    """A car-ish scene (its body BGR ``body``) with a white plate, black characters, a slight tilt
+    and noise."""
     rng = np.random.default_rng(seed)
     img = np.full((480, 720, 3), 90, np.uint8)
-    cv2.rectangle(img, (120, 120), (600, 420), (60, 60, 70), -1)            # the car
+    cv2.rectangle(img, (120, 120), (600, 420), body, -1)                    # the car
     cv2.rectangle(img, (240, 250), (480, 330), (235, 235, 235), -1)         # the plate
     cv2.rectangle(img, (240, 250), (480, 330), (20, 20, 20), 3)
     cv2.putText(img, plate, (256, 310), cv2.FONT_HERSHEY_SIMPLEX, 1.6, (15, 15, 15), 4, cv2.LINE_AA)
@@ -100,6 +101,32 @@ def test_reads_a_rendered_plate(recognizer, plate):
     x, y, w, h = reading.box
     assert x < 360 < x + w and y < 290 < y + h  # the box is on the plate
     assert set(reading.timings) >= {"read", "total"}
+
+
+def test_the_body_colour_is_a_hint_in_the_reading(recognizer):
+    reading = recognizer.recognize(decode(encoded(scene(body=(35, 35, 190)))))
+    assert reading.plate == "7ABC123" and reading.colour == "RED" and 0.5 <= reading.colour_confidence <= 1
+
+
+@pytest.mark.parametrize("body, colour", [
+    ((35, 35, 190), "RED"), ((170, 80, 20), "BLUE"), ((245, 245, 245), "WHITE"), ((25, 25, 25), "BLACK"),
+    ((165, 165, 165), "SILVER"), ((40, 150, 40), "GREEN"), ((30, 200, 230), "YELLOW"), ((30, 70, 110), "BROWN"),
+])
+def test_body_colours(body, colour):
+    from recognition.colour import body_colour
+    img = np.full((480, 720, 3), 90, np.uint8)
+    cv2.rectangle(img, (120, 120), (600, 420), body, -1)
+    cv2.rectangle(img, (300, 280), (420, 320), (235, 235, 235), -1)  # the plate
+    assert body_colour(img, (300, 280, 120, 40))[0] == colour
+
+
+def test_no_colour_is_claimed_when_the_body_does_not_agree():
+    from recognition.colour import body_colour
+    stripes = np.zeros((480, 720, 3), np.uint8)
+    for i in range(0, 720, 30):  # a patchwork of four colours, none of them most of it
+        stripes[:, i:i + 30] = [(35, 35, 190), (170, 80, 20), (40, 150, 40), (30, 200, 230)][i // 30 % 4]
+    assert body_colour(stripes, (300, 280, 120, 40)) == (None, 0.0)
+    assert body_colour(stripes, (0, 0, 4, 2)) == (None, 0.0)  # too few pixels to say
 
 
 def test_no_plate_in_the_picture(recognizer):
