@@ -221,7 +221,7 @@ class PlateRecognizer:
             else:
                 confidence = first * DISAGREEMENT
             if confidence > scored.get(fitted.text, (0,))[0]:
-                scored[fitted.text] = (confidence, quad, fitted.region)
+                scored[fitted.text] = (confidence, quad, fitted)
         timings["reread"] = _ms(t)
 
         ranked = sorted(scored.items(), key=lambda item: item[1][0], reverse=True)
@@ -231,17 +231,17 @@ class PlateRecognizer:
         if not ranked:
             return Reading(None, 0.0, timings=timings, jurisdiction=jurisdiction, country=country,
                            jurisdiction_confidence=j_conf)
-        best_text, (best, quad, region) = ranked[0]
+        best_text, (best, quad, fitted) = ranked[0]
         runner_up = ranked[1][1][0] if len(ranked) > 1 else 0.0
         confidence = best * (1 - MARGIN_PENALTY * runner_up)  # two plausible plates: less sure
-        confidence = min(confidence, regions.fit(best_text, self.regions_allowed).ceiling)
+        confidence = min(confidence, fitted.ceiling)
         box = _box(quad, scale)
         t = time.perf_counter()
         colour, colour_confidence = body_colour(image, box)
         timings["colour"] = _ms(t)
         timings["total"] = _ms(started)
         return Reading(best_text, confidence, [(text, c) for text, (c, _, _) in ranked[:5]],
-                       box, jurisdiction, country, j_conf, region, colour, colour_confidence, timings)
+                       box, jurisdiction, country, j_conf, fitted.region, colour, colour_confidence, timings)
 
 
 def _cut(image, quad, scale, margin=0.08, height=64):

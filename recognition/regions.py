@@ -33,9 +33,9 @@ US_GLYPHS = {"O": "0"}
 
 # Formats by region. North America varies by state: any 5-8 mix with at least one letter and
 # one digit, or 6-7 digits. Brazil: old LLLNNNN and Mercosul LLLNLNN. UK: LLNNLLL. Common EU
-# formats: German (1-3 letters of the district, 1-2 letters, 2-4 digits; one digit is too like a word), Czech (NL?NNNN, with
-# or without the sticker between the groups), Italian and French (LLNNNLL), Spanish (NNNNLLL),
-# Dutch side codes, Polish, and others.
+# formats: German (1-3 letters of the district, 1-2 letters, 2-4 digits; with one digit it is
+# too like a word), Czech (NL?NNNN, with or without the sticker between the groups), Italian
+# and French (LLNNNLL), Spanish (NNNNLLL), Dutch side codes, Polish, and others.
 _GERMAN = sorted({"L" * (a + b) + "N" * c for a in (1, 2, 3) for b in (1, 2) for c in (2, 3, 4)
                   if 5 <= a + b + c <= 8})
 REGIONS = {
@@ -109,20 +109,26 @@ def fit(text, regions=None):
                 if fitted is None or (extra and fitted[0].isdigit()):
                     continue  # digits only, and only after dropping one: a date or a number, not a plate
                 cost = fitted[1] + extra
-                rank = cost + (GENERIC if set(pattern) == {"?"} else 0.0)
+                generic = _generic(pattern)
+                rank = cost + (GENERIC if generic else 0.0)
                 if cost <= MAX_COST and (best is None or rank < best_rank):
-                    rare = set(pattern) == {"?"} and len(pattern) in RARE_GENERIC_LENGTHS
+                    rare = generic and len(pattern) in RARE_GENERIC_LENGTHS
                     best, best_rank = Fit(fitted[0], region, round(cost, 4), rare=rare), rank
     if best is None and 5 <= len(text) <= 8 and text.isalpha() and (not regions or "US" in regions):
-        best = Fit(text, "US", VANITY, word=True, rare=len(text) in RARE_GENERIC_LENGTHS)
+        best = Fit(text, "US", VANITY, word=True)
     return best
+
+
+def _generic(pattern):
+    """A format that admits any mix (North America's)."""
+    return pattern.count("?") == len(pattern)
 
 
 def _fit_pattern(text, pattern):
     """(fixed text, cost) of ``text`` read as ``pattern``, or None."""
     if len(text) != len(pattern):
         return None
-    generic = pattern.count("?") == len(pattern)
+    generic = _generic(pattern)
     has_digit = any(c.isdigit() for c in text)  # else its Os are letters: a word ("STORIT", "LOTOS")
     out, cost = [], 0.0
     for char, kind in zip(text, pattern):
