@@ -64,6 +64,10 @@ US_STATES = {
 CANADA = {"ON", "QC", "AB", "BC", "MB", "SK", "NS"}
 COUNTRY_WORDS = {"BRASIL": "BRA", "BRAZIL": "BRA", "MERCOSUL": "BRA", "MEXICO": "MEX", "CANADA": "CAN",
                  "USA": "USA"}
+# Brazil's states (UF): old plates carry "CITY - UF" above the number.
+BR_STATES = {"AC", "AL", "AP", "AM", "BA", "CE", "DF", "ES", "GO", "MA", "MT", "MS", "MG", "PA", "PB", "PR", "PE",
+             "PI", "RJ", "RN", "RS", "RO", "RR", "SC", "SP", "SE", "TO"}
+_CITY_AND_STATE = re.compile(r"^[A-Z][A-Z .']{2,}\s*-\s*([A-Z]{2})$")
 # Distinguishing signs on the EU band (Vienna convention codes).
 EU_BAND = {"A": "AT", "B": "BE", "BG": "BG", "CH": "CH", "CZ": "CZ", "D": "DE", "DK": "DK", "E": "ES",
            "EST": "EE", "F": "FR", "FIN": "FI", "GB": "GB", "GR": "GR", "H": "HU", "HR": "HR", "I": "IT",
@@ -172,6 +176,10 @@ def jurisdiction(lines):
         for name, code in US_STATES.items():
             if len(name) >= 4 and name in word:
                 return code, "CAN" if code in CANADA else "USA", round(min(score, 0.99), 2)
+    for text, score in lines:
+        city = _CITY_AND_STATE.match((text or "").upper().strip())
+        if city and city.group(1) in BR_STATES:
+            return city.group(1), "BRA", round(min(score, 0.99), 2)
     for text, score in lines:
         if normalise(text) in COUNTRY_WORDS:
             return None, COUNTRY_WORDS[normalise(text)], round(min(score, 0.99), 2)

@@ -65,6 +65,8 @@ def test_jurisdiction_from_surrounding_text():
     assert regions.jurisdiction([("D", 0.9)])[:2] == (None, "DE")
     assert regions.jurisdiction([("dealer", 0.9)]) == (None, None, 0.0)
     assert regions.jurisdiction([("BRASIL", 0.97)]) == (None, "BRA", 0.97)
+    assert regions.jurisdiction([("SAO PAULO - SP", 0.93)]) == ("SP", "BRA", 0.93)  # old Brazilian plates
+    assert regions.jurisdiction([("ZONE - XY", 0.9)]) == (None, None, 0.0)
     assert regions.place_name("Texas") and regions.place_name("BRASIL") and not regions.place_name("ABC1D23")
 
 
@@ -191,6 +193,15 @@ def mercosul_scene(plate="BRA2E19"):
     cv2.putText(img, "BRASIL", (315, 245), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (255, 255, 255), 2, cv2.LINE_AA)
     cv2.putText(img, plate, (222, 320), cv2.FONT_HERSHEY_SIMPLEX, 1.8, (10, 10, 10), 4, cv2.LINE_AA)
     return img
+
+
+def test_reads_an_old_brazilian_plate_and_its_state(recognizer):
+    img = np.full((480, 720, 3), 80, np.uint8)
+    cv2.rectangle(img, (200, 220), (520, 340), (190, 190, 190), -1)  # grey, the city above the number
+    cv2.putText(img, "SAO PAULO - SP", (250, 245), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (20, 20, 20), 2, cv2.LINE_AA)
+    cv2.putText(img, "BFK-4820", (215, 320), cv2.FONT_HERSHEY_SIMPLEX, 1.8, (10, 10, 10), 4, cv2.LINE_AA)
+    reading = recognizer.recognize(decode(encoded(img)))
+    assert (reading.plate, reading.region, reading.jurisdiction, reading.country) == ("BFK4820", "BR", "SP", "BRA")
 
 
 def test_reads_a_mercosul_plate_and_its_country(recognizer):
