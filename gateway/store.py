@@ -66,18 +66,22 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime, Decimal: Money}
 
 
-class LaneEventRecord(Base):
-    """One lane event as submitted, and the outcome returned for it (replayed on duplicates)."""
-    __tablename__ = "lane_events"
+class _LaneEventFields:
+    """What a lane event says: one per EventID, where and when, and the plate as read."""
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     event_id: Mapped[str] = mapped_column(String(64), unique=True)
     facility_id: Mapped[str] = mapped_column(String(64))
     camera_id: Mapped[str] = mapped_column(String(64))
     direction: Mapped[str] = mapped_column(String(5))
     occurred_at: Mapped[datetime]
-    recorded_at: Mapped[datetime]
     plate: Mapped[str | None] = mapped_column(String(12))
     confidence: Mapped[Decimal | None] = mapped_column(ExactDecimal(5, 4))
+
+
+class LaneEventRecord(_LaneEventFields, Base):
+    """One lane event as submitted, and the outcome returned for it (replayed on duplicates)."""
+    __tablename__ = "lane_events"
+    recorded_at: Mapped[datetime]
     decision: Mapped[str] = mapped_column(String(8))
     reason: Mapped[str] = mapped_column(String(64))
     session_id: Mapped[str | None] = mapped_column(String(64))
@@ -195,18 +199,10 @@ class OutboxMessage(Base):
     )
 
 
-class Review(Base):
+class Review(_LaneEventFields, Base):
     """A lane event a person must decide: the plate was not read, or not surely, or made no sense."""
     __tablename__ = "reviews"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    event_id: Mapped[str] = mapped_column(String(64), unique=True)
-    facility_id: Mapped[str] = mapped_column(String(64))
-    camera_id: Mapped[str] = mapped_column(String(64))
-    direction: Mapped[str] = mapped_column(String(5))
-    occurred_at: Mapped[datetime]
     reason: Mapped[str] = mapped_column(String(64))
-    plate: Mapped[str | None] = mapped_column(String(12))
-    confidence: Mapped[Decimal | None] = mapped_column(ExactDecimal(5, 4))
     image: Mapped[bytes | None] = mapped_column(LargeBinary)
     image_url: Mapped[str | None] = mapped_column(String(2048))
     state: Mapped[str] = mapped_column(String(8), index=True)  # OPEN, RESOLVED
