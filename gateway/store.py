@@ -284,6 +284,7 @@ class Store:
             event.listen(self.engine, "begin", _sqlite_begin)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._writer = threading.Lock() if self.dialect == "sqlite" else contextlib.nullcontext()
+        self._connection = None
 
     @property
     def dialect(self):
@@ -302,11 +303,26 @@ class Store:
 
     @contextmanager
     def connection(self):
-        """Like :meth:`transaction`, on a plain Core connection (no ORM unit of work): for hot paths."""
-        with self._writer, self.engine.begin() as conn:
-            yield conn
+        """Like :meth:`transaction`, on a plain Core connection (no ORM unit of work): for hot paths.
+
+        On SQLite the units of work take turns under the writer lock anyway, so they share one
+        long-lived Connection instead of building and checking one out per unit.
+        """
+        if self.dialect != "sqlite":
+            with self.engine.begin() as conn:
+                yield conn
+            return
+        with self._writer:
+            if self._connection is None:
+                self._connection = self.engine.connect()
+            with self._connection.begin():
+                yield self._connection
 
     def dispose(self):
+        with self._writer:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
         self.engine.dispose()
 
 
