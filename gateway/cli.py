@@ -38,6 +38,8 @@ def main(argv=None):
     fmt.add_argument("--json", action="store_true", help="one JSON object per image per line")
     fmt.add_argument("--xml", action="store_true", help="the LicensePlate element of a ParkingEvent")
     recognize.add_argument("--clips", metavar="DIR", help="write each plate's clip there as NAME.plate.jpg")
+    recognize.add_argument("--precision", choices=("f32", "bf16"),
+                           help="how the networks compute (default: recognition.precision in the config, f32)")
     recognize.set_defaults(run=cmd_recognize)
 
     bench_alpr = sub.add_parser("bench-alpr", help="recognition accuracy and speed on labelled folders",
@@ -50,6 +52,8 @@ def main(argv=None):
                             help="the text engine (default ppocr; tesseract for comparison)")
     bench_alpr.add_argument("--region", action="append", choices=("US", "EU", "UK", "BR"),
                             help="plate formats to admit (repeatable; default: all), as a facility would set")
+    bench_alpr.add_argument("--precision", choices=("f32", "bf16"),
+                            help="how the networks compute (default: recognition.precision in the config, f32)")
     bench_alpr.set_defaults(run=cmd_bench_alpr)
 
     sim = sub.add_parser("plc-sim", help="simulate barrier PLCs (Modbus TCP)",
@@ -216,8 +220,9 @@ def cmd_relay(args, cfg):
 def cmd_recognize(args, cfg):
     import json
     from recognition.images import ImageRejected, decode
-    from recognition.pipeline import PlateRecognizer
-    recognizer = PlateRecognizer(regions_allowed=args.region)
+    from recognition.pipeline import PlateRecognizer, PPOCRReader
+    recognizer = PlateRecognizer(PPOCRReader(precision=args.precision or cfg.recognition.precision),
+                                 regions_allowed=args.region)
     status = 0
     for name in args.images:
         try:
@@ -253,12 +258,13 @@ def cmd_recognize(args, cfg):
 def cmd_bench_alpr(args, cfg):
     import os
     from recognition import bench
-    from recognition.pipeline import PlateRecognizer
-    from recognition.pipeline import READERS
-    recognizer = PlateRecognizer(READERS[args.reader](), regions_allowed=args.region)
+    from recognition.pipeline import PlateRecognizer, PPOCRReader, TesseractReader
+    precision = args.precision or cfg.recognition.precision
+    reader, engine = ((PPOCRReader(precision=precision), f"ppocr ({precision})") if args.reader == "ppocr"
+                      else (TesseractReader(), args.reader))
+    recognizer = PlateRecognizer(reader, regions_allowed=args.region)
     print(f"parkgate bench-alpr: {os.cpu_count()} cores; one image at a time on one core (as a pool worker), "
-          f"reader {args.reader}, "
-          f"formats {', '.join(args.region or ['all'])}")
+          f"reader {engine}, formats {', '.join(args.region or ['all'])}")
     for folder in args.folders:
         bench.run(recognizer, folder)
 

@@ -83,6 +83,7 @@ class RecognitionSettings:
     workers: int = 0          # 0: one per core
     time_limit: float = 5.0   # per image
     queue: int = 16           # images waiting beyond the busy workers; more: Server.Busy
+    precision: str = "f32"    # how the networks compute (recognition.inference.PRECISIONS)
 
 
 @dataclass(frozen=True)
@@ -156,7 +157,8 @@ def parse(raw, source=None):
             heartbeat_interval=float(plc.get("heartbeat_s", 2)), rise_timeout=float(plc.get("rise_timeout_s", 5)),
             reconnect_max=float(plc.get("reconnect_max_s", 30))),
         recognition=RecognitionSettings(int(rec.get("workers", 0)), float(rec.get("time_limit_s", 5)),
-                                        int(rec.get("queue", 16))),
+                                        int(rec.get("queue", 16)),
+                                        _choice(rec.get("precision", "f32"), ("F32", "BF16"), "recognition.precision").lower()),
         relays=_relays(raw.get("relay", []), source),
         source=source,
     )

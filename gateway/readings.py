@@ -29,7 +29,8 @@ class LaneImages:
         with self._lock:
             if self._pool is None:
                 s = self.settings
-                self._pool = self.pool_factory(workers=s.workers, time_limit=s.time_limit, queue=s.queue)
+                self._pool = self.pool_factory(workers=s.workers, time_limit=s.time_limit, queue=s.queue,
+                                                precision=s.precision)
             return self._pool
 
     def read(self, ev, facility):

@@ -1,8 +1,12 @@
 """Plate recognition: find the plate in a camera image, read it, say how sure we are.
 
 - ``images``: decoding and checks of the bytes a camera or platform sends;
-- ``pipeline``: localisation and reading (PP-OCR models shipped in the rapidocr wheel, run
-  offline by onnxruntime) and the choice among candidates;
+- ``pipeline``: localisation and reading (PP-OCR models shipped in the rapidocr wheel) and the
+  choice among candidates;
+- ``inference``: where those networks run (OpenVINO, f32 or bf16);
+- ``colour``: the body's colour around the plate, as a hint;
+- ``fetch``, ``pool``, ``voting``: images from URLs without request forgery, the process pool,
+  frames of one vehicle combined;
 - ``regions``: plate formats per region, confusable characters, jurisdiction;
 - ``bench``: accuracy, calibration and speed on a folder in the dataset format.
 """

@@ -2,8 +2,9 @@
 choose, and say how sure we are.
 
 The reader behind :class:`IPlateReader` is PP-OCR (detection + recognition models shipped inside
-the ``rapidocr-onnxruntime`` wheel, run offline by onnxruntime): on real photos it reads plates
-far better than Tesseract's stock English model. Nothing is downloaded at run time.
+the ``rapidocr-onnxruntime`` wheel, run offline by OpenVINO, see :mod:`recognition.inference`):
+on real photos it reads plates far better than Tesseract's stock English model. Nothing is
+downloaded at run time.
 """
 
 import re
@@ -62,11 +63,12 @@ class IPlateReader(Interface):
 
 @implementer(IPlateReader)
 class PPOCRReader:
-    """``threads``: onnxruntime threads per reading. One: the pool runs one reader per core."""
+    """``threads``: inference threads per reading. One: the pool runs one reader per core.
+    ``precision``: see :data:`recognition.inference.PRECISIONS`."""
 
-    def __init__(self, threads=1):
-        from rapidocr_onnxruntime import RapidOCR  # loads the models: once per process
-        self._ocr = RapidOCR(use_cls=False, intra_op_num_threads=threads, inter_op_num_threads=1)
+    def __init__(self, threads=1, precision="f32"):
+        from .inference import rapidocr  # loads the models: once per process
+        self._ocr = rapidocr(threads, precision)
         # The detector scales an image up until its short side reaches this: keep it from
         # undoing our own scaling down (MAX_SIDE), which is where the time goes.
         self._ocr.text_det.limit_side_len = DETECT_MIN_SIDE
@@ -158,9 +160,6 @@ class TesseractReader:
             words = [(t, float(c) / 100) for t, c in zip(data["text"], data["conf"]) if t.strip() and float(c) >= 0]
             out.append(("".join(t for t, _ in words), min((c for _, c in words), default=0.0)))
         return out
-
-
-READERS = {"ppocr": PPOCRReader, "tesseract": TesseractReader}
 
 
 class PlateRecognizer:

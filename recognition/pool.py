@@ -19,11 +19,11 @@ from gateway.errors import Busy
 _recognizer = None
 
 
-def _load(regions):
+def _load(regions, precision):
     """Worker start: load the models once per worker process."""
     global _recognizer
-    from .pipeline import PlateRecognizer
-    _recognizer = PlateRecognizer(regions_allowed=regions)
+    from .pipeline import PlateRecognizer, PPOCRReader
+    _recognizer = PlateRecognizer(PPOCRReader(precision=precision), regions_allowed=regions)
 
 
 def recognize_image(data, regions=None):
@@ -39,12 +39,12 @@ class RecognitionFailed(Exception):
 
 
 class RecognitionPool:
-    def __init__(self, workers=0, time_limit=5.0, queue=16, task=recognize_image, regions=None):
+    def __init__(self, workers=0, time_limit=5.0, queue=16, task=recognize_image, regions=None, precision="f32"):
         self.workers = workers or os.cpu_count() or 1
         self.time_limit = time_limit
         self.capacity = self.workers + queue
         self.task = task
-        self._pool = ProcessPool(max_workers=self.workers, initializer=_load, initargs=(regions,),
+        self._pool = ProcessPool(max_workers=self.workers, initializer=_load, initargs=(regions, precision),
                                  context=multiprocessing.get_context("forkserver"))
         self._pending = 0
         self._lock = threading.Lock()

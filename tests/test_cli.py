@@ -8,6 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from conftest import SettableClock
+from gateway import config as configuration
 from gateway.auth import PASSWORD_TEXT, Authenticator, UsernameToken
 from gateway.migrate import upgrade
 from gateway.store import Base, HotlistEntry, Store
@@ -68,3 +69,12 @@ def test_migrations_match_the_models(database_url):
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     store.dispose()
     assert diff == []
+
+
+def test_recognition_precision_is_a_checked_setting(tmp_path):
+    cfg = tmp_path / "bf16.toml"
+    cfg.write_text('[recognition]\nprecision = "BF16"\n')
+    assert configuration.load(cfg).recognition.precision == "bf16"
+    cfg.write_text('[recognition]\nprecision = "int4"\n')
+    with pytest.raises(configuration.ConfigError, match="recognition.precision"):
+        configuration.load(cfg)

@@ -245,3 +245,21 @@ def test_a_rare_length_is_for_a_person_to_confirm():
     partial = recognize_lines((300, 150, "4X4-WP", 0.99))  # "VW 4X4 WP" with its first group missed
     assert partial.plate == "4X4WP" and partial.confidence <= 0.8
     assert recognize_lines((300, 150, "7ABC123", 0.99)).confidence > 0.9
+
+
+def test_openvino_computes_what_onnxruntime_computes(recognizer):
+    """The networks run on OpenVINO (f32) instead of onnxruntime, the engine their wheel ships
+    with: same detector map and same recogniser output, so the same readings."""
+    from rapidocr_onnxruntime.utils import OrtInferSession
+
+    from recognition.inference import DETECTOR, RECOGNISER
+    ocr = recognizer.reader._ocr
+    image = scene("KX52ZTW")
+    det_input = ocr.text_det.get_preprocess(max(image.shape[:2]))(image)
+    line = cv2.resize(image[240:340, 230:490], (320, 48)).astype(np.float32)[np.newaxis].transpose(0, 3, 1, 2)
+    line = line / 127.5 - 1
+    for path, session, x in ((DETECTOR, ocr.text_det.infer, det_input), (RECOGNISER, ocr.text_rec.session, line)):
+        reference = OrtInferSession({"model_path": str(path), "intra_op_num_threads": 1})(x)[0]
+        ours = session(x)[0]
+        assert ours.shape == reference.shape and np.abs(ours - reference).max() < 1e-3
+
