@@ -7,6 +7,8 @@ import secrets
 import sys
 from datetime import datetime, timezone
 
+from recognition import PRECISIONS
+
 from . import config as configuration
 
 WSDL_DIR = configuration.REPO_ROOT / "wsdl"
@@ -38,7 +40,7 @@ def main(argv=None):
     fmt.add_argument("--json", action="store_true", help="one JSON object per image per line")
     fmt.add_argument("--xml", action="store_true", help="the LicensePlate element of a ParkingEvent")
     recognize.add_argument("--clips", metavar="DIR", help="write each plate's clip there as NAME.plate.jpg")
-    recognize.add_argument("--precision", choices=("f32", "bf16"),
+    recognize.add_argument("--precision", choices=PRECISIONS,
                            help="how the networks compute (default: recognition.precision in the config, f32)")
     recognize.set_defaults(run=cmd_recognize)
 
@@ -52,7 +54,7 @@ def main(argv=None):
                             help="the text engine (default ppocr; tesseract for comparison)")
     bench_alpr.add_argument("--region", action="append", choices=("US", "EU", "UK", "BR"),
                             help="plate formats to admit (repeatable; default: all), as a facility would set")
-    bench_alpr.add_argument("--precision", choices=("f32", "bf16"),
+    bench_alpr.add_argument("--precision", choices=PRECISIONS,
                             help="how the networks compute (default: recognition.precision in the config, f32)")
     bench_alpr.set_defaults(run=cmd_bench_alpr)
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from adapters import destinations as relay_destinations
+from recognition import PRECISIONS
 from recognition.fetch import ImageSources
 from plc.lane import PlcSettings
 from plc.registers import RegisterMap
@@ -83,7 +84,7 @@ class RecognitionSettings:
     workers: int = 0          # 0: one per core
     time_limit: float = 5.0   # per image
     queue: int = 16           # images waiting beyond the busy workers; more: Server.Busy
-    precision: str = "f32"    # how the networks compute (recognition.inference.PRECISIONS)
+    precision: str = "f32"    # how the networks compute (recognition.PRECISIONS)
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,8 @@ def parse(raw, source=None):
             reconnect_max=float(plc.get("reconnect_max_s", 30))),
         recognition=RecognitionSettings(int(rec.get("workers", 0)), float(rec.get("time_limit_s", 5)),
                                         int(rec.get("queue", 16)),
-                                        _choice(rec.get("precision", "f32"), ("F32", "BF16"), "recognition.precision").lower()),
+                                        _choice(rec.get("precision", "f32"), tuple(p.upper() for p in PRECISIONS),
+                                                "recognition.precision").lower()),
         relays=_relays(raw.get("relay", []), source),
         source=source,
     )

@@ -14,6 +14,8 @@ import numpy as np
 import openvino as ov
 import rapidocr_onnxruntime
 
+from . import PRECISIONS
+
 _MODELS = Path(rapidocr_onnxruntime.__file__).parent / "models"
 DETECTOR = _MODELS / "ch_PP-OCRv4_det_infer.onnx"
 RECOGNISER = _MODELS / "ch_PP-OCRv4_rec_infer.onnx"
@@ -31,12 +33,6 @@ class OpenVinoSession:
     def __call__(self, input_content):
         self._request.infer({0: np.ascontiguousarray(input_content, dtype=np.float32)})
         return [self._request.get_output_tensor(0).data.copy()]
-
-
-#: How the networks compute: ``f32`` gives the readings the models were made for; ``bf16``,
-#: on CPUs with bf16 units (AVX512-BF16, AMX), takes ~40% less time and reads one or two plates
-#: in a hundred differently (bench-alpr, see the README). Elsewhere OpenVINO computes in f32.
-PRECISIONS = ("f32", "bf16")
 
 
 def rapidocr(threads=1, precision="f32"):

@@ -64,7 +64,7 @@ class IPlateReader(Interface):
 @implementer(IPlateReader)
 class PPOCRReader:
     """``threads``: inference threads per reading. One: the pool runs one reader per core.
-    ``precision``: see :data:`recognition.inference.PRECISIONS`."""
+    ``precision``: see :data:`recognition.PRECISIONS`."""
 
     def __init__(self, threads=1, precision="f32"):
         from .inference import rapidocr  # loads the models: once per process
