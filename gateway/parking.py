@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
-from sqlalchemy import bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import (LABEL_STYLE_TABLENAME_PLUS_COL, and_, bindparam, delete, exists, func, insert,
+                        literal_column, or_, select, update)
 from sqlalchemy.exc import IntegrityError
 
 from . import documents, tariffs
@@ -31,17 +32,38 @@ _PERMITS, _HOTLIST = PermitRecord.__table__, HotlistEntry.__table__
 # reuses it, instead of building and hashing a new statement on every event.
 _EVENT_BY_ID = select(_EVENTS.c.document, _EVENTS.c.decision, _EVENTS.c.reason, _EVENTS.c.session_id).where(
     _EVENTS.c.event_id == bindparam("event_id"))
-_PERMITS_OF_PLATE = select(_PERMITS).where(
-    _PERMITS.c.plate == bindparam("plate"),
-    or_(_PERMITS.c.facility_id == bindparam("facility_id"), _PERMITS.c.facility_id.is_(None)))
-_OPEN_SESSION = select(_SESSIONS).where(
-    _SESSIONS.c.facility_id == bindparam("facility_id"), _SESSIONS.c.plate == bindparam("plate"),
-    _SESSIONS.c.status == "OPEN")
+_OPEN = literal_column("'OPEN'")  # a literal, as in the partial index's WHERE, so planners can use it
+
+
+def _permits_here(permits):
+    """The permits of the plate (bound as ``plate``) valid in the facility (``facility_id``)."""
+    return and_(permits.c.plate == bindparam("plate"),
+                or_(permits.c.facility_id == bindparam("facility_id"), permits.c.facility_id.is_(None)))
+
+
+_PERMITS_OF_PLATE = select(_PERMITS).where(_permits_here(_PERMITS))
 _OCCUPIED = select(func.count()).select_from(_SESSIONS).where(
-    _SESSIONS.c.facility_id == bindparam("facility_id"), _SESSIONS.c.status == "OPEN")
-_HOTLISTED = select(_HOTLIST.c.id).where(
-    _HOTLIST.c.plate == bindparam("plate"),
-    or_(_HOTLIST.c.facility_id == bindparam("facility_id"), _HOTLIST.c.facility_id.is_(None))).limit(1)
+    _SESSIONS.c.facility_id == bindparam("facility_id"), _SESSIONS.c.status == _OPEN)
+
+
+def _plate_here_statement():
+    """What a lane decision reads about a plate in a facility, in one statement (one round trip):
+    whether it is hotlisted, the facility's occupancy, the plate's open session there and its
+    permits, one row per permit (at least one row)."""
+    hotlisted = exists().where(_HOTLIST.c.plate == bindparam("plate"),
+                               or_(_HOTLIST.c.facility_id == bindparam("facility_id"),
+                                   _HOTLIST.c.facility_id.is_(None)))
+    facts = select(hotlisted.label("hotlisted"), _OCCUPIED.scalar_subquery().label("occupied")).subquery("facts")
+    session, permit = _SESSIONS.alias("open_session"), _PERMITS.alias("permit")
+    joined = facts.outerjoin(session, and_(session.c.facility_id == bindparam("facility_id"),
+                                           session.c.plate == bindparam("plate"), session.c.status == _OPEN)) \
+        .outerjoin(permit, _permits_here(permit))
+    return select(facts, session, permit).select_from(joined).set_label_style(LABEL_STYLE_TABLENAME_PLUS_COL)
+
+
+_PLATE_HERE = _plate_here_statement()
+_SESSION_KEYS = [(f"open_session_{c.name}", c.name) for c in _SESSIONS.c]
+_PERMIT_KEYS = [(f"permit_{c.name}", c.name) for c in _PERMITS.c]
 _CLOSE_SESSION = update(_SESSIONS).where(_SESSIONS.c.id == bindparam("session_id"))
 _REVIEWS = Review.__table__
 _INSERT_SESSION, _INSERT_EVENT = insert(_SESSIONS), insert(_EVENTS)
@@ -92,6 +114,30 @@ class Outcome:
     def drives_barrier(self):
         """Only a decision made now moves a barrier: not a replay, not one more frame."""
         return not self.replayed and self.frame_of is None
+
+
+@dataclass(frozen=True)
+class _PlateHere:
+    """What is known about a plate in a facility when a lane event is decided."""
+    hotlisted: bool
+    occupied: int                     # open sessions in the facility
+    session: SimpleNamespace | None   # the plate's open session there (a sessions row)
+    permits: list                     # the plate's permits there (permits rows)
+
+
+def _judge_permits(permits, fac, when):
+    """(status, permit) of a plate with these permits at an instant, judged on the facility's dates."""
+    if not permits:
+        return NONE, None
+    day = when.astimezone(fac.timezone).date()
+    active = [p for p in permits if p.state == "ACTIVE"]
+    current = [p for p in active if p.valid_from <= day <= p.valid_until]
+    if current:
+        return VALID, max(current, key=lambda p: p.valid_until)
+    lapsed = [p for p in active if p.valid_until < day]
+    if lapsed:
+        return EXPIRED, max(lapsed, key=lambda p: p.valid_until)
+    return INVALID, max(permits, key=lambda p: p.issued_at)
 
 
 @dataclass
@@ -145,29 +191,22 @@ class Parking:
         return when
 
     def permit_status(self, db, plate, fac, when):
-        """(status, permit row) of a plate in a facility at an instant, judged on the facility's dates."""
-        day = when.astimezone(fac.timezone).date()
-        permits = db.execute(_PERMITS_OF_PLATE, {"plate": plate, "facility_id": fac.id}).all()
-        if not permits:
-            return NONE, None
-        active = [p for p in permits if p.state == "ACTIVE"]
-        current = [p for p in active if p.valid_from <= day <= p.valid_until]
-        if current:
-            return VALID, max(current, key=lambda p: p.valid_until)
-        lapsed = [p for p in active if p.valid_until < day]
-        if lapsed:
-            return EXPIRED, max(lapsed, key=lambda p: p.valid_until)
-        return INVALID, max(permits, key=lambda p: p.issued_at)
-
-    def _open_session(self, db, fac_id, plate):
-        row = db.execute(_OPEN_SESSION, {"facility_id": fac_id, "plate": plate}).first()
-        return None if row is None else SimpleNamespace(**row._mapping)
+        """(status, permit row) of a plate in a facility at an instant."""
+        return _judge_permits(db.execute(_PERMITS_OF_PLATE, {"plate": plate, "facility_id": fac.id}).all(),
+                              fac, when)
 
     def _occupied(self, db, fac_id):
         return db.execute(_OCCUPIED, {"facility_id": fac_id}).scalar_one()
 
-    def _hotlisted(self, db, fac_id, plate):
-        return db.execute(_HOTLISTED, {"plate": plate, "facility_id": fac_id}).first() is not None
+    def _plate_here(self, db, fac, plate):
+        rows = db.execute(_PLATE_HERE, {"plate": plate, "facility_id": fac.id}).all()
+        first = rows[0]._mapping
+        session = None
+        if first["open_session_id"] is not None:
+            session = SimpleNamespace(**{name: first[key] for key, name in _SESSION_KEYS})
+        permits = [SimpleNamespace(**{name: row[key] for key, name in _PERMIT_KEYS})
+                   for row in (r._mapping for r in rows) if row["permit_permit_number"] is not None]
+        return _PlateHere(first["facts_hotlisted"], first["facts_occupied"], session, permits)
 
     # --- lane events ----------------------------------------------------------------
     #
@@ -202,15 +241,16 @@ class Parking:
                 return outcome
 
     def _record(self, db, fac, lane, ev, plate, when, relay_key=None, queue_review=True):
-        status, permit = self.permit_status(db, plate, fac, when) if plate else (NONE, None)
+        here = self._plate_here(db, fac, plate) if plate else None
+        status, permit = _judge_permits(here.permits, fac, when) if plate else (NONE, None)
         if plate is None:
             verdict = _Verdict(REVIEW, ev.unread)
         elif ev.confidence is not None and ev.confidence < self.config.confidence_threshold:
-            verdict = _Verdict(REVIEW, "LOW_CONFIDENCE", self._open_session(db, fac.id, plate))
+            verdict = _Verdict(REVIEW, "LOW_CONFIDENCE", here.session)
         elif ev.direction == "ENTRY":
-            verdict = self._entry(db, fac, lane, ev, plate, when, status, permit)
+            verdict = self._entry(db, fac, lane, ev, plate, when, here, status, permit)
         else:
-            verdict = self._exit(db, fac, ev, plate, when, status)
+            verdict = self._exit(db, fac, ev, when, here, status)
         event = documents.parking_event(
             ev.event_id, when, fac, lane, ev.camera_id, ev.direction, plate,
             (ev.confidence if ev.confidence is not None else Decimal("1")) if plate else Decimal("0"),
@@ -236,15 +276,14 @@ class Parking:
         owed = self._owe(db, "ParkingEvent", relay_key or ev.event_id, fac.id, text)
         return Outcome(ev.event_id, event, verdict.decision, verdict.reason, session_id), owed
 
-    def _entry(self, db, fac, lane, ev, plate, when, status, permit):
-        if self._hotlisted(db, fac.id, plate):
+    def _entry(self, db, fac, lane, ev, plate, when, here, status, permit):
+        if here.hotlisted:
             return _Verdict(HOLD, "HOTLISTED")
-        already = self._open_session(db, fac.id, plate)
-        if already is not None:
-            return _Verdict(REVIEW, "OPEN_SESSION_EXISTS", already)
+        if here.session is not None:
+            return _Verdict(REVIEW, "OPEN_SESSION_EXISTS", here.session)
         if fac.permit_only and status != VALID:
             return _Verdict(HOLD, {NONE: "NO_PERMIT", EXPIRED: "PERMIT_EXPIRED"}.get(status, "PERMIT_INVALID"))
-        if status != VALID and self._occupied(db, fac.id) >= fac.capacity:
+        if status != VALID and here.occupied >= fac.capacity:
             return _Verdict(HOLD, "FACILITY_FULL")
         row = dict(
             id=new_id("S", when), facility_id=fac.id, plate=plate, status="OPEN", entry_time=when, exit_time=None,
@@ -257,11 +296,11 @@ class Parking:
         return _Verdict(OPEN, "PERMIT_VALID" if status == VALID else "TRANSIENT_ENTRY", session,
                         charge=tariffs.ZERO)
 
-    def _exit(self, db, fac, ev, plate, when, status):
+    def _exit(self, db, fac, ev, when, here, status):
         tariff = fac.tariff
-        if self._hotlisted(db, fac.id, plate):
-            return _Verdict(HOLD, "HOTLISTED", self._open_session(db, fac.id, plate))
-        session = self._open_session(db, fac.id, plate)
+        session = here.session
+        if here.hotlisted:
+            return _Verdict(HOLD, "HOTLISTED", session)
         if session is None:
             if status == VALID:
                 return _Verdict(OPEN, "PERMIT_VALID")

@@ -157,6 +157,33 @@ def test_hotlisted_plate_is_held(gateway, clock):
     assert (held.Decision, held.Reason) == ("HOLD", "HOTLISTED")
 
 
+def test_hotlisted_vehicle_is_held_at_exit_with_its_session_and_other_lots_hotlists_do_not_count(gateway, clock):
+    plate, elsewhere = unique_plate(), unique_plate()
+    entry = submit(gateway, "ENTRY", plate)
+    with gateway.store.transaction() as db:
+        db.add(HotlistEntry(plate=plate, facility_id=FACILITY, reason="unpaid fees", added_at=clock()))
+        db.add(HotlistEntry(plate=elsewhere, facility_id="LOT-SMALL", reason="banned there", added_at=clock()))
+    clock.advance(timedelta(minutes=5))
+    held = submit(gateway, "EXIT", plate)
+    assert (held.Decision, held.Reason) == ("HOLD", "HOTLISTED")
+    assert held.ParkingEvent.Session.SessionID == entry.ParkingEvent.Session.SessionID
+    assert submit(gateway, "ENTRY", elsewhere).Decision == "OPEN"
+
+
+def test_the_current_permit_of_the_facility_decides_among_several(gateway, clock):
+    plate = unique_plate()
+    issue_permit(gateway, plate, valid_from=date(2024, 11, 1), valid_until=date(2024, 11, 30))
+    current = issue_permit(gateway, plate)
+    issue_permit(gateway, plate, facility="LOT-SMALL", valid_from=date(2025, 1, 1), valid_until=date(2025, 12, 31))
+    entry = submit(gateway, "ENTRY", plate)
+    assert (entry.Decision, entry.Reason) == ("OPEN", "PERMIT_VALID")
+    assert entry.ParkingEvent.Authorization.PermitNumber == current.PermitNumber
+    elsewhere_only = unique_plate()
+    issue_permit(gateway, elsewhere_only, facility="LOT-SMALL")
+    transient = submit(gateway, "ENTRY", elsewhere_only)
+    assert (transient.Reason, transient.ParkingEvent.Authorization.Status) == ("TRANSIENT_ENTRY", "NONE")
+
+
 def test_second_entry_of_a_parked_plate_goes_to_review(gateway, clock):
     plate = unique_plate()
     first = submit(gateway, "ENTRY", plate)
