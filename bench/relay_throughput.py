@@ -158,8 +158,9 @@ def backlog(args, tmp, receiver):
         first = time.perf_counter()
         yield until_delivered(receiver, ["/db"], args.backlog, 1800)
         drained = receiver.last["/db"]
-        print(f"backlog: {args.backlog} events after a {time.perf_counter() - outage_started - (drained - recovered):.0f} s "
-              f"outage; first delivery {first - recovered:.1f} s after recovery (retry back-off), drained in "
+        outage = time.perf_counter() - outage_started - (drained - recovered)
+        print(f"backlog: {args.backlog} events after a {outage:.0f} s outage; first delivery "
+              f"{first - recovered:.1f} s after recovery (retry back-off), drained in "
               f"{drained - first:.1f} s = {args.backlog / (drained - first):.0f} events/s "
               f"({drained - recovered:.1f} s from recovery)")
     finally:
