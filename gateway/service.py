@@ -56,7 +56,7 @@ class GatewayService(service.MultiService):
         self.parking = Parking(config, self.store, clock, outbox=self.outbox,
                                notify=lambda names: reactor.callFromThread(self.relays.wake, names))
         self.authenticator = Authenticator(self.store, clock, allow_demo=is_loopback(config.host))
-        self.threadpool = ThreadPool(minthreads=2, maxthreads=config.threads, name="parkgate-soap")
+        self.threadpool = ThreadPool(minthreads=min(2, config.threads), maxthreads=config.threads, name="parkgate-soap")
         self.barriers = Barriers(config, reactor, self.threadpool, self.parking.record_incident, clock)
         self.barriers.setServiceParent(self)
         self.lanes = Lanes(self.parking, self.barriers, reactor)

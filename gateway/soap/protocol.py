@@ -48,6 +48,12 @@ class ContractSoap11(Soap11):
         if not self.message_schema.validate(payload):
             raise InvalidInputFault(f"schema-invalid request: {_short(self.message_schema.error_log.last_error)}")
 
+    def get_cls_attrs(self, cls):
+        """spyne's cached attributes of a type, without the debug line spyne's own version formats
+        on every call (it measures a WeakKeyDictionary: dozens of times per request)."""
+        attrs = self._attrcache.get(cls)
+        return attrs if attrs is not None else super().get_cls_attrs(cls)
+
     def to_parent(self, ctx, cls, inst, parent, ns, *args, **kwargs):
         """Documents already built and schema-checked (lxml elements) go in as they are."""
         if isinstance(inst, etree._Element):
