@@ -35,13 +35,14 @@ _EVENT_BY_ID = select(_EVENTS.c.document, _EVENTS.c.decision, _EVENTS.c.reason, 
 _OPEN = literal_column("'OPEN'")  # a literal, as in the partial index's WHERE, so planners can use it
 
 
-def _permits_here(permits):
-    """The permits of the plate (bound as ``plate``) valid in the facility (``facility_id``)."""
-    return and_(permits.c.plate == bindparam("plate"),
-                or_(permits.c.facility_id == bindparam("facility_id"), permits.c.facility_id.is_(None)))
+def _applies_here(table):
+    """Rows of ``table`` (permits, hotlist) about the plate bound as ``plate`` that apply in the
+    facility bound as ``facility_id``: its own, and those of every facility (no facility_id)."""
+    return and_(table.c.plate == bindparam("plate"),
+                or_(table.c.facility_id == bindparam("facility_id"), table.c.facility_id.is_(None)))
 
 
-_PERMITS_OF_PLATE = select(_PERMITS).where(_permits_here(_PERMITS))
+_PERMITS_OF_PLATE = select(_PERMITS).where(_applies_here(_PERMITS))
 _OCCUPIED = select(func.count()).select_from(_SESSIONS).where(
     _SESSIONS.c.facility_id == bindparam("facility_id"), _SESSIONS.c.status == _OPEN)
 
@@ -50,14 +51,12 @@ def _plate_here_statement():
     """What a lane decision reads about a plate in a facility, in one statement (one round trip):
     whether it is hotlisted, the facility's occupancy, the plate's open session there and its
     permits, one row per permit (at least one row)."""
-    hotlisted = exists().where(_HOTLIST.c.plate == bindparam("plate"),
-                               or_(_HOTLIST.c.facility_id == bindparam("facility_id"),
-                                   _HOTLIST.c.facility_id.is_(None)))
+    hotlisted = exists().where(_applies_here(_HOTLIST))
     facts = select(hotlisted.label("hotlisted"), _OCCUPIED.scalar_subquery().label("occupied")).subquery("facts")
     session, permit = _SESSIONS.alias("open_session"), _PERMITS.alias("permit")
     joined = facts.outerjoin(session, and_(session.c.facility_id == bindparam("facility_id"),
                                            session.c.plate == bindparam("plate"), session.c.status == _OPEN)) \
-        .outerjoin(permit, _permits_here(permit))
+        .outerjoin(permit, _applies_here(permit))
     return select(facts, session, permit).select_from(joined).set_label_style(LABEL_STYLE_TABLENAME_PLUS_COL)
 
 
