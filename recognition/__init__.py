@@ -1,7 +1,7 @@
 """Plate recognition: find the plate in a camera image, read it, say how sure we are.
 
 - ``images``: decoding and checks of the bytes a camera or platform sends;
-- ``pipeline``: localisation and reading (PP-OCR models shipped in the rapidocr wheel) and the
+- ``pipeline``: localisation and reading (PP-OCR models shipped in RapidOCR's wheels) and the
   choice among candidates;
 - ``inference``: where those networks run (OpenVINO, f32 or bf16);
 - ``colour``: the body's colour around the plate, as a hint;

@@ -1,8 +1,8 @@
 """From pixels to a plate reading, in stages: scale, locate text, read it, fit it to plate formats,
 choose, and say how sure we are.
 
-The reader behind :class:`IPlateReader` is PP-OCR (detection + recognition models shipped inside
-the ``rapidocr-onnxruntime`` wheel, run offline by OpenVINO, see :mod:`recognition.inference`):
+The reader behind :class:`IPlateReader` is PP-OCR (a detection and a recognition model shipped
+inside RapidOCR's wheels, run offline by OpenVINO, see :mod:`recognition.inference`):
 on real photos it reads plates far better than Tesseract's stock English model. Nothing is
 downloaded at run time.
 """

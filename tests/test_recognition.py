@@ -252,14 +252,22 @@ def test_openvino_computes_what_onnxruntime_computes(recognizer):
     with: same detector map and same recogniser output, so the same readings."""
     from rapidocr_onnxruntime.utils import OrtInferSession
 
-    from recognition.inference import DETECTOR, RECOGNISER
+    from recognition.inference import DETECTOR, recogniser_path
     ocr = recognizer.reader._ocr
     image = scene("KX52ZTW")
     det_input = ocr.text_det.get_preprocess(max(image.shape[:2]))(image)
     line = cv2.resize(image[240:340, 230:490], (320, 48)).astype(np.float32)[np.newaxis].transpose(0, 3, 1, 2)
     line = line / 127.5 - 1
-    for path, session, x in ((DETECTOR, ocr.text_det.infer, det_input), (RECOGNISER, ocr.text_rec.session, line)):
+    for path, session, x in ((DETECTOR, ocr.text_det.infer, det_input),
+                             (recogniser_path(), ocr.text_rec.session, line)):
         reference = OrtInferSession({"model_path": str(path), "intra_op_num_threads": 1})(x)[0]
         ours = session(x)[0]
         assert ours.shape == reference.shape and np.abs(ours - reference).max() < 1e-3
 
+
+
+def test_a_missing_recogniser_model_says_how_to_install_it(monkeypatch):
+    from recognition import inference
+    monkeypatch.setattr(inference, "RECOGNISER_WHEEL", ("no-such-model-wheel", "1.0", "models/rec.onnx"))
+    with pytest.raises(inference.MissingModel, match=r"pip install --no-deps no-such-model-wheel==1.0"):
+        inference.recogniser_path()
