@@ -117,7 +117,9 @@ def fit(text, regions=None):
                 rank = cost + (GENERIC if generic else 0.0)
                 if cost <= MAX_COST and (best is None or rank < best_rank):
                     rare = generic and len(pattern) in RARE_GENERIC_LENGTHS
-                    best, best_rank = Fit(fitted[0], region, round(cost, 4), rare=rare), rank
+                    # Every digit made from a letter ("STOR-IT" as STOR11): a word, not a plate.
+                    word = not any(c.isdigit() for c in variant)
+                    best, best_rank = Fit(fitted[0], region, round(cost, 4), word=word, rare=rare), rank
     if best is None and 5 <= len(text) <= 8 and text.isalpha() and (not regions or "US" in regions):
         best = Fit(text, "US", VANITY, word=True)
     return best

@@ -57,6 +57,8 @@ def test_words_keep_their_letters_and_are_marked_as_words():
     assert word.word and word.text == "LOTOS"  # no O->0 in a word
     assert regions.fit("0140616", ["US"]).text == "0140616"
     assert regions.fit("2014-06-16", ["US"]) is None  # digits only after dropping one: a date
+    sign = regions.fit("STOR-IT")  # a storage company's sign; LLLLNN only with both digits made up
+    assert sign.word and sign.ceiling < 0.85
 
 
 def test_jurisdiction_from_surrounding_text():
