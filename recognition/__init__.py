@@ -13,6 +13,6 @@
 
 #: How the networks compute (``[recognition] precision``): ``f32`` gives the readings the models
 #: were made for; ``bf16``, on CPUs with bf16 units (AVX512-BF16, AMX), takes ~40% less time and
-#: reads one or two plates in a hundred differently (bench-alpr, see the README). Elsewhere
+#: reads a few plates in a hundred differently (bench-alpr, see the README). Elsewhere
 #: OpenVINO computes in f32 either way.
 PRECISIONS = ("f32", "bf16")
