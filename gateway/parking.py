@@ -47,12 +47,15 @@ _OCCUPIED = select(func.count()).select_from(_SESSIONS).where(
     _SESSIONS.c.facility_id == bindparam("facility_id"), _SESSIONS.c.status == _OPEN)
 
 
-def _plate_here_statement():
+def _plate_here_statement(occupancy):
     """What a lane decision reads about a plate in a facility, in one statement (one round trip):
-    whether it is hotlisted, the facility's occupancy, the plate's open session there and its
-    permits, one row per permit (at least one row)."""
-    hotlisted = exists().where(_applies_here(_HOTLIST))
-    facts = select(hotlisted.label("hotlisted"), _OCCUPIED.scalar_subquery().label("occupied")).subquery("facts")
+    whether it is hotlisted, the plate's open session there and its permits, one row per permit
+    (at least one row); with ``occupancy``, also the facility's count of open sessions (entries
+    need it; counting on every exit would cost large facilities for nothing)."""
+    facts = [exists().where(_applies_here(_HOTLIST)).label("hotlisted")]
+    if occupancy:
+        facts.append(_OCCUPIED.scalar_subquery().label("occupied"))
+    facts = select(*facts).subquery("facts")
     session, permit = _SESSIONS.alias("open_session"), _PERMITS.alias("permit")
     joined = facts.outerjoin(session, and_(session.c.facility_id == bindparam("facility_id"),
                                            session.c.plate == bindparam("plate"), session.c.status == _OPEN)) \
@@ -60,7 +63,7 @@ def _plate_here_statement():
     return select(facts, session, permit).select_from(joined).set_label_style(LABEL_STYLE_TABLENAME_PLUS_COL)
 
 
-_PLATE_HERE = _plate_here_statement()
+_PLATE_HERE = {"ENTRY": _plate_here_statement(occupancy=True), "EXIT": _plate_here_statement(occupancy=False)}
 _SESSION_KEYS = [(f"open_session_{c.name}", c.name) for c in _SESSIONS.c]
 _PERMIT_KEYS = [(f"permit_{c.name}", c.name) for c in _PERMITS.c]
 _CLOSE_SESSION = update(_SESSIONS).where(_SESSIONS.c.id == bindparam("session_id"))
@@ -119,7 +122,7 @@ class Outcome:
 class _PlateHere:
     """What is known about a plate in a facility when a lane event is decided."""
     hotlisted: bool
-    occupied: int                     # open sessions in the facility
+    occupied: int | None              # open sessions in the facility (read for entries only)
     session: SimpleNamespace | None   # the plate's open session there (a sessions row)
     permits: list                     # the plate's permits there (permits rows)
 
@@ -197,15 +200,15 @@ class Parking:
     def _occupied(self, db, fac_id):
         return db.execute(_OCCUPIED, {"facility_id": fac_id}).scalar_one()
 
-    def _plate_here(self, db, fac, plate):
-        rows = db.execute(_PLATE_HERE, {"plate": plate, "facility_id": fac.id}).all()
+    def _plate_here(self, db, fac, plate, direction):
+        rows = db.execute(_PLATE_HERE[direction], {"plate": plate, "facility_id": fac.id}).all()
         first = rows[0]._mapping
         session = None
         if first["open_session_id"] is not None:
             session = SimpleNamespace(**{name: first[key] for key, name in _SESSION_KEYS})
         permits = [SimpleNamespace(**{name: row[key] for key, name in _PERMIT_KEYS})
                    for row in (r._mapping for r in rows) if row["permit_permit_number"] is not None]
-        return _PlateHere(first["facts_hotlisted"], first["facts_occupied"], session, permits)
+        return _PlateHere(first["facts_hotlisted"], first.get("facts_occupied"), session, permits)
 
     # --- lane events ----------------------------------------------------------------
     #
@@ -240,7 +243,7 @@ class Parking:
                 return outcome
 
     def _record(self, db, fac, lane, ev, plate, when, relay_key=None, queue_review=True):
-        here = self._plate_here(db, fac, plate) if plate else None
+        here = self._plate_here(db, fac, plate, ev.direction) if plate else None
         status, permit = _judge_permits(here.permits, fac, when) if plate else (NONE, None)
         if plate is None:
             verdict = _Verdict(REVIEW, ev.unread)
