@@ -273,6 +273,15 @@ def test_event_replay_survives_a_restart(database_url, clock):
     assert again.Decision == first.Decision
 
 
+def test_a_gateway_with_one_request_thread_serves(database_url, clock):
+    gw = start_gateway(make_config(database_url, threads=1), clock)
+    try:
+        entry = submit(gw, "ENTRY", unique_plate())
+    finally:
+        stop_gateway(gw)
+    assert entry.Decision == "OPEN"
+
+
 @pytest.mark.parametrize("change, code, field", [
     ({"FacilityID": "LOT-NOWHERE"}, "Client.UnknownFacility", "FacilityID"),
     ({"CameraID": "CAM-NOWHERE"}, "Client.UnknownLane", "CameraID"),
