@@ -34,12 +34,12 @@ system-packages:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
+# The last step adds the plate recogniser's model file (recognition/inference.py): that wheel
+# alone, without its dependencies (its opencv-python-headless would overwrite opencv-python's cv2).
 $(STAMP): setup.cfg pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test]' --config-settings editable_mode=compat
-	# The plate recogniser's model file (recognition/inference.py): the wheel alone, without
-	# its dependencies (its opencv-python-headless would overwrite opencv-python's cv2).
 	$(BIN)/python -m pip install -q --no-deps 'rapidocr==3.10.0'
 	touch $(STAMP)
 
