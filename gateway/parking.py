@@ -16,7 +16,7 @@ from sqlalchemy import (LABEL_STYLE_TABLENAME_PLUS_COL, and_, bindparam, delete,
 from sqlalchemy.exc import IntegrityError
 
 from . import documents, tariffs
-from .errors import Conflict, InvalidInput, InvalidTime, NotFound, UnknownFacility, UnknownLane
+from .errors import Busy, Conflict, InvalidInput, InvalidTime, NotFound, UnknownFacility, UnknownLane
 from .plates import normalise_plate
 from .soap import types as t
 from .store import (AuditEntry, CitationRecord, HotlistEntry, LaneEventRecord, LaneIncident, ParkingSession,
@@ -66,10 +66,17 @@ def _plate_here_statement(occupancy):
 _PLATE_HERE = {"ENTRY": _plate_here_statement(occupancy=True), "EXIT": _plate_here_statement(occupancy=False)}
 _SESSION_KEYS = [(f"open_session_{c.name}", c.name) for c in _SESSIONS.c]
 _PERMIT_KEYS = [(f"permit_{c.name}", c.name) for c in _PERMITS.c]
-_CLOSE_SESSION = update(_SESSIONS).where(_SESSIONS.c.id == bindparam("session_id"))
+# Only a session still open is closed: of two exits racing for one session, one closes it.
+_CLOSE_SESSION = update(_SESSIONS).where(_SESSIONS.c.id == bindparam("session_id"), _SESSIONS.c.status == _OPEN)
 _REVIEWS = Review.__table__
 _INSERT_SESSION, _INSERT_EVENT = insert(_SESSIONS), insert(_EVENTS)
 _ATTEMPTS = 3
+
+
+class _Overtaken(Busy):
+    """What a decision read changed before its transaction wrote (PostgreSQL runs lane events side by
+    side; SQLite takes them in turn): roll back and decide again on what is there now. Overtaken
+    on every attempt, the caller is told to try again (Server.Busy)."""
 
 
 def utcnow():
@@ -235,7 +242,7 @@ class Parking:
                             return Outcome(ev.event_id, documents.parse(done.document), done.decision,
                                            done.reason, done.session_id, replayed=True)
                     outcome, owed = self._record(conn, fac, lane, ev, plate, when)
-            except IntegrityError:
+            except (IntegrityError, _Overtaken):
                 if attempt == _ATTEMPTS - 1:
                     raise
             else:
@@ -319,7 +326,8 @@ class Parking:
 
     def _close(self, db, session, ev, when, charge, reason):
         closed = dict(status="CLOSED", exit_time=when, exit_event_id=ev.event_id, amount_charged=charge)
-        db.execute(_CLOSE_SESSION, {"session_id": session.id, **closed})
+        if db.execute(_CLOSE_SESSION, {"session_id": session.id, **closed}).rowcount != 1:
+            raise _Overtaken("the session was closed meanwhile")
         for name, value in closed.items():
             setattr(session, name, value)
         return _Verdict(OPEN, reason, session, charge=charge, paid=session.amount_paid)
@@ -385,8 +393,17 @@ class Parking:
     def resolve_review(self, review_id, plate_text, username):
         """A person read the plate: the event is completed as if it had been read so."""
         plate = normalise_plate(plate_text, "Plate")
+        for attempt in range(_ATTEMPTS):
+            try:
+                return self._resolve_review(review_id, plate, username)
+            except _Overtaken:
+                if attempt == _ATTEMPTS - 1:
+                    raise
+
+    def _resolve_review(self, review_id, plate, username):
         with self.store.connection() as conn:
-            review = conn.execute(select(_REVIEWS).where(_REVIEWS.c.id == review_id)).first()
+            # Locked: of two people resolving one review at once, the second finds it resolved.
+            review = conn.execute(select(_REVIEWS).where(_REVIEWS.c.id == review_id).with_for_update()).first()
             if review is None:
                 raise NotFound("no such review", "ReviewID")
             if review.state != "OPEN":
@@ -408,14 +425,16 @@ class Parking:
 
     # --- sessions, fees, payments, occupancy ------------------------------------------
 
-    def find_session(self, db, session_id=None, plate=None, facility_id=None):
+    def find_session(self, db, session_id=None, plate=None, facility_id=None, for_update=False):
+        """``for_update``: the row stays locked until the transaction ends, for changing it."""
         if session_id:
-            rec = db.get(ParkingSession, session_id)
+            rec = db.get(ParkingSession, session_id, with_for_update=for_update)
         elif plate and facility_id:
             self.facility(facility_id)
-            rec = db.scalars(select(ParkingSession).where(
-                ParkingSession.facility_id == facility_id, ParkingSession.plate == normalise_plate(plate, "Plate"))
-                .order_by(ParkingSession.status.desc(), ParkingSession.entry_time.desc()).limit(1)).first()
+            query = select(ParkingSession).where(
+                ParkingSession.facility_id == facility_id, ParkingSession.plate == normalise_plate(plate, "Plate")) \
+                .order_by(ParkingSession.status.desc(), ParkingSession.entry_time.desc()).limit(1)
+            rec = db.scalars(query.with_for_update() if for_update else query).first()
         else:
             raise InvalidInput("give a SessionID, or a Plate and a FacilityID", "SessionID")
         if rec is None:
@@ -450,7 +469,7 @@ class Parking:
 
     def record_payment(self, session_id, amount, currency, method, username):
         with self.store.transaction() as db:
-            rec = self.find_session(db, session_id)
+            rec = self.find_session(db, session_id, for_update=True)  # two payments at once both count
             fac = self.facility(rec.facility_id)
             if rec.status != "OPEN":
                 raise Conflict("the session is closed", "SessionID")
@@ -509,7 +528,7 @@ class Parking:
 
     def revoke_permit(self, permit_number, reason, username):
         with self.store.transaction() as db:
-            rec = db.get(PermitRecord, permit_number)
+            rec = db.get(PermitRecord, permit_number, with_for_update=True)  # revoked once, by one caller
             if rec is None:
                 raise NotFound("no such permit", "PermitNumber")
             if rec.state == "REVOKED":

@@ -76,7 +76,7 @@ class EventService(ServiceBase):
             for r in rows]
 
     @operation(t.req(Integer32), t.req(t.ShortText), roles=("admin", "operator"), **DECIDED,
-               throws=(f.NotFoundFault, f.ConflictFault))
+               throws=(f.NotFoundFault, f.ConflictFault, f.BusyFault))
     def ResolveReview(ctx, ReviewID, Plate):
         """Confirm or correct the plate: the event completes as if it had been read so."""
         return _decided(ctx, _parking(ctx).resolve_review(ReviewID, Plate, _caller(ctx)))
