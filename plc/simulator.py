@@ -215,7 +215,8 @@ class PlcSimulator:
             elif function_code == _READ_COILS:
                 _store_bits(current_registers, start_address, barrier.coil_bits())
             elif function_code in (_WRITE_COIL, _WRITE_COILS):
-                barrier.coils_written(_load_bits(current_registers, start_address, size), range(address, address + count))
+                written = _load_bits(current_registers, start_address, size)
+                barrier.coils_written(written, range(address, address + count))
             elif function_code in (_WRITE_REGISTER, _WRITE_REGISTERS):
                 hb = barrier.registers.heartbeat_register
                 if start_address <= hb < start_address + len(current_registers):
