@@ -306,7 +306,7 @@ def cmd_wsdl(args, cfg):
         return 0
     stale = []
     for p in published:
-        path = WSDL_DIR / f"{p.name}.wsdl"
+        path = WSDL_DIR / p.file_name
         if args.write:
             WSDL_DIR.mkdir(exist_ok=True)
             path.write_bytes(p.wsdl)

@@ -49,7 +49,8 @@ def request_factory(max_body):
 
 
 class SoapEndpoint(resource.Resource):
-    """``/soap/<Service>``: the WSDL on ``GET ?wsdl``, SOAP on POST (through spyne's WSGI app)."""
+    """``/soap/<Service>`` (``/soap12/<Service>``): the WSDL on ``GET ?wsdl``, SOAP on POST (through
+    spyne's WSGI app)."""
 
     isLeaf = True
 
@@ -66,7 +67,7 @@ class SoapEndpoint(resource.Resource):
         request.setResponseCode(405)
         request.setHeader(b"Allow", b"POST")
         request.setHeader(b"Content-Type", b"text/plain")
-        return b"POST SOAP 1.1 messages here; GET ?wsdl for the description.\n"
+        return b"POST SOAP messages here; GET ?wsdl for the description.\n"
 
     def render_POST(self, request):
         return self.wsgi.render(request)
@@ -84,11 +85,12 @@ class Health(resource.Resource):
 
 def build_root(published, reactor, threadpool):
     root = resource.Resource()
-    soap = resource.Resource()
-    root.putChild(b"soap", soap)
     root.putChild(b"healthz", Health())
     for service in published:
-        soap.putChild(service.name.encode(), SoapEndpoint(service, WSGIResource(reactor, threadpool, service.wsgi)))
+        prefix, name = service.path.strip("/").encode().split(b"/")
+        if prefix not in root.children:
+            root.putChild(prefix, resource.Resource())
+        root.children[prefix].putChild(name, SoapEndpoint(service, WSGIResource(reactor, threadpool, service.wsgi)))
     return root
 
 

@@ -58,10 +58,11 @@ def test_served_wsdls_are_the_checked_in_files(database_url, clock):
     """wsdl/ is exactly what a gateway with the default address serves (run `parkgate wsdl --write`)."""
     gw = start_gateway(make_config(database_url, public_url="http://127.0.0.1:8080"), clock)
     try:
-        for name in SERVICES:
-            url = f"http://127.0.0.1:{gw.service.port.getHost().port}/soap/{name}?wsdl"
+        assert {p.file_name for p in gw.service.published} == {p.name for p in (REPO / "wsdl").glob("*.wsdl")}
+        for p in gw.service.published:  # SOAP 1.1 and SOAP 1.2
+            url = f"http://127.0.0.1:{gw.service.port.getHost().port}{p.path}?wsdl"
             served = urllib.request.urlopen(url, timeout=10).read()
-            assert served == (REPO / "wsdl" / f"{name}.wsdl").read_bytes(), f"wsdl/{name}.wsdl is stale"
+            assert served == (REPO / "wsdl" / p.file_name).read_bytes(), f"wsdl/{p.file_name} is stale"
     finally:
         stop_gateway(gw)
 
@@ -70,7 +71,7 @@ def _canonical(elt):
     return etree.tostring(elt, method="c14n", exclusive=True)
 
 
-@pytest.mark.parametrize("name", list(SERVICES))
+@pytest.mark.parametrize("name", [f"{service}{suffix}" for service in SERVICES for suffix in ("", ".soap12")])
 def test_wsdl_types_are_the_contract_types(name):
     wsdl = etree.parse(str(REPO / "wsdl" / f"{name}.wsdl"), etree.XMLParser(remove_blank_text=True))
     schema = next(s for s in wsdl.getroot().iterfind(f"{{{WSDL}}}types/{{{XS}}}schema")

@@ -1,7 +1,7 @@
 """The SOAP applications: which services are published where, their WSDLs, their authentication.
 
-One spyne ``Application`` per published service (``/soap/<Service>``), all in the contract's
-namespace. Each WSDL is built once at start-up with the public URL, then the contract from
+One spyne ``Application`` per published service and SOAP version (SOAP 1.1 at
+``/soap/<Service>``, SOAP 1.2 at ``/soap12/<Service>``), all in the contract's namespace. Each WSDL is built once at start-up with the public URL, then the contract from
 ``xsd/`` is merged in (:func:`gateway.soap.contract.merge_contract`).
 """
 
@@ -17,7 +17,7 @@ from ..auth import UsernameToken, require_role
 from ..errors import ParkgateError
 from .contract import merge_contract, message_schema, secure_parser
 from .faults import fault_for
-from .protocol import ContractSoap11
+from .protocol import ContractSoap11, ContractSoap12
 from .services import CitationService, EventService, Health, LaneService, PermitService, RelayService
 from .types import NS
 
@@ -46,9 +46,8 @@ class Caller:
 class GatewayApplication(Application):
     """A spyne Application that knows the gateway it serves (``ctx.app.gateway``)."""
 
-    def __init__(self, services, name, gateway):
-        super().__init__(services, tns=NS, name=name, in_protocol=ContractSoap11(),
-                         out_protocol=ContractSoap11())
+    def __init__(self, services, name, gateway, protocol=ContractSoap11):
+        super().__init__(services, tns=NS, name=name, in_protocol=protocol(), out_protocol=protocol())
         self.gateway = gateway
         self.event_manager.add_listener("method_call", _authenticate)
 
@@ -69,12 +68,22 @@ def _authenticate(ctx):
     ctx.udc = Caller(username, role)
 
 
+#: SOAP version -> (its protocol, the path its services are published under, its WSDL files' suffix).
+SOAP_VERSIONS = {"1.1": (ContractSoap11, "/soap", ""), "1.2": (ContractSoap12, "/soap12", ".soap12")}
+
+
 @dataclass
 class PublishedService:
     name: str
+    soap_version: str
     path: str
     wsgi: WsgiApplication
     wsdl: bytes
+
+    @property
+    def file_name(self):
+        """Its WSDL's name in ``wsdl/``."""
+        return f"{self.name}{SOAP_VERSIONS[self.soap_version][2]}.wsdl"
 
 
 def build_wsdl(app, url):
@@ -89,11 +98,11 @@ def build_wsdl(app, url):
 def publish(gateway, base_url):
     """Build every published service; validation of requests uses each WSDL's own schema."""
     published = []
-    for name, services in SERVICES.items():
-        app = GatewayApplication(services, name, gateway)
-        path = f"/soap/{name}"
-        wsgi, wsdl = build_wsdl(app, base_url + path)
-        schema = message_schema(wsdl)
-        app.in_protocol.message_schema = schema
-        published.append(PublishedService(name, path, wsgi, wsdl))
+    for version, (protocol, prefix, _) in SOAP_VERSIONS.items():
+        for name, services in SERVICES.items():
+            app = GatewayApplication(services, name, gateway, protocol)
+            path = f"{prefix}/{name}"
+            wsgi, wsdl = build_wsdl(app, base_url + path)
+            app.in_protocol.message_schema = message_schema(wsdl)
+            published.append(PublishedService(name, version, path, wsgi, wsdl))
     return published

@@ -1,10 +1,12 @@
-"""SOAP 1.1 as parkgate speaks it: hardened parsing, contract validation, WS-I style faults.
+"""SOAP 1.1 and 1.2 as parkgate speaks them: hardened parsing, contract validation, typed faults.
 
-Differences from stock spyne ``Soap11``:
+Differences from stock spyne ``Soap11`` and ``Soap12``:
 - a request with a DOCTYPE is refused before parsing (SOAP forbids DTDs), and parsing never
   resolves entities or touches the network;
 - the body is validated against the WSDL's own schema (the published contract);
-- a fault carries faultcode, faultstring, (faultactor) and a typed ``detail`` only;
+- a fault carries its code, its text and a typed detail element only (SOAP 1.1: faultcode,
+  faultstring, detail; SOAP 1.2: Code/Value Sender or Receiver with the parkgate code as a
+  Subcode, Reason/Text, Detail);
 - nothing logs a request body.
 """
 
@@ -12,17 +14,20 @@ import re
 
 from lxml import etree
 from spyne.error import RequestNotAllowed
-from spyne.protocol.soap import Soap11
+from spyne.protocol.soap import Soap11, Soap12
 from spyne.const.http import HTTP_405
 
 from .contract import secure_parser
 from .faults import InvalidInputFault, ParkgateFault
+from .types import NS
 
 _DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
 _MAX_DETAIL = 300
 
 
-class ContractSoap11(Soap11):
+class _ContractProtocol:
+    """What parkgate's SOAP 1.1 and SOAP 1.2 share; mixed in before spyne's protocol class."""
+
     def __init__(self, message_schema=None, **kwargs):
         super().__init__(validator=None, **kwargs)
         self.message_schema = message_schema
@@ -61,6 +66,15 @@ class ContractSoap11(Soap11):
             return None
         return super().to_parent(ctx, cls, inst, parent, ns, *args, **kwargs)
 
+    def _typed_detail(self, detail, inst):
+        """The typed fault's detail element (``{NS}AuthenticationFault`` and the like) under ``detail``."""
+        typed = etree.SubElement(detail, f"{{{inst.get_namespace()}}}{inst.get_type_name()}")
+        etree.SubElement(typed, f"{{{inst.get_namespace()}}}Message").text = inst.Message
+        if inst.Field:
+            etree.SubElement(typed, f"{{{inst.get_namespace()}}}Field").text = inst.Field
+
+
+class ContractSoap11(_ContractProtocol, Soap11):
     def fault_to_parent(self, ctx, cls, inst, parent, ns, *args, **kwargs):
         fault = etree.SubElement(parent, f"{{{self.ns_soap_env}}}Fault")
         etree.SubElement(fault, "faultcode").text = f"{self.soap_env}:{inst.faultcode}"
@@ -68,13 +82,36 @@ class ContractSoap11(Soap11):
         if inst.faultactor:
             etree.SubElement(fault, "faultactor").text = inst.faultactor
         if isinstance(inst, ParkgateFault):
-            detail = etree.SubElement(fault, "detail")
-            typed = etree.SubElement(detail, f"{{{inst.get_namespace()}}}{inst.get_type_name()}")
-            etree.SubElement(typed, f"{{{inst.get_namespace()}}}Message").text = inst.Message
-            if inst.Field:
-                etree.SubElement(typed, f"{{{inst.get_namespace()}}}Field").text = inst.Field
+            self._typed_detail(etree.SubElement(fault, "detail"), inst)
 
     schema_validation_error_to_parent = fault_to_parent
+
+
+class ContractSoap12(_ContractProtocol, Soap12):
+    def fault_to_parent(self, ctx, cls, inst, parent, ns, *args, **kwargs):
+        """``Client.Conflict`` becomes Code/Value ``env:Sender`` with Subcode/Value ``tns:Conflict``."""
+        env = self.ns_soap_env
+        fault = etree.SubElement(parent, f"{{{env}}}Fault")
+        kind, _, rest = (inst.faultcode or "Server").partition(".")
+        code = etree.SubElement(fault, f"{{{env}}}Code")
+        etree.SubElement(code, f"{{{env}}}Value").text = f"{self.soap_env}:{_SOAP12_CODES.get(kind, 'Receiver')}"
+        if rest:  # a QName in parkgate's namespace, under the prefix the envelope binds it to
+            prefix = next((p for p, uri in fault.nsmap.items() if uri == NS), None)
+            value = etree.SubElement(etree.SubElement(code, f"{{{env}}}Subcode"), f"{{{env}}}Value",
+                                     nsmap=None if prefix else {"pg": NS})
+            value.text = f"{prefix or 'pg'}:{rest.replace('.', '-')}"
+        reason = etree.SubElement(fault, f"{{{env}}}Reason")
+        etree.SubElement(reason, f"{{{env}}}Text", {_XML_LANG: "en"}).text = inst.faultstring or inst.faultcode
+        if inst.faultactor:
+            etree.SubElement(fault, f"{{{env}}}Role").text = inst.faultactor
+        if isinstance(inst, ParkgateFault):
+            self._typed_detail(etree.SubElement(fault, f"{{{env}}}Detail"), inst)
+
+    schema_validation_error_to_parent = fault_to_parent
+
+
+_SOAP12_CODES = {"Client": "Sender", "Server": "Receiver"}
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 
 def _short(error):
