@@ -15,7 +15,7 @@ import re
 from lxml import etree
 from spyne.error import RequestNotAllowed
 from spyne.protocol.soap import Soap11, Soap12
-from spyne.const.http import HTTP_405
+from spyne.const.http import HTTP_400, HTTP_405, HTTP_500
 
 from .contract import secure_parser
 from .faults import InvalidInputFault, ParkgateFault
@@ -108,6 +108,11 @@ class ContractSoap12(_ContractProtocol, Soap12):
             self._typed_detail(etree.SubElement(fault, f"{{{env}}}Detail"), inst)
 
     schema_validation_error_to_parent = fault_to_parent
+
+    def fault_to_http_response_code(self, fault):
+        """SOAP 1.2's HTTP binding: 400 for the sender's faults, 500 for the receiver's (SOAP 1.1
+        answers every fault with 500)."""
+        return HTTP_400 if (getattr(fault, "faultcode", None) or "").split(".")[0] == "Client" else HTTP_500
 
 
 _SOAP12_CODES = {"Client": "Sender", "Server": "Receiver"}
