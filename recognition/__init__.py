@@ -3,6 +3,7 @@
 - ``images``: decoding and checks of the bytes a camera or platform sends;
 - ``pipeline``: localisation and reading (PP-OCR models shipped in RapidOCR's wheels) and the
   choice among candidates;
+- ``localise``: plates found by their shape (OpenCV), where the text detector found none;
 - ``inference``: where those networks run (OpenVINO, f32 or bf16);
 - ``colour``: the body's colour around the plate, as a hint;
 - ``fetch``, ``pool``, ``voting``: images from URLs without request forgery, the process pool,

@@ -1,4 +1,5 @@
-"""From pixels to a plate reading, in stages: scale, locate text, read it, fit it to plate formats,
+"""From pixels to a plate reading, in stages: scale, locate text, read it, fit it to plate formats
+(and, when no text can be a plate, locate plates by their shape: :mod:`recognition.localise`),
 choose, and say how sure we are.
 
 The reader behind :class:`IPlateReader` is PP-OCR (a detection and a recognition model shipped
@@ -17,6 +18,7 @@ from zope.interface import Interface, implementer
 
 from . import regions
 from .colour import body_colour
+from .localise import plate_regions
 
 MAX_SIDE = 1280          # text is found on a copy at most this large, then re-read at full size
 DETECT_MIN_SIDE = 720    # ... and never scaled up again before detection
@@ -193,19 +195,23 @@ class PlateRecognizer:
         timings["read"] = _ms(t)
 
         t = time.perf_counter()
-        candidates = []
-        for quad, text, score in lines:
-            if _NOT_PLATE_TEXT.search(text) or (":" in text and not any(c.isalpha() for c in text)):
-                continue  # camera timestamps and clocks (also half-read ones), phone numbers, web addresses
-            if regions.place_name(text):
-                continue  # "TEXAS", "BRASIL": printed on the plate, but not its number
-            fitted = regions.fit(text, self.regions_allowed)
-            if fitted is not None:
-                candidates.append((score * fitted.factor, fitted, quad))
+        candidates = self._candidates(lines)
+        timings["choose"] = _ms(t)
+
+        localised = set()
+        if all(fitted.word for _, fitted, _ in candidates):
+            # No text found that can be a plate: look for a plate's shape instead (OpenCV), and
+            # read what is there. Read only so, a plate is for a person to confirm.
+            t = time.perf_counter()
+            quads = [_quad(box) for box in plate_regions(small)]
+            reads = self.reader.read_crops([_cut(small, quad, 1.0) for quad in quads]) if quads else []
+            found = self._candidates([(quad, text, score) for quad, (text, score) in zip(quads, reads)])
+            localised = {fitted.text for _, fitted, _ in found}
+            candidates += found
+            timings["localise"] = _ms(t)
         if any(not fitted.word for _, fitted, _ in candidates):
             candidates = [c for c in candidates if not c[1].word]  # letters only: the last resort
         candidates.sort(key=lambda c: c[0], reverse=True)
-        timings["choose"] = _ms(t)
 
         t = time.perf_counter()
         scored = {}
@@ -219,6 +225,8 @@ class PlateRecognizer:
                 confidence = min(first, score * again.factor)
             else:
                 confidence = first * DISAGREEMENT
+            if fitted.text in localised:
+                confidence = min(confidence, regions.UNSURE)
             if confidence > scored.get(fitted.text, (0,))[0]:
                 scored[fitted.text] = (confidence, quad, fitted)
         timings["reread"] = _ms(t)
@@ -242,6 +250,19 @@ class PlateRecognizer:
         return Reading(best_text, confidence, [(text, c) for text, (c, _, _) in ranked[:5]],
                        box, jurisdiction, country, j_conf, fitted.region, colour, colour_confidence, timings)
 
+    def _candidates(self, lines):
+        """[(score, Fit, quad)] of the lines of text that can be plates."""
+        candidates = []
+        for quad, text, score in lines:
+            if _NOT_PLATE_TEXT.search(text) or (":" in text and not any(c.isalpha() for c in text)):
+                continue  # camera timestamps and clocks (also half-read ones), phone numbers, web addresses
+            if regions.place_name(text):
+                continue  # "TEXAS", "BRASIL": printed on the plate, but not its number
+            fitted = regions.fit(text, self.regions_allowed)
+            if fitted is not None:
+                candidates.append((score * fitted.factor, fitted, quad))
+        return candidates
+
 
 def _cut(image, quad, scale, margin=0.08, height=64):
     """The quadrilateral ``quad`` (found on the scaled copy) cut from the full-size image, upright."""
@@ -254,6 +275,11 @@ def _cut(image, quad, scale, margin=0.08, height=64):
     target = np.array([[0, 0], [width, 0], [width, height], [0, height]], dtype=np.float32)
     return cv2.warpPerspective(image, cv2.getPerspectiveTransform(points, target), (width, height),
                                flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+
+
+def _quad(box):
+    x, y, w, h = box
+    return [[x, y], [x + w, y], [x + w, y + h], [x, y + h]]
 
 
 def _box(quad, scale):

@@ -138,6 +138,32 @@ def test_no_plate_in_the_picture(recognizer):
     assert reading.plate is None and reading.confidence == 0.0
 
 
+class DetectorMissesIt:
+    """The scene's text detector finds nothing (as on small plates in large frames); crops are
+    still read by the real recogniser."""
+
+    def __init__(self, reader):
+        self.read_crops = reader.read_crops
+
+    def read_lines(self, image):
+        return []
+
+
+def test_a_plate_the_text_detector_misses_is_found_by_its_shape_and_left_to_a_person(recognizer):
+    reading = PlateRecognizer(DetectorMissesIt(recognizer.reader)).recognize(decode(encoded(scene("7ABC123"))))
+    assert reading.plate == "7ABC123"
+    assert reading.confidence <= 0.8 and "localise" in reading.timings  # read once: a person confirms
+    x, y, w, h = reading.box
+    assert 220 <= x <= 280 and 230 <= y <= 300 and 150 <= w <= 260  # the plate (240..480, 250..330)
+
+
+def test_the_plate_finder_finds_a_plate_band_and_nothing_in_an_empty_picture():
+    from recognition.localise import plate_regions
+    boxes = plate_regions(scene("KX52ZTW"))
+    assert boxes and any(x < 300 and x + w > 420 and 240 <= y + h / 2 <= 340 for x, y, w, h in boxes)
+    assert plate_regions(np.full((480, 720, 3), 128, np.uint8)) == []
+
+
 @pytest.mark.parametrize("data, why", [
     (b"", "empty"),
     (b"GIF89a....", "not a JPEG or PNG"),
