@@ -1,8 +1,9 @@
 """The SOAP applications: which services are published where, their WSDLs, their authentication.
 
 One spyne ``Application`` per published service and SOAP version (SOAP 1.1 at
-``/soap/<Service>``, SOAP 1.2 at ``/soap12/<Service>``), all in the contract's namespace. Each WSDL is built once at start-up with the public URL, then the contract from
-``xsd/`` is merged in (:func:`gateway.soap.contract.merge_contract`).
+``/soap/<Service>``, SOAP 1.2 at ``/soap12/<Service>``), all in the contract's namespace. Each
+WSDL is built once at start-up with the public URL, then the contract from ``xsd/`` is merged
+in (:func:`gateway.soap.contract.merge_contract`).
 """
 
 import math

@@ -95,11 +95,10 @@ class ContractSoap12(_ContractProtocol, Soap12):
         kind, _, rest = (inst.faultcode or "Server").partition(".")
         code = etree.SubElement(fault, f"{{{env}}}Code")
         etree.SubElement(code, f"{{{env}}}Value").text = f"{self.soap_env}:{_SOAP12_CODES.get(kind, 'Receiver')}"
-        if rest:  # a QName in parkgate's namespace, under the prefix the envelope binds it to
-            prefix = next((p for p, uri in fault.nsmap.items() if uri == NS), None)
-            value = etree.SubElement(etree.SubElement(code, f"{{{env}}}Subcode"), f"{{{env}}}Value",
-                                     nsmap=None if prefix else {"pg": NS})
-            value.text = f"{prefix or 'pg'}:{rest.replace('.', '-')}"
+        if rest:  # a QName in parkgate's namespace, under the prefix spyne's envelope binds it to
+            prefix = {uri: p for p, uri in fault.nsmap.items()}.get(NS, "tns")
+            value = etree.SubElement(etree.SubElement(code, f"{{{env}}}Subcode"), f"{{{env}}}Value")
+            value.text = f"{prefix}:{rest.replace('.', '-')}"
         reason = etree.SubElement(fault, f"{{{env}}}Reason")
         etree.SubElement(reason, f"{{{env}}}Text", {_XML_LANG: "en"}).text = inst.faultstring or inst.faultcode
         if inst.faultactor:
