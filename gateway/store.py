@@ -4,7 +4,6 @@ All calls here block; the server runs them in its request threads, never on the 
 The schema itself is created and upgraded by Alembic (``gateway/migrations``).
 """
 
-import contextlib
 import threading
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
@@ -266,8 +265,25 @@ def _sqlite_begin(conn):
     conn.connection.driver_connection.execute("BEGIN IMMEDIATE")
 
 
+class CommitFailed(Exception):
+    """The transaction a unit of work was committed in failed to commit: nothing of it was kept."""
+
+
+class _Group:
+    """Units of work sharing one SQLite transaction, and so one commit: one sync to disk."""
+
+    def __init__(self, transaction):
+        self.transaction = transaction
+        self.members = 0
+        self.error = None
+        self.committed = threading.Event()
+
+
 class Store:
     """The engine and a transaction helper; one per process."""
+
+    #: The most units of work one SQLite commit carries (group commit, see :meth:`connection`).
+    GROUP_MAX = 32
 
     def __init__(self, url, echo=False, sqlite_synchronous="FULL"):
         self.url = url
@@ -283,8 +299,11 @@ class Store:
             event.listen(self.engine, "connect", _sqlite_pragmas(sqlite_synchronous))
             event.listen(self.engine, "begin", _sqlite_begin)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._writer = threading.Lock() if self.dialect == "sqlite" else contextlib.nullcontext()
+        self._writer = threading.Lock()
+        self._waiting = 0                   # threads waiting for the writer lock
+        self._waiting_count = threading.Lock()
         self._connection = None
+        self._group = None                  # the SQLite transaction units are being added to
 
     @property
     def dialect(self):
@@ -292,37 +311,101 @@ class Store:
 
     @contextmanager
     def transaction(self):
-        """A unit of work: committed when the block ends, rolled back if it raises.
+        """A unit of work (ORM session): committed when the block ends, rolled back if it raises.
 
         SQLite has one writer at a time; its busy handler makes waiting writers sleep and
         retry, which turns contention into latency spikes of hundreds of milliseconds. An
         in-process lock queues them instead (one process owns a SQLite database).
         """
-        with self._writer, self._sessions.begin() as session:
-            yield session
+        if self.dialect != "sqlite":
+            with self._sessions.begin() as session:
+                yield session
+            return
+        with self._turn():
+            self._commit_group()  # the session's transaction has the connection to itself
+            with self._sessions.begin() as session:
+                yield session
 
     @contextmanager
     def connection(self):
         """Like :meth:`transaction`, on a plain Core connection (no ORM unit of work): for hot paths.
 
-        On SQLite the units of work take turns under the writer lock anyway, so they share one
-        long-lived Connection instead of building and checking one out per unit.
+        On SQLite the units of work take turns under the writer lock, on one long-lived
+        connection, and commit in groups: a unit that ends while others wait for their turn
+        leaves the transaction open for them (its own changes in a savepoint, so that a unit
+        that fails takes only its own changes back), and the last of the group commits for
+        all. Each unit's block returns only once its changes are committed. Under load many
+        events share one sync to disk; one at a time, each commits at once as before.
         """
         if self.dialect != "sqlite":
             with self.engine.begin() as conn:
                 yield conn
             return
-        with self._writer:
+        with self._turn():
             if self._connection is None:
                 self._connection = self.engine.connect()
-            with self._connection.begin():
-                yield self._connection
+            conn = self._connection
+            first = self._group is None
+            if first:
+                self._group = _Group(conn.begin())
+            group = self._group
+            savepoint = None if first else conn.begin_nested()
+            try:
+                yield conn
+            except BaseException:
+                if first:  # nothing else is in the transaction yet
+                    self._group = None
+                    group.transaction.rollback()
+                    raise
+                savepoint.rollback()
+                if not self._waiting:
+                    self._commit_group()
+                raise
+            if savepoint is not None:
+                savepoint.commit()
+            group.members += 1
+            if not self._waiting or group.members >= self.GROUP_MAX:
+                self._commit_group()
+        group.committed.wait()
+        if group.error is not None:
+            raise CommitFailed(f"the transaction failed to commit: {group.error}") from group.error
+
+    @contextmanager
+    def _turn(self):
+        """The writer lock, counting who waits for it: a group commits when nobody does."""
+        with self._waiting_count:
+            self._waiting += 1
+        try:
+            self._writer.acquire()
+        finally:
+            with self._waiting_count:
+                self._waiting -= 1
+        try:
+            yield
+        finally:
+            self._writer.release()
+
+    def _commit_group(self):
+        """Commit the open group, if any (holding the writer lock); its members learn how it went."""
+        group, self._group = self._group, None
+        if group is None:
+            return
+        try:
+            group.transaction.commit()
+        except Exception as e:  # noqa: BLE001 - every member of the group is told
+            group.error = e
+            self._connection.invalidate()  # its state is unknown: the next unit starts afresh
+            self._connection = None
+        finally:
+            group.committed.set()
 
     def dispose(self):
-        with self._writer:
-            if self._connection is not None:
-                self._connection.close()
-                self._connection = None
+        if self.dialect == "sqlite":
+            with self._turn():
+                self._commit_group()
+                if self._connection is not None:
+                    self._connection.close()
+                    self._connection = None
         self.engine.dispose()
 
 

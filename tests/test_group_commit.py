@@ -1,0 +1,124 @@
+"""SQLite group commit (gateway.store.Store.connection): units of work that wait for the writer
+while another writes share its commit; each still returns only once its changes are on disk,
+and a unit that fails takes back only its own changes. Real SQLite files, real threads; each
+test holds the first unit open until the others are queued behind it."""
+
+import sqlite3
+import threading
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import event, insert
+
+from gateway.migrate import upgrade
+from gateway.store import AuditEntry, CommitFailed, Store
+
+AUDIT = AuditEntry.__table__
+
+
+@pytest.fixture
+def store(tmp_path):
+    url = f"sqlite:///{tmp_path / 'group.db'}"
+    upgrade(url)
+    store = Store(url)
+    store.path = tmp_path / "group.db"
+    yield store
+    store.dispose()
+
+
+def committed_subjects(store):
+    """What another connection (another process, after a crash) would read."""
+    with sqlite3.connect(store.path) as other:
+        return {row[0] for row in other.execute("SELECT subject FROM audit_log")}
+
+
+def unit(store, subject, outcomes, fail=False, hold=None):
+    """A unit of work writing one row; records what it saw once its block returned."""
+    def run():
+        try:
+            with store.connection() as conn:
+                conn.execute(insert(AUDIT), dict(at=datetime.now(timezone.utc), username="t", action="test",
+                                                 subject=subject))
+                if hold:
+                    hold[0].set()
+                    hold[1].wait(10)
+                if fail:
+                    raise ValueError("this unit fails after writing")
+            outcomes[subject] = subject in committed_subjects(store)  # on disk when the block returns
+        except Exception as e:  # noqa: BLE001 - asserted by the tests
+            outcomes[subject] = e
+    return threading.Thread(target=run)
+
+
+def run_group(store, first, others):
+    """``first`` writes and holds the writer until ``others`` all wait behind it, then they run."""
+    inside, release = threading.Event(), threading.Event()
+    outcomes = {}
+    threads = [unit(store, first[0], outcomes, hold=(inside, release), **first[1])]
+    threads[0].start()
+    assert inside.wait(10)
+    for subject, options in others:
+        threads.append(unit(store, subject, outcomes, **options))
+        threads[-1].start()
+    queued = threading.Event()
+    for _ in range(2000):  # until every other unit waits for the writer
+        if store._waiting == len(others):
+            break
+        queued.wait(0.005)
+    assert store._waiting == len(others)
+    release.set()
+    for t in threads:
+        t.join(10)
+    return outcomes
+
+
+def count_commits(store):
+    commits = []
+    event.listen(store.engine, "commit", lambda conn: commits.append(1))
+    return commits
+
+
+def test_units_waiting_for_the_writer_share_one_commit_and_each_returns_once_it_is_on_disk(store):
+    commits = count_commits(store)
+    outcomes = run_group(store, ("A", {}), [("B", {}), ("C", {})])
+    assert outcomes == {"A": True, "B": True, "C": True}
+    assert len(commits) == 1
+
+
+def test_a_unit_alone_commits_at_once(store):
+    commits = count_commits(store)
+    outcomes = {}
+    t = unit(store, "alone", outcomes)
+    t.start()
+    t.join(10)
+    assert outcomes == {"alone": True} and len(commits) == 1
+
+
+def test_a_failing_unit_takes_back_only_its_own_changes(store):
+    outcomes = run_group(store, ("A", {}), [("B", {"fail": True}), ("C", {})])
+    assert isinstance(outcomes["B"], ValueError)
+    assert outcomes["A"] is True and outcomes["C"] is True
+    assert committed_subjects(store) == {"A", "C"}
+
+
+def test_a_failing_first_unit_leaves_the_others_to_commit(store):
+    outcomes = run_group(store, ("A", {"fail": True}), [("B", {}), ("C", {})])
+    assert isinstance(outcomes["A"], ValueError)
+    assert committed_subjects(store) == {"B", "C"}
+
+
+def test_a_commit_that_fails_fails_every_unit_of_its_group_and_the_next_unit_commits(store):
+    failing = [True]
+
+    def disk_fails(conn):
+        if failing.pop() if failing else False:
+            raise OSError("disk I/O error")
+    event.listen(store.engine, "commit", disk_fails)
+    outcomes = run_group(store, ("A", {}), [("B", {}), ("C", {})])
+    assert all(isinstance(outcomes[s], CommitFailed) for s in "ABC"), outcomes
+    assert committed_subjects(store) == set()
+    after = {}
+    t = unit(store, "D", after)
+    t.start()
+    t.join(10)
+    assert after == {"D": True} and committed_subjects(store) == {"D"}
