@@ -313,25 +313,25 @@ class Store:
     def transaction(self):
         """A unit of work (ORM session): committed when the block ends, rolled back if it raises.
 
-        SQLite has one writer at a time; its busy handler makes waiting writers sleep and
-        retry, which turns contention into latency spikes of hundreds of milliseconds. An
-        in-process lock queues them instead (one process owns a SQLite database).
+        On SQLite it is a unit of work of :meth:`connection` (so it takes its turn and joins a
+        commit group like any other), the session in a savepoint of its own.
         """
         if self.dialect != "sqlite":
             with self._sessions.begin() as session:
                 yield session
             return
-        with self._turn():
-            self._commit_group()  # the session's transaction has the connection to itself
-            with self._sessions.begin() as session:
-                yield session
+        with self.connection() as conn, self._sessions(bind=conn, join_transaction_mode="create_savepoint") as session:
+            yield session
+            session.commit()
 
     @contextmanager
     def connection(self):
         """Like :meth:`transaction`, on a plain Core connection (no ORM unit of work): for hot paths.
 
-        On SQLite the units of work take turns under the writer lock, on one long-lived
-        connection, and commit in groups: a unit that ends while others wait for their turn
+        SQLite has one writer at a time; its busy handler makes waiting writers sleep and retry,
+        which turns contention into latency spikes of hundreds of milliseconds. So the units of
+        work take turns under an in-process writer lock instead (one process owns a SQLite
+        database), on one long-lived connection, and commit in groups: a unit that ends while others wait for their turn
         leaves the transaction open for them (its own changes in a savepoint, so that a unit
         that fails takes only its own changes back), and the last of the group commits for
         all. Each unit's block returns only once its changes are committed. Under load many
