@@ -289,7 +289,7 @@ class Store:
         self.url = url
         kwargs = {}
         if url.startswith("sqlite"):
-            # Every unit of work holds the writer lock (see transaction()), so one connection
+            # Every unit of work holds the writer lock (see connection()), so one connection
             # serves them all in turn: no pool to check out of and back into per event.
             kwargs.update(connect_args={"check_same_thread": False}, poolclass=StaticPool)
         else:
@@ -331,11 +331,12 @@ class Store:
         SQLite has one writer at a time; its busy handler makes waiting writers sleep and retry,
         which turns contention into latency spikes of hundreds of milliseconds. So the units of
         work take turns under an in-process writer lock instead (one process owns a SQLite
-        database), on one long-lived connection, and commit in groups: a unit that ends while others wait for their turn
-        leaves the transaction open for them (its own changes in a savepoint, so that a unit
-        that fails takes only its own changes back), and the last of the group commits for
-        all. Each unit's block returns only once its changes are committed. Under load many
-        events share one sync to disk; one at a time, each commits at once as before.
+        database), on one long-lived connection, and commit in groups: a unit that ends while
+        others wait for their turn leaves the transaction open for them (each later unit's
+        changes in a savepoint, so that a unit that fails takes back only its own), and the last
+        of the group commits for all. Each unit's block returns only once its changes are
+        committed. Under load many events share one sync to disk; one at a time, each commits
+        at once as before.
         """
         if self.dialect != "sqlite":
             with self.engine.begin() as conn:

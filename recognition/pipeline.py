@@ -204,7 +204,7 @@ class PlateRecognizer:
             # read what is there. Read only so, a plate is for a person to confirm.
             t = time.perf_counter()
             quads = [_quad(box) for box in plate_regions(small)]
-            reads = self.reader.read_crops([_cut(small, quad, 1.0) for quad in quads]) if quads else []
+            reads = self.reader.read_crops([_cut(small, quad, 1.0) for quad in quads])
             found = self._candidates([(quad, text, score) for quad, (text, score) in zip(quads, reads)])
             localised = {fitted.text for _, fitted, _ in found}
             candidates += found

@@ -21,14 +21,13 @@ def store(tmp_path):
     url = f"sqlite:///{tmp_path / 'group.db'}"
     upgrade(url)
     store = Store(url)
-    store.path = tmp_path / "group.db"
     yield store
     store.dispose()
 
 
 def committed_subjects(store):
     """What another connection (another process, after a crash) would read."""
-    with sqlite3.connect(store.path) as other:
+    with sqlite3.connect(store.url.removeprefix("sqlite:///")) as other:
         return {row[0] for row in other.execute("SELECT subject FROM audit_log")}
 
 
