@@ -14,6 +14,7 @@ import re
 
 from lxml import etree
 from spyne.error import RequestNotAllowed
+from spyne.model import PushBase, XmlAttribute, XmlData
 from spyne.protocol.soap import Soap11, Soap12
 from spyne.const.http import HTTP_400, HTTP_405, HTTP_500
 
@@ -31,6 +32,7 @@ class _ContractProtocol:
     def __init__(self, message_schema=None, **kwargs):
         super().__init__(validator=None, **kwargs)
         self.message_schema = message_schema
+        self._plans = {}  # complex type -> _TypePlan
 
     def create_in_document(self, ctx, charset=None):
         transport = ctx.transport
@@ -59,6 +61,66 @@ class _ContractProtocol:
         attrs = self._attrcache.get(cls)
         return attrs if attrs is not None else super().get_cls_attrs(cls)
 
+    def _plan(self, cls):
+        plan = self._plans.get(cls)
+        if plan is None:
+            plan = self._plans[cls] = _TypePlan.of(self, cls)
+        return plan
+
+    def complex_from_element(self, ctx, cls, elt):
+        """A contract type's element, decoded with one lookup per child element.
+
+        spyne's generic decoder counts occurrences for its own validation (off here: libxml2
+        has validated the body against the contract) and builds the instance member by member
+        through ``__init__``. Types that need more (XML attributes or text content, defaults)
+        and an element that does not match the plan take spyne's way."""
+        plan = self._plan(cls)
+        if not plan or elt.attrib:
+            return super().complex_from_element(ctx, cls, elt)
+        values = dict(plan.empty)
+        for child in elt:
+            member = plan.by_tag.get(child.tag)
+            if member is None:
+                if isinstance(child.tag, str):  # not a comment: something the plan does not know
+                    return super().complex_from_element(ctx, cls, elt)
+                continue
+            key, member_cls, many = member
+            value = self.from_element(ctx, member_cls, child)
+            if many:
+                if values[key] is None:
+                    values[key] = []
+                values[key].append(value)
+            else:
+                values[key] = value
+        inst = plan.instance_class.__new__(plan.instance_class)
+        inst.__dict__.update(values)
+        return inst
+
+    def complex_to_parent(self, ctx, cls, inst, parent, ns, name=None, add_type=False, **kwargs):
+        """A contract type's instance as an element, member by member in a plain loop.
+
+        spyne's generic encoder runs every complex value through coroutines so that values can
+        be streamed (``PushBase``); the gateway never streams, and the coroutines cost more than
+        the elements. Anything the plan does not cover takes spyne's way."""
+        plan = self._plan(cls)
+        if not plan or add_type or not isinstance(parent, etree._Element):
+            return super().complex_to_parent(ctx, cls, inst, parent, ns, name, add_type, **kwargs)
+        inst = cls.get_serialization_instance(inst)
+        values = [getattr(inst, key, None) for key, *_ in plan.fields]
+        if any(isinstance(v, PushBase) for v in values):
+            return super().complex_to_parent(ctx, cls, inst, parent, ns, name, add_type, **kwargs)
+        elt = etree.SubElement(parent, f"{{{ns}}}{name or plan.type_name}")
+        for (key, member_cls, member_ns, many, required), value in zip(plan.fields, values):
+            if value is None:
+                if required:
+                    self.to_parent(ctx, member_cls, None, elt, member_ns, key)
+            elif many:
+                for item in value:
+                    self.to_parent(ctx, member_cls, item, elt, member_ns, key)
+            else:
+                self.to_parent(ctx, member_cls, value, elt, member_ns, key)
+        return None
+
     def to_parent(self, ctx, cls, inst, parent, ns, *args, **kwargs):
         """Documents already built and schema-checked (lxml elements) go in as they are."""
         if isinstance(inst, etree._Element):
@@ -72,6 +134,38 @@ class _ContractProtocol:
         etree.SubElement(typed, f"{{{inst.get_namespace()}}}Message").text = inst.Message
         if inst.Field:
             etree.SubElement(typed, f"{{{inst.get_namespace()}}}Field").text = inst.Field
+
+
+class _TypePlan:
+    """How a complex type maps to XML, worked out once: its members by qualified tag (decoding)
+    and in order (encoding). A false plan: spyne's own (de)serialiser is needed for the type."""
+
+    def __init__(self, model, members=None):
+        self.instance_class = model.__orig__ or model
+        self.type_name = model.get_type_name()
+        self.fields = members  # [(key, class, namespace, many, required)]
+        if members is not None:
+            self.by_tag = {f"{{{ns}}}{key}": (key, cls, many) for key, cls, ns, many, _ in members}
+            self.empty = dict.fromkeys(key for key, *_ in members)
+
+    def __bool__(self):
+        return self.fields is not None
+
+    @classmethod
+    def of(cls, protocol, model):
+        attrs = protocol.get_cls_attrs(model)
+        if (attrs._xml_tag_body_as is not None or attrs.sub_name is not None or attrs.sub_ns is not None
+                or getattr(model, "__extends__", None) is not None or hasattr(model, "_sa_class_manager")):
+            return cls(model)
+        members, ns = [], model.get_namespace()
+        for key, member in model.get_flat_type_info(model).items():
+            a = protocol.get_cls_attrs(member)
+            if (issubclass(member, (XmlAttribute, XmlData)) or a.exc or a.read_only or a.default is not None
+                    or a.default_factory is not None or a.sub_name is not None or a.sub_ns is not None
+                    or isinstance(getattr(model, key, None), property)):
+                return cls(model)
+            members.append((key, member, ns, a.max_occurs > 1, a.min_occurs > 0))
+        return cls(model, members)
 
 
 class ContractSoap11(_ContractProtocol, Soap11):
