@@ -53,26 +53,34 @@ def duration(delta):
     return f"P{f'{days}D' if days else ''}{'T' + clock if clock else ''}"
 
 
-def element(tag, *children, **attributes):
-    """``{NS}tag`` holding the given children; None children are left out (optional fields)."""
-    elt = etree.Element(f"{{{NS}}}{tag}", {k: text(v) for k, v in attributes.items() if v is not None},
-                        nsmap=_NSMAP)
-    for child in children:
-        if child is not None:
-            elt.append(child)
-    return elt
+def _child(parent, tag, attributes):
+    """``{NS}tag`` under ``parent``; without a parent, the root of a tree of its own.
+
+    Documents are built top-down: a child made in its parent's tree costs a third of an
+    element made on its own and appended (lxml gives each of those a document of its own and
+    then moves it, namespaces and all)."""
+    attrib = {k: text(v) for k, v in attributes.items() if v is not None} if attributes else None
+    if parent is None:
+        return etree.Element(f"{{{NS}}}{tag}", attrib, nsmap=_NSMAP)
+    return etree.SubElement(parent, f"{{{NS}}}{tag}", attrib)
 
 
-def leaf(tag, value, **attributes):
+def element(tag, parent=None, **attributes):
+    """``{NS}tag`` with no text (its children are added to it)."""
+    return _child(parent, tag, attributes)
+
+
+def leaf(tag, value, parent=None, **attributes):
+    """``{NS}tag`` holding ``value``; nothing when the value is None (an optional field left out)."""
     if value is None:
         return None
-    elt = element(tag, **attributes)
+    elt = _child(parent, tag, attributes)
     elt.text = text(value)
     return elt
 
 
-def money(tag, amount, currency):
-    return None if amount is None else leaf(tag, amount, currency=currency)
+def money(tag, amount, currency, parent=None):
+    return None if amount is None else leaf(tag, amount, parent, currency=currency)
 
 
 def checked(elt):
@@ -92,77 +100,104 @@ def parse(data):
 
 def location(parking_event):
     """(facility id, camera id) of a ParkingEvent element."""
-    return (parking_event.findtext(f"{{{NS}}}Location/{{{NS}}}FacilityID"),
-            parking_event.findtext(f"{{{NS}}}Location/{{{NS}}}CameraID"))
+    loc = parking_event.find(f"{{{NS}}}Location")  # a plain tag: lxml's fast path, no path parsing
+    return loc.findtext(f"{{{NS}}}FacilityID"), loc.findtext(f"{{{NS}}}CameraID")
 
 
-# --- the parts ---------------------------------------------------------------------------
+# --- the parts: each standalone (for SOAP responses) or under a parent document ---------
 
-def session(rec, now, tag="Session"):
+def session(rec, now, tag="Session", parent=None):
     """A session as of ``now``: its duration so far while open, its length once closed."""
     end = rec.exit_time or now
-    exit_time = element("ExitTime")
+    elt = element(tag, parent)
+    leaf("SessionID", rec.id, elt)
+    leaf("EntryTime", rec.entry_time, elt)
+    exit_time = element("ExitTime", elt)
     if rec.exit_time:
         exit_time.text = text(rec.exit_time)
     else:
         exit_time.set(_XSI_NIL, "true")
-    return element(tag, leaf("SessionID", rec.id), leaf("EntryTime", rec.entry_time), exit_time,
-                   leaf("Duration", end - rec.entry_time), leaf("SpaceAssigned", rec.space_assigned))
+    leaf("Duration", end - rec.entry_time, elt)
+    leaf("SpaceAssigned", rec.space_assigned, elt)
+    return elt
 
 
-def charges(tariff, current, paid=None, tag="Charges"):
-    return element(tag, leaf("RateCode", tariff.rate_code),
-                   money("BaseRate", tariff.price_per_period, tariff.currency),
-                   money("MaximumDaily", tariff.daily_maximum, tariff.currency),
-                   money("CurrentCharge", current, tariff.currency),
-                   money("AmountPaid", paid or None, tariff.currency))
+def charges(tariff, current, paid=None, tag="Charges", parent=None):
+    elt = element(tag, parent)
+    leaf("RateCode", tariff.rate_code, elt)
+    money("BaseRate", tariff.price_per_period, tariff.currency, elt)
+    money("MaximumDaily", tariff.daily_maximum, tariff.currency, elt)
+    money("CurrentCharge", current, tariff.currency, elt)
+    money("AmountPaid", paid or None, tariff.currency, elt)
+    return elt
 
 
-def authorization(status, permit_rec, granted):
+def authorization(status, permit_rec, granted, parent=None):
     p = permit_rec
-    return element("Authorization", leaf("PermitNumber", p and p.permit_number),
-                   leaf("PermitType", p and p.permit_type), leaf("ValidFrom", p and p.valid_from),
-                   leaf("ValidUntil", p and p.valid_until), leaf("Status", status), leaf("AccessGranted", granted))
+    elt = element("Authorization", parent)
+    if p is not None:
+        leaf("PermitNumber", p.permit_number, elt)
+        leaf("PermitType", p.permit_type, elt)
+        leaf("ValidFrom", p.valid_from, elt)
+        leaf("ValidUntil", p.valid_until, elt)
+    leaf("Status", status, elt)
+    leaf("AccessGranted", granted, elt)
+    return elt
 
 
-def vehicle_attributes(v):
-    if v is None:
-        return None
-    return element("Attributes", leaf("Make", v.Make), leaf("Model", v.Model), leaf("Year", v.Year),
-                   leaf("Color", v.Color), leaf("VehicleClass", v.VehicleClass))
+def _fields(parent, tag, values):
+    """``tag`` under ``parent`` with a leaf per (name, value) that has a value."""
+    elt = element(tag, parent)
+    for name, value in values:
+        leaf(name, value, elt)
+    return elt
 
 
 # --- the documents -----------------------------------------------------------------------
 
 def parking_event(event_id, when, fac, lane, camera_id, direction, plate, confidence, jurisdiction=None,
-                  country=None, vehicle=None, session_elt=None, authorization_elt=None, charges_elt=None,
+                  country=None, vehicle=None, session_rec=None, authorization_of=None, charge=None, paid=None,
                   image_url=None):
-    return checked(element(
-        "ParkingEvent",
-        leaf("EventID", event_id), leaf("Timestamp", when),
-        element("Location", leaf("FacilityID", fac.id), leaf("FacilityName", fac.name),
-                leaf("CameraID", camera_id), leaf("LaneNumber", lane.number), leaf("Direction", direction)),
-        element("Vehicle",
-                element("LicensePlate", leaf("Number", plate), leaf("Jurisdiction", jurisdiction),
-                        leaf("Country", country), leaf("Confidence", confidence)),
-                vehicle_attributes(vehicle)),
-        session_elt, authorization_elt, charges_elt,
-        element("Image", leaf("OriginalURL", image_url)) if image_url else None))
+    """``authorization_of``: (status, permit row or None, access granted); ``charge`` and ``paid``
+    in the facility's tariff's currency."""
+    doc = element("ParkingEvent")
+    leaf("EventID", event_id, doc)
+    leaf("Timestamp", when, doc)
+    _fields(doc, "Location", (("FacilityID", fac.id), ("FacilityName", fac.name), ("CameraID", camera_id),
+                              ("LaneNumber", lane.number), ("Direction", direction)))
+    vehicle_elt = element("Vehicle", doc)
+    _fields(vehicle_elt, "LicensePlate", (("Number", plate), ("Jurisdiction", jurisdiction), ("Country", country),
+                                          ("Confidence", confidence)))
+    if vehicle is not None:
+        _fields(vehicle_elt, "Attributes", (("Make", vehicle.Make), ("Model", vehicle.Model), ("Year", vehicle.Year),
+                                            ("Color", vehicle.Color), ("VehicleClass", vehicle.VehicleClass)))
+    if session_rec is not None:
+        session(session_rec, when, parent=doc)
+    if authorization_of is not None:
+        authorization(*authorization_of, parent=doc)
+    if charge is not None:
+        charges(fac.tariff, charge, paid, parent=doc)
+    if image_url:
+        leaf("OriginalURL", image_url, element("Image", doc))
+    return checked(doc)
 
 
 def permit(rec):
-    return checked(element(
-        "Permit", leaf("PermitNumber", rec.permit_number), leaf("LicensePlate", rec.plate),
-        leaf("FacilityID", rec.facility_id), leaf("PermitType", rec.permit_type),
-        leaf("ValidFrom", rec.valid_from), leaf("ValidUntil", rec.valid_until), leaf("State", rec.state),
-        leaf("IssuedAt", rec.issued_at), leaf("RevokedAt", rec.revoked_at),
-        leaf("RevocationReason", rec.revocation_reason)))
+    return checked(_fields(None, "Permit", (
+        ("PermitNumber", rec.permit_number), ("LicensePlate", rec.plate), ("FacilityID", rec.facility_id),
+        ("PermitType", rec.permit_type), ("ValidFrom", rec.valid_from), ("ValidUntil", rec.valid_until),
+        ("State", rec.state), ("IssuedAt", rec.issued_at), ("RevokedAt", rec.revoked_at),
+        ("RevocationReason", rec.revocation_reason))))
 
 
 def citation(rec):
-    return checked(element(
-        "Citation", leaf("CitationID", rec.id), leaf("IssuedDate", rec.issued_at),
-        leaf("FacilityID", rec.facility_id), leaf("ViolationType", rec.violation), leaf("LicensePlate", rec.plate),
-        leaf("Jurisdiction", rec.jurisdiction), leaf("Location", rec.location),
-        money("Fine", rec.fine, rec.currency), leaf("DueDate", rec.due_date), leaf("EvidenceURL", rec.evidence_url),
-        leaf("Note", rec.note), leaf("IssuedBy", rec.issued_by), leaf("Status", rec.status)))
+    doc = element("Citation")
+    for name, value in (("CitationID", rec.id), ("IssuedDate", rec.issued_at), ("FacilityID", rec.facility_id),
+                        ("ViolationType", rec.violation), ("LicensePlate", rec.plate),
+                        ("Jurisdiction", rec.jurisdiction), ("Location", rec.location)):
+        leaf(name, value, doc)
+    money("Fine", rec.fine, rec.currency, doc)
+    for name, value in (("DueDate", rec.due_date), ("EvidenceURL", rec.evidence_url), ("Note", rec.note),
+                        ("IssuedBy", rec.issued_by), ("Status", rec.status)):
+        leaf(name, value, doc)
+    return checked(doc)

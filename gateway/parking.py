@@ -263,13 +263,9 @@ class Parking:
         event = documents.parking_event(
             ev.event_id, when, fac, lane, ev.camera_id, ev.direction, plate,
             (ev.confidence if ev.confidence is not None else Decimal("1")) if plate else Decimal("0"),
-            ev.jurisdiction, ev.country, ev.vehicle,
-            session_elt=documents.session(verdict.session, when) if verdict.session else None,
-            authorization_elt=documents.authorization(status, permit if status != NONE else None,
-                                                      verdict.decision == OPEN),
-            charges_elt=documents.charges(fac.tariff, verdict.charge, verdict.paid)
-            if verdict.charge is not None else None,
-            image_url=ev.image_url)
+            ev.jurisdiction, ev.country, ev.vehicle, session_rec=verdict.session,
+            authorization_of=(status, permit if status != NONE else None, verdict.decision == OPEN),
+            charge=verdict.charge, paid=verdict.paid, image_url=ev.image_url)
         session_id = verdict.session.id if verdict.session else None
         text = documents.serialize(event).decode()
         db.execute(_INSERT_EVENT, dict(
@@ -362,9 +358,8 @@ class Parking:
                 if session_id else None
             event = documents.parking_event(
                 ev.event_id, when, fac, lane, ev.camera_id, ev.direction, plate, confidence, ev.jurisdiction,
-                ev.country, ev.vehicle, session_elt=documents.session(session, when) if session else None,
-                authorization_elt=documents.authorization(status, permit if status != NONE else None,
-                                                          decision == OPEN),
+                ev.country, ev.vehicle, session_rec=session,
+                authorization_of=(status, permit if status != NONE else None, decision == OPEN),
                 image_url=ev.image_url)
             conn.execute(_INSERT_EVENT, dict(
                 event_id=ev.event_id, facility_id=fac.id, camera_id=ev.camera_id, direction=ev.direction,
