@@ -56,18 +56,18 @@ def duration(delta):
 def _child(parent, tag, attributes):
     """``{NS}tag`` under ``parent``; without a parent, the root of a tree of its own.
 
-    Documents are built top-down: a child made in its parent's tree costs a third of an
-    element made on its own and appended (lxml gives each of those a document of its own and
-    then moves it, namespaces and all)."""
+    Documents are built top-down: a child made in its parent's tree costs less than an element
+    made on its own and appended (lxml gives each of those a document of its own, then moves
+    it, namespaces and all)."""
     attrib = {k: text(v) for k, v in attributes.items() if v is not None} if attributes else None
     if parent is None:
         return etree.Element(f"{{{NS}}}{tag}", attrib, nsmap=_NSMAP)
     return etree.SubElement(parent, f"{{{NS}}}{tag}", attrib)
 
 
-def element(tag, parent=None, **attributes):
+def element(tag, parent=None):
     """``{NS}tag`` with no text (its children are added to it)."""
-    return _child(parent, tag, attributes)
+    return _child(parent, tag, None)
 
 
 def leaf(tag, value, parent=None, **attributes):
