@@ -20,7 +20,7 @@ from .errors import Busy, Conflict, InvalidInput, InvalidTime, NotFound, Unknown
 from .plates import normalise_plate
 from .soap import types as t
 from .store import (AuditEntry, CitationRecord, HotlistEntry, LaneEventRecord, LaneIncident, ParkingSession,
-                    Payment, PermitRecord, Review)
+                    Payment, PermitRecord, Prepared, Review)
 
 OPEN, HOLD, REVIEW = "OPEN", "HOLD", "REVIEW"
 VALID, EXPIRED, INVALID, NONE = "VALID", "EXPIRED", "INVALID", "NONE"
@@ -29,7 +29,8 @@ _EVENTS, _SESSIONS = LaneEventRecord.__table__, ParkingSession.__table__
 _PERMITS, _HOTLIST = PermitRecord.__table__, HotlistEntry.__table__
 
 # The statements of the lane-event path, built once: SQLAlchemy then compiles each once and
-# reuses it, instead of building and hashing a new statement on every event.
+# reuses it, instead of building and hashing a new statement on every event. Those every event
+# runs are Prepared (gateway.store): compiled once, run on the DBAPI cursor.
 _EVENT_BY_ID = select(_EVENTS.c.document, _EVENTS.c.decision, _EVENTS.c.reason, _EVENTS.c.session_id).where(
     _EVENTS.c.event_id == bindparam("event_id"))
 _OPEN = literal_column("'OPEN'")  # a literal, as in the partial index's WHERE, so planners can use it
@@ -63,13 +64,19 @@ def _plate_here_statement(occupancy):
     return select(facts, session, permit).select_from(joined).set_label_style(LABEL_STYLE_TABLENAME_PLUS_COL)
 
 
-_PLATE_HERE = {"ENTRY": _plate_here_statement(occupancy=True), "EXIT": _plate_here_statement(occupancy=False)}
+_PLATE_HERE = {"ENTRY": Prepared(_plate_here_statement(occupancy=True)),
+               "EXIT": Prepared(_plate_here_statement(occupancy=False))}
 _SESSION_KEYS = [(f"open_session_{c.name}", c.name) for c in _SESSIONS.c]
 _PERMIT_KEYS = [(f"permit_{c.name}", c.name) for c in _PERMITS.c]
 # Only a session still open is closed: of two exits racing for one session, one closes it.
-_CLOSE_SESSION = update(_SESSIONS).where(_SESSIONS.c.id == bindparam("session_id"), _SESSIONS.c.status == _OPEN)
+_CLOSE_SESSION = Prepared(
+    update(_SESSIONS).where(_SESSIONS.c.id == bindparam("session_id"), _SESSIONS.c.status == _OPEN),
+    ["session_id", "status", "exit_time", "exit_event_id", "amount_charged"])
 _REVIEWS = Review.__table__
-_INSERT_SESSION, _INSERT_EVENT = insert(_SESSIONS), insert(_EVENTS)
+_INSERT_SESSION = Prepared(insert(_SESSIONS), _SESSIONS.c.keys())
+_INSERT_EVENT = Prepared(insert(_EVENTS), ["event_id", "facility_id", "camera_id", "direction", "occurred_at",
+                                           "recorded_at", "plate", "confidence", "decision", "reason", "session_id",
+                                           "document"])
 _ATTEMPTS = 3
 
 
@@ -208,19 +215,19 @@ class Parking:
         return db.execute(_OCCUPIED, {"facility_id": fac_id}).scalar_one()
 
     def _plate_here(self, db, fac, plate, direction):
-        rows = db.execute(_PLATE_HERE[direction], {"plate": plate, "facility_id": fac.id}).all()
-        first = rows[0]._mapping
+        rows = _PLATE_HERE[direction].rows(db, {"plate": plate, "facility_id": fac.id})
+        first = rows[0]
         session = None
         if first["open_session_id"] is not None:
             session = SimpleNamespace(**{name: first[key] for key, name in _SESSION_KEYS})
         permits = [SimpleNamespace(**{name: row[key] for key, name in _PERMIT_KEYS})
-                   for row in (r._mapping for r in rows) if row["permit_permit_number"] is not None]
+                   for row in rows if row["permit_permit_number"] is not None]
         return _PlateHere(first["facts_hotlisted"], first.get("facts_occupied"), session, permits)
 
     # --- lane events ----------------------------------------------------------------
     #
-    # The hot path: plain SQL statements (SQLAlchemy Core) on the transaction's connection and
-    # a document built once. ORM objects appear only as detached value holders.
+    # The hot path: plain SQL statements (SQLAlchemy Core, Prepared) on the transaction's
+    # connection and a document built once. ORM objects appear only as detached value holders.
 
     def submit_event(self, ev):
         """Decide a lane event once: the same EventID always returns the first outcome."""
@@ -268,7 +275,7 @@ class Parking:
             charge=verdict.charge, paid=verdict.paid, image_url=ev.image_url)
         session_id = verdict.session.id if verdict.session else None
         text = documents.serialize(event).decode()
-        db.execute(_INSERT_EVENT, dict(
+        _INSERT_EVENT.run(db, dict(
             event_id=ev.event_id, facility_id=fac.id, camera_id=ev.camera_id, direction=ev.direction,
             occurred_at=when, recorded_at=self.clock(), plate=plate, confidence=ev.confidence,
             decision=verdict.decision, reason=verdict.reason, session_id=session_id, document=text))
@@ -296,7 +303,7 @@ class Parking:
             country=ev.country, space_assigned=ev.space_assigned,
             permit_number=permit.permit_number if status == VALID else None, amount_charged=None,
             amount_paid=Decimal("0"), paid_at=None)
-        db.execute(_INSERT_SESSION, row)
+        _INSERT_SESSION.run(db, row)
         session = SimpleNamespace(**row)
         return _Verdict(OPEN, "PERMIT_VALID" if status == VALID else "TRANSIENT_ENTRY", session,
                         charge=tariffs.ZERO)
@@ -322,7 +329,7 @@ class Parking:
 
     def _close(self, db, session, ev, when, charge, reason):
         closed = dict(status="CLOSED", exit_time=when, exit_event_id=ev.event_id, amount_charged=charge)
-        if db.execute(_CLOSE_SESSION, {"session_id": session.id, **closed}).rowcount != 1:
+        if _CLOSE_SESSION.run(db, {"session_id": session.id, **closed}) != 1:
             raise _Overtaken("the session was closed meanwhile")
         for name, value in closed.items():
             setattr(session, name, value)
@@ -361,7 +368,7 @@ class Parking:
                 ev.country, ev.vehicle, session_rec=session,
                 authorization_of=(status, permit if status != NONE else None, decision == OPEN),
                 image_url=ev.image_url)
-            conn.execute(_INSERT_EVENT, dict(
+            _INSERT_EVENT.run(conn, dict(
                 event_id=ev.event_id, facility_id=fac.id, camera_id=ev.camera_id, direction=ev.direction,
                 occurred_at=when, recorded_at=self.clock(), plate=plate, confidence=confidence, decision=decision,
                 reason="SAME_VEHICLE", session_id=session_id, document=documents.serialize(event).decode()))

@@ -1,0 +1,97 @@
+"""gateway.store.Prepared: statements compiled once and run on the DBAPI cursor read and write
+exactly what SQLAlchemy's own execute() does (UTC datetimes, exact decimals, booleans, counts),
+and fail with SQLAlchemy's exceptions. Real SQLite and (when configured) PostgreSQL."""
+
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+
+from gateway import parking
+from gateway.migrate import upgrade
+from gateway.store import ParkingSession, PermitRecord, Prepared, Store
+
+SESSIONS, PERMITS = ParkingSession.__table__, PermitRecord.__table__
+ENTRY = datetime(2026, 3, 1, 7, 30, 15, 123456, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def store(database_url):
+    upgrade(database_url)
+    store = Store(database_url)
+    yield store
+    store.dispose()
+
+
+def session_row(plate, **changes):
+    row = dict(id=f"S-{plate}", facility_id="LOT-P", plate=plate, status="OPEN", entry_time=ENTRY, exit_time=None,
+               entry_event_id=f"E-{plate}", exit_event_id=None, lane_number=1, jurisdiction="CA", country="USA",
+               space_assigned=None, permit_number=None, amount_charged=None, amount_paid=Decimal("12.3450"),
+               paid_at=ENTRY + timedelta(minutes=5))
+    row.update(changes)
+    return row
+
+
+def test_rows_read_as_execute_reads_them(store):
+    with store.connection() as conn:
+        parking._INSERT_SESSION.run(conn, session_row("PREP1"))
+        conn.execute(insert(PERMITS), dict(permit_number="P-PREP1", plate="PREP1", facility_id=None,
+                                           permit_type="MONTHLY", valid_from=ENTRY.date(),
+                                           valid_until=ENTRY.date() + timedelta(days=30), state="ACTIVE",
+                                           issued_at=ENTRY, revoked_at=None, revocation_reason=None))
+    params = {"plate": "PREP1", "facility_id": "LOT-P"}
+    for direction, statement in parking._PLATE_HERE.items():
+        with store.connection() as conn:
+            ours = statement.rows(conn, params)
+            theirs = [dict(row._mapping) for row in conn.execute(statement.statement, params)]
+        assert ours == theirs, direction
+        row = ours[0]
+        assert row["open_session_entry_time"] == ENTRY and row["open_session_entry_time"].tzinfo is not None
+        assert row["open_session_amount_paid"] == Decimal("12.3450")
+        assert isinstance(row["open_session_amount_paid"], Decimal)
+        assert row["facts_hotlisted"] is False
+        assert row["permit_permit_number"] == "P-PREP1" and row["permit_valid_from"] == ENTRY.date()
+        assert ("facts_occupied" in row) == (direction == "ENTRY")
+        assert row.get("facts_occupied", 1) >= 1
+
+
+def test_writes_keep_types_and_report_rowcount(store):
+    with store.connection() as conn:
+        parking._INSERT_SESSION.run(conn, session_row("PREP2"))
+    closed = dict(session_id="S-PREP2", status="CLOSED", exit_time=ENTRY + timedelta(hours=2), exit_event_id="X-PREP2",
+                  amount_charged=Decimal("6.0000"))
+    with store.connection() as conn:
+        assert parking._CLOSE_SESSION.run(conn, closed) == 1
+        assert parking._CLOSE_SESSION.run(conn, closed) == 0  # only an open session is closed
+    with store.connection() as conn:
+        row = conn.execute(select(SESSIONS).where(SESSIONS.c.id == "S-PREP2")).one()
+    assert row.status == "CLOSED" and row.exit_time == ENTRY + timedelta(hours=2)
+    assert row.amount_charged == Decimal("6.0000") and row.exit_time.tzinfo is not None
+
+
+def test_constraint_violations_are_sqlalchemy_errors_and_roll_back(store):
+    with store.connection() as conn:
+        parking._INSERT_SESSION.run(conn, session_row("PREP3"))
+    with pytest.raises(IntegrityError):
+        with store.connection() as conn:
+            parking._INSERT_SESSION.run(conn, session_row("PREP4"))
+            # A second open session for one plate in one facility: the partial unique index says no.
+            parking._INSERT_SESSION.run(conn, session_row("PREP3", id="S-PREP3-again"))
+    with store.connection() as conn:
+        ids = {r.id for r in conn.execute(select(SESSIONS.c.id).where(SESSIONS.c.plate.in_(["PREP3", "PREP4"])))}
+    assert ids == {"S-PREP3"}  # the failed unit's first insert went with it
+
+
+def test_naive_datetimes_are_refused(store):
+    with pytest.raises(ValueError, match="naive"):
+        with store.connection() as conn:
+            parking._INSERT_SESSION.run(conn, session_row("PREP5", entry_time=ENTRY.replace(tzinfo=None)))
+
+
+def test_statements_whose_values_the_caller_does_not_give_are_refused(store):
+    # amount_paid has a Python-side default: SQLAlchemy's execute() would fill it in, Prepared does not.
+    columns = [c for c in SESSIONS.c.keys() if c != "amount_paid"]
+    with store.connection() as conn, pytest.raises(ValueError, match="caller"):
+        Prepared(insert(SESSIONS), columns).run(conn, session_row("PREP6"))
