@@ -141,10 +141,14 @@ def main(argv=None):
 def setup_logging():
     from twisted.logger import STDLibLogObserver, globalLogBeginner
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # spyne logs whole request bodies on errors and tracebacks for client faults: not in our logs.
+    quiet_libraries()
+    globalLogBeginner.beginLoggingTo([STDLibLogObserver()], redirectStandardIO=False)
+
+
+def quiet_libraries():
+    """spyne logs whole request bodies on errors and tracebacks for client faults: not in our logs."""
     logging.getLogger("spyne").setLevel(logging.CRITICAL)
     logging.getLogger("spyne.application.server").setLevel(logging.ERROR)
-    globalLogBeginner.beginLoggingTo([STDLibLogObserver()], redirectStandardIO=False)
 
 
 def install_reactor():

@@ -295,7 +295,8 @@ class Store:
             kwargs.update(connect_args={"check_same_thread": False}, poolclass=StaticPool)
         else:
             kwargs.update(pool_size=20, max_overflow=10, pool_pre_ping=True)
-        self.engine = create_engine(url, echo=echo, **kwargs)
+        # Errors never quote the statement's values: they are plates and times of people.
+        self.engine = create_engine(url, echo=echo, hide_parameters=True, **kwargs)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas(sqlite_synchronous))
             event.listen(self.engine, "begin", _sqlite_begin)
@@ -473,7 +474,8 @@ class _PreparedPlan:
         self.dialect = dialect
         order = compiled.positiontup if compiled.positional else list(compiled.binds)
         self.positional = compiled.positional
-        self.binds = [(name, _processor(compiled.binds[name].type, dialect, "bind")) for name in order]
+        self.binds = [(name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
+                      for name in order]
         self.statement = statement
         self._results = None
 
@@ -486,7 +488,7 @@ class _PreparedPlan:
             cursor.execute(self.sql, values)
         except self.dialect.loaded_dbapi.Error as e:
             cursor.close()
-            raise DBAPIError.instance(self.sql, values, e, self.dialect.loaded_dbapi.Error,
+            raise DBAPIError.instance(self.sql, values, e, self.dialect.loaded_dbapi.Error, hide_parameters=True,
                                       dialect=self.dialect) from e
         return cursor
 
@@ -494,14 +496,10 @@ class _PreparedPlan:
         """(names, result processors) for the cursor's columns (worked out on the first rows)."""
         if self._results is None:
             columns = self.statement.selected_columns
-            self._results = (list(columns.keys()), [_processor(column.type, self.dialect, "result", described[1])
-                                                    for column, described in zip(columns, description)])
+            self._results = (list(columns.keys()),
+                             [column.type.dialect_impl(self.dialect).result_processor(self.dialect, described[1])
+                              for column, described in zip(columns, description)])
         return self._results
-
-
-def _processor(type_, dialect, kind, coltype=None):
-    impl = type_.dialect_impl(dialect)
-    return impl.bind_processor(dialect) if kind == "bind" else impl.result_processor(dialect, coltype)
 
 
 def ensure_sqlite_dir(url):

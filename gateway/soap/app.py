@@ -6,12 +6,15 @@ WSDL is built once at start-up with the public URL, then the contract from ``xsd
 in (:func:`gateway.soap.contract.merge_contract`).
 """
 
+import logging
 import math
+import traceback
 from dataclasses import dataclass
 
 import spyne.const
 from lxml import etree
 from spyne import Application
+from spyne.model.fault import Fault
 from spyne.server.wsgi import WsgiApplication
 
 from ..auth import UsernameToken, require_role
@@ -27,6 +30,8 @@ from .types import NS
 # holds the GIL for tens of milliseconds: every request thread stalls (measured: 13% of the
 # server's busy time under SubmitEvent load, and the p99 tail). Python's own collector remains.
 spyne.const.MIN_GC_INTERVAL = math.inf
+
+log = logging.getLogger("parkgate")
 
 #: Published service name -> the spyne services it is made of.
 SERVICES = {
@@ -57,6 +62,15 @@ class GatewayApplication(Application):
             return super().call_wrapper(ctx)
         except ParkgateError as e:
             raise fault_for(e) from None
+        except Fault:
+            raise
+        except Exception as e:
+            # A bug or a failing database. The error's message may quote what it was working on
+            # (a driver's error quotes the row: plates), so the log says which operation failed,
+            # with what kind of error, where; the caller learns only that it failed.
+            log.error("%s failed: %s\n%s", ctx.descriptor.name, type(e).__name__,
+                      "".join(traceback.format_tb(e.__traceback__)).rstrip())
+            raise Fault("Server", "Internal Error") from None
 
 
 def _authenticate(ctx):
