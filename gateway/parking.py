@@ -74,9 +74,7 @@ _CLOSE_SESSION = Prepared(
     ["session_id", "status", "exit_time", "exit_event_id", "amount_charged"])
 _REVIEWS = Review.__table__
 _INSERT_SESSION = Prepared(insert(_SESSIONS), _SESSIONS.c.keys())
-_INSERT_EVENT = Prepared(insert(_EVENTS), ["event_id", "facility_id", "camera_id", "direction", "occurred_at",
-                                           "recorded_at", "plate", "confidence", "decision", "reason", "session_id",
-                                           "document"])
+_INSERT_EVENT = Prepared(insert(_EVENTS), [key for key in _EVENTS.c.keys() if key != "id"])  # id: the database's
 _ATTEMPTS = 3
 
 
