@@ -473,7 +473,7 @@ class _PreparedPlan:
         self.sql = compiled.string
         self.dialect = dialect
         order = compiled.positiontup if compiled.positional else list(compiled.binds)
-        self.positional = compiled.positional
+        self.names = None if compiled.positional else order  # pyformat drivers take a dict by name
         self.binds = [(name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
                       for name in order]
         self.statement = statement
@@ -481,15 +481,15 @@ class _PreparedPlan:
 
     def execute(self, conn, params):
         values = [params[name] if process is None else process(params[name]) for name, process in self.binds]
-        if not self.positional:
-            values = dict(zip((name for name, _ in self.binds), values))
+        if self.names is not None:
+            values = dict(zip(self.names, values))
         cursor = conn.connection.dbapi_connection.cursor()
         try:
             cursor.execute(self.sql, values)
         except self.dialect.loaded_dbapi.Error as e:
             cursor.close()
-            raise DBAPIError.instance(self.sql, values, e, self.dialect.loaded_dbapi.Error, hide_parameters=True,
-                                      dialect=self.dialect) from e
+            raise DBAPIError.instance(self.sql, values, e, self.dialect.loaded_dbapi.Error,
+                                      hide_parameters=conn.engine.hide_parameters, dialect=self.dialect) from e
         return cursor
 
     def result(self, description):
