@@ -63,7 +63,10 @@ def as_deferred(coro):
 
 @implementer(IBarrierDriver)
 class ModbusBarrierDriver:
-    def __init__(self, host, port, unit, registers=RegisterMap(), timeout=0.5):
+    """One barrier PLC at ``host``: its unit id there, its register map, a timeout on every call."""
+
+    def __init__(self, host: str, *, port: int = 502, unit: int = 1, registers: RegisterMap = RegisterMap(),
+                 timeout: float = 0.5) -> None:
         self.host, self.port, self.unit = host, port, unit
         self.registers = registers
         self.timeout = timeout

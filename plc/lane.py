@@ -10,12 +10,15 @@ Time comes from the injected ``clock`` (an ``IReactorTime``): tests use
 """
 
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from twisted.internet import defer, task
+from twisted.internet.interfaces import IReactorTime
 
 from .driver import PlcUnavailable
+from .interfaces import IBarrierDriver
 
 log = logging.getLogger("parkgate.plc")
 
@@ -27,8 +30,11 @@ LOCAL_MODE = "LOCAL_MODE"      # the PLC runs on its own and ignores the gateway
 REFUSED = "REFUSED"            # not safe now (a vehicle on the loops)
 FAILED = "FAILED"              # the command was not confirmed
 
+# record_incident(facility_id, lane_number, kind, event_id, detail); may return a Deferred
+RecordIncident = Callable[[str, int, str, "str | None", str], object]
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, kw_only=True)
 class PlcSettings:
     pulse: float = 0.4             # seconds the OPEN/CLOSE coil stays set
     timeout: float = 0.5           # per Modbus call
@@ -56,17 +62,19 @@ class LaneEventSeen:
     at: datetime
 
 
-@dataclass
 class LaneController:
-    facility_id: str
-    lane_number: int
-    driver: object
-    clock: object
-    settings: PlcSettings = field(default_factory=PlcSettings)
-    record_incident: object = None  # callable(kind, event_id, detail); may return a Deferred
-    now: object = None              # callable -> aware UTC datetime (for reports)
+    """The gate logic of one lane, driving its barrier through ``driver`` on ``clock``."""
 
-    def __post_init__(self):
+    def __init__(self, driver: IBarrierDriver, *, clock: IReactorTime, facility_id: str, lane_number: int,
+                 settings: PlcSettings = PlcSettings(), record_incident: RecordIncident | None = None,
+                 now: Callable[[], datetime] | None = None) -> None:
+        """``now``: the aware UTC time for reports (heartbeat, last event); time itself is ``clock``'s."""
+        self.driver = driver
+        self.clock = clock
+        self.facility_id, self.lane_number = facility_id, lane_number
+        self.settings = settings
+        self.record_incident = record_incident
+        self.now = now or (lambda: datetime.now(timezone.utc))
         self.online = False
         self.inputs = None
         self.held = False
@@ -78,7 +86,6 @@ class LaneController:
         self._heartbeat_value = 0
         self._poller = self._heartbeat = self._reconnect_call = None
         self._resets = {}  # coil -> the pending end of its pulse
-        self.now = self.now or (lambda: datetime.now(timezone.utc))
 
     def __repr__(self):
         return f"<LaneController {self.facility_id} lane {self.lane_number}>"

@@ -26,11 +26,11 @@ class Barriers(service.Service):
             for lane in fac.lanes.values():
                 if lane.plc is None:
                     continue
-                driver = ModbusBarrierDriver(lane.plc.host, lane.plc.port, lane.plc.unit, lane.plc.registers,
-                                             timeout=config.plc.timeout)
+                driver = ModbusBarrierDriver(lane.plc.host, port=lane.plc.port, unit=lane.plc.unit,
+                                             registers=lane.plc.registers, timeout=config.plc.timeout)
                 controller = LaneController(
-                    fac.id, lane.number, driver, reactor, config.plc, now=now,
-                    record_incident=lambda *a: threads.deferToThreadPool(reactor, threadpool, record, *a))
+                    driver, clock=reactor, facility_id=fac.id, lane_number=lane.number, settings=config.plc,
+                    now=now, record_incident=lambda *a: threads.deferToThreadPool(reactor, threadpool, record, *a))
                 self.controllers[(fac.id, lane.number)] = controller
                 self._by_camera[(fac.id, lane.camera_id)] = controller
 

@@ -11,10 +11,12 @@ the device ``action`` hook. Time comes from an injected ``IReactorTime``.
 """
 
 import logging
+from collections.abc import Callable
 
 from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 from twisted.internet import defer, task
+from twisted.internet.interfaces import IReactorTime
 from twisted.protocols.basic import LineReceiver
 
 from .driver import as_deferred
@@ -27,8 +29,9 @@ _WRITE_COIL, _WRITE_REGISTER, _WRITE_COILS, _WRITE_REGISTERS = 5, 6, 15, 16
 
 
 class SimulatedBarrier:
-    def __init__(self, unit, clock, registers=RegisterMap(), rise_time=1.5, fall_time=1.5,
-                 heartbeat_timeout=10.0, report=None, auto_pass=None):
+    def __init__(self, unit: int, clock: IReactorTime, *, registers: RegisterMap = RegisterMap(),
+                 rise_time: float = 1.5, fall_time: float = 1.5, heartbeat_timeout: float | None = 10.0,
+                 report: Callable[[int, str], None] | None = None, auto_pass: float | None = None) -> None:
         self.unit = unit
         self.clock = clock
         self.registers = registers
@@ -191,7 +194,9 @@ class SimulatedBarrier:
 class PlcSimulator:
     """One Modbus TCP server with a SimulatedBarrier per unit id (1..lanes)."""
 
-    def __init__(self, lanes, clock, host="127.0.0.1", port=5020, scan_interval=0.02, **barrier_options):
+    def __init__(self, lanes: int, clock: IReactorTime, *, host: str = "127.0.0.1", port: int = 5020,
+                 scan_interval: float = 0.02, **barrier_options) -> None:
+        """``barrier_options``: the keyword arguments of every :class:`SimulatedBarrier`."""
         self.host, self.port = host, port
         self.clock = clock
         self.barriers = {unit: SimulatedBarrier(unit, clock, **barrier_options) for unit in range(1, lanes + 1)}

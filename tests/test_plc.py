@@ -78,8 +78,9 @@ def sim():
 @pytest.fixture
 def lane(sim):
     incidents = Incidents()
-    driver = ModbusBarrierDriver("127.0.0.1", sim.port, 1, timeout=FAST.timeout)
-    controller = LaneController("LOT-TEST", 1, driver, reactor, FAST, record_incident=incidents)
+    driver = ModbusBarrierDriver("127.0.0.1", port=sim.port, unit=1, timeout=FAST.timeout)
+    controller = LaneController(driver, clock=reactor, facility_id="LOT-TEST", lane_number=1, settings=FAST,
+                                record_incident=incidents)
     controller.incidents = incidents
     on_reactor(controller.start)
     until(lambda: controller.inputs is not None)
@@ -88,7 +89,7 @@ def lane(sim):
 
 
 def test_driver_reads_and_writes_with_plain_function_codes(sim):
-    driver = ModbusBarrierDriver("127.0.0.1", sim.port, 2)
+    driver = ModbusBarrierDriver("127.0.0.1", port=sim.port, unit=2)
     assert verifyObject(IBarrierDriver, driver)
     on_reactor(driver.connect)
     assert on_reactor(driver.read_inputs) == BarrierInputs(False, True, False, False, False, False)
@@ -105,7 +106,7 @@ def test_driver_reads_and_writes_with_plain_function_codes(sim):
 
 
 def test_driver_fails_fast_when_nobody_listens():
-    driver = ModbusBarrierDriver("127.0.0.1", 1, 1, timeout=0.3)
+    driver = ModbusBarrierDriver("127.0.0.1", port=1, unit=1, timeout=0.3)
     with pytest.raises(PlcUnavailable):
         on_reactor(driver.connect)
     with pytest.raises(PlcUnavailable):
@@ -176,8 +177,8 @@ def test_heartbeat_keeps_the_plc_in_remote_mode():
     s = fast_simulator(lanes=1, heartbeat_timeout=0.3)
     on_reactor(s.start)
     incidents = Incidents()
-    controller = LaneController("LOT-TEST", 1, ModbusBarrierDriver("127.0.0.1", s.port, 1), reactor, FAST,
-                                record_incident=incidents)
+    controller = LaneController(ModbusBarrierDriver("127.0.0.1", port=s.port, unit=1), clock=reactor,
+                                facility_id="LOT-TEST", lane_number=1, settings=FAST, record_incident=incidents)
     try:
         on_reactor(controller.start)
         on_reactor(s[1].wait_for, lambda b: b.heartbeat >= 3)
@@ -233,7 +234,7 @@ class MemoryDriver:
 
 def clocked_lane():
     clock, driver, incidents = task.Clock(), MemoryDriver(), Incidents()
-    lane = LaneController("LOT-TEST", 1, driver, clock, PlcSettings(), record_incident=incidents,
+    lane = LaneController(driver, clock=clock, facility_id="LOT-TEST", lane_number=1, record_incident=incidents,
                           now=lambda: datetime(2025, 1, 22, tzinfo=timezone.utc))
     lane.start()
     return clock, driver, incidents, lane
