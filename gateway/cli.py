@@ -290,7 +290,7 @@ def cmd_plc_sim(args, cfg):
 
     def started(_):
         print(f"plc-sim: {lanes} barrier PLC(s) on {host}:{sim.port}, unit ids 1..{lanes}", flush=True)
-        if sys.stdin is not None and sys.stdin.isatty():
+        if sys.stdin is not None:  # a terminal, a pipe or a file
             stdio.StandardIO(SimConsole(sim))
 
     def failed(failure):

@@ -152,11 +152,7 @@ def parse(raw, source=None):
         max_clock_skew=timedelta(seconds=int(decisions.get("max_clock_skew_s", 300))),
         frame_window=timedelta(seconds=float(decisions.get("frame_window_s", 3))),
         facilities=facilities,
-        plc=PlcSettings(
-            pulse=int(plc.get("pulse_ms", 400)) / 1000, timeout=int(plc.get("timeout_ms", 500)) / 1000,
-            poll_interval=int(plc.get("poll_ms", 100)) / 1000,
-            heartbeat_interval=float(plc.get("heartbeat_s", 2)), rise_timeout=float(plc.get("rise_timeout_s", 5)),
-            reconnect_max=float(plc.get("reconnect_max_s", 30))),
+        plc=_plc_settings(plc),
         recognition=RecognitionSettings(int(rec.get("workers", 0)), float(rec.get("time_limit_s", 5)),
                                         int(rec.get("queue", 16)),
                                         _choice(rec.get("precision", "f32"), tuple(p.upper() for p in PRECISIONS),
@@ -202,6 +198,18 @@ def _relays(raw_list, source):
         return tuple(relay_destinations.parse(raw_list, Path(source).parent if source else REPO_ROOT))
     except (ValueError, KeyError, TypeError) as e:
         raise ConfigError(str(e)) from e
+
+
+def _plc_settings(plc):
+    try:
+        return PlcSettings(
+            pulse=int(plc.get("pulse_ms", 400)) / 1000, timeout=int(plc.get("timeout_ms", 500)) / 1000,
+            poll_interval=int(plc.get("poll_ms", 100)) / 1000,
+            heartbeat_interval=float(plc.get("heartbeat_s", 2)), rise_timeout=float(plc.get("rise_timeout_s", 5)),
+            passage_timeout=float(plc.get("passage_timeout_s", 30)),
+            reconnect_max=float(plc.get("reconnect_max_s", 30)))
+    except ValueError as e:
+        raise ConfigError(f"plc: {e}") from e
 
 
 def _plc_endpoint(table, registers, where):

@@ -1,9 +1,9 @@
 """The Modbus TCP side of a barrier: pymodbus's asyncio client, seen from Twisted as Deferreds.
 
 Only the plain function codes every Modbus TCP device implements are used: read coils (1),
-read discrete inputs (2), read holding registers (3), write single coil (5), write single
-register (6). Each call has a timeout; a call that fails or times out fails its Deferred
-with :class:`PlcUnavailable` and the caller (the lane controller) decides what to do.
+read discrete inputs (2), write single coil (5), write single register (6). Each call has a
+timeout; a call that fails or times out fails its Deferred with :class:`PlcUnavailable` and
+the caller (the lane controller) decides what to do.
 
 The gateway runs Twisted on its asyncio reactor, so pymodbus's coroutines run on the same
 loop as everything else: nothing here blocks and no thread is involved.
@@ -50,7 +50,7 @@ class BarrierInputs(NamedTuple):
         return not (self.presence or self.safety)
 
 
-_RUNNING = set()  # asyncio holds tasks weakly: keep each until it is done
+_RUNNING: set[asyncio.Future] = set()  # asyncio holds tasks weakly: keep each until it is done
 
 
 def as_deferred(coro):
@@ -107,7 +107,7 @@ class ModbusBarrierDriver:
                                             reconnect_delay=0)
         try:
             ok = await asyncio.wait_for(self._client.connect(), self.timeout * 2)
-        except (asyncio.TimeoutError, OSError) as e:
+        except (TimeoutError, OSError) as e:
             ok = False
             reason = str(e) or type(e).__name__
         else:
@@ -123,7 +123,7 @@ class ModbusBarrierDriver:
         try:
             response = await asyncio.wait_for(getattr(client, method)(*args, device_id=self.unit, **kwargs),
                                               self.timeout)
-        except (asyncio.TimeoutError, ModbusException, OSError, ConnectionError) as e:
+        except (TimeoutError, ModbusException, OSError, ConnectionError) as e:
             raise PlcUnavailable(f"{method} failed: {str(e) or type(e).__name__}") from None
         if response.isError():
             raise PlcUnavailable(f"{method} answered with an exception: {response}")
@@ -133,7 +133,7 @@ class ModbusBarrierDriver:
         r = self.registers
         first, count = r.input_span
         bits = (await self._call("read_discrete_inputs", first, count=count)).bits
-        at = lambda address: bool(bits[address - first])  # noqa: E731
+        at = lambda address: bool(bits[address - first])
         return BarrierInputs(up=at(r.barrier_up_input), down=at(r.barrier_down_input),
                              presence=at(r.presence_loop_input), safety=at(r.safety_loop_input),
                              fault=at(r.fault_input), local_mode=at(r.local_mode_input))

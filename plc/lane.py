@@ -1,23 +1,32 @@
 """One lane's gate logic on top of an :class:`~plc.interfaces.IBarrierDriver`.
 
-A decision to OPEN becomes an open pulse; the vehicle's passage over the loops closes the
-cycle; a second vehicle under the same open arm is tailgating. A heartbeat keeps the PLC in
-remote mode. When the PLC stops answering the lane goes OFFLINE, commands answer at once
-that the barrier could not be driven, and the controller reconnects with back-off.
+A decision to OPEN becomes an open pulse and an authorisation for one vehicle. A vehicle that
+comes under the arm (the safety loop) takes the oldest authorisation in force; one that passes
+with none is TAILGATING. An authorisation no vehicle took within ``passage_timeout`` lapses
+(NO_PASSAGE), so an arm is never left up for whoever comes next: once no authorisation is in
+force and the loops are clear, the arm is lowered.
+
+The lane is online only once the PLC answered a Modbus read: a port that accepts connections
+while the PLC behind it hangs is not a PLC. On every (re)connection the controller first
+brings the PLC in line with what it knows (no pulse outlives its controller, a hold is read
+back, an opening the PLC no longer shows is over). When the PLC stops answering the lane goes
+OFFLINE (one incident per outage), commands answer at once that the barrier could not be
+driven, and the controller reconnects with back-off. A heartbeat keeps the PLC in remote mode.
 
 Time comes from the injected ``clock`` (an ``IReactorTime``): tests use
 ``twisted.internet.task.Clock`` and a fake driver, or the real reactor and the simulator.
 """
 
 import logging
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from twisted.internet import defer, task
-from twisted.internet.interfaces import IReactorTime
+from twisted.internet.interfaces import IDelayedCall, IReactorTime
 
-from .driver import PlcUnavailable
+from .driver import BarrierInputs, PlcUnavailable
 from .interfaces import IBarrierDriver
 
 log = logging.getLogger("parkgate.plc")
@@ -30,6 +39,10 @@ LOCAL_MODE = "LOCAL_MODE"      # the PLC runs on its own and ignores the gateway
 REFUSED = "REFUSED"            # not safe now (a vehicle on the loops)
 FAILED = "FAILED"              # the command was not confirmed
 
+# The command coils the controller pulses. hold_open is a level an operator sets: it stays as
+# the operator left it when the controller stops, and is read back when one starts.
+PULSES = ("open", "close")
+
 # record_incident(facility_id, lane_number, kind, event_id, detail); may return a Deferred
 RecordIncident = Callable[[str, int, str, "str | None", str], object]
 
@@ -41,18 +54,39 @@ class PlcSettings:
     poll_interval: float = 0.1     # loop and limit-switch scan
     heartbeat_interval: float = 2.0
     rise_timeout: float = 5.0      # the arm must reach its up limit within this
+    passage_timeout: float = 30.0  # an authorisation no vehicle took by then lapses
     reconnect_min: float = 0.5
     reconnect_max: float = 30.0
+
+    def __post_init__(self):
+        if self.passage_timeout <= self.rise_timeout:
+            raise ValueError(f"the passage timeout ({self.passage_timeout:g} s) must be longer than the rise "
+                             f"timeout ({self.rise_timeout:g} s): a vehicle cannot pass before the arm is up")
+
+
+class _Authorization:
+    """One read that paid for one vehicle, until a vehicle takes it or it lapses."""
+
+    __slots__ = ("event_id", "lapse", "unwatched")
+
+    def __init__(self, event_id: str) -> None:
+        self.event_id = event_id
+        self.lapse: IDelayedCall | None = None
+        self.unwatched = False  # the PLC was offline for part of its life: a vehicle may have passed unseen
 
 
 @dataclass
 class _Cycle:
-    """One opening of the arm: how many reads paid for it, how many vehicles went through."""
-    event_id: str
-    authorized: int = 1
+    """One opening of the arm: the reads that paid for it, and the vehicles that went through."""
+    event_id: str | None  # the read that raised the arm; None for an arm found raised
+    waiting: deque[_Authorization] = field(default_factory=deque)  # in force, oldest first
+    reads: int = 0
+    lapsed: int = 0
     passages: int = 0
+    taken: bool = False   # the vehicle under the arm now came on an authorisation
     risen: bool = False
     close_sent: bool = False
+    rise_check: IDelayedCall | None = None
 
 
 @dataclass
@@ -74,52 +108,92 @@ class LaneController:
         self.facility_id, self.lane_number = facility_id, lane_number
         self.settings = settings
         self.record_incident = record_incident
-        self.now = now or (lambda: datetime.now(timezone.utc))
+        self.now = now or (lambda: datetime.now(UTC))
         self.online = False
-        self.inputs = None
+        self.inputs: BarrierInputs | None = None
         self.held = False
-        self.last_heartbeat = None
-        self.last_event = None
-        self.cycle = None
+        self.last_heartbeat: datetime | None = None
+        self.last_event: LaneEventSeen | None = None
+        self.cycle: _Cycle | None = None
         self._running = False
         self._backoff = self.settings.reconnect_min
         self._heartbeat_value = 0
-        self._poller = self._heartbeat = self._reconnect_call = None
-        self._resets = {}  # coil -> the pending end of its pulse
+        self._poller = self._heartbeat = None
+        self._reconnect_call: IDelayedCall | None = None
+        self._attempt: defer.Deferred | None = None  # a connection attempt under way
+        self._resets: dict[str, IDelayedCall] = {}   # coil -> the pending end of its pulse
+        self._pulsed: set[str] = set()                # pulse coils set and not yet reset
 
     def __repr__(self):
         return f"<LaneController {self.facility_id} lane {self.lane_number}>"
 
     # --- life cycle ---------------------------------------------------------------
 
-    def start(self):
+    def start(self) -> defer.Deferred:
         self._running = True
         return self._connect()
 
-    def stop(self):
+    def stop(self) -> defer.Deferred:
+        """Stop driving the lane. Deferred: fires once the pulse coils this controller set are reset
+        (within one Modbus timeout each, answered or not) and the connection is closed."""
         self._running = False
+        self._stop_loops()
+        if self._reconnect_call is not None and self._reconnect_call.active():
+            self._reconnect_call.cancel()
+        if self._attempt is not None:
+            self._attempt.cancel()
+        self._end_cycle()
+        for pending in self._resets.values():
+            if pending.active():
+                pending.cancel()
+        self._resets.clear()
+        coils = sorted(self._pulsed) if self.online else []
+        self._pulsed.clear()
+        self.online = False
+        resets = defer.DeferredList([self._write_reset(name) for name in coils], consumeErrors=True)
+        if coils:
+            resets.addTimeout(self.settings.timeout * len(coils), self.clock)
+            resets.addErrback(lambda f: log.warning("%r: pulse coils not confirmed reset on stop", self))
+        return resets.addBoth(lambda _: self.driver.disconnect())
+
+    def _write_reset(self, name):
+        d = self.driver.write_command(name, False)
+        return d.addErrback(lambda f: log.warning("%r: could not reset the %s coil: %s", self, name,
+                                                  f.getErrorMessage()))
+
+    def _stop_loops(self):
         for loop in (self._poller, self._heartbeat):
             if loop is not None and loop.running:
                 loop.stop()
-        if self._reconnect_call is not None and self._reconnect_call.active():
-            self._reconnect_call.cancel()
-        self.driver.disconnect()
-        self.online = False
 
     def _connect(self):
         self._reconnect_call = None
-        d = self.driver.connect()
+        self._attempt = d = self._synchronise()
         d.addCallbacks(self._connected, self._connect_failed)
         return d
 
-    def _connected(self, _):
-        if not self._running:
-            self.driver.disconnect()
-            return
+    @defer.inlineCallbacks
+    def _synchronise(self):
+        """Connect, and make sure a Modbus read answers: a TCP connection alone is not a PLC. Pulse
+        coils still set (a pulse cut short by an outage, a controller that died) are reset."""
+        yield self.driver.connect()
+        inputs = yield self.driver.read_inputs()
+        commands = yield self.driver.read_commands()
+        for name in PULSES:
+            if commands[name]:
+                yield self.driver.write_command(name, False)
+        return inputs, commands["hold_open"]
+
+    def _connected(self, synchronised):
+        self._attempt = None  # (stop() cancels an attempt under way: this runs only while started)
+        inputs, self.held = synchronised
         self.online = True
+        self._pulsed.clear()
         self._backoff = self.settings.reconnect_min
+        detail = self._reconcile(inputs)
         log.info("%r: PLC online", self)
-        self._incident("PLC_ONLINE", None, "")
+        self._incident("PLC_ONLINE", None, detail)
+        self._scanned(inputs)  # what changed while nobody watched, seen as one scan
         self._poller = task.LoopingCall(self._poll)
         self._poller.clock = self.clock
         self._poller.start(self.settings.poll_interval, now=True).addErrback(self._loop_died)
@@ -127,8 +201,23 @@ class LaneController:
         self._heartbeat.clock = self.clock
         self._heartbeat.start(self.settings.heartbeat_interval, now=True).addErrback(self._loop_died)
 
+    def _reconcile(self, inputs):
+        """The opening the controller remembers, against the arm the PLC shows after (re)connecting:
+        a restarted PLC's arm is down, and its opening is over; a raised arm that nothing authorised
+        (the gateway restarted, say) comes down once the loops are clear."""
+        cycle = self.cycle
+        if cycle is not None and inputs.down:
+            self._end_cycle()  # the PLC restarted, or the arm came down while nobody watched
+            return f"the arm was down: the opening for {cycle.event_id} ended during the outage"
+        if cycle is None and not inputs.down and not self.held and not inputs.local_mode:
+            self.cycle = _Cycle(None)
+            return "the arm was raised with no authorisation: it comes down once the loops are clear"
+        return ""
+
     def _connect_failed(self, failure):
-        failure.trap(PlcUnavailable)
+        failure.trap(PlcUnavailable, defer.CancelledError)
+        self._attempt = None
+        self.driver.disconnect()
         self._schedule_reconnect()
 
     def _schedule_reconnect(self):
@@ -142,11 +231,11 @@ class LaneController:
         failure.trap(PlcUnavailable)
         if self.online:
             self.online = False
+            for authorization in self.cycle.waiting if self.cycle else ():
+                authorization.unwatched = True
             log.warning("%r: PLC offline (%s)", self, failure.value)
             self._incident("PLC_OFFLINE", self.cycle.event_id if self.cycle else None, str(failure.value))
-            for loop in (self._poller, self._heartbeat):
-                if loop is not None and loop.running:
-                    loop.stop()
+            self._stop_loops()
             self.driver.disconnect()
             self._schedule_reconnect()
         return failure
@@ -165,12 +254,18 @@ class LaneController:
         refusal = self._refusal()
         if refusal:
             return defer.succeed(refusal)
-        if self.cycle is not None and not self.cycle.close_sent:
-            self.cycle.authorized += 1  # the arm is already up for someone: one more may pass
-        else:
-            self.cycle = _Cycle(event_id)
-            self.clock.callLater(self.settings.rise_timeout, self._check_risen, self.cycle)
-        return self._pulse("open", event_id)
+        cycle = self.cycle
+        if cycle is None or cycle.close_sent:
+            self._end_cycle()
+            self.cycle = cycle = _Cycle(event_id)
+            cycle.rise_check = self.clock.callLater(self.settings.rise_timeout, self._check_risen, cycle)
+        # under an arm already up for someone, one more vehicle may pass
+        authorization = _Authorization(event_id)
+        authorization.lapse = self.clock.callLater(self.settings.passage_timeout, self._lapse, cycle,
+                                                   authorization)
+        cycle.waiting.append(authorization)
+        cycle.reads += 1
+        return self._pulse("open")
 
     def hold_open(self, value):
         """Manual operation: keep the arm up (True) or let the gate logic have it again (False)."""
@@ -189,7 +284,7 @@ class LaneController:
             return defer.succeed(refusal)
         if self.inputs is None or not self.inputs.loops_clear:
             return defer.succeed((REFUSED, "a vehicle is on the loops"))
-        return self._pulse("close", None)
+        return self._pulse("close")
 
     def _refusal(self):
         if not self.online:
@@ -200,16 +295,18 @@ class LaneController:
             return LOCAL_MODE, "the PLC is in local mode"
         return None
 
-    def _pulse(self, name, event_id):
+    def _pulse(self, name):
+        self._pulsed.add(name)
         d = self.driver.write_command(name, True)
         d.addCallback(lambda _: self.driver.read_commands())
 
         def confirmed(commands):
             # A new pulse on a coil still set from the last one extends it: the old end is dropped.
-            pending = self._resets.get(name)
+            pending = self._resets.pop(name, None)
             if pending is not None and pending.active():
                 pending.cancel()
-            self._resets[name] = self.clock.callLater(self.settings.pulse, self._reset, name)
+            if self._running:  # else stop() has reset it
+                self._resets[name] = self.clock.callLater(self.settings.pulse, self._reset, name)
             if not commands.get(name):
                 return FAILED, f"the {name} command did not read back"
             return COMMANDED, f"{name} pulse sent"
@@ -217,7 +314,9 @@ class LaneController:
         return d.addErrback(self._command_failed)
 
     def _reset(self, name):
-        if self.online:
+        del self._resets[name]
+        if self.online:  # else the next connection resets it
+            self._pulsed.discard(name)
             self.driver.write_command(name, False).addErrback(self._lost).addErrback(lambda f: None)
 
     def _command_failed(self, failure):
@@ -226,9 +325,30 @@ class LaneController:
         return OFFLINE, f"the PLC did not answer: {failure.value}"
 
     def _check_risen(self, cycle):
-        if cycle is self.cycle and not cycle.risen and self.online:
+        cycle.rise_check = None
+        if not cycle.risen and self.online:
             self._incident("BARRIER_DID_NOT_RISE", cycle.event_id,
                            f"no up limit within {self.settings.rise_timeout:g} s")
+
+    def _lapse(self, cycle, authorization):
+        """No vehicle took ``authorization`` in time: it is withdrawn, and the arm may come down."""
+        cycle.waiting.remove(authorization)
+        cycle.lapsed += 1
+        unwatched = " (the PLC was offline meanwhile: the loops were not watched throughout)"
+        self._incident("NO_PASSAGE", authorization.event_id,
+                       f"no vehicle came under the arm within {self.settings.passage_timeout:g} s"
+                       f"{unwatched if authorization.unwatched else ''}")
+        if self.online:
+            self._settle(self.inputs)
+
+    def _end_cycle(self):
+        cycle, self.cycle = self.cycle, None
+        if cycle is None:
+            return
+        for call in [cycle.rise_check, *(a.lapse for a in cycle.waiting)]:
+            if call is not None and call.active():
+                call.cancel()
+        cycle.waiting.clear()
 
     # --- scans --------------------------------------------------------------------
 
@@ -253,20 +373,32 @@ class LaneController:
             return
         if new.up:
             cycle.risen = True
-        if old is not None and old.safety and not new.safety:
+        was_under = old is not None and old.safety
+        if new.safety and not was_under and cycle.waiting:  # a vehicle comes under the arm on a read
+            cycle.waiting.popleft().lapse.cancel()
+            cycle.taken = True
+        if was_under and not new.safety:                    # ... and has passed
             cycle.passages += 1
-            if cycle.passages > cycle.authorized:
-                log.warning("%r: tailgating (%d vehicles, %d reads)", self, cycle.passages, cycle.authorized)
-                self._incident("TAILGATING", cycle.event_id,
-                               f"{cycle.passages} vehicles passed on {cycle.authorized} read(s)")
+            if not cycle.taken and not self.held:
+                reads = f"{cycle.reads} read{'s' * (cycle.reads != 1)}"
+                log.warning("%r: tailgating (%d vehicles, %s)", self, cycle.passages, reads)
+                self._incident("TAILGATING", cycle.event_id, f"a vehicle passed with no authorisation in force "
+                                                             f"({reads} for this opening, {cycle.lapsed} lapsed)")
+            cycle.taken = False
         if new.safety or new.presence:
             cycle.close_sent = False  # someone is under or at the arm: close again once clear
-        if cycle.passages >= cycle.authorized and new.loops_clear and not self.held:
-            if new.down:
-                self.cycle = None
-            elif not cycle.close_sent:
-                cycle.close_sent = True
-                self._pulse("close", None)
+        self._settle(new)
+
+    def _settle(self, inputs):
+        """With no authorisation in force and the loops clear, the arm comes down; down, the opening is over."""
+        cycle = self.cycle
+        if cycle is None or cycle.waiting or not inputs.loops_clear or self.held:
+            return
+        if inputs.down:
+            self._end_cycle()
+        elif not cycle.close_sent:
+            cycle.close_sent = True
+            self._pulse("close")
 
     def _incident(self, kind, event_id, detail):
         if self.record_incident is not None:

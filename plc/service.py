@@ -3,7 +3,7 @@
 import logging
 
 from twisted.application import service
-from twisted.internet import threads
+from twisted.internet import defer, threads
 
 from .driver import ModbusBarrierDriver
 from .lane import LaneController
@@ -46,6 +46,7 @@ class Barriers(service.Service):
             controller.start()
 
     def stopService(self):
-        for controller in self.controllers.values():
-            controller.stop()
-        return super().stopService()
+        """Deferred: every lane's pulse coils reset (each within the Modbus timeout), connections closed."""
+        super().stopService()
+        stopped = [controller.stop() for controller in self.controllers.values()]
+        return defer.DeferredList(stopped, consumeErrors=True).addCallback(lambda _: None)

@@ -16,8 +16,9 @@ from collections.abc import Callable
 from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 from twisted.internet import defer, task
-from twisted.internet.interfaces import IReactorTime
+from twisted.internet.interfaces import IHalfCloseableProtocol, IReactorTime
 from twisted.protocols.basic import LineReceiver
+from zope.interface import implementer
 
 from .driver import as_deferred
 from .registers import RegisterMap
@@ -49,7 +50,7 @@ class SimulatedBarrier:
         self.opens = 0         # rising edges of the OPEN coil, for tests and the bench
         self.on_open = None    # callable(), called whenever OPEN is written (benchmarks)
         self.auto_pass = auto_pass  # seconds after reaching the top until a simulated vehicle passes
-        self._waiters = []
+        self._waiters: list[tuple[Callable[[SimulatedBarrier], bool], defer.Deferred]] = []
 
     # --- what the Modbus side sees ------------------------------------------------
 
@@ -201,7 +202,7 @@ class PlcSimulator:
         self.clock = clock
         self.barriers = {unit: SimulatedBarrier(unit, clock, **barrier_options) for unit in range(1, lanes + 1)}
         self.scan_interval = scan_interval
-        self.function_codes = set()  # every Modbus function code a client used
+        self.function_codes: set[int] = set()  # every Modbus function code a client used
         self._server = None
         self._scanner = None
 
@@ -214,7 +215,7 @@ class PlcSimulator:
         async def action(function_code, start_address, address, count, current_registers, set_values):
             self.function_codes.add(function_code)
             if set_values is not None:
-                return None  # called again once the write is applied, with the new values
+                return  # called again once the write is applied, with the new values
             if function_code == _READ_INPUTS:
                 _store_bits(current_registers, start_address, barrier.input_bits())
             elif function_code == _READ_COILS:
@@ -226,10 +227,10 @@ class PlcSimulator:
                 hb = barrier.registers.heartbeat_register
                 if start_address <= hb < start_address + len(current_registers):
                     barrier.heartbeat_written(current_registers[hb - start_address])
-            return None
+            return
 
-        bits = lambda: [SimData(0, count=size, values=False, datatype=DataType.BITS)]  # noqa: E731
-        regs = lambda: [SimData(0, count=size, values=0, datatype=DataType.REGISTERS)]  # noqa: E731
+        bits = lambda: [SimData(0, count=size, values=False, datatype=DataType.BITS)]
+        regs = lambda: [SimData(0, count=size, values=0, datatype=DataType.REGISTERS)]
         return SimDevice(id=barrier.unit, simdata=(bits(), bits(), regs(), regs()), action=action)
 
     def start(self):
@@ -276,13 +277,21 @@ def _load_bits(words, start_address, size):
 
 
 
+@implementer(IHalfCloseableProtocol)
 class SimConsole(LineReceiver):
-    """``pass N``, ``arrive N``, ``leave N``, ``fault N on|off``, ``status``: vehicles by hand."""
+    """``pass N``, ``arrive N``, ``leave N``, ``fault N on|off``, ``status``: vehicles by hand, typed in a
+    terminal or piped in. The end of the input is not the end of the simulator: it goes on serving."""
 
     delimiter = b"\n"
 
-    def __init__(self, sim):
+    def __init__(self, sim: PlcSimulator) -> None:
         self.sim = sim
+
+    def readConnectionLost(self):
+        """Input is over; the answers already given still go out (a plain protocol would drop them)."""
+
+    def writeConnectionLost(self):
+        """Nobody reads the answers any more: the simulator goes on without them."""
 
     def lineReceived(self, line):
         words = line.decode(errors="replace").split()

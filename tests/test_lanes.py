@@ -10,14 +10,14 @@ from gateway import config as configuration
 from gateway.migrate import upgrade
 from gateway.store import AuditEntry, LaneIncident
 from test_events import fault_of
-from test_plc import fast_simulator, on_reactor, until
+from test_plc import SilentPeer, fast_simulator, on_reactor, until
 
 CONFIG = """
 [server]
 listen = "127.0.0.1:0"
 [plc]
-pulse_ms = 50
-timeout_ms = 300
+pulse_ms = {pulse_ms}
+timeout_ms = 1000
 poll_ms = 20
 heartbeat_s = 0.2
 reconnect_max_s = 0.2
@@ -45,7 +45,17 @@ plc = {{ host = "127.0.0.1", port = {port}, unit = 2 }}
 camera_id = "GATE-MANUAL"
 number = 3
 direction = "BOTH"
+[[facility.lane]]
+camera_id = "GATE-HUNG"
+number = 4
+direction = "ENTRY"
+plc = {{ host = "127.0.0.1", port = {hung_port}, unit = 1 }}
 """
+
+
+def gate_config(url, port, hung_port, pulse_ms=50):
+    raw = configuration.tomllib.loads(CONFIG.format(port=port, hung_port=hung_port, pulse_ms=pulse_ms))
+    return configuration.parse(raw).override(database_url=url)
 
 
 @pytest.fixture(scope="module")
@@ -57,15 +67,37 @@ def sim():
 
 
 @pytest.fixture(scope="module")
-def gated(sim, tmp_path_factory):
+def hung():
+    """Lane 4's PLC: its port accepts, nothing answers (a PLC whose program hangs)."""
+    peer = SilentPeer()
+    on_reactor(peer.listen)
+    yield peer
+    on_reactor(peer.close)
+
+
+@pytest.fixture(scope="module")
+def gated(sim, hung, tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('gated') / 'gate.db'}"
     upgrade(url)
     add_test_users(url)
-    cfg = configuration.parse(configuration.tomllib.loads(CONFIG.format(port=sim.port))).override(database_url=url)
-    gw = start_gateway(cfg, SettableClock())
-    until(lambda: all(c.online and c.inputs for c in gw.service.barriers.controllers.values()))
+    gw = start_gateway(gate_config(url, sim.port, hung.port.getHost().port), SettableClock())
+    barriers = gw.service.barriers
+    until(lambda: all(barriers.by_number("LOT-GATE", n).online for n in (1, 2)))
     yield gw
     stop_gateway(gw)
+
+
+def incidents(gw, lane_number, after=0):
+    """The kinds of the lane's recorded incidents with ids above ``after``, in order."""
+    with gw.store.transaction() as db:
+        rows = db.query(LaneIncident).filter(LaneIncident.facility_id == "LOT-GATE",
+                                             LaneIncident.lane_number == lane_number, LaneIncident.id > after)
+        return [i.kind for i in rows.order_by(LaneIncident.id)]
+
+
+def last_incident_id(gw):
+    with gw.store.transaction() as db:
+        return max([i.id for i in db.query(LaneIncident)], default=0)
 
 
 def submit(gw, camera, direction, plate, event_id=None):
@@ -135,12 +167,24 @@ def test_close_is_refused_with_a_vehicle_on_the_loop(gated, sim):
 
 def test_list_lanes(gated):
     lanes = gated.client("LaneService").ListLanes(FacilityID="LOT-GATE")
-    assert [(ln.LaneNumber, ln.Controlled) for ln in lanes] == [(1, True), (2, True), (3, False)]
+    assert [(ln.LaneNumber, ln.Controlled) for ln in lanes] == [(1, True), (2, True), (3, False), (4, True)]
     assert lanes[2].Barrier == "UNKNOWN"
+
+
+def test_a_plc_that_accepts_and_never_answers_is_not_online(gated, hung):
+    until(lambda: hung.accepted >= 3)  # the controller keeps trying, with back-off
+    lanes = gated.client("LaneService")
+    status = lanes.GetLaneStatus(FacilityID="LOT-GATE", LaneNumber=4)
+    assert (status.Controlled, status.PlcOnline, status.Barrier) == (True, False, "UNKNOWN")
+    assert status.LastHeartbeat is None
+    assert incidents(gated, 4) == []  # never online, so never offline either: no flapping
+    r = submit(gated, "GATE-HUNG", "ENTRY", unique_plate())
+    assert (r.Decision, r.Barrier.Result) == ("OPEN", "OFFLINE")
 
 
 def test_dead_plc_still_records_the_decision_and_says_so(gated, sim):
     controller = gated.service.barriers.by_number("LOT-GATE", 1)
+    mark = last_incident_id(gated)
     on_reactor(sim.stop)
     try:
         until(lambda: not controller.online)
@@ -153,11 +197,37 @@ def test_dead_plc_still_records_the_decision_and_says_so(gated, sim):
         assert view.Status == "OPEN"
         status = gated.client("LaneService").GetLaneStatus(FacilityID="LOT-GATE", LaneNumber=1)
         assert status.PlcOnline is False and status.Barrier == "UNKNOWN"
-        with gated.store.transaction() as db:
-            kinds = {i.kind for i in db.query(LaneIncident).filter_by(facility_id="LOT-GATE", lane_number=1)}
-        assert "PLC_OFFLINE" in kinds
+        until(lambda: incidents(gated, 1, after=mark))  # written in a thread of the gateway
     finally:
         on_reactor(sim.start)
     until(lambda: controller.online)
     status = gated.client("LaneService").GetLaneStatus(FacilityID="LOT-GATE", LaneNumber=1)
     assert status.PlcOnline is True
+    until(lambda: len(incidents(gated, 1, after=mark)) >= 2)
+    assert incidents(gated, 1, after=mark) == ["PLC_OFFLINE", "PLC_ONLINE"]  # one outage, one of each
+
+
+def test_stopping_the_gateway_during_a_pulse_leaves_no_coil_set(hung, tmp_path):
+    plc = fast_simulator()
+    on_reactor(plc.start)
+    try:
+        url = f"sqlite:///{tmp_path / 'stop.db'}"
+        upgrade(url)
+        add_test_users(url)
+        gw = start_gateway(gate_config(url, plc.port, hung.port.getHost().port, pulse_ms=60_000), SettableClock())
+        until(lambda: gw.service.barriers.by_number("LOT-GATE", 1).online)
+        r = submit(gw, "GATE-IN", "ENTRY", unique_plate())
+        assert (r.Decision, r.Barrier.Result) == ("OPEN", "COMMANDED")
+        assert plc[1].coils["open"] is True  # a minute's pulse, and the gateway stops in the middle of it
+        stop_gateway(gw)
+        assert plc[1].coils["open"] is False
+    finally:
+        on_reactor(plc.stop)
+
+
+def test_the_passage_timeout_is_a_checked_setting():
+    parse = configuration.parse
+    assert parse({}).plc.passage_timeout == 30
+    assert parse({"plc": {"passage_timeout_s": 12}}).plc.passage_timeout == 12
+    with pytest.raises(configuration.ConfigError, match="plc: the passage timeout .* must be longer than the rise"):
+        parse({"plc": {"passage_timeout_s": 4, "rise_timeout_s": 5}})
