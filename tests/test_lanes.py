@@ -10,7 +10,7 @@ from gateway import config as configuration
 from gateway.migrate import upgrade
 from gateway.store import AuditEntry, LaneIncident
 from test_events import fault_of
-from test_plc import SilentPeer, fast_simulator, on_reactor, until
+from test_plc import SilentPeer, fast_simulator, listening, on_reactor, until
 
 CONFIG = """
 [server]
@@ -60,19 +60,13 @@ def gate_config(url, port, hung_port, pulse_ms=50):
 
 @pytest.fixture(scope="module")
 def sim():
-    s = fast_simulator()
-    on_reactor(s.start)
-    yield s
-    on_reactor(s.stop)
+    yield from listening(fast_simulator())
 
 
 @pytest.fixture(scope="module")
 def hung():
     """Lane 4's PLC: its port accepts, nothing answers (a PLC whose program hangs)."""
-    peer = SilentPeer()
-    on_reactor(peer.listen)
-    yield peer
-    on_reactor(peer.close)
+    yield from listening(SilentPeer())
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +74,7 @@ def gated(sim, hung, tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('gated') / 'gate.db'}"
     upgrade(url)
     add_test_users(url)
-    gw = start_gateway(gate_config(url, sim.port, hung.port.getHost().port), SettableClock())
+    gw = start_gateway(gate_config(url, sim.port, hung.port), SettableClock())
     barriers = gw.service.barriers
     until(lambda: all(barriers.by_number("LOT-GATE", n).online for n in (1, 2)))
     yield gw
@@ -215,7 +209,7 @@ def test_stopping_the_gateway_during_a_pulse_leaves_no_coil_set(hung, tmp_path):
         url = f"sqlite:///{tmp_path / 'stop.db'}"
         upgrade(url)
         add_test_users(url)
-        gw = start_gateway(gate_config(url, plc.port, hung.port.getHost().port, pulse_ms=60_000), SettableClock())
+        gw = start_gateway(gate_config(url, plc.port, hung.port, pulse_ms=60_000), SettableClock())
         until(lambda: gw.service.barriers.by_number("LOT-GATE", 1).online)
         r = submit(gw, "GATE-IN", "ENTRY", unique_plate())
         assert (r.Decision, r.Barrier.Result) == ("OPEN", "COMMANDED")

@@ -97,22 +97,31 @@ def fast_simulator(port=0, lanes=2, heartbeat_timeout=None):
 
 
 class SilentPeer(protocol.Factory):
-    """A TCP peer that accepts connections and never answers: a hung PLC whose port still accepts."""
+    """A TCP peer that accepts connections and never answers: a hung PLC whose port still accepts.
+    Started and stopped as the simulator is."""
 
     def __init__(self):
         self.accepted = 0
         self.port = None
+        self._listening = None
 
     def buildProtocol(self, addr):
         self.accepted += 1
         return protocol.Protocol()
 
-    def listen(self):
-        self.port = reactor.listenTCP(0, self, interface="127.0.0.1")
-        return self.port.getHost().port
+    def start(self):
+        self._listening = reactor.listenTCP(0, self, interface="127.0.0.1")
+        self.port = self._listening.getHost().port
 
-    def close(self):
-        return self.port.stopListening()
+    def stop(self):
+        return self._listening.stopListening()
+
+
+def listening(peer):
+    """A fixture's body: ``peer`` (a simulator, a silent peer) listening while the fixture lasts."""
+    on_reactor(peer.start)
+    yield peer
+    on_reactor(peer.stop)
 
 
 class CountingDriver(ModbusBarrierDriver):
@@ -163,10 +172,7 @@ class SimProcess:
 
 @pytest.fixture
 def sim():
-    s = fast_simulator()
-    on_reactor(s.start)
-    yield s
-    on_reactor(s.stop)
+    yield from listening(fast_simulator())
 
 
 def connected_lane(port, settings=FAST, driver_class=ModbusBarrierDriver):
