@@ -10,7 +10,6 @@ loop as everything else: nothing here blocks and no thread is involved.
 """
 
 import asyncio
-from typing import NamedTuple
 
 from pymodbus.client import AsyncModbusTcpClient
 from pymodbus.exceptions import ModbusException
@@ -20,34 +19,9 @@ from zope.interface import implementer
 from .interfaces import IBarrierDriver
 from .registers import RegisterMap
 
-COMMANDS = ("open", "close", "hold_open")
-
 
 class PlcUnavailable(Exception):
     """The PLC did not answer, refused the request, or the connection is down."""
-
-
-class BarrierInputs(NamedTuple):
-    up: bool
-    down: bool
-    presence: bool
-    safety: bool
-    fault: bool
-    local_mode: bool
-
-    @property
-    def position(self):
-        if self.up and not self.down:
-            return "UP"
-        if self.down and not self.up:
-            return "DOWN"
-        if not self.up and not self.down:
-            return "MOVING"
-        return "UNKNOWN"  # both limit switches: a wiring fault
-
-    @property
-    def loops_clear(self):
-        return not (self.presence or self.safety)
 
 
 _RUNNING: set[asyncio.Future] = set()  # asyncio holds tasks weakly: keep each until it is done
@@ -92,8 +66,7 @@ class ModbusBarrierDriver:
         return as_deferred(self._read_commands())
 
     def write_command(self, name, value):
-        address = getattr(self.registers, f"{name}_coil")
-        return as_deferred(self._call("write_coil", address, bool(value)))
+        return as_deferred(self._call("write_coil", self.registers.command_coil(name), bool(value)))
 
     def write_heartbeat(self, value):
         return as_deferred(self._call("write_register", self.registers.heartbeat_register, value & 0xFFFF))
@@ -130,16 +103,9 @@ class ModbusBarrierDriver:
         return response
 
     async def _read_inputs(self):
-        r = self.registers
-        first, count = r.input_span
-        bits = (await self._call("read_discrete_inputs", first, count=count)).bits
-        at = lambda address: bool(bits[address - first])
-        return BarrierInputs(up=at(r.barrier_up_input), down=at(r.barrier_down_input),
-                             presence=at(r.presence_loop_input), safety=at(r.safety_loop_input),
-                             fault=at(r.fault_input), local_mode=at(r.local_mode_input))
+        first, count = self.registers.input_span
+        return self.registers.inputs((await self._call("read_discrete_inputs", first, count=count)).bits)
 
     async def _read_commands(self):
-        r = self.registers
-        first, count = r.coil_span
-        bits = (await self._call("read_coils", first, count=count)).bits
-        return {name: bool(bits[getattr(r, f"{name}_coil") - first]) for name in COMMANDS}
+        first, count = self.registers.coil_span
+        return self.registers.commands((await self._call("read_coils", first, count=count)).bits)

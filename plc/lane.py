@@ -26,8 +26,9 @@ from datetime import UTC, datetime
 from twisted.internet import defer, task
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 
-from .driver import BarrierInputs, PlcUnavailable
+from .driver import PlcUnavailable
 from .interfaces import IBarrierDriver
+from .registers import BarrierInputs
 
 log = logging.getLogger("parkgate.plc")
 

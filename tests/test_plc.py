@@ -18,10 +18,10 @@ from twisted.internet.threads import blockingCallFromThread
 from zope.interface import implementer
 from zope.interface.verify import verifyObject
 
-from plc.driver import BarrierInputs, ModbusBarrierDriver, PlcUnavailable
+from plc.driver import ModbusBarrierDriver, PlcUnavailable
 from plc.interfaces import IBarrierDriver
 from plc.lane import COMMANDED, OFFLINE, REFUSED, LaneController, PlcSettings
-from plc.registers import RegisterMap
+from plc.registers import BarrierInputs, RegisterMap
 from plc.simulator import PlcSimulator
 
 REPO = Path(__file__).resolve().parents[1]
@@ -209,6 +209,41 @@ def test_driver_reads_and_writes_with_plain_function_codes(sim):
     driver.disconnect()
     # read coils, read discrete inputs, write single coil, write single register: nothing else
     assert sim.function_codes == {1, 2, 5, 6}
+
+
+REMAPPED = RegisterMap(open_coil=12, close_coil=9, hold_open_coil=10, barrier_up_input=14, barrier_down_input=3,
+                       presence_loop_input=7, safety_loop_input=8, fault_input=4, local_mode_input=5,
+                       heartbeat_register=6)
+
+
+def test_a_remapped_register_map_reads_its_own_addresses():
+    assert REMAPPED.input_span == (3, 12) and REMAPPED.coil_span == (9, 4)
+    bits = [False] * 12
+    bits[14 - 3] = bits[7 - 3] = True  # up limit, presence loop
+    assert REMAPPED.inputs(bits) == BarrierInputs(up=True, down=False, presence=True, safety=False, fault=False,
+                                                  local_mode=False)
+    assert REMAPPED.commands([True, False, False, False]) == {"open": False, "close": True, "hold_open": False}
+
+
+def test_a_remapped_register_map_over_modbus():
+    """The gateway's map and the PLC's agree on other addresses than the defaults: the lane works."""
+    s = PlcSimulator(1, reactor, port=0, rise_time=0.05, fall_time=0.05, heartbeat_timeout=None,
+                     registers=REMAPPED, report=lambda unit, text: None)
+    on_reactor(s.start)
+    try:
+        driver = ModbusBarrierDriver("127.0.0.1", port=s.port, unit=1, registers=REMAPPED, timeout=FAST.timeout)
+        on_reactor(driver.connect)
+        assert on_reactor(driver.read_inputs).position == "DOWN"
+        on_reactor(driver.write_command, "open", True)
+        assert s[1].coils["open"] is True
+        on_reactor(s[1].wait_for, lambda b: b.up)
+        assert on_reactor(driver.read_inputs).position == "UP"
+        assert on_reactor(driver.read_commands) == {"open": True, "close": False, "hold_open": False}
+        on_reactor(driver.write_heartbeat, 7)
+        assert s[1].heartbeat == 7
+        driver.disconnect()
+    finally:
+        on_reactor(s.stop)
 
 
 def test_driver_fails_fast_when_nobody_listens():
@@ -653,8 +688,8 @@ def test_a_read_that_outlived_an_outage_lapses_saying_so():
     clock.advance(1)
     assert closes(driver) == 0
     clock.advance(30)
-    assert incidents.of("NO_PASSAGE") == [("E1", "no vehicle came under the arm within 30 s (the PLC was "
-                                                 "offline meanwhile: the loops were not watched throughout)")]
+    assert incidents.of("NO_PASSAGE") == [("E1", ("no vehicle came under the arm within 30 s (the PLC was "
+                                                  "offline meanwhile: the loops were not watched throughout)"))]
     assert closes(driver) == 1
 
 
