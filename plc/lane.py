@@ -1,8 +1,8 @@
 """One lane's gate logic on top of an :class:`~plc.interfaces.IBarrierDriver`.
 
-A decision to OPEN becomes an open pulse and an authorisation for one vehicle. A vehicle that
-comes under the arm (the safety loop) takes the oldest authorisation in force; one that passes
-with none is TAILGATING. An authorisation no vehicle took within ``passage_timeout`` lapses
+A decision to OPEN becomes an open pulse and an authorisation for one vehicle. A vehicle under
+the arm (on the safety loop) takes the oldest authorisation in force; one that passes with
+none is TAILGATING. An authorisation no vehicle took within ``passage_timeout`` lapses
 (NO_PASSAGE), so an arm is never left up for whoever comes next: once no authorisation is in
 force and the loops are clear, the arm is lowered.
 
@@ -122,6 +122,7 @@ class LaneController:
         self._poller = self._heartbeat = None
         self._reconnect_call: IDelayedCall | None = None
         self._attempt: defer.Deferred | None = None  # a connection attempt under way
+        self._connection = 0  # counts connections: a late failure of a call made on an earlier one is no news
         self._resets: dict[str, IDelayedCall] = {}   # coil -> the pending end of its pulse
         self._pulsed: set[str] = set()                # pulse coils set and not yet reset
 
@@ -189,6 +190,7 @@ class LaneController:
         self._attempt = None  # (stop() cancels an attempt under way: this runs only while started)
         inputs, self.held = synchronised
         self.online = True
+        self._connection += 1
         self._pulsed.clear()
         self._backoff = self.settings.reconnect_min
         detail = self._reconcile(inputs)
@@ -227,10 +229,11 @@ class LaneController:
         delay, self._backoff = self._backoff, min(self._backoff * 2, self.settings.reconnect_max)
         self._reconnect_call = self.clock.callLater(delay, self._connect)
 
-    def _lost(self, failure):
-        """Any failed Modbus call: the lane is OFFLINE until a reconnect succeeds."""
+    def _lost(self, failure, connection):
+        """A Modbus call made on ``connection`` failed: if that is the current connection, the lane is
+        OFFLINE until a reconnect succeeds."""
         failure.trap(PlcUnavailable)
-        if self.online:
+        if self.online and connection == self._connection:
             self.online = False
             for authorization in self.cycle.waiting if self.cycle else ():
                 authorization.unwatched = True
@@ -266,6 +269,8 @@ class LaneController:
                                                    authorization)
         cycle.waiting.append(authorization)
         cycle.reads += 1
+        if self.inputs is not None:
+            self._take(cycle, self.inputs)
         return self._pulse("open")
 
     def hold_open(self, value):
@@ -276,7 +281,7 @@ class LaneController:
         self.held = bool(value)
         d = self.driver.write_command("hold_open", self.held)
         d.addCallback(lambda _: (COMMANDED, "held open" if self.held else "released"))
-        return d.addErrback(self._command_failed)
+        return d.addErrback(self._command_failed, self._connection)
 
     def close(self):
         """Lower the arm, but never onto a vehicle (the PLC's safety chain stays the last word)."""
@@ -312,17 +317,18 @@ class LaneController:
                 return FAILED, f"the {name} command did not read back"
             return COMMANDED, f"{name} pulse sent"
         d.addCallback(confirmed)
-        return d.addErrback(self._command_failed)
+        return d.addErrback(self._command_failed, self._connection)
 
     def _reset(self, name):
         del self._resets[name]
         if self.online:  # else the next connection resets it
             self._pulsed.discard(name)
-            self.driver.write_command(name, False).addErrback(self._lost).addErrback(lambda f: None)
+            d = self.driver.write_command(name, False)
+            d.addErrback(self._lost, self._connection).addErrback(lambda f: None)
 
-    def _command_failed(self, failure):
+    def _command_failed(self, failure, connection):
         failure.trap(PlcUnavailable)
-        self._lost(failure)
+        self._lost(failure, connection)
         return OFFLINE, f"the PLC did not answer: {failure.value}"
 
     def _check_risen(self, cycle):
@@ -355,7 +361,7 @@ class LaneController:
 
     def _poll(self):
         d = self.driver.read_inputs()
-        d.addCallbacks(self._scanned, self._lost)
+        d.addCallbacks(self._scanned, self._lost, errbackArgs=(self._connection,))
         return d.addErrback(lambda f: None)
 
     def _beat(self):
@@ -364,7 +370,7 @@ class LaneController:
 
         def beaten(_):
             self.last_heartbeat = self.now()
-        d.addCallbacks(beaten, self._lost)
+        d.addCallbacks(beaten, self._lost, errbackArgs=(self._connection,))
         return d.addErrback(lambda f: None)
 
     def _scanned(self, new):
@@ -374,11 +380,7 @@ class LaneController:
             return
         if new.up:
             cycle.risen = True
-        was_under = old is not None and old.safety
-        if new.safety and not was_under and cycle.waiting:  # a vehicle comes under the arm on a read
-            cycle.waiting.popleft().lapse.cancel()
-            cycle.taken = True
-        if was_under and not new.safety:                    # ... and has passed
+        if old is not None and old.safety and not new.safety:  # a vehicle has passed under the arm
             cycle.passages += 1
             if not cycle.taken and not self.held:
                 reads = f"{cycle.reads} read{'s' * (cycle.reads != 1)}"
@@ -386,9 +388,17 @@ class LaneController:
                 self._incident("TAILGATING", cycle.event_id, f"a vehicle passed with no authorisation in force "
                                                              f"({reads} for this opening, {cycle.lapsed} lapsed)")
             cycle.taken = False
+        self._take(cycle, new)
         if new.safety or new.presence:
             cycle.close_sent = False  # someone is under or at the arm: close again once clear
         self._settle(new)
+
+    def _take(self, cycle, inputs):
+        """A vehicle under the arm holds the oldest authorisation in force: it came for it (or got one
+        while it waited with its nose over the loop)."""
+        if inputs.safety and not cycle.taken and cycle.waiting:
+            cycle.waiting.popleft().lapse.cancel()
+            cycle.taken = True
 
     def _settle(self, inputs):
         """With no authorisation in force and the loops clear, the arm comes down; down, the opening is over."""

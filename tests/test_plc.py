@@ -441,6 +441,7 @@ class MemoryDriver:
         self.reachable = True
         self.hung = False
         self.stalled = False
+        self.unanswered = []  # the Deferreds of the calls made while stalled
         self.connected = False
         self.commands = {"open": False, "close": False, "hold_open": False}
         self.writes = []
@@ -449,7 +450,8 @@ class MemoryDriver:
 
     def _answer(self, value):
         if self.stalled:
-            return defer.Deferred()
+            self.unanswered.append(defer.Deferred())
+            return self.unanswered[-1]
         if not self.reachable or self.hung:
             return defer.fail(PlcUnavailable("timed out" if self.hung else "unplugged"))
         return defer.succeed(value)
@@ -547,6 +549,21 @@ def test_reconnect_backs_off_up_to_the_ceiling(outage):
     assert lane.online and incidents == ["PLC_ONLINE", "PLC_OFFLINE", "PLC_ONLINE"]
 
 
+def test_a_call_of_an_earlier_connection_failing_late_is_no_news():
+    clock, driver, incidents, lane = clocked_lane()
+    driver.stalled = True
+    clock.advance(0.1)               # a scan goes out and hangs on the old connection
+    driver.stalled, driver.reachable = False, False
+    clock.advance(2)                 # the heartbeat fails: offline
+    driver.reachable = True
+    clock.advance(1)                 # reconnected
+    assert lane.online and incidents == ["PLC_ONLINE", "PLC_OFFLINE", "PLC_ONLINE"]
+    driver.unanswered[0].errback(PlcUnavailable("read_discrete_inputs failed: TimeoutError"))
+    assert lane.online and incidents == ["PLC_ONLINE", "PLC_OFFLINE", "PLC_ONLINE"]
+    clock.advance(1)
+    assert lane.online and driver.connects == 2
+
+
 def test_online_only_once_a_read_answers():
     driver = MemoryDriver()
     driver.hung = True  # the TCP connection is accepted, the PLC does not answer
@@ -610,6 +627,17 @@ def test_the_authorised_vehicle_under_the_arm_when_time_runs_out_has_its_passage
     scan(clock, driver, UP)
     assert incidents == ["PLC_ONLINE"]
     assert closes(driver) == 1
+
+
+def test_a_vehicle_already_over_the_safety_loop_when_its_read_comes_takes_it():
+    clock, driver, incidents, lane = clocked_lane()
+    scan(clock, driver, DOWN._replace(presence=True, safety=True))  # nose over the loop, at the closed arm
+    lane.open("E1")
+    scan(clock, driver, UNDER, UP)
+    assert incidents == ["PLC_ONLINE"]
+    assert closes(driver) == 1
+    clock.advance(60)
+    assert incidents == ["PLC_ONLINE"]  # its read was taken: nothing lapses
 
 
 def test_each_read_lapses_on_its_own_time():
