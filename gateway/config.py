@@ -1,7 +1,8 @@
 """parkgate's configuration: one TOML file (``parkgate.toml``), overridable from the command line.
 
-Everything is parsed into frozen dataclasses up front, so a bad file fails at start with a
-message naming the key, never later in the middle of a lane event.
+Everything is parsed into frozen dataclasses up front (the facilities into the domain's value
+types), so a bad file fails at start with a message naming the key, never later in the middle
+of a lane event.
 """
 
 import tomllib
@@ -12,10 +13,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from adapters import destinations as relay_destinations
-from recognition import PRECISIONS
-from recognition.fetch import ImageSources
 from plc.lane import PlcSettings
 from plc.registers import RegisterMap
+from recognition import PRECISIONS
+from recognition.fetch import ImageSources
+
+from .domain.decisions import DecisionRules
+from .domain.facility import CitationRule, Facility, Lane, Tariff
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = REPO_ROOT / "parkgate.toml"
@@ -26,57 +30,12 @@ class ConfigError(ValueError):
 
 
 @dataclass(frozen=True)
-class Tariff:
-    rate_code: str
-    currency: str
-    period: timedelta
-    price_per_period: Decimal
-    grace: timedelta
-    daily_maximum: Decimal
-    lost_ticket: Decimal
-    exit_after_payment: timedelta
-
-
-@dataclass(frozen=True)
-class CitationRule:
-    violation: str
-    fine: Decimal
-    due_days: int
-
-
-@dataclass(frozen=True)
 class PlcEndpoint:
     """Where a lane's barrier PLC listens, its unit id there, and its register map."""
     host: str
     port: int
     unit: int
     registers: RegisterMap = RegisterMap()
-
-
-@dataclass(frozen=True)
-class Lane:
-    camera_id: str
-    number: int
-    direction: str  # ENTRY, EXIT or BOTH
-    plc: PlcEndpoint | None = None
-
-
-@dataclass(frozen=True)
-class Facility:
-    id: str
-    name: str
-    capacity: int
-    timezone: ZoneInfo
-    tariff: Tariff
-    permit_only: bool = False
-    image_sources: ImageSources = ImageSources()         # where lane images may be fetched from
-    plate_regions: tuple | None = None                   # plate formats admitted (US, EU, UK, BR)
-    lanes: dict = field(default_factory=dict)            # camera id -> Lane
-    citation_rules: dict = field(default_factory=dict)   # violation -> CitationRule
-
-    @property
-    def currency(self):
-        return self.tariff.currency
 
 
 @dataclass(frozen=True)
@@ -109,6 +68,10 @@ class Config:
     @property
     def base_url(self):
         return self.public_url.rstrip("/") if self.public_url else f"http://{self.host}:{self.port}"
+
+    @property
+    def decision_rules(self):
+        return DecisionRules(self.confidence_threshold, self.max_clock_skew, self.frame_window)
 
     def override(self, **changes):
         return replace(self, **{k: v for k, v in changes.items() if v is not None})

@@ -23,10 +23,10 @@ from twisted.internet.threads import blockingCallFromThread  # noqa: E402
 from zeep.wsse.username import UsernameToken  # noqa: E402
 
 from gateway import config as configuration  # noqa: E402
-from gateway.auth import add_user  # noqa: E402
-from gateway.migrate import upgrade  # noqa: E402
+from gateway.app.auth import Users  # noqa: E402
+from gateway.store.migrate import upgrade  # noqa: E402
 from gateway.service import GatewayService  # noqa: E402
-from gateway.store import Store  # noqa: E402
+from gateway.store.engine import Store  # noqa: E402
 
 PG_URL = os.environ.get("PARKGATE_TEST_PG_URL")
 PASSWORD = "s3cret-for-tests"
@@ -214,7 +214,7 @@ def stop_gateway(gw):
 def add_test_users(database_url):
     store = Store(database_url)
     for username, role in USERS.items():
-        add_user(store, username, PASSWORD, role, allow_digest=(username == "digester"))
+        Users(store).add(username, PASSWORD, role, allow_digest=(username == "digester"))
     store.dispose()
 
 

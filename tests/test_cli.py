@@ -9,9 +9,10 @@ from alembic.migration import MigrationContext
 
 from conftest import SettableClock
 from gateway import config as configuration
-from gateway.auth import PASSWORD_TEXT, Authenticator, UsernameToken
-from gateway.migrate import upgrade
-from gateway.store import Base, HotlistEntry, Store
+from gateway.app.auth import PASSWORD_TEXT, Authenticator, UsernameToken
+from gateway.store.migrate import upgrade
+from gateway.store.engine import Store
+from gateway.store.schema import Base, HotlistRecord
 
 
 def parkgate(*args, db=None, input=None):
@@ -45,7 +46,7 @@ def test_user_add_and_hotlist(tmp_path):
 
     assert parkgate("hotlist", "add", "abc 123", "--reason", "stolen", db=db).returncode == 0
     with store.transaction() as s:
-        assert [h.plate for h in s.query(HotlistEntry)] == ["ABC123"]
+        assert [h.plate for h in s.query(HotlistRecord)] == ["ABC123"]
     assert "1 hotlist entry removed" in parkgate("hotlist", "remove", "ABC-123", db=db).stdout
     bad = parkgate("user", "add", "x", "--role", "king", db=db)
     assert bad.returncode == 2

@@ -8,7 +8,7 @@ import pytest
 import zeep
 
 from conftest import FACILITY, make_config, start_gateway, stop_gateway, unique, unique_plate
-from gateway.store import HotlistEntry
+from gateway.store.schema import HotlistRecord
 
 
 def submit(gw, direction, plate, camera=None, event_id=None, confidence="0.97", at=None, facility=FACILITY,
@@ -152,7 +152,7 @@ def test_low_confidence_goes_to_review_without_touching_sessions(gateway, clock)
 def test_hotlisted_plate_is_held(gateway, clock):
     plate = unique_plate()
     with gateway.store.transaction() as db:
-        db.add(HotlistEntry(plate=plate, facility_id=None, reason="stolen", added_at=clock()))
+        db.add(HotlistRecord(plate=plate, facility_id=None, reason="stolen", added_at=clock()))
     held = submit(gateway, "ENTRY", plate)
     assert (held.Decision, held.Reason) == ("HOLD", "HOTLISTED")
 
@@ -161,8 +161,8 @@ def test_hotlisted_vehicle_is_held_at_exit_with_its_session_and_other_lots_hotli
     plate, elsewhere = unique_plate(), unique_plate()
     entry = submit(gateway, "ENTRY", plate)
     with gateway.store.transaction() as db:
-        db.add(HotlistEntry(plate=plate, facility_id=FACILITY, reason="unpaid fees", added_at=clock()))
-        db.add(HotlistEntry(plate=elsewhere, facility_id="LOT-SMALL", reason="banned there", added_at=clock()))
+        db.add(HotlistRecord(plate=plate, facility_id=FACILITY, reason="unpaid fees", added_at=clock()))
+        db.add(HotlistRecord(plate=elsewhere, facility_id="LOT-SMALL", reason="banned there", added_at=clock()))
     clock.advance(timedelta(minutes=5))
     held = submit(gateway, "EXIT", plate)
     assert (held.Decision, held.Reason) == ("HOLD", "HOTLISTED")

@@ -7,8 +7,8 @@ import pytest
 
 from conftest import SettableClock, add_test_users, start_gateway, stop_gateway, unique, unique_plate
 from gateway import config as configuration
-from gateway.migrate import upgrade
-from gateway.store import AuditEntry, LaneIncident
+from gateway.store.migrate import upgrade
+from gateway.store.schema import AuditRecord, IncidentRecord
 from test_events import fault_of
 from test_plc import fast_simulator, on_reactor, until
 
@@ -112,7 +112,7 @@ def test_manual_open_is_audited_and_needs_a_reason(gated, sim):
     action = lanes.OpenBarrier(FacilityID="LOT-GATE", LaneNumber=2, Reason="ticket machine jammed")
     assert action.Result == "COMMANDED" and sim[2].opens == opens + 1
     with gated.store.transaction() as db:
-        entry = db.query(AuditEntry).filter_by(action="BarrierOpen").order_by(AuditEntry.id.desc()).first()
+        entry = db.query(AuditRecord).filter_by(action="BarrierOpen").order_by(AuditRecord.id.desc()).first()
         assert (entry.username, entry.subject) == ("operator", "LOT-GATE/lane 2")
         assert entry.detail.startswith("ticket machine jammed")
     assert fault_of(lambda: lanes.OpenBarrier(FacilityID="LOT-GATE", LaneNumber=2, Reason="  ")).code.endswith(
@@ -154,7 +154,7 @@ def test_dead_plc_still_records_the_decision_and_says_so(gated, sim):
         status = gated.client("LaneService").GetLaneStatus(FacilityID="LOT-GATE", LaneNumber=1)
         assert status.PlcOnline is False and status.Barrier == "UNKNOWN"
         with gated.store.transaction() as db:
-            kinds = {i.kind for i in db.query(LaneIncident).filter_by(facility_id="LOT-GATE", lane_number=1)}
+            kinds = {i.kind for i in db.query(IncidentRecord).filter_by(facility_id="LOT-GATE", lane_number=1)}
         assert "PLC_OFFLINE" in kinds
     finally:
         on_reactor(sim.start)

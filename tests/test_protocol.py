@@ -13,14 +13,14 @@ from lxml import etree
 from spyne.protocol.xml import XmlDocument
 
 from gateway.soap import types as t
-from gateway.soap.app import SERVICES, GatewayApplication
+from gateway.soap.application import SERVICES, GatewayApplication
 from gateway.soap.protocol import ContractSoap11, ContractSoap12
 
 WHEN = datetime(2026, 11, 21, 10, 30, tzinfo=timezone.utc)
 
 
 def _protocol(protocol_class):
-    return GatewayApplication(SERVICES["EventService"], "EventService", gateway=None,
+    return GatewayApplication(SERVICES["EventService"], "EventService", use_cases=None,
                               protocol=protocol_class).out_protocol
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, text
 
 from conftest import FACILITY, PG_URL, _drop_pg_schema, _fresh_pg_schema, add_test_users, make_config, \
     start_gateway, stop_gateway, SettableClock, unique, unique_plate
-from gateway.migrate import upgrade
+from gateway.store.migrate import upgrade
 
 pytestmark = pytest.mark.postgres
 

@@ -10,7 +10,7 @@ from lxml import etree
 from conftest import (FACILITY, SettableClock, add_test_users, make_config, start_gateway, stop_gateway, unique,
                       unique_plate)
 from gateway import config as configuration
-from gateway.migrate import upgrade
+from gateway.store.migrate import upgrade
 from test_contract import xmllint
 from test_events import fault_of, submit
 from test_pool_fetch import JPEG, image_server  # noqa: F401 - the fixture
@@ -100,7 +100,7 @@ def test_low_confidence_text_goes_to_the_queue(reading_gateway):
 
 
 def test_review_document_without_a_plate_is_schema_valid(reading_gateway, tmp_path):
-    from gateway.store import LaneEventRecord
+    from gateway.store.schema import LaneEventRecord
     r = with_image(reading_gateway, Image=b"\xff\xd8\xff" + b"\x00" * 64)
     with reading_gateway.store.transaction() as db:
         document = db.query(LaneEventRecord).filter_by(event_id=r.ParkingEvent.EventID).one().document

@@ -10,7 +10,7 @@ from lxml import etree
 from zeep.wsse.username import UsernameToken
 
 from conftest import FACILITY, PASSWORD, unique, unique_plate
-from gateway.soap.types import NS
+from gateway.contract.namespace import NS
 
 ENV12 = "http://www.w3.org/2003/05/soap-envelope"
 

@@ -18,9 +18,9 @@ from spyne.model import PushBase, XmlAttribute, XmlData
 from spyne.protocol.soap import Soap11, Soap12
 from spyne.const.http import HTTP_400, HTTP_405, HTTP_500
 
-from .contract import secure_parser
+from ..contract.namespace import NS
+from ..contract.schema import secure_parser
 from .faults import InvalidInputFault, ParkgateFault
-from .types import NS
 
 _DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
 _MAX_DETAIL = 300
