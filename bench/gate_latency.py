@@ -20,10 +20,10 @@ from twisted.internet import asyncioreactor
 
 asyncioreactor.install()
 
+from harness import latency_summary, open_connection, read_response, request, start_gateway  # noqa: E402
 from pymodbus.client import AsyncModbusTcpClient  # noqa: E402
 from twisted.internet import defer, reactor  # noqa: E402
 
-from harness import latency_summary, open_connection, read_response, request, start_gateway  # noqa: E402
 from plc.driver import as_deferred  # noqa: E402
 from plc.simulator import PlcSimulator  # noqa: E402
 

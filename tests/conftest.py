@@ -24,9 +24,9 @@ from zeep.wsse.username import UsernameToken  # noqa: E402
 
 from gateway import config as configuration  # noqa: E402
 from gateway.app.auth import Users  # noqa: E402
-from gateway.store.migrate import upgrade  # noqa: E402
 from gateway.service import GatewayService  # noqa: E402
 from gateway.store.engine import Store  # noqa: E402
+from gateway.store.migrate import upgrade  # noqa: E402
 
 PG_URL = os.environ.get("PARKGATE_TEST_PG_URL")
 PASSWORD = "s3cret-for-tests"

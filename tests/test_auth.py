@@ -5,8 +5,15 @@ from datetime import timedelta
 import pytest
 
 from conftest import PASSWORD, SettableClock
-from gateway.app.auth import (PASSWORD_DIGEST, PASSWORD_TEXT, Authenticator, UsernameToken, Users, check_password,
-                              hash_password)
+from gateway.app.auth import (
+    PASSWORD_DIGEST,
+    PASSWORD_TEXT,
+    Authenticator,
+    UsernameToken,
+    Users,
+    check_password,
+    hash_password,
+)
 from gateway.domain.errors import AuthenticationFailed
 from test_events import fault_of
 

@@ -10,8 +10,8 @@ from alembic.migration import MigrationContext
 from conftest import SettableClock
 from gateway import config as configuration
 from gateway.app.auth import PASSWORD_TEXT, Authenticator, UsernameToken
-from gateway.store.migrate import upgrade
 from gateway.store.engine import Store
+from gateway.store.migrate import upgrade
 from gateway.store.schema import Base, HotlistRecord
 
 

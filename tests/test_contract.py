@@ -11,8 +11,8 @@ import xmlschema
 from lxml import etree
 
 from conftest import FACILITY, make_config, start_gateway, stop_gateway, unique_plate
-from gateway.soap.application import SERVICES
 from gateway.contract.schema import CONTRACT_XSD, XS
+from gateway.soap.application import SERVICES
 from gateway.soap.wsdl import WSDL
 from gateway.store.schema import LaneEventRecord
 from test_events import submit

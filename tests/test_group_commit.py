@@ -10,8 +10,8 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import event, insert
 
-from gateway.store.migrate import upgrade
 from gateway.store.engine import CommitFailed, Store
+from gateway.store.migrate import upgrade
 from gateway.store.schema import AuditRecord
 
 AUDIT = AuditRecord.__table__

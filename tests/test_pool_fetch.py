@@ -6,14 +6,14 @@ import threading
 from concurrent.futures import TimeoutError as FutureTimeout
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import pool_tasks
 import pytest
 import trustme
-from test_recognition import encoded, scene
 
+import pool_tasks
 from recognition.fetch import ImageForbidden, ImageSources, ImageUnavailable, fetch
 from recognition.images import ImageRejected
 from recognition.pool import RecognitionBusy, RecognitionFailed, RecognitionPool
+from test_recognition import encoded, scene
 
 JPEG = encoded(scene("7ABC123"))
 

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
-from gateway.store.migrate import upgrade
 from gateway.store import facts, sessions
 from gateway.store.engine import Store
+from gateway.store.migrate import upgrade
 from gateway.store.prepared import Prepared
 from gateway.store.schema import PermitRecord, SessionRecord
 

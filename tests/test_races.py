@@ -13,8 +13,19 @@ import pytest
 import zeep
 from sqlalchemy import create_engine, text
 
-from conftest import FACILITY, PG_URL, _drop_pg_schema, _fresh_pg_schema, add_test_users, make_config, \
-    start_gateway, stop_gateway, SettableClock, unique, unique_plate
+from conftest import (
+    FACILITY,
+    PG_URL,
+    SettableClock,
+    _drop_pg_schema,
+    _fresh_pg_schema,
+    add_test_users,
+    make_config,
+    start_gateway,
+    stop_gateway,
+    unique,
+    unique_plate,
+)
 from gateway.store.migrate import upgrade
 
 pytestmark = pytest.mark.postgres

@@ -7,8 +7,16 @@ from datetime import timedelta
 import pytest
 from lxml import etree
 
-from conftest import (FACILITY, SettableClock, add_test_users, make_config, start_gateway, stop_gateway, unique,
-                      unique_plate)
+from conftest import (
+    FACILITY,
+    SettableClock,
+    add_test_users,
+    make_config,
+    start_gateway,
+    stop_gateway,
+    unique,
+    unique_plate,
+)
 from gateway import config as configuration
 from gateway.store.migrate import upgrade
 from test_contract import xmllint

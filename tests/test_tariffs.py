@@ -3,7 +3,8 @@
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gateway.domain.facility import Tariff
 from gateway.domain.tariffs import amount_due, fee

@@ -178,7 +178,8 @@ def parking_event(event_id, when, fac, lane, camera_id, direction, plate, confid
     if session_rec is not None:
         session(session_rec, when, parent=doc)
     if authorization_of is not None:
-        authorization(*authorization_of, parent=doc)
+        status, permit_of, granted = authorization_of
+        authorization(status, permit_of, granted, parent=doc)
     if charge is not None:
         charges(fac.tariff, charge, paid, parent=doc)
     if image_url:

@@ -11,7 +11,6 @@ from spyne.model.fault import Fault
 from ..contract.namespace import NS
 from ..domain import errors
 
-
 # Our Client.InvalidInput is meant to share spyne's code.
 spyne.const.WARN_ON_DUPLICATE_FAULTCODE = False
 

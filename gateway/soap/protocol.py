@@ -13,10 +13,10 @@ Differences from stock spyne ``Soap11`` and ``Soap12``:
 import re
 
 from lxml import etree
+from spyne.const.http import HTTP_400, HTTP_405, HTTP_500
 from spyne.error import RequestNotAllowed
 from spyne.model import PushBase, XmlAttribute, XmlData
 from spyne.protocol.soap import Soap11, Soap12
-from spyne.const.http import HTTP_400, HTTP_405, HTTP_500
 
 from ..contract.namespace import NS
 from ..contract.schema import secure_parser

@@ -5,8 +5,21 @@ serialises the schema's elements; the WSDL then takes the definitions themselves
 ``xsd/`` (see :mod:`gateway.soap.wsdl`), so the contract is written once, by hand.
 """
 
-from spyne import (AnyUri, Boolean, ByteArray, ComplexModel, Date, DateTime, Decimal, Duration, Enum, Integer32,
-                   Unicode, XmlAttribute, XmlData)
+from spyne import (
+    AnyUri,
+    Boolean,
+    ByteArray,
+    ComplexModel,
+    Date,
+    DateTime,
+    Decimal,
+    Duration,
+    Enum,
+    Integer32,
+    Unicode,
+    XmlAttribute,
+    XmlData,
+)
 
 from ..contract.namespace import NS
 

@@ -4,9 +4,9 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
-from .schema import AuditRecord
+from .schema import AuditRecord, table_of
 
-_AUDIT = AuditRecord.__table__
+_AUDIT = table_of(AuditRecord)
 
 
 def record(conn: Connection, at: datetime, username: str, action: str, subject: str, detail: str | None) -> None:

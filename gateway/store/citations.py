@@ -5,9 +5,9 @@ from dataclasses import asdict
 from sqlalchemy import Connection
 
 from ..domain.citations import Citation
-from .schema import CitationRecord
+from .schema import CitationRecord, table_of
 
-_CITATIONS = CitationRecord.__table__
+_CITATIONS = table_of(CitationRecord)
 
 
 def insert(conn: Connection, citation: Citation) -> None:

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
@@ -31,7 +32,8 @@ def _sqlite_pragmas(synchronous: str):
 def _sqlite_begin(conn: Connection) -> None:
     # Take the write lock up front: two deferred transactions that both upgrade to writing
     # would otherwise fail with "database is locked" instead of waiting their turn.
-    conn.connection.driver_connection.execute("BEGIN IMMEDIATE")
+    driver: Any = conn.connection.driver_connection
+    driver.execute("BEGIN IMMEDIATE")
 
 
 class CommitFailed(Exception):
@@ -120,13 +122,11 @@ class Store:
                 self._connection = self.engine.connect()
             conn = self._connection
             first = self._group is None
-            if first:
-                self._group = _Group(conn.begin())
-            group = self._group
+            group = self._group = _Group(conn.begin()) if self._group is None else self._group
             # A later unit's savepoint is plain SQL on the driver's connection: SQLAlchemy's
             # begin_nested() compiles a statement with a fresh name every time (40 us a unit).
             # One unit at a time holds the connection, so one name serves them all.
-            driver = conn.connection.driver_connection
+            driver: Any = conn.connection.driver_connection
             if not first:
                 driver.execute("SAVEPOINT unit")
             try:
@@ -174,8 +174,9 @@ class Store:
             group.transaction.commit()
         except Exception as e:  # noqa: BLE001 - every member of the group is told
             group.error = e
-            self._connection.invalidate()  # its state is unknown: the next unit starts afresh
-            self._connection = None
+            if self._connection is not None:
+                self._connection.invalidate()  # its state is unknown: the next unit starts afresh
+                self._connection = None
         finally:
             group.committed.set()
 

@@ -7,9 +7,9 @@ from sqlalchemy import Connection, bindparam, delete, select
 
 from ..domain.events import RecordedEvent
 from .prepared import Prepared
-from .schema import LaneEventRecord
+from .schema import LaneEventRecord, table_of
 
-_EVENTS = LaneEventRecord.__table__
+_EVENTS = table_of(LaneEventRecord)
 _BY_ID = select(_EVENTS.c.event_id, _EVENTS.c.document, _EVENTS.c.decision, _EVENTS.c.reason,
                 _EVENTS.c.session_id).where(_EVENTS.c.event_id == bindparam("event_id"))
 # Every lane event runs it: compiled once, run on the cursor; every column but the database's id.

@@ -1,16 +1,28 @@
 """What a lane decision reads about a plate in a facility, in one statement (one round trip)."""
 
-from sqlalchemy import (LABEL_STYLE_TABLENAME_PLUS_COL, Connection, Select, and_, bindparam, exists, func,
-                        literal_column, or_, select)
+from sqlalchemy import (
+    LABEL_STYLE_TABLENAME_PLUS_COL,
+    ColumnElement,
+    Connection,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+)
 
 from ..domain.decisions import LaneFacts
 from ..domain.permits import Permit
 from ..domain.sessions import ParkingSession
 from .prepared import Prepared
-from .schema import HotlistRecord, PermitRecord, SessionRecord
+from .schema import HotlistRecord, PermitRecord, SessionRecord, table_of
 
-_SESSIONS, _PERMITS, _HOTLIST = SessionRecord.__table__, PermitRecord.__table__, HotlistRecord.__table__
-OPEN = literal_column("'OPEN'")  # a literal, as in the partial index's WHERE, so planners can use it
+_SESSIONS, _PERMITS, _HOTLIST = table_of(SessionRecord), table_of(PermitRecord), table_of(HotlistRecord)
+# A literal, as in the partial index's WHERE, so planners can use the index.
+OPEN: ColumnElement[str] = literal_column("'OPEN'")
 
 
 def applies_here(table):

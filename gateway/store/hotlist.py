@@ -5,9 +5,9 @@ from datetime import datetime
 from sqlalchemy import Connection, delete, select
 
 from ..domain.hotlist import HotlistEntry
-from .schema import HotlistRecord
+from .schema import HotlistRecord, table_of
 
-_HOTLIST = HotlistRecord.__table__
+_HOTLIST = table_of(HotlistRecord)
 
 
 def add(conn: Connection, plate: str, facility_id: str | None, reason: str, at: datetime) -> None:

@@ -4,9 +4,9 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
-from .schema import IncidentRecord
+from .schema import IncidentRecord, table_of
 
-_INCIDENTS = IncidentRecord.__table__
+_INCIDENTS = table_of(IncidentRecord)
 
 
 def record(conn: Connection, at: datetime, facility_id: str, lane_number: int, kind: str, event_id: str | None,

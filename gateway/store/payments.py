@@ -5,9 +5,9 @@ from dataclasses import asdict
 from sqlalchemy import Connection
 
 from ..domain.sessions import Payment
-from .schema import PaymentRecord
+from .schema import PaymentRecord, table_of
 
-_PAYMENTS = PaymentRecord.__table__
+_PAYMENTS = table_of(PaymentRecord)
 
 
 def insert(conn: Connection, payment: Payment) -> None:

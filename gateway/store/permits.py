@@ -6,15 +6,16 @@ from sqlalchemy import Connection, or_, select, update
 
 from ..domain.permits import Permit
 from .facts import applies_here
-from .schema import PermitRecord
+from .schema import PermitRecord, table_of
 
-_PERMITS = PermitRecord.__table__
+_PERMITS = table_of(PermitRecord)
 _OF_PLATE_HERE = select(_PERMITS).where(applies_here(_PERMITS))
 
 
 def of_plate_here(conn: Connection, plate: str, facility_id: str) -> list[Permit]:
     """The plate's permits that apply in the facility (its own, and every facility's)."""
-    return [Permit(**row._mapping) for row in conn.execute(_OF_PLATE_HERE, {"plate": plate, "facility_id": facility_id})]
+    rows = conn.execute(_OF_PLATE_HERE, {"plate": plate, "facility_id": facility_id})
+    return [Permit(**row._mapping) for row in rows]
 
 
 def get(conn: Connection, permit_number: str, for_update: bool = False) -> Permit | None:

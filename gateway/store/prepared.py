@@ -68,10 +68,11 @@ class _PreparedPlan:
         self._results: tuple[list[str], list[Any]] | None = None
 
     def execute(self, conn: Connection, params: dict[str, Any]) -> Any:
-        values = [params[name] if process is None else process(params[name]) for name, process in self.binds]
+        values: Any = [params[name] if process is None else process(params[name]) for name, process in self.binds]
         if self.names is not None:
             values = dict(zip(self.names, values))
-        cursor = conn.connection.dbapi_connection.cursor()
+        dbapi: Any = conn.connection.dbapi_connection
+        cursor = dbapi.cursor()
         try:
             cursor.execute(self.sql, values)
         except self.dialect.loaded_dbapi.Error as e:

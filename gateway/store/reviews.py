@@ -6,9 +6,9 @@ from decimal import Decimal
 from sqlalchemy import Connection, select, update
 
 from ..domain.reviews import OPEN, RESOLVED, Review
-from .schema import ReviewRecord
+from .schema import ReviewRecord, table_of
 
-_REVIEWS = ReviewRecord.__table__
+_REVIEWS = table_of(ReviewRecord)
 
 
 def insert(conn: Connection, *, event_id: str, facility_id: str, camera_id: str, direction: str,

@@ -7,8 +7,22 @@ the domain's records, never these rows.
 
 from datetime import date, datetime, timezone
 from decimal import Decimal
+from typing import cast
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, Numeric, String, Text, text
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    Numeric,
+    String,
+    Table,
+    Text,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -59,6 +73,11 @@ Money = ExactDecimal(14, 4)
 
 class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime, Decimal: Money}
+
+
+def table_of(model: type[Base]) -> Table:
+    """A model's table, for Core statements (the repositories work on Core, not the ORM)."""
+    return cast(Table, model.__table__)
 
 
 class _LaneEventFields:

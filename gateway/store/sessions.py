@@ -5,9 +5,9 @@ from sqlalchemy import Connection, bindparam, select, update
 from ..domain.sessions import ParkingSession
 from .facts import OCCUPIED, OPEN
 from .prepared import Prepared
-from .schema import SessionRecord
+from .schema import SessionRecord, table_of
 
-_SESSIONS = SessionRecord.__table__
+_SESSIONS = table_of(SessionRecord)
 _INSERT = Prepared(_SESSIONS.insert(), _SESSIONS.c.keys())
 # Only a session still open is closed: of two exits racing for one session, one closes it.
 _CLOSE = Prepared(

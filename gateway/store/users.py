@@ -6,9 +6,9 @@ from datetime import datetime
 from sqlalchemy import Connection, delete, select, update
 
 from ..domain.users import User
-from .schema import NonceRecord, UserRecord
+from .schema import NonceRecord, UserRecord, table_of
 
-_USERS, _NONCES = UserRecord.__table__, NonceRecord.__table__
+_USERS, _NONCES = table_of(UserRecord), table_of(NonceRecord)
 
 
 def get(conn: Connection, username: str) -> User | None:

@@ -4,10 +4,10 @@ Revision ID: 0001
 Revises: 
 Create Date: 2026-11-21 11:38:03.578976
 """
-from alembic import op
 import sqlalchemy as sa
-import gateway.store.schema
+from alembic import op
 
+import gateway.store.schema
 
 revision = '0001'
 down_revision = None
@@ -16,7 +16,7 @@ depends_on = None
 
 
 def upgrade():
-    
+
     op.create_table('audit_log',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('at', gateway.store.schema.UTCDateTime(), nullable=False),
@@ -143,11 +143,11 @@ def upgrade():
     sa.ForeignKeyConstraint(['session_id'], ['sessions.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
-    
+
 
 
 def downgrade():
-    
+
     op.drop_table('payments')
     with op.batch_alter_table('ws_nonces', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ws_nonces_created'))
@@ -173,4 +173,4 @@ def downgrade():
 
     op.drop_table('citations')
     op.drop_table('audit_log')
-    
+
