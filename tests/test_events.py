@@ -1,6 +1,7 @@
 """SubmitEvent over real SOAP: sessions, decisions, charges, idempotency, faults."""
 
 import threading
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -9,6 +10,7 @@ import zeep
 
 from conftest import FACILITY, make_config, start_gateway, stop_gateway, unique, unique_plate
 from gateway.store.schema import HotlistRecord
+from test_hardening import envelope, post
 
 
 def submit(gw, direction, plate, camera=None, event_id=None, confidence="0.97", at=None, facility=FACILITY,
@@ -351,3 +353,57 @@ def test_frames_complete_an_unsure_first_reading(gateway, clock):
     assert session.Status == "OPEN"
     resolved = {i.EventID: i for i in gateway.client("EventService").ListReviews(State="RESOLVED")}
     assert resolved[first.ParkingEvent.EventID].ResolvedBy == "frame-vote"
+
+
+def test_two_sure_different_plates_at_one_lane_are_two_vehicles(gateway, clock):
+    first_plate = unique_plate()
+    second_plate = first_plate[:-1] + ("1" if first_plate[-1] != "1" else "2")  # one character apart
+    first = submit(gateway, "ENTRY", first_plate, confidence="0.97")
+    second = submit(gateway, "ENTRY", second_plate, confidence="0.97")  # same lane, same second
+    assert (first.Decision, first.Reason) == (second.Decision, second.Reason) == ("OPEN", "TRANSIENT_ENTRY")
+    assert second.ParkingEvent.Vehicle.LicensePlate.Number == second_plate
+    assert first.ParkingEvent.Session.SessionID != second.ParkingEvent.Session.SessionID
+    events = gateway.client("EventService")
+    assert events.GetSession(Plate=second_plate, FacilityID=FACILITY).Status == "OPEN"
+
+
+def test_concurrent_different_plates_at_one_lane_each_get_a_session(database_url, clock):
+    base = make_config(database_url)
+    roomy = replace(base.facilities[FACILITY], capacity=100_000)
+    gw = start_gateway(base.override(facilities={**base.facilities, FACILITY: roomy}), clock)
+    prefix = unique_plate()[:5]
+    plates = [f"{prefix}{n:02d}" for n in range(30)]  # alike: at most two characters apart
+    try:
+        answers = {}
+
+        def go(plate):
+            answers[plate] = post(gw, envelope(f"""<pg:SubmitEvent><pg:Event><pg:EventID>{unique()}</pg:EventID>
+                <pg:FacilityID>{FACILITY}</pg:FacilityID><pg:CameraID>CAM-IN</pg:CameraID>
+                <pg:Direction>ENTRY</pg:Direction><pg:Timestamp>{clock().isoformat()}</pg:Timestamp>
+                <pg:PlateText>{plate}</pg:PlateText><pg:Confidence>0.97</pg:Confidence>
+                </pg:Event></pg:SubmitEvent>"""))
+
+        threads = [threading.Thread(target=go, args=(plate,)) for plate in plates]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert all(status == 200 and b">TRANSIENT_ENTRY<" in body for status, body in answers.values()), answers
+        sessions = {gw.client("EventService").GetSession(Plate=plate, FacilityID=FACILITY).Session.SessionID
+                    for plate in plates}
+        assert len(sessions) == len(plates)  # no submitted plate vanished into another's session
+    finally:
+        stop_gateway(gw)
+
+
+def test_a_frame_read_at_confidence_zero_does_not_break_its_lane(gateway, clock):
+    plate = unique_plate()
+    unread = submit(gateway, "ENTRY", plate, confidence="0")
+    assert (unread.Decision, unread.Reason) == ("REVIEW", "LOW_CONFIDENCE")
+    clock.advance(timedelta(milliseconds=300))
+    also_zero = submit(gateway, "ENTRY", plate, confidence="0")
+    assert (also_zero.Decision, also_zero.Reason) == ("REVIEW", "SAME_VEHICLE")
+    clock.advance(timedelta(milliseconds=300))
+    sure = submit(gateway, "ENTRY", plate, confidence="0.95")
+    assert (sure.Decision, sure.Reason) == ("OPEN", "SAME_VEHICLE")  # the vote completes the unread one
+    assert gateway.client("EventService").GetSession(Plate=plate, FacilityID=FACILITY).Status == "OPEN"

@@ -20,7 +20,7 @@ from ..domain.decisions import OPEN, REVIEW, DecisionRules
 from ..domain.events import LaneEvent
 from ..domain.permits import judge
 from ..domain.plates import normalise_plate
-from ..domain.vehicles import similar, within
+from ..domain.vehicles import same_plate_possible, within
 from ..store import events, permits, reviews, sessions
 from ..store.engine import Store
 from .recording import EventRecorder, Outcome
@@ -32,6 +32,12 @@ class _Vehicle:
     event_id: str
     first_seen: datetime
     readings: list[tuple[str, float]] = field(default_factory=list)   # (plate, confidence) of its frames
+
+    def reading(self) -> tuple[str, float]:
+        """The vehicle's plate as its frames vote, and how sure; frames read at confidence 0 have no
+        vote: with only such frames, the first one's text, at 0."""
+        plate, confidence = vote(self.readings)
+        return (plate, confidence) if plate is not None else (self.readings[0][0], 0.0)
 
 
 class FrameWindows:
@@ -55,9 +61,9 @@ class FrameWindows:
         with self._lock:
             vehicle = self._vehicles.get(key)
             if vehicle and vehicle.event_id != ev.event_id and within(vehicle.first_seen, when, self.window) \
-                    and similar(plate, vote(vehicle.readings)[0]):
+                    and same_plate_possible(plate, confidence, *vehicle.reading(), self.rules.confidence_threshold):
                 vehicle.readings.append((plate, confidence))
-                voted, voted_confidence = vote(vehicle.readings)
+                voted, voted_confidence = vehicle.reading()
                 return self._frame(ev, vehicle.event_id, voted, Decimal(str(round(voted_confidence, 4))))
         outcome = self.recorder.submit(ev)
         # A held vehicle is decided again by its next frame (it may have paid, or been given a
