@@ -7,6 +7,8 @@ afresh by its next frame. If the vehicle's event waits for a person only because
 was not sure enough, and the vote now is, the vote completes it.
 
 The windows live in memory (one gateway process): after a restart a burst simply starts anew.
+Each lane has a lock of its own, held while a frame is matched and recorded (frames of one lane
+are taken in turn; a lane waiting for the database holds up no other lane).
 """
 
 import threading
@@ -48,7 +50,12 @@ class FrameWindows:
         self.rules = rules
         self.window = rules.frame_window
         self._vehicles: dict[tuple[str, str, str], _Vehicle] = {}   # (facility, camera, direction) -> vehicle
-        self._lock = threading.Lock()
+        self._locks: dict[tuple[str, str], threading.Lock] = {}       # (facility, camera) -> the lane's lock
+        self._locks_lock = threading.Lock()
+
+    def _lane_lock(self, facility_id: str, camera_id: str) -> threading.Lock:
+        with self._locks_lock:
+            return self._locks.setdefault((facility_id, camera_id), threading.Lock())
 
     def submit(self, ev: LaneEvent) -> Outcome:
         """Decide ``ev``, or record it as a frame of the vehicle it shows."""
@@ -56,9 +63,10 @@ class FrameWindows:
             return self.recorder.submit(ev)
         plate = normalise_plate(ev.plate_text)
         confidence = float(ev.confidence if ev.confidence is not None else 1)
-        key = (ev.facility_id, ev.camera_id, ev.direction)
-        when = self.recorder.instant(ev.timestamp)
-        with self._lock:
+        fac, lane, when = self.recorder.place(ev)  # a lane that exists: one lock per configured lane
+        key = (fac.id, lane.camera_id, ev.direction)
+        lock = self._lane_lock(fac.id, lane.camera_id)
+        with lock:
             vehicle = self._vehicles.get(key)
             if vehicle and vehicle.event_id != ev.event_id and within(vehicle.first_seen, when, self.window) \
                     and same_plate_possible(plate, confidence, *vehicle.reading(), self.rules.confidence_threshold):
@@ -69,7 +77,7 @@ class FrameWindows:
         # A held vehicle is decided again by its next frame (it may have paid, or been given a
         # permit, in the meantime); one let in, or waiting for a person, is not.
         if not outcome.replayed and outcome.decision in (OPEN, REVIEW):
-            with self._lock:
+            with lock:
                 self._vehicles[key] = _Vehicle(ev.event_id, when, [(plate, confidence)])
         return outcome
 
