@@ -2,6 +2,7 @@
 
 import json
 import os
+from decimal import Decimal
 from pathlib import Path
 
 from recognition import PRECISIONS
@@ -61,10 +62,9 @@ def cmd_recognize(args, cfg):
         elif args.xml:
             from lxml import etree
 
-            from ..contract.documents import element, leaf
-            plate = element("LicensePlate", leaf("Number", reading.plate or None),
-                            leaf("Jurisdiction", reading.jurisdiction), leaf("Country", reading.country),
-                            leaf("Confidence", f"{reading.confidence:.4f}"))
+            from ..contract.documents import license_plate
+            plate = license_plate(reading.plate or None, Decimal(f"{reading.confidence:.4f}"), reading.jurisdiction,
+                                  reading.country)
             print(etree.tostring(plate, pretty_print=True).decode(), end="")
         else:
             others = ", ".join(f"{t} {c:.2f}" for t, c in reading.candidates[1:])

@@ -136,6 +136,12 @@ def charges(tariff, current, paid=None, tag="Charges", parent=None):
     return elt
 
 
+def license_plate(number, confidence, jurisdiction=None, country=None, parent=None):
+    """A plate as read: its number (none when nothing was read), where from, how sure."""
+    return _fields(parent, "LicensePlate", (("Number", number), ("Jurisdiction", jurisdiction), ("Country", country),
+                                            ("Confidence", confidence)))
+
+
 def authorization(status, permit, granted, parent=None):
     p = permit
     elt = element("Authorization", parent)
@@ -170,8 +176,7 @@ def parking_event(event_id, when, fac, lane, camera_id, direction, plate, confid
     _fields(doc, "Location", (("FacilityID", fac.id), ("FacilityName", fac.name), ("CameraID", camera_id),
                               ("LaneNumber", lane.number), ("Direction", direction)))
     vehicle_elt = element("Vehicle", doc)
-    _fields(vehicle_elt, "LicensePlate", (("Number", plate), ("Jurisdiction", jurisdiction), ("Country", country),
-                                          ("Confidence", confidence)))
+    license_plate(plate, confidence, jurisdiction, country, parent=vehicle_elt)
     if vehicle is not None:
         _fields(vehicle_elt, "Attributes", (("Make", vehicle.make), ("Model", vehicle.model), ("Year", vehicle.year),
                                             ("Color", vehicle.color), ("VehicleClass", vehicle.vehicle_class)))
