@@ -44,7 +44,7 @@ confidence_threshold = "0.85"
 [[facility]]
 id = "LOT-TEST"
 name = "Test Garage"
-capacity = 50
+capacity = 500
 timezone = "America/New_York"
 currency = "USD"
 

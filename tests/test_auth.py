@@ -60,7 +60,7 @@ def test_password_digest_needs_a_user_allowed_to_use_it(gateway, clock):
 
 def test_roles_are_enforced_per_operation(gateway, clock):
     enforcement = gateway.client("EventService", user="enforcement")
-    assert enforcement.GetOccupancy(FacilityID="LOT-TEST").Capacity == 50
+    assert enforcement.GetOccupancy(FacilityID="LOT-TEST").Capacity == 500
     fault = fault_of(lambda: enforcement.SubmitEvent(Event={
         "EventID": "E-role", "FacilityID": "LOT-TEST", "CameraID": "CAM-IN", "Direction": "ENTRY",
         "Timestamp": clock(), "PlateText": "ROLE1"}))

@@ -202,15 +202,34 @@ def test_exit_without_entry_record_is_held_with_lost_ticket_charge(gateway, cloc
 
 
 def test_same_event_id_returns_the_first_result_and_changes_nothing(gateway, clock):
-    plate, event_id = unique_plate(), unique()
-    first = submit(gateway, "ENTRY", plate, event_id=event_id)
-    clock.advance(timedelta(minutes=1))
-    again = submit(gateway, "ENTRY", plate, event_id=event_id, confidence="0.99")
+    plate, event_id, at = unique_plate(), unique(), clock()
+    first = submit(gateway, "ENTRY", plate, event_id=event_id, at=at)
+    occupied = gateway.client("EventService").GetOccupancy(FacilityID=FACILITY).Occupied
+    clock.advance(timedelta(minutes=1))  # the camera retries a minute later: the same request
+    again = submit(gateway, "ENTRY", plate, event_id=event_id, at=at)
     assert again.ParkingEvent.Session.SessionID == first.ParkingEvent.Session.SessionID
     assert (again.Decision, again.Reason) == (first.Decision, first.Reason)
     assert again.ParkingEvent.Timestamp == first.ParkingEvent.Timestamp
-    assert again.ParkingEvent.Vehicle.LicensePlate.Confidence == Decimal("0.97")
-    assert gateway.client("EventService").GetOccupancy(FacilityID=FACILITY).Occupied >= 1
+    assert gateway.client("EventService").GetOccupancy(FacilityID=FACILITY).Occupied == occupied
+
+
+@pytest.mark.parametrize("change", [{"PlateText": "OTHER1"}, {"Confidence": "0.99"}, {"Direction": "EXIT"},
+                                    {"Timestamp": "later"}])
+def test_an_event_id_used_again_for_another_request_is_a_conflict(gateway, clock, change):
+    plate, event_id, at = unique_plate(), unique(), clock()
+    first = submit(gateway, "ENTRY", plate, event_id=event_id, at=at)
+    if change.get("Timestamp") == "later":
+        change = {"Timestamp": at + timedelta(seconds=1)}
+    if change.get("Direction") == "EXIT":
+        change = {**change, "CameraID": "CAM-OUT"}
+    event = {"EventID": event_id, "FacilityID": FACILITY, "CameraID": "CAM-IN", "Direction": "ENTRY",
+             "Timestamp": at, "PlateText": plate, "Confidence": "0.97", **change}
+    fault = fault_of(lambda: gateway.client("EventService").SubmitEvent(Event=event))
+    assert fault.code.endswith("Client.Conflict")
+    assert fault.detail[0].findtext("{urn:parkgate:v1}Field") == "EventID"
+    # the key still answers its own request, the same way
+    again = submit(gateway, "ENTRY", plate, event_id=event_id, at=at)
+    assert again.ParkingEvent.Session.SessionID == first.ParkingEvent.Session.SessionID
 
 
 def test_concurrent_duplicates_open_one_session(gateway, clock):

@@ -94,9 +94,14 @@ def test_unreadable_pictures_wait_for_a_person(reading_gateway, tmp_path):
     assert again.code.endswith("Client.Conflict")
     assert fault_of(lambda: events.ResolveReview(ReviewID=999999, Plate=plate)).code.endswith("Client.NotFound")
 
-    # the same EventID now replays the person's decision
-    replay = submit(reading_gateway, "ENTRY", "IGNORED1", event_id=broken.ParkingEvent.EventID)
+    # the camera's retry of that request now replays the person's decision; another request under
+    # its EventID is refused
+    replay = with_image(reading_gateway, EventID=broken.ParkingEvent.EventID, Image=b"\xff\xd8\xff" + b"\x00" * 64,
+                        Timestamp=broken.ParkingEvent.Timestamp)
     assert replay.ParkingEvent.Vehicle.LicensePlate.Number == plate
+    assert replay.Barrier.Result == "NOT_CONTROLLED" and replay.Decision == "OPEN"
+    conflict = fault_of(lambda: submit(reading_gateway, "ENTRY", "IGNORED1", event_id=broken.ParkingEvent.EventID))
+    assert conflict.code.endswith("Client.Conflict")
 
 
 def test_low_confidence_text_goes_to_the_queue(reading_gateway):

@@ -1,8 +1,13 @@
-"""A lane event arrives: its picture read (if it brings one), its frames joined, its barrier driven."""
+"""A lane event arrives: its picture read (if it brings one), its frames joined, its barrier driven.
+
+The EventID is the idempotency key of the request: a retry answers the first outcome (and drives
+no barrier), another request under a used EventID is a Conflict.
+"""
 
 from collections.abc import Mapping
+from dataclasses import replace
 
-from ..domain.events import LaneEvent
+from ..domain.events import LaneEvent, fingerprint
 from ..domain.facility import Facility, find_facility
 from .frames import FrameWindows
 from .images import LaneImages
@@ -18,5 +23,10 @@ class LaneEvents:
         self.lanes = lanes
 
     def submit(self, ev: LaneEvent) -> Decided:
-        ev = self.images.read(ev, find_facility(self.facilities, ev.facility_id))
-        return self.lanes.after_decision(self.frames.submit(ev))
+        ev = replace(ev, fingerprint=fingerprint(ev))  # of the request as submitted, before its picture is read
+        facility = find_facility(self.facilities, ev.facility_id)
+        if not ev.plate_text and (ev.image or ev.image_url):
+            done = self.frames.recorder.recorded(ev)  # a camera's retry is not read again
+            if done is not None:
+                return self.lanes.after_decision(done)
+        return self.lanes.after_decision(self.frames.submit(self.images.read(ev, facility)))

@@ -88,7 +88,7 @@ class FrameWindows:
         with self.store.connection() as conn:
             done = events.by_id(conn, ev.event_id)
             if done is not None:
-                return self.recorder.replay(done)
+                return self.recorder.replay(done, ev)
             vehicle = events.by_id(conn, vehicle_event_id)
         if vehicle is None:  # the vehicle's event failed: this frame is a vehicle of its own
             return self.recorder.submit(ev)

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from ..contract import documents
 from ..domain import times
 from ..domain.decisions import OPEN, REVIEW, DecisionRules, Verdict, decide
-from ..domain.errors import Busy, InvalidInput
+from ..domain.errors import Busy, Conflict, InvalidInput
 from ..domain.events import LaneEvent, RecordedEvent
 from ..domain.facility import Facility, Lane, find_facility
 from ..domain.permits import NO_PERMIT, VALID, Standing
@@ -73,9 +73,18 @@ class EventRecorder:
         return fac, fac.lane_of(ev.camera_id, ev.lane_number, ev.direction), self.instant(ev.timestamp)
 
     @staticmethod
-    def replay(done: RecordedEvent) -> Outcome:
+    def replay(done: RecordedEvent, ev: LaneEvent) -> Outcome:
+        """The first outcome of ``ev``'s EventID; a Conflict when ``ev`` is another request."""
+        if not done.answers(ev):
+            raise Conflict(f"EventID {ev.event_id!r} was used for another request", "EventID")
         return Outcome(done.event_id, documents.parse(done.document), done.decision, done.reason, done.session_id,
                        replayed=True)
+
+    def recorded(self, ev: LaneEvent) -> Outcome | None:
+        """The replay of ``ev``'s EventID, if it was decided already."""
+        with self.store.connection() as conn:
+            done = events.by_id(conn, ev.event_id)
+        return self.replay(done, ev) if done is not None else None
 
     def submit(self, ev: LaneEvent) -> Outcome:
         """Decide ``ev`` once (a replayed EventID answers the first outcome)."""
@@ -92,7 +101,7 @@ class EventRecorder:
                     if attempt:
                         done = events.by_id(conn, ev.event_id)
                         if done is not None:
-                            return self.replay(done)
+                            return self.replay(done, ev)
                     outcome, owed = self.record(conn, fac, lane, ev, plate, when)
             except (IntegrityError, Overtaken):
                 if attempt == ATTEMPTS - 1:
@@ -147,5 +156,6 @@ class EventRecorder:
         text = documents.serialize(event).decode()
         events.insert(conn, event_id=ev.event_id, facility_id=fac.id, camera_id=ev.camera_id, direction=ev.direction,
                       occurred_at=when, recorded_at=self.clock(), plate=plate, confidence=confidence,
-                      decision=decision, reason=reason, session_id=session.id if session else None, document=text)
+                      decision=decision, reason=reason, session_id=session.id if session else None, document=text,
+                      fingerprint=ev.fingerprint)
         return event, text

@@ -56,3 +56,9 @@ class RecordedEvent:
     decision: str
     reason: str
     session_id: str | None
+    fingerprint: str | None          # of the request that was decided (None: recorded before they were kept)
+
+    def answers(self, ev: LaneEvent) -> bool:
+        """Whether ``ev`` is the request this outcome was decided for (its retry), not another
+        request under the same EventID."""
+        return self.fingerprint is None or ev.fingerprint is None or self.fingerprint == ev.fingerprint

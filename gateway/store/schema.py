@@ -100,6 +100,9 @@ class LaneEventRecord(_LaneEventFields, Base):
     reason: Mapped[str] = mapped_column(String(64))
     session_id: Mapped[str | None] = mapped_column(String(64))
     document: Mapped[str] = mapped_column(Text)
+    # What the request said (gateway.domain.events.fingerprint): the same EventID with another
+    # fingerprint is another request. None for events recorded before fingerprints were kept.
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
 
 
 class SessionRecord(Base):
