@@ -42,7 +42,7 @@ class PlcEndpoint:
 class RecognitionSettings:
     workers: int = 0          # 0: one per core
     time_limit: float = 5.0   # per image
-    queue: int = 16           # images waiting beyond the busy workers; more: Server.Busy
+    queue: int = 4            # images waiting beyond the busy workers; more: Server.Busy
     precision: str = "f32"    # how the networks compute (recognition.PRECISIONS)
 
 
@@ -121,7 +121,7 @@ def parse(raw, source=None):
             heartbeat_interval=float(plc.get("heartbeat_s", 2)), rise_timeout=float(plc.get("rise_timeout_s", 5)),
             reconnect_max=float(plc.get("reconnect_max_s", 30))),
         recognition=RecognitionSettings(int(rec.get("workers", 0)), float(rec.get("time_limit_s", 5)),
-                                        int(rec.get("queue", 16)),
+                                        int(rec.get("queue", 4)),
                                         _choice(rec.get("precision", "f32"), tuple(p.upper() for p in PRECISIONS),
                                                 "recognition.precision").lower()),
         relays=_relays(raw.get("relay", []), source),

@@ -74,7 +74,7 @@ class GatewayService(service.MultiService):
         lanes = Lanes(facilities, self.barriers, Audit(self.store, clock), reactor)
         recorder = EventRecorder(facilities, rules, self.store, relaying, clock)
         reviews = Reviews(recorder, facilities, self.store, lanes, clock)
-        self.images = LaneImages(config.recognition)
+        self.images = LaneImages(config.recognition, config.threads)
         self.use_cases = UseCases(
             clock=clock, authenticator=self.authenticator,
             events=LaneEvents(facilities, self.images, FrameWindows(recorder, reviews, self.store, rules), lanes),

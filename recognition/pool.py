@@ -3,8 +3,10 @@
 pebble's ProcessPool (forkserver start: the gateway has threads) gives each image a time
 limit (a worker past it is killed and replaced) and replaces a crashed worker without failing
 the other images. On top of it: a bounded queue. When every worker is busy and ``queue``
-more images wait, the next request is refused at once (:class:`RecognitionBusy`) instead
-of piling up behind the others.
+more images wait (or ``max_pending`` images are in, whichever is fewer), the next request is
+refused at once (:class:`RecognitionBusy`) instead of piling up behind the others. Callers that
+wait in threads of a bounded pool give ``max_pending`` below its size, so that the refusal can
+be answered at all.
 """
 
 import multiprocessing
@@ -41,10 +43,11 @@ class RecognitionBusy(Exception):
 
 
 class RecognitionPool:
-    def __init__(self, workers=0, time_limit=5.0, queue=16, task=recognize_image, regions=None, precision="f32"):
+    def __init__(self, workers=0, time_limit=5.0, queue=4, task=recognize_image, regions=None, precision="f32",
+                 max_pending=None):
         self.workers = workers or os.cpu_count() or 1
         self.time_limit = time_limit
-        self.capacity = self.workers + queue
+        self.capacity = self.workers + queue if max_pending is None else min(self.workers + queue, max_pending)
         self.task = task
         self._pool = ProcessPool(max_workers=self.workers, initializer=_load, initargs=(regions, precision),
                                  context=multiprocessing.get_context("forkserver"))

@@ -1,12 +1,17 @@
 """Lane events that bring a picture: read in the pool, fetched only from allowed sources; what
 cannot be read surely goes to the review queue, where a person completes it."""
 
+import socket
+import threading
 from dataclasses import replace
 from datetime import timedelta
+from functools import partial
 
 import pytest
+import zeep
 from lxml import etree
 
+import pool_tasks
 from conftest import (
     FACILITY,
     SettableClock,
@@ -19,8 +24,10 @@ from conftest import (
 )
 from gateway import config as configuration
 from gateway.store.migrate import upgrade
+from recognition.pool import RecognitionPool
 from test_contract import xmllint
 from test_events import fault_of, submit
+from test_plc import until
 from test_pool_fetch import JPEG, image_server  # noqa: F401 - the fixture
 from test_recognition import encoded, scene
 
@@ -124,3 +131,90 @@ def test_review_document_without_a_plate_is_schema_valid(reading_gateway, tmp_pa
 def test_operators_only(reading_gateway):
     integrator = reading_gateway.client("EventService", user="integrator")
     assert fault_of(lambda: integrator.ListReviews()).code.endswith("Client.Authorization")
+
+
+
+class HeldReadings:
+    """Where the pool's held readings (pool_tasks.held) wait: each finishes once released."""
+
+    def __init__(self):
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.releasing = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        held = []
+        while True:
+            conn = self.server.accept()[0]
+            conn.settimeout(0.2)
+            try:
+                said = conn.recv(1, socket.MSG_PEEK)  # a reading says nothing: it waits
+            except TimeoutError:
+                said = None
+            if said == b"!":  # close(): the end
+                conn.close()
+                break
+            if said == b"":  # release(): wakes this loop
+                conn.close()
+            else:
+                held.append(conn)
+            if self.releasing.is_set():
+                for c in held:
+                    c.sendall(b"x")
+                    c.close()
+                held.clear()
+
+    def release(self):
+        self.releasing.set()
+        socket.create_connection(("127.0.0.1", self.port)).close()  # wakes the server to release
+
+    def close(self):
+        self.releasing.set()
+        with socket.create_connection(("127.0.0.1", self.port)) as conn:
+            conn.sendall(b"!")
+        self.thread.join(10)
+        self.server.close()
+
+
+def test_pictures_beyond_what_the_pool_can_take_are_answered_busy_at_once_with_the_defaults(database_url):
+    """40 image events at once with the default request threads and queue: the pool takes what it
+    can, the others are told Server.Busy at once, and the gateway answers other requests meanwhile."""
+    defaults = configuration.Config()
+    cfg = make_config(database_url).override(threads=defaults.threads, max_body_bytes=4 * 1024 * 1024,
+                                             recognition=replace(defaults.recognition, workers=2, time_limit=120))
+    upgrade(database_url)
+    add_test_users(database_url)
+    gw = start_gateway(cfg, SettableClock())
+    gw.service.images.pool_factory = partial(RecognitionPool, task=pool_tasks.held)
+    readings = HeldReadings()
+    answers = []
+
+    def go():
+        try:
+            answers.append(with_image(gw, Image=str(readings.port).encode()))
+        except zeep.exceptions.Fault as e:
+            answers.append(e)
+
+    def busy():
+        return [a for a in answers if isinstance(a, zeep.exceptions.Fault)]
+
+    threads = [threading.Thread(target=go) for _ in range(40)]
+    try:
+        for t in threads:
+            t.start()
+        # Every request beyond what the request threads hold must be answered while readings wait.
+        until(lambda: len(busy()) >= 40 - defaults.threads, timeout=60, interval=0.05)
+        assert all(f.code.endswith("Server.Busy") for f in busy())
+        assert len(answers) == len(busy())  # no reading finished: they are all still held
+        assert gw.client("EventService").Ping() is not None  # a request thread is free for other work
+    finally:
+        readings.release()
+        for t in threads:
+            t.join(60)
+        readings.close()
+        stop_gateway(gw)
+    read = [a for a in answers if not isinstance(a, zeep.exceptions.Fault)]
+    assert len(answers) == 40 and read
+    assert all(a.ParkingEvent.Vehicle.LicensePlate.Number == "HELD1" for a in read)

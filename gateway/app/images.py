@@ -21,8 +21,12 @@ from ..domain.facility import Facility
 
 
 class LaneImages:
-    def __init__(self, settings: Any, pool_factory: Any = RecognitionPool) -> None:
+    def __init__(self, settings: Any, request_threads: int, pool_factory: Any = RecognitionPool) -> None:
+        """``request_threads``: how many requests run at once. At most half of them wait on pictures
+        (running or queued); beyond that an image event is told Server.Busy at once, and the other
+        half of the threads stays free for everything else, the Busy answers included."""
         self.settings = settings
+        self.max_pending = max(1, request_threads // 2)
         self.pool_factory = pool_factory
         self._pool: Any = None
         self._lock = threading.Lock()
@@ -33,7 +37,7 @@ class LaneImages:
             if self._pool is None:
                 s = self.settings
                 self._pool = self.pool_factory(workers=s.workers, time_limit=s.time_limit, queue=s.queue,
-                                                precision=s.precision)
+                                                precision=s.precision, max_pending=self.max_pending)
             return self._pool
 
     def read(self, ev: LaneEvent, facility: Facility) -> LaneEvent:
