@@ -44,6 +44,7 @@ class RecognitionSettings:
     time_limit: float = 5.0   # per image
     queue: int = 4            # images waiting beyond the busy workers; more: Server.Busy
     precision: str = "f32"    # how the networks compute (recognition.PRECISIONS)
+    warm_at_start: bool = False  # start the workers (load the models) at start, not on the first picture
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class Config:
     max_body_bytes: int = 1024 * 1024
     threads: int = 16
     demo_users: bool = True
+    demo_users_file: Path = REPO_ROOT / "var" / "demo-users.txt"   # where their passwords are written
     confidence_threshold: Decimal = Decimal("0.85")
     max_clock_skew: timedelta = timedelta(minutes=5)
     frame_window: timedelta = timedelta(seconds=3)       # frames of one vehicle within this: decided once
@@ -111,6 +113,7 @@ def parse(raw, source=None):
         max_body_bytes=int(server.get("max_body_bytes", 1024 * 1024)),
         threads=int(server.get("threads", 16)),
         demo_users=bool(auth.get("demo_users", True)),
+        demo_users_file=_repo_path(auth.get("demo_users_file", "var/demo-users.txt")),
         confidence_threshold=_money(decisions.get("confidence_threshold", "0.85"), "decisions.confidence_threshold"),
         max_clock_skew=timedelta(seconds=int(decisions.get("max_clock_skew_s", 300))),
         frame_window=timedelta(seconds=float(decisions.get("frame_window_s", 3))),
@@ -123,7 +126,8 @@ def parse(raw, source=None):
         recognition=RecognitionSettings(int(rec.get("workers", 0)), float(rec.get("time_limit_s", 5)),
                                         int(rec.get("queue", 4)),
                                         _choice(rec.get("precision", "f32"), tuple(p.upper() for p in PRECISIONS),
-                                                "recognition.precision").lower()),
+                                                "recognition.precision").lower(),
+                                        bool(rec.get("warm_at_start", False))),
         relays=_relays(raw.get("relay", []), source),
         source=source,
     )
@@ -134,6 +138,12 @@ def parse_listen(text):
     if not host or not port.isdigit():
         raise ConfigError(f"server.listen must be HOST:PORT, not {text!r}")
     return host.strip("[]"), int(port)
+
+
+def _repo_path(path):
+    """Relative paths are taken relative to the repository, where ``var/`` lives."""
+    path = Path(path)
+    return path if path.is_absolute() else REPO_ROOT / path
 
 
 def _database_url(url, source):

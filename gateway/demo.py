@@ -6,7 +6,6 @@ Demo users only authenticate while the gateway listens on a loopback address.
 import os
 import secrets
 from datetime import timedelta
-from pathlib import Path
 
 from .app.auth import Users
 from .domain.permits import ACTIVE, Permit
@@ -17,14 +16,10 @@ DEMO_PLATE = "DEMO123"
 DEMO_PERMIT = "PRMT-DEMO-0001"
 
 
-def credentials_file(config):
-    return Path(config.database_url.removeprefix("sqlite:///")).parent / "demo-users.txt" \
-        if config.database_url.startswith("sqlite:///") else Path("var/demo-users.txt")
-
-
 def seed(config, store, clock):
-    """Create the demo users and permit once; return the lines to print (every start)."""
-    path = credentials_file(config)
+    """Create the demo users and permit once, their passwords written to ``[auth] demo_users_file``
+    (``var/demo-users.txt``); return the lines to print (every start)."""
+    path = config.demo_users_file
     users = Users(store, clock)
     if not users.has_demo():
         lines = []

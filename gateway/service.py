@@ -78,7 +78,7 @@ class GatewayService(service.MultiService):
         self.use_cases = UseCases(
             clock=clock, authenticator=self.authenticator,
             events=LaneEvents(facilities, self.images, FrameWindows(recorder, reviews, self.store, rules), lanes),
-            reviews=reviews, sessions=Sessions(facilities, rules, self.store, clock),
+            reviews=reviews, sessions=Sessions(facilities, self.store, clock),
             occupancy=Occupancy(facilities, self.store, clock),
             permits=Permits(facilities, self.store, relaying, clock),
             citations=Citations(facilities, self.store, relaying, clock), lanes=lanes,
@@ -101,6 +101,9 @@ class GatewayService(service.MultiService):
         self.port = self.reactor.listenTCP(self.config.port, site, interface=self.config.host)
         self.published = publish(self.use_cases, self.base_url)
         site.resource = build_root(self.published, self.reactor, self.threadpool)
+        if self.config.recognition.warm_at_start:
+            threads.deferToThread(self.images.warm).addErrback(
+                lambda failure: log.error("recognition: the workers did not start: %s", failure.getErrorMessage()))
         log.info("parkgate listening on %s", self.base_url)
         for p in self.published:
             log.info("  %s WSDL: %s%s?wsdl", p.name, self.base_url, p.path)

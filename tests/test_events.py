@@ -426,3 +426,23 @@ def test_a_frame_read_at_confidence_zero_does_not_break_its_lane(gateway, clock)
     sure = submit(gateway, "ENTRY", plate, confidence="0.95")
     assert (sure.Decision, sure.Reason) == ("OPEN", "SAME_VEHICLE")  # the vote completes the unread one
     assert gateway.client("EventService").GetSession(Plate=plate, FacilityID=FACILITY).Status == "OPEN"
+
+
+def test_a_fee_can_be_quoted_ahead(gateway, clock):
+    """What will I owe in an hour?"""
+    sid = submit(gateway, "ENTRY", unique_plate()).ParkingEvent.Session.SessionID
+    clock.advance(timedelta(minutes=30))
+    events = gateway.client("EventService")
+    assert events.QuoteFee(SessionID=sid).AmountDue._value_1 == Decimal("3.00")
+    ahead = events.QuoteFee(SessionID=sid, AsOf=clock() + timedelta(hours=1))
+    assert ahead.AmountDue._value_1 == Decimal("6.00") and ahead.Duration == timedelta(minutes=90)
+    naive = fault_of(lambda: events.QuoteFee(SessionID=sid, AsOf=clock().replace(tzinfo=None)))
+    assert naive.code.endswith("Client.InvalidTime")
+
+
+def test_a_session_looked_up_by_plate_and_not_found_names_the_plate(gateway, clock):
+    fault = fault_of(lambda: gateway.client("EventService").GetSession(Plate=unique_plate(), FacilityID=FACILITY))
+    assert fault.code.endswith("Client.NotFound")
+    assert fault.detail[0].findtext("{urn:parkgate:v1}Field") == "Plate"
+    fault = fault_of(lambda: gateway.client("EventService").GetSession(SessionID="S-NOPE"))
+    assert fault.detail[0].findtext("{urn:parkgate:v1}Field") == "SessionID"

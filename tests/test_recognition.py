@@ -187,6 +187,7 @@ def test_recognize_command_prints_json(tmp_path):
     lines = [json.loads(line) for line in run.stdout.splitlines()]
     assert run.returncode == 1  # one image could not be read
     assert lines[0]["image"] == str(path) and lines[0]["plate"] == "7ABC123"
+    assert lines[0]["region"] == "US"  # the configured facilities' plate formats (parkgate.toml: US)
     assert {"confidence", "candidates", "box"} <= set(lines[0])
     assert "broken" in lines[1]["error"]
     clip = decode((tmp_path / "clips" / "car.plate.jpg").read_bytes())

@@ -1,6 +1,7 @@
 """Lane events that bring a picture: read in the pool, fetched only from allowed sources; what
 cannot be read surely goes to the review queue, where a person completes it."""
 
+import logging
 import socket
 import threading
 from dataclasses import replace
@@ -218,3 +219,16 @@ def test_pictures_beyond_what_the_pool_can_take_are_answered_busy_at_once_with_t
     read = [a for a in answers if not isinstance(a, zeep.exceptions.Fault)]
     assert len(answers) == 40 and read
     assert all(a.ParkingEvent.Vehicle.LicensePlate.Number == "HELD1" for a in read)
+
+
+def test_the_recognition_workers_start_with_the_gateway_and_say_so(database_url, caplog):
+    caplog.set_level(logging.INFO, logger="parkgate")
+    cfg = make_config(database_url).override(recognition=configuration.RecognitionSettings(workers=1,
+                                                                                           warm_at_start=True))
+    upgrade(database_url)
+    gw = start_gateway(cfg, SettableClock())
+    try:
+        until(lambda: "recognition: 1 worker(s) ready in" in caplog.text, timeout=120, interval=0.1)
+        assert "recognition: starting 1 worker(s)" in caplog.text
+    finally:
+        stop_gateway(gw)

@@ -6,7 +6,10 @@ that cannot be had or read does not fail the event: it is decided REVIEW, with t
 for a person to look at. A URL pointing where the gateway must not go is the caller's error.
 """
 
+import logging
 import threading
+import time
+from concurrent.futures import wait
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
@@ -18,6 +21,8 @@ from recognition.pool import RecognitionBusy, RecognitionFailed, RecognitionPool
 from ..domain.errors import Busy, InvalidInput
 from ..domain.events import LaneEvent
 from ..domain.facility import Facility
+
+log = logging.getLogger("parkgate")
 
 
 class LaneImages:
@@ -39,6 +44,16 @@ class LaneImages:
                 self._pool = self.pool_factory(workers=s.workers, time_limit=s.time_limit, queue=s.queue,
                                                 precision=s.precision, max_pending=self.max_pending)
             return self._pool
+
+    def warm(self) -> None:
+        """Start the workers now (each loads the models, seconds) and say so, instead of making the
+        first picture wait for it. Blocking: call it in a thread."""
+        started = time.monotonic()
+        pool = self.pool()
+        log.info("recognition: starting %d worker(s), loading the models", pool.workers)
+        # Any image makes a worker load the models first; a refused one comes back quickest.
+        wait([pool.submit(b"warm-up", None) for _ in range(min(pool.workers, pool.capacity))])
+        log.info("recognition: %d worker(s) ready in %.1f s", pool.workers, time.monotonic() - started)
 
     def read(self, ev: LaneEvent, facility: Facility) -> LaneEvent:
         """The event with the plate read from its picture (and the picture's bytes), or as given."""

@@ -8,7 +8,6 @@ from decimal import Decimal
 from sqlalchemy import Connection
 
 from ..domain import times
-from ..domain.decisions import DecisionRules
 from ..domain.errors import Conflict, InvalidInput, InvalidTime, NotFound
 from ..domain.facility import Facility, Tariff, find_facility
 from ..domain.plates import normalise_plate
@@ -36,9 +35,8 @@ class Receipt:
 
 
 class Sessions:
-    def __init__(self, facilities: Mapping[str, Facility], rules: DecisionRules, store: Store, clock: Clock) -> None:
+    def __init__(self, facilities: Mapping[str, Facility], store: Store, clock: Clock) -> None:
         self.facilities = facilities
-        self.rules = rules
         self.store = store
         self.clock = clock
 
@@ -46,14 +44,14 @@ class Sessions:
               facility_id: str | None = None, for_update: bool = False) -> ParkingSession:
         """``for_update``: the row stays locked until the unit of work ends, for changing it."""
         if session_id:
-            found = sessions.get(conn, session_id, for_update)
+            found, by = sessions.get(conn, session_id, for_update), "SessionID"
         elif plate and facility_id:
             find_facility(self.facilities, facility_id)
-            found = sessions.of_plate(conn, facility_id, normalise_plate(plate, "Plate"), for_update)
+            found, by = sessions.of_plate(conn, facility_id, normalise_plate(plate, "Plate"), for_update), "Plate"
         else:
             raise InvalidInput("give a SessionID, or a Plate and a FacilityID", "SessionID")
         if found is None:
-            raise NotFound("no such session", "SessionID")
+            raise NotFound("no such session", by)
         return found
 
     def _quote(self, session: ParkingSession, at: datetime) -> SessionQuote:
@@ -68,10 +66,11 @@ class Sessions:
         return self._quote(found, self.clock())
 
     def quote_fee(self, session_id: str, at: datetime | None = None) -> SessionQuote:
-        """What an open session owes if it left now (or at ``at``)."""
+        """What an open session owes if it left now, or at ``at`` (past or future: "what will I owe
+        in an hour")."""
         with self.store.connection() as conn:
             found = self._find(conn, session_id)
-        at = times.reported(at, self.clock(), self.rules.max_clock_skew, "AsOf")
+        at = times.aware(at, "AsOf") if at is not None else self.clock()
         if at < found.entry_time:
             raise InvalidTime("AsOf is before the session's entry", "AsOf")
         return self._quote(found, at)

@@ -8,6 +8,8 @@
 """
 
 import argparse
+import os
+import sys
 
 from .. import config as configuration
 from . import admin, outbox, recognition, serve, wsdl
@@ -26,4 +28,9 @@ def main(argv=None):
         cfg = configuration.load(args.config).override(database_url=args.database_url)
     except configuration.ConfigError as e:
         parser.exit(2, f"parkgate: configuration: {e}\n")
-    return args.run(args, cfg) or 0
+    try:
+        return args.run(args, cfg) or 0
+    except BrokenPipeError:
+        # The reader went away (`parkgate wsdl | head`): nothing more to say, and nobody to say it to.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

@@ -19,6 +19,13 @@ def register(sub):
     add.add_argument("--allow-digest", action="store_true",
                      help="allow WS-Security PasswordDigest (keeps the password itself, not only its hash)")
     add.set_defaults(run=cmd_user_add)
+    users = user_sub.add_parser("list", help="the users and their roles",
+                                description="The users, their roles and whether they may log in.")
+    users.set_defaults(run=cmd_user_list)
+    disable = user_sub.add_parser("disable", help="refuse a user from now on",
+                                  description="Refuse a user's credentials from now on (`user add` enables again).")
+    disable.add_argument("username")
+    disable.set_defaults(run=cmd_user_disable)
 
     hotlist = sub.add_parser("hotlist", help="plates to hold at the barrier",
                              description="Plates held at every barrier (or one facility's).")
@@ -31,6 +38,8 @@ def register(sub):
     hot_rm = hot_sub.add_parser("remove", help="release a plate", description="Remove a plate from the hotlist.")
     hot_rm.add_argument("plate")
     hot_rm.set_defaults(run=cmd_hotlist_remove)
+    hot_sub.add_parser("list", help="the plates held", description="The plates held, where and why."
+                       ).set_defaults(run=cmd_hotlist_list)
 
     db = sub.add_parser("db", help="database maintenance", description="Database maintenance.")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
@@ -60,6 +69,27 @@ def cmd_user_add(args, cfg):
     print(f"user {args.username} ({args.role}) saved")
 
 
+def cmd_user_list(args, cfg):
+    from ..app.auth import Users
+    users = Users(open_store(cfg)).listing()
+    for user in users:
+        flags = ", ".join(flag for flag, on in (("disabled", user.disabled), ("demo", user.demo),
+                                                  ("digest", user.digest_secret is not None)) if on)
+        print(f"{user.username:<24} {user.role:<12} {flags}".rstrip())
+    if not users:
+        print("no users (add one: parkgate user add NAME --role ROLE)")
+
+
+def cmd_user_disable(args, cfg):
+    from ..app.auth import Users
+    try:
+        Users(open_store(cfg)).disable(args.username)
+    except ParkgateError as e:
+        print(e.message, file=sys.stderr)
+        return 2
+    print(f"user {args.username} disabled")
+
+
 def _hotlist(cfg):
     from ..app.hotlist import Hotlist
     return Hotlist(cfg.facilities, open_store(cfg))
@@ -77,6 +107,14 @@ def cmd_hotlist_add(args, cfg):
 def cmd_hotlist_remove(args, cfg):
     n = _hotlist(cfg).remove(args.plate)
     print(f"{n} hotlist entr{'y' if n == 1 else 'ies'} removed")
+
+
+def cmd_hotlist_list(args, cfg):
+    entries = _hotlist(cfg).listing()
+    for entry in entries:
+        print(f"{entry.plate:<12} {entry.facility_id or 'every facility':<20} {entry.added_at:%Y-%m-%d} {entry.reason}")
+    if not entries:
+        print("the hotlist is empty")
 
 
 def cmd_db_upgrade(args, cfg):

@@ -15,7 +15,8 @@ def register(sub):
                                description="Read the plate in each image file and print the reading.")
     recognize.add_argument("images", nargs="+", metavar="IMAGE")
     recognize.add_argument("--region", action="append", choices=REGIONS,
-                           help="plate formats to admit (repeatable; default: all)")
+                           help="plate formats to admit (repeatable; default: the configured facilities' "
+                                "plate_regions, all when none is set)")
     fmt = recognize.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="one JSON object per image per line")
     fmt.add_argument("--xml", action="store_true", help="the LicensePlate element of a ParkingEvent")
@@ -43,7 +44,7 @@ def cmd_recognize(args, cfg):
     from recognition.images import ImageRejected, decode
     from recognition.pipeline import PlateRecognizer, PPOCRReader
     recognizer = PlateRecognizer(PPOCRReader(precision=args.precision or cfg.recognition.precision),
-                                 regions_allowed=args.region)
+                                 regions_allowed=args.region or configured_regions(cfg))
     status = 0
     for name in args.images:
         try:
@@ -73,6 +74,12 @@ def cmd_recognize(args, cfg):
                   f"{f' {reading.colour.lower()} body ({reading.colour_confidence:.2f})' if reading.colour else ''}"
                   f"{' [' + others + ']' if others else ''} {reading.timings['total']:.0f} ms")
     return status
+
+
+def configured_regions(cfg):
+    """The plate formats the configured facilities read (None: all), as the gateway would read them."""
+    regions = sorted({r for fac in cfg.facilities.values() for r in fac.plate_regions or ()})
+    return regions if regions and all(fac.plate_regions for fac in cfg.facilities.values()) else None
 
 
 def cmd_bench_alpr(args, cfg):

@@ -68,7 +68,8 @@ class _ContractProtocol:
         if self.message_schema is None:
             return
         if not self.message_schema.validate(payload):
-            raise InvalidInputFault(f"schema-invalid request: {_short(self.message_schema.error_log.last_error)}")
+            error = self.message_schema.error_log.last_error
+            raise InvalidInputFault(f"schema-invalid request: {_short(error)}", _field_at_fault(error))
 
     def get_cls_attrs(self, cls):
         """spyne's cached attributes of a type, without the debug line spyne's own version formats
@@ -252,6 +253,19 @@ class ContractSoap12(_ContractProtocol, Soap12):
 _SOAP12_CODES = {"Client": "Sender", "Server": "Receiver"}
 _SUBCODE_PREFIXES = ["tns", "pg"]   # spyne's prefix for the contract's namespace, else parkgate's own
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+
+_ELEMENT = re.compile(r"Element '(?:\{[^}]*\})?([^']+)'")
+_EXPECTED = re.compile(r"Expected is (?:one of )?\( ?(?:\{[^}]*\})?([A-Za-z0-9_]+)")
+
+
+def _field_at_fault(error):
+    """The element a schema error is about (libxml2 names it in its message): the one missing
+    when a child is missing, else the one whose content is wrong."""
+    message = str(getattr(error, "message", "") or "")
+    expected = _EXPECTED.search(message) if "Missing child element" in message else None
+    found = expected or _ELEMENT.search(message)
+    return found.group(1) if found else None
 
 
 def _short(error):
