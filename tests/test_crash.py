@@ -3,12 +3,14 @@ response is in the database and reaches the relay destination; the outbox CLI re
 
 import http.client
 import os
+import queue
 import signal
 import socket
 import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from datetime import datetime, timezone
 
 from twisted.internet import reactor
@@ -58,13 +60,28 @@ def free_port():
         return s.getsockname()[1]
 
 
-def serve(cli, port):
-    """Start `parkgate serve` and return once it says it listens (it prints its WSDLs then)."""
+def serve(cli, port, timeout=60):
+    """Start `parkgate serve` and return once it says it listens (it prints its WSDLs then); a
+    gateway that neither says so nor exits within ``timeout`` seconds is killed."""
     proc = subprocess.Popen(cli + ["serve"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    for line in proc.stdout:
+    lines = queue.Queue()
+
+    def read():  # drains its output for as long as it runs
+        for line in proc.stdout:
+            lines.put(line)
+        lines.put(None)
+    threading.Thread(target=read, daemon=True).start()
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            line = lines.get(timeout=max(deadline - time.monotonic(), 0))
+        except queue.Empty:
+            proc.kill()
+            raise RuntimeError(f"the gateway did not start listening within {timeout} s") from None
+        if line is None:
+            raise RuntimeError(f"the gateway exited at start ({proc.wait()})")
         if f":{port}/soap/" in line:
             return proc
-    raise RuntimeError(f"the gateway exited at start ({proc.wait()})")
 
 
 def stream(port, acknowledged, stop):

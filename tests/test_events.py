@@ -37,7 +37,7 @@ def test_entry_opens_a_session_and_exit_within_grace_is_free(gateway, clock):
     entry = submit(gateway, "ENTRY", plate)
     assert (entry.Decision, entry.Reason) == ("OPEN", "TRANSIENT_ENTRY")
     session = entry.ParkingEvent.Session
-    assert session.ExitTime is None or session.ExitTime._value_1 is None
+    assert session.ExitTime._value_1 is None  # present, and nil: the car is still inside
     assert entry.ParkingEvent.Authorization.Status == "NONE"
     assert entry.ParkingEvent.Location.LaneNumber == 1
 
@@ -46,6 +46,7 @@ def test_entry_opens_a_session_and_exit_within_grace_is_free(gateway, clock):
     assert (leave.Decision, leave.Reason) == ("OPEN", "WITHIN_GRACE")
     assert leave.ParkingEvent.Session.SessionID == session.SessionID
     assert leave.ParkingEvent.Session.Duration == timedelta(minutes=10)
+    assert leave.ParkingEvent.Session.ExitTime._value_1 == "2025-01-22T14:40:45Z"  # as the document says it
     assert leave.ParkingEvent.Charges.CurrentCharge._value_1 == Decimal("0.00")
 
 
