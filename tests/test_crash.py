@@ -13,6 +13,7 @@ import threading
 import time
 from datetime import datetime, timezone
 
+import configs
 from twisted.internet import reactor
 from twisted.internet.threads import blockingCallFromThread
 
@@ -21,37 +22,15 @@ from legacy.doubles import HttpReceiver
 from test_hardening import envelope
 from test_plc import until
 
-CONFIG = """
-[server]
-listen = "127.0.0.1:{port}"
-[database]
-url = "sqlite:///{db}"
-[auth]
-demo_users = false
-[decisions]
-frame_window_s = 0                # every event is a vehicle of its own
-[[facility]]
-id = "LOT-K"
-name = "Crash Garage"
-capacity = 100000
-timezone = "UTC"
-[facility.tariff]
-rate_code = "H"
-price_per_period = "2.00"
-daily_maximum = "20.00"
-[[facility.lane]]
-camera_id = "K-IN"
-number = 1
-direction = "ENTRY"
-[[relay]]
-name = "feed"
-kind = "xml"
-url = "{url}"
-timeout_s = 1
-backoff_s = 0.1
-backoff_max_s = 0.5
-max_attempts = 100000
-"""
+
+def crash_config(port, db, url):
+    """`parkgate serve` on ``port`` with SQLite at ``db``, every event a vehicle of its own, relayed to
+    ``url`` with quick retries that never give up."""
+    return configs.toml(configs.gateway(
+        configs.facility("LOT-K", configs.lane("K-IN", 1, "ENTRY"), name="Crash Garage",
+                         tariff_=configs.tariff("H", "2.00", "20.00", grace_minutes=0)),
+        listen=f"127.0.0.1:{port}", database_url=f"sqlite:///{db}", frame_window_s=0,
+        relays=[configs.relay("feed", url, timeout_s=1, backoff_s=0.1, backoff_max_s=0.5, max_attempts=100000)]))
 
 
 def free_port():
@@ -112,7 +91,7 @@ def test_sigkill_loses_no_acknowledged_event(tmp_path):
     blockingCallFromThread(reactor, receiver.go_down)  # the destination is down: all goes to the outbox
     port, db = free_port(), tmp_path / "crash.db"
     cfg = tmp_path / "crash.toml"
-    cfg.write_text(CONFIG.format(port=port, db=db, url=receiver.url))
+    cfg.write_text(crash_config(port, db, receiver.url))
     cli = [sys.executable, "-m", "gateway", "--config", str(cfg)]
     subprocess.run(cli + ["user", "add", "operator", "--role", "operator", "--password", PASSWORD],
                    check=True, capture_output=True)
@@ -178,7 +157,7 @@ def test_relay_process_is_restarted_when_it_dies(tmp_path):
     blockingCallFromThread(reactor, receiver.start)
     port = free_port()
     cfg = tmp_path / "restart.toml"
-    cfg.write_text(CONFIG.format(port=port, db=tmp_path / "restart.db", url=receiver.url))
+    cfg.write_text(crash_config(port, tmp_path / "restart.db", receiver.url))
     cli = [sys.executable, "-m", "gateway", "--config", str(cfg)]
     subprocess.run(cli + ["user", "add", "operator", "--role", "operator", "--password", PASSWORD],
                    check=True, capture_output=True)

@@ -3,49 +3,26 @@ TCP), failures are reported in the response, manual commands are audited."""
 
 from datetime import date, timedelta
 
+import configs
 import pytest
 
 from conftest import SettableClock, add_test_users, start_gateway, stop_gateway, unique, unique_plate
-from gateway import config as configuration
 from gateway.store.migrate import upgrade
 from gateway.store.schema import AuditRecord, IncidentRecord
 from test_events import fault_of
 from test_plc import fast_simulator, on_reactor, until
 
-CONFIG = """
-[server]
-listen = "127.0.0.1:0"
-[plc]
-pulse_ms = 50
-timeout_ms = 300
-poll_ms = 20
-heartbeat_s = 0.2
-reconnect_max_s = 0.2
-[[facility]]
-id = "LOT-GATE"
-name = "Gated Garage"
-capacity = 10
-timezone = "UTC"
-[facility.tariff]
-rate_code = "H"
-price_per_period = "2.00"
-daily_maximum = "20.00"
-grace_minutes = 10
-[[facility.lane]]
-camera_id = "GATE-IN"
-number = 1
-direction = "ENTRY"
-plc = {{ host = "127.0.0.1", port = {port}, unit = 1 }}
-[[facility.lane]]
-camera_id = "GATE-OUT"
-number = 2
-direction = "EXIT"
-plc = {{ host = "127.0.0.1", port = {port}, unit = 2 }}
-[[facility.lane]]
-camera_id = "GATE-MANUAL"
-number = 3
-direction = "BOTH"
-"""
+
+def gated_config(plc_port, database_url):
+    """A garage whose entry and exit lanes have barrier PLCs (the simulator's units 1 and 2), and a
+    lane without one; quick PLC timings."""
+    return configs.parse(configs.gateway(
+        configs.facility("LOT-GATE", configs.lane("GATE-IN", 1, "ENTRY", plc=(plc_port, 1)),
+                         configs.lane("GATE-OUT", 2, "EXIT", plc=(plc_port, 2)), configs.lane("GATE-MANUAL", 3, "BOTH"),
+                         name="Gated Garage", capacity=10,
+                         tariff_=configs.tariff("H", "2.00", "20.00", grace_minutes=10)),
+        plc={"pulse_ms": 50, "timeout_ms": 300, "poll_ms": 20, "heartbeat_s": 0.2, "reconnect_max_s": 0.2}),
+        database_url=database_url)
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +38,7 @@ def gated(sim, tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('gated') / 'gate.db'}"
     upgrade(url)
     add_test_users(url)
-    cfg = configuration.parse(configuration.tomllib.loads(CONFIG.format(port=sim.port))).override(database_url=url)
-    gw = start_gateway(cfg, SettableClock())
+    gw = start_gateway(gated_config(sim.port, url), SettableClock())
     until(lambda: all(c.online and c.inputs for c in gw.service.barriers.controllers.values()))
     yield gw
     stop_gateway(gw)
