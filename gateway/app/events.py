@@ -7,7 +7,7 @@ no barrier), another request under a used EventID is a Conflict.
 from collections.abc import Mapping
 from dataclasses import replace
 
-from ..domain.events import LaneEvent, fingerprint
+from ..domain.events import LaneEvent
 from ..domain.facility import Facility, find_facility
 from .frames import FrameWindows
 from .images import LaneImages
@@ -23,10 +23,11 @@ class LaneEvents:
         self.lanes = lanes
 
     def submit(self, ev: LaneEvent) -> Decided:
-        ev = replace(ev, fingerprint=fingerprint(ev))  # of the request as submitted, before its picture is read
         facility = find_facility(self.facilities, ev.facility_id)
         if not ev.plate_text and (ev.image or ev.image_url):
             done = self.frames.recorder.recorded(ev)  # a camera's retry is not read again
             if done is not None:
                 return self.lanes.after_decision(done)
-        return self.lanes.after_decision(self.frames.submit(self.images.read(ev, facility)))
+            # What its picture says changes the event: the request's fingerprint is kept as submitted.
+            ev = self.images.read(replace(ev, submitted=ev.fingerprint), facility)
+        return self.lanes.after_decision(self.frames.submit(ev))

@@ -26,13 +26,13 @@ NOT_CONTROLLED = "NOT_CONTROLLED"   # the lane has no PLC in the configuration
 NOT_DRIVEN = "NOT_DRIVEN"           # nothing to do (a HOLD, a replayed event)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: on the lane-event path (nothing changes one)
 class BarrierAction:
     result: str       # COMMANDED, OFFLINE, FAULT, LOCAL_MODE, REFUSED, FAILED, NOT_CONTROLLED, NOT_DRIVEN
     detail: str
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: on the lane-event path (nothing changes one)
 class Decided:
     """A decided lane event and what its lane's barrier did about it."""
     outcome: Outcome

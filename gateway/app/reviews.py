@@ -60,7 +60,7 @@ class Reviews:
             ev = LaneEvent(event_id=review.event_id, facility_id=fac.id, camera_id=review.camera_id,
                            direction=review.direction, timestamp=review.occurred_at, plate_text=plate,
                            confidence=Decimal("1"), image_url=review.image_url,
-                           fingerprint=recorded.fingerprint if recorded else None)  # still the camera's request
+                           submitted=recorded.fingerprint if recorded else None)  # still the camera's request
             events.remove(conn, review.event_id)
             outcome, owed = self.recorder.record(conn, fac, lane, ev, plate, review.occurred_at,
                                                  relay_key=f"{review.event_id}:resolved", queue_review=False)

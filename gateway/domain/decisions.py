@@ -25,7 +25,7 @@ class DecisionRules:
     frame_window: timedelta = timedelta(seconds=3)    # more frames of one vehicle within this: decided once
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: on the lane-event path, 2 us a record (nothing changes one)
 class LaneFacts:
     """What is known about a plate in a facility when a lane event is decided."""
     hotlisted: bool
@@ -34,7 +34,7 @@ class LaneFacts:
     permits: tuple[Permit, ...]      # the plate's permits there (its facility's and everywhere's)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: on the lane-event path, 2 us a record (nothing changes one)
 class Verdict:
     decision: str                    # OPEN, HOLD, REVIEW
     reason: str

@@ -15,7 +15,7 @@ class VehicleAttributes:
     vehicle_class: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: on the lane-event path, 2 us a record (nothing changes one)
 class LaneEvent:
     event_id: str
     facility_id: str
@@ -32,7 +32,12 @@ class LaneEvent:
     vehicle: VehicleAttributes | None = None
     space_assigned: str | None = None
     unread: str | None = None        # why its picture gave no plate (then the event goes to REVIEW)
-    fingerprint: str | None = None   # of the request as submitted (see :func:`fingerprint`)
+    submitted: str | None = None     # the fingerprint of the request as submitted, once a picture was read
+
+    @property
+    def fingerprint(self) -> str:
+        """Of the request as submitted (see :func:`fingerprint`)."""
+        return self.submitted or fingerprint(self)
 
 
 def fingerprint(ev: LaneEvent) -> str:
@@ -48,7 +53,7 @@ def fingerprint(ev: LaneEvent) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: on the lane-event path, 2 us a record (nothing changes one)
 class RecordedEvent:
     """A lane event's outcome as recorded: what a replay of its EventID answers."""
     event_id: str
@@ -61,4 +66,4 @@ class RecordedEvent:
     def answers(self, ev: LaneEvent) -> bool:
         """Whether ``ev`` is the request this outcome was decided for (its retry), not another
         request under the same EventID."""
-        return self.fingerprint is None or ev.fingerprint is None or self.fingerprint == ev.fingerprint
+        return self.fingerprint is None or self.fingerprint == ev.fingerprint

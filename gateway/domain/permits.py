@@ -9,7 +9,7 @@ VALID, EXPIRED, INVALID, NONE = "VALID", "EXPIRED", "INVALID", "NONE"
 ACTIVE, REVOKED = "ACTIVE", "REVOKED"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: on the lane-event path, 2 us a record (nothing changes one)
 class Permit:
     permit_number: str
     plate: str
@@ -26,7 +26,7 @@ class Permit:
         return replace(self, state=REVOKED, revoked_at=at, revocation_reason=reason)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: on the lane-event path, 2 us a record (nothing changes one)
 class Standing:
     """A plate's permit standing at an instant: the status and the permit that decided it."""
     status: str                      # VALID, EXPIRED, INVALID, NONE
