@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install system-packages plc-sim clean
+.PHONY: run test check install system-packages plc-sim clean
 
 # The gateway and, beside it, a simulated PLC for the demo lanes (a vehicle drives through
 # 3 s after the arm is up); stopping the gateway stops the simulator.
@@ -14,8 +14,14 @@ run: install
 	trap 'kill $$sim 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/parkgate serve
 
-test: install
+test: check
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The layers (import contracts in setup.cfg), lint and types: a violation fails `make test`, so CI.
+check: install
+	$(BIN)/lint-imports
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 install: system-packages $(STAMP)
 

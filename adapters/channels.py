@@ -17,7 +17,7 @@ from zeep.transports import Transport
 from zeep.wsse.username import UsernameToken
 from zope.interface import Interface, implementer
 
-from gateway.documents import parse
+from gateway.contract.documents import parse
 
 from . import payloads
 

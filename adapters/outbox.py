@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy import and_, bindparam, delete, func, insert, select, update
 
-from gateway.store import OutboxMessage
+from gateway.store.schema import OutboxMessage
 
 PENDING, DELIVERED, DEAD = "PENDING", "DELIVERED", "DEAD"
 _T = OutboxMessage.__table__

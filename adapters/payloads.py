@@ -9,9 +9,9 @@ from functools import lru_cache
 import xmlschema
 from lxml import etree
 
-from gateway.documents import parse
-from gateway.soap.contract import CONTRACT_XSD, document_schema
-from gateway.soap.types import NS
+from gateway.contract.documents import parse
+from gateway.contract.namespace import NS
+from gateway.contract.schema import CONTRACT_XSD, document_schema
 
 
 @lru_cache(maxsize=None)

@@ -20,42 +20,22 @@ from twisted.internet import asyncioreactor
 
 asyncioreactor.install()
 
+from harness import configs, latency_summary, open_connection, read_response, request, start_gateway  # noqa: E402
 from pymodbus.client import AsyncModbusTcpClient  # noqa: E402
 from twisted.internet import defer, reactor  # noqa: E402
 
-from harness import latency_summary, open_connection, read_response, request, start_gateway  # noqa: E402
 from plc.driver import as_deferred  # noqa: E402
 from plc.simulator import PlcSimulator  # noqa: E402
 
-CONFIG = """
-[database]
-url = "sqlite:///{tmp}/gate.db"
-[auth]
-demo_users = false
-[decisions]
-frame_window_s = 0                # every event is a vehicle of its own
-[plc]
-heartbeat_s = 2
-[[facility]]
-id = "LOT-GATE"
-name = "Gate Bench"
-capacity = 1000
-timezone = "UTC"
-[facility.tariff]
-rate_code = "H"
-price_per_period = "3.00"
-daily_maximum = "24.00"
-[[facility.lane]]
-camera_id = "GATE-IN"
-number = 1
-direction = "ENTRY"
-plc = {{ host = "127.0.0.1", port = {plc_port}, unit = 1 }}
-[[facility.lane]]
-camera_id = "GATE-OUT"
-number = 2
-direction = "EXIT"
-plc = {{ host = "127.0.0.1", port = {plc_port}, unit = 2 }}
-"""
+
+def bench_config(tmp, plc_port):
+    """A permit holder's ENTRY at lane 1 and EXIT at lane 2, both with a barrier PLC."""
+    return configs.gateway(
+        configs.facility("LOT-GATE", configs.lane("GATE-IN", 1, "ENTRY", plc=(plc_port, 1)),
+                         configs.lane("GATE-OUT", 2, "EXIT", plc=(plc_port, 2)), name="Gate Bench", capacity=1000,
+                         tariff_=configs.tariff("H", "3.00", "24.00", grace_minutes=0)),
+        database_url=f"sqlite:///{tmp}/gate.db", frame_window_s=0, plc={"heartbeat_s": 2})
+
 
 EVENT = ('<pg:SubmitEvent><pg:Event><pg:EventID>{event_id}</pg:EventID><pg:FacilityID>LOT-GATE</pg:FacilityID>'
          '<pg:CameraID>{camera}</pg:CameraID><pg:Direction>{direction}</pg:Direction>'
@@ -109,7 +89,7 @@ def run(args, tmp):
     sim = PlcSimulator(2, reactor, port=0, rise_time=0.2, fall_time=0.2, heartbeat_timeout=None,
                        report=lambda unit, text: None)
     yield sim.start()
-    server, port = yield reactor_thread_free(start_gateway, tmp, CONFIG.format(tmp=tmp, plc_port=sim.port))
+    server, port = yield reactor_thread_free(start_gateway, tmp, bench_config(tmp, sim.port))
     try:
         yield as_deferred(asyncio.sleep(1.5))  # the lanes connect
         floor = yield as_deferred(modbus_round_trips(sim.port, args.events))

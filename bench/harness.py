@@ -1,5 +1,6 @@
 """What the benchmarks share: a gateway in its own process, raw keep-alive SOAP over asyncio,
-percentiles. The client side stays cheap so that the figures are the server's."""
+percentiles. The client side stays cheap so that the figures are the server's. Configurations
+come from the tests' builder (tests/configs.py), so a benchmark runs the gateway a test runs."""
 
 import asyncio
 import os
@@ -11,6 +12,9 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+import configs  # noqa: E402  (the configuration builder, beside the tests that use it too)
+
 PASSWORD = "bench-" + secrets.token_hex(8)
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 ENVELOPE = ('<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
@@ -49,11 +53,12 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start_gateway(tmp, config_text, role="admin"):
-    """`parkgate serve` in its own process with ``config_text``; returns (process, port)."""
+def start_gateway(tmp, config, role="admin"):
+    """`parkgate serve` in its own process with ``config`` (built by tests/configs.py) on a free port;
+    returns (process, port)."""
     port = free_port()
     cfg = Path(tmp) / "bench.toml"
-    cfg.write_text(f'[server]\nlisten = "127.0.0.1:{port}"\n' + config_text)
+    cfg.write_text(configs.toml({**config, "server": {**config.get("server", {}), "listen": f"127.0.0.1:{port}"}}))
     cli = [sys.executable, "-m", "gateway", "--config", str(cfg)]
     subprocess.run(cli + ["user", "add", "bench", "--role", role, "--password", PASSWORD],
                    check=True, capture_output=True, cwd=REPO)

@@ -20,45 +20,25 @@ from twisted.internet import asyncioreactor
 
 asyncioreactor.install()
 
+from harness import configs, latency_summary, open_connection, read_response, request, start_gateway  # noqa: E402
 from twisted.internet import defer, reactor  # noqa: E402
 from twisted.internet.threads import deferToThread  # noqa: E402
 from twisted.web import resource, server  # noqa: E402
 
-from harness import latency_summary, open_connection, read_response, request, start_gateway  # noqa: E402
 from plc.driver import as_deferred  # noqa: E402
 
-FACILITY = """
-[database]
-url = "sqlite:///{db}"
-[auth]
-demo_users = false
-[decisions]
-frame_window_s = 0                # every event is a vehicle of its own
-[[facility]]
-id = "LOT-RB"
-name = "Relay Bench"
-capacity = 1000000
-timezone = "UTC"
-[facility.tariff]
-rate_code = "H"
-price_per_period = "2.00"
-daily_maximum = "20.00"
-[[facility.lane]]
-camera_id = "RB-IN"
-number = 1
-direction = "ENTRY"
-"""
-RELAY = """
-[[relay]]
-name = "dest-{n}"
-kind = "xml"
-url = "http://127.0.0.1:{port}/d{n}"
-timeout_s = 2
-backoff_s = 1
-backoff_max_s = 60
-max_attempts = 1000000
-max_age_s = 86400
-"""
+
+def bench_config(db, destinations):
+    """Every event a vehicle of its own, relayed as XML POSTs to ``destinations`` [(name, url)] that
+    are retried for a day, never dead-lettered by count."""
+    return configs.gateway(
+        configs.facility("LOT-RB", configs.lane("RB-IN", 1, "ENTRY"), name="Relay Bench", capacity=1_000_000,
+                         tariff_=configs.tariff("H", "2.00", "20.00", grace_minutes=0)),
+        database_url=f"sqlite:///{db}", frame_window_s=0,
+        relays=[configs.relay(name, url, timeout_s=2, backoff_s=1, backoff_max_s=60, max_attempts=1_000_000,
+                              max_age_s=86400) for name, url in destinations])
+
+
 EVENT = ('<pg:SubmitEvent><pg:Event><pg:EventID>{event_id}</pg:EventID><pg:FacilityID>LOT-RB</pg:FacilityID>'
          '<pg:CameraID>RB-IN</pg:CameraID><pg:Direction>ENTRY</pg:Direction><pg:Timestamp>{ts}</pg:Timestamp>'
          '<pg:PlateText>{plate}</pg:PlateText><pg:Confidence>0.97</pg:Confidence></pg:Event></pg:SubmitEvent>')
@@ -115,8 +95,9 @@ def until_delivered(receiver, paths, count, timeout):
 
 @defer.inlineCallbacks
 def throughput(args, tmp, receiver, port, destinations):
-    config = FACILITY.format(db=f"{tmp}/t{destinations}.db") + "".join(
-        RELAY.format(n=f"{destinations}-{i}", port=port) for i in range(destinations))
+    config = bench_config(f"{tmp}/t{destinations}.db",
+                          [(f"dest-{destinations}-{i}", f"http://127.0.0.1:{port}/d{destinations}-{i}")
+                           for i in range(destinations)])
     gateway, gw_port = yield deferToThread(start_gateway, tmp, config)
     try:
         yield aio(submit(gw_port, f"W{destinations}", 200))  # warm-up
@@ -142,7 +123,7 @@ def backlog(args, tmp, receiver):
     down_port = reactor.listenTCP(0, down_site, interface="127.0.0.1")
     port = down_port.getHost().port
     yield down_port.stopListening()  # the destination is down from the start
-    config = FACILITY.format(db=f"{tmp}/backlog.db") + RELAY.format(n="b", port=port)
+    config = bench_config(f"{tmp}/backlog.db", [("dest-b", f"http://127.0.0.1:{port}/db")])
     gateway, gw_port = yield deferToThread(start_gateway, tmp, config)
     try:
         outage_started = time.perf_counter()

@@ -5,49 +5,32 @@ Starts `parkgate serve` in its own process (SQLite in a temporary folder, a thro
 user), then drives it from this process with N keep-alive HTTP connections (asyncio, raw
 sockets, pre-built envelopes, so the client costs little CPU beside the server). Each
 connection submits authenticated ENTRY/EXIT pairs with plate text; the same run measures
-Ping on the same server.
+Ping on the same server. Last, ``--images`` image events at once (a rendered plate, read in the
+recognition pool): how many are read, how many are told Server.Busy, and how soon.
 
-    .venv/bin/python bench/soap_events.py [--duration 10] [--connections 1,8,32]
+    .venv/bin/python bench/soap_events.py [--duration 10] [--connections 1,8,32] [--images 40]
 """
 
 import argparse
 import asyncio
+import base64
 import os
 import secrets
 import tempfile
 import time
 from datetime import datetime, timezone
 
-from harness import cpu_seconds, open_connection, read_response, request, start_gateway
+from harness import configs, cpu_seconds, open_connection, read_response, request, start_gateway
 
-CONFIG = """
-threads = {threads}
-[database]
-url = "{db}"
-sqlite_synchronous = "{synchronous}"
-[auth]
-demo_users = false
-[decisions]
-frame_window_s = 0                # every event is a vehicle of its own
-[[facility]]
-id = "LOT-BENCH"
-name = "Bench Garage"
-capacity = 100000
-timezone = "UTC"
-[facility.tariff]
-rate_code = "H"
-price_per_period = "3.00"
-grace_minutes = 15
-daily_maximum = "24.00"
-[[facility.lane]]
-camera_id = "CAM-IN"
-number = 1
-direction = "ENTRY"
-[[facility.lane]]
-camera_id = "CAM-OUT"
-number = 2
-direction = "EXIT"
-"""
+
+def bench_config(threads, database_url, synchronous):
+    """Every event a vehicle of its own; capacity without end; exits within grace."""
+    return configs.gateway(
+        configs.facility("LOT-BENCH", configs.lane("CAM-IN", 1, "ENTRY"), configs.lane("CAM-OUT", 2, "EXIT"),
+                         name="Bench Garage", tariff_=configs.tariff("H", "3.00", "24.00", grace_minutes=15)),
+        database_url=database_url, frame_window_s=0, server={"threads": threads},
+        database={"sqlite_synchronous": synchronous})
+
 
 EVENT = ('<pg:SubmitEvent><pg:Event><pg:EventID>{event_id}</pg:EventID><pg:FacilityID>LOT-BENCH</pg:FacilityID>'
          '<pg:CameraID>{camera}</pg:CameraID><pg:Direction>{direction}</pg:Direction>'
@@ -98,6 +81,38 @@ def ping_for(conn):
     return lambda n: req
 
 
+IMAGE_EVENT = ('<pg:SubmitEvent><pg:Event><pg:EventID>{event_id}</pg:EventID><pg:FacilityID>LOT-BENCH</pg:FacilityID>'
+               '<pg:CameraID>CAM-IN</pg:CameraID><pg:Direction>ENTRY</pg:Direction><pg:Timestamp>{ts}</pg:Timestamp>'
+               '<pg:Image>{image}</pg:Image></pg:Event></pg:SubmitEvent>')
+
+
+async def image_burst(port, count):
+    """``count`` image events at once, each on a connection of its own, after one that starts the
+    pool: (read, told Server.Busy, other) with their latencies."""
+    from test_recognition import encoded, scene  # the tests' rendered plate
+
+    image = base64.b64encode(encoded(scene("7ABC123"))).decode()
+
+    async def one(n):
+        reader, writer = await open_connection(port)
+        started = time.perf_counter()
+        writer.write(request("/soap/EventService", IMAGE_EVENT.format(
+            event_id=f"I{os.getpid()}-{n}", ts=datetime.now(timezone.utc).isoformat(), image=image)))
+        status, body = await read_response(reader)
+        writer.close()
+        kind = "busy" if b"Server.Busy" in body else "read" if status == 200 else "other"
+        return kind, time.perf_counter() - started
+
+    await one("warm")  # the pool starts on the first picture
+    outcomes = await asyncio.gather(*(one(n) for n in range(count)))
+    parts = []
+    for kind in ("read", "busy", "other"):
+        lat = sorted(t for k, t in outcomes if k == kind)
+        if lat:
+            parts.append(f"{len(lat)} {kind} (p50 {lat[len(lat) // 2] * 1000:.0f} ms, max {lat[-1] * 1000:.0f} ms)")
+    return f"Images       c={count:<3} " + ", ".join(parts)
+
+
 def summary(rate, latencies):
     lat = sorted(latencies)
     p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] * 1000  # noqa: E731
@@ -112,6 +127,7 @@ def main():
     parser.add_argument("--database-url", help="e.g. postgresql+psycopg://postgres@127.0.0.1/test "
                                                "(default: SQLite in a temporary folder)")
     parser.add_argument("--sqlite-synchronous", default="FULL", choices=("FULL", "NORMAL"))
+    parser.add_argument("--images", type=int, default=40, help="image events sent at once at the end (0: none)")
     args = parser.parse_args()
     levels = [int(c) for c in args.connections.split(",")]
     database = (args.database_url.split("://")[0] if args.database_url
@@ -120,8 +136,7 @@ def main():
           f"{args.duration:.0f} s per point, server with {args.threads} request threads, {database}")
     with tempfile.TemporaryDirectory() as tmp:
         db = args.database_url or f"sqlite:///{tmp}/bench.db"
-        server, port = start_gateway(tmp, CONFIG.format(threads=args.threads, db=db,
-                                                        synchronous=args.sqlite_synchronous), role="integrator")
+        server, port = start_gateway(tmp, bench_config(args.threads, db, args.sqlite_synchronous), role="integrator")
         try:
             asyncio.run(run_load(port, 2, 2.0, ping_for))  # warm-up: imports, caches, first hash check
             asyncio.run(run_load(port, 2, 2.0, events_for))
@@ -136,6 +151,8 @@ def main():
                     results[(name, c)] = rate
                     print(f"{name:<12} c={c:<3} {summary(rate, lat)}   server CPU {cpu / len(lat) * 1e6:5.0f} us/req")
                 print(f"  SubmitEvent/Ping at c={c}: {results[('SubmitEvent', c)] / results[('Ping', c)]:.0%}")
+            if args.images:
+                print(asyncio.run(image_burst(port, args.images)))
         finally:
             server.terminate()
             server.wait(10)

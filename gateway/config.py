@@ -1,7 +1,8 @@
 """parkgate's configuration: one TOML file (``parkgate.toml``), overridable from the command line.
 
-Everything is parsed into frozen dataclasses up front, so a bad file fails at start with a
-message naming the key, never later in the middle of a lane event.
+Everything is parsed into frozen dataclasses up front (the facilities into the domain's value
+types), so a bad file fails at start with a message naming the key, never later in the middle
+of a lane event.
 """
 
 import tomllib
@@ -12,10 +13,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from adapters import destinations as relay_destinations
-from recognition import PRECISIONS
-from recognition.fetch import ImageSources
 from plc.lane import PlcSettings
 from plc.registers import RegisterMap
+from recognition import PRECISIONS
+from recognition.fetch import ImageSources
+
+from .domain.decisions import DecisionRules
+from .domain.facility import CitationRule, Facility, Lane, Tariff
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = REPO_ROOT / "parkgate.toml"
@@ -23,25 +27,6 @@ DEFAULT_CONFIG = REPO_ROOT / "parkgate.toml"
 
 class ConfigError(ValueError):
     pass
-
-
-@dataclass(frozen=True)
-class Tariff:
-    rate_code: str
-    currency: str
-    period: timedelta
-    price_per_period: Decimal
-    grace: timedelta
-    daily_maximum: Decimal
-    lost_ticket: Decimal
-    exit_after_payment: timedelta
-
-
-@dataclass(frozen=True)
-class CitationRule:
-    violation: str
-    fine: Decimal
-    due_days: int
 
 
 @dataclass(frozen=True)
@@ -54,37 +39,12 @@ class PlcEndpoint:
 
 
 @dataclass(frozen=True)
-class Lane:
-    camera_id: str
-    number: int
-    direction: str  # ENTRY, EXIT or BOTH
-    plc: PlcEndpoint | None = None
-
-
-@dataclass(frozen=True)
-class Facility:
-    id: str
-    name: str
-    capacity: int
-    timezone: ZoneInfo
-    tariff: Tariff
-    permit_only: bool = False
-    image_sources: ImageSources = ImageSources()         # where lane images may be fetched from
-    plate_regions: tuple | None = None                   # plate formats admitted (US, EU, UK, BR)
-    lanes: dict = field(default_factory=dict)            # camera id -> Lane
-    citation_rules: dict = field(default_factory=dict)   # violation -> CitationRule
-
-    @property
-    def currency(self):
-        return self.tariff.currency
-
-
-@dataclass(frozen=True)
 class RecognitionSettings:
     workers: int = 0          # 0: one per core
     time_limit: float = 5.0   # per image
-    queue: int = 16           # images waiting beyond the busy workers; more: Server.Busy
+    queue: int = 4            # images waiting beyond the busy workers; more: Server.Busy
     precision: str = "f32"    # how the networks compute (recognition.PRECISIONS)
+    warm_at_start: bool = False  # start the workers (load the models) at start, not on the first picture
 
 
 @dataclass(frozen=True)
@@ -97,6 +57,7 @@ class Config:
     max_body_bytes: int = 1024 * 1024
     threads: int = 16
     demo_users: bool = True
+    demo_users_file: Path = REPO_ROOT / "var" / "demo-users.txt"   # where their passwords are written
     confidence_threshold: Decimal = Decimal("0.85")
     max_clock_skew: timedelta = timedelta(minutes=5)
     frame_window: timedelta = timedelta(seconds=3)       # frames of one vehicle within this: decided once
@@ -109,6 +70,10 @@ class Config:
     @property
     def base_url(self):
         return self.public_url.rstrip("/") if self.public_url else f"http://{self.host}:{self.port}"
+
+    @property
+    def decision_rules(self):
+        return DecisionRules(self.confidence_threshold, self.max_clock_skew, self.frame_window)
 
     def override(self, **changes):
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -148,15 +113,17 @@ def parse(raw, source=None):
         max_body_bytes=int(server.get("max_body_bytes", 1024 * 1024)),
         threads=int(server.get("threads", 16)),
         demo_users=bool(auth.get("demo_users", True)),
+        demo_users_file=_repo_path(auth.get("demo_users_file", "var/demo-users.txt")),
         confidence_threshold=_money(decisions.get("confidence_threshold", "0.85"), "decisions.confidence_threshold"),
         max_clock_skew=timedelta(seconds=int(decisions.get("max_clock_skew_s", 300))),
         frame_window=timedelta(seconds=float(decisions.get("frame_window_s", 3))),
         facilities=facilities,
         plc=_plc_settings(plc),
         recognition=RecognitionSettings(int(rec.get("workers", 0)), float(rec.get("time_limit_s", 5)),
-                                        int(rec.get("queue", 16)),
+                                        int(rec.get("queue", 4)),
                                         _choice(rec.get("precision", "f32"), tuple(p.upper() for p in PRECISIONS),
-                                                "recognition.precision").lower()),
+                                                "recognition.precision").lower(),
+                                        bool(rec.get("warm_at_start", False))),
         relays=_relays(raw.get("relay", []), source),
         source=source,
     )
@@ -167,6 +134,12 @@ def parse_listen(text):
     if not host or not port.isdigit():
         raise ConfigError(f"server.listen must be HOST:PORT, not {text!r}")
     return host.strip("[]"), int(port)
+
+
+def _repo_path(path):
+    """Relative paths are taken relative to the repository, where ``var/`` lives."""
+    path = Path(path)
+    return path if path.is_absolute() else REPO_ROOT / path
 
 
 def _database_url(url, source):

@@ -6,32 +6,26 @@ Demo users only authenticate while the gateway listens on a loopback address.
 import os
 import secrets
 from datetime import timedelta
-from pathlib import Path
 
-from sqlalchemy import select
-
-from .auth import ROLES, add_user
-from .store import PermitRecord, User
+from .app.auth import Users
+from .domain.permits import ACTIVE, Permit
+from .domain.users import ROLES
+from .store import permits
 
 DEMO_PLATE = "DEMO123"
 DEMO_PERMIT = "PRMT-DEMO-0001"
 
 
-def credentials_file(config):
-    return Path(config.database_url.removeprefix("sqlite:///")).parent / "demo-users.txt" \
-        if config.database_url.startswith("sqlite:///") else Path("var/demo-users.txt")
-
-
 def seed(config, store, clock):
-    """Create the demo users and permit once; return the lines to print (every start)."""
-    path = credentials_file(config)
-    with store.transaction() as db:
-        has_demo = db.scalar(select(User.username).where(User.demo.is_(True)).limit(1)) is not None
-    if not has_demo:
+    """Create the demo users and permit once, their passwords written to ``[auth] demo_users_file``
+    (``var/demo-users.txt``); return the lines to print (every start)."""
+    path = config.demo_users_file
+    users = Users(store, clock)
+    if not users.has_demo():
         lines = []
         for role in ROLES:
             username, password = f"demo-{role}", secrets.token_urlsafe(12)
-            add_user(store, username, password, role, allow_digest=True, demo=True, clock=clock)
+            users.add(username, password, role, allow_digest=True, demo=True)
             lines.append(f"{username:<20} {password:<20} role {role}")
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -46,8 +40,8 @@ def _demo_permit(config, store, clock):
         return
     fac = next(iter(config.facilities.values()))
     today = clock().astimezone(fac.timezone).date()
-    with store.transaction() as db:
-        if db.get(PermitRecord, DEMO_PERMIT) is None:
-            db.add(PermitRecord(permit_number=DEMO_PERMIT, plate=DEMO_PLATE, facility_id=fac.id,
-                                permit_type="Monthly", valid_from=today - timedelta(days=1),
-                                valid_until=today + timedelta(days=365), state="ACTIVE", issued_at=clock()))
+    with store.connection() as conn:
+        if permits.get(conn, DEMO_PERMIT) is None:
+            permits.insert(conn, Permit(permit_number=DEMO_PERMIT, plate=DEMO_PLATE, facility_id=fac.id,
+                                        permit_type="Monthly", valid_from=today - timedelta(days=1),
+                                        valid_until=today + timedelta(days=365), state=ACTIVE, issued_at=clock()))

@@ -1,7 +1,8 @@
-"""The gateway as a Twisted service: storage, parking logic, authentication and the HTTP site.
+"""The gateway as a Twisted service: storage, use cases, authentication and the HTTP site.
 
-This is the composition root. Tests build one with their own configuration, database and
-clock, start it on a free port and talk to it over HTTP like any platform would.
+This is the composition root: it builds every part from the configuration and hands each
+what it needs. Tests build one with their own configuration, database and clock, start it on
+a free port and talk to it over HTTP like any platform would.
 """
 
 import ipaddress
@@ -15,14 +16,25 @@ from adapters.delivery import Relays
 from adapters.outbox import Outbox
 from plc.service import Barriers
 
-from .auth import Authenticator
-from .frames import FrameWindows
-from .lanes import Lanes
-from .readings import LaneImages
-from .parking import Parking, utcnow
-from .server import Health, build_root, build_site
-from .soap.app import publish
-from .store import Store
+from .app.audit import Audit
+from .app.auth import Authenticator
+from .app.citations import Citations
+from .app.clock import utcnow
+from .app.events import LaneEvents
+from .app.frames import FrameWindows
+from .app.images import LaneImages
+from .app.lanes import Incidents, Lanes
+from .app.occupancy import Occupancy
+from .app.permits import Permits
+from .app.recording import EventRecorder
+from .app.relaying import Relaying
+from .app.relays import relay_status
+from .app.reviews import Reviews
+from .app.sessions import Sessions
+from .app.usecases import UseCases
+from .soap.application import publish
+from .store.engine import Store
+from .web.site import Health, build_root, build_site
 
 log = logging.getLogger("parkgate")
 
@@ -48,20 +60,29 @@ class GatewayService(service.MultiService):
             from twisted.internet import reactor
         self.reactor = reactor
         self.config = config
+        facilities, rules = config.facilities, config.decision_rules
         self.store = store or Store(config.database_url, sqlite_synchronous=config.sqlite_synchronous)
         self.outbox = Outbox(self.store, config.relays, clock)
         self.relay_pool = relay_threads(config)
         self.relays = relays or Relays(self.outbox, reactor, self.relay_pool)
         self.relays.setServiceParent(self)
-        self.parking = Parking(config, self.store, clock, outbox=self.outbox,
-                               notify=lambda names: reactor.callFromThread(self.relays.wake, names))
+        relaying = Relaying(self.outbox, lambda names: reactor.callFromThread(self.relays.wake, names), clock)
         self.authenticator = Authenticator(self.store, clock, allow_demo=is_loopback(config.host))
         self.threadpool = ThreadPool(minthreads=min(2, config.threads), maxthreads=config.threads, name="parkgate-soap")
-        self.barriers = Barriers(config, reactor, self.threadpool, self.parking.record_incident, clock)
+        self.barriers = Barriers(config, reactor, self.threadpool, Incidents(self.store, clock).record, clock)
         self.barriers.setServiceParent(self)
-        self.lanes = Lanes(self.parking, self.barriers, reactor)
-        self.images = LaneImages(config.recognition)
-        self.frames = FrameWindows(self.parking, config.frame_window)
+        lanes = Lanes(facilities, self.barriers, Audit(self.store, clock), reactor)
+        recorder = EventRecorder(facilities, rules, self.store, relaying, clock)
+        reviews = Reviews(recorder, facilities, self.store, lanes, clock)
+        self.images = LaneImages(config.recognition, config.threads)
+        self.use_cases = UseCases(
+            clock=clock, authenticator=self.authenticator,
+            events=LaneEvents(facilities, self.images, FrameWindows(recorder, reviews, self.store, rules), lanes),
+            reviews=reviews, sessions=Sessions(facilities, self.store, clock),
+            occupancy=Occupancy(facilities, self.store, clock),
+            permits=Permits(facilities, self.store, relaying, clock),
+            citations=Citations(facilities, self.store, relaying, clock), lanes=lanes,
+            relay_status=lambda: relay_status(self.outbox))
         self.port = None
         self.published = []
 
@@ -78,8 +99,11 @@ class GatewayService(service.MultiService):
         # Listen first, then build the WSDLs: with port 0 their address is the real one.
         site = build_site(Health(), self.config.max_body_bytes)
         self.port = self.reactor.listenTCP(self.config.port, site, interface=self.config.host)
-        self.published = publish(self, self.base_url)
+        self.published = publish(self.use_cases, self.base_url)
         site.resource = build_root(self.published, self.reactor, self.threadpool)
+        if self.config.recognition.warm_at_start:
+            threads.deferToThread(self.images.warm).addErrback(
+                lambda failure: log.error("recognition: the workers did not start: %s", failure.getErrorMessage()))
         log.info("parkgate listening on %s", self.base_url)
         for p in self.published:
             log.info("  %s WSDL: %s%s?wsdl", p.name, self.base_url, p.path)

@@ -229,8 +229,8 @@ class PlcSimulator:
                     barrier.heartbeat_written(current_registers[hb - start_address])
             return
 
-        bits = lambda: [SimData(0, count=size, values=False, datatype=DataType.BITS)]
-        regs = lambda: [SimData(0, count=size, values=0, datatype=DataType.REGISTERS)]
+        bits = lambda: [SimData(0, count=size, values=False, datatype=DataType.BITS)]  # noqa: E731
+        regs = lambda: [SimData(0, count=size, values=0, datatype=DataType.REGISTERS)]  # noqa: E731
         return SimDevice(id=barrier.unit, simdata=(bits(), bits(), regs(), regs()), action=action)
 
     def start(self):

@@ -3,8 +3,10 @@
 pebble's ProcessPool (forkserver start: the gateway has threads) gives each image a time
 limit (a worker past it is killed and replaced) and replaces a crashed worker without failing
 the other images. On top of it: a bounded queue. When every worker is busy and ``queue``
-more images wait, the next request is refused at once (:class:`gateway.errors.Busy`) instead
-of piling up behind the others.
+more images wait (or ``max_pending`` images are in, whichever is fewer), the next request is
+refused at once (:class:`RecognitionBusy`) instead of piling up behind the others. Callers that
+wait in threads of a bounded pool give ``max_pending`` below its size, so that the refusal can
+be answered at all.
 """
 
 import multiprocessing
@@ -13,8 +15,6 @@ import threading
 from concurrent.futures import TimeoutError as FutureTimeout
 
 from pebble import ProcessExpired, ProcessPool
-
-from gateway.errors import Busy
 
 _recognizer = None
 
@@ -38,11 +38,16 @@ class RecognitionFailed(Exception):
     """The image could not be read in time, or its worker died reading it."""
 
 
+class RecognitionBusy(Exception):
+    """Every worker is busy and the queue is full: try again shortly."""
+
+
 class RecognitionPool:
-    def __init__(self, workers=0, time_limit=5.0, queue=16, task=recognize_image, regions=None, precision="f32"):
+    def __init__(self, workers=0, time_limit=5.0, queue=4, task=recognize_image, regions=None, precision="f32",
+                 max_pending=None):
         self.workers = workers or os.cpu_count() or 1
         self.time_limit = time_limit
-        self.capacity = self.workers + queue
+        self.capacity = self.workers + queue if max_pending is None else min(self.workers + queue, max_pending)
         self.task = task
         self._pool = ProcessPool(max_workers=self.workers, initializer=_load, initargs=(regions, precision),
                                  context=multiprocessing.get_context("forkserver"))
@@ -50,10 +55,10 @@ class RecognitionPool:
         self._lock = threading.Lock()
 
     def submit(self, *args):
-        """A future of the task's result; Busy at once when the queue is full."""
+        """A future of the task's result; RecognitionBusy at once when the queue is full."""
         with self._lock:
             if self._pending >= self.capacity:
-                raise Busy("every recognition worker is busy and the queue is full: try again shortly")
+                raise RecognitionBusy("every recognition worker is busy and the queue is full: try again shortly")
             self._pending += 1
         future = self._pool.schedule(self.task, args=args, timeout=self.time_limit)
         future.add_done_callback(self._done)

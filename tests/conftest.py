@@ -15,6 +15,7 @@ from twisted.internet import asyncioreactor
 
 asyncioreactor.install(asyncio.new_event_loop())  # as `parkgate serve` does: pymodbus runs on it
 
+import configs  # noqa: E402
 import pytest  # noqa: E402
 import zeep  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
@@ -22,94 +23,28 @@ from twisted.internet import reactor  # noqa: E402
 from twisted.internet.threads import blockingCallFromThread  # noqa: E402
 from zeep.wsse.username import UsernameToken  # noqa: E402
 
-from gateway import config as configuration  # noqa: E402
-from gateway.auth import add_user  # noqa: E402
-from gateway.migrate import upgrade  # noqa: E402
+from gateway.app.auth import Users  # noqa: E402
 from gateway.service import GatewayService  # noqa: E402
-from gateway.store import Store  # noqa: E402
+from gateway.store.engine import Store  # noqa: E402
+from gateway.store.migrate import upgrade  # noqa: E402
 
 PG_URL = os.environ.get("PARKGATE_TEST_PG_URL")
 PASSWORD = "s3cret-for-tests"
 FACILITY = "LOT-TEST"
 
-TEST_CONFIG = """
-[server]
-listen = "127.0.0.1:0"
-max_body_bytes = 65536
-threads = 8
-
-[decisions]
-confidence_threshold = "0.85"
-
-[[facility]]
-id = "LOT-TEST"
-name = "Test Garage"
-capacity = 50
-timezone = "America/New_York"
-currency = "USD"
-
-[facility.tariff]
-rate_code = "HOURLY-TEST"
-period_minutes = 60
-price_per_period = "3.00"
-grace_minutes = 15
-daily_maximum = "24.00"
-lost_ticket = "40.00"
-exit_after_payment_minutes = 15
-
-[facility.citations]
-EXPIRED_TIME = { fine = "50.00", due_days = 30 }
-FIRE_LANE = { fine = "150.00", due_days = 14 }
-
-[[facility.lane]]
-camera_id = "CAM-IN"
-number = 1
-direction = "ENTRY"
-
-[[facility.lane]]
-camera_id = "CAM-OUT"
-number = 2
-direction = "EXIT"
-
-[[facility.lane]]
-camera_id = "CAM-BOTH"
-number = 3
-direction = "BOTH"
-
-[[facility]]
-id = "LOT-SMALL"
-name = "Small Permit Lot"
-capacity = 1
-permit_only = true
-timezone = "UTC"
-
-[facility.tariff]
-rate_code = "FLAT"
-price_per_period = "5.00"
-daily_maximum = "5.00"
-
-[[facility.lane]]
-camera_id = "SMALL-IN"
-number = 1
-direction = "ENTRY"
-
-[[facility]]
-id = "LOT-TINY"
-name = "Tiny Public Lot"
-capacity = 1
-timezone = "UTC"
-
-[facility.tariff]
-rate_code = "FLAT"
-price_per_period = "5.00"
-daily_maximum = "5.00"
-grace_minutes = 10
-
-[[facility.lane]]
-camera_id = "TINY-IN"
-number = 1
-direction = "BOTH"
-"""
+#: Three facilities: a garage with entry, exit and two-way lanes, a permit-only lot and a lot of one space.
+TEST_CONFIG = configs.gateway(
+    configs.facility("LOT-TEST", configs.lane("CAM-IN", 1, "ENTRY"), configs.lane("CAM-OUT", 2, "EXIT"),
+                     configs.lane("CAM-BOTH", 3, "BOTH"), name="Test Garage", capacity=500,
+                     timezone="America/New_York", currency="USD",
+                     tariff_=configs.tariff("HOURLY-TEST", "3.00", "24.00", grace_minutes=15, period_minutes=60,
+                                            lost_ticket="40.00", exit_after_payment_minutes=15),
+                     citations={"EXPIRED_TIME": ("50.00", 30), "FIRE_LANE": ("150.00", 14)}),
+    configs.facility("LOT-SMALL", configs.lane("SMALL-IN", 1, "ENTRY"), name="Small Permit Lot", capacity=1,
+                     permit_only=True, tariff_=configs.tariff("FLAT", "5.00", "5.00", grace_minutes=0)),
+    configs.facility("LOT-TINY", configs.lane("TINY-IN", 1, "BOTH"), name="Tiny Public Lot", capacity=1,
+                     tariff_=configs.tariff("FLAT", "5.00", "5.00", grace_minutes=10)),
+    server={"max_body_bytes": 65536, "threads": 8}, decisions={"confidence_threshold": "0.85"})
 
 USERS = {"admin": "admin", "operator": "operator", "integrator": "integrator", "enforcement": "enforcement",
          "digester": "integrator"}
@@ -196,8 +131,7 @@ class RunningGateway:
 
 
 def make_config(database_url, **overrides):
-    return configuration.parse(configuration.tomllib.loads(TEST_CONFIG)).override(
-        database_url=database_url, **overrides)
+    return configs.parse(TEST_CONFIG, database_url=database_url, **overrides)
 
 
 def start_gateway(cfg, clock):
@@ -214,7 +148,7 @@ def stop_gateway(gw):
 def add_test_users(database_url):
     store = Store(database_url)
     for username, role in USERS.items():
-        add_user(store, username, PASSWORD, role, allow_digest=(username == "digester"))
+        Users(store).add(username, PASSWORD, role, allow_digest=(username == "digester"))
     store.dispose()
 
 

@@ -5,9 +5,16 @@ from datetime import timedelta
 import pytest
 
 from conftest import PASSWORD, SettableClock
-from gateway.auth import (PASSWORD_DIGEST, PASSWORD_TEXT, Authenticator, UsernameToken, add_user, check_password,
-                          hash_password)
-from gateway.errors import AuthenticationFailed
+from gateway.app.auth import (
+    PASSWORD_DIGEST,
+    PASSWORD_TEXT,
+    Authenticator,
+    UsernameToken,
+    Users,
+    check_password,
+    hash_password,
+)
+from gateway.domain.errors import AuthenticationFailed
 from test_events import fault_of
 
 
@@ -53,7 +60,7 @@ def test_password_digest_needs_a_user_allowed_to_use_it(gateway, clock):
 
 def test_roles_are_enforced_per_operation(gateway, clock):
     enforcement = gateway.client("EventService", user="enforcement")
-    assert enforcement.GetOccupancy(FacilityID="LOT-TEST").Capacity == 50
+    assert enforcement.GetOccupancy(FacilityID="LOT-TEST").Capacity == 500
     fault = fault_of(lambda: enforcement.SubmitEvent(Event={
         "EventID": "E-role", "FacilityID": "LOT-TEST", "CameraID": "CAM-IN", "Direction": "ENTRY",
         "Timestamp": clock(), "PlateText": "ROLE1"}))
@@ -68,7 +75,7 @@ def test_passwords_are_stored_as_slow_hashes():
 
 
 def test_demo_users_only_on_loopback(gateway):
-    add_user(gateway.store, "demo-x", "pw-demo", "operator", demo=True)
+    Users(gateway.store).add("demo-x", "pw-demo", "operator", demo=True)
     clock = SettableClock()
     token = UsernameToken("demo-x", "pw-demo", PASSWORD_TEXT)
     assert Authenticator(gateway.store, clock, allow_demo=True).authenticate(token) == ("demo-x", "operator")

@@ -9,9 +9,13 @@ from alembic.migration import MigrationContext
 
 from conftest import SettableClock
 from gateway import config as configuration
-from gateway.auth import PASSWORD_TEXT, Authenticator, UsernameToken
-from gateway.migrate import upgrade
-from gateway.store import Base, HotlistEntry, Store
+from gateway import demo
+from gateway.app.auth import PASSWORD_TEXT, Authenticator, UsernameToken
+from gateway.domain.errors import AuthenticationFailed
+from gateway.domain.users import ROLES
+from gateway.store.engine import Store
+from gateway.store.migrate import upgrade
+from gateway.store.schema import Base, HotlistRecord
 
 
 def parkgate(*args, db=None, input=None):
@@ -45,7 +49,7 @@ def test_user_add_and_hotlist(tmp_path):
 
     assert parkgate("hotlist", "add", "abc 123", "--reason", "stolen", db=db).returncode == 0
     with store.transaction() as s:
-        assert [h.plate for h in s.query(HotlistEntry)] == ["ABC123"]
+        assert [h.plate for h in s.query(HotlistRecord)] == ["ABC123"]
     assert "1 hotlist entry removed" in parkgate("hotlist", "remove", "ABC-123", db=db).stdout
     bad = parkgate("user", "add", "x", "--role", "king", db=db)
     assert bad.returncode == 2
@@ -78,3 +82,59 @@ def test_recognition_precision_is_a_checked_setting(tmp_path):
     cfg.write_text('[recognition]\nprecision = "int4"\n')
     with pytest.raises(configuration.ConfigError, match="recognition.precision"):
         configuration.load(cfg)
+
+
+def test_wsdls_are_checked_against_the_published_address_whatever_the_gateway_listens_on(tmp_path):
+    cfg = tmp_path / "elsewhere.toml"
+    cfg.write_text('[server]\nlisten = "127.0.0.1:9931"\n')
+    check = parkgate("--config", str(cfg), "wsdl", "--check")
+    assert check.returncode == 0, check.stderr
+    printed = parkgate("--config", str(cfg), "wsdl")
+    assert 'location="http://127.0.0.1:9931/soap/EventService"' in printed.stdout  # printed as this one serves
+
+
+def test_wsdl_into_a_pipe_that_closes_early_ends_quietly():
+    proc = subprocess.Popen([sys.executable, "-m", "gateway", "wsdl"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.read(200)  # `parkgate wsdl | head`
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=120)
+    assert b"Traceback" not in err and proc.returncode == 0, err
+
+
+def test_users_can_be_listed_and_disabled(tmp_path):
+    db = f"sqlite:///{tmp_path / 'users.db'}"
+    assert parkgate("user", "add", "clerk", "--role", "operator", "--password", "pw-123456", db=db).returncode == 0
+    listed = parkgate("user", "list", db=db)
+    assert listed.returncode == 0 and listed.stdout.split() == ["clerk", "operator"]
+    assert parkgate("user", "disable", "clerk", db=db).returncode == 0
+    assert parkgate("user", "list", db=db).stdout.split() == ["clerk", "operator", "disabled"]
+    store = Store(db)
+    with pytest.raises(AuthenticationFailed):
+        Authenticator(store, SettableClock()).authenticate(UsernameToken("clerk", "pw-123456", PASSWORD_TEXT))
+    store.dispose()
+    unknown = parkgate("user", "disable", "nobody", db=db)
+    assert unknown.returncode == 2 and "nobody" in unknown.stderr
+
+
+def test_the_hotlist_can_be_listed(tmp_path):
+    db = f"sqlite:///{tmp_path / 'hot.db'}"
+    assert "empty" in parkgate("hotlist", "list", db=db).stdout
+    assert parkgate("hotlist", "add", "xyz-987", "--reason", "unpaid fees", "--facility", "LOT-DOWNTOWN-A",
+                    db=db).returncode == 0
+    listed = parkgate("hotlist", "list", db=db).stdout
+    assert "XYZ987" in listed and "LOT-DOWNTOWN-A" in listed and "unpaid fees" in listed
+    unknown = parkgate("hotlist", "add", "ABC1", "--reason", "x", "--facility", "LOT-NOWHERE", db=db)
+    assert unknown.returncode == 2 and "LOT-NOWHERE" in unknown.stderr
+
+
+def test_demo_passwords_are_written_where_the_readme_says(tmp_path):
+    elsewhere = configuration.parse({"database": {"url": f"sqlite:///{tmp_path / 'elsewhere' / 'db.sqlite'}"}})
+    assert elsewhere.demo_users_file == configuration.REPO_ROOT / "var" / "demo-users.txt"
+    cfg = elsewhere.override(demo_users_file=tmp_path / "var" / "demo-users.txt")
+    upgrade(cfg.database_url)
+    store = Store(cfg.database_url)
+    lines = demo.seed(cfg, store, SettableClock())
+    store.dispose()
+    assert [line.split()[0] for line in lines] == [f"demo-{role}" for role in ROLES]
+    assert cfg.demo_users_file.read_text().splitlines() == lines
+    assert cfg.demo_users_file.stat().st_mode & 0o077 == 0  # the owner's only

@@ -11,9 +11,10 @@ import xmlschema
 from lxml import etree
 
 from conftest import FACILITY, make_config, start_gateway, stop_gateway, unique_plate
-from gateway.soap.app import SERVICES
-from gateway.soap.contract import CONTRACT_XSD, XS, WSDL
-from gateway.store import LaneEventRecord
+from gateway.contract.schema import CONTRACT_XSD, XS
+from gateway.soap.application import SERVICES
+from gateway.soap.wsdl import WSDL
+from gateway.store.schema import LaneEventRecord
 from test_events import submit
 from test_hardening import envelope, post
 

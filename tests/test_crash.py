@@ -3,14 +3,17 @@ response is in the database and reaches the relay destination; the outbox CLI re
 
 import http.client
 import os
+import queue
 import signal
 import socket
 import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from datetime import datetime, timezone
 
+import configs
 from twisted.internet import reactor
 from twisted.internet.threads import blockingCallFromThread
 
@@ -19,37 +22,15 @@ from legacy.doubles import HttpReceiver
 from test_hardening import envelope
 from test_plc import until
 
-CONFIG = """
-[server]
-listen = "127.0.0.1:{port}"
-[database]
-url = "sqlite:///{db}"
-[auth]
-demo_users = false
-[decisions]
-frame_window_s = 0                # every event is a vehicle of its own
-[[facility]]
-id = "LOT-K"
-name = "Crash Garage"
-capacity = 100000
-timezone = "UTC"
-[facility.tariff]
-rate_code = "H"
-price_per_period = "2.00"
-daily_maximum = "20.00"
-[[facility.lane]]
-camera_id = "K-IN"
-number = 1
-direction = "ENTRY"
-[[relay]]
-name = "feed"
-kind = "xml"
-url = "{url}"
-timeout_s = 1
-backoff_s = 0.1
-backoff_max_s = 0.5
-max_attempts = 100000
-"""
+
+def crash_config(port, db, url):
+    """`parkgate serve` on ``port`` with SQLite at ``db``, every event a vehicle of its own, relayed to
+    ``url`` with quick retries that never give up."""
+    return configs.toml(configs.gateway(
+        configs.facility("LOT-K", configs.lane("K-IN", 1, "ENTRY"), name="Crash Garage",
+                         tariff_=configs.tariff("H", "2.00", "20.00", grace_minutes=0)),
+        listen=f"127.0.0.1:{port}", database_url=f"sqlite:///{db}", frame_window_s=0,
+        relays=[configs.relay("feed", url, timeout_s=1, backoff_s=0.1, backoff_max_s=0.5, max_attempts=100000)]))
 
 
 def free_port():
@@ -58,13 +39,28 @@ def free_port():
         return s.getsockname()[1]
 
 
-def serve(cli, port):
-    """Start `parkgate serve` and return once it says it listens (it prints its WSDLs then)."""
+def serve(cli, port, timeout=60):
+    """Start `parkgate serve` and return once it says it listens (it prints its WSDLs then); a
+    gateway that neither says so nor exits within ``timeout`` seconds is killed."""
     proc = subprocess.Popen(cli + ["serve"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    for line in proc.stdout:
+    lines = queue.Queue()
+
+    def read():  # drains its output for as long as it runs
+        for line in proc.stdout:
+            lines.put(line)
+        lines.put(None)
+    threading.Thread(target=read, daemon=True).start()
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            line = lines.get(timeout=max(deadline - time.monotonic(), 0))
+        except queue.Empty:
+            proc.kill()
+            raise RuntimeError(f"the gateway did not start listening within {timeout} s") from None
+        if line is None:
+            raise RuntimeError(f"the gateway exited at start ({proc.wait()})")
         if f":{port}/soap/" in line:
             return proc
-    raise RuntimeError(f"the gateway exited at start ({proc.wait()})")
 
 
 def stream(port, acknowledged, stop):
@@ -95,7 +91,7 @@ def test_sigkill_loses_no_acknowledged_event(tmp_path):
     blockingCallFromThread(reactor, receiver.go_down)  # the destination is down: all goes to the outbox
     port, db = free_port(), tmp_path / "crash.db"
     cfg = tmp_path / "crash.toml"
-    cfg.write_text(CONFIG.format(port=port, db=db, url=receiver.url))
+    cfg.write_text(crash_config(port, db, receiver.url))
     cli = [sys.executable, "-m", "gateway", "--config", str(cfg)]
     subprocess.run(cli + ["user", "add", "operator", "--role", "operator", "--password", PASSWORD],
                    check=True, capture_output=True)
@@ -161,7 +157,7 @@ def test_relay_process_is_restarted_when_it_dies(tmp_path):
     blockingCallFromThread(reactor, receiver.start)
     port = free_port()
     cfg = tmp_path / "restart.toml"
-    cfg.write_text(CONFIG.format(port=port, db=tmp_path / "restart.db", url=receiver.url))
+    cfg.write_text(crash_config(port, tmp_path / "restart.db", receiver.url))
     cli = [sys.executable, "-m", "gateway", "--config", str(cfg)]
     subprocess.run(cli + ["user", "add", "operator", "--role", "operator", "--password", PASSWORD],
                    check=True, capture_output=True)

@@ -1,6 +1,7 @@
 """SubmitEvent over real SOAP: sessions, decisions, charges, idempotency, faults."""
 
 import threading
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -8,7 +9,8 @@ import pytest
 import zeep
 
 from conftest import FACILITY, make_config, start_gateway, stop_gateway, unique, unique_plate
-from gateway.store import HotlistEntry
+from gateway.store.schema import HotlistRecord
+from test_hardening import envelope, post
 
 
 def submit(gw, direction, plate, camera=None, event_id=None, confidence="0.97", at=None, facility=FACILITY,
@@ -35,7 +37,7 @@ def test_entry_opens_a_session_and_exit_within_grace_is_free(gateway, clock):
     entry = submit(gateway, "ENTRY", plate)
     assert (entry.Decision, entry.Reason) == ("OPEN", "TRANSIENT_ENTRY")
     session = entry.ParkingEvent.Session
-    assert session.ExitTime is None or session.ExitTime._value_1 is None
+    assert session.ExitTime._value_1 is None  # present, and nil: the car is still inside
     assert entry.ParkingEvent.Authorization.Status == "NONE"
     assert entry.ParkingEvent.Location.LaneNumber == 1
 
@@ -44,6 +46,7 @@ def test_entry_opens_a_session_and_exit_within_grace_is_free(gateway, clock):
     assert (leave.Decision, leave.Reason) == ("OPEN", "WITHIN_GRACE")
     assert leave.ParkingEvent.Session.SessionID == session.SessionID
     assert leave.ParkingEvent.Session.Duration == timedelta(minutes=10)
+    assert leave.ParkingEvent.Session.ExitTime._value_1 == "2025-01-22T14:40:45Z"  # as the document says it
     assert leave.ParkingEvent.Charges.CurrentCharge._value_1 == Decimal("0.00")
 
 
@@ -152,7 +155,7 @@ def test_low_confidence_goes_to_review_without_touching_sessions(gateway, clock)
 def test_hotlisted_plate_is_held(gateway, clock):
     plate = unique_plate()
     with gateway.store.transaction() as db:
-        db.add(HotlistEntry(plate=plate, facility_id=None, reason="stolen", added_at=clock()))
+        db.add(HotlistRecord(plate=plate, facility_id=None, reason="stolen", added_at=clock()))
     held = submit(gateway, "ENTRY", plate)
     assert (held.Decision, held.Reason) == ("HOLD", "HOTLISTED")
 
@@ -161,8 +164,8 @@ def test_hotlisted_vehicle_is_held_at_exit_with_its_session_and_other_lots_hotli
     plate, elsewhere = unique_plate(), unique_plate()
     entry = submit(gateway, "ENTRY", plate)
     with gateway.store.transaction() as db:
-        db.add(HotlistEntry(plate=plate, facility_id=FACILITY, reason="unpaid fees", added_at=clock()))
-        db.add(HotlistEntry(plate=elsewhere, facility_id="LOT-SMALL", reason="banned there", added_at=clock()))
+        db.add(HotlistRecord(plate=plate, facility_id=FACILITY, reason="unpaid fees", added_at=clock()))
+        db.add(HotlistRecord(plate=elsewhere, facility_id="LOT-SMALL", reason="banned there", added_at=clock()))
     clock.advance(timedelta(minutes=5))
     held = submit(gateway, "EXIT", plate)
     assert (held.Decision, held.Reason) == ("HOLD", "HOTLISTED")
@@ -200,15 +203,34 @@ def test_exit_without_entry_record_is_held_with_lost_ticket_charge(gateway, cloc
 
 
 def test_same_event_id_returns_the_first_result_and_changes_nothing(gateway, clock):
-    plate, event_id = unique_plate(), unique()
-    first = submit(gateway, "ENTRY", plate, event_id=event_id)
-    clock.advance(timedelta(minutes=1))
-    again = submit(gateway, "ENTRY", plate, event_id=event_id, confidence="0.99")
+    plate, event_id, at = unique_plate(), unique(), clock()
+    first = submit(gateway, "ENTRY", plate, event_id=event_id, at=at)
+    occupied = gateway.client("EventService").GetOccupancy(FacilityID=FACILITY).Occupied
+    clock.advance(timedelta(minutes=1))  # the camera retries a minute later: the same request
+    again = submit(gateway, "ENTRY", plate, event_id=event_id, at=at)
     assert again.ParkingEvent.Session.SessionID == first.ParkingEvent.Session.SessionID
     assert (again.Decision, again.Reason) == (first.Decision, first.Reason)
     assert again.ParkingEvent.Timestamp == first.ParkingEvent.Timestamp
-    assert again.ParkingEvent.Vehicle.LicensePlate.Confidence == Decimal("0.97")
-    assert gateway.client("EventService").GetOccupancy(FacilityID=FACILITY).Occupied >= 1
+    assert gateway.client("EventService").GetOccupancy(FacilityID=FACILITY).Occupied == occupied
+
+
+@pytest.mark.parametrize("change", [{"PlateText": "OTHER1"}, {"Confidence": "0.99"}, {"Direction": "EXIT"},
+                                    {"Timestamp": "later"}])
+def test_an_event_id_used_again_for_another_request_is_a_conflict(gateway, clock, change):
+    plate, event_id, at = unique_plate(), unique(), clock()
+    first = submit(gateway, "ENTRY", plate, event_id=event_id, at=at)
+    if change.get("Timestamp") == "later":
+        change = {"Timestamp": at + timedelta(seconds=1)}
+    if change.get("Direction") == "EXIT":
+        change = {**change, "CameraID": "CAM-OUT"}
+    event = {"EventID": event_id, "FacilityID": FACILITY, "CameraID": "CAM-IN", "Direction": "ENTRY",
+             "Timestamp": at, "PlateText": plate, "Confidence": "0.97", **change}
+    fault = fault_of(lambda: gateway.client("EventService").SubmitEvent(Event=event))
+    assert fault.code.endswith("Client.Conflict")
+    assert fault.detail[0].findtext("{urn:parkgate:v1}Field") == "EventID"
+    # the key still answers its own request, the same way
+    again = submit(gateway, "ENTRY", plate, event_id=event_id, at=at)
+    assert again.ParkingEvent.Session.SessionID == first.ParkingEvent.Session.SessionID
 
 
 def test_concurrent_duplicates_open_one_session(gateway, clock):
@@ -330,6 +352,7 @@ def test_unknown_session_and_payment_faults(gateway, clock):
 def test_frames_of_one_vehicle_are_decided_once(gateway, clock):
     plate = unique_plate()
     first = submit(gateway, "ENTRY", plate, confidence="0.90")
+    occupied = gateway.client("EventService").GetOccupancy(FacilityID=FACILITY).Occupied
     clock.advance(timedelta(seconds=1))
     misread = plate[:-1] + ("0" if plate[-1] != "0" else "1")
     second = submit(gateway, "ENTRY", misread, confidence="0.70")
@@ -337,7 +360,7 @@ def test_frames_of_one_vehicle_are_decided_once(gateway, clock):
     assert second.ParkingEvent.Session.SessionID == first.ParkingEvent.Session.SessionID
     assert second.ParkingEvent.Vehicle.LicensePlate.Number == plate  # the vote, not the misreading
     assert second.Barrier.Result == "NOT_CONTROLLED"
-    assert gateway.client("EventService").GetOccupancy(FacilityID=FACILITY).Occupied >= 1
+    assert gateway.client("EventService").GetOccupancy(FacilityID=FACILITY).Occupied == occupied  # no 2nd session
 
 
 def test_frames_complete_an_unsure_first_reading(gateway, clock):
@@ -351,3 +374,77 @@ def test_frames_complete_an_unsure_first_reading(gateway, clock):
     assert session.Status == "OPEN"
     resolved = {i.EventID: i for i in gateway.client("EventService").ListReviews(State="RESOLVED")}
     assert resolved[first.ParkingEvent.EventID].ResolvedBy == "frame-vote"
+
+
+def test_two_sure_different_plates_at_one_lane_are_two_vehicles(gateway, clock):
+    first_plate = unique_plate()
+    second_plate = first_plate[:-1] + ("1" if first_plate[-1] != "1" else "2")  # one character apart
+    first = submit(gateway, "ENTRY", first_plate, confidence="0.97")
+    second = submit(gateway, "ENTRY", second_plate, confidence="0.97")  # same lane, same second
+    assert (first.Decision, first.Reason) == (second.Decision, second.Reason) == ("OPEN", "TRANSIENT_ENTRY")
+    assert second.ParkingEvent.Vehicle.LicensePlate.Number == second_plate
+    assert first.ParkingEvent.Session.SessionID != second.ParkingEvent.Session.SessionID
+    events = gateway.client("EventService")
+    assert events.GetSession(Plate=second_plate, FacilityID=FACILITY).Status == "OPEN"
+
+
+def test_concurrent_different_plates_at_one_lane_each_get_a_session(database_url, clock):
+    base = make_config(database_url)
+    roomy = replace(base.facilities[FACILITY], capacity=100_000)
+    gw = start_gateway(base.override(facilities={**base.facilities, FACILITY: roomy}), clock)
+    prefix = unique_plate()[:5]
+    plates = [f"{prefix}{n:02d}" for n in range(30)]  # alike: at most two characters apart
+    try:
+        answers = {}
+
+        def go(plate):
+            answers[plate] = post(gw, envelope(f"""<pg:SubmitEvent><pg:Event><pg:EventID>{unique()}</pg:EventID>
+                <pg:FacilityID>{FACILITY}</pg:FacilityID><pg:CameraID>CAM-IN</pg:CameraID>
+                <pg:Direction>ENTRY</pg:Direction><pg:Timestamp>{clock().isoformat()}</pg:Timestamp>
+                <pg:PlateText>{plate}</pg:PlateText><pg:Confidence>0.97</pg:Confidence>
+                </pg:Event></pg:SubmitEvent>"""))
+
+        threads = [threading.Thread(target=go, args=(plate,)) for plate in plates]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert all(status == 200 and b">TRANSIENT_ENTRY<" in body for status, body in answers.values()), answers
+        sessions = {gw.client("EventService").GetSession(Plate=plate, FacilityID=FACILITY).Session.SessionID
+                    for plate in plates}
+        assert len(sessions) == len(plates)  # no submitted plate vanished into another's session
+    finally:
+        stop_gateway(gw)
+
+
+def test_a_frame_read_at_confidence_zero_does_not_break_its_lane(gateway, clock):
+    plate = unique_plate()
+    unread = submit(gateway, "ENTRY", plate, confidence="0")
+    assert (unread.Decision, unread.Reason) == ("REVIEW", "LOW_CONFIDENCE")
+    clock.advance(timedelta(milliseconds=300))
+    also_zero = submit(gateway, "ENTRY", plate, confidence="0")
+    assert (also_zero.Decision, also_zero.Reason) == ("REVIEW", "SAME_VEHICLE")
+    clock.advance(timedelta(milliseconds=300))
+    sure = submit(gateway, "ENTRY", plate, confidence="0.95")
+    assert (sure.Decision, sure.Reason) == ("OPEN", "SAME_VEHICLE")  # the vote completes the unread one
+    assert gateway.client("EventService").GetSession(Plate=plate, FacilityID=FACILITY).Status == "OPEN"
+
+
+def test_a_fee_can_be_quoted_ahead(gateway, clock):
+    """What will I owe in an hour?"""
+    sid = submit(gateway, "ENTRY", unique_plate()).ParkingEvent.Session.SessionID
+    clock.advance(timedelta(minutes=30))
+    events = gateway.client("EventService")
+    assert events.QuoteFee(SessionID=sid).AmountDue._value_1 == Decimal("3.00")
+    ahead = events.QuoteFee(SessionID=sid, AsOf=clock() + timedelta(hours=1))
+    assert ahead.AmountDue._value_1 == Decimal("6.00") and ahead.Duration == timedelta(minutes=90)
+    naive = fault_of(lambda: events.QuoteFee(SessionID=sid, AsOf=clock().replace(tzinfo=None)))
+    assert naive.code.endswith("Client.InvalidTime")
+
+
+def test_a_session_looked_up_by_plate_and_not_found_names_the_plate(gateway, clock):
+    fault = fault_of(lambda: gateway.client("EventService").GetSession(Plate=unique_plate(), FacilityID=FACILITY))
+    assert fault.code.endswith("Client.NotFound")
+    assert fault.detail[0].findtext("{urn:parkgate:v1}Field") == "Plate"
+    fault = fault_of(lambda: gateway.client("EventService").GetSession(SessionID="S-NOPE"))
+    assert fault.detail[0].findtext("{urn:parkgate:v1}Field") == "SessionID"

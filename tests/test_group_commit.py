@@ -1,4 +1,4 @@
-"""SQLite group commit (gateway.store.Store.connection): units of work that wait for the writer
+"""SQLite group commit (gateway.store.engine.Store.connection): units of work that wait for the writer
 while another writes share its commit; each still returns only once its changes are on disk,
 and a unit that fails takes back only its own changes. Real SQLite files, real threads; each
 test holds the first unit open until the others are queued behind it."""
@@ -10,10 +10,11 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import event, insert
 
-from gateway.migrate import upgrade
-from gateway.store import AuditEntry, CommitFailed, Store
+from gateway.store.engine import CommitFailed, Store
+from gateway.store.migrate import upgrade
+from gateway.store.schema import AuditRecord
 
-AUDIT = AuditEntry.__table__
+AUDIT = AuditRecord.__table__
 
 
 @pytest.fixture

@@ -74,7 +74,7 @@ def test_external_entity_is_refused_without_reading_the_file(gateway):
 
 
 def test_billion_laughs_is_refused_quickly(gateway):
-    entities = "".join(f'<!ENTITY l{i} "{"&l%d;" % (i - 1) * 10}">' for i in range(1, 10))
+    entities = "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10))
     body = (f'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY l0 "lol">{entities}]>'.encode()
             + envelope("<pg:GetOccupancy><pg:FacilityID>&l9;</pg:FacilityID></pg:GetOccupancy>"))
     started = time.monotonic()
@@ -91,25 +91,28 @@ def test_deep_nesting_is_refused(gateway):
     still_serving(gateway)
 
 
-@pytest.mark.parametrize("event, why", [
-    ("<pg:EventID>E1</pg:EventID>", "missing fields"),
+@pytest.mark.parametrize("event, why, field", [
+    ("<pg:EventID>E1</pg:EventID>", "missing fields", "FacilityID"),
     ("""<pg:EventID>E1</pg:EventID><pg:FacilityID>LOT-TEST</pg:FacilityID><pg:CameraID>CAM-IN</pg:CameraID>
-        <pg:Direction>SIDEWAYS</pg:Direction><pg:Timestamp>2025-01-22T14:30:45Z</pg:Timestamp>""", "bad enum"),
+        <pg:Direction>SIDEWAYS</pg:Direction><pg:Timestamp>2025-01-22T14:30:45Z</pg:Timestamp>""", "bad enum",
+     "Direction"),
     ("""<pg:EventID>E1</pg:EventID><pg:FacilityID>LOT-TEST</pg:FacilityID><pg:CameraID>CAM-IN</pg:CameraID>
-        <pg:Direction>ENTRY</pg:Direction><pg:Timestamp>yesterday</pg:Timestamp>""", "bad time"),
+        <pg:Direction>ENTRY</pg:Direction><pg:Timestamp>yesterday</pg:Timestamp>""", "bad time", "Timestamp"),
     ("""<pg:EventID>E1</pg:EventID><pg:FacilityID>LOT-TEST</pg:FacilityID><pg:CameraID>CAM-IN</pg:CameraID>
         <pg:Direction>ENTRY</pg:Direction><pg:Timestamp>2025-01-22T14:30:45Z</pg:Timestamp>
-        <pg:PlateText>ABC123</pg:PlateText><pg:Confidence>1.5</pg:Confidence>""", "confidence over 1"),
+        <pg:PlateText>ABC123</pg:PlateText><pg:Confidence>1.5</pg:Confidence>""", "confidence over 1", "Confidence"),
     ("""<pg:EventID>bad id with spaces</pg:EventID><pg:FacilityID>LOT-TEST</pg:FacilityID>
         <pg:CameraID>CAM-IN</pg:CameraID><pg:Direction>ENTRY</pg:Direction>
-        <pg:Timestamp>2025-01-22T14:30:45Z</pg:Timestamp>""", "bad id"),
+        <pg:Timestamp>2025-01-22T14:30:45Z</pg:Timestamp>""", "bad id", "EventID"),
 ])
-def test_schema_invalid_requests(gateway, event, why):
+def test_schema_invalid_requests(gateway, event, why, field):
     status, data = post(gateway, envelope(f"<pg:SubmitEvent><pg:Event>{event}</pg:Event></pg:SubmitEvent>"))
     assert status == 500, why
     code, message = fault(data)
     assert code.endswith("Client.InvalidInput"), why
     assert message.startswith("schema-invalid request")
+    detail = etree.fromstring(data).find(f"{{{SOAP_ENV}}}Body/{{{SOAP_ENV}}}Fault/detail")
+    assert detail[0].findtext("{urn:parkgate:v1}Field") == field, why
     still_serving(gateway)
 
 

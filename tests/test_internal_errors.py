@@ -10,8 +10,8 @@ import zeep
 from sqlalchemy import text
 
 from conftest import FACILITY, PASSWORD, SettableClock, add_test_users, make_config, start_gateway, stop_gateway
-from gateway.cli import quiet_libraries
-from gateway.migrate import upgrade
+from gateway.cli.serve import quiet_libraries
+from gateway.store.migrate import upgrade
 
 
 @pytest.fixture
@@ -55,7 +55,7 @@ def test_a_failing_database_is_a_server_fault_and_the_log_names_no_plate(broken_
 
     log = logged(gateway_log)
     assert "SubmitEvent failed: OperationalError" in log and "LookupPermit failed: OperationalError" in log
-    assert "parking.py" in log  # where it rose
+    assert "app/recording.py" in log  # where it rose
     assert plate not in log and PASSWORD not in log and "no such table" not in log
     # Nothing half-written, and the server keeps serving what does not need the broken table.
     with gw.store.engine.connect() as conn:

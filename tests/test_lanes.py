@@ -3,59 +3,29 @@ TCP), failures are reported in the response, manual commands are audited."""
 
 from datetime import date, timedelta
 
+import configs
 import pytest
 
 from conftest import SettableClock, add_test_users, start_gateway, stop_gateway, unique, unique_plate
 from gateway import config as configuration
-from gateway.migrate import upgrade
-from gateway.store import AuditEntry, LaneIncident
+from gateway.store.migrate import upgrade
+from gateway.store.schema import AuditRecord, IncidentRecord
 from test_events import fault_of
 from test_plc import SilentPeer, fast_simulator, listening, on_reactor, until
 
-CONFIG = """
-[server]
-listen = "127.0.0.1:0"
-[plc]
-pulse_ms = {pulse_ms}
-timeout_ms = 1000
-poll_ms = 20
-heartbeat_s = 0.2
-reconnect_max_s = 0.2
-[[facility]]
-id = "LOT-GATE"
-name = "Gated Garage"
-capacity = 10
-timezone = "UTC"
-[facility.tariff]
-rate_code = "H"
-price_per_period = "2.00"
-daily_maximum = "20.00"
-grace_minutes = 10
-[[facility.lane]]
-camera_id = "GATE-IN"
-number = 1
-direction = "ENTRY"
-plc = {{ host = "127.0.0.1", port = {port}, unit = 1 }}
-[[facility.lane]]
-camera_id = "GATE-OUT"
-number = 2
-direction = "EXIT"
-plc = {{ host = "127.0.0.1", port = {port}, unit = 2 }}
-[[facility.lane]]
-camera_id = "GATE-MANUAL"
-number = 3
-direction = "BOTH"
-[[facility.lane]]
-camera_id = "GATE-HUNG"
-number = 4
-direction = "ENTRY"
-plc = {{ host = "127.0.0.1", port = {hung_port}, unit = 1 }}
-"""
 
-
-def gate_config(url, port, hung_port, pulse_ms=50):
-    raw = configuration.tomllib.loads(CONFIG.format(port=port, hung_port=hung_port, pulse_ms=pulse_ms))
-    return configuration.parse(raw).override(database_url=url)
+def gated_config(plc_port, hung_port, database_url, pulse_ms=50):
+    """A garage whose entry and exit lanes have barrier PLCs (the simulator's units 1 and 2), a lane
+    without one, and a lane whose PLC port accepts and never answers; quick PLC timings (the Modbus
+    timeout stays at a second: the tests count incidents, and a loaded machine stalls)."""
+    return configs.parse(configs.gateway(
+        configs.facility("LOT-GATE", configs.lane("GATE-IN", 1, "ENTRY", plc=(plc_port, 1)),
+                         configs.lane("GATE-OUT", 2, "EXIT", plc=(plc_port, 2)), configs.lane("GATE-MANUAL", 3, "BOTH"),
+                         configs.lane("GATE-HUNG", 4, "ENTRY", plc=(hung_port, 1)),
+                         name="Gated Garage", capacity=10,
+                         tariff_=configs.tariff("H", "2.00", "20.00", grace_minutes=10)),
+        plc={"pulse_ms": pulse_ms, "timeout_ms": 1000, "poll_ms": 20, "heartbeat_s": 0.2, "reconnect_max_s": 0.2}),
+        database_url=database_url)
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +44,7 @@ def gated(sim, hung, tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('gated') / 'gate.db'}"
     upgrade(url)
     add_test_users(url)
-    gw = start_gateway(gate_config(url, sim.port, hung.port), SettableClock())
+    gw = start_gateway(gated_config(sim.port, hung.port, url), SettableClock())
     barriers = gw.service.barriers
     until(lambda: all(barriers.by_number("LOT-GATE", n).online for n in (1, 2)))
     yield gw
@@ -84,14 +54,14 @@ def gated(sim, hung, tmp_path_factory):
 def incidents(gw, lane_number, after=0):
     """The kinds of the lane's recorded incidents with ids above ``after``, in order."""
     with gw.store.transaction() as db:
-        rows = db.query(LaneIncident).filter(LaneIncident.facility_id == "LOT-GATE",
-                                             LaneIncident.lane_number == lane_number, LaneIncident.id > after)
-        return [i.kind for i in rows.order_by(LaneIncident.id)]
+        rows = db.query(IncidentRecord).filter(IncidentRecord.facility_id == "LOT-GATE",
+                                               IncidentRecord.lane_number == lane_number, IncidentRecord.id > after)
+        return [i.kind for i in rows.order_by(IncidentRecord.id)]
 
 
 def last_incident_id(gw):
     with gw.store.transaction() as db:
-        return max([i.id for i in db.query(LaneIncident)], default=0)
+        return max([i.id for i in db.query(IncidentRecord)], default=0)
 
 
 def submit(gw, camera, direction, plate, event_id=None):
@@ -138,7 +108,7 @@ def test_manual_open_is_audited_and_needs_a_reason(gated, sim):
     action = lanes.OpenBarrier(FacilityID="LOT-GATE", LaneNumber=2, Reason="ticket machine jammed")
     assert action.Result == "COMMANDED" and sim[2].opens == opens + 1
     with gated.store.transaction() as db:
-        entry = db.query(AuditEntry).filter_by(action="BarrierOpen").order_by(AuditEntry.id.desc()).first()
+        entry = db.query(AuditRecord).filter_by(action="BarrierOpen").order_by(AuditRecord.id.desc()).first()
         assert (entry.username, entry.subject) == ("operator", "LOT-GATE/lane 2")
         assert entry.detail == "ticket machine jammed -> COMMANDED"
     assert fault_of(lambda: lanes.OpenBarrier(FacilityID="LOT-GATE", LaneNumber=2, Reason="  ")).code.endswith(
@@ -209,7 +179,7 @@ def test_stopping_the_gateway_during_a_pulse_leaves_no_coil_set(hung, tmp_path):
         url = f"sqlite:///{tmp_path / 'stop.db'}"
         upgrade(url)
         add_test_users(url)
-        gw = start_gateway(gate_config(url, plc.port, hung.port, pulse_ms=60_000), SettableClock())
+        gw = start_gateway(gated_config(plc.port, hung.port, url, pulse_ms=60_000), SettableClock())
         until(lambda: gw.service.barriers.by_number("LOT-GATE", 1).online)
         r = submit(gw, "GATE-IN", "ENTRY", unique_plate())
         assert (r.Decision, r.Barrier.Result) == ("OPEN", "COMMANDED")

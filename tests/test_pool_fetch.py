@@ -6,15 +6,14 @@ import threading
 from concurrent.futures import TimeoutError as FutureTimeout
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import pool_tasks
 import pytest
 import trustme
-from test_recognition import encoded, scene
 
-from gateway.errors import Busy
+import pool_tasks
 from recognition.fetch import ImageForbidden, ImageSources, ImageUnavailable, fetch
 from recognition.images import ImageRejected
-from recognition.pool import RecognitionFailed, RecognitionPool
+from recognition.pool import RecognitionBusy, RecognitionFailed, RecognitionPool
+from test_recognition import encoded, scene
 
 JPEG = encoded(scene("7ABC123"))
 
@@ -46,7 +45,7 @@ def test_time_limit_and_full_queue():
     try:
         first = pool.submit(None)        # on the worker
         second = pool.submit(None)       # in the queue
-        with pytest.raises(Busy):
+        with pytest.raises(RecognitionBusy):
             pool.submit(None)            # refused at once
         with pytest.raises(FutureTimeout):
             first.result()               # killed at its time limit, the worker replaced

@@ -1,4 +1,4 @@
-"""gateway.store.Prepared: statements compiled once and run on the DBAPI cursor read and write
+"""gateway.store.prepared.Prepared: statements compiled once and run on the DBAPI cursor read and write
 exactly what SQLAlchemy's own execute() does (UTC datetimes, exact decimals, booleans, counts),
 and fail with SQLAlchemy's exceptions. Real SQLite and (when configured) PostgreSQL."""
 
@@ -9,11 +9,13 @@ import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
-from gateway import parking
-from gateway.migrate import upgrade
-from gateway.store import ParkingSession, PermitRecord, Prepared, Store
+from gateway.store import facts, sessions
+from gateway.store.engine import Store
+from gateway.store.migrate import upgrade
+from gateway.store.prepared import Prepared
+from gateway.store.schema import PermitRecord, SessionRecord
 
-SESSIONS, PERMITS = ParkingSession.__table__, PermitRecord.__table__
+SESSIONS, PERMITS = SessionRecord.__table__, PermitRecord.__table__
 ENTRY = datetime(2026, 3, 1, 7, 30, 15, 123456, tzinfo=timezone.utc)
 
 
@@ -36,13 +38,13 @@ def session_row(plate, **changes):
 
 def test_rows_read_as_execute_reads_them(store):
     with store.connection() as conn:
-        parking._INSERT_SESSION.run(conn, session_row("PREP1"))
+        sessions._INSERT.run(conn, session_row("PREP1"))
         conn.execute(insert(PERMITS), dict(permit_number="P-PREP1", plate="PREP1", facility_id=None,
                                            permit_type="MONTHLY", valid_from=ENTRY.date(),
                                            valid_until=ENTRY.date() + timedelta(days=30), state="ACTIVE",
                                            issued_at=ENTRY, revoked_at=None, revocation_reason=None))
     params = {"plate": "PREP1", "facility_id": "LOT-P"}
-    for direction, statement in parking._PLATE_HERE.items():
+    for direction, statement in facts.STATEMENTS.items():
         with store.connection() as conn:
             ours = statement.rows(conn, params)
             theirs = [dict(row._mapping) for row in conn.execute(statement.statement, params)]
@@ -59,12 +61,12 @@ def test_rows_read_as_execute_reads_them(store):
 
 def test_writes_keep_types_and_report_rowcount(store):
     with store.connection() as conn:
-        parking._INSERT_SESSION.run(conn, session_row("PREP2"))
+        sessions._INSERT.run(conn, session_row("PREP2"))
     closed = dict(session_id="S-PREP2", status="CLOSED", exit_time=ENTRY + timedelta(hours=2), exit_event_id="X-PREP2",
                   amount_charged=Decimal("6.0000"))
     with store.connection() as conn:
-        assert parking._CLOSE_SESSION.run(conn, closed) == 1
-        assert parking._CLOSE_SESSION.run(conn, closed) == 0  # only an open session is closed
+        assert sessions._CLOSE.run(conn, closed) == 1
+        assert sessions._CLOSE.run(conn, closed) == 0  # only an open session is closed
     with store.connection() as conn:
         row = conn.execute(select(SESSIONS).where(SESSIONS.c.id == "S-PREP2")).one()
     assert row.status == "CLOSED" and row.exit_time == ENTRY + timedelta(hours=2)
@@ -73,12 +75,12 @@ def test_writes_keep_types_and_report_rowcount(store):
 
 def test_constraint_violations_are_sqlalchemy_errors_and_roll_back(store):
     with store.connection() as conn:
-        parking._INSERT_SESSION.run(conn, session_row("PREP3"))
+        sessions._INSERT.run(conn, session_row("PREP3"))
     with pytest.raises(IntegrityError):
         with store.connection() as conn:
-            parking._INSERT_SESSION.run(conn, session_row("PREP4"))
+            sessions._INSERT.run(conn, session_row("PREP4"))
             # A second open session for one plate in one facility: the partial unique index says no.
-            parking._INSERT_SESSION.run(conn, session_row("PREP3", id="S-PREP3-again"))
+            sessions._INSERT.run(conn, session_row("PREP3", id="S-PREP3-again"))
     with store.connection() as conn:
         ids = {r.id for r in conn.execute(select(SESSIONS.c.id).where(SESSIONS.c.plate.in_(["PREP3", "PREP4"])))}
     assert ids == {"S-PREP3"}  # the failed unit's first insert went with it
@@ -87,7 +89,7 @@ def test_constraint_violations_are_sqlalchemy_errors_and_roll_back(store):
 def test_naive_datetimes_are_refused(store):
     with pytest.raises(ValueError, match="naive"):
         with store.connection() as conn:
-            parking._INSERT_SESSION.run(conn, session_row("PREP5", entry_time=ENTRY.replace(tzinfo=None)))
+            sessions._INSERT.run(conn, session_row("PREP5", entry_time=ENTRY.replace(tzinfo=None)))
 
 
 def test_statements_whose_values_the_caller_does_not_give_are_refused(store):

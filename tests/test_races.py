@@ -13,9 +13,20 @@ import pytest
 import zeep
 from sqlalchemy import create_engine, text
 
-from conftest import FACILITY, PG_URL, _drop_pg_schema, _fresh_pg_schema, add_test_users, make_config, \
-    start_gateway, stop_gateway, SettableClock, unique, unique_plate
-from gateway.migrate import upgrade
+from conftest import (
+    FACILITY,
+    PG_URL,
+    SettableClock,
+    _drop_pg_schema,
+    _fresh_pg_schema,
+    add_test_users,
+    make_config,
+    start_gateway,
+    stop_gateway,
+    unique,
+    unique_plate,
+)
+from gateway.store.migrate import upgrade
 
 pytestmark = pytest.mark.postgres
 
@@ -46,7 +57,8 @@ def other_transaction(engine, statement, **params):
 
 
 def in_thread(call):
-    """Run ``call`` in a thread; the returned function joins it and returns its result or raises."""
+    """Run ``call`` in a thread; the returned function joins it (at most ``timeout`` seconds) and
+    returns its result or raises."""
     outcome = {}
 
     def run():
@@ -58,9 +70,9 @@ def in_thread(call):
     thread = threading.Thread(target=run)
     thread.start()
 
-    def result():
-        thread.join(30)
-        assert not thread.is_alive()
+    def result(timeout=30):
+        thread.join(timeout)
+        assert not thread.is_alive(), f"still running after {timeout} s"
         if "error" in outcome:
             raise outcome["error"]
         return outcome["value"]
@@ -79,9 +91,10 @@ def wait_for_lock_wait(engine):
     raise AssertionError("the request never waited for the held row")
 
 
-def submit(gw, direction, plate, confidence="0.97"):
+def submit(gw, direction, plate, confidence="0.97", camera=None):
     return gw.client("EventService").SubmitEvent(Event={
-        "EventID": unique(), "FacilityID": FACILITY, "CameraID": "CAM-IN" if direction == "ENTRY" else "CAM-OUT",
+        "EventID": unique(), "FacilityID": FACILITY,
+        "CameraID": camera or ("CAM-IN" if direction == "ENTRY" else "CAM-OUT"),
         "Direction": direction, "Timestamp": gw.clock(), "PlateText": plate, "Confidence": confidence})
 
 
@@ -139,3 +152,21 @@ def test_a_permit_revoked_by_two_callers_at_once_is_revoked_once(pg_gateway):
     with pytest.raises(zeep.exceptions.Fault) as fault:
         revoke()
     assert fault.value.code.endswith("Client.Conflict")
+
+
+def test_a_frame_waiting_for_the_database_holds_up_only_its_own_lane(pg_gateway):
+    """Lane CAM-IN's next frame waits for the row lock of its vehicle's review; meanwhile a frame at
+    lane CAM-BOTH is recorded (one lock per lane, not one for every camera)."""
+    gw, engine = pg_gateway
+    gw.clock.advance(timedelta(minutes=10))  # no vehicle of an earlier test is still in a window
+    waiting, other = unique_plate(), unique_plate()
+    unsure = submit(gw, "ENTRY", waiting, confidence="0.40")
+    assert unsure.Reason == "LOW_CONFIDENCE"
+    assert submit(gw, "ENTRY", other, camera="CAM-BOTH").Decision == "OPEN"
+    review_id = {r.EventID: r.ReviewID for r in gw.client("EventService").ListReviews()}[unsure.ParkingEvent.EventID]
+    with other_transaction(engine, "UPDATE reviews SET resolved_by = 'someone' WHERE id = :id", id=review_id):
+        completing = in_thread(lambda: submit(gw, "ENTRY", waiting, confidence="0.95"))
+        wait_for_lock_wait(engine)
+        elsewhere = in_thread(lambda: submit(gw, "ENTRY", other, confidence="0.90", camera="CAM-BOTH"))
+        assert elsewhere(timeout=10).Reason == "SAME_VEHICLE"
+    assert (completing().Decision, completing().Reason) == ("OPEN", "SAME_VEHICLE")

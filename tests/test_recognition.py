@@ -187,10 +187,26 @@ def test_recognize_command_prints_json(tmp_path):
     lines = [json.loads(line) for line in run.stdout.splitlines()]
     assert run.returncode == 1  # one image could not be read
     assert lines[0]["image"] == str(path) and lines[0]["plate"] == "7ABC123"
+    assert lines[0]["region"] == "US"  # the configured facilities' plate formats (parkgate.toml: US)
     assert {"confidence", "candidates", "box"} <= set(lines[0])
     assert "broken" in lines[1]["error"]
     clip = decode((tmp_path / "clips" / "car.plate.jpg").read_bytes())
     assert clip.shape[1] < 400 and clip.shape[0] < 200  # the plate, not the scene
+
+
+def test_recognize_command_prints_the_license_plate_element(tmp_path):
+    from lxml import etree
+    path = tmp_path / "car.jpg"
+    path.write_bytes(encoded(scene("7ABC123")))
+    run = subprocess.run([sys.executable, "-m", "gateway", "recognize", "--xml", str(path)], capture_output=True,
+                         text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    plate = etree.fromstring(run.stdout.encode())
+    ns = "{urn:parkgate:v1}"
+    assert plate.tag == f"{ns}LicensePlate"
+    assert [child.tag for child in plate][0] == f"{ns}Number" and plate.findtext(f"{ns}Number") == "7ABC123"
+    assert [child.tag for child in plate][-1] == f"{ns}Confidence"
+    assert 0 < float(plate.findtext(f"{ns}Confidence")) <= 1
 
 
 def test_tesseract_reader_behind_the_same_interface():

@@ -15,9 +15,9 @@ from twisted.internet.threads import blockingCallFromThread
 
 from conftest import add_test_users, start_gateway, stop_gateway, unique, unique_plate
 from gateway import config as configuration
-from gateway.migrate import upgrade
-from gateway.soap.contract import CONTRACT_XSD
-from gateway.store import OutboxMessage
+from gateway.contract.schema import CONTRACT_XSD
+from gateway.store.migrate import upgrade
+from gateway.store.schema import OutboxMessage
 from legacy.doubles import HttpReceiver, enforcement_office, gate_system
 from test_plc import until
 

@@ -1,18 +1,34 @@
 """Lane events that bring a picture: read in the pool, fetched only from allowed sources; what
 cannot be read surely goes to the review queue, where a person completes it."""
 
+import logging
+import socket
+import threading
 from dataclasses import replace
 from datetime import timedelta
+from functools import partial
 
 import pytest
+import zeep
 from lxml import etree
 
-from conftest import (FACILITY, SettableClock, add_test_users, make_config, start_gateway, stop_gateway, unique,
-                      unique_plate)
+import pool_tasks
+from conftest import (
+    FACILITY,
+    SettableClock,
+    add_test_users,
+    make_config,
+    start_gateway,
+    stop_gateway,
+    unique,
+    unique_plate,
+)
 from gateway import config as configuration
-from gateway.migrate import upgrade
+from gateway.store.migrate import upgrade
+from recognition.pool import RecognitionPool
 from test_contract import xmllint
 from test_events import fault_of, submit
+from test_plc import until
 from test_pool_fetch import JPEG, image_server  # noqa: F401 - the fixture
 from test_recognition import encoded, scene
 
@@ -86,9 +102,14 @@ def test_unreadable_pictures_wait_for_a_person(reading_gateway, tmp_path):
     assert again.code.endswith("Client.Conflict")
     assert fault_of(lambda: events.ResolveReview(ReviewID=999999, Plate=plate)).code.endswith("Client.NotFound")
 
-    # the same EventID now replays the person's decision
-    replay = submit(reading_gateway, "ENTRY", "IGNORED1", event_id=broken.ParkingEvent.EventID)
+    # the camera's retry of that request now replays the person's decision; another request under
+    # its EventID is refused
+    replay = with_image(reading_gateway, EventID=broken.ParkingEvent.EventID, Image=b"\xff\xd8\xff" + b"\x00" * 64,
+                        Timestamp=broken.ParkingEvent.Timestamp)
     assert replay.ParkingEvent.Vehicle.LicensePlate.Number == plate
+    assert replay.Barrier.Result == "NOT_CONTROLLED" and replay.Decision == "OPEN"
+    conflict = fault_of(lambda: submit(reading_gateway, "ENTRY", "IGNORED1", event_id=broken.ParkingEvent.EventID))
+    assert conflict.code.endswith("Client.Conflict")
 
 
 def test_low_confidence_text_goes_to_the_queue(reading_gateway):
@@ -100,7 +121,7 @@ def test_low_confidence_text_goes_to_the_queue(reading_gateway):
 
 
 def test_review_document_without_a_plate_is_schema_valid(reading_gateway, tmp_path):
-    from gateway.store import LaneEventRecord
+    from gateway.store.schema import LaneEventRecord
     r = with_image(reading_gateway, Image=b"\xff\xd8\xff" + b"\x00" * 64)
     with reading_gateway.store.transaction() as db:
         document = db.query(LaneEventRecord).filter_by(event_id=r.ParkingEvent.EventID).one().document
@@ -111,3 +132,103 @@ def test_review_document_without_a_plate_is_schema_valid(reading_gateway, tmp_pa
 def test_operators_only(reading_gateway):
     integrator = reading_gateway.client("EventService", user="integrator")
     assert fault_of(lambda: integrator.ListReviews()).code.endswith("Client.Authorization")
+
+
+
+class HeldReadings:
+    """Where the pool's held readings (pool_tasks.held) wait: each finishes once released."""
+
+    def __init__(self):
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.releasing = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        held = []
+        while True:
+            conn = self.server.accept()[0]
+            conn.settimeout(0.2)
+            try:
+                said = conn.recv(1, socket.MSG_PEEK)  # a reading says nothing: it waits
+            except TimeoutError:
+                said = None
+            if said == b"!":  # close(): the end
+                conn.close()
+                break
+            if said == b"":  # release(): wakes this loop
+                conn.close()
+            else:
+                held.append(conn)
+            if self.releasing.is_set():
+                for c in held:
+                    c.sendall(b"x")
+                    c.close()
+                held.clear()
+
+    def release(self):
+        self.releasing.set()
+        socket.create_connection(("127.0.0.1", self.port)).close()  # wakes the server to release
+
+    def close(self):
+        self.releasing.set()
+        with socket.create_connection(("127.0.0.1", self.port)) as conn:
+            conn.sendall(b"!")
+        self.thread.join(10)
+        self.server.close()
+
+
+def test_pictures_beyond_what_the_pool_can_take_are_answered_busy_at_once_with_the_defaults(database_url):
+    """40 image events at once with the default request threads and queue: the pool takes what it
+    can, the others are told Server.Busy at once, and the gateway answers other requests meanwhile."""
+    defaults = configuration.Config()
+    cfg = make_config(database_url).override(threads=defaults.threads, max_body_bytes=4 * 1024 * 1024,
+                                             recognition=replace(defaults.recognition, workers=2, time_limit=120))
+    upgrade(database_url)
+    add_test_users(database_url)
+    gw = start_gateway(cfg, SettableClock())
+    gw.service.images.pool_factory = partial(RecognitionPool, task=pool_tasks.held)
+    readings = HeldReadings()
+    answers = []
+
+    def go():
+        try:
+            answers.append(with_image(gw, Image=str(readings.port).encode()))
+        except zeep.exceptions.Fault as e:
+            answers.append(e)
+
+    def busy():
+        return [a for a in answers if isinstance(a, zeep.exceptions.Fault)]
+
+    threads = [threading.Thread(target=go) for _ in range(40)]
+    try:
+        for t in threads:
+            t.start()
+        # Every request beyond what the request threads hold must be answered while readings wait.
+        until(lambda: len(busy()) >= 40 - defaults.threads, timeout=60, interval=0.05)
+        assert all(f.code.endswith("Server.Busy") for f in busy())
+        assert len(answers) == len(busy())  # no reading finished: they are all still held
+        assert gw.client("EventService").Ping() is not None  # a request thread is free for other work
+    finally:
+        readings.release()
+        for t in threads:
+            t.join(60)
+        readings.close()
+        stop_gateway(gw)
+    read = [a for a in answers if not isinstance(a, zeep.exceptions.Fault)]
+    assert len(answers) == 40 and read
+    assert all(a.ParkingEvent.Vehicle.LicensePlate.Number == "HELD1" for a in read)
+
+
+def test_the_recognition_workers_start_with_the_gateway_and_say_so(database_url, caplog):
+    caplog.set_level(logging.INFO, logger="parkgate")
+    cfg = make_config(database_url).override(recognition=configuration.RecognitionSettings(workers=1,
+                                                                                           warm_at_start=True))
+    upgrade(database_url)
+    gw = start_gateway(cfg, SettableClock())
+    try:
+        until(lambda: "recognition: 1 worker(s) ready in" in caplog.text, timeout=120, interval=0.1)
+        assert "recognition: starting 1 worker(s)" in caplog.text
+    finally:
+        stop_gateway(gw)

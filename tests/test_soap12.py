@@ -10,7 +10,8 @@ from lxml import etree
 from zeep.wsse.username import UsernameToken
 
 from conftest import FACILITY, PASSWORD, unique, unique_plate
-from gateway.soap.types import NS
+from gateway.contract.namespace import NS
+from test_hardening import envelope, post
 
 ENV12 = "http://www.w3.org/2003/05/soap-envelope"
 
@@ -74,3 +75,45 @@ def test_hostile_xml_gets_a_soap12_fault_and_the_server_keeps_serving(gateway, c
     status, body = raw_post(gateway, b"<env:Envelope xmlns:env='" + ENV12.encode() + b"'><env:Body>")
     assert status == 400 and b"malformed XML" in body
     assert client12(gateway, "EventService").service.Ping() == clock()
+
+
+ENV11 = "http://schemas.xmlsoap.org/soap/envelope/"
+
+
+def qname(element, text):
+    """The QName ``text`` (prefix:name) resolved against ``element``'s namespaces: an unbound
+    prefix fails here."""
+    prefix, _, local = text.partition(":")
+    assert prefix in element.nsmap, f"prefix {prefix!r} of {text!r} is not declared"
+    return etree.QName(element.nsmap[prefix], local)
+
+
+def test_a_soap11_envelope_at_the_soap12_endpoint_is_a_version_mismatch(gateway, clock):
+    soap11 = envelope("<pg:Ping/>")
+    status, body = raw_post(gateway, soap11)
+    doc = etree.fromstring(body)
+    assert doc.tag == f"{{{ENV11}}}Envelope"  # answered in the sender's own version (SOAP 1.2, appendix A)
+    fault = doc.find(f"{{{ENV11}}}Body/{{{ENV11}}}Fault")
+    code = fault.find("faultcode")
+    assert qname(code, code.text) == etree.QName(ENV11, "VersionMismatch")
+    upgrade = doc.find(f"{{{ENV11}}}Header/{{{ENV12}}}Upgrade/{{{ENV12}}}SupportedEnvelope")
+    assert qname(upgrade, upgrade.get("qname")) == etree.QName(ENV12, "Envelope")
+    assert status == 500
+
+
+def test_a_soap12_envelope_at_the_soap11_endpoint_is_a_version_mismatch(gateway, clock):
+    soap12 = envelope("<pg:Ping/>").replace(ENV11.encode(), ENV12.encode())
+    status, body = post(gateway, soap12)
+    fault = etree.fromstring(body).find(f"{{{ENV11}}}Body/{{{ENV11}}}Fault")
+    code = fault.find("faultcode")
+    assert qname(code, code.text) == etree.QName(ENV11, "VersionMismatch")
+    assert status == 500
+    assert client12(gateway, "EventService").service.Ping() == clock()
+
+
+def test_a_soap12_fault_about_no_envelope_declares_its_subcode_prefix(gateway, clock):
+    status, body = raw_post(gateway, b'<pg:Ping xmlns:pg="urn:parkgate:v1"/>')
+    value = etree.fromstring(body).find(f"{{{ENV12}}}Body/{{{ENV12}}}Fault/{{{ENV12}}}Code/{{{ENV12}}}Subcode/"
+                                        f"{{{ENV12}}}Value")
+    assert qname(value, value.text).namespace == NS
+    assert status == 400

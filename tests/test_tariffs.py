@@ -3,10 +3,11 @@
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from gateway.config import Tariff
-from gateway.tariffs import amount_due, fee
+from gateway.domain.facility import Tariff
+from gateway.domain.tariffs import amount_due, fee
 
 HOURLY = Tariff(rate_code="H", currency="USD", period=timedelta(hours=1), price_per_period=Decimal("3.00"),
                 grace=timedelta(minutes=15), daily_maximum=Decimal("24.00"), lost_ticket=Decimal("40.00"),

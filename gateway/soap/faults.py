@@ -8,9 +8,8 @@ import spyne.const
 from spyne import Unicode
 from spyne.model.fault import Fault
 
-from .. import errors
-from .types import NS
-
+from ..contract.namespace import NS
+from ..domain import errors
 
 # Our Client.InvalidInput is meant to share spyne's code.
 spyne.const.WARN_ON_DUPLICATE_FAULTCODE = False

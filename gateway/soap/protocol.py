@@ -7,23 +7,35 @@ Differences from stock spyne ``Soap11`` and ``Soap12``:
 - a fault carries its code, its text and a typed detail element only (SOAP 1.1: faultcode,
   faultstring, detail; SOAP 1.2: Code/Value Sender or Receiver with the parkgate code as a
   Subcode, Reason/Text, Detail);
+- an envelope of the other SOAP version is a VersionMismatch fault, in SOAP 1.1's envelope, which
+  both versions' senders read (SOAP 1.2 answers with an Upgrade header naming its envelope);
 - nothing logs a request body.
 """
 
 import re
 
 from lxml import etree
+from spyne.const.http import HTTP_400, HTTP_405, HTTP_500
 from spyne.error import RequestNotAllowed
 from spyne.model import PushBase, XmlAttribute, XmlData
+from spyne.model.fault import Fault
 from spyne.protocol.soap import Soap11, Soap12
-from spyne.const.http import HTTP_400, HTTP_405, HTTP_500
 
-from .contract import secure_parser
+from ..contract.namespace import NS
+from ..contract.schema import secure_parser
 from .faults import InvalidInputFault, ParkgateFault
-from .types import NS
 
 _DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
 _MAX_DETAIL = 300
+SOAP11_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+SOAP12_ENV = "http://www.w3.org/2003/05/soap-envelope"
+
+
+class VersionMismatch(Fault):
+    """An envelope of another SOAP version than the endpoint's."""
+
+    def __init__(self, got, endpoint):
+        super().__init__("VersionMismatch", f"this endpoint speaks SOAP {endpoint}, not SOAP {got}")
 
 
 class _ContractProtocol:
@@ -47,13 +59,17 @@ class _ContractProtocol:
             root = etree.fromstring(data, parser)
         except etree.XMLSyntaxError as e:
             raise InvalidInputFault(f"malformed XML: {_short(e)}") from None
+        versions = {f"{{{SOAP11_ENV}}}Envelope": "1.1", f"{{{SOAP12_ENV}}}Envelope": "1.2"}
+        if root.tag != f"{{{self.ns_soap_env}}}Envelope" and root.tag in versions:
+            raise VersionMismatch(versions[root.tag], versions[f"{{{self.ns_soap_env}}}Envelope"])
         ctx.in_document = (root, {})
 
     def validate_document(self, payload):
         if self.message_schema is None:
             return
         if not self.message_schema.validate(payload):
-            raise InvalidInputFault(f"schema-invalid request: {_short(self.message_schema.error_log.last_error)}")
+            error = self.message_schema.error_log.last_error
+            raise InvalidInputFault(f"schema-invalid request: {_short(error)}", _field_at_fault(error))
 
     def get_cls_attrs(self, cls):
         """spyne's cached attributes of a type, without the debug line spyne's own version formats
@@ -182,6 +198,11 @@ class ContractSoap11(_ContractProtocol, Soap11):
 
 
 class ContractSoap12(_ContractProtocol, Soap12):
+    def __init__(self, message_schema=None, **kwargs):
+        # spyne drops namespace declarations no tag uses; a fault's Subcode names parkgate's
+        # namespace in its text, so its prefix is kept (see serialize).
+        super().__init__(message_schema, cleanup_namespaces=False, **kwargs)
+
     def fault_to_parent(self, ctx, cls, inst, parent, ns, *args, **kwargs):
         """``Client.Conflict`` becomes Code/Value ``env:Sender`` with Subcode/Value ``tns:Conflict``."""
         env = self.ns_soap_env
@@ -189,9 +210,14 @@ class ContractSoap12(_ContractProtocol, Soap12):
         kind, _, rest = (inst.faultcode or "Server").partition(".")
         code = etree.SubElement(fault, f"{{{env}}}Code")
         etree.SubElement(code, f"{{{env}}}Value").text = f"{self.soap_env}:{_SOAP12_CODES.get(kind, 'Receiver')}"
-        if rest:  # a QName in parkgate's namespace, under the prefix spyne's envelope binds it to
-            prefix = {uri: p for p, uri in fault.nsmap.items()}.get(NS, "tns")
-            value = etree.SubElement(etree.SubElement(code, f"{{{env}}}Subcode"), f"{{{env}}}Value")
+        if rest:  # a QName in parkgate's namespace: under the prefix the envelope binds it to, else its own
+            prefix = {uri: p for p, uri in fault.nsmap.items()}.get(NS)
+            subcode = etree.SubElement(code, f"{{{env}}}Subcode")
+            if prefix not in _SUBCODE_PREFIXES:
+                prefix = _SUBCODE_PREFIXES[-1]
+                value = etree.SubElement(subcode, f"{{{env}}}Value", nsmap={prefix: NS})
+            else:
+                value = etree.SubElement(subcode, f"{{{env}}}Value")
             value.text = f"{prefix}:{rest.replace('.', '-')}"
         reason = etree.SubElement(fault, f"{{{env}}}Reason")
         etree.SubElement(reason, f"{{{env}}}Text", {_XML_LANG: "en"}).text = inst.faultstring or inst.faultcode
@@ -202,6 +228,22 @@ class ContractSoap12(_ContractProtocol, Soap12):
 
     schema_validation_error_to_parent = fault_to_parent
 
+    def serialize(self, ctx, message):
+        """A SOAP 1.1 sender's VersionMismatch in the envelope it reads (SOAP 1.2, appendix A)."""
+        if not isinstance(ctx.out_error, VersionMismatch):
+            retval = super().serialize(ctx, message)
+            etree.cleanup_namespaces(ctx.out_document, keep_ns_prefixes=_SUBCODE_PREFIXES)
+            return retval
+        envelope = etree.Element(f"{{{SOAP11_ENV}}}Envelope", nsmap={"soap11env": SOAP11_ENV})
+        upgrade = etree.SubElement(etree.SubElement(envelope, f"{{{SOAP11_ENV}}}Header"), f"{{{SOAP12_ENV}}}Upgrade",
+                                   nsmap={"soap12env": SOAP12_ENV})
+        etree.SubElement(upgrade, f"{{{SOAP12_ENV}}}SupportedEnvelope", qname="soap12env:Envelope")
+        fault = etree.SubElement(etree.SubElement(envelope, f"{{{SOAP11_ENV}}}Body"), f"{{{SOAP11_ENV}}}Fault")
+        etree.SubElement(fault, "faultcode").text = "soap11env:VersionMismatch"
+        etree.SubElement(fault, "faultstring").text = ctx.out_error.faultstring
+        ctx.out_document = envelope
+        ctx.transport.resp_headers["Content-Type"] = ContractSoap11.mime_type
+
     def fault_to_http_response_code(self, fault):
         """SOAP 1.2's HTTP binding: 400 for the sender's faults, 500 for the receiver's (SOAP 1.1
         answers every fault with 500)."""
@@ -209,7 +251,21 @@ class ContractSoap12(_ContractProtocol, Soap12):
 
 
 _SOAP12_CODES = {"Client": "Sender", "Server": "Receiver"}
+_SUBCODE_PREFIXES = ["tns", "pg"]   # spyne's prefix for the contract's namespace, else parkgate's own
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+
+_ELEMENT = re.compile(r"Element '(?:\{[^}]*\})?([^']+)'")
+_EXPECTED = re.compile(r"Expected is (?:one of )?\( ?(?:\{[^}]*\})?([A-Za-z0-9_]+)")
+
+
+def _field_at_fault(error):
+    """The element a schema error is about (libxml2 names it in its message): the one missing
+    when a child is missing, else the one whose content is wrong."""
+    message = str(getattr(error, "message", "") or "")
+    expected = _EXPECTED.search(message) if "Missing child element" in message else None
+    found = expected or _ELEMENT.search(message)
+    return found.group(1) if found else None
 
 
 def _short(error):

@@ -2,13 +2,26 @@
 
 The document types here carry exactly the names of the schema's types so that spyne
 serialises the schema's elements; the WSDL then takes the definitions themselves from
-``xsd/`` (see :mod:`gateway.soap.contract`), so the contract is written once, by hand.
+``xsd/`` (see :mod:`gateway.soap.wsdl`), so the contract is written once, by hand.
 """
 
-from spyne import (AnyUri, Boolean, ComplexModel, Date, DateTime, Decimal, Duration, Enum,
-                   Integer32, Unicode, XmlAttribute, XmlData, ByteArray)
+from spyne import (
+    AnyUri,
+    Boolean,
+    ByteArray,
+    ComplexModel,
+    Date,
+    DateTime,
+    Decimal,
+    Duration,
+    Enum,
+    Integer32,
+    Unicode,
+    XmlAttribute,
+    XmlData,
+)
 
-NS = "urn:parkgate:v1"
+from ..contract.namespace import NS
 
 
 def _simple(base, name, **facets):

@@ -1,0 +1,39 @@
+"""Citations: fine and due date from the facility's rules; each is owed to the relays."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..contract import documents
+from ..domain.citations import ISSUED, Citation, terms
+from ..domain.facility import Facility, find_facility
+from ..domain.plates import normalise_plate
+from ..store import audit, citations
+from ..store.engine import Store
+from .clock import Clock, new_id
+from .relaying import Relaying
+
+
+class Citations:
+    def __init__(self, facilities: Mapping[str, Facility], store: Store, relaying: Relaying, clock: Clock) -> None:
+        self.facilities = facilities
+        self.store = store
+        self.relaying = relaying
+        self.clock = clock
+
+    def issue(self, facility_id: str, plate: str, violation: str, username: str, location: str | None = None,
+              evidence_url: str | None = None, note: str | None = None, jurisdiction: str | None = None) -> Any:
+        """The Citation document of the citation issued."""
+        fac = find_facility(self.facilities, facility_id)
+        plate = normalise_plate(plate, "Plate")
+        now = self.clock()
+        fine, due = terms(fac, violation, now)
+        citation = Citation(id=new_id("CIT", now), issued_at=now, facility_id=fac.id, violation=violation, plate=plate,
+                            jurisdiction=jurisdiction, location=location, fine=fine, currency=fac.currency,
+                            due_date=due, evidence_url=evidence_url, note=note, issued_by=username, status=ISSUED)
+        document = documents.citation(citation)
+        with self.store.connection() as conn:
+            citations.insert(conn, citation)
+            audit.record(conn, now, username, "IssueCitation", citation.id, violation)
+            owed = self.relaying.owe(conn, "Citation", citation.id, fac.id, documents.serialize(document))
+        self.relaying.wake(owed)
+        return document

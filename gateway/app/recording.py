@@ -1,0 +1,161 @@
+"""A lane event decided and recorded once: the same EventID always answers the first outcome.
+
+The hot path: the facts about the plate in one statement, the domain's decision, the writes
+(the session, the event, the review, the outbox) on one unit of work, and the ParkingEvent
+document built once: it is stored, relayed and returned as it is, never serialised twice.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
+
+from ..contract import documents
+from ..domain import times
+from ..domain.decisions import OPEN, REVIEW, DecisionRules, Verdict, decide
+from ..domain.errors import Busy, Conflict, InvalidInput
+from ..domain.events import LaneEvent, RecordedEvent
+from ..domain.facility import Facility, Lane, find_facility
+from ..domain.permits import NO_PERMIT, VALID, Standing
+from ..domain.plates import normalise_plate
+from ..domain.sessions import ParkingSession
+from ..store import events, facts, reviews, sessions
+from ..store.engine import Store
+from .clock import Clock, new_id
+from .relaying import Relaying
+
+#: How often a lane event is decided again when what it read changed before it wrote.
+ATTEMPTS = 3
+
+
+class Overtaken(Busy):
+    """What a decision read changed before its unit of work wrote (PostgreSQL runs lane events side by
+    side; SQLite takes them in turn): roll back and decide again on what is there now. Overtaken
+    on every attempt, the caller is told to try again (Server.Busy)."""
+
+
+@dataclass(slots=True)  # not frozen: on the lane-event path, 2 us a record (nothing changes one)
+class Outcome:
+    """A decided lane event. ``event`` is the ParkingEvent document, already schema-checked."""
+    event_id: str
+    event: Any                       # lxml element {urn:parkgate:v1}ParkingEvent
+    decision: str
+    reason: str
+    session_id: str | None
+    replayed: bool = False
+    frame_of: str | None = None      # recorded as another frame of this (earlier) event
+
+    @property
+    def drives_barrier(self) -> bool:
+        """Only a decision made now moves a barrier: not a replay, not one more frame."""
+        return not self.replayed and self.frame_of is None
+
+
+class EventRecorder:
+    def __init__(self, facilities: Mapping[str, Facility], rules: DecisionRules, store: Store,
+                 relaying: Relaying, clock: Clock) -> None:
+        self.facilities = facilities
+        self.rules = rules
+        self.store = store
+        self.relaying = relaying
+        self.clock = clock
+
+    def instant(self, when: datetime | None) -> datetime:
+        return times.reported(when, self.clock(), self.rules.max_clock_skew, "Timestamp")
+
+    def place(self, ev: LaneEvent) -> tuple[Facility, Lane, datetime]:
+        """Where and when the event happened, checked: its facility, its lane, its instant."""
+        fac = find_facility(self.facilities, ev.facility_id)
+        return fac, fac.lane_of(ev.camera_id, ev.lane_number, ev.direction), self.instant(ev.timestamp)
+
+    @staticmethod
+    def replay(done: RecordedEvent, ev: LaneEvent) -> Outcome:
+        """The first outcome of ``ev``'s EventID; a Conflict when ``ev`` is another request."""
+        if not done.answers(ev):
+            raise Conflict(f"EventID {ev.event_id!r} was used for another request", "EventID")
+        return Outcome(done.event_id, documents.parse(done.document), done.decision, done.reason, done.session_id,
+                       replayed=True)
+
+    def recorded(self, ev: LaneEvent) -> Outcome | None:
+        """The replay of ``ev``'s EventID, if it was decided already."""
+        with self.store.connection() as conn:
+            done = events.by_id(conn, ev.event_id)
+        return self.replay(done, ev) if done is not None else None
+
+    def submit(self, ev: LaneEvent) -> Outcome:
+        """Decide ``ev`` once (a replayed EventID answers the first outcome)."""
+        fac, lane, when = self.place(ev)
+        if not ev.plate_text and not ev.unread:
+            raise InvalidInput("PlateText, ImageURL or Image is required", "PlateText")
+        plate = normalise_plate(ev.plate_text) if ev.plate_text else None
+        # Optimistic: decide and insert; the unique EventID makes a duplicate fail at the
+        # insert, which rolls everything back. Then look the first outcome up and replay it
+        # (or, after a concurrent entry of the same plate, decide again).
+        for attempt in range(ATTEMPTS):
+            try:
+                with self.store.connection() as conn:
+                    if attempt:
+                        done = events.by_id(conn, ev.event_id)
+                        if done is not None:
+                            return self.replay(done, ev)
+                    outcome, owed = self.record(conn, fac, lane, ev, plate, when)
+            except (IntegrityError, Overtaken):
+                if attempt == ATTEMPTS - 1:
+                    raise
+            else:
+                self.relaying.wake(owed)
+                return outcome
+        raise AssertionError("unreachable")
+
+    def record(self, conn: Connection, fac: Facility, lane: Lane, ev: LaneEvent, plate: str | None, when: datetime,
+               relay_key: str | None = None, queue_review: bool = True) -> tuple[Outcome, Sequence[str]]:
+        """Decide and write ``ev`` on ``conn``: (its outcome, the relays owed its document)."""
+        if plate is None:
+            verdict = Verdict(REVIEW, ev.unread or "NO_PLATE_READ", NO_PERMIT)
+        else:
+            verdict = decide(facts.of_plate(conn, fac.id, plate, ev.direction), fac, self.rules, ev.event_id,
+                             ev.direction, when, ev.confidence)
+        session = verdict.session
+        if verdict.opens_session:
+            assert plate is not None
+            permit = verdict.standing.permit if verdict.standing.status == VALID else None
+            session = ParkingSession(
+                id=new_id("S", when), facility_id=fac.id, plate=plate, status="OPEN", entry_time=when,
+                exit_time=None, entry_event_id=ev.event_id, exit_event_id=None, lane_number=lane.number,
+                jurisdiction=ev.jurisdiction, country=ev.country, space_assigned=ev.space_assigned,
+                permit_number=permit.permit_number if permit else None, amount_charged=None,
+                amount_paid=Decimal("0"), paid_at=None)
+            sessions.insert(conn, session)
+        elif verdict.closes_session:
+            assert session is not None
+            if not sessions.close(conn, session):
+                raise Overtaken("the session was closed meanwhile")
+        event, text = self.write(conn, fac, lane, ev, when, plate, ev.confidence, verdict.decision, verdict.reason,
+                                 verdict.standing, session, verdict.charge, verdict.paid)
+        if verdict.decision == REVIEW and queue_review:
+            reviews.insert(conn, event_id=ev.event_id, facility_id=fac.id, camera_id=ev.camera_id,
+                           direction=ev.direction, occurred_at=when, reason=verdict.reason, plate=plate,
+                           confidence=ev.confidence, image=ev.image, image_url=ev.image_url, created_at=self.clock())
+        owed = self.relaying.owe(conn, "ParkingEvent", relay_key or ev.event_id, fac.id, text)
+        return Outcome(ev.event_id, event, verdict.decision, verdict.reason, session.id if session else None), owed
+
+    def write(self, conn: Connection, fac: Facility, lane: Lane, ev: LaneEvent, when: datetime, plate: str | None,
+              confidence: Decimal | None, decision: str, reason: str, standing: Standing,
+              session: ParkingSession | None, charge: Decimal | None = None,
+              paid: Decimal | None = None) -> tuple[Any, str]:
+        """The event's ParkingEvent document, built and recorded with the outcome: (element, text)."""
+        shown = (confidence if confidence is not None else Decimal("1")) if plate else Decimal("0")
+        event = documents.parking_event(
+            ev.event_id, when, fac, lane, ev.camera_id, ev.direction, plate, shown, ev.jurisdiction, ev.country,
+            ev.vehicle, session_rec=session, authorization_of=(standing.status, standing.permit, decision == OPEN),
+            charge=charge, paid=paid, image_url=ev.image_url)
+        text = documents.serialize(event).decode()
+        events.insert(conn, event_id=ev.event_id, facility_id=fac.id, camera_id=ev.camera_id, direction=ev.direction,
+                      occurred_at=when, recorded_at=self.clock(), plate=plate, confidence=confidence,
+                      decision=decision, reason=reason, session_id=session.id if session else None, document=text,
+                      fingerprint=ev.fingerprint)
+        return event, text

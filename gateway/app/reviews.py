@@ -1,0 +1,71 @@
+"""The review queue: lane events a person decides (the plate not read, or not surely)."""
+
+from collections.abc import Mapping
+from decimal import Decimal
+
+from ..domain.errors import Conflict, NotFound
+from ..domain.events import LaneEvent
+from ..domain.facility import Facility, find_facility
+from ..domain.plates import normalise_plate
+from ..domain.reviews import OPEN, Review
+from ..store import audit, events, reviews
+from ..store.engine import Store
+from .clock import Clock
+from .lanes import Decided, Lanes
+from .recording import ATTEMPTS, EventRecorder, Outcome, Overtaken
+
+
+class Reviews:
+    def __init__(self, recorder: EventRecorder, facilities: Mapping[str, Facility], store: Store, lanes: Lanes,
+                 clock: Clock) -> None:
+        self.recorder = recorder
+        self.facilities = facilities
+        self.store = store
+        self.lanes = lanes
+        self.clock = clock
+
+    def listing(self, facility_id: str | None = None, state: str = OPEN, limit: int = 50) -> list[Review]:
+        if facility_id:
+            find_facility(self.facilities, facility_id)
+        with self.store.connection() as conn:
+            return reviews.listing(conn, state, facility_id, max(1, min(limit, 500)))
+
+    def resolve(self, review_id: int, plate_text: str, username: str) -> Decided:
+        """A person read the plate: the event completes as if it had been read so, and its lane's
+        barrier follows."""
+        return self.lanes.after_decision(self.complete(review_id, plate_text, username))
+
+    def complete(self, review_id: int, plate_text: str, username: str) -> Outcome:
+        """The event completed with ``plate_text`` (by a person, or a sure vote of its frames)."""
+        plate = normalise_plate(plate_text, "Plate")
+        for attempt in range(ATTEMPTS):
+            try:
+                return self._complete(review_id, plate, username)
+            except Overtaken:
+                if attempt == ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _complete(self, review_id: int, plate: str, username: str) -> Outcome:
+        with self.store.connection() as conn:
+            # Locked: of two people resolving one review at once, the second finds it resolved.
+            review = reviews.get(conn, review_id, for_update=True)
+            if review is None:
+                raise NotFound("no such review", "ReviewID")
+            if review.state != OPEN:
+                raise Conflict("the review is already resolved", "ReviewID")
+            fac = find_facility(self.facilities, review.facility_id)
+            lane = fac.lanes[review.camera_id]
+            recorded = events.by_id(conn, review.event_id)
+            ev = LaneEvent(event_id=review.event_id, facility_id=fac.id, camera_id=review.camera_id,
+                           direction=review.direction, timestamp=review.occurred_at, plate_text=plate,
+                           confidence=Decimal("1"), image_url=review.image_url,
+                           submitted=recorded.fingerprint if recorded else None)  # still the camera's request
+            events.remove(conn, review.event_id)
+            outcome, owed = self.recorder.record(conn, fac, lane, ev, plate, review.occurred_at,
+                                                 relay_key=f"{review.event_id}:resolved", queue_review=False)
+            now = self.clock()
+            reviews.resolve(conn, review_id, now, username, plate, outcome.decision)
+            audit.record(conn, now, username, "ResolveReview", review.event_id, f"-> {outcome.decision}")
+        self.recorder.relaying.wake(owed)
+        return outcome

@@ -1,0 +1,97 @@
+"""Parking sessions, what they owe, and payments towards them."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Connection
+
+from ..domain import times
+from ..domain.errors import Conflict, InvalidInput, InvalidTime, NotFound
+from ..domain.facility import Facility, Tariff, find_facility
+from ..domain.plates import normalise_plate
+from ..domain.sessions import OPEN, ParkingSession, Payment, quote
+from ..store import audit, payments, sessions
+from ..store.engine import Store
+from .clock import Clock, new_id
+
+
+@dataclass(frozen=True)
+class SessionQuote:
+    """A session as of ``at``: what it is charged and what is still due if it left then."""
+    session: ParkingSession
+    tariff: Tariff
+    at: datetime
+    charge: Decimal
+    due: Decimal
+
+
+@dataclass(frozen=True)
+class Receipt:
+    payment: Payment
+    session: ParkingSession          # as the payment left it
+    due: Decimal
+
+
+class Sessions:
+    def __init__(self, facilities: Mapping[str, Facility], store: Store, clock: Clock) -> None:
+        self.facilities = facilities
+        self.store = store
+        self.clock = clock
+
+    def _find(self, conn: Connection, session_id: str | None = None, plate: str | None = None,
+              facility_id: str | None = None, for_update: bool = False) -> ParkingSession:
+        """``for_update``: the row stays locked until the unit of work ends, for changing it."""
+        if session_id:
+            found, by = sessions.get(conn, session_id, for_update), "SessionID"
+        elif plate and facility_id:
+            find_facility(self.facilities, facility_id)
+            found, by = sessions.of_plate(conn, facility_id, normalise_plate(plate, "Plate"), for_update), "Plate"
+        else:
+            raise InvalidInput("give a SessionID, or a Plate and a FacilityID", "SessionID")
+        if found is None:
+            raise NotFound("no such session", by)
+        return found
+
+    def _quote(self, session: ParkingSession, at: datetime) -> SessionQuote:
+        tariff = find_facility(self.facilities, session.facility_id).tariff
+        return SessionQuote(session, tariff, at, *quote(session, tariff, at))
+
+    def get(self, session_id: str | None = None, plate: str | None = None,
+            facility_id: str | None = None) -> SessionQuote:
+        """By SessionID, or the plate's open session in a facility (else its latest)."""
+        with self.store.connection() as conn:
+            found = self._find(conn, session_id, plate, facility_id)
+        return self._quote(found, self.clock())
+
+    def quote_fee(self, session_id: str, at: datetime | None = None) -> SessionQuote:
+        """What an open session owes if it left now, or at ``at`` (past or future: "what will I owe
+        in an hour")."""
+        with self.store.connection() as conn:
+            found = self._find(conn, session_id)
+        at = times.aware(at, "AsOf") if at is not None else self.clock()
+        if at < found.entry_time:
+            raise InvalidTime("AsOf is before the session's entry", "AsOf")
+        return self._quote(found, at)
+
+    def record_payment(self, session_id: str, amount: Decimal, currency: str, method: str,
+                       username: str) -> Receipt:
+        with self.store.connection() as conn:
+            found = self._find(conn, session_id, for_update=True)  # two payments at once both count
+            fac = find_facility(self.facilities, found.facility_id)
+            if found.status != OPEN:
+                raise Conflict("the session is closed", "SessionID")
+            if amount <= 0:
+                raise InvalidInput("a payment is a positive amount", "Amount")
+            if currency != fac.currency:
+                raise InvalidInput(f"this facility takes {fac.currency}", "Amount")
+            now = self.clock()
+            payment = Payment(id=new_id("PAY", now), session_id=found.id, amount=amount, currency=currency,
+                              method=method, paid_at=now, recorded_by=username)
+            paid = found.with_payment(amount, now)
+            sessions.paid(conn, paid)
+            payments.insert(conn, payment)
+            audit.record(conn, now, username, "RecordPayment", paid.id, f"{amount} {currency} by {method}")
+        _, due = quote(paid, fac.tariff, now)
+        return Receipt(payment, paid, due)

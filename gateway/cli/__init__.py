@@ -1,0 +1,36 @@
+"""``parkgate``: the command line, one module per command group.
+
+- ``serve``: the gateway, its relay child and the PLC simulator (and the logging they share);
+- ``recognition``: plates read from image files, accuracy benchmarks;
+- ``wsdl``: the WSDLs printed, written or checked;
+- ``admin``: users, the hotlist, the database;
+- ``outbox``: what the relays owe their destinations.
+"""
+
+import argparse
+import os
+import sys
+
+from .. import config as configuration
+from . import admin, outbox, recognition, serve, wsdl
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="parkgate", description="SOAP/XML integration gateway for parking.")
+    parser.add_argument("--config", "-c", default=None,
+                        help=f"TOML configuration (default: {configuration.DEFAULT_CONFIG.name} in the repository)")
+    parser.add_argument("--database-url", help="override [database] url")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for group in (serve, recognition, wsdl, admin, outbox):
+        group.register(sub)
+    args = parser.parse_args(argv)
+    try:
+        cfg = configuration.load(args.config).override(database_url=args.database_url)
+    except configuration.ConfigError as e:
+        parser.exit(2, f"parkgate: configuration: {e}\n")
+    try:
+        return args.run(args, cfg) or 0
+    except BrokenPipeError:
+        # The reader went away (`parkgate wsdl | head`): nothing more to say, and nobody to say it to.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

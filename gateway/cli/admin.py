@@ -1,0 +1,123 @@
+"""``parkgate user``, ``hotlist`` and ``db``: the users, the plates held, the schema."""
+
+import getpass
+import secrets
+import sys
+
+from ..domain.errors import ParkgateError
+from ..domain.users import ROLES
+
+
+def register(sub):
+    user = sub.add_parser("user", help="manage users", description="Manage the users who may call the gateway.")
+    user_sub = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
+    add = user_sub.add_parser("add", help="add a user or reset one's password and role",
+                              description="Add a user, or reset an existing one's password and role.")
+    add.add_argument("username")
+    add.add_argument("--role", required=True, choices=ROLES)
+    add.add_argument("--password", help="the password (default: prompt, or generate when not a terminal)")
+    add.add_argument("--allow-digest", action="store_true",
+                     help="allow WS-Security PasswordDigest (keeps the password itself, not only its hash)")
+    add.set_defaults(run=cmd_user_add)
+    users = user_sub.add_parser("list", help="the users and their roles",
+                                description="The users, their roles and whether they may log in.")
+    users.set_defaults(run=cmd_user_list)
+    disable = user_sub.add_parser("disable", help="refuse a user from now on",
+                                  description="Refuse a user's credentials from now on (`user add` enables again).")
+    disable.add_argument("username")
+    disable.set_defaults(run=cmd_user_disable)
+
+    hotlist = sub.add_parser("hotlist", help="plates to hold at the barrier",
+                             description="Plates held at every barrier (or one facility's).")
+    hot_sub = hotlist.add_subparsers(dest="hotlist_command", required=True, metavar="ACTION")
+    hot_add = hot_sub.add_parser("add", help="hold a plate", description="Hold a plate at the barriers.")
+    hot_add.add_argument("plate")
+    hot_add.add_argument("--reason", required=True)
+    hot_add.add_argument("--facility", help="only in this facility")
+    hot_add.set_defaults(run=cmd_hotlist_add)
+    hot_rm = hot_sub.add_parser("remove", help="release a plate", description="Remove a plate from the hotlist.")
+    hot_rm.add_argument("plate")
+    hot_rm.set_defaults(run=cmd_hotlist_remove)
+    hot_sub.add_parser("list", help="the plates held", description="The plates held, where and why."
+                       ).set_defaults(run=cmd_hotlist_list)
+
+    db = sub.add_parser("db", help="database maintenance", description="Database maintenance.")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    upgrade = db_sub.add_parser("upgrade", help="apply schema migrations",
+                                description="Create or upgrade the schema (Alembic), keeping data.")
+    upgrade.set_defaults(run=cmd_db_upgrade)
+
+
+def open_store(cfg, **options):
+    """The configured database, upgraded to the latest schema."""
+    from ..store.engine import Store
+    from ..store.migrate import upgrade
+    upgrade(cfg.database_url)
+    return Store(cfg.database_url, **options)
+
+
+def cmd_user_add(args, cfg):
+    from ..app.auth import Users
+    password = args.password
+    if password is None:
+        if sys.stdin.isatty():
+            password = getpass.getpass(f"password for {args.username}: ")
+        else:
+            password = secrets.token_urlsafe(16)
+            print(f"generated password: {password}")
+    Users(open_store(cfg)).add(args.username, password, args.role, allow_digest=args.allow_digest)
+    print(f"user {args.username} ({args.role}) saved")
+
+
+def cmd_user_list(args, cfg):
+    from ..app.auth import Users
+    users = Users(open_store(cfg)).listing()
+    for user in users:
+        flags = ", ".join(flag for flag, on in (("disabled", user.disabled), ("demo", user.demo),
+                                                  ("digest", user.digest_secret is not None)) if on)
+        print(f"{user.username:<24} {user.role:<12} {flags}".rstrip())
+    if not users:
+        print("no users (add one: parkgate user add NAME --role ROLE)")
+
+
+def cmd_user_disable(args, cfg):
+    from ..app.auth import Users
+    try:
+        Users(open_store(cfg)).disable(args.username)
+    except ParkgateError as e:
+        print(e.message, file=sys.stderr)
+        return 2
+    print(f"user {args.username} disabled")
+
+
+def _hotlist(cfg):
+    from ..app.hotlist import Hotlist
+    return Hotlist(cfg.facilities, open_store(cfg))
+
+
+def cmd_hotlist_add(args, cfg):
+    try:
+        _hotlist(cfg).add(args.plate, args.reason, args.facility)
+    except ParkgateError as e:
+        print(e.message, file=sys.stderr)
+        return 2
+    print("plate added to the hotlist")
+
+
+def cmd_hotlist_remove(args, cfg):
+    n = _hotlist(cfg).remove(args.plate)
+    print(f"{n} hotlist entr{'y' if n == 1 else 'ies'} removed")
+
+
+def cmd_hotlist_list(args, cfg):
+    entries = _hotlist(cfg).listing()
+    for entry in entries:
+        print(f"{entry.plate:<12} {entry.facility_id or 'every facility':<20} {entry.added_at:%Y-%m-%d} {entry.reason}")
+    if not entries:
+        print("the hotlist is empty")
+
+
+def cmd_db_upgrade(args, cfg):
+    from ..store.migrate import upgrade
+    upgrade(cfg.database_url)
+    print("database is at the latest schema")

@@ -1,0 +1,99 @@
+"""The lane decision: what the facts about a plate say a barrier does (OPEN, HOLD or REVIEW).
+
+A pure function of the facts (hotlist, occupancy, the plate's open session and permits), the
+event (direction, instant, confidence) and the facility's rules. The use case reads the facts,
+calls :func:`decide`, and writes what the verdict says (a session opened or closed).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from . import tariffs
+from .errors import InvalidTime
+from .facility import ENTRY, Facility
+from .permits import EXPIRED, NONE, VALID, Permit, Standing, judge
+from .sessions import ParkingSession
+
+OPEN, HOLD, REVIEW = "OPEN", "HOLD", "REVIEW"
+
+
+@dataclass(frozen=True)
+class DecisionRules:
+    confidence_threshold: Decimal = Decimal("0.85")   # below: REVIEW (a person looks)
+    max_clock_skew: timedelta = timedelta(minutes=5)  # event times further ahead are refused
+    frame_window: timedelta = timedelta(seconds=3)    # more frames of one vehicle within this: decided once
+
+
+@dataclass(slots=True)  # not frozen: on the lane-event path, 2 us a record (nothing changes one)
+class LaneFacts:
+    """What is known about a plate in a facility when a lane event is decided."""
+    hotlisted: bool
+    occupied: int | None             # open sessions in the facility (read for entries only)
+    session: ParkingSession | None   # the plate's open session there
+    permits: tuple[Permit, ...]      # the plate's permits there (its facility's and everywhere's)
+
+
+@dataclass(slots=True)  # not frozen: on the lane-event path, 2 us a record (nothing changes one)
+class Verdict:
+    decision: str                    # OPEN, HOLD, REVIEW
+    reason: str
+    standing: Standing               # the plate's permit standing
+    session: ParkingSession | None = None   # the session the event is about (as closed, when it closes it)
+    charge: Decimal | None = None
+    paid: Decimal | None = None
+    opens_session: bool = False      # an admitted entry: the use case opens a session
+    closes_session: bool = False     # an admitted exit: the use case closes ``session``
+
+    @property
+    def granted(self) -> bool:
+        return self.decision == OPEN
+
+
+def decide(facts: LaneFacts, facility: Facility, rules: DecisionRules, event_id: str, direction: str,
+           when: datetime, confidence: Decimal | None) -> Verdict:
+    standing = judge(facts.permits, facility.timezone, when)
+    if confidence is not None and confidence < rules.confidence_threshold:
+        return Verdict(REVIEW, "LOW_CONFIDENCE", standing, facts.session)
+    if direction == ENTRY:
+        return _entry(facts, facility, standing)
+    return _exit(facts, facility, standing, event_id, when)
+
+
+def _entry(facts: LaneFacts, facility: Facility, standing: Standing) -> Verdict:
+    if facts.hotlisted:
+        return Verdict(HOLD, "HOTLISTED", standing)
+    if facts.session is not None:
+        return Verdict(REVIEW, "OPEN_SESSION_EXISTS", standing, facts.session)
+    if facility.permit_only and standing.status != VALID:
+        reason = {NONE: "NO_PERMIT", EXPIRED: "PERMIT_EXPIRED"}.get(standing.status, "PERMIT_INVALID")
+        return Verdict(HOLD, reason, standing)
+    if standing.status != VALID and (facts.occupied or 0) >= facility.capacity:
+        return Verdict(HOLD, "FACILITY_FULL", standing)
+    reason = "PERMIT_VALID" if standing.status == VALID else "TRANSIENT_ENTRY"
+    return Verdict(OPEN, reason, standing, charge=tariffs.ZERO, opens_session=True)
+
+
+def _exit(facts: LaneFacts, facility: Facility, standing: Standing, event_id: str, when: datetime) -> Verdict:
+    tariff, session = facility.tariff, facts.session
+    if facts.hotlisted:
+        return Verdict(HOLD, "HOTLISTED", standing, session)
+    if session is None:
+        if standing.status == VALID:
+            return Verdict(OPEN, "PERMIT_VALID", standing)
+        return Verdict(HOLD, "NO_ENTRY_RECORD", standing, charge=tariff.lost_ticket)
+    if when < session.entry_time:
+        raise InvalidTime("exit before the session's entry", "Timestamp")
+    if standing.status == VALID:
+        return _close(session, standing, event_id, when, tariffs.ZERO, "PERMIT_VALID")
+    charge = tariffs.fee(tariff, session.entry_time, when)
+    due = tariffs.amount_due(tariff, session.entry_time, when, session.amount_paid, session.paid_at)
+    if due > 0:
+        return Verdict(HOLD, "PAYMENT_DUE", standing, session, charge=charge, paid=session.amount_paid)
+    return _close(session, standing, event_id, when, charge, "WITHIN_GRACE" if charge == 0 else "PAID")
+
+
+def _close(session: ParkingSession, standing: Standing, event_id: str, when: datetime, charge: Decimal,
+           reason: str) -> Verdict:
+    return Verdict(OPEN, reason, standing, session.closed(when, event_id, charge), charge=charge,
+                   paid=session.amount_paid, closes_session=True)

@@ -1,0 +1,58 @@
+"""Parking sessions (a stay from entry to exit) and payments towards them."""
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+
+from . import tariffs
+from .facility import Tariff
+
+OPEN, CLOSED = "OPEN", "CLOSED"
+
+
+@dataclass(slots=True)  # not frozen: on the lane-event path, 2 us a record (nothing changes one)
+class ParkingSession:
+    id: str
+    facility_id: str
+    plate: str
+    status: str                      # OPEN, CLOSED
+    entry_time: datetime
+    exit_time: datetime | None
+    entry_event_id: str
+    exit_event_id: str | None
+    lane_number: int
+    jurisdiction: str | None
+    country: str | None
+    space_assigned: str | None
+    permit_number: str | None        # the permit it entered on; such a stay costs nothing
+    amount_charged: Decimal | None
+    amount_paid: Decimal
+    paid_at: datetime | None
+
+    def closed(self, when: datetime, event_id: str, charge: Decimal) -> "ParkingSession":
+        return replace(self, status=CLOSED, exit_time=when, exit_event_id=event_id, amount_charged=charge)
+
+    def with_payment(self, amount: Decimal, at: datetime) -> "ParkingSession":
+        return replace(self, amount_paid=self.amount_paid + amount, paid_at=at)
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    id: str
+    session_id: str
+    amount: Decimal
+    currency: str
+    method: str
+    paid_at: datetime
+    recorded_by: str
+
+
+def quote(session: ParkingSession, tariff: Tariff, at: datetime) -> tuple[Decimal, Decimal]:
+    """(charge, amount due) of a session leaving at ``at`` (a closed one: what it was charged)."""
+    if session.status == CLOSED:
+        return session.amount_charged or tariffs.ZERO, tariffs.ZERO
+    if session.permit_number:
+        return tariffs.ZERO, tariffs.ZERO
+    end = session.exit_time or at
+    return (tariffs.fee(tariff, session.entry_time, end),
+            tariffs.amount_due(tariff, session.entry_time, end, session.amount_paid, session.paid_at))

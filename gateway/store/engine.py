@@ -1,0 +1,197 @@
+"""The engine for SQLite and PostgreSQL, units of work, and SQLite's group commit.
+
+All calls here block; the server runs them in its request threads, never on the reactor.
+"""
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+
+def _sqlite_pragmas(synchronous: str):
+    def on_connect(dbapi_conn, _record) -> None:
+        # Let SQLAlchemy issue BEGIN itself (see _sqlite_begin); WAL lets readers run beside the writer.
+        # synchronous=FULL syncs every commit (survives power loss); NORMAL syncs at checkpoints
+        # (survives a crash of the gateway, not of the machine) and costs a third less CPU per event.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA synchronous={synchronous}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=10000")
+        cur.close()
+    return on_connect
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # Take the write lock up front: two deferred transactions that both upgrade to writing
+    # would otherwise fail with "database is locked" instead of waiting their turn.
+    driver: Any = conn.connection.driver_connection
+    driver.execute("BEGIN IMMEDIATE")
+
+
+class CommitFailed(Exception):
+    """The transaction a unit of work was committed in failed to commit: nothing of it was kept."""
+
+
+class _Group:
+    """Units of work sharing one SQLite transaction, and so one commit: one sync to disk."""
+
+    def __init__(self, transaction) -> None:
+        self.transaction = transaction
+        self.members = 0
+        self.error: Exception | None = None
+        self.committed = threading.Event()
+
+
+class Store:
+    """The engine and a transaction helper; one per process."""
+
+    #: The most units of work one SQLite commit carries (group commit, see :meth:`connection`).
+    GROUP_MAX = 32
+
+    def __init__(self, url: str, echo: bool = False, sqlite_synchronous: str = "FULL") -> None:
+        self.url = url
+        kwargs: dict = {}
+        if url.startswith("sqlite"):
+            # Every unit of work holds the writer lock (see connection()), so one connection
+            # serves them all in turn: no pool to check out of and back into per event.
+            kwargs.update(connect_args={"check_same_thread": False}, poolclass=StaticPool)
+        else:
+            kwargs.update(pool_size=20, max_overflow=10, pool_pre_ping=True)
+        # Errors never quote the statement's values: they are plates and times of people.
+        self.engine = create_engine(url, echo=echo, hide_parameters=True, **kwargs)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas(sqlite_synchronous))
+            event.listen(self.engine, "begin", _sqlite_begin)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._writer = threading.Lock()
+        self._waiting = 0                   # threads waiting for the writer lock
+        self._waiting_count = threading.Lock()
+        self._connection: Connection | None = None
+        self._group: _Group | None = None   # the SQLite transaction units are being added to
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A unit of work on an ORM session: committed when the block ends, rolled back if it raises.
+        For tools and tests that want the schema's models; the gateway itself works on
+        :meth:`connection` through the repositories.
+
+        On SQLite it is a unit of work of :meth:`connection` (so it takes its turn and joins a
+        commit group like any other), the session in a savepoint of its own.
+        """
+        if self.dialect != "sqlite":
+            with self._sessions.begin() as session:
+                yield session
+            return
+        with self.connection() as conn, self._sessions(bind=conn, join_transaction_mode="create_savepoint") as session:
+            yield session
+            session.commit()
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection]:
+        """A unit of work on a plain Core connection: committed when the block ends, rolled back if it
+        raises. The repositories take this connection.
+
+        SQLite has one writer at a time; its busy handler makes waiting writers sleep and retry,
+        which turns contention into latency spikes of hundreds of milliseconds. So the units of
+        work take turns under an in-process writer lock instead (one process owns a SQLite
+        database), on one long-lived connection, and commit in groups: a unit that ends while
+        others wait for their turn leaves the transaction open for them (each later unit's
+        changes in a savepoint, so that a unit that fails takes back only its own), and the last
+        of the group commits for all. Each unit's block returns only once its changes are
+        committed. Under load many events share one sync to disk; one at a time, each commits
+        at once as before.
+        """
+        if self.dialect != "sqlite":
+            with self.engine.begin() as conn:
+                yield conn
+            return
+        with self._turn():
+            if self._connection is None:
+                self._connection = self.engine.connect()
+            conn = self._connection
+            first = self._group is None
+            group = self._group = _Group(conn.begin()) if self._group is None else self._group
+            # A later unit's savepoint is plain SQL on the driver's connection: SQLAlchemy's
+            # begin_nested() compiles a statement with a fresh name every time (40 us a unit).
+            # One unit at a time holds the connection, so one name serves them all.
+            driver: Any = conn.connection.driver_connection
+            if not first:
+                driver.execute("SAVEPOINT unit")
+            try:
+                yield conn
+            except BaseException:
+                if first:  # nothing else is in the transaction yet
+                    self._group = None
+                    group.transaction.rollback()
+                    raise
+                driver.execute("ROLLBACK TO SAVEPOINT unit")
+                driver.execute("RELEASE SAVEPOINT unit")
+                if not self._waiting:
+                    self._commit_group()
+                raise
+            if not first:
+                driver.execute("RELEASE SAVEPOINT unit")
+            group.members += 1
+            if not self._waiting or group.members >= self.GROUP_MAX:
+                self._commit_group()
+        group.committed.wait()
+        if group.error is not None:
+            raise CommitFailed(f"the transaction failed to commit: {group.error}") from group.error
+
+    @contextmanager
+    def _turn(self) -> Iterator[None]:
+        """The writer lock, counting who waits for it: a group commits when nobody does."""
+        with self._waiting_count:
+            self._waiting += 1
+        try:
+            self._writer.acquire()
+        finally:
+            with self._waiting_count:
+                self._waiting -= 1
+        try:
+            yield
+        finally:
+            self._writer.release()
+
+    def _commit_group(self) -> None:
+        """Commit the open group, if any (holding the writer lock); its members learn how it went."""
+        group, self._group = self._group, None
+        if group is None:
+            return
+        try:
+            group.transaction.commit()
+        except Exception as e:  # noqa: BLE001 - every member of the group is told
+            group.error = e
+            if self._connection is not None:
+                self._connection.invalidate()  # its state is unknown: the next unit starts afresh
+                self._connection = None
+        finally:
+            group.committed.set()
+
+    def dispose(self) -> None:
+        if self.dialect == "sqlite":
+            with self._turn():
+                self._commit_group()
+                if self._connection is not None:
+                    self._connection.close()
+                    self._connection = None
+        self.engine.dispose()
+
+
+def ensure_sqlite_dir(url: str) -> None:
+    """Create the folder of a file-backed SQLite database (``var/`` on a fresh checkout)."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and url != prefix + ":memory:":
+        Path(url[len(prefix):]).parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,262 @@
+"""The schema: every table, as SQLAlchemy 2 declarative models (Alembic's ``target_metadata``).
+
+Created and upgraded by the migrations in ``migrations/``; a test compares the two. The rest of
+the gateway reads and writes through the repository modules beside this one, which hand out
+the domain's records, never these rows.
+"""
+
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import cast
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    Numeric,
+    String,
+    Table,
+    Text,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC in, timezone-aware UTC out, whatever the database keeps."""
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+class ExactDecimal(TypeDecorator):
+    """Decimal in, the same Decimal out: NUMERIC where the database has it, text on SQLite
+    (whose NUMERIC affinity would round through binary floating point)."""
+    impl = Numeric
+    cache_ok = True
+
+    def __init__(self, precision=14, scale=4):
+        super().__init__()
+        self.precision, self.scale = precision, scale
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(self.precision + 2))
+        return dialect.type_descriptor(Numeric(self.precision, self.scale, asdecimal=True))
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        value = Decimal(value)
+        return str(value) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else Decimal(value)
+
+
+Money = ExactDecimal(14, 4)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, Decimal: Money}
+
+
+def table_of(model: type[Base]) -> Table:
+    """A model's table, for Core statements (the repositories work on Core, not the ORM)."""
+    return cast(Table, model.__table__)
+
+
+class _LaneEventFields:
+    """What a lane event says: one per EventID, where and when, and the plate as read."""
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    facility_id: Mapped[str] = mapped_column(String(64))
+    camera_id: Mapped[str] = mapped_column(String(64))
+    direction: Mapped[str] = mapped_column(String(5))
+    occurred_at: Mapped[datetime]
+    plate: Mapped[str | None] = mapped_column(String(12))
+    confidence: Mapped[Decimal | None] = mapped_column(ExactDecimal(5, 4))
+
+
+class LaneEventRecord(_LaneEventFields, Base):
+    """One lane event as submitted, and the outcome returned for it (replayed on duplicates)."""
+    __tablename__ = "lane_events"
+    recorded_at: Mapped[datetime]
+    decision: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str] = mapped_column(String(64))
+    session_id: Mapped[str | None] = mapped_column(String(64))
+    document: Mapped[str] = mapped_column(Text)
+    # What the request said (gateway.domain.events.fingerprint): the same EventID with another
+    # fingerprint is another request. None for events recorded before fingerprints were kept.
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
+
+
+class SessionRecord(Base):
+    __tablename__ = "sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    facility_id: Mapped[str] = mapped_column(String(64))
+    plate: Mapped[str] = mapped_column(String(12))
+    status: Mapped[str] = mapped_column(String(8))  # OPEN, CLOSED
+    entry_time: Mapped[datetime]
+    exit_time: Mapped[datetime | None]
+    entry_event_id: Mapped[str] = mapped_column(String(64))
+    exit_event_id: Mapped[str | None] = mapped_column(String(64))
+    lane_number: Mapped[int] = mapped_column(Integer)
+    jurisdiction: Mapped[str | None] = mapped_column(String(64))
+    country: Mapped[str | None] = mapped_column(String(64))
+    space_assigned: Mapped[str | None] = mapped_column(String(64))
+    permit_number: Mapped[str | None] = mapped_column(String(64))
+    amount_charged: Mapped[Decimal | None]
+    amount_paid: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    paid_at: Mapped[datetime | None]
+    __table_args__ = (
+        # At most one open session per plate and facility.
+        Index("uq_sessions_open_plate", "facility_id", "plate", unique=True,
+              sqlite_where=text("status = 'OPEN'"), postgresql_where=text("status = 'OPEN'")),
+        Index("ix_sessions_plate", "plate", "facility_id"),
+    )
+
+
+class PaymentRecord(Base):
+    __tablename__ = "payments"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"))
+    amount: Mapped[Decimal]
+    currency: Mapped[str] = mapped_column(String(3))
+    method: Mapped[str] = mapped_column(String(32))
+    paid_at: Mapped[datetime]
+    recorded_by: Mapped[str] = mapped_column(String(64))
+
+
+class PermitRecord(Base):
+    __tablename__ = "permits"
+    permit_number: Mapped[str] = mapped_column(String(64), primary_key=True)
+    plate: Mapped[str] = mapped_column(String(12), index=True)
+    facility_id: Mapped[str | None] = mapped_column(String(64))  # None: every facility
+    permit_type: Mapped[str] = mapped_column(String(16))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(8))  # ACTIVE, REVOKED
+    issued_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    revocation_reason: Mapped[str | None] = mapped_column(String(1000))
+
+
+class CitationRecord(Base):
+    __tablename__ = "citations"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    issued_at: Mapped[datetime]
+    facility_id: Mapped[str] = mapped_column(String(64))
+    violation: Mapped[str] = mapped_column(String(40))
+    plate: Mapped[str] = mapped_column(String(12), index=True)
+    jurisdiction: Mapped[str | None] = mapped_column(String(64))
+    location: Mapped[str | None] = mapped_column(String(64))
+    fine: Mapped[Decimal]
+    currency: Mapped[str] = mapped_column(String(3))
+    due_date: Mapped[date] = mapped_column(Date)
+    evidence_url: Mapped[str | None] = mapped_column(String(2048))
+    note: Mapped[str | None] = mapped_column(String(1000))
+    issued_by: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(8))
+
+
+class HotlistRecord(Base):
+    """A plate to hold at the barrier (stolen, banned, unpaid debts), everywhere or in one facility."""
+    __tablename__ = "hotlist"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    plate: Mapped[str] = mapped_column(String(12), index=True)
+    facility_id: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(200))
+    added_at: Mapped[datetime]
+
+
+class IncidentRecord(Base):
+    """What a lane's PLC reported or failed to do: tailgating, offline, a barrier that did not rise."""
+    __tablename__ = "lane_incidents"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    facility_id: Mapped[str] = mapped_column(String(64))
+    lane_number: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32))
+    event_id: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str | None] = mapped_column(String(500))
+
+
+class OutboxMessage(Base):
+    """A document owed to one relay destination, written in the transaction that caused it."""
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    destination: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))           # ParkingEvent, Citation, Permit
+    key: Mapped[str] = mapped_column(String(96))            # the idempotency key sent with it
+    facility_id: Mapped[str | None] = mapped_column(String(64))
+    document: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    state: Mapped[str] = mapped_column(String(9))           # PENDING, DELIVERED, DEAD
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    __table_args__ = (
+        Index("ix_outbox_queue", "destination", "state", "id"),
+    )
+
+
+class ReviewRecord(_LaneEventFields, Base):
+    """A lane event a person must decide: the plate was not read, or not surely, or made no sense."""
+    __tablename__ = "reviews"
+    reason: Mapped[str] = mapped_column(String(64))
+    image: Mapped[bytes | None] = mapped_column(LargeBinary)
+    image_url: Mapped[str | None] = mapped_column(String(2048))
+    state: Mapped[str] = mapped_column(String(8), index=True)  # OPEN, RESOLVED
+    created_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(String(64))
+    resolved_plate: Mapped[str | None] = mapped_column(String(12))
+    outcome: Mapped[str | None] = mapped_column(String(8))
+
+
+class UserRecord(Base):
+    __tablename__ = "users"
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    # Only for users allowed to authenticate with PasswordDigest, which needs the password itself.
+    digest_secret: Mapped[str | None] = mapped_column(String(256))
+    created_at: Mapped[datetime]
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Demo users (made by ``make run``) are refused unless the gateway listens on loopback only.
+    demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class NonceRecord(Base):
+    """WS-Security nonces seen within the freshness window (replay protection, shared by processes)."""
+    __tablename__ = "ws_nonces"
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(128), primary_key=True)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class AuditRecord(Base):
+    """Who did what to which record, and why; no plate text, no secrets."""
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    username: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(128))
+    detail: Mapped[str | None] = mapped_column(String(1000))

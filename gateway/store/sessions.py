@@ -1,0 +1,51 @@
+"""Parking sessions: opened by an entry, closed by an exit, paid towards in between."""
+
+from sqlalchemy import Connection, bindparam, select, update
+
+from ..domain.sessions import ParkingSession
+from .facts import OCCUPIED, OPEN
+from .prepared import Prepared
+from .schema import SessionRecord, table_of
+
+_SESSIONS = table_of(SessionRecord)
+_INSERT = Prepared(_SESSIONS.insert(), _SESSIONS.c.keys())
+# Only a session still open is closed: of two exits racing for one session, one closes it.
+_CLOSE = Prepared(
+    update(_SESSIONS).where(_SESSIONS.c.id == bindparam("session_id"), _SESSIONS.c.status == OPEN),
+    ["session_id", "status", "exit_time", "exit_event_id", "amount_charged"])
+
+
+def insert(conn: Connection, session: ParkingSession) -> None:
+    """A second open session of one plate in one facility fails here (``IntegrityError``)."""
+    _INSERT.run(conn, {key: getattr(session, key) for key in _SESSIONS.c.keys()})
+
+
+def close(conn: Connection, closed: ParkingSession) -> bool:
+    """Write ``closed`` (a session as its exit closed it); False when it was no longer open."""
+    return _CLOSE.run(conn, dict(session_id=closed.id, status=closed.status, exit_time=closed.exit_time,
+                                 exit_event_id=closed.exit_event_id, amount_charged=closed.amount_charged)) == 1
+
+
+def get(conn: Connection, session_id: str, for_update: bool = False) -> ParkingSession | None:
+    """``for_update``: the row stays locked until the unit of work ends, for changing it."""
+    query = select(_SESSIONS).where(_SESSIONS.c.id == session_id)
+    row = conn.execute(query.with_for_update() if for_update else query).first()
+    return ParkingSession(**row._mapping) if row is not None else None
+
+
+def of_plate(conn: Connection, facility_id: str, plate: str, for_update: bool = False) -> ParkingSession | None:
+    """The plate's open session in the facility, else its latest."""
+    query = select(_SESSIONS).where(_SESSIONS.c.facility_id == facility_id, _SESSIONS.c.plate == plate) \
+        .order_by(_SESSIONS.c.status.desc(), _SESSIONS.c.entry_time.desc()).limit(1)
+    row = conn.execute(query.with_for_update() if for_update else query).first()
+    return ParkingSession(**row._mapping) if row is not None else None
+
+
+def occupied(conn: Connection, facility_id: str) -> int:
+    return conn.execute(OCCUPIED, {"facility_id": facility_id}).scalar_one()
+
+
+def paid(conn: Connection, session: ParkingSession) -> None:
+    """Write what ``session`` (as a payment left it) has paid, and when."""
+    conn.execute(update(_SESSIONS).where(_SESSIONS.c.id == session.id).values(
+        amount_paid=session.amount_paid, paid_at=session.paid_at))

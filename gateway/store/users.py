@@ -1,0 +1,40 @@
+"""Users, and the WS-Security nonces they have used (shared by every process on the database)."""
+
+from dataclasses import asdict
+from datetime import datetime
+
+from sqlalchemy import Connection, delete, select, update
+
+from ..domain.users import User
+from .schema import NonceRecord, UserRecord, table_of
+
+_USERS, _NONCES = table_of(UserRecord), table_of(NonceRecord)
+
+
+def get(conn: Connection, username: str) -> User | None:
+    row = conn.execute(select(_USERS).where(_USERS.c.username == username)).first()
+    return User(**row._mapping) if row is not None else None
+
+
+def save(conn: Connection, user: User) -> None:
+    """Add the user, or replace what is kept of one with that name."""
+    values = asdict(user)
+    if conn.execute(update(_USERS).where(_USERS.c.username == user.username).values(values)).rowcount == 0:
+        conn.execute(_USERS.insert(), values)
+
+
+def listing(conn: Connection) -> list[User]:
+    return [User(**row._mapping) for row in conn.execute(select(_USERS).order_by(_USERS.c.username))]
+
+
+def has_demo(conn: Connection) -> bool:
+    return conn.execute(select(_USERS.c.username).where(_USERS.c.demo.is_(True)).limit(1)).first() is not None
+
+
+def remember_nonce(conn: Connection, username: str, nonce: str, at: datetime) -> None:
+    """A nonce the user has used already fails here (``IntegrityError``): a replay."""
+    conn.execute(_NONCES.insert(), dict(username=username, nonce=nonce, created=at))
+
+
+def forget_nonces(conn: Connection, before: datetime) -> None:
+    conn.execute(delete(_NONCES).where(_NONCES.c.created < before))

@@ -1,0 +1,1 @@
+"""The web transport: the Twisted site (body limits, health, the SOAP endpoints' resources)."""
