@@ -15,6 +15,7 @@ run: install
 	$(BIN)/parkgate serve
 
 test: install
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 install: system-packages $(STAMP)

@@ -17,12 +17,9 @@ from zeep.transports import Transport
 from zeep.wsse.username import UsernameToken
 from zope.interface import Interface, implementer
 
-from gateway.documents import parse
-
 from . import payloads
 
 log = logging.getLogger("parkgate.relay")
-_NS = {"pg": "urn:parkgate:v1"}
 
 
 class DeliveryFailed(Exception):
@@ -58,8 +55,9 @@ def _batch_id(destination, rows):
 class HttpChannel:
     """XML or JSON over HTTP POST, or a JSON webhook signed with HMAC-SHA256."""
 
-    def __init__(self, destination):
+    def __init__(self, destination, contract):
         self.destination = destination
+        self.contract = contract
         self.session = _session(destination)
 
     def deliver(self, rows):
@@ -67,10 +65,10 @@ class HttpChannel:
         key = _batch_id(d, rows)
         batch_id = key if len(rows) > 1 or d.batched else None
         if d.kind == "xml":
-            body = payloads.batch_xml(rows, key) if batch_id else rows[0].document.encode()
+            body = payloads.batch_xml(self.contract, rows, key) if batch_id else rows[0].document.encode()
             headers = {"Content-Type": "application/xml; charset=utf-8"}
         else:
-            body = payloads.as_json(rows, batch_id)
+            body = payloads.as_json(self.contract, rows, batch_id)
             headers = {"Content-Type": "application/json"}
         headers["Idempotency-Key"] = key
         if d.kind == "webhook":
@@ -94,8 +92,10 @@ class SoapChannel:
     (parameter -> XPath over our document, prefix ``pg``).
     """
 
-    def __init__(self, destination):
+    def __init__(self, destination, contract):
         self.destination = destination
+        self.contract = contract
+        self._namespaces = {"pg": contract.namespace}
         self._client = None
         self._transform = etree.XSLT(etree.parse(str(destination.stylesheet))) if destination.stylesheet else None
 
@@ -118,12 +118,12 @@ class SoapChannel:
     def arguments(self, client, document):
         d = self.destination
         if self._transform is not None:
-            produced = self._transform(parse(document)).getroot()
+            produced = self._transform(self.contract.parse(document)).getroot()
             operation = client.service._binding._operations[d.operation]
             value = operation.input.body.parse(produced, client.wsdl.types)
             return dict(serialize_object(value) or {})
-        doc = parse(document)
-        return {param: (doc.xpath(f"string({path})", namespaces=_NS) or None) for param, path in d.field_map.items()}
+        doc = self.contract.parse(document)
+        return {param: (doc.xpath(f"string({path})", namespaces=self._namespaces) or None) for param, path in d.field_map.items()}
 
     def deliver(self, rows):
         client = self.client()
@@ -141,8 +141,8 @@ class SoapChannel:
                 raise DeliveryFailed(f"{type(e).__name__}: {_short(e)}") from None
 
 
-def channel_for(destination):
-    return SoapChannel(destination) if destination.kind == "soap" else HttpChannel(destination)
+def channel_for(destination, contract):
+    return (SoapChannel if destination.kind == "soap" else HttpChannel)(destination, contract)
 
 
 def _short(error):

@@ -13,7 +13,6 @@ import logging
 from twisted.application import service
 from twisted.internet import threads
 
-from . import payloads
 from .channels import DeliveryFailed, channel_for
 
 log = logging.getLogger("parkgate.relay")
@@ -23,10 +22,11 @@ class DeliveryWorker:
     """``linger``: after a wake-up, wait this long so that one round takes what several commits
     owe (fewer, larger rounds: less bookkeeping competing with lane events for the database)."""
 
-    def __init__(self, destination, channel, outbox, reactor, threadpool, poll_interval=1.0, linger=0.2):
+    def __init__(self, destination, channel, outbox, contract, reactor, threadpool, poll_interval=1.0, linger=0.2):
         self.destination = destination
         self.channel = channel
         self.outbox = outbox
+        self.contract = contract
         self.reactor = reactor
         self.threadpool = threadpool
         self.poll_interval = poll_interval
@@ -96,7 +96,7 @@ class DeliveryWorker:
                 return window_ends - now.timestamp()
         sendable = []
         for row in rows:
-            error = payloads.schema_error(row.document)
+            error = self.contract.schema_error(row.document)
             if error:
                 log.error("relay %s: message %d fails the schema, not sent", d.name, row.id)
                 self.outbox.reject(row.id, f"schema: {error}")
@@ -122,12 +122,14 @@ class DeliveryWorker:
 
 
 class Relays(service.Service):
-    """One worker per configured destination, with a thread pool sized for them."""
+    """One worker per configured destination, with a thread pool sized for them. ``contract``:
+    the documents' namespace, parser and schema (:class:`adapters.contract.Contract`)."""
 
-    def __init__(self, outbox, reactor, threadpool, poll_interval=1.0, linger=0.2, channel_factory=channel_for):
+    def __init__(self, outbox, contract, reactor, threadpool, poll_interval=1.0, linger=0.2,
+                 channel_factory=channel_for):
         self.outbox = outbox
-        self.workers = {name: DeliveryWorker(dest, channel_factory(dest), outbox, reactor, threadpool,
-                                             poll_interval, linger)
+        self.workers = {name: DeliveryWorker(dest, channel_factory(dest, contract), outbox, contract, reactor,
+                                             threadpool, poll_interval, linger)
                         for name, dest in outbox.destinations.items()}
 
     def startService(self):

@@ -3,25 +3,45 @@
 Rows are inserted by :meth:`Outbox.enqueue` on the connection of the transaction that records
 the event (or permit, or citation), so both commit together or not at all. Workers then take
 them in id order per destination. All methods block (database): call them in a thread.
+
+The gateway owns the tables (its models and migrations) and hands them in with a connection
+provider; the queue's SQL lives here, beside the workers whose order and retries it encodes.
 """
 
 import random
+from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import and_, bindparam, delete, func, insert, select, update
-
-from gateway.store import OutboxMessage
+from sqlalchemy import Table, and_, bindparam, delete, func, insert, select, update
 
 PENDING, DELIVERED, DEAD = "PENDING", "DELIVERED", "DEAD"
-_T = OutboxMessage.__table__
-_INSERT = insert(_T)
+
+
+@dataclass(frozen=True)
+class OutboxTables:
+    """``messages``: one row per document owed to one destination (columns: see ``_MESSAGE_COLUMNS``)."""
+    messages: Table
+
+    def __post_init__(self):
+        missing = _MESSAGE_COLUMNS - set(self.messages.c.keys())
+        if missing:
+            raise ValueError(f"the outbox table {self.messages.name} lacks {', '.join(sorted(missing))}")
+
+
+_MESSAGE_COLUMNS = {"id", "destination", "kind", "key", "facility_id", "document", "created_at", "state",
+                    "attempts", "next_attempt_at", "last_error", "delivered_at"}
 
 
 class Outbox:
-    def __init__(self, store, destinations, clock):
+    """``store``: a connection provider: ``store.connection()`` is a context manager giving a
+    SQLAlchemy connection in a transaction that commits when the block ends."""
+
+    def __init__(self, store, tables, destinations, clock):
         self.store = store
+        self.tables = tables
         self.destinations = {d.name: d for d in destinations}
         self.clock = clock
+        self._insert = insert(tables.messages)
 
     def routes(self, kind, facility_id):
         """The destinations that want this document."""
@@ -32,7 +52,7 @@ class Outbox:
         names = self.routes(kind, facility_id)
         if names:
             text = document.decode() if isinstance(document, bytes) else document
-            conn.execute(_INSERT, [dict(destination=name, kind=kind, key=key, facility_id=facility_id,
+            conn.execute(self._insert, [dict(destination=name, kind=kind, key=key, facility_id=facility_id,
                                         document=text, created_at=now, state=PENDING, attempts=0,
                                         next_attempt_at=now) for name in names])
         return names
@@ -45,12 +65,13 @@ class Outbox:
         Head of line: while the oldest pending message waits for its retry, nothing behind it
         is sent, so a destination receives its documents in the order they were recorded.
         """
+        T = self.tables.messages
         d = self.destinations[destination]
         now = self.clock()
         with self.store.connection() as conn:
             rows = conn.execute(
-                select(_T).where(_T.c.destination == destination, _T.c.state == PENDING)
-                .order_by(_T.c.id).limit(d.batch_max)).all()
+                select(T).where(T.c.destination == destination, T.c.state == PENDING)
+                .order_by(T.c.id).limit(d.batch_max)).all()
         if not rows:
             return [], None
         if rows[0].next_attempt_at > now:
@@ -58,12 +79,14 @@ class Outbox:
         return rows, None
 
     def delivered(self, ids):
+        T = self.tables.messages
         with self.store.connection() as conn:
-            conn.execute(update(_T).where(_T.c.id.in_(ids)).values(state=DELIVERED, delivered_at=self.clock(),
+            conn.execute(update(T).where(T.c.id.in_(ids)).values(state=DELIVERED, delivered_at=self.clock(),
                                                                    last_error=None))
 
     def failed(self, destination, rows, error):
         """Count an attempt; retry later with exponential back-off and jitter, or give up."""
+        T = self.tables.messages
         d = self.destinations[destination]
         now = self.clock()
         changes = []
@@ -76,28 +99,30 @@ class Outbox:
                 changes.append(dict(b_id=row.id, b_state=PENDING, b_attempts=attempts,
                                     b_next=now + timedelta(seconds=delay)))
         with self.store.connection() as conn:
-            conn.execute(update(_T).where(_T.c.id == bindparam("b_id")).values(
+            conn.execute(update(T).where(T.c.id == bindparam("b_id")).values(
                 state=bindparam("b_state"), attempts=bindparam("b_attempts"),
                 next_attempt_at=bindparam("b_next"), last_error=(error or "failed")[:500]), changes)
 
     def reject(self, row_id, error):
         """A document that must not be sent (it fails the schema): dead at once, with the reason."""
+        T = self.tables.messages
         with self.store.connection() as conn:
-            conn.execute(update(_T).where(_T.c.id == row_id).values(state=DEAD, last_error=error[:500]))
+            conn.execute(update(T).where(T.c.id == row_id).values(state=DEAD, last_error=error[:500]))
 
     # --- the operators' side ------------------------------------------------------------
 
     def status(self):
         """Per destination: pending, oldest pending age, delivered, dead, last error, last delivery."""
+        T = self.tables.messages
         now = self.clock()
         with self.store.connection() as conn:
-            counts = conn.execute(select(_T.c.destination, _T.c.state, func.count(), func.min(_T.c.created_at),
-                                         func.max(_T.c.delivered_at))
-                                  .group_by(_T.c.destination, _T.c.state)).all()
+            counts = conn.execute(select(T.c.destination, T.c.state, func.count(), func.min(T.c.created_at),
+                                         func.max(T.c.delivered_at))
+                                  .group_by(T.c.destination, T.c.state)).all()
             errors = dict(conn.execute(
-                select(_T.c.destination, _T.c.last_error).where(
-                    _T.c.id.in_(select(func.max(_T.c.id)).where(_T.c.last_error.is_not(None))
-                                .group_by(_T.c.destination)))).all())
+                select(T.c.destination, T.c.last_error).where(
+                    T.c.id.in_(select(func.max(T.c.id)).where(T.c.last_error.is_not(None))
+                                .group_by(T.c.destination)))).all())
         report = {name: dict(destination=d, pending=0, delivered=0, dead=0, oldest_pending_age=None,
                              last_error=errors.get(name), last_delivered_at=None)
                   for name, d in self.destinations.items()}
@@ -113,29 +138,32 @@ class Outbox:
         return report
 
     def list(self, destination=None, state=None, limit=50):
-        query = select(_T.c.id, _T.c.destination, _T.c.kind, _T.c.key, _T.c.state, _T.c.attempts,
-                       _T.c.created_at, _T.c.next_attempt_at, _T.c.last_error).order_by(_T.c.id).limit(limit)
+        T = self.tables.messages
+        query = select(T.c.id, T.c.destination, T.c.kind, T.c.key, T.c.state, T.c.attempts,
+                       T.c.created_at, T.c.next_attempt_at, T.c.last_error).order_by(T.c.id).limit(limit)
         if destination:
-            query = query.where(_T.c.destination == destination)
+            query = query.where(T.c.destination == destination)
         if state:
-            query = query.where(_T.c.state == state)
+            query = query.where(T.c.state == state)
         with self.store.connection() as conn:
             return conn.execute(query).all()
 
     def retry(self, destination=None, ids=None):
         """Dead messages back to pending, due now (after the cause was fixed)."""
-        where = [_T.c.state == DEAD]
+        T = self.tables.messages
+        where = [T.c.state == DEAD]
         if destination:
-            where.append(_T.c.destination == destination)
+            where.append(T.c.destination == destination)
         if ids:
-            where.append(_T.c.id.in_(ids))
+            where.append(T.c.id.in_(ids))
         with self.store.connection() as conn:
-            return conn.execute(update(_T).where(and_(*where)).values(
+            return conn.execute(update(T).where(and_(*where)).values(
                 state=PENDING, attempts=0, next_attempt_at=self.clock())).rowcount
 
     def purge(self, older_than, dead=False):
         """Delete delivered (and with ``dead``, dead) messages created before now - older_than."""
+        T = self.tables.messages
         states = [DELIVERED, DEAD] if dead else [DELIVERED]
         with self.store.connection() as conn:
-            return conn.execute(delete(_T).where(_T.c.state.in_(states),
-                                                 _T.c.created_at < self.clock() - older_than)).rowcount
+            return conn.execute(delete(T).where(T.c.state.in_(states),
+                                                 T.c.created_at < self.clock() - older_than)).rowcount

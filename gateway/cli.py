@@ -201,17 +201,16 @@ def cmd_relay(args, cfg):
     install_reactor()
     from twisted.internet import reactor, stdio
     from adapters.delivery import Relays
-    from adapters.outbox import Outbox
     from adapters.process import WakeReader
     from .parking import utcnow
-    from .service import relay_threads
+    from .service import outbox as relay_outbox, relay_contract, relay_threads
 
     # Losing a "delivered" mark in a power cut means sending that message again, with the same
     # idempotency key: never a loss. So the relay's commits skip the sync that lane events pay
     # for, and hold the SQLite write lock for microseconds instead of a disk flush.
-    outbox = Outbox(_store(cfg, sqlite_synchronous="NORMAL"), cfg.relays, utcnow)
+    outbox = relay_outbox(_store(cfg, sqlite_synchronous="NORMAL"), cfg, utcnow)
     pool = relay_threads(cfg)
-    relays = Relays(outbox, reactor, pool)
+    relays = Relays(outbox, relay_contract(), reactor, pool)
 
     def start():
         pool.start()
@@ -366,9 +365,9 @@ def cmd_hotlist_remove(args, cfg):
 
 
 def _outbox(cfg):
-    from adapters.outbox import Outbox
     from .parking import utcnow
-    return Outbox(_store(cfg), cfg.relays, utcnow)
+    from .service import outbox
+    return outbox(_store(cfg), cfg, utcnow)
 
 
 def cmd_outbox_status(args, cfg):

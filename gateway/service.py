@@ -11,8 +11,9 @@ from twisted.application import service
 from twisted.internet import threads
 from twisted.python.threadpool import ThreadPool
 
+from adapters.contract import Contract
 from adapters.delivery import Relays
-from adapters.outbox import Outbox
+from adapters.outbox import Outbox, OutboxTables
 from plc.service import Barriers
 
 from .auth import Authenticator
@@ -20,9 +21,12 @@ from .frames import FrameWindows
 from .lanes import Lanes
 from .readings import LaneImages
 from .parking import Parking, utcnow
+from .documents import parse
 from .server import Health, build_root, build_site
 from .soap.app import publish
-from .store import Store
+from .soap.contract import CONTRACT_XSD, document_schema
+from .soap.types import NS
+from .store import OutboxMessage, Store
 
 log = logging.getLogger("parkgate")
 
@@ -30,6 +34,15 @@ log = logging.getLogger("parkgate")
 def relay_threads(config):
     """One thread per destination (each worker delivers one round at a time), and a spare."""
     return ThreadPool(minthreads=0, maxthreads=len(config.relays) + 1, name="parkgate-relay")
+
+
+def relay_contract():
+    """The document contract as the relays see it (adapters/ does not import gateway/)."""
+    return Contract(namespace=NS, parse=parse, validator=document_schema(), xsd=CONTRACT_XSD)
+
+
+def outbox(store, config, clock):
+    return Outbox(store, OutboxTables(messages=OutboxMessage.__table__), config.relays, clock)
 
 
 def is_loopback(host):
@@ -49,9 +62,9 @@ class GatewayService(service.MultiService):
         self.reactor = reactor
         self.config = config
         self.store = store or Store(config.database_url, sqlite_synchronous=config.sqlite_synchronous)
-        self.outbox = Outbox(self.store, config.relays, clock)
+        self.outbox = outbox(self.store, config, clock)
         self.relay_pool = relay_threads(config)
-        self.relays = relays or Relays(self.outbox, reactor, self.relay_pool)
+        self.relays = relays or Relays(self.outbox, relay_contract(), reactor, self.relay_pool)
         self.relays.setServiceParent(self)
         self.parking = Parking(config, self.store, clock, outbox=self.outbox,
                                notify=lambda names: reactor.callFromThread(self.relays.wake, names))
