@@ -1,8 +1,11 @@
 """The ways out to a legacy system, behind one interface.
 
 Each channel delivers a list of outbox rows (one, or a batch) and either returns or raises
-:class:`DeliveryFailed`. Channels block (requests, zeep): the delivery workers call them in
-a thread pool, and every request has connect and read timeouts.
+:class:`DeliveryFailed` (try again later: the destination is down, slow, failing) or
+:class:`DeliveryRefused` (the destination refuses this document and would refuse it again:
+an HTTP 4xx other than 408 and 429, a SOAP Client/Sender fault, a document the profile cannot
+map). Channels block (requests, zeep): the delivery workers call them in a thread pool, and
+every request has connect and read timeouts.
 """
 
 import logging
@@ -24,6 +27,18 @@ log = logging.getLogger("parkgate.relay")
 
 class DeliveryFailed(Exception):
     """The destination did not take the document(s); the worker retries later."""
+
+
+class DeliveryRefused(DeliveryFailed):
+    """The destination refuses the document(s) and would do so again: dead-lettered at once."""
+
+
+#: HTTP refusals that say "not now" rather than "not this": Request Timeout, Too Many Requests.
+_RETRYABLE_4XX = (408, 429)
+
+
+def _refused(status):
+    return 400 <= status < 500 and status not in _RETRYABLE_4XX
 
 
 class IRelayChannel(Interface):
@@ -80,7 +95,8 @@ class HttpChannel:
         except requests.RequestException as e:
             raise DeliveryFailed(f"{type(e).__name__}: {_short(e)}") from None
         if not 200 <= response.status_code < 300:
-            raise DeliveryFailed(f"HTTP {response.status_code}")
+            error = DeliveryRefused if _refused(response.status_code) else DeliveryFailed
+            raise error(f"HTTP {response.status_code}")
 
 
 @implementer(IRelayChannel)
@@ -131,14 +147,26 @@ class SoapChannel:
             try:
                 kwargs = self.arguments(client, row.document)
             except (etree.XSLTError, zeep.exceptions.Error, ValueError, TypeError) as e:
-                raise DeliveryFailed(f"mapping failed: {_short(e)}") from None
+                raise DeliveryRefused(f"mapping failed: {_short(e)}") from None
             try:
                 with client.settings(extra_http_headers={"Idempotency-Key": row.key}):
                     client.service[self.destination.operation](**kwargs)
             except zeep.exceptions.Fault as e:
-                raise DeliveryFailed(f"SOAP Fault {e.code}: {_short(e.message)}") from None
+                error = DeliveryRefused if _client_fault(e) else DeliveryFailed
+                raise error(f"SOAP Fault {e.code}: {_short(e.message)}") from None
+            except zeep.exceptions.ValidationError as e:  # the mapped input does not fit the operation
+                raise DeliveryRefused(f"mapping failed: {_short(e)}") from None
+            except zeep.exceptions.TransportError as e:
+                error = DeliveryRefused if _refused(e.status_code) else DeliveryFailed
+                raise error(f"HTTP {e.status_code}") from None
             except (requests.RequestException, zeep.exceptions.Error, etree.XMLSyntaxError) as e:
                 raise DeliveryFailed(f"{type(e).__name__}: {_short(e)}") from None
+
+
+def _client_fault(fault):
+    """SOAP 1.1 ``Client`` (``Client.Anything``, any prefix) or SOAP 1.2 ``Sender``: the caller's fault."""
+    local = (fault.code or "").rpartition(":")[2]
+    return local == "Sender" or local == "Client" or local.startswith("Client.")
 
 
 def channel_for(destination, contract):

@@ -2,10 +2,13 @@
 
 A worker takes the destination's due messages from the outbox (in a thread), checks each
 against xsd/ (a document that fails is dead-lettered with the reason, never sent), hands
-them to the channel (in a thread, with timeouts) and records the outcome. It runs again at
-once while there is work, sleeps until the head's retry time while backing off, and waits
-for a wake-up (a commit that owes it something) or the poll interval when idle. A slow or
-dead destination only ever occupies its own worker: lane decisions never wait for it.
+them to the channel (in a thread, with timeouts) and records the outcome: delivered; failed,
+retried with capped back-off until the message is ``max_age`` old (an outage of hours loses
+nothing); or refused, as the destination would refuse it again (dead-lettered at once, with
+the reason). It runs again at once while there is work, sleeps until the head's retry time
+while backing off, and waits for a wake-up (a commit that owes it something) or the poll
+interval when idle. A slow or dead destination only ever occupies its own worker: lane
+decisions never wait for it.
 """
 
 import logging
@@ -13,7 +16,7 @@ import logging
 from twisted.application import service
 from twisted.internet import threads
 
-from .channels import DeliveryFailed, channel_for
+from .channels import DeliveryFailed, DeliveryRefused, channel_for
 
 log = logging.getLogger("parkgate.relay")
 
@@ -103,13 +106,18 @@ class DeliveryWorker:
             else:
                 sendable.append(row)
         # A batched destination takes them as one document; any other one by one, in order,
-        # stopping at the first failure. The bookkeeping is one update for the whole round.
+        # stopping at the first failure (a refusal is dead-lettered, and the next one goes on).
+        # The bookkeeping of what was delivered is one update for the whole round.
         groups = [sendable] if d.batched else [[row] for row in sendable]
         done = []
         try:
             for group in groups:
                 try:
                     self.channel.deliver(group)
+                except DeliveryRefused as e:
+                    log.error("relay %s: %d message(s) refused, dead-lettered: %s", d.name, len(group), e)
+                    self.outbox.failed(d.name, group, str(e), refused=True)
+                    continue
                 except DeliveryFailed as e:
                     log.warning("relay %s: delivery of %d message(s) failed: %s", d.name, len(group), e)
                     self.outbox.failed(d.name, group, str(e))

@@ -32,6 +32,12 @@ _MESSAGE_COLUMNS = {"id", "destination", "kind", "key", "facility_id", "document
                     "attempts", "next_attempt_at", "last_error", "delivered_at"}
 
 
+def retry_delay(attempts, first, cap, jitter):
+    """Seconds to wait after the ``attempts``-th failure: ``first`` doubling, at most ``cap``, times
+    ``jitter`` (0.5 to 1: destinations that failed together do not retry together)."""
+    return min(first * 2.0 ** min(attempts - 1, 64), cap) * jitter
+
+
 class Outbox:
     """``store``: a connection provider: ``store.connection()`` is a context manager giving a
     SQLAlchemy connection in a transaction that commits when the block ends."""
@@ -84,24 +90,33 @@ class Outbox:
             conn.execute(update(T).where(T.c.id.in_(ids)).values(state=DELIVERED, delivered_at=self.clock(),
                                                                    last_error=None))
 
-    def failed(self, destination, rows, error):
-        """Count an attempt; retry later with exponential back-off and jitter, or give up."""
+    def failed(self, destination, rows, error, refused=False):
+        """Count an attempt and retry later, with exponential back-off capped at ``backoff_max``
+        and jitter, until the message is ``max_age`` old. ``refused``: the destination refuses the
+        document and would do so again (see :class:`adapters.channels.DeliveryRefused`): dead now."""
         T = self.tables.messages
         d = self.destinations[destination]
         now = self.clock()
+        error = error or "failed"
         changes = []
         for row in rows:
             attempts = row.attempts + 1
-            if attempts >= d.max_attempts or now - row.created_at >= d.max_age:
-                changes.append(dict(b_id=row.id, b_state=DEAD, b_attempts=attempts, b_next=now))
+            if refused:
+                changes.append(dict(b_id=row.id, b_state=DEAD, b_attempts=attempts, b_next=now,
+                                    b_error=f"refused: {error}"))
+            elif now - row.created_at >= d.max_age:
+                changes.append(dict(b_id=row.id, b_state=DEAD, b_attempts=attempts, b_next=now,
+                                    b_error=f"expired after {attempts} attempts: {error}"))
             else:
-                delay = min(d.backoff * 2 ** (attempts - 1), d.backoff_max) * random.uniform(0.5, 1.0)
+                delay = retry_delay(attempts, d.backoff, d.backoff_max, random.uniform(0.5, 1.0))
                 changes.append(dict(b_id=row.id, b_state=PENDING, b_attempts=attempts,
-                                    b_next=now + timedelta(seconds=delay)))
+                                    b_next=now + timedelta(seconds=delay), b_error=error))
+        for change in changes:
+            change["b_error"] = change["b_error"][:500]
         with self.store.connection() as conn:
             conn.execute(update(T).where(T.c.id == bindparam("b_id")).values(
                 state=bindparam("b_state"), attempts=bindparam("b_attempts"),
-                next_attempt_at=bindparam("b_next"), last_error=(error or "failed")[:500]), changes)
+                next_attempt_at=bindparam("b_next"), last_error=bindparam("b_error")), changes)
 
     def reject(self, row_id, error):
         """A document that must not be sent (it fails the schema): dead at once, with the reason."""

@@ -56,7 +56,6 @@ url = "http://127.0.0.1:{port}/d{n}"
 timeout_s = 2
 backoff_s = 1
 backoff_max_s = 60
-max_attempts = 1000000
 max_age_s = 86400
 """
 EVENT = ('<pg:SubmitEvent><pg:Event><pg:EventID>{event_id}</pg:EventID><pg:FacilityID>LOT-RB</pg:FacilityID>'

@@ -48,7 +48,6 @@ url = "{url}"
 timeout_s = 1
 backoff_s = 0.1
 backoff_max_s = 0.5
-max_attempts = 100000
 """
 
 

@@ -1,8 +1,9 @@
 """Receivers that run on the test reactor: an HTTP endpoint and two legacy SOAP services (spyne),
 each behind a switch that injects the failures real peers have.
 
-Modes: ``ok``; ``http500``; ``fault`` (SOAP services answer a SOAP Fault); ``malformed`` (200
-with a body that is not XML); ``slow`` (the request is taken, the answer comes after
+Modes: ``ok``; ``http500``; ``status`` (answers HTTP ``status``, e.g. 400, 408, 429, 503);
+``fault`` (SOAP services answer a Server fault); ``client-fault`` (a Client fault: the peer
+refuses the request as it is); ``malformed`` (200 with a body that is not XML); ``slow`` (the request is taken, the answer comes after
 ``slow_s``: the sender times out although the receiver has the document); ``down`` (the port
 is closed: connection refused) via :meth:`Double.go_down` / :meth:`Double.come_back`.
 """
@@ -47,10 +48,10 @@ class Switch(resource.Resource):
         request.content.seek(0)
         headers = {k.decode().lower(): v[0].decode() for k, v in request.requestHeaders.getAllRawHeaders()}
         mode = double.mode
-        if mode == "http500":
+        if mode in ("http500", "status"):
             double.record(Received(headers, body, accepted=False))
-            request.setResponseCode(500)
-            return b"internal error\n"
+            request.setResponseCode(500 if mode == "http500" else double.status)
+            return b"refused\n"
         if mode == "malformed":
             double.record(Received(headers, body, accepted=False))
             request.setHeader(b"Content-Type", b"text/xml")
@@ -74,6 +75,7 @@ def _finish(request, body):
 class Double:
     def __init__(self, inner=None):
         self.mode = "ok"
+        self.status = 400
         self.slow_s = 3.0
         self.received = []
         self.port = None
@@ -147,6 +149,8 @@ def _soap_double(service_class, tns, name):
     def remember(ctx):
         if double.mode == "fault":
             raise Fault("Server.Unavailable", "the back office is closed for maintenance")
+        if double.mode == "client-fault":
+            raise Fault("Client.Rejected", "this transaction is not acceptable")
         headers = {k[5:].lower().replace("_", "-"): v for k, v in ctx.transport.req_env.items()
                    if k.startswith("HTTP_")}
         double.record(Received(headers, b"", ctx.in_object, wsse_username=_wsse_username(ctx.in_header_doc)))
