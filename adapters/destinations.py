@@ -12,7 +12,7 @@ from pathlib import Path
 KINDS = ("soap", "xml", "json", "webhook")
 DOCUMENTS = ("ParkingEvent", "Citation", "Permit")
 SETTINGS = ("name", "kind", "url", "documents", "facilities", "timeout_s", "max_age_s", "backoff_s", "backoff_max_s",
-            "batch_window_s", "batch_max", "basic_auth", "client_cert", "client_key", "ca_bundle", "secret",
+            "batch_window_s", "batch_max", "lease_s", "basic_auth", "client_cert", "client_key", "ca_bundle", "secret",
             "wsdl", "operation", "stylesheet", "field_map", "wsse")
 _GONE = {"max_attempts": "messages are retried until max_age_s; only refusals the destination would repeat "
                          "are dead-lettered early"}
@@ -31,6 +31,7 @@ class Destination:
     backoff_max: float = 60.0                    # ...up to this (then every backoff_max/2 to backoff_max)
     batch_window: float = 0.0                    # > 0: gather this long, send one document
     batch_max: int = 100
+    lease: float = 30.0                          # several nodes: one holds the queue, renewing at half
     basic_auth: tuple | None = None              # (username, password)
     client_cert: str | None = None               # PEM file, or certificate with client_key
     client_key: str | None = None
@@ -48,6 +49,11 @@ class Destination:
     @property
     def batched(self):
         return self.batch_window > 0 and self.kind in ("xml", "json", "webhook")
+
+    @property
+    def request_time(self):
+        """The longest one request takes: connecting, then reading, each within ``timeout``."""
+        return 2 * self.timeout
 
 
 def parse(raw_list, base_dir):
@@ -85,6 +91,7 @@ def parse(raw_list, base_dir):
             max_age=timedelta(seconds=float(r.get("max_age_s", 7 * 86400))),
             backoff=float(r.get("backoff_s", 1)), backoff_max=float(r.get("backoff_max_s", 60)),
             batch_window=float(r.get("batch_window_s", 0)), batch_max=int(r.get("batch_max", 100)),
+            lease=float(r.get("lease_s", 30)),
             basic_auth=(basic["username"], basic["password"]) if basic else None,
             client_cert=_path(r.get("client_cert"), base_dir), client_key=_path(r.get("client_key"), base_dir),
             ca_bundle=_path(r.get("ca_bundle"), base_dir), secret=r.get("secret"),
@@ -99,6 +106,9 @@ def parse(raw_list, base_dir):
                 raise ValueError(f"{where}.{key} must be positive")
         if destination.backoff_max < destination.backoff:
             raise ValueError(f"{where}.backoff_max_s must be at least backoff_s")
+        if destination.lease < 2 * destination.request_time:
+            # The holder renews at half the lease, and a request it starts must end within it.
+            raise ValueError(f"{where}.lease_s must be at least 4 x timeout_s ({4 * destination.timeout:g} s)")
         destinations.append(destination)
     return destinations
 

@@ -4,6 +4,11 @@ Rows are inserted by :meth:`Outbox.enqueue` on the connection of the transaction
 the event (or permit, or citation), so both commit together or not at all. Workers then take
 them in id order per destination. All methods block (database): call them in a thread.
 
+Several gateway nodes may share one database: a destination's queue is then delivered by one
+node at a time, the holder of its lease (:meth:`Outbox.claim`), which renews it while it lives;
+when a node dies its leases expire and another node takes them over. One node per destination,
+rather than one per message, keeps each destination's documents in order.
+
 The gateway owns the tables (its models and migrations) and hands them in with a connection
 provider; the queue's SQL lives here, beside the workers whose order and retries it encodes.
 """
@@ -13,23 +18,28 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import Table, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 PENDING, DELIVERED, DEAD = "PENDING", "DELIVERED", "DEAD"
 
 
 @dataclass(frozen=True)
 class OutboxTables:
-    """``messages``: one row per document owed to one destination (columns: see ``_MESSAGE_COLUMNS``)."""
+    """``messages``: one row per document owed to one destination; ``leases``: one row per
+    destination, the node delivering it and until when. Their columns: see ``_COLUMNS``."""
     messages: Table
+    leases: Table
 
     def __post_init__(self):
-        missing = _MESSAGE_COLUMNS - set(self.messages.c.keys())
-        if missing:
-            raise ValueError(f"the outbox table {self.messages.name} lacks {', '.join(sorted(missing))}")
+        for table, columns in ((self.messages, _COLUMNS["messages"]), (self.leases, _COLUMNS["leases"])):
+            missing = columns - set(table.c.keys())
+            if missing:
+                raise ValueError(f"the outbox table {table.name} lacks {', '.join(sorted(missing))}")
 
 
-_MESSAGE_COLUMNS = {"id", "destination", "kind", "key", "facility_id", "document", "created_at", "state",
-                    "attempts", "next_attempt_at", "last_error", "delivered_at"}
+_COLUMNS = {"messages": {"id", "destination", "kind", "key", "facility_id", "document", "created_at", "state",
+                         "attempts", "next_attempt_at", "last_error", "delivered_at"},
+            "leases": {"destination", "owner", "expires_at"}}
 
 
 def retry_delay(attempts, first, cap, jitter):
@@ -87,8 +97,8 @@ class Outbox:
     def delivered(self, ids):
         T = self.tables.messages
         with self.store.connection() as conn:
-            conn.execute(update(T).where(T.c.id.in_(ids)).values(state=DELIVERED, delivered_at=self.clock(),
-                                                                   last_error=None))
+            conn.execute(update(T).where(T.c.id.in_(ids), T.c.state == PENDING).values(
+                state=DELIVERED, delivered_at=self.clock(), last_error=None))
 
     def failed(self, destination, rows, error, refused=False):
         """Count an attempt and retry later, with exponential back-off capped at ``backoff_max``
@@ -114,7 +124,7 @@ class Outbox:
         for change in changes:
             change["b_error"] = change["b_error"][:500]
         with self.store.connection() as conn:
-            conn.execute(update(T).where(T.c.id == bindparam("b_id")).values(
+            conn.execute(update(T).where(T.c.id == bindparam("b_id"), T.c.state == PENDING).values(
                 state=bindparam("b_state"), attempts=bindparam("b_attempts"),
                 next_attempt_at=bindparam("b_next"), last_error=bindparam("b_error")), changes)
 
@@ -122,12 +132,50 @@ class Outbox:
         """A document that must not be sent (it fails the schema): dead at once, with the reason."""
         T = self.tables.messages
         with self.store.connection() as conn:
-            conn.execute(update(T).where(T.c.id == row_id).values(state=DEAD, last_error=error[:500]))
+            conn.execute(update(T).where(T.c.id == row_id, T.c.state == PENDING).values(state=DEAD,
+                                                                                      last_error=error[:500]))
+
+    # --- leases: one node per destination ----------------------------------------------
+
+    def claim(self, destination, node, seconds):
+        """Hold ``destination``'s queue for ``node`` until ``seconds`` from now, unless another
+        node holds it: the new expiry, or None. A node renews its own lease the same way.
+
+        The lease row is locked with SKIP LOCKED: a node never waits on another's claim, it
+        tries again next round. Expiry is judged by each node's clock, which must agree within
+        the margin a lease leaves (half a lease, less a request's time).
+        """
+        L = self.tables.leases
+        now = self.clock()
+        until = now + timedelta(seconds=seconds)
+        try:
+            with self.store.connection() as conn:
+                row = conn.execute(select(L.c.owner, L.c.expires_at).where(L.c.destination == destination)
+                                   .with_for_update(skip_locked=True)).first()
+                if row is None:
+                    if conn.execute(select(L.c.destination).where(L.c.destination == destination)).first():
+                        return None  # being claimed by another node at this moment
+                    conn.execute(insert(L).values(destination=destination, owner=node, expires_at=until))
+                    return until
+                if row.owner != node and row.expires_at > now:
+                    return None
+                conn.execute(update(L).where(L.c.destination == destination).values(owner=node, expires_at=until))
+                return until
+        except IntegrityError:  # two nodes made the first row at once; the other one's stands
+            return None
+
+    def release(self, node):
+        """Give up ``node``'s leases (it stops): the other nodes may take its queues at once."""
+        L = self.tables.leases
+        now = self.clock()
+        with self.store.connection() as conn:
+            conn.execute(update(L).where(L.c.owner == node, L.c.expires_at > now).values(expires_at=now))
 
     # --- the operators' side ------------------------------------------------------------
 
     def status(self):
-        """Per destination: pending, oldest pending age, delivered, dead, last error, last delivery."""
+        """Per destination: pending, oldest pending age, delivered, dead, last error, last delivery,
+        and the node delivering it (the holder of its lease; None when none holds it now)."""
         T = self.tables.messages
         now = self.clock()
         with self.store.connection() as conn:
@@ -138,8 +186,10 @@ class Outbox:
                 select(T.c.destination, T.c.last_error).where(
                     T.c.id.in_(select(func.max(T.c.id)).where(T.c.last_error.is_not(None))
                                 .group_by(T.c.destination)))).all())
+            L = self.tables.leases
+            holders = dict(conn.execute(select(L.c.destination, L.c.owner).where(L.c.expires_at > now)).all())
         report = {name: dict(destination=d, pending=0, delivered=0, dead=0, oldest_pending_age=None,
-                             last_error=errors.get(name), last_delivered_at=None)
+                             last_error=errors.get(name), last_delivered_at=None, node=holders.get(name))
                   for name, d in self.destinations.items()}
         for destination, state, count, oldest, last_delivery in counts:
             entry = report.get(destination)

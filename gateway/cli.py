@@ -29,6 +29,8 @@ def main(argv=None):
     relay = sub.add_parser("relay", help="run the relay workers (started by serve)",
                            description="Deliver the outbox to the configured destinations. `parkgate serve` "
                                        "runs this as its child process; it stops when its standard input closes.")
+    relay.add_argument("--node", help="the name this node holds relay leases under (default: host, process id "
+                                      "and a random part; `serve` passes its own, kept across restarts)")
     relay.set_defaults(run=cmd_relay)
 
     recognize = sub.add_parser("recognize", help="read the plates in images",
@@ -105,8 +107,9 @@ def main(argv=None):
     outbox = sub.add_parser("outbox", help="relay outbox: status, list, retry, purge",
                             description="What the relays owe their destinations.")
     out_sub = outbox.add_subparsers(dest="outbox_command", required=True, metavar="ACTION")
-    out_sub.add_parser("status", help="per destination: pending, oldest, delivered, dead, last error",
-                       description="Per destination: pending, oldest pending age, delivered, dead, last error."
+    out_sub.add_parser("status", help="per destination: pending, oldest, delivered, dead, node, last error",
+                       description="Per destination: pending, oldest pending age, delivered, dead, the node "
+                                   "delivering it now (the holder of its lease), last error."
                        ).set_defaults(run=cmd_outbox_status)
     out_list = out_sub.add_parser("list", help="messages, oldest first", description="List outbox messages.")
     out_list.add_argument("--destination")
@@ -174,10 +177,11 @@ def cmd_serve(args, cfg):
 
     relays = None
     if cfg.relays:
+        from adapters.delivery import node_name
         from adapters.process import RelayProcess
         argv = [sys.executable, "-m", "gateway", "--database-url", cfg.database_url]
         argv += ["--config", str(cfg.source)] if cfg.source else []
-        relays = RelayProcess(argv + ["relay"], reactor)
+        relays = RelayProcess(argv + ["relay", "--node", node_name()], reactor)
     gateway = GatewayService(cfg, clock=utcnow, reactor=reactor, relays=relays)
     if cfg.demo_users:
         lines = demo.seed(cfg, gateway.store, utcnow)
@@ -210,11 +214,12 @@ def cmd_relay(args, cfg):
     # for, and hold the SQLite write lock for microseconds instead of a disk flush.
     outbox = relay_outbox(_store(cfg, sqlite_synchronous="NORMAL"), cfg, utcnow)
     pool = relay_threads(cfg)
-    relays = Relays(outbox, relay_contract(), reactor, pool)
+    relays = Relays(outbox, relay_contract(), reactor, pool, node=args.node)
 
     def start():
         pool.start()
         relays.startService()
+        print(f"relay node {relays.node}: {len(relays.workers)} destination(s)", flush=True)
         stdio.StandardIO(WakeReader(relays, lambda: reactor.stop() if reactor.running else None))
     reactor.callWhenRunning(start)
     reactor.addSystemEventTrigger("before", "shutdown", relays.stopService)
@@ -372,11 +377,12 @@ def _outbox(cfg):
 
 def cmd_outbox_status(args, cfg):
     report = _outbox(cfg).status()
-    print(f"{'destination':<20} {'kind':<8} {'pending':>8} {'oldest':>10} {'delivered':>10} {'dead':>6}  last error")
+    print(f"{'destination':<20} {'kind':<8} {'pending':>8} {'oldest':>10} {'delivered':>10} {'dead':>6}  "
+          f"{'node':<24} last error")
     for name, s in report.items():
         oldest = f"{int(s['oldest_pending_age'].total_seconds())}s" if s["oldest_pending_age"] is not None else "-"
         print(f"{name:<20} {s['destination'].kind:<8} {s['pending']:>8} {oldest:>10} {s['delivered']:>10} "
-              f"{s['dead']:>6}  {s['last_error'] or ''}")
+              f"{s['dead']:>6}  {s['node'] or '-':<24} {s['last_error'] or ''}")
     if not report:
         print("no relays configured")
 

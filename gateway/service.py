@@ -26,7 +26,7 @@ from .server import Health, build_root, build_site
 from .soap.app import publish
 from .soap.contract import CONTRACT_XSD, document_schema
 from .soap.types import NS
-from .store import OutboxMessage, Store
+from .store import OutboxMessage, RelayLease, Store
 
 log = logging.getLogger("parkgate")
 
@@ -42,7 +42,8 @@ def relay_contract():
 
 
 def outbox(store, config, clock):
-    return Outbox(store, OutboxTables(messages=OutboxMessage.__table__), config.relays, clock)
+    return Outbox(store, OutboxTables(messages=OutboxMessage.__table__, leases=RelayLease.__table__), config.relays,
+                  clock)
 
 
 def is_loopback(host):

@@ -199,6 +199,15 @@ class OutboxMessage(Base):
     )
 
 
+class RelayLease(Base):
+    """Which gateway node delivers a relay destination's queue, and until when it may without
+    renewing: one node at a time, however many share the database (adapters.outbox)."""
+    __tablename__ = "relay_leases"
+    destination: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class Review(_LaneEventFields, Base):
     """A lane event a person must decide: the plate was not read, or not surely, or made no sense."""
     __tablename__ = "reviews"
