@@ -43,7 +43,8 @@ def _refused(status):
 
 class IRelayChannel(Interface):
     def deliver(rows):
-        """Send the rows' documents, blocking; raise DeliveryFailed unless the destination took them."""
+        """Send the rows' documents, blocking; raise DeliveryFailed unless the destination took them.
+        Returns the ids of the rows it sent nothing for (the destination's profile leaves them out)."""
 
 
 def _session(destination):
@@ -97,6 +98,7 @@ class HttpChannel:
         if not 200 <= response.status_code < 300:
             error = DeliveryRefused if _refused(response.status_code) else DeliveryFailed
             raise error(f"HTTP {response.status_code}")
+        return ()
 
 
 @implementer(IRelayChannel)
@@ -105,7 +107,9 @@ class SoapChannel:
 
     Our document becomes the operation's input either through an XSLT stylesheet (its result
     is the input element, parsed by zeep against the legacy WSDL) or a field map
-    (parameter -> XPath over our document, prefix ``pg``).
+    (parameter -> XPath over our document, prefix ``pg``). The stylesheet gets the parameter
+    ``provisional`` (a boolean: a ParkingEvent decided REVIEW, its resolution to follow under
+    the same EventID); a stylesheet that produces nothing leaves the document out.
     """
 
     def __init__(self, destination, contract):
@@ -131,23 +135,33 @@ class SoapChannel:
             self._client = client
         return self._client
 
-    def arguments(self, client, document):
+    def arguments(self, client, row):
+        """The operation's keyword arguments for the row's document; None: the profile leaves it out."""
         d = self.destination
+        document = row.document
         if self._transform is not None:
-            produced = self._transform(self.contract.parse(document)).getroot()
+            produced = self._transform(self.contract.parse(document),
+                                       provisional="true()" if row.provisional else "false()").getroot()
+            if produced is None:
+                return None
             operation = client.service._binding._operations[d.operation]
             value = operation.input.body.parse(produced, client.wsdl.types)
             return dict(serialize_object(value) or {})
         doc = self.contract.parse(document)
-        return {param: (doc.xpath(f"string({path})", namespaces=self._namespaces) or None) for param, path in d.field_map.items()}
+        return {param: (doc.xpath(f"string({path})", namespaces=self._namespaces) or None)
+                for param, path in d.field_map.items()}
 
     def deliver(self, rows):
         client = self.client()
+        skipped = []
         for row in rows:
             try:
-                kwargs = self.arguments(client, row.document)
+                kwargs = self.arguments(client, row)
             except (etree.XSLTError, zeep.exceptions.Error, ValueError, TypeError) as e:
                 raise DeliveryRefused(f"mapping failed: {_short(e)}") from None
+            if kwargs is None:
+                skipped.append(row.id)
+                continue
             try:
                 with client.settings(extra_http_headers={"Idempotency-Key": row.key}):
                     client.service[self.destination.operation](**kwargs)
@@ -161,6 +175,7 @@ class SoapChannel:
                 raise error(f"HTTP {e.status_code}") from None
             except (requests.RequestException, zeep.exceptions.Error, etree.XMLSyntaxError) as e:
                 raise DeliveryFailed(f"{type(e).__name__}: {_short(e)}") from None
+        return skipped
 
 
 def _client_fault(fault):

@@ -156,13 +156,13 @@ class DeliveryWorker:
         # What was delivered is recorded in one update per RECORD_EVERY messages: should this
         # node die, the node that takes over sends again (same keys) at most that many.
         groups = [sendable] if d.batched else [[row] for row in sendable]
-        done = []
+        done, skipped = [], []
         try:
             for group in groups:
                 if self.stopping or not self.holds_lease():
                     break  # stopping, or the lease was lost (this node stalled): the rest waits
                 try:
-                    self.channel.deliver(group)
+                    left_out = set(self.channel.deliver(group))
                 except DeliveryRefused as e:
                     log.error("relay %s: %d message(s) refused, dead-lettered: %s", d.name, len(group), e)
                     self.outbox.failed(d.name, group, str(e), refused=True)
@@ -171,13 +171,14 @@ class DeliveryWorker:
                     log.warning("relay %s: delivery of %d message(s) failed: %s", d.name, len(group), e)
                     self.outbox.failed(d.name, group, str(e))
                     break  # take() then says when the head is due again
-                done.extend(row.id for row in group)
-                if len(done) >= self.RECORD_EVERY:
-                    self.outbox.delivered(done)
-                    done = []
+                for row in group:
+                    (skipped if row.id in left_out else done).append(row.id)
+                if len(done) + len(skipped) >= self.RECORD_EVERY:
+                    self.outbox.delivered(done, skipped)
+                    done, skipped = [], []
         finally:
-            if done:
-                self.outbox.delivered(done)
+            if done or skipped:
+                self.outbox.delivered(done, skipped)
         return 0
 
 

@@ -20,7 +20,9 @@ from datetime import timedelta
 from sqlalchemy import Table, and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-PENDING, DELIVERED, DEAD = "PENDING", "DELIVERED", "DEAD"
+#: SKIPPED: settled without being sent, the destination's profile maps nothing for the document.
+PENDING, DELIVERED, SKIPPED, DEAD = "PENDING", "DELIVERED", "SKIPPED", "DEAD"
+STATES = (PENDING, DELIVERED, SKIPPED, DEAD)
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,7 @@ class OutboxTables:
 
 
 _COLUMNS = {"messages": {"id", "destination", "kind", "key", "facility_id", "document", "created_at", "state",
-                         "attempts", "next_attempt_at", "last_error", "delivered_at"},
+                         "attempts", "next_attempt_at", "last_error", "delivered_at", "provisional"},
             "leases": {"destination", "owner", "expires_at"}}
 
 
@@ -63,14 +65,16 @@ class Outbox:
         """The destinations that want this document."""
         return [d.name for d in self.destinations.values() if d.accepts(kind, facility_id)]
 
-    def enqueue(self, conn, kind, key, facility_id, document, now):
-        """Owe ``document`` to every destination that wants it, on the caller's transaction."""
+    def enqueue(self, conn, kind, key, facility_id, document, now, provisional=False):
+        """Owe ``document`` to every destination that wants it, on the caller's transaction.
+        ``provisional``: a ParkingEvent decided REVIEW, whose resolution follows under the same
+        EventID (profiles may leave it out: a peer that drops repeated ids would keep it)."""
         names = self.routes(kind, facility_id)
         if names:
             text = document.decode() if isinstance(document, bytes) else document
             conn.execute(self._insert, [dict(destination=name, kind=kind, key=key, facility_id=facility_id,
-                                        document=text, created_at=now, state=PENDING, attempts=0,
-                                        next_attempt_at=now) for name in names])
+                                             document=text, created_at=now, state=PENDING, attempts=0,
+                                             next_attempt_at=now, provisional=provisional) for name in names])
         return names
 
     # --- the workers' side --------------------------------------------------------------
@@ -94,11 +98,15 @@ class Outbox:
             return [], rows[0].next_attempt_at
         return rows, None
 
-    def delivered(self, ids):
+    def delivered(self, ids, skipped=()):
+        """Settle messages: ``ids`` were delivered, ``skipped`` left out by the destination's profile."""
         T = self.tables.messages
+        now = self.clock()
         with self.store.connection() as conn:
-            conn.execute(update(T).where(T.c.id.in_(ids), T.c.state == PENDING).values(
-                state=DELIVERED, delivered_at=self.clock(), last_error=None))
+            for state, which in ((DELIVERED, ids), (SKIPPED, skipped)):
+                if which:
+                    conn.execute(update(T).where(T.c.id.in_(which), T.c.state == PENDING).values(
+                        state=state, delivered_at=now, last_error=None))
 
     def failed(self, destination, rows, error, refused=False):
         """Count an attempt and retry later, with exponential back-off capped at ``backoff_max``
@@ -174,7 +182,7 @@ class Outbox:
     # --- the operators' side ------------------------------------------------------------
 
     def status(self):
-        """Per destination: pending, oldest pending age, delivered, dead, last error, last delivery,
+        """Per destination: pending, oldest pending age, delivered, skipped, dead, last error, last delivery,
         and the node delivering it (the holder of its lease; None when none holds it now)."""
         T = self.tables.messages
         now = self.clock()
@@ -188,7 +196,7 @@ class Outbox:
                                 .group_by(T.c.destination)))).all())
             L = self.tables.leases
             holders = dict(conn.execute(select(L.c.destination, L.c.owner).where(L.c.expires_at > now)).all())
-        report = {name: dict(destination=d, pending=0, delivered=0, dead=0, oldest_pending_age=None,
+        report = {name: dict(destination=d, pending=0, delivered=0, skipped=0, dead=0, oldest_pending_age=None,
                              last_error=errors.get(name), last_delivered_at=None, node=holders.get(name))
                   for name, d in self.destinations.items()}
         for destination, state, count, oldest, last_delivery in counts:
@@ -226,9 +234,9 @@ class Outbox:
                 state=PENDING, attempts=0, next_attempt_at=self.clock())).rowcount
 
     def purge(self, older_than, dead=False):
-        """Delete delivered (and with ``dead``, dead) messages created before now - older_than."""
+        """Delete delivered and skipped (and with ``dead``, dead) messages created before now - older_than."""
         T = self.tables.messages
-        states = [DELIVERED, DEAD] if dead else [DELIVERED]
+        states = [DELIVERED, SKIPPED, DEAD] if dead else [DELIVERED, SKIPPED]
         with self.store.connection() as conn:
             return conn.execute(delete(T).where(T.c.state.in_(states),
                                                  T.c.created_at < self.clock() - older_than)).rowcount

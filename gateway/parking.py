@@ -283,7 +283,8 @@ class Parking:
                 event_id=ev.event_id, facility_id=fac.id, camera_id=ev.camera_id, direction=ev.direction,
                 occurred_at=when, reason=verdict.reason, plate=plate, confidence=ev.confidence, image=ev.image,
                 image_url=ev.image_url, state="OPEN", created_at=now))
-        owed = self._owe(db, "ParkingEvent", relay_key or ev.event_id, fac.id, text)
+        owed = self._owe(db, "ParkingEvent", relay_key or ev.event_id, fac.id, text,
+                         provisional=verdict.decision == REVIEW and queue_review)
         return Outcome(ev.event_id, event, verdict.decision, verdict.reason, session_id), owed
 
     def _entry(self, db, fac, lane, ev, plate, when, here, status, permit):
@@ -581,11 +582,12 @@ class Parking:
 
     # --- relays ---------------------------------------------------------------------
 
-    def _owe(self, conn, kind, key, facility_id, document):
-        """Owe a document to the relays that want it, in the caller's transaction."""
+    def _owe(self, conn, kind, key, facility_id, document, provisional=False):
+        """Owe a document to the relays that want it, in the caller's transaction (``provisional``:
+        a REVIEW, whose resolution follows under the same EventID)."""
         if self.outbox is None:
             return ()
-        return self.outbox.enqueue(conn, kind, key, facility_id, document, self.clock())
+        return self.outbox.enqueue(conn, kind, key, facility_id, document, self.clock(), provisional)
 
     def _owed(self, names):
         if names and self.notify is not None:

@@ -189,7 +189,9 @@ class OutboxMessage(Base):
     facility_id: Mapped[str | None] = mapped_column(String(64))
     document: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    state: Mapped[str] = mapped_column(String(9))           # PENDING, DELIVERED, DEAD
+    state: Mapped[str] = mapped_column(String(9))           # PENDING, DELIVERED, SKIPPED, DEAD
+    # A ParkingEvent decided REVIEW: a person decides it, and the resolution follows (same EventID).
+    provisional: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(500))

@@ -100,7 +100,8 @@ class Relay:
         contract = relay_contract()
         # A poll interval of an hour: an idle round says when the head is due, not "soon".
         self.workers = {d.name: DeliveryWorker(d, channel_for(d, contract), self.outbox, contract, reactor=None,
-                                               threadpool=None, node="test-node", poll_interval=3600) for d in cfg.relays}
+                                               threadpool=None, node="test-node", poll_interval=3600)
+                        for d in cfg.relays}
 
     def owe(self, destination, count, prefix="E"):
         """``count`` documents owed to ``destination`` now; their keys, in order."""

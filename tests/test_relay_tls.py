@@ -49,7 +49,7 @@ def mutual_tls(tmp_path_factory):
 
 
 class Row:
-    id, kind, key, document = 1, "ParkingEvent", "evt-tls-1", SEED.read_text()
+    id, kind, key, document, provisional = 1, "ParkingEvent", "evt-tls-1", SEED.read_text(), False
 
 
 def test_client_certificate_is_presented(mutual_tls):

@@ -5,6 +5,7 @@ import base64
 import hashlib
 import hmac
 import json
+import socket
 from datetime import date, datetime, timezone
 
 import pytest
@@ -18,7 +19,7 @@ from gateway import config as configuration
 from gateway.migrate import upgrade
 from gateway.soap.contract import CONTRACT_XSD
 from gateway.store import OutboxMessage
-from legacy.doubles import HttpReceiver, enforcement_office, gate_system
+from legacy.doubles import HttpReceiver, enforcement_office, gate_system, kept_transits
 from test_plc import until
 
 REPO_PROFILES = configuration.REPO_ROOT / "adapters" / "profiles"
@@ -28,6 +29,9 @@ NS = {"pg": "urn:parkgate:v1"}
 CONFIG = """
 [server]
 listen = "127.0.0.1:0"
+[recognition]
+allowed_sources = ["127.0.0.1/32"]
+fetch_timeout_s = 1
 [[facility]]
 id = "LOT-R"
 name = "Relay Garage"
@@ -216,6 +220,44 @@ def test_soap_relay_through_zeep_and_the_profile_stylesheet(relaying, doubles):
     ticket = taken.payload[0]
     assert (ticket.Plate, str(ticket.Fine), ticket.Currency) == ("ENF123", "150.00", "USD")
     assert taken.wsse_username == "parkgate"  # WS-Security UsernameToken on the way out
+
+
+def closed_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("review", ["unread", "low-confidence"])
+def test_a_review_reaches_the_gate_system_once_with_the_plate_a_person_read(relaying, doubles, review):
+    """Issue 14, defect 11: the REVIEW is not a transit (the gate system, which drops repeated
+    TransactionIDs, would keep it and drop the real one); its resolution is."""
+    events = relaying.client("EventService")
+    event_id = unique()
+    event = {"EventID": event_id, "FacilityID": "LOT-R", "CameraID": "R-IN", "Direction": "ENTRY",
+             "Timestamp": datetime.now(timezone.utc)}
+    if review == "unread":  # a picture nobody serves: no plate at all
+        event["ImageURL"] = f"http://127.0.0.1:{closed_port()}/lane.jpg"
+    else:
+        event.update(PlateText=unique_plate(), Confidence="0.40")
+    assert events.SubmitEvent(Event=event).Decision == "REVIEW"
+    outbox = relaying.service.outbox
+    until(lambda: event_id in [m.key for m in outbox.list(destination="gate-system", state="SKIPPED", limit=1000)])
+
+    plate = unique_plate()
+    item = next(i for i in events.ListReviews(FacilityID="LOT-R", Limit=500) if i.EventID == event_id)
+    assert events.ResolveReview(ReviewID=item.ReviewID, Plate=plate).Decision == "OPEN"
+    until(lambda: event_id in kept_transits(doubles["gate"]))
+    transit = kept_transits(doubles["gate"])[event_id]
+    assert (transit.LicensePlate, transit.Direction, transit.Outcome) == (plate, "IN", "GRANTED")
+    assert [r.key for r in doubles["gate"].received
+            if r.payload and r.payload[0].TransactionID == event_id] == [f"{event_id}:resolved"]
+
+    # Generic feeds get both documents; the JSON of the REVIEW says a resolution follows.
+    until(lambda: f"{event_id}:resolved" in doubles["json"].keys)
+    sent = {json.loads(r.body)["key"]: json.loads(r.body) for r in doubles["json"].received
+            if r.key in (event_id, f"{event_id}:resolved")}
+    assert sent[event_id]["provisional"] is True and "provisional" not in sent[f"{event_id}:resolved"]
 
 
 def delivered_in_order(double, ids):

@@ -3,9 +3,10 @@ each behind a switch that injects the failures real peers have.
 
 Modes: ``ok``; ``http500``; ``status`` (answers HTTP ``status``, e.g. 400, 408, 429, 503);
 ``fault`` (SOAP services answer a Server fault); ``client-fault`` (a Client fault: the peer
-refuses the request as it is); ``malformed`` (200 with a body that is not XML); ``slow`` (the request is taken, the answer comes after
-``slow_s``: the sender times out although the receiver has the document); ``down`` (the port
-is closed: connection refused) via :meth:`Double.go_down` / :meth:`Double.come_back`.
+refuses the request as it is); ``malformed`` (200 with a body that is not XML); ``slow`` (the
+request is taken, the answer comes after ``slow_s``: the sender times out although the
+receiver has the document); ``down`` (the port is closed: connection refused) via
+:meth:`Double.go_down` / :meth:`Double.come_back`.
 """
 
 import threading
@@ -181,6 +182,15 @@ class EnforcementService(ServiceBase):
     @rpc(Ticket, _returns=Unicode, _out_variable_name="CaseNumber")
     def SubmitCitation(ctx, Citation):
         return f"CASE-{Citation.Reference}"
+
+
+def kept_transits(double):
+    """What a gate system that drops repeated TransactionIDs keeps: the first transit of each."""
+    kept = {}
+    for r in list(double.received):
+        if r.payload:
+            kept.setdefault(r.payload[0].TransactionID, r.payload[0])
+    return kept
 
 
 def gate_system():

@@ -1,4 +1,4 @@
-"""relay leases: one gateway node delivers each destination's queue
+"""relay leases (one gateway node delivers each destination's queue); provisional outbox messages
 
 Revision ID: 0006
 Revises: 0004
@@ -20,7 +20,11 @@ def upgrade():
         sa.Column('owner', sa.String(length=128), nullable=False),
         sa.Column('expires_at', gateway.store.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint('destination'))
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('provisional', sa.Boolean(), server_default=sa.text('false'), nullable=False))
 
 
 def downgrade():
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.drop_column('provisional')
     op.drop_table('relay_leases')
