@@ -220,8 +220,10 @@ def cmd_relay(args, cfg):
     def start():
         pool.start()
         relays.startService()
-        print(f"relay node {relays.node}: {len(relays.workers)} destination(s)", flush=True)
-        stdio.StandardIO(WakeReader(relays, lambda: reactor.stop() if reactor.running else None))
+        io = stdio.StandardIO(WakeReader(relays, lambda: reactor.stop() if reactor.running else None))
+        # Through the transport: a gateway that died before reading it must not stop the child
+        # from noticing its end of input.
+        io.write(f"relay node {relays.node}: {len(relays.workers)} destination(s)\n".encode())
     reactor.callWhenRunning(start)
     reactor.addSystemEventTrigger("before", "shutdown", relays.stopService)
     reactor.addSystemEventTrigger("after", "shutdown", pool.stop)

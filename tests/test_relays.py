@@ -10,11 +10,14 @@ from datetime import date, datetime, timezone
 
 import pytest
 import xmlschema
+import zeep
 from lxml import etree
 from twisted.internet import reactor
 from twisted.internet.threads import blockingCallFromThread
+from zeep.transports import Transport
+from zeep.wsse.username import UsernameToken
 
-from conftest import add_test_users, start_gateway, stop_gateway, unique, unique_plate
+from conftest import PASSWORD, add_test_users, start_gateway, stop_gateway, unique, unique_plate
 from gateway import config as configuration
 from gateway.migrate import upgrade
 from gateway.soap.contract import CONTRACT_XSD
@@ -98,6 +101,14 @@ backoff_s = 0.05
 backoff_max_s = 0.2
 
 [[relay]]
+name = "stuck"
+kind = "xml"
+url = "{stuck}"
+documents = ["ParkingEvent"]
+timeout_s = 30
+lease_s = 120
+
+[[relay]]
 name = "enforcement"
 kind = "soap"
 wsdl = "{enforcement}?wsdl"
@@ -118,7 +129,7 @@ def on_reactor(fn, *args):
 @pytest.fixture(scope="module")
 def doubles():
     ds = {"xml": HttpReceiver(), "json": HttpReceiver(), "hook": HttpReceiver(), "batch": HttpReceiver(),
-          "gate": gate_system(), "enforcement": enforcement_office()}
+          "stuck": HttpReceiver(), "gate": gate_system(), "enforcement": enforcement_office()}
     for d in ds.values():
         on_reactor(d.start)
     yield ds
@@ -131,7 +142,7 @@ def doubles():
 
 def relay_config(doubles, url):
     text = CONFIG.format(secret=SECRET, profiles=REPO_PROFILES,
-                         **{name: d.url.rstrip("/") + ("/" if name in ("xml", "json", "hook", "batch") else "")
+                         **{name: d.url.rstrip("/") + ("/" if name in ("xml", "json", "hook", "batch", "stuck") else "")
                             for name, d in doubles.items()})
     return configuration.parse(configuration.tomllib.loads(text)).override(database_url=url)
 
@@ -153,9 +164,9 @@ def healthy(doubles):
     yield
 
 
-def submit(gw, plate=None, direction="ENTRY", event_id=None):
+def submit(gw, plate=None, direction="ENTRY", event_id=None, client=None):
     event_id = event_id or unique()
-    gw.client("EventService").SubmitEvent(Event={
+    (client or gw.client("EventService")).SubmitEvent(Event={
         "EventID": event_id, "FacilityID": "LOT-R", "CameraID": "R-IN", "Direction": direction,
         "Timestamp": datetime.now(timezone.utc), "PlateText": plate or unique_plate(), "Confidence": "0.95"})
     return event_id
@@ -328,11 +339,21 @@ def test_a_document_failing_the_schema_is_recorded_not_sent(relaying, doubles):
 
 
 def test_a_dead_destination_does_not_hold_up_decisions(relaying, doubles):
-    doubles["xml"].mode, doubles["xml"].slow_s = "slow", 5.0
-    before = len(doubles["xml"].received)
-    first = submit(relaying)
-    until(lambda: len(doubles["xml"].received) > before)  # the relay is stuck in a request...
-    second = submit(relaying)                             # ...and lane events go on being decided
+    stuck = doubles["stuck"]
+    stuck.mode, stuck.slow_s = "slow", 120.0  # takes the document, answers in two minutes...
+    # ...and the relay waits up to its 30 s timeout; a lane event is answered within 5 s.
+    events = zeep.Client(relaying.url("EventService") + "?wsdl", wsse=UsernameToken("operator", PASSWORD),
+                         transport=Transport(timeout=5, operation_timeout=5)).service
+    try:
+        before = len(stuck.received)
+        first = submit(relaying, client=events)
+        until(lambda: len(stuck.received) > before and stuck.waiting())  # the relay is stuck...
+        second = submit(relaying, client=events)  # ...and lane events go on being decided, at once
+        assert on_reactor(stuck.waiting)  # while the relay still waits
+    finally:
+        stuck.mode = "ok"
+        on_reactor(stuck.release)
     with relaying.store.transaction() as db:
         assert db.query(OutboxMessage).filter(OutboxMessage.key.in_([first, second]),
-                                              OutboxMessage.destination == "xml-feed").count() == 2
+                                              OutboxMessage.destination == "stuck").count() == 2
+    until(lambda: second in stuck.keys)  # released, it delivers the rest

@@ -59,7 +59,7 @@ class Switch(resource.Resource):
             return b"<soap:Envelope this is not xml"
         if mode == "slow":
             double.record(Received(headers, body))
-            reactor.callLater(double.slow_s, _finish, request, b"late\n")
+            double.held.append((reactor.callLater(double.slow_s, _finish, request, b"late\n"), request))
             return server.NOT_DONE_YET
         if self.inner is None:
             double.record(Received(headers, body))
@@ -79,6 +79,7 @@ class Double:
         self.status = 400
         self.slow_s = 3.0
         self.received = []
+        self.held = []  # (answer's delayed call, request) of the requests ``slow`` holds
         self.port = None
         self._portnum = 0
         self._lock = threading.Lock()
@@ -87,6 +88,18 @@ class Double:
     def record(self, received):
         with self._lock:
             self.received.append(received)
+
+    def waiting(self):
+        """The requests held by ``slow`` whose sender still waits for the answer."""
+        return [request for _, request in self.held if not request.finished and not request._disconnected]
+
+    def release(self):
+        """Answer the held requests now."""
+        held, self.held = self.held, []
+        for call, request in held:
+            if call.active():
+                call.cancel()
+                _finish(request, b"late\n")
 
     @property
     def keys(self):
