@@ -15,7 +15,6 @@ from twisted.internet.threads import blockingCallFromThread
 
 from adapters.channels import channel_for
 from adapters.delivery import DeliveryWorker
-from adapters.destinations import parse as parse_destinations
 from adapters.outbox import retry_delay
 from conftest import SettableClock, unique
 from gateway import config as configuration
@@ -241,12 +240,3 @@ def test_a_document_the_profile_cannot_map_is_dead_lettered_and_the_next_goes_on
     assert messages[unmappable].last_error.startswith("refused: mapping failed")
     assert messages[mapped].state == "DELIVERED"
     assert [r.payload[0].TransactionID for r in gate.received[before:] if r.payload] == [mapped]
-
-
-def test_relay_settings_are_checked_by_name():
-    with pytest.raises(ValueError, match=r"relay\[0\]\.max_attempts is no longer a setting: .*max_age_s"):
-        parse_destinations([dict(name="a", kind="xml", url="http://x/", max_attempts=20)], ".")
-    with pytest.raises(ValueError, match=r"relay\[0\]\.timeout is not a relay setting"):
-        parse_destinations([dict(name="a", kind="xml", url="http://x/", timeout=20)], ".")
-    [d] = parse_destinations([dict(name="a", kind="xml", url="http://x/")], ".")
-    assert (d.max_age, d.backoff, d.backoff_max) == (timedelta(days=7), 1.0, 60.0)
