@@ -49,15 +49,16 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start_gateway(tmp, config_text, role="admin"):
-    """`parkgate serve` in its own process with ``config_text``; returns (process, port)."""
+def start_gateway(tmp, config_text, role="admin", repo=REPO):
+    """`parkgate serve` in its own process with ``config_text``; returns (process, port).
+    ``repo``: the checkout whose code runs (another one: a baseline to compare with)."""
     port = free_port()
     cfg = Path(tmp) / "bench.toml"
     cfg.write_text(f'[server]\nlisten = "127.0.0.1:{port}"\n' + config_text)
     cli = [sys.executable, "-m", "gateway", "--config", str(cfg)]
     subprocess.run(cli + ["user", "add", "bench", "--role", role, "--password", PASSWORD],
-                   check=True, capture_output=True, cwd=REPO)
-    server = subprocess.Popen(cli + ["serve"], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                   check=True, capture_output=True, cwd=repo)
+    server = subprocess.Popen(cli + ["serve"], cwd=repo, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.time() + 30
     while time.time() < deadline:
         try:
