@@ -30,9 +30,13 @@ from .channels import DeliveryFailed, DeliveryRefused, channel_for
 log = logging.getLogger("parkgate.relay")
 
 
-def node_name():
-    """This node as a lease holder: readable (host, process) and unique (two in one process too)."""
-    return f"{socket.gethostname()[:64]}:{os.getpid()}:{secrets.token_hex(4)}"
+def node_name(port=None):
+    """This node as a lease holder. With the gateway's listen port, host and port: unique on the
+    host and the same after a restart, so that a gateway restarted after a crash takes its
+    queues back at once instead of waiting for its old leases to expire. Without: host, process
+    and a random part (unique even for two gateways in one process)."""
+    host = socket.gethostname()[:64]
+    return f"{host}:{port}" if port else f"{host}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 class DeliveryWorker:

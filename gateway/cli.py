@@ -30,7 +30,7 @@ def main(argv=None):
                            description="Deliver the outbox to the configured destinations. `parkgate serve` "
                                        "runs this as its child process; it stops when its standard input closes.")
     relay.add_argument("--node", help="the name this node holds relay leases under (default: host, process id "
-                                      "and a random part; `serve` passes its own, kept across restarts)")
+                                      "and a random part; `serve` passes HOST:PORT, the same across restarts)")
     relay.set_defaults(run=cmd_relay)
 
     recognize = sub.add_parser("recognize", help="read the plates in images",
@@ -182,7 +182,7 @@ def cmd_serve(args, cfg):
         from adapters.process import RelayProcess
         argv = [sys.executable, "-m", "gateway", "--database-url", cfg.database_url]
         argv += ["--config", str(cfg.source)] if cfg.source else []
-        relays = RelayProcess(argv + ["relay", "--node", node_name()], reactor)
+        relays = RelayProcess(argv + ["relay", "--node", node_name(cfg.port)], reactor)
     gateway = GatewayService(cfg, clock=utcnow, reactor=reactor, relays=relays)
     if cfg.demo_users:
         lines = demo.seed(cfg, gateway.store, utcnow)
