@@ -17,11 +17,11 @@ from adapters.outbox import Outbox, OutboxTables
 from plc.service import Barriers
 
 from .auth import Authenticator
+from .documents import parse
 from .frames import FrameWindows
 from .lanes import Lanes
 from .readings import LaneImages
 from .parking import Parking, utcnow
-from .documents import parse
 from .server import Health, build_root, build_site
 from .soap.app import publish
 from .soap.contract import CONTRACT_XSD, document_schema
@@ -42,6 +42,7 @@ def relay_contract():
 
 
 def outbox(store, config, clock):
+    """The relays' outbox on the gateway's tables (the gateway owns the schema and its migrations)."""
     return Outbox(store, OutboxTables(messages=OutboxMessage.__table__, leases=RelayLease.__table__), config.relays,
                   clock)
 
