@@ -1,8 +1,11 @@
 """The ways out to a legacy system, behind one interface.
 
 Each channel delivers a list of outbox rows (one, or a batch) and either returns or raises
-:class:`DeliveryFailed`. Channels block (requests, zeep): the delivery workers call them in
-a thread pool, and every request has connect and read timeouts.
+:class:`DeliveryFailed` (try again later: the destination is down, slow, failing) or
+:class:`DeliveryRefused` (the destination refuses this document and would refuse it again:
+an HTTP 4xx other than 408 and 429, a SOAP Client/Sender fault, a document the profile cannot
+map). Channels block (requests, zeep): the delivery workers call them in a thread pool, and
+every request has connect and read timeouts.
 """
 
 import logging
@@ -17,21 +20,31 @@ from zeep.transports import Transport
 from zeep.wsse.username import UsernameToken
 from zope.interface import Interface, implementer
 
-from gateway.contract.documents import parse
-
 from . import payloads
 
 log = logging.getLogger("parkgate.relay")
-_NS = {"pg": "urn:parkgate:v1"}
 
 
 class DeliveryFailed(Exception):
     """The destination did not take the document(s); the worker retries later."""
 
 
+class DeliveryRefused(DeliveryFailed):
+    """The destination refuses the document(s) and would do so again: dead-lettered at once."""
+
+
+#: HTTP refusals that say "not now" rather than "not this": Request Timeout, Too Many Requests.
+_RETRYABLE_4XX = (408, 429)
+
+
+def _refused(status):
+    return 400 <= status < 500 and status not in _RETRYABLE_4XX
+
+
 class IRelayChannel(Interface):
     def deliver(rows):
-        """Send the rows' documents, blocking; raise DeliveryFailed unless the destination took them."""
+        """Send the rows' documents, blocking; raise DeliveryFailed unless the destination took them.
+        Returns the ids of the rows it sent nothing for (the destination's profile leaves them out)."""
 
 
 def _session(destination):
@@ -58,8 +71,9 @@ def _batch_id(destination, rows):
 class HttpChannel:
     """XML or JSON over HTTP POST, or a JSON webhook signed with HMAC-SHA256."""
 
-    def __init__(self, destination):
+    def __init__(self, destination, contract):
         self.destination = destination
+        self.contract = contract
         self.session = _session(destination)
 
     def deliver(self, rows):
@@ -67,10 +81,10 @@ class HttpChannel:
         key = _batch_id(d, rows)
         batch_id = key if len(rows) > 1 or d.batched else None
         if d.kind == "xml":
-            body = payloads.batch_xml(rows, key) if batch_id else rows[0].document.encode()
+            body = payloads.batch_xml(self.contract, rows, key) if batch_id else rows[0].document.encode()
             headers = {"Content-Type": "application/xml; charset=utf-8"}
         else:
-            body = payloads.as_json(rows, batch_id)
+            body = payloads.as_json(self.contract, rows, batch_id)
             headers = {"Content-Type": "application/json"}
         headers["Idempotency-Key"] = key
         if d.kind == "webhook":
@@ -82,7 +96,9 @@ class HttpChannel:
         except requests.RequestException as e:
             raise DeliveryFailed(f"{type(e).__name__}: {_short(e)}") from None
         if not 200 <= response.status_code < 300:
-            raise DeliveryFailed(f"HTTP {response.status_code}")
+            error = DeliveryRefused if _refused(response.status_code) else DeliveryFailed
+            raise error(f"HTTP {response.status_code}")
+        return ()
 
 
 @implementer(IRelayChannel)
@@ -91,11 +107,15 @@ class SoapChannel:
 
     Our document becomes the operation's input either through an XSLT stylesheet (its result
     is the input element, parsed by zeep against the legacy WSDL) or a field map
-    (parameter -> XPath over our document, prefix ``pg``).
+    (parameter -> XPath over our document, prefix ``pg``). The stylesheet gets the parameter
+    ``provisional`` (a boolean: a ParkingEvent decided REVIEW, its resolution to follow under
+    the same EventID); a stylesheet that produces nothing leaves the document out.
     """
 
-    def __init__(self, destination):
+    def __init__(self, destination, contract):
         self.destination = destination
+        self.contract = contract
+        self._namespaces = {"pg": contract.namespace}
         self._client = None
         self._transform = etree.XSLT(etree.parse(str(destination.stylesheet))) if destination.stylesheet else None
 
@@ -115,34 +135,57 @@ class SoapChannel:
             self._client = client
         return self._client
 
-    def arguments(self, client, document):
+    def arguments(self, client, row):
+        """The operation's keyword arguments for the row's document; None: the profile leaves it out."""
         d = self.destination
+        document = row.document
         if self._transform is not None:
-            produced = self._transform(parse(document)).getroot()
+            produced = self._transform(self.contract.parse(document),
+                                       provisional="true()" if row.provisional else "false()").getroot()
+            if produced is None:
+                return None
             operation = client.service._binding._operations[d.operation]
             value = operation.input.body.parse(produced, client.wsdl.types)
             return dict(serialize_object(value) or {})
-        doc = parse(document)
-        return {param: (doc.xpath(f"string({path})", namespaces=_NS) or None) for param, path in d.field_map.items()}
+        doc = self.contract.parse(document)
+        return {param: (doc.xpath(f"string({path})", namespaces=self._namespaces) or None)
+                for param, path in d.field_map.items()}
 
     def deliver(self, rows):
         client = self.client()
+        skipped = []
         for row in rows:
             try:
-                kwargs = self.arguments(client, row.document)
+                kwargs = self.arguments(client, row)
             except (etree.XSLTError, zeep.exceptions.Error, ValueError, TypeError) as e:
-                raise DeliveryFailed(f"mapping failed: {_short(e)}") from None
+                raise DeliveryRefused(f"mapping failed: {_short(e)}") from None
+            if kwargs is None:
+                skipped.append(row.id)
+                continue
             try:
                 with client.settings(extra_http_headers={"Idempotency-Key": row.key}):
                     client.service[self.destination.operation](**kwargs)
             except zeep.exceptions.Fault as e:
-                raise DeliveryFailed(f"SOAP Fault {e.code}: {_short(e.message)}") from None
+                error = DeliveryRefused if _client_fault(e) else DeliveryFailed
+                raise error(f"SOAP Fault {e.code}: {_short(e.message)}") from None
+            except zeep.exceptions.ValidationError as e:  # the mapped input does not fit the operation
+                raise DeliveryRefused(f"mapping failed: {_short(e)}") from None
+            except zeep.exceptions.TransportError as e:
+                error = DeliveryRefused if _refused(e.status_code) else DeliveryFailed
+                raise error(f"HTTP {e.status_code}") from None
             except (requests.RequestException, zeep.exceptions.Error, etree.XMLSyntaxError) as e:
                 raise DeliveryFailed(f"{type(e).__name__}: {_short(e)}") from None
+        return skipped
 
 
-def channel_for(destination):
-    return SoapChannel(destination) if destination.kind == "soap" else HttpChannel(destination)
+def _client_fault(fault):
+    """SOAP 1.1 ``Client`` (``Client.Anything``, any prefix) or SOAP 1.2 ``Sender``: the caller's fault."""
+    local = (fault.code or "").rpartition(":")[2]
+    return local == "Sender" or local == "Client" or local.startswith("Client.")
+
+
+def channel_for(destination, contract):
+    return (SoapChannel if destination.kind == "soap" else HttpChannel)(destination, contract)
 
 
 def _short(error):

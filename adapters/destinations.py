@@ -1,4 +1,9 @@
-"""Relay destinations as configured under ``[[relay]]`` in parkgate.toml."""
+"""Relay destinations as configured under ``[[relay]]`` in parkgate.toml.
+
+Every key, its default and what it does is listed in the README ("Relays to legacy systems")
+and in the commented ``[[relay]]`` of parkgate.toml; :data:`SETTINGS` is the list a table is
+checked against, so a misspelt key fails at start instead of being ignored.
+"""
 
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -6,6 +11,11 @@ from pathlib import Path
 
 KINDS = ("soap", "xml", "json", "webhook")
 DOCUMENTS = ("ParkingEvent", "Citation", "Permit")
+SETTINGS = ("name", "kind", "url", "documents", "facilities", "timeout_s", "max_age_s", "backoff_s", "backoff_max_s",
+            "batch_window_s", "batch_max", "lease_s", "basic_auth", "client_cert", "client_key", "ca_bundle", "secret",
+            "wsdl", "operation", "stylesheet", "field_map", "wsse")
+_GONE = {"max_attempts": "messages are retried until max_age_s; only refusals the destination would repeat "
+                         "are dead-lettered early"}
 
 
 @dataclass(frozen=True)
@@ -16,12 +26,12 @@ class Destination:
     documents: frozenset = frozenset(DOCUMENTS)
     facilities: frozenset = frozenset()          # empty: every facility
     timeout: float = 5.0                         # connect and read, per request
-    max_attempts: int = 20
-    max_age: timedelta = timedelta(days=1)
-    backoff: float = 1.0                         # first retry after about this many seconds
-    backoff_max: float = 60.0
+    max_age: timedelta = timedelta(days=7)       # retried until this old, then dead-lettered
+    backoff: float = 1.0                         # first retry after about this many seconds, doubling...
+    backoff_max: float = 60.0                    # ...up to this (then every backoff_max/2 to backoff_max)
     batch_window: float = 0.0                    # > 0: gather this long, send one document
     batch_max: int = 100
+    lease: float = 30.0                          # several nodes: one holds the queue, renewing at half
     basic_auth: tuple | None = None              # (username, password)
     client_cert: str | None = None               # PEM file, or certificate with client_key
     client_key: str | None = None
@@ -40,12 +50,22 @@ class Destination:
     def batched(self):
         return self.batch_window > 0 and self.kind in ("xml", "json", "webhook")
 
+    @property
+    def request_time(self):
+        """The longest one request takes: connecting, then reading, each within ``timeout``."""
+        return 2 * self.timeout
+
 
 def parse(raw_list, base_dir):
     """``[[relay]]`` tables -> Destinations; ValueError naming the entry and key on mistakes."""
     destinations, names = [], set()
     for i, r in enumerate(raw_list):
         where = f"relay[{i}]"
+        for key in r:
+            if key in _GONE:
+                raise ValueError(f"{where}.{key} is no longer a setting: {_GONE[key]}")
+            if key not in SETTINGS:
+                raise ValueError(f"{where}.{key} is not a relay setting (settings: {', '.join(SETTINGS)})")
         name, kind = r.get("name"), r.get("kind")
         if not name or name in names:
             raise ValueError(f"{where}.name must be given and unique")
@@ -64,13 +84,14 @@ def parse(raw_list, base_dir):
         if kind == "webhook" and not r.get("secret"):
             raise ValueError(f"{where}.secret is required for a webhook")
         basic, wsse = r.get("basic_auth"), r.get("wsse")
-        destinations.append(Destination(
+        destination = Destination(
             name=name, kind=kind, url=r.get("url"), documents=docs,
             facilities=frozenset(r.get("facilities", ())),
-            timeout=float(r.get("timeout_s", 5)), max_attempts=int(r.get("max_attempts", 20)),
-            max_age=timedelta(seconds=float(r.get("max_age_s", 86400))),
+            timeout=float(r.get("timeout_s", 5)),
+            max_age=timedelta(seconds=float(r.get("max_age_s", 7 * 86400))),
             backoff=float(r.get("backoff_s", 1)), backoff_max=float(r.get("backoff_max_s", 60)),
             batch_window=float(r.get("batch_window_s", 0)), batch_max=int(r.get("batch_max", 100)),
+            lease=float(r.get("lease_s", 30)),
             basic_auth=(basic["username"], basic["password"]) if basic else None,
             client_cert=_path(r.get("client_cert"), base_dir), client_key=_path(r.get("client_key"), base_dir),
             ca_bundle=_path(r.get("ca_bundle"), base_dir), secret=r.get("secret"),
@@ -78,7 +99,17 @@ def parse(raw_list, base_dir):
             operation=r.get("operation"),
             stylesheet=Path(_path(r["stylesheet"], base_dir)) if r.get("stylesheet") else None,
             field_map=dict(r.get("field_map", {})),
-            wsse=(wsse["username"], wsse["password"], bool(wsse.get("digest", False))) if wsse else None))
+            wsse=(wsse["username"], wsse["password"], bool(wsse.get("digest", False))) if wsse else None)
+        for key, value in (("timeout_s", destination.timeout), ("backoff_s", destination.backoff),
+                           ("batch_max", destination.batch_max)):
+            if value <= 0:
+                raise ValueError(f"{where}.{key} must be positive")
+        if destination.backoff_max < destination.backoff:
+            raise ValueError(f"{where}.backoff_max_s must be at least backoff_s")
+        if destination.lease < 2 * destination.request_time:
+            # The holder renews at half the lease, and a request it starts must end within it.
+            raise ValueError(f"{where}.lease_s must be at least 4 x timeout_s ({4 * destination.timeout:g} s)")
+        destinations.append(destination)
     return destinations
 
 

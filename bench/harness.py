@@ -53,16 +53,16 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start_gateway(tmp, config, role="admin"):
+def start_gateway(tmp, config, role="admin", repo=REPO):
     """`parkgate serve` in its own process with ``config`` (built by tests/configs.py) on a free port;
-    returns (process, port)."""
+    returns (process, port). ``repo``: the checkout whose code runs (another one: a baseline to compare with)."""
     port = free_port()
     cfg = Path(tmp) / "bench.toml"
     cfg.write_text(configs.toml({**config, "server": {**config.get("server", {}), "listen": f"127.0.0.1:{port}"}}))
     cli = [sys.executable, "-m", "gateway", "--config", str(cfg)]
     subprocess.run(cli + ["user", "add", "bench", "--role", role, "--password", PASSWORD],
-                   check=True, capture_output=True, cwd=REPO)
-    server = subprocess.Popen(cli + ["serve"], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                   check=True, capture_output=True, cwd=repo)
+    server = subprocess.Popen(cli + ["serve"], cwd=repo, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.time() + 30
     while time.time() < deadline:
         try:

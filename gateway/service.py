@@ -12,8 +12,9 @@ from twisted.application import service
 from twisted.internet import threads
 from twisted.python.threadpool import ThreadPool
 
+from adapters.contract import Contract
 from adapters.delivery import Relays
-from adapters.outbox import Outbox
+from adapters.outbox import Outbox, OutboxTables
 from plc.service import Barriers
 
 from .app.audit import Audit
@@ -34,7 +35,11 @@ from .app.sessions import Sessions
 from .app.usecases import UseCases
 from .soap.application import publish
 from .store.engine import Store
+from .store.schema import OutboxMessage, RelayLease
 from .web.site import Health, build_root, build_site
+from .contract.documents import parse
+from .contract.namespace import NS
+from .contract.schema import CONTRACT_XSD, document_schema
 
 log = logging.getLogger("parkgate")
 
@@ -42,6 +47,17 @@ log = logging.getLogger("parkgate")
 def relay_threads(config):
     """One thread per destination (each worker delivers one round at a time), and a spare."""
     return ThreadPool(minthreads=0, maxthreads=len(config.relays) + 1, name="parkgate-relay")
+
+
+def relay_contract():
+    """The document contract as the relays see it (adapters/ does not import gateway/)."""
+    return Contract(namespace=NS, parse=parse, validator=document_schema(), xsd=CONTRACT_XSD)
+
+
+def outbox(store, config, clock):
+    """The relays' outbox on the gateway's tables (the gateway owns the schema and its migrations)."""
+    return Outbox(store, OutboxTables(messages=OutboxMessage.__table__, leases=RelayLease.__table__), config.relays,
+                  clock)
 
 
 def is_loopback(host):
@@ -62,9 +78,9 @@ class GatewayService(service.MultiService):
         self.config = config
         facilities, rules = config.facilities, config.decision_rules
         self.store = store or Store(config.database_url, sqlite_synchronous=config.sqlite_synchronous)
-        self.outbox = Outbox(self.store, config.relays, clock)
+        self.outbox = outbox(self.store, config, clock)
         self.relay_pool = relay_threads(config)
-        self.relays = relays or Relays(self.outbox, reactor, self.relay_pool)
+        self.relays = relays or Relays(self.outbox, relay_contract(), reactor, self.relay_pool)
         self.relays.setServiceParent(self)
         relaying = Relaying(self.outbox, lambda names: reactor.callFromThread(self.relays.wake, names), clock)
         self.authenticator = Authenticator(self.store, clock, allow_demo=is_loopback(config.host))

@@ -30,7 +30,7 @@ def crash_config(port, db, url):
         configs.facility("LOT-K", configs.lane("K-IN", 1, "ENTRY"), name="Crash Garage",
                          tariff_=configs.tariff("H", "2.00", "20.00", grace_minutes=0)),
         listen=f"127.0.0.1:{port}", database_url=f"sqlite:///{db}", frame_window_s=0,
-        relays=[configs.relay("feed", url, timeout_s=1, backoff_s=0.1, backoff_max_s=0.5, max_attempts=100000)]))
+        relays=[configs.relay("feed", url, timeout_s=1, backoff_s=0.1, backoff_max_s=0.5)]))
 
 
 def free_port():

@@ -9,6 +9,7 @@ import trustme
 
 from adapters.channels import DeliveryFailed, HttpChannel
 from adapters.destinations import Destination
+from gateway.service import relay_contract
 from test_contract import SEED
 
 
@@ -48,13 +49,13 @@ def mutual_tls(tmp_path_factory):
 
 
 class Row:
-    id, kind, key, document = 1, "ParkingEvent", "evt-tls-1", SEED.read_text()
+    id, kind, key, document, provisional = 1, "ParkingEvent", "evt-tls-1", SEED.read_text(), False
 
 
 def test_client_certificate_is_presented(mutual_tls):
     url, files = mutual_tls
     channel = HttpChannel(Destination(name="tls", kind="xml", url=url, client_cert=str(files / "client.pem"),
-                                      ca_bundle=str(files / "ca.pem"), timeout=5))
+                                      ca_bundle=str(files / "ca.pem"), timeout=5), relay_contract())
     channel.deliver([Row()])
     key, client, body = Taker.seen[-1]
     assert (key, client) == ("evt-tls-1", ["parkgate-relay"])
@@ -63,6 +64,7 @@ def test_client_certificate_is_presented(mutual_tls):
 
 def test_without_a_client_certificate_delivery_fails(mutual_tls):
     url, files = mutual_tls
-    channel = HttpChannel(Destination(name="tls", kind="xml", url=url, ca_bundle=str(files / "ca.pem"), timeout=5))
+    channel = HttpChannel(Destination(name="tls", kind="xml", url=url, ca_bundle=str(files / "ca.pem"), timeout=5),
+                          relay_contract())
     with pytest.raises(DeliveryFailed):
         channel.deliver([Row()])

@@ -5,20 +5,24 @@ import base64
 import hashlib
 import hmac
 import json
+import socket
 from datetime import date, datetime, timezone
 
 import pytest
 import xmlschema
+import zeep
 from lxml import etree
 from twisted.internet import reactor
 from twisted.internet.threads import blockingCallFromThread
+from zeep.transports import Transport
+from zeep.wsse.username import UsernameToken
 
-from conftest import add_test_users, start_gateway, stop_gateway, unique, unique_plate
+from conftest import PASSWORD, add_test_users, start_gateway, stop_gateway, unique, unique_plate
 from gateway import config as configuration
 from gateway.contract.schema import CONTRACT_XSD
 from gateway.store.migrate import upgrade
 from gateway.store.schema import OutboxMessage
-from legacy.doubles import HttpReceiver, enforcement_office, gate_system
+from legacy.doubles import HttpReceiver, enforcement_office, gate_system, kept_transits
 from test_plc import until
 
 REPO_PROFILES = configuration.REPO_ROOT / "adapters" / "profiles"
@@ -28,6 +32,9 @@ NS = {"pg": "urn:parkgate:v1"}
 CONFIG = """
 [server]
 listen = "127.0.0.1:0"
+[recognition]
+allowed_sources = ["127.0.0.1/32"]
+fetch_timeout_s = 1
 [[facility]]
 id = "LOT-R"
 name = "Relay Garage"
@@ -53,7 +60,6 @@ documents = ["ParkingEvent"]
 timeout_s = 0.5
 backoff_s = 0.05
 backoff_max_s = 0.2
-max_attempts = 1000
 
 [[relay]]
 name = "json-feed"
@@ -73,7 +79,6 @@ documents = ["Citation", "Permit"]
 timeout_s = 0.5
 backoff_s = 0.05
 backoff_max_s = 0.2
-max_attempts = 3
 
 [[relay]]
 name = "batched"
@@ -94,7 +99,14 @@ documents = ["ParkingEvent"]
 timeout_s = 0.5
 backoff_s = 0.05
 backoff_max_s = 0.2
-max_attempts = 1000
+
+[[relay]]
+name = "stuck"
+kind = "xml"
+url = "{stuck}"
+documents = ["ParkingEvent"]
+timeout_s = 30
+lease_s = 120
 
 [[relay]]
 name = "enforcement"
@@ -117,7 +129,7 @@ def on_reactor(fn, *args):
 @pytest.fixture(scope="module")
 def doubles():
     ds = {"xml": HttpReceiver(), "json": HttpReceiver(), "hook": HttpReceiver(), "batch": HttpReceiver(),
-          "gate": gate_system(), "enforcement": enforcement_office()}
+          "stuck": HttpReceiver(), "gate": gate_system(), "enforcement": enforcement_office()}
     for d in ds.values():
         on_reactor(d.start)
     yield ds
@@ -130,7 +142,7 @@ def doubles():
 
 def relay_config(doubles, url):
     text = CONFIG.format(secret=SECRET, profiles=REPO_PROFILES,
-                         **{name: d.url.rstrip("/") + ("/" if name in ("xml", "json", "hook", "batch") else "")
+                         **{name: d.url.rstrip("/") + ("/" if name in ("xml", "json", "hook", "batch", "stuck") else "")
                             for name, d in doubles.items()})
     return configuration.parse(configuration.tomllib.loads(text)).override(database_url=url)
 
@@ -152,9 +164,9 @@ def healthy(doubles):
     yield
 
 
-def submit(gw, plate=None, direction="ENTRY", event_id=None):
+def submit(gw, plate=None, direction="ENTRY", event_id=None, client=None):
     event_id = event_id or unique()
-    gw.client("EventService").SubmitEvent(Event={
+    (client or gw.client("EventService")).SubmitEvent(Event={
         "EventID": event_id, "FacilityID": "LOT-R", "CameraID": "R-IN", "Direction": direction,
         "Timestamp": datetime.now(timezone.utc), "PlateText": plate or unique_plate(), "Confidence": "0.95"})
     return event_id
@@ -221,6 +233,44 @@ def test_soap_relay_through_zeep_and_the_profile_stylesheet(relaying, doubles):
     assert taken.wsse_username == "parkgate"  # WS-Security UsernameToken on the way out
 
 
+def closed_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("review", ["unread", "low-confidence"])
+def test_a_review_reaches_the_gate_system_once_with_the_plate_a_person_read(relaying, doubles, review):
+    """Issue 14, defect 11: the REVIEW is not a transit (the gate system, which drops repeated
+    TransactionIDs, would keep it and drop the real one); its resolution is."""
+    events = relaying.client("EventService")
+    event_id = unique()
+    event = {"EventID": event_id, "FacilityID": "LOT-R", "CameraID": "R-IN", "Direction": "ENTRY",
+             "Timestamp": datetime.now(timezone.utc)}
+    if review == "unread":  # a picture nobody serves: no plate at all
+        event["ImageURL"] = f"http://127.0.0.1:{closed_port()}/lane.jpg"
+    else:
+        event.update(PlateText=unique_plate(), Confidence="0.40")
+    assert events.SubmitEvent(Event=event).Decision == "REVIEW"
+    outbox = relaying.service.outbox
+    until(lambda: event_id in [m.key for m in outbox.list(destination="gate-system", state="SKIPPED", limit=1000)])
+
+    plate = unique_plate()
+    item = next(i for i in events.ListReviews(FacilityID="LOT-R", Limit=500) if i.EventID == event_id)
+    assert events.ResolveReview(ReviewID=item.ReviewID, Plate=plate).Decision == "OPEN"
+    until(lambda: event_id in kept_transits(doubles["gate"]))
+    transit = kept_transits(doubles["gate"])[event_id]
+    assert (transit.LicensePlate, transit.Direction, transit.Outcome) == (plate, "IN", "GRANTED")
+    assert [r.key for r in doubles["gate"].received
+            if r.payload and r.payload[0].TransactionID == event_id] == [f"{event_id}:resolved"]
+
+    # Generic feeds get both documents; the JSON of the REVIEW says a resolution follows.
+    until(lambda: f"{event_id}:resolved" in doubles["json"].keys)
+    sent = {json.loads(r.body)["key"]: json.loads(r.body) for r in doubles["json"].received
+            if r.key in (event_id, f"{event_id}:resolved")}
+    assert sent[event_id]["provisional"] is True and "provisional" not in sent[f"{event_id}:resolved"]
+
+
 def delivered_in_order(double, ids):
     """Every id delivered; the first deliveries in submission order; repeats only of the same key."""
     keys = [k for k in double.keys if k in ids]
@@ -260,13 +310,13 @@ def test_faults_are_retried_until_the_peer_recovers(relaying, doubles, mode, cha
 
 def test_dead_letters_and_retry(relaying, doubles):
     hook = doubles["hook"]
-    hook.mode = "http500"
+    hook.mode, hook.status = "status", 403  # a refusal the peer will repeat: dead-lettered at once
     citation = relaying.client("CitationService", user="enforcement").IssueCitation(
         FacilityID="LOT-R", Plate="DEAD1", ViolationType="FIRE_LANE")
     until(lambda: relaying.service.outbox.status()["hook"]["dead"] >= 1)
     status = relaying.client("RelayService").GetRelayStatus()
     hook_status = next(s for s in status if s.Destination == "hook")
-    assert hook_status.Dead >= 1 and hook_status.LastError == "HTTP 500"
+    assert hook_status.Dead >= 1 and hook_status.LastError == "refused: HTTP 403"
     hook.mode = "ok"
     assert relaying.service.outbox.retry(destination="hook") >= 1
     until(lambda: citation.CitationID in hook.keys)
@@ -289,11 +339,21 @@ def test_a_document_failing_the_schema_is_recorded_not_sent(relaying, doubles):
 
 
 def test_a_dead_destination_does_not_hold_up_decisions(relaying, doubles):
-    doubles["xml"].mode, doubles["xml"].slow_s = "slow", 5.0
-    before = len(doubles["xml"].received)
-    first = submit(relaying)
-    until(lambda: len(doubles["xml"].received) > before)  # the relay is stuck in a request...
-    second = submit(relaying)                             # ...and lane events go on being decided
+    stuck = doubles["stuck"]
+    stuck.mode, stuck.slow_s = "slow", 120.0  # takes the document, answers in two minutes...
+    # ...and the relay waits up to its 30 s timeout; a lane event is answered within 5 s.
+    events = zeep.Client(relaying.url("EventService") + "?wsdl", wsse=UsernameToken("operator", PASSWORD),
+                         transport=Transport(timeout=5, operation_timeout=5)).service
+    try:
+        before = len(stuck.received)
+        first = submit(relaying, client=events)
+        until(lambda: len(stuck.received) > before and stuck.waiting())  # the relay is stuck...
+        second = submit(relaying, client=events)  # ...and lane events go on being decided, at once
+        assert on_reactor(stuck.waiting)  # while the relay still waits
+    finally:
+        stuck.mode = "ok"
+        on_reactor(stuck.release)
     with relaying.store.transaction() as db:
         assert db.query(OutboxMessage).filter(OutboxMessage.key.in_([first, second]),
-                                              OutboxMessage.destination == "xml-feed").count() == 2
+                                              OutboxMessage.destination == "stuck").count() == 2
+    until(lambda: second in stuck.keys)  # released, it delivers the rest

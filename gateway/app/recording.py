@@ -140,7 +140,8 @@ class EventRecorder:
             reviews.insert(conn, event_id=ev.event_id, facility_id=fac.id, camera_id=ev.camera_id,
                            direction=ev.direction, occurred_at=when, reason=verdict.reason, plate=plate,
                            confidence=ev.confidence, image=ev.image, image_url=ev.image_url, created_at=self.clock())
-        owed = self.relaying.owe(conn, "ParkingEvent", relay_key or ev.event_id, fac.id, text)
+        owed = self.relaying.owe(conn, "ParkingEvent", relay_key or ev.event_id, fac.id, text,
+                                 provisional=verdict.decision == REVIEW and queue_review)
         return Outcome(ev.event_id, event, verdict.decision, verdict.reason, session.id if session else None), owed
 
     def write(self, conn: Connection, fac: Facility, lane: Lane, ev: LaneEvent, when: datetime, plate: str | None,

@@ -12,7 +12,7 @@ class Outbox(Protocol):
     """The transactional outbox (``adapters.outbox.Outbox``)."""
 
     def enqueue(self, conn: Connection, kind: str, key: str, facility_id: str | None, document: str | bytes,
-                now: object) -> Sequence[str]: ...
+                now: object, provisional: bool = False) -> Sequence[str]: ...
 
 
 class Relaying:
@@ -23,11 +23,12 @@ class Relaying:
         self.clock = clock
 
     def owe(self, conn: Connection, kind: str, key: str, facility_id: str | None,
-            document: str | bytes) -> Sequence[str]:
-        """Owe a document to the relays that want it, in the caller's unit of work; their names."""
+            document: str | bytes, provisional: bool = False) -> Sequence[str]:
+        """Owe a document to the relays that want it, in the caller's unit of work; their names.
+        ``provisional``: a REVIEW, whose resolution follows under the same EventID."""
         if self.outbox is None:
             return ()
-        return self.outbox.enqueue(conn, kind, key, facility_id, document, self.clock())
+        return self.outbox.enqueue(conn, kind, key, facility_id, document, self.clock(), provisional)
 
     def wake(self, names: Sequence[str]) -> None:
         """After the commit: the destinations' workers have something to deliver."""

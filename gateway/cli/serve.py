@@ -15,6 +15,8 @@ def register(sub):
     relay = sub.add_parser("relay", help="run the relay workers (started by serve)",
                            description="Deliver the outbox to the configured destinations. `parkgate serve` "
                                        "runs this as its child process; it stops when its standard input closes.")
+    relay.add_argument("--node", help="the name this node holds relay leases under (default: host, process id "
+                                      "and a random part; `serve` passes HOST:PORT, the same across restarts)")
     relay.set_defaults(run=cmd_relay)
 
     sim = sub.add_parser("plc-sim", help="simulate barrier PLCs (Modbus TCP)",
@@ -69,10 +71,11 @@ def cmd_serve(args, cfg):
 
     relays = None
     if cfg.relays:
+        from adapters.delivery import node_name
         from adapters.process import RelayProcess
         argv = [sys.executable, "-m", "gateway", "--database-url", cfg.database_url]
         argv += ["--config", str(cfg.source)] if cfg.source else []
-        relays = RelayProcess(argv + ["relay"], reactor)
+        relays = RelayProcess(argv + ["relay", "--node", node_name(cfg.port)], reactor)
     gateway = GatewayService(cfg, clock=utcnow, reactor=reactor, relays=relays)
     if cfg.demo_users:
         lines = demo.seed(cfg, gateway.store, utcnow)
@@ -97,24 +100,27 @@ def cmd_relay(args, cfg):
     from twisted.internet import reactor, stdio
 
     from adapters.delivery import Relays
-    from adapters.outbox import Outbox
     from adapters.process import WakeReader
 
     from ..app.clock import utcnow
-    from ..service import relay_threads
+    from ..service import outbox as relay_outbox
+    from ..service import relay_contract, relay_threads
     from .admin import open_store
 
     # Losing a "delivered" mark in a power cut means sending that message again, with the same
     # idempotency key: never a loss. So the relay's commits skip the sync that lane events pay
     # for, and hold the SQLite write lock for microseconds instead of a disk flush.
-    outbox = Outbox(open_store(cfg, sqlite_synchronous="NORMAL"), cfg.relays, utcnow)
+    outbox = relay_outbox(open_store(cfg, sqlite_synchronous="NORMAL"), cfg, utcnow)
     pool = relay_threads(cfg)
-    relays = Relays(outbox, reactor, pool)
+    relays = Relays(outbox, relay_contract(), reactor, pool, node=args.node)
 
     def start():
         pool.start()
         relays.startService()
-        stdio.StandardIO(WakeReader(relays, lambda: reactor.stop() if reactor.running else None))
+        io = stdio.StandardIO(WakeReader(relays, lambda: reactor.stop() if reactor.running else None))
+        # Through the transport: a gateway that died before reading it must not stop the child
+        # from noticing its end of input.
+        io.write(f"relay node {relays.node}: {len(relays.workers)} destination(s)\n".encode())
     reactor.callWhenRunning(start)
     reactor.addSystemEventTrigger("before", "shutdown", relays.stopService)
     reactor.addSystemEventTrigger("after", "shutdown", pool.stop)

@@ -206,7 +206,9 @@ class OutboxMessage(Base):
     facility_id: Mapped[str | None] = mapped_column(String(64))
     document: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    state: Mapped[str] = mapped_column(String(9))           # PENDING, DELIVERED, DEAD
+    state: Mapped[str] = mapped_column(String(9))           # PENDING, DELIVERED, SKIPPED, DEAD
+    # A ParkingEvent decided REVIEW: a person decides it, and the resolution follows (same EventID).
+    provisional: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(500))
@@ -214,6 +216,15 @@ class OutboxMessage(Base):
     __table_args__ = (
         Index("ix_outbox_queue", "destination", "state", "id"),
     )
+
+
+class RelayLease(Base):
+    """Which gateway node delivers a relay destination's queue, and until when it may without
+    renewing: one node at a time, however many share the database (adapters.outbox)."""
+    __tablename__ = "relay_leases"
+    destination: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class ReviewRecord(_LaneEventFields, Base):

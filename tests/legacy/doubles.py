@@ -1,10 +1,12 @@
 """Receivers that run on the test reactor: an HTTP endpoint and two legacy SOAP services (spyne),
 each behind a switch that injects the failures real peers have.
 
-Modes: ``ok``; ``http500``; ``fault`` (SOAP services answer a SOAP Fault); ``malformed`` (200
-with a body that is not XML); ``slow`` (the request is taken, the answer comes after
-``slow_s``: the sender times out although the receiver has the document); ``down`` (the port
-is closed: connection refused) via :meth:`Double.go_down` / :meth:`Double.come_back`.
+Modes: ``ok``; ``http500``; ``status`` (answers HTTP ``status``, e.g. 400, 408, 429, 503);
+``fault`` (SOAP services answer a Server fault); ``client-fault`` (a Client fault: the peer
+refuses the request as it is); ``malformed`` (200 with a body that is not XML); ``slow`` (the
+request is taken, the answer comes after ``slow_s``: the sender times out although the
+receiver has the document); ``down`` (the port is closed: connection refused) via
+:meth:`Double.go_down` / :meth:`Double.come_back`.
 """
 
 import threading
@@ -47,17 +49,17 @@ class Switch(resource.Resource):
         request.content.seek(0)
         headers = {k.decode().lower(): v[0].decode() for k, v in request.requestHeaders.getAllRawHeaders()}
         mode = double.mode
-        if mode == "http500":
+        if mode in ("http500", "status"):
             double.record(Received(headers, body, accepted=False))
-            request.setResponseCode(500)
-            return b"internal error\n"
+            request.setResponseCode(500 if mode == "http500" else double.status)
+            return b"refused\n"
         if mode == "malformed":
             double.record(Received(headers, body, accepted=False))
             request.setHeader(b"Content-Type", b"text/xml")
             return b"<soap:Envelope this is not xml"
         if mode == "slow":
             double.record(Received(headers, body))
-            reactor.callLater(double.slow_s, _finish, request, b"late\n")
+            double.held.append((reactor.callLater(double.slow_s, _finish, request, b"late\n"), request))
             return server.NOT_DONE_YET
         if self.inner is None:
             double.record(Received(headers, body))
@@ -74,8 +76,10 @@ def _finish(request, body):
 class Double:
     def __init__(self, inner=None):
         self.mode = "ok"
+        self.status = 400
         self.slow_s = 3.0
         self.received = []
+        self.held = []  # (answer's delayed call, request) of the requests ``slow`` holds
         self.port = None
         self._portnum = 0
         self._lock = threading.Lock()
@@ -84,6 +88,18 @@ class Double:
     def record(self, received):
         with self._lock:
             self.received.append(received)
+
+    def waiting(self):
+        """The requests held by ``slow`` whose sender still waits for the answer."""
+        return [request for _, request in self.held if not request.finished and not request._disconnected]
+
+    def release(self):
+        """Answer the held requests now."""
+        held, self.held = self.held, []
+        for call, request in held:
+            if call.active():
+                call.cancel()
+                _finish(request, b"late\n")
 
     @property
     def keys(self):
@@ -147,6 +163,8 @@ def _soap_double(service_class, tns, name):
     def remember(ctx):
         if double.mode == "fault":
             raise Fault("Server.Unavailable", "the back office is closed for maintenance")
+        if double.mode == "client-fault":
+            raise Fault("Client.Rejected", "this transaction is not acceptable")
         headers = {k[5:].lower().replace("_", "-"): v for k, v in ctx.transport.req_env.items()
                    if k.startswith("HTTP_")}
         double.record(Received(headers, b"", ctx.in_object, wsse_username=_wsse_username(ctx.in_header_doc)))
@@ -177,6 +195,15 @@ class EnforcementService(ServiceBase):
     @rpc(Ticket, _returns=Unicode, _out_variable_name="CaseNumber")
     def SubmitCitation(ctx, Citation):
         return f"CASE-{Citation.Reference}"
+
+
+def kept_transits(double):
+    """What a gate system that drops repeated TransactionIDs keeps: the first transit of each."""
+    kept = {}
+    for r in list(double.received):
+        if r.payload:
+            kept.setdefault(r.payload[0].TransactionID, r.payload[0])
+    return kept
 
 
 def gate_system():
