@@ -33,13 +33,13 @@ from .app.relays import relay_status
 from .app.reviews import Reviews
 from .app.sessions import Sessions
 from .app.usecases import UseCases
+from .contract.documents import parse
+from .contract.namespace import NS
+from .contract.schema import CONTRACT_XSD, document_schema
 from .soap.application import publish
 from .store.engine import Store
 from .store.schema import OutboxMessage, RelayLease
 from .web.site import Health, build_root, build_site
-from .contract.documents import parse
-from .contract.namespace import NS
-from .contract.schema import CONTRACT_XSD, document_schema
 
 log = logging.getLogger("parkgate")
 
