@@ -7,7 +7,7 @@ import secrets
 import sys
 from datetime import datetime, timezone
 
-from recognition import PRECISIONS
+from recognition import PRECISIONS, READERS
 
 from . import config as configuration
 
@@ -42,6 +42,8 @@ def main(argv=None):
     recognize.add_argument("--clips", metavar="DIR", help="write each plate's clip there as NAME.plate.jpg")
     recognize.add_argument("--precision", choices=PRECISIONS,
                            help="how the networks compute (default: recognition.precision in the config, f32)")
+    recognize.add_argument("--reader", choices=READERS, default=READERS[0],
+                           help="plate: the plate recogniser, calibrated (default); ppocr: the generic one")
     recognize.set_defaults(run=cmd_recognize)
 
     bench_alpr = sub.add_parser("bench-alpr", help="recognition accuracy and speed on labelled folders",
@@ -50,8 +52,8 @@ def main(argv=None):
                                             "plate detection rate, precision and coverage at confidence "
                                             "thresholds, latency p50/p95.")
     bench_alpr.add_argument("folders", nargs="+", metavar="DIR")
-    bench_alpr.add_argument("--reader", choices=("ppocr", "tesseract"), default="ppocr",
-                            help="the text engine (default ppocr; tesseract for comparison)")
+    bench_alpr.add_argument("--reader", choices=READERS, action="append",
+                            help="the reader (repeatable: side by side in one run; default plate)")
     bench_alpr.add_argument("--region", action="append", choices=("US", "EU", "UK", "BR"),
                             help="plate formats to admit (repeatable; default: all), as a facility would set")
     bench_alpr.add_argument("--precision", choices=PRECISIONS,
@@ -226,9 +228,8 @@ def cmd_relay(args, cfg):
 def cmd_recognize(args, cfg):
     import json
     from recognition.images import ImageRejected, decode
-    from recognition.pipeline import PlateRecognizer, PPOCRReader
-    recognizer = PlateRecognizer(PPOCRReader(precision=args.precision or cfg.recognition.precision),
-                                 regions_allowed=args.region)
+    from recognition.pipeline import recognizer as make_recognizer
+    recognizer = make_recognizer(args.reader, args.precision or cfg.recognition.precision, args.region)
     status = 0
     for name in args.images:
         try:
@@ -264,15 +265,15 @@ def cmd_recognize(args, cfg):
 def cmd_bench_alpr(args, cfg):
     import os
     from recognition import bench
-    from recognition.pipeline import PlateRecognizer, PPOCRReader, TesseractReader
+    from recognition.pipeline import recognizer
     precision = args.precision or cfg.recognition.precision
-    reader, engine = ((PPOCRReader(precision=precision), f"ppocr ({precision})") if args.reader == "ppocr"
-                      else (TesseractReader(), args.reader))
-    recognizer = PlateRecognizer(reader, regions_allowed=args.region)
+    readers = list(dict.fromkeys(args.reader or READERS[:1]))
+    recognizers = {f"{name} ({precision})" if name != "tesseract" else name: recognizer(name, precision, args.region)
+                   for name in readers}
     print(f"parkgate bench-alpr: {os.cpu_count()} cores; one image at a time on one core (as a pool worker), "
-          f"reader {engine}, formats {', '.join(args.region or ['all'])}")
+          f"readers {', '.join(recognizers)}, formats {', '.join(args.region or ['all'])}")
     for folder in args.folders:
-        bench.run(recognizer, folder)
+        bench.run(recognizers, folder)
 
 
 def cmd_plc_sim(args, cfg):
