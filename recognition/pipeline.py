@@ -320,7 +320,8 @@ class PlateRecognizer:
                 "generic": fitted.region == "US", "height": _height(quad) / scale, "length": len(fitted.text)}
             if raw > found.get(fitted.text, (0.0,))[0]:
                 found[fitted.text] = (raw, quad, fitted, evidence)
-        ranked = sorted(found.items(), key=lambda item: item[1][0], reverse=True)
+        # Letters only (a sign, a word on the car) is the last resort here too.
+        ranked = sorted(found.items(), key=lambda item: (not item[1][2].word, item[1][0]), reverse=True)
         out = []
         for n, (text, (raw, quad, fitted, evidence)) in enumerate(ranked):
             rival = max((r for m, (_, (r, _, _, _)) in enumerate(ranked) if m != n), default=0.0)

@@ -26,20 +26,19 @@ PRECISION = 0.99   # the precision the recommended threshold must give on the ca
 
 
 def scenes_of(root, split, seed, renders=RENDERS, per_source=150):
-    """[(frame, plate, source)]: every split's real crop (at most ``per_source`` of each folder)
-    and ``renders`` in a scene each."""
+    """(frame, plate, source), made one at a time: every split's real crop (at most
+    ``per_source`` of each folder) and ``renders`` in a scene each."""
     rng = np.random.default_rng([seed, 3, list(data.SPLITS).index(split)])
-    out, count = [], {}
+    count = {}
     for crop in data.crops(root, split):
         count[crop.source] = count.get(crop.source, 0) + 1
         if count[crop.source] <= per_source:
-            out.append((scene(rng, light(rng, crop.image()))[0], crop.plate, crop.source))
+            yield scene(rng, light(rng, crop.image()))[0], crop.plate, crop.source
     renderer = Renderer(rng, split)
     for region, n in renders.items():
         for _ in range(n):
             plate = renderer.render(region)
-            out.append((scene(rng, plate.image, plate.box)[0], plate.plate, f"render-{region}"))
-    return out
+            yield scene(rng, plate.image, plate.box)[0], plate.plate, f"render-{region}"
 
 
 def read_all(recognizer, scenes, log, every=200):
@@ -48,7 +47,7 @@ def read_all(recognizer, scenes, log, every=200):
     for n, (frame, plate, source) in enumerate(scenes, 1):
         rows.append((recognizer.recognize(frame), plate, source))
         if n % every == 0:
-            log(f"  read {n}/{len(scenes)} scenes ({(time.monotonic() - started) / n * 1000:.0f} ms each)")
+            log(f"  read {n} scenes ({(time.monotonic() - started) / n * 1000:.0f} ms each)")
     return rows
 
 
@@ -66,10 +65,8 @@ def calibration_path(model):
 def calibrate(root, model, work, seed=1, log=print):
     """Fit the calibration of ``model``'s readings; saved beside it; returns the summary."""
     started = time.monotonic()
-    log("calibration split: making scenes")
-    scenes = scenes_of(root, "calibration", seed)
-    log(f"reading {len(scenes)} scenes")
-    rows = read_all(recognizer_for(model), scenes, log)
+    log("calibration split: reading scenes")
+    rows = read_all(recognizer_for(model), scenes_of(root, "calibration", seed), log)
     taken = [(r.evidence, r.plate == truth) for r, truth, _ in rows if r.evidence is not None]
     fitted = calibration.fit([e for e, _ in taken], [c for _, c in taken],
                              fitted_on=f"calibration split of plate-crops and renders (seed {seed}): {len(taken)} readings")
@@ -97,9 +94,8 @@ def judge(root, model, work, seed=1, log=print):
     """Exact reads, precision and coverage, reliability: the test split, read with the calibration."""
     started = time.monotonic()
     fitted = calibration.Calibration.load(calibration_path(model))
-    scenes = scenes_of(root, "test", seed)
-    log(f"test split: reading {len(scenes)} scenes")
-    rows = read_all(recognizer_for(model, fitted), scenes, log)
+    log("test split: reading scenes")
+    rows = read_all(recognizer_for(model, fitted), scenes_of(root, "test", seed), log)
     result = {"all": summarise(rows)}
     for source in sorted({s for _, _, s in rows}):
         result[source] = summarise([row for row in rows if row[2] == source])

@@ -9,6 +9,7 @@ made trainable parameters, the head is cut from 18,710 classes to :data:`ALPHABE
 
 import sys
 import types
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -92,6 +93,7 @@ class WithSoftmax(torch.nn.Module):
 def export(net, path):
     """The network with its softmax as ONNX (input ``x``: batch x 3 x HEIGHT x WIDTH)."""
     net.eval()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     example = torch.zeros(1, 3, HEIGHT, WIDTH)
     torch.onnx.export(WithSoftmax(net), (example,), str(path), input_names=["x"], output_names=["probs"],
                       dynamic_axes={"x": {0: "batch"}, "probs": {0: "batch"}}, opset_version=17, dynamo=False)

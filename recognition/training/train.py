@@ -163,7 +163,7 @@ def train(root, recogniser, out, work, seed=1, epochs=8, epoch_size=3000, batch=
     export(net, out)
     if not check_export(net, out):
         raise RuntimeError("the exported ONNX file does not compute what the network computes")
-    record["total_s"] = round(time.monotonic() - started, 1)
+    record["last_run_s"] = round(time.monotonic() - started, 1)   # this process (a resumed run: since resuming)
     log(f"best epoch {record['best'] + 1} (validation {record['epochs'][record['best']]['validation']:.3f}); "
         f"exported to {out}")
     return record
