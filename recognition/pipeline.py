@@ -31,6 +31,7 @@ DETECT_MIN_SIDE = 720    # ... and never scaled up again before detection
 REREAD = 3               # how many of the best candidates are re-read from the full-size image
 MARGIN_PENALTY = 0.5     # how much a close runner-up lowers the confidence
 DISAGREEMENT = 0.6       # the two readings of a candidate differ: this much of the confidence is left
+NOT_READ = 0.05          # a calibrated reading less likely than this is no reading (calibrated path)
 LOOSE = 0.5              # a line no format admits as read: its scene score counts this much
 WIDE_CUT = (0.3, 0.15)   # the second cut of a candidate (calibrated path): this much wider and taller
 # Camera timestamps (2014-06-16 06:46:42) also cut in pieces (2014-05-, 014-05-12, 06:11),
@@ -257,6 +258,11 @@ class PlateRecognizer:
             return Reading(None, 0.0, timings=timings, jurisdiction=jurisdiction, country=country,
                            jurisdiction_confidence=j_conf)
         best_text, (confidence, quad, fitted, evidence) = ranked[0]
+        if evidence is not None and confidence < NOT_READ:
+            # The plate recogniser writes characters into anything plate-shaped (a blank plate,
+            # a grille): this unsure, it has read nothing. A person sees the candidates.
+            return Reading(None, 0.0, [(text, c) for text, (c, _, _, _) in ranked[:5]], timings=timings,
+                           jurisdiction=jurisdiction, country=country, jurisdiction_confidence=j_conf)
         box = _box(quad, scale)
         t = time.perf_counter()
         colour, colour_confidence = body_colour(image, box)

@@ -375,3 +375,8 @@ def test_the_pool_reads_with_the_plate_reader_and_keeps_its_calibration_per_faci
     assert pool._recognizer.calibration is not None
     reading = pool.recognize_image(encoded(scene("7ABC123")), regions=["US"])
     assert reading["plate"] == "7ABC123" and "evidence" in reading
+
+
+def test_the_plate_reader_reads_nothing_on_a_blank_plate(plate_recognizer):
+    reading = plate_recognizer.recognize(decode(encoded(scene(""))))
+    assert reading.plate is None and reading.confidence == 0.0
