@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from adapters import destinations as relay_destinations
 from plc.lane import PlcSettings
 from plc.registers import RegisterMap
-from recognition import PRECISIONS
+from recognition import PRECISIONS, READERS
 from recognition.fetch import ImageSources
 
 from .domain.decisions import DecisionRules
@@ -45,6 +45,7 @@ class RecognitionSettings:
     queue: int = 4            # images waiting beyond the busy workers; more: Server.Busy
     precision: str = "f32"    # how the networks compute (recognition.PRECISIONS)
     warm_at_start: bool = False  # start the workers (load the models) at start, not on the first picture
+    reader: str = "plate"     # which recogniser reads plates (recognition.READERS)
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,9 @@ def parse(raw, source=None):
                                         int(rec.get("queue", 4)),
                                         _choice(rec.get("precision", "f32"), tuple(p.upper() for p in PRECISIONS),
                                                 "recognition.precision").lower(),
-                                        bool(rec.get("warm_at_start", False))),
+                                        bool(rec.get("warm_at_start", False)),
+                                        _choice(rec.get("reader", "plate"), tuple(r.upper() for r in READERS),
+                                                "recognition.reader").lower()),
         relays=_relays(raw.get("relay", []), source),
         source=source,
     )

@@ -8,6 +8,8 @@
 - ``colour``: the body's colour around the plate, as a hint;
 - ``fetch``, ``pool``, ``voting``: images from URLs without request forgery, the process pool,
   frames of one vehicle combined;
+- ``platemodel``: the plate recogniser trained here (``training``: how), its input and decoding;
+- ``calibration``: the confidence as a calibrated probability of a reading's evidence;
 - ``regions``: plate formats per region, confusable characters, jurisdiction;
 - ``bench``: accuracy, calibration and speed on a folder in the dataset format.
 """
@@ -17,3 +19,8 @@
 #: reads a few plates in a hundred differently (bench-alpr, see the README). Elsewhere
 #: OpenVINO computes in f32 either way.
 PRECISIONS = ("f32", "bf16")
+
+#: The readers a facility or a benchmark can choose (``pipeline.recognizer``): ``plate`` (the
+#: plate recogniser trained here, with the calibrated confidence), ``ppocr`` (the generic
+#: PP-OCRv6 recogniser with the confidence as it was before it), ``tesseract`` (for comparison).
+READERS = ("plate", "ppocr", "tesseract")

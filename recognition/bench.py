@@ -1,15 +1,21 @@
-"""Accuracy, calibration and speed of the recogniser on folders in the dataset format
-(``NAME.jpg`` with ``NAME.txt``: ``NAME.jpg x y w h PLATE``)."""
+"""Accuracy, calibration and speed of recognisers on folders in the dataset format
+(``NAME.jpg`` with ``NAME.txt``: ``NAME.jpg x y w h PLATE``).
+
+Several recognisers are compared in one run, image by image (each image is read by every
+recogniser in turn), so that the machine's noise falls on all of them alike; the figures
+are printed side by side, with the precision per confidence bin (the reliability diagram).
+"""
 
 import statistics
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from .calibration import reliability
 from .images import ImageRejected, decode
 from .regions import normalise
 
-THRESHOLDS = (0.5, 0.7, 0.85, 0.95)
+THRESHOLDS = (0.5, 0.7, 0.85, 0.9, 0.95, 0.97, 0.99)
 
 
 @dataclass
@@ -37,16 +43,19 @@ def overlaps(a, b):
     return a[0] <= cx <= a[0] + a[2] and a[1] <= cy <= a[1] + a[3]
 
 
-def run(recognizer, folder, out=sys.stdout, progress=sys.stderr):
+def run(recognizers, folder, out=sys.stdout, progress=sys.stderr):
+    """``recognizers``: {name: PlateRecognizer} (or one recogniser). Returns {name: rows}."""
+    if not isinstance(recognizers, dict):
+        recognizers = {"reader": recognizers}
     items = list(samples(folder))
-    rows = []
+    rows = {name: [] for name in recognizers}
     for n, sample in enumerate(items, 1):
         try:
-            reading = recognizer.recognize(decode(sample.image.read_bytes()))
+            image = decode(sample.image.read_bytes())
         except ImageRejected:
-            rows.append((sample, None))
-            continue
-        rows.append((sample, reading))
+            image = None
+        for name, recognizer in recognizers.items():
+            rows[name].append((sample, recognizer.recognize(image) if image is not None else None))
         if progress is not None:
             done = int(30 * n / len(items))
             progress.write(f"\r{Path(folder).name:<10} [{'#' * done}{'.' * (30 - done)}] {n}/{len(items)}")
@@ -57,22 +66,48 @@ def run(recognizer, folder, out=sys.stdout, progress=sys.stderr):
     return rows
 
 
-def report(name, rows, out):
+def figures(rows):
+    """The figures of one recogniser's rows [(Sample, Reading or None)]."""
     total = len(rows)
-    if not total:
+    read = [(s, r) for s, r in rows if r is not None]
+    latencies = sorted(r.timings["total"] for _, r in read) or [0.0]
+    confidences = [r.confidence if r is not None and r.plate else 0.0 for _, r in rows]
+    correct = [r is not None and r.plate == s.plate for s, r in rows]
+    out = {"images": total, "exact": sum(correct) / total,
+           "within candidates": sum(s.plate in [t for t, _ in r.candidates] for s, r in read) / total,
+           "plate found": sum(overlaps(r.box, s.box) for s, r in read) / total,
+           "latency p50 ms": statistics.median(latencies),
+           "latency p95 ms": latencies[int(0.95 * (len(latencies) - 1))], "at": {}}
+    for threshold in THRESHOLDS:
+        taken = [c for p, c in zip(confidences, correct) if p >= threshold]
+        out["at"][threshold] = (sum(taken) / len(taken) if taken else 1.0, len(taken) / total)
+    out["bins"] = reliability(confidences, correct)
+    return out
+
+
+def report(name, rows, out):
+    """Side by side: one column per recogniser."""
+    names = list(rows)
+    if not rows[names[0]]:
         print(f"{name}: no samples", file=out)
         return
-    read = [(s, r) for s, r in rows if r is not None]
-    exact = sum(r.plate == s.plate for s, r in read)
-    within = sum(s.plate in [t for t, _ in r.candidates] for s, r in read)
-    found = sum(overlaps(r.box, s.box) for s, r in read)
-    latencies = sorted(r.timings["total"] for _, r in read)
-    print(f"{name}: {total} images  exact {exact / total:.1%}  within candidates {within / total:.1%}  "
-          f"plate found {found / total:.1%}  latency p50 {statistics.median(latencies):.0f} ms  "
-          f"p95 {latencies[int(0.95 * (len(latencies) - 1))]:.0f} ms", file=out)
+    figs = {n: figures(rows[n]) for n in names}
+    width = max(22, *(len(n) + 2 for n in names))
+    line = "".join
+
+    def row(label, cell):
+        print(f"  {label:<30}" + line(f"{cell(figs[n]):>{width}}" for n in names), file=out)
+
+    print(f"{name}: {figs[names[0]]['images']} images", file=out)
+    print(f"  {'':<30}" + line(f"{n:>{width}}" for n in names), file=out)
+    for key in ("exact", "within candidates", "plate found"):
+        row(key, lambda f, key=key: f"{f[key]:.1%}")
+    for key in ("latency p50 ms", "latency p95 ms"):
+        row(key, lambda f, key=key: f"{f[key]:.0f}")
     for threshold in THRESHOLDS:
-        taken = [(s, r) for s, r in read if r.plate and r.confidence >= threshold]
-        right = sum(r.plate == s.plate for s, r in taken)
-        precision = right / len(taken) if taken else 1.0
-        print(f"  confidence >= {threshold:.2f}: precision {precision:.1%}  coverage {len(taken) / total:.1%}",
-              file=out)
+        row(f"confidence >= {threshold:.2f}",
+            lambda f, t=threshold: f"{f['at'][t][0]:.1%} prec {f['at'][t][1]:.1%} cov")
+    print("  reliability (precision per confidence bin, readings in it):", file=out)
+    for i, (low, high, *_rest) in enumerate(figs[names[0]]["bins"]):
+        row(f"  [{low:.2f}, {high:.2f})", lambda f, i=i: "-" if f["bins"][i][3] is None
+            else f"{f['bins'][i][3]:.0%} of {f['bins'][i][2]}")

@@ -10,21 +10,30 @@ downloaded at run time.
 
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import cv2
 import numpy as np
 from zope.interface import Interface, implementer
 
-from . import regions
+from . import READERS, regions
+from .calibration import Calibration, Evidence, look_alike
 from .colour import body_colour
 from .localise import plate_regions
+from .platemodel import CALIBRATION, MODEL, Decoded, PlateModel, decode
+
+#: The recognisers behind read_crops: ``generic`` (PP-OCRv6 small as shipped, decoded for
+#: plates) and ``plate`` (the same network fine-tuned here for plates, recognition/models).
+RECOGNISERS = ("generic", "plate")
 
 MAX_SIDE = 1280          # text is found on a copy at most this large, then re-read at full size
 DETECT_MIN_SIDE = 720    # ... and never scaled up again before detection
 REREAD = 3               # how many of the best candidates are re-read from the full-size image
 MARGIN_PENALTY = 0.5     # how much a close runner-up lowers the confidence
 DISAGREEMENT = 0.6       # the two readings of a candidate differ: this much of the confidence is left
+NOT_READ = 0.05          # a calibrated reading less likely than this is no reading (calibrated path)
+LOOSE = 0.5              # a line no format admits as read: its scene score counts this much
+WIDE_CUT = (0.3, 0.15)   # the second cut of a candidate (calibrated path): this much wider and taller
 # Camera timestamps (2014-06-16 06:46:42) also cut in pieces (2014-05-, 014-05-12, 06:11),
 # clocks, phone numbers (376-8750, 1-800-), web addresses.
 _NOT_PLATE_TEXT = re.compile(r"(19|20)\d\d[-./]\d|\d{2,4}[-./]\d{1,2}[-./]|\d{2}:\d{2}|"
@@ -45,6 +54,7 @@ class Reading:
     colour_confidence: float = 0.0
     timings: dict = field(default_factory=dict)       # stage -> milliseconds
     clip: bytes | None = field(default=None, repr=False)  # JPEG of the plate, when asked for
+    evidence: Evidence | None = field(default=None, repr=False)  # what the calibrated confidence was made of
 
     def as_dict(self):
         return {"plate": self.plate, "confidence": round(self.confidence, 4),
@@ -52,7 +62,8 @@ class Reading:
                 "box": list(self.box) if self.box else None, "jurisdiction": self.jurisdiction,
                 "country": self.country, "jurisdiction_confidence": self.jurisdiction_confidence,
                 "region": self.region, "colour": self.colour, "colour_confidence": self.colour_confidence,
-                "timings_ms": {k: round(v, 1) for k, v in self.timings.items()}}
+                "timings_ms": {k: round(v, 1) for k, v in self.timings.items()},
+                **({"evidence": asdict(self.evidence)} if self.evidence is not None else {})}
 
 
 class IPlateReader(Interface):
@@ -66,11 +77,17 @@ class IPlateReader(Interface):
 @implementer(IPlateReader)
 class PPOCRReader:
     """``threads``: inference threads per reading. One: the pool runs one reader per core.
-    ``precision``: see :data:`recognition.PRECISIONS`."""
+    ``precision``: see :data:`recognition.PRECISIONS`. ``recogniser``: what reads the crops
+    (:data:`RECOGNISERS`; ``model``: another ONNX file of the plate recogniser's kind)."""
 
-    def __init__(self, threads=1, precision="f32"):
+    def __init__(self, threads=1, precision="f32", recogniser="generic", model=None):
         from .inference import rapidocr  # loads the models: once per process
+        if recogniser not in RECOGNISERS:
+            raise ValueError(f"recogniser must be one of {', '.join(RECOGNISERS)}")
         self._ocr = rapidocr(threads, precision)
+        self.recogniser = recogniser
+        self._plates = (PlateModel(model or MODEL, threads=threads, precision=precision)
+                        if recogniser == "plate" else None)
         # The detector scales an image up until its short side reaches this: keep it from
         # undoing our own scaling down (MAX_SIDE), which is where the time goes.
         self._ocr.text_det.limit_side_len = DETECT_MIN_SIDE
@@ -81,11 +98,14 @@ class PPOCRReader:
         return [(quad, text, float(score)) for quad, text, score in (result or [])]
 
     def read_crops(self, crops):
-        """Plate-specific decoding: the recogniser's per-step probabilities, with lower-case
+        """[Decoded] (text, per-character probabilities and runners-up; ``score`` is the least
+        sure character's probability). With the plate recogniser: its reading. With the
+        generic one, plate-specific decoding: its per-step probabilities with lower-case
         letters folded into capitals and everything that cannot be on a plate (other scripts,
         most punctuation) masked out; dashes, dots, colons and spaces are kept (a plate's
-        normalised text drops them, the timestamp check needs them). The score is the least
-        sure character's probability."""
+        normalised text drops them, the timestamp check needs them)."""
+        if self._plates is not None:
+            return self._plates.read(crops)
         rec = self._ocr.text_rec
         results = []
         for crop in crops:
@@ -101,15 +121,7 @@ class PPOCRReader:
         folded = probs[:, columns].copy()
         folded[:, 1:] += np.where(lower >= 0, probs[:, np.maximum(lower, 0)], 0.0)
         folded /= folded.sum(axis=1, keepdims=True)
-        best = folded.argmax(axis=1)
-        text, confidences, previous = [], [], 0
-        for step, index in enumerate(best):
-            if index != 0 and index != previous:
-                text.append(symbols[index - 1])
-                if symbols[index - 1].isalnum():
-                    confidences.append(float(folded[step, index]))
-            previous = index
-        return "".join(text), min(confidences, default=0.0)
+        return decode(folded, symbols)
 
     @staticmethod
     def _plate_classes(characters):
@@ -164,12 +176,30 @@ class TesseractReader:
         return out
 
 
-class PlateRecognizer:
-    """One per process (the models are loaded once). ``regions`` limits the formats admitted."""
+def recognizer(reader="plate", precision="f32", regions_allowed=None, threads=1):
+    """A :class:`PlateRecognizer` with one of :data:`READERS`."""
+    if reader == "plate":
+        return PlateRecognizer(PPOCRReader(threads, precision, recogniser="plate"), regions_allowed,
+                               Calibration.load(CALIBRATION))
+    if reader == "ppocr":
+        return PlateRecognizer(PPOCRReader(threads, precision), regions_allowed)
+    if reader == "tesseract":
+        return PlateRecognizer(TesseractReader(), regions_allowed)
+    raise ValueError(f"reader must be one of {', '.join(READERS)}")
 
-    def __init__(self, reader=None, regions_allowed=None):
+
+class PlateRecognizer:
+    """One per process (the models are loaded once). ``regions`` limits the formats admitted.
+
+    ``calibration`` (a :class:`recognition.calibration.Calibration`): the plate reader's
+    re-reads decide the text and the confidence is the calibrated probability of the reading's
+    evidence. Without it, the scene reading decides and the full-size re-read vouches for it
+    (the reader as it was before the plate recogniser, kept for comparison)."""
+
+    def __init__(self, reader=None, regions_allowed=None, calibration=None):
         self.reader = reader or PPOCRReader()
         self.regions_allowed = regions_allowed
+        self.calibration = calibration
 
     def recognize(self, image, clip=False):
         """A Reading of ``image`` (BGR); with ``clip``, also a JPEG of the plate to store."""
@@ -204,8 +234,8 @@ class PlateRecognizer:
             # read what is there. Read only so, a plate is for a person to confirm.
             t = time.perf_counter()
             quads = [_quad(box) for box in plate_regions(small)]
-            reads = self.reader.read_crops([_cut(small, quad, 1.0) for quad in quads])
-            found = self._candidates([(quad, text, score) for quad, (text, score) in zip(quads, reads)])
+            reads = [_decoded(r) for r in self.reader.read_crops([_cut(small, quad, 1.0) for quad in quads])]
+            found = self._candidates([(quad, r.text, r.score) for quad, r in zip(quads, reads)])
             localised = {fitted.text for _, fitted, _ in found}
             candidates += found
             timings["localise"] = _ms(t)
@@ -214,44 +244,106 @@ class PlateRecognizer:
         candidates.sort(key=lambda c: c[0], reverse=True)
 
         t = time.perf_counter()
-        scored = {}
         top = candidates[:REREAD]
-        rereads = self.reader.read_crops([_cut(image, quad, scale) for _, _, quad in top]) if top else []
-        for (first, fitted, quad), (text, score) in zip(top, rereads):
-            # The scene reading decides; the full-size, plate-decoded re-read vouches for it, and
-            # when both agree its least sure character says how sure we are.
-            again = regions.fit(text, self.regions_allowed)
-            if again is not None and again.text == fitted.text:
-                confidence = min(first, score * again.factor)
-            else:
-                confidence = first * DISAGREEMENT
-            if fitted.text in localised:
-                confidence = min(confidence, regions.UNSURE)
-            if confidence > scored.get(fitted.text, (0,))[0]:
-                scored[fitted.text] = (confidence, quad, fitted)
+        if self.calibration is None:
+            ranked = self._vouched(image, scale, top, localised)
+        else:
+            ranked = self._calibrated(image, scale, top, localised)
         timings["reread"] = _ms(t)
 
-        ranked = sorted(scored.items(), key=lambda item: item[1][0], reverse=True)
-        others = [(text, score) for _, text, score in lines if regions.normalise(text) not in scored]
+        others = [(text, score) for _, text, score in lines if regions.normalise(text) not in dict(ranked)]
         jurisdiction, country, j_conf = regions.jurisdiction(others)
         timings["total"] = _ms(started)
         if not ranked:
             return Reading(None, 0.0, timings=timings, jurisdiction=jurisdiction, country=country,
                            jurisdiction_confidence=j_conf)
-        best_text, (best, quad, fitted) = ranked[0]
-        runner_up = ranked[1][1][0] if len(ranked) > 1 else 0.0
-        confidence = best * (1 - MARGIN_PENALTY * runner_up)  # two plausible plates: less sure
-        confidence = min(confidence, fitted.ceiling)
+        best_text, (confidence, quad, fitted, evidence) = ranked[0]
+        if evidence is not None and confidence < NOT_READ:
+            # The plate recogniser writes characters into anything plate-shaped (a blank plate,
+            # a grille): this unsure, it has read nothing. A person sees the candidates.
+            return Reading(None, 0.0, [(text, c) for text, (c, _, _, _) in ranked[:5]], timings=timings,
+                           jurisdiction=jurisdiction, country=country, jurisdiction_confidence=j_conf)
         box = _box(quad, scale)
         t = time.perf_counter()
         colour, colour_confidence = body_colour(image, box)
         timings["colour"] = _ms(t)
         timings["total"] = _ms(started)
-        return Reading(best_text, confidence, [(text, c) for text, (c, _, _) in ranked[:5]],
-                       box, jurisdiction, country, j_conf, fitted.region, colour, colour_confidence, timings)
+        return Reading(best_text, confidence, [(text, c) for text, (c, _, _, _) in ranked[:5]],
+                       box, jurisdiction, country, j_conf, fitted.region, colour, colour_confidence, timings,
+                       evidence=evidence)
+
+    def _vouched(self, image, scale, top, localised):
+        """[(text, (confidence, quad, Fit, None))], best first: the scene reading decides; the
+        full-size, plate-decoded re-read vouches for it, and when both agree its least sure
+        character says how sure we are."""
+        scored = {}
+        rereads = [_decoded(r) for r in self.reader.read_crops([_cut(image, quad, scale) for _, _, quad in top])]
+        for (first, fitted, quad), again_read in zip(top, rereads):
+            again = regions.fit(again_read.text, self.regions_allowed)
+            if again is not None and again.text == fitted.text:
+                confidence = min(first, again_read.score * again.factor)
+            else:
+                confidence = first * DISAGREEMENT
+            if fitted.text in localised:
+                confidence = min(confidence, regions.UNSURE)
+            if confidence > scored.get(fitted.text, (0,))[0]:
+                scored[fitted.text] = (confidence, quad, fitted, None)
+        ranked = sorted(scored.items(), key=lambda item: item[1][0], reverse=True)
+        if ranked:
+            best_text, (best, quad, fitted, _) = ranked[0]
+            runner_up = ranked[1][1][0] if len(ranked) > 1 else 0.0
+            confidence = best * (1 - MARGIN_PENALTY * runner_up)  # two plausible plates: less sure
+            ranked[0] = (best_text, (min(confidence, fitted.ceiling), quad, fitted, None))
+        return ranked
+
+    def _calibrated(self, image, scale, top, localised):
+        """[(text, (confidence, quad, Fit, Evidence))], best first: each candidate is re-read
+        from the full-size image twice, cut as the detector found it and cut wider (a first or
+        last character the detector left out); the better fitting reading decides, and the
+        confidence is the calibrated probability of its evidence."""
+        crops = [_cut(image, quad, scale) for _, _, quad in top]
+        crops += [_cut(image, quad, scale, margin=WIDE_CUT) for _, _, quad in top]
+        reads = [_decoded(r) for r in self.reader.read_crops(crops)] if top else []
+        found = {}
+        for i, (first, scene_fit, quad) in enumerate(top):
+            options = []
+            for read, other in ((reads[i], reads[i + len(top)]), (reads[i + len(top)], reads[i])):
+                fitted = regions.fit(read.text, self.regions_allowed)
+                if fitted is not None and len(read.probs) == len(regions.normalise(read.text)):
+                    options.append((read.score * fitted.factor, read, other, fitted))
+            if not options:
+                continue
+            raw, read, other, fitted = max(options, key=lambda o: o[0])
+            recut = regions.fit(other.text, self.regions_allowed)
+            runner_ups = [(c, r, p) for c, (r, p) in zip(read.text, read.runners)]
+            evidence = {
+                "least": read.score, "mean": float(np.mean(read.probs)),
+                "margin": min((p - q for p, (_, q) in zip(read.probs, read.runners)), default=0.0),
+                "look_alikes": sum(1 for (c, r, q), p in zip(runner_ups, read.probs)
+                                   if look_alike(c, r) and q > 0.1 * p),
+                "recut_agrees": recut is not None and recut.text == fitted.text,
+                "scene_agrees": scene_fit.text == fitted.text, "scene": first, "fixes": fitted.cost,
+                "regions": sum(regions.fit(read.text, [r]) is not None
+                               for r in (self.regions_allowed or regions.REGIONS)),
+                "generic": fitted.region == "US", "height": _height(quad) / scale, "length": len(fitted.text)}
+            if raw > found.get(fitted.text, (0.0,))[0]:
+                found[fitted.text] = (raw, quad, fitted, evidence)
+        # Letters only (a sign, a word on the car) is the last resort here too.
+        ranked = sorted(found.items(), key=lambda item: (not item[1][2].word, item[1][0]), reverse=True)
+        out = []
+        for n, (text, (_raw, quad, fitted, evidence)) in enumerate(ranked):
+            rival = max((r for m, (_, (r, _, _, _)) in enumerate(ranked) if m != n), default=0.0)
+            evidence = Evidence(rival=rival, **evidence)
+            confidence = min(self.calibration.probability(evidence), fitted.ceiling)
+            if text in localised:
+                confidence = min(confidence, regions.UNSURE)
+            out.append((text, (confidence, quad, fitted, evidence)))
+        return out
 
     def _candidates(self, lines):
-        """[(score, Fit, quad)] of the lines of text that can be plates."""
+        """[(score, Fit, quad)] of the lines of text that can be plates. With a calibration (the
+        plate reader re-reads the candidates), also lines of plate length no format admits as
+        read, as words: the last resort, re-read like the others."""
         candidates = []
         for quad, text, score in lines:
             if _NOT_PLATE_TEXT.search(text) or (":" in text and not any(c.isalpha() for c in text)):
@@ -261,20 +353,43 @@ class PlateRecognizer:
             fitted = regions.fit(text, self.regions_allowed)
             if fitted is not None:
                 candidates.append((score * fitted.factor, fitted, quad))
+            elif self.calibration is not None and 4 <= len(regions.normalise(text)) <= 10:
+                candidates.append((score * LOOSE, regions.Fit(regions.normalise(text), "", regions.MAX_COST,
+                                                              word=True), quad))
         return candidates
 
 
 def _cut(image, quad, scale, margin=0.08, height=64):
-    """The quadrilateral ``quad`` (found on the scaled copy) cut from the full-size image, upright."""
+    """The quadrilateral ``quad`` (found on the scaled copy) cut from the full-size image, upright;
+    ``margin``: how much wider and taller than the quadrilateral (a number, or (across, up))."""
+    across, up = (margin, margin) if np.isscalar(margin) else margin
     points = np.array(quad, dtype=np.float32) / scale
     centre = points.mean(axis=0)
-    points = centre + (points - centre) * (1 + margin)
+    u = points[1] - points[0]
+    u /= max(float(np.linalg.norm(u)), 1e-6)
+    v = np.array([-u[1], u[0]], dtype=np.float32)
+    offsets = points - centre
+    points = centre + np.outer(offsets @ u * (1 + across), u) + np.outer(offsets @ v * (1 + up), v)
     top = np.linalg.norm(points[1] - points[0])
     side = np.linalg.norm(points[3] - points[0])
     width = max(int(height * top / max(side, 1.0)), 8)
     target = np.array([[0, 0], [width, 0], [width, height], [0, height]], dtype=np.float32)
     return cv2.warpPerspective(image, cv2.getPerspectiveTransform(points, target), (width, height),
                                flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+
+
+def _height(quad):
+    """The height of a quadrilateral (its left and right sides' mean length)."""
+    q = np.array(quad, dtype=np.float32)
+    return float((np.linalg.norm(q[3] - q[0]) + np.linalg.norm(q[2] - q[1])) / 2)
+
+
+def _decoded(read):
+    """A reader's result for a crop as :class:`Decoded` (readers may give (text, score))."""
+    if isinstance(read, Decoded):
+        return read
+    text, score = read
+    return Decoded(text, (score,) * len(regions.normalise(text)), (("", 0.0),) * len(regions.normalise(text)))
 
 
 def _quad(box):

@@ -19,18 +19,19 @@ from pebble import ProcessExpired, ProcessPool
 _recognizer = None
 
 
-def _load(regions, precision):
+def _load(regions, precision, reader="plate"):
     """Worker start: load the models once per worker process."""
     global _recognizer
-    from .pipeline import PlateRecognizer, PPOCRReader
-    _recognizer = PlateRecognizer(PPOCRReader(precision=precision), regions_allowed=regions)
+    from .pipeline import recognizer
+    _recognizer = recognizer(reader, precision, regions)
 
 
 def recognize_image(data, regions=None):
     """The task: image bytes -> Reading.as_dict() (or ImageRejected)."""
     from .images import decode
     from .pipeline import PlateRecognizer
-    recognizer = _recognizer if regions is None else PlateRecognizer(_recognizer.reader, regions)
+    recognizer = (_recognizer if regions is None
+                  else PlateRecognizer(_recognizer.reader, regions, _recognizer.calibration))
     return recognizer.recognize(decode(data)).as_dict()
 
 
@@ -44,12 +45,12 @@ class RecognitionBusy(Exception):
 
 class RecognitionPool:
     def __init__(self, workers=0, time_limit=5.0, queue=4, task=recognize_image, regions=None, precision="f32",
-                 max_pending=None):
+                 max_pending=None, reader="plate"):
         self.workers = workers or os.cpu_count() or 1
         self.time_limit = time_limit
         self.capacity = self.workers + queue if max_pending is None else min(self.workers + queue, max_pending)
         self.task = task
-        self._pool = ProcessPool(max_workers=self.workers, initializer=_load, initargs=(regions, precision),
+        self._pool = ProcessPool(max_workers=self.workers, initializer=_load, initargs=(regions, precision, reader),
                                  context=multiprocessing.get_context("forkserver"))
         self._pending = 0
         self._lock = threading.Lock()

@@ -28,8 +28,11 @@ LONG_US = 0.04           # eight characters: a few states allow them, most stop 
 UNSURE = 0.8             # the ceiling of readings a person should confirm (below the 0.85 default)
 RARE_GENERIC_LENGTHS = (5, 8)  # where a plate read in part or with a neighbour's character lands
 # North American plates are issued with the digit 0, not the letter O (one glyph on most state
-# plates): in a generic format, the O of a reading with digits is read as 0 at no cost.
+# plates): in a generic format, the O of a reading with digits is read as 0 at no cost. Most
+# states issue no I, O or Q in their serials either: a Q is read as 0, and an I next to a digit
+# as 1 (an I among letters, "627WWI", is kept), each at the price of a look-alike fix.
 US_GLYPHS = {"O": "0"}
+US_SERIAL_FIXES = {"Q": "0", "I": "1"}
 
 # Formats by region. North America varies by state: any 5-8 mix with at least one letter and
 # one digit, or 6-7 digits. Brazil: old LLLNNNN and Mercosul LLLNLNN. UK: LLNNLLL. Common EU
@@ -137,13 +140,17 @@ def _fit_pattern(text, pattern):
     generic = _generic(pattern)
     has_digit = any(c.isdigit() for c in text)  # else its Os are letters: a word ("STORIT", "LOTOS")
     out, cost = [], 0.0
-    for char, kind in zip(text, pattern):
+    for i, (char, kind) in enumerate(zip(text, pattern)):
         fixed = char
         if kind == "x":
             cost += STICKER
             continue
         if generic:
-            out.append(US_GLYPHS.get(char, char) if has_digit else char)
+            if has_digit and char in US_SERIAL_FIXES and (char == "Q" or _next_to_digit(text, i)):
+                out.append(US_SERIAL_FIXES[char])
+                cost += CHEAP_FIX
+            else:
+                out.append(US_GLYPHS.get(char, char) if has_digit else char)
             continue
         if kind == "L" and char.isdigit():
             fixed = TO_LETTER.get(char)
@@ -163,6 +170,10 @@ def _fit_pattern(text, pattern):
         elif not (any(c.isdigit() for c in result) and any(c.isalpha() for c in result)):
             return None
     return result, round(cost, 4)
+
+
+def _next_to_digit(text, i):
+    return any(0 <= j < len(text) and text[j].isdigit() for j in (i - 1, i + 1))
 
 
 def place_name(text):

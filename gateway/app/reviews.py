@@ -1,6 +1,7 @@
 """The review queue: lane events a person decides (the plate not read, or not surely)."""
 
 from collections.abc import Mapping
+from datetime import datetime
 from decimal import Decimal
 
 from ..domain.errors import Conflict, NotFound
@@ -13,6 +14,13 @@ from ..store.engine import Store
 from .clock import Clock
 from .lanes import Decided, Lanes
 from .recording import ATTEMPTS, EventRecorder, Outcome, Overtaken
+
+
+def resolved_with_images(store: Store, since: datetime | None = None) -> list[Review]:
+    """What people confirmed, with the pictures they looked at: labelled plates from this site's
+    cameras (``parkgate training export``)."""
+    with store.connection() as conn:
+        return reviews.resolved_with_images(conn, since)
 
 
 class Reviews:

@@ -1,11 +1,13 @@
-"""``parkgate recognize`` and ``bench-alpr``: plates read from image files, as the pool reads them."""
+"""``parkgate recognize``, ``bench-alpr`` and ``training export``: plates read from image files, as the
+pool reads them, and this site's confirmed plates as training crops."""
 
 import json
 import os
+from datetime import date, datetime, time, timezone
 from decimal import Decimal
 from pathlib import Path
 
-from recognition import PRECISIONS
+from recognition import PRECISIONS, READERS
 
 REGIONS = ("US", "EU", "UK", "BR")
 
@@ -23,6 +25,9 @@ def register(sub):
     recognize.add_argument("--clips", metavar="DIR", help="write each plate's clip there as NAME.plate.jpg")
     recognize.add_argument("--precision", choices=PRECISIONS,
                            help="how the networks compute (default: recognition.precision in the config, f32)")
+    recognize.add_argument("--reader", choices=READERS,
+                           help="plate: the plate recogniser, calibrated; ppocr: the generic one; tesseract "
+                                "(default: recognition.reader in the config, plate)")
     recognize.set_defaults(run=cmd_recognize)
 
     bench_alpr = sub.add_parser("bench-alpr", help="recognition accuracy and speed on labelled folders",
@@ -31,20 +36,33 @@ def register(sub):
                                             "plate detection rate, precision and coverage at confidence "
                                             "thresholds, latency p50/p95.")
     bench_alpr.add_argument("folders", nargs="+", metavar="DIR")
-    bench_alpr.add_argument("--reader", choices=("ppocr", "tesseract"), default="ppocr",
-                            help="the text engine (default ppocr; tesseract for comparison)")
+    bench_alpr.add_argument("--reader", choices=READERS, action="append",
+                            help="the reader (repeatable: side by side in one run; default plate)")
     bench_alpr.add_argument("--region", action="append", choices=REGIONS,
                             help="plate formats to admit (repeatable; default: all), as a facility would set")
     bench_alpr.add_argument("--precision", choices=PRECISIONS,
                             help="how the networks compute (default: recognition.precision in the config, f32)")
     bench_alpr.set_defaults(run=cmd_bench_alpr)
 
+    training = sub.add_parser("training", help="this site's confirmed plates as training data",
+                              description="Plate crops for fine-tuning the reader on this site's cameras.")
+    training_sub = training.add_subparsers(dest="training_command", required=True, metavar="ACTION")
+    export = training_sub.add_parser(
+        "export", help="resolved reviews as labelled plate crops",
+        description="Write the plate of every resolved review that kept its picture (the plate a person "
+                    "confirmed) as a crop in the plate-crops format: DIR/labels.tsv with FILE, REGION, PLATE. "
+                    "Exporting again adds only what is new.")
+    export.add_argument("--out", required=True, metavar="DIR")
+    export.add_argument("--since", type=date.fromisoformat, metavar="DATE",
+                        help="only reviews resolved on or after this day (UTC), YYYY-MM-DD")
+    export.set_defaults(run=cmd_training_export)
+
 
 def cmd_recognize(args, cfg):
     from recognition.images import ImageRejected, decode
-    from recognition.pipeline import PlateRecognizer, PPOCRReader
-    recognizer = PlateRecognizer(PPOCRReader(precision=args.precision or cfg.recognition.precision),
-                                 regions_allowed=args.region or configured_regions(cfg))
+    from recognition.pipeline import recognizer as make_recognizer
+    recognizer = make_recognizer(args.reader or cfg.recognition.reader, args.precision or cfg.recognition.precision,
+                                 args.region or configured_regions(cfg))
     status = 0
     for name in args.images:
         try:
@@ -84,12 +102,36 @@ def configured_regions(cfg):
 
 def cmd_bench_alpr(args, cfg):
     from recognition import bench
-    from recognition.pipeline import PlateRecognizer, PPOCRReader, TesseractReader
+    from recognition.pipeline import recognizer
     precision = args.precision or cfg.recognition.precision
-    reader, engine = ((PPOCRReader(precision=precision), f"ppocr ({precision})") if args.reader == "ppocr"
-                      else (TesseractReader(), args.reader))
-    recognizer = PlateRecognizer(reader, regions_allowed=args.region)
+    readers = list(dict.fromkeys(args.reader or [cfg.recognition.reader]))
+    recognizers = {f"{name} ({precision})" if name != "tesseract" else name: recognizer(name, precision, args.region)
+                   for name in readers}
     print(f"parkgate bench-alpr: {os.cpu_count()} cores; one image at a time on one core (as a pool worker), "
-          f"reader {engine}, formats {', '.join(args.region or ['all'])}")
+          f"readers {', '.join(recognizers)}, formats {', '.join(args.region or ['all'])}")
     for folder in args.folders:
-        bench.run(recognizer, folder)
+        bench.run(recognizers, folder)
+
+
+def cmd_training_export(args, cfg):
+    from recognition.pipeline import recognizer
+    from recognition.training.export import Review, export_reviews, locate_with
+
+    from ..app.reviews import resolved_with_images
+    from .admin import open_store
+
+    since = datetime.combine(args.since, time(), timezone.utc) if args.since else None
+    store = open_store(cfg)
+    try:
+        resolved = resolved_with_images(store, since)
+    finally:
+        store.dispose()
+    region = {fac.id: (fac.plate_regions or (None,))[0] for fac in cfg.facilities.values()}
+    result = export_reviews(
+        (Review(image=r.image or b"", plate=r.resolved_plate or "", region=region.get(r.facility_id))
+         for r in resolved),
+        args.out, locate=locate_with(recognizer(cfg.recognition.reader, cfg.recognition.precision, None)))
+    print(f"{len(result.written)} crop(s) written to {args.out}, {len(result.skipped)} review(s) skipped "
+          f"({len(resolved)} resolved with a picture)")
+    for index, why in result.skipped:
+        print(f"  review {resolved[index].id}: {why}")

@@ -43,3 +43,11 @@ def listing(conn: Connection, state: str, facility_id: str | None, limit: int) -
     if facility_id:
         query = query.where(_REVIEWS.c.facility_id == facility_id)
     return [Review(**row._mapping) for row in conn.execute(query)]
+
+
+def resolved_with_images(conn: Connection, since: datetime | None) -> list[Review]:
+    """Resolved reviews that kept their picture (resolved at or after ``since``), oldest first."""
+    query = select(_REVIEWS).where(_REVIEWS.c.state == RESOLVED, _REVIEWS.c.image.is_not(None)).order_by(_REVIEWS.c.id)
+    if since is not None:
+        query = query.where(_REVIEWS.c.resolved_at >= since)
+    return [Review(**row._mapping) for row in conn.execute(query)]

@@ -1,0 +1,1 @@
+"""Training the plate recogniser and fitting its confidence (see ``__main__``)."""

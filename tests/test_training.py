@@ -1,0 +1,280 @@
+"""The plate recogniser's pipeline without torch: the split by plate, the renderer, the camera
+degradations, the calibration, the exported model as the product runs it, the export of
+resolved reviews as crops, and the bench's side-by-side report. A training smoke test runs
+only where torch is installed (the training virtualenv)."""
+
+import importlib.util
+import io
+
+import cv2
+import numpy as np
+import pytest
+
+from recognition import calibration, regions
+from recognition.platemodel import ALPHABET, CALIBRATION, HEIGHT, MODEL, WIDTH, PlateModel, decode, prepare
+from recognition.training import data
+from recognition.training.augment import degrade
+from recognition.training.export import Review, export_reviews
+from recognition.training.render import Renderer
+
+
+def test_the_split_is_by_plate_and_stable():
+    plates = [f"ABC{n:04d}" for n in range(2000)]
+    splits = [data.split_of(p) for p in plates]
+    assert data.split_of("ABC-0001") == data.split_of("abc0001") == splits[1]   # the text, normalised
+    shares = {name: splits.count(name) / len(splits) for name in data.SPLITS}
+    assert 0.70 < shares["train"] < 0.80 and 0.07 < shares["calibration"] < 0.13 and 0.07 < shares["test"] < 0.13
+
+
+def write_crops(folder, plates, columns=2):
+    folder.mkdir(parents=True)
+    rows = []
+    for n, plate in enumerate(plates):
+        name = f"c{n}.png"
+        cv2.imwrite(str(folder / name), np.full((40, 120, 3), 200, np.uint8))
+        rows.append(f"{name}\tXX\t{plate}" if columns == 3 else f"{name}\t{plate}")
+    (folder / "labels.tsv").write_text("\n".join(rows) + "\n")
+
+
+def test_crops_of_a_split_never_share_a_plate_with_another(tmp_path):
+    plates = [f"AB{n:05d}" for n in range(300)] + ["AB00001", "1", "TOOLONGPLATE"]
+    write_crops(tmp_path / "br", plates)
+    write_crops(tmp_path / "site", ["XY12345"], columns=3)
+    by_split = {name: {c.plate for c in data.crops(tmp_path, name)} for name in data.SPLITS}
+    assert sum(len(p) for p in by_split.values()) == 300   # the 1- and 12-character labels are not plates
+    for a in data.SPLITS:
+        for b in data.SPLITS:
+            assert a == b or not by_split[a] & by_split[b]
+    site = [c for c in data.crops(tmp_path, sites=[tmp_path / "site"]) if c.source == "site"]
+    assert [(c.plate, c.region) for c in site] == [("XY12345", "XX")]
+
+
+@pytest.mark.parametrize("region", ["US", "EU", "UK", "BR"])
+def test_renders_are_plates_of_their_region_and_split(region):
+    renderer = Renderer(np.random.default_rng(3), "test")
+    for _ in range(20):
+        plate = renderer.render(region)
+        h, w = plate.image.shape[:2]
+        x, y, bw, bh = plate.box
+        assert plate.image.dtype == np.uint8 and plate.image.shape[2] == 3
+        assert 0 <= x and 0 <= y and x + bw <= w and y + bh <= h and bw > bh   # the characters' box
+        assert data.split_of(plate.plate) == "test" and set(plate.plate) <= set(ALPHABET)
+        fitted = regions.fit(plate.plate, [region] if region != "BR" else ["BR"])
+        assert fitted is not None, plate.plate
+        ink = plate.image[y:y + bh, x:x + bw].std()
+        assert ink > 20   # something is drawn there
+
+
+def test_renders_and_degradations_are_the_same_for_the_same_seed():
+    def sample(seed):
+        rng = np.random.default_rng(seed)
+        plate = Renderer(rng).render("EU")
+        return plate.plate, degrade(rng, plate.image, plate.box)
+    (a, image_a), (b, image_b), (c, _) = sample(5), sample(5), sample(6)
+    assert a == b and np.array_equal(image_a, image_b) and a != c
+
+
+def test_degradations_make_camera_sized_crops():
+    rng = np.random.default_rng(1)
+    plate = Renderer(rng).render("US")
+    heights = [degrade(rng, plate.image, plate.box, clean=0.0).shape[0] for _ in range(30)]
+    assert max(heights) <= 40 and min(heights) >= 8
+
+
+def test_the_network_input_keeps_the_aspect_and_pads():
+    wide = prepare(np.full((30, 400, 3), 255, np.uint8))
+    narrow = prepare(np.full((48, 60, 3), 255, np.uint8))
+    assert wide.shape == narrow.shape == (3, HEIGHT, WIDTH) and wide.dtype == np.float32
+    assert np.allclose(wide, 1.0)                     # squeezed to the width
+    assert np.allclose(narrow[:, :, :60], 1.0) and np.allclose(narrow[:, :, 60:], 0.0)
+
+
+def test_decoding_gives_each_character_its_probability_and_runner_up():
+    steps = np.full((6, 37), 0.001)
+    for step, (cls, p) in enumerate([(1, 0.9), (0, 0.99), (1, 0.8), (ALPHABET.index("O") + 1, 0.6), (0, 0.9),
+                                     (ALPHABET.index("A") + 1, 0.97)]):
+        steps[step, cls] = p
+    steps[3, 1] = 0.35   # the runner-up of that O is a 0
+    read = decode(steps)
+    assert read.text == "00OA" and read.probs == (0.9, 0.8, 0.6, 0.97) and read.score == 0.6
+    assert read.runners[2] == ("0", 0.35)
+
+
+def evidence(least, **changes):
+    values = {"least": least, "mean": min(1.0, least + 0.05), "margin": least - 0.1, "look_alikes": 0,
+              "recut_agrees": True, "scene_agrees": True, "scene": 0.9, "fixes": 0.0, "regions": 1, "generic": False,
+              "height": 30.0, "rival": 0.0, "length": 7}
+    values.update(changes)
+    return calibration.Evidence(**values)
+
+
+def test_the_calibration_is_fitted_to_the_evidence_and_round_trips(tmp_path):
+    rng = np.random.default_rng(0)
+    sure = rng.uniform(0.3, 1.0, 600)
+    recut = rng.random(600) < 0.7
+    items = [evidence(p, recut_agrees=bool(r)) for p, r in zip(sure, recut)]
+    correct = rng.random(600) < sure ** 3 * np.where(recut, 1.0, 0.5)   # surer and agreeing: likelier right
+    fitted = calibration.fit(items, correct)
+    assert fitted.probability(evidence(0.99)) > fitted.probability(evidence(0.6)) > fitted.probability(evidence(0.35))
+    assert fitted.probability(evidence(0.9, recut_agrees=False)) < fitted.probability(evidence(0.9))
+    path = tmp_path / "c.json"
+    fitted.save(path, recommended_threshold=0.97)
+    loaded = calibration.Calibration.load(path)
+    assert loaded.probability(evidence(0.8)) == pytest.approx(fitted.probability(evidence(0.8)))
+    bins = calibration.reliability([fitted.probability(e) for e in items], correct)
+    assert sum(n for _, _, n, _, _ in bins) == 600
+    for _low, _high, n, precision, mean in bins:
+        if n >= 60:
+            assert abs(precision - mean) < 0.12   # calibrated where there is enough to tell
+
+
+def test_a_calibration_of_other_features_is_refused(tmp_path):
+    path = tmp_path / "c.json"
+    path.write_text('{"features": ["least", "bias"], "weights": [1, 0]}')
+    with pytest.raises(ValueError, match="other features"):
+        calibration.Calibration.load(path)
+
+
+def test_look_alikes():
+    assert calibration.look_alike("0", "O") and calibration.look_alike("I", "1") and calibration.look_alike("B", "8")
+    assert not calibration.look_alike("A", "B")
+
+
+def test_us_serials_have_no_q_and_an_i_among_digits_is_a_one():
+    assert regions.fit("7Q8123", ["US"]).text == "708123"
+    assert regions.fit("8I5ABC", ["US"]).text == "815ABC"
+    assert regions.fit("627WWI", ["US"]).text == "627WWI"    # an I among letters is kept
+    assert regions.fit("7Q8123", ["US"]).cost > regions.fit("708123", ["US"]).cost   # a guess costs
+
+
+requires_model = pytest.mark.skipif(not MODEL.is_file(), reason="no trained plate recogniser in recognition/models")
+
+
+@requires_model
+def test_the_trained_recogniser_reads_rendered_camera_crops():
+    """The shipped weights on renders of the test split (texts it was never trained on)."""
+    rng = np.random.default_rng(11)
+    model = PlateModel()
+    for region in ("EU", "US", "BR"):
+        renderer = Renderer(rng, "test")
+        plates = [renderer.render(region) for _ in range(20)]
+        reads = model.read([degrade(rng, p.image, p.box, clean=1.0) for p in plates])
+        right = sum(r.text == p.plate for r, p in zip(reads, plates))
+        assert right >= 16, (region, [(r.text, p.plate) for r, p in zip(reads, plates)])
+        assert all(len(r.probs) == len(r.text) == len(r.runners) for r in reads)
+
+
+@requires_model
+def test_openvino_runs_the_exported_model_as_onnxruntime_does():
+    import onnxruntime
+    x = np.random.default_rng(0).uniform(-1, 1, (2, 3, HEIGHT, WIDTH)).astype(np.float32)
+    reference = onnxruntime.InferenceSession(str(MODEL)).run(None, {"x": x})[0]
+    model = PlateModel()
+    model._request.infer({0: x})
+    ours = model._request.get_output_tensor(0).data
+    assert ours.shape == reference.shape == (2, WIDTH // 8, 37) and np.abs(ours - reference).max() < 1e-3
+
+
+@requires_model
+def test_the_shipped_calibration_matches_the_evidence_it_is_given():
+    shipped = calibration.Calibration.load(CALIBRATION)
+    assert shipped.probability(evidence(0.99)) > shipped.probability(evidence(0.5))
+
+
+def jpeg(image):
+    return cv2.imencode(".jpg", image)[1].tobytes()
+
+
+def test_resolved_reviews_become_labelled_crops_once(tmp_path):
+    picture = np.full((300, 500, 3), 90, np.uint8)
+    cv2.rectangle(picture, (200, 120), (320, 160), (240, 240, 240), -1)
+    reviews = [Review(jpeg(picture), "ab-123 cd", (200, 120, 120, 40), "EU"),
+               Review(b"not an image", "XY123"),
+               Review(jpeg(picture), "XY123"),                              # no box and none to look for
+               Review(jpeg(picture), "KX52ZTW", None, "UK"),
+               Review(jpeg(picture), "")]
+    located = export_reviews(reviews, tmp_path, locate=lambda image: [("KX52-ZTW", (190, 110, 140, 60))])
+    assert len(located.written) == 2 and [i for i, _ in located.skipped] == [1, 2, 4]
+    lines = (tmp_path / "labels.tsv").read_text().splitlines()
+    assert [line.split("\t")[1:] for line in lines] == [["EU", "AB123CD"], ["UK", "KX52ZTW"]]
+    crop = cv2.imread(str(tmp_path / lines[0].split("\t")[0]))
+    assert crop.shape[:2] == (60, 144)               # the box with the clip's margins
+    again = export_reviews(reviews[:1], tmp_path)
+    assert again.written == [] and len((tmp_path / "labels.tsv").read_text().splitlines()) == 2
+    assert [c.plate for c in data.crops(tmp_path / "none", sites=[tmp_path])] == ["AB123CD", "KX52ZTW"]
+
+
+def test_the_bench_reports_readers_side_by_side_with_their_reliability():
+    from recognition.bench import Sample, report
+    from recognition.pipeline import Reading
+    samples = [Sample(None, "ABC123", (0, 0, 10, 10)), Sample(None, "XYZ789", (0, 0, 10, 10))]
+    rows = {"new": [(samples[0], Reading("ABC123", 0.995, [("ABC123", 0.995)], (0, 0, 20, 20), timings={"total": 90})),
+                    (samples[1], Reading("XYZ789", 0.6, [("XYZ789", 0.6)], (0, 0, 20, 20), timings={"total": 110}))],
+            "old": [(samples[0], Reading("ABC128", 0.9, [("ABC128", 0.9)], (0, 0, 20, 20), timings={"total": 200})),
+                    (samples[1], None)]}
+    out = io.StringIO()
+    report("us", rows, out)
+    text = out.getvalue()
+    header, exact = text.splitlines()[1], text.splitlines()[2]
+    assert header.split() == ["new", "old"] and exact.split()[1:] == ["100.0%", "0.0%"]
+    assert "reliability" in text and "100% of 1" in text
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="torch: the training virtualenv only")
+def test_training_smoke(tmp_path):
+    """One short epoch on a few renders: the checkpoint, the export and the product's loader."""
+    from recognition.inference import recogniser_path
+    from recognition.training.train import train
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "crops" / "us"
+    folder.mkdir(parents=True)
+    renderer = Renderer(rng, "train")
+    rows = []
+    for n in range(8):
+        plate = renderer.render("US")
+        cv2.imwrite(str(folder / f"{n}.png"), plate.image)
+        rows.append(f"{n}.png\tXX\t{plate.plate}")
+    (folder / "labels.tsv").write_text("\n".join(rows) + "\n")
+    out = tmp_path / "model.onnx"
+    record = train(tmp_path / "crops", recogniser_path(), out, tmp_path / "work", epochs=1, epoch_size=16, batch=8,
+                   validation_renders={"EU": 4}, log=lambda _: None)
+    assert record["best"] == 0 and (tmp_path / "work" / "checkpoint.pt").is_file()
+    assert len(PlateModel(out).read([np.full((30, 100, 3), 255, np.uint8)])) == 1
+
+
+def test_the_training_export_command_writes_the_crops_of_resolved_reviews(tmp_path, capsys):
+    """`parkgate training export`: from the gateway's review queue, only what a person resolved and kept
+    the picture of, once however often it runs."""
+    from datetime import datetime, timezone
+    from decimal import Decimal
+
+    from gateway.cli import main
+    from gateway.store import reviews
+    from gateway.store.engine import Store
+    from gateway.store.migrate import upgrade
+    from test_recognition import encoded, scene
+
+    url = f"sqlite:///{tmp_path / 'gw.db'}"
+    upgrade(url)
+    store = Store(url)
+    at = datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)
+    with store.connection() as conn:
+        for n, (image, resolved) in enumerate([(encoded(scene("7ABC123")), True), (b"not a picture", True),
+                                               (encoded(scene("8XYZ789")), False)]):
+            reviews.insert(conn, event_id=f"E{n}", facility_id="LOT-DOWNTOWN-A", camera_id="CAM-ENTRY-01",
+                           direction="ENTRY", occurred_at=at, reason="LOW_CONFIDENCE", plate=None,
+                           confidence=Decimal("0.4"), image=image, image_url=None, created_at=at)
+            if resolved:
+                review_id = reviews.open_of_event(conn, f"E{n}")
+                reviews.resolve(conn, review_id, at, "officer", "7ABC123", "OPEN")
+    store.dispose()
+    out = tmp_path / "crops"
+    args = ["--database-url", url, "training", "export", "--out", str(out)]
+    assert main(args) == 0
+    assert "1 crop(s) written" in capsys.readouterr().out
+    (name, region, plate), = [line.split("\t") for line in (out / "labels.tsv").read_text().splitlines()]
+    assert (region, plate) == ("US", "7ABC123") and (out / name).is_file()
+    assert main(args + ["--since", "2026-12-01"]) == 0
+    assert "0 crop(s) written" in capsys.readouterr().out
+    assert main(args) == 0
+    assert "0 crop(s) written" in capsys.readouterr().out and len((out / "labels.tsv").read_text().splitlines()) == 1
