@@ -21,6 +21,9 @@ def _sqlite_pragmas(synchronous: str):
         # (survives a crash of the gateway, not of the machine) and costs a third less CPU per event.
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
+        # Only takes effect on a new database (before its first table): pages the retention job
+        # frees are then given back bit by bit (PRAGMA incremental_vacuum), never in one long VACUUM.
+        cur.execute("PRAGMA auto_vacuum=INCREMENTAL")
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute(f"PRAGMA synchronous={synchronous}")
         cur.execute("PRAGMA foreign_keys=ON")

@@ -310,3 +310,7 @@ class LaneCommandRecord(Base):
     state: Mapped[str] = mapped_column(String(8), index=True)  # PENDING, DONE
     result: Mapped[str | None] = mapped_column(Text)          # JSON: what the driving node answered
     answered_by: Mapped[str | None] = mapped_column(String(128))
+
+
+# Closed sessions are purged and anonymised oldest exit first (gateway.store.retention).
+Index("ix_sessions_exit_time", SessionRecord.exit_time)

@@ -55,9 +55,13 @@ def upgrade():
         sa.PrimaryKeyConstraint('id'))
     with op.batch_alter_table('lane_commands', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_lane_commands_state'), ['state'], unique=False)
+    with op.batch_alter_table('sessions', schema=None) as batch_op:
+        batch_op.create_index('ix_sessions_exit_time', ['exit_time'], unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table('sessions', schema=None) as batch_op:
+        batch_op.drop_index('ix_sessions_exit_time')
     op.drop_table('lane_commands')
     op.drop_table('node_leases')
     op.drop_table('audit_head')
