@@ -3,7 +3,8 @@
 import re
 from pathlib import Path
 
-from OpenSSL import crypto
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from twisted.internet import ssl
 
 _PEM_CERT = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)
@@ -14,7 +15,7 @@ def server_options(cert_path: Path, key_path: Path) -> ssl.CertificateOptions:
     blocks = _PEM_CERT.findall(Path(cert_path).read_bytes())
     if not blocks:
         raise ValueError(f"{cert_path}: no PEM certificate in it")
-    certs = [crypto.load_certificate(crypto.FILETYPE_PEM, block) for block in blocks]
-    key = crypto.load_privatekey(crypto.FILETYPE_PEM, Path(key_path).read_bytes())
+    certs = [x509.load_pem_x509_certificate(block) for block in blocks]
+    key = load_pem_private_key(Path(key_path).read_bytes(), password=None)
     return ssl.CertificateOptions(privateKey=key, certificate=certs[0], extraCertChain=certs[1:],
                                   raiseMinimumTo=ssl.TLSVersion.TLSv1_2)
