@@ -179,7 +179,7 @@ class Backups:
             return []
         found = [read(p) for p in self.directory.iterdir()
                  if p.is_dir() and not p.name.endswith(PARTIAL) and (p / MANIFEST).exists()]
-        return sorted(found, key=lambda b: b.created_at, reverse=True)
+        return sorted(found, key=lambda b: (b.created_at, (b.path / MANIFEST).stat().st_mtime_ns), reverse=True)
 
     def prune(self) -> list[str]:
         """Remove the oldest backups beyond ``keep``; the names removed."""
