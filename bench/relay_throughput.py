@@ -24,12 +24,19 @@ from twisted.internet import asyncioreactor
 
 asyncioreactor.install()
 
-from harness import configs, latency_summary, open_connection, read_response, request, start_gateway  # noqa: E402
+from harness import (  # noqa: E402
+    REPO,
+    configs,
+    latency_summary,
+    open_connection,
+    read_response,
+    request,
+    start_gateway,
+)
 from twisted.internet import defer, reactor  # noqa: E402
 from twisted.internet.threads import deferToThread  # noqa: E402
 from twisted.web import resource, server  # noqa: E402
 
-from harness import REPO  # noqa: E402
 from plc.driver import as_deferred  # noqa: E402
 
 
@@ -40,7 +47,8 @@ def bench_config(db, destinations):
         configs.facility("LOT-RB", configs.lane("RB-IN", 1, "ENTRY"), name="Relay Bench", capacity=1_000_000,
                          tariff_=configs.tariff("H", "2.00", "20.00", grace_minutes=0)),
         database_url=f"sqlite:///{db}", frame_window_s=0,
-        relays=[configs.relay(name, url, timeout_s=2, backoff_s=1, backoff_max_s=60, max_age_s=86400) for name, url in destinations])
+        relays=[configs.relay(name, url, timeout_s=2, backoff_s=1, backoff_max_s=60, max_age_s=86400)
+                for name, url in destinations])
 
 
 EVENT = ('<pg:SubmitEvent><pg:Event><pg:EventID>{event_id}</pg:EventID><pg:FacilityID>LOT-RB</pg:FacilityID>'

@@ -22,9 +22,9 @@ from twisted.web import resource, server
 from adapters.delivery import DeliveryWorker
 from conftest import PG_URL, SettableClock, _drop_pg_schema, _fresh_pg_schema, unique
 from gateway import config as configuration
-from gateway.store.migrate import upgrade
 from gateway.service import outbox as make_outbox
 from gateway.store.engine import Store
+from gateway.store.migrate import upgrade
 from gateway.store.schema import OutboxMessage, RelayLease
 from test_contract import SEED
 from test_plc import until

@@ -18,9 +18,10 @@ from adapters.delivery import DeliveryWorker
 from adapters.outbox import retry_delay
 from conftest import SettableClock, unique
 from gateway import config as configuration
-from gateway.store.migrate import upgrade
-from gateway.service import outbox as make_outbox, relay_contract
+from gateway.service import outbox as make_outbox
+from gateway.service import relay_contract
 from gateway.store.engine import Store
+from gateway.store.migrate import upgrade
 from gateway.store.schema import OutboxMessage
 from legacy.doubles import HttpReceiver, gate_system
 from test_contract import SEED

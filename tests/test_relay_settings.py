@@ -8,11 +8,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from adapters.destinations import SETTINGS, parse as parse_destinations
+from adapters.destinations import SETTINGS
+from adapters.destinations import parse as parse_destinations
 from gateway import config as configuration
-from gateway.store.migrate import upgrade
 from gateway.service import outbox as make_outbox
 from gateway.store.engine import Store
+from gateway.store.migrate import upgrade
 from gateway.store.schema import OutboxMessage
 
 

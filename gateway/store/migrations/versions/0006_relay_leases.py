@@ -3,10 +3,10 @@
 Revision ID: 0006
 Revises: 0005
 """
+import sqlalchemy as sa
 from alembic import op
 
 import gateway.store.schema
-import sqlalchemy as sa
 
 revision = '0006'
 down_revision = '0005'
