@@ -26,12 +26,13 @@ check: install
 install: system-packages $(STAMP)
 
 # Debian packages the gateway and its tests use, installed only when missing: Tesseract,
-# xmllint (an independent schema validator for the tests), and the GL/GLib libraries that
-# opencv-python's wheel loads.
+# xmllint (an independent schema validator for the tests), the GL/GLib libraries that
+# opencv-python's wheel loads, and pg_dump/pg_restore (backups of a PostgreSQL database).
 system-packages:
 	@missing=""; \
 	command -v tesseract >/dev/null 2>&1 || missing="$$missing tesseract-ocr"; \
 	command -v xmllint >/dev/null 2>&1 || missing="$$missing libxml2-utils"; \
+	command -v pg_dump >/dev/null 2>&1 || missing="$$missing postgresql-client"; \
 	ldconfig -p | grep -q 'libGL.so.1 ' || missing="$$missing libgl1"; \
 	ldconfig -p | grep -q 'libglib-2.0.so.0 ' || missing="$$missing libglib2.0-0"; \
 	$(PYTHON) -c 'import ensurepip, venv' >/dev/null 2>&1 || missing="$$missing python3-venv"; \

@@ -38,6 +38,9 @@ from .app.retention import Retention
 from .app.reviews import Reviews
 from .app.sessions import Sessions
 from .app.usecases import UseCases
+from .contract.documents import parse
+from .contract.namespace import NS
+from .contract.schema import CONTRACT_XSD, document_schema
 from .soap.application import publish
 from .store import audit as audit_log
 from .store.engine import Store
@@ -46,9 +49,6 @@ from .store.schema import OutboxMessage, RelayLease
 from .web.ops import MetricsPage, Ready
 from .web.site import Health, build_root, build_site
 from .web.tls import server_options
-from .contract.documents import parse
-from .contract.namespace import NS
-from .contract.schema import CONTRACT_XSD, document_schema
 
 log = logging.getLogger("parkgate")
 

@@ -11,10 +11,10 @@ import threading
 from datetime import datetime, timezone
 from urllib.parse import quote
 
+import configs
 import pytest
 from sqlalchemy import create_engine, text
 
-import configs
 from conftest import PG_URL, TEST_CONFIG, SettableClock, add_test_users, start_gateway, stop_gateway, unique
 from gateway.app.backups import Backups, RestoreRefused, read, restore
 from gateway.store.engine import Store

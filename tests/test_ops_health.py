@@ -8,6 +8,7 @@ import urllib.error
 import urllib.request
 from datetime import datetime, timezone
 
+import configs
 import pytest
 import requests
 import trustme
@@ -16,9 +17,17 @@ from prometheus_client.parser import text_string_to_metric_families
 from zeep.transports import Transport
 from zeep.wsse.username import UsernameToken
 
-import configs
-from conftest import FACILITY, PASSWORD, TEST_CONFIG, add_test_users, start_gateway, stop_gateway, unique, \
-    unique_plate, SettableClock
+from conftest import (
+    FACILITY,
+    PASSWORD,
+    TEST_CONFIG,
+    SettableClock,
+    add_test_users,
+    start_gateway,
+    stop_gateway,
+    unique,
+    unique_plate,
+)
 from gateway import config as configuration
 from gateway.store.migrate import upgrade
 

@@ -5,11 +5,11 @@ freed pages back. On SQLite and PostgreSQL, over SOAP and the CLI."""
 
 from datetime import date, timedelta
 
+import configs
 from sqlalchemy import func, select, text
 from twisted.internet import task
 from twisted.internet.threads import blockingCallFromThread
 
-import configs
 from conftest import FACILITY, TEST_CONFIG, SettableClock, add_test_users, reactor, unique, unique_plate
 from gateway.app.retention import PurgeStep, Retention
 from gateway.service import GatewayService

@@ -158,7 +158,8 @@ class Backups:
             revision = backup.sqlite_revision(copy) if copy.name == backup.SQLITE_FILE else backup.revision(self.url)
             manifest = {"format": 1, "created_at": now.isoformat(), "database": self.store.dialect,
                         "revision": revision, "node": self.node or None,
-                        "files": {n: {"sha256": _sha256(p), "size": p.stat().st_size} for n, p in sorted(files.items())}}
+                        "files": {n: {"sha256": _sha256(p), "size": p.stat().st_size}
+                                  for n, p in sorted(files.items())}}
             data = json.dumps(manifest, indent=2, sort_keys=True).encode()
             (work / MANIFEST).write_bytes(data)
             (work / CHECKSUM).write_text(f"{hashlib.sha256(data).hexdigest()}  {MANIFEST}\n")

@@ -27,8 +27,8 @@ from ..contract.schema import secure_parser
 from ..domain.errors import ParkgateError
 from .faults import fault_for
 from .protocol import ContractSoap11, ContractSoap12
-from .services.citations import CitationService
 from .services.audit import AuditService
+from .services.citations import CitationService
 from .services.common import Health
 from .services.events import EventService
 from .services.lanes import LaneService

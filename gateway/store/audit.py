@@ -90,17 +90,18 @@ def record(conn: Connection, at: datetime, username: str, action: str, subject: 
         prev, first_id = GENESIS, None
     else:
         prev, first_id = head.last_hash, head.first_id
-    values = dict(at=at, username=username[:64], address=(address or current_address() or None),
-                  kind=kind or kind_of(action), action=action[:64], subject=subject[:128],
-                  detail=(detail or "")[:1000] or None, plate_hash=k.plate_hash(plate) if plate else None)
-    if values["address"]:
-        values["address"] = values["address"][:64]
-    values["prev_hash"] = prev
-    values["entry_hash"] = k.entry_hash(prev, fields_of(**{f: values[f] for f in (
-        "at", "username", "address", "kind", "action", "subject", "detail", "plate_hash")}))
-    entry_id = conn.execute(insert(_AUDIT).values(values).returning(_AUDIT.c.id)).scalar_one()
+    origin_address = (address or current_address() or "")[:64] or None
+    kind = kind or kind_of(action)
+    action, subject, detail = action[:64], subject[:128], (detail or "")[:1000] or None
+    plate_hash = k.plate_hash(plate) if plate else None
+    username = username[:64]
+    entry_hash = k.entry_hash(prev, fields_of(at, username, origin_address, kind, action, subject, detail,
+                                              plate_hash))
+    entry_id = conn.execute(insert(_AUDIT).values(
+        at=at, username=username, address=origin_address, kind=kind, action=action, subject=subject, detail=detail,
+        plate_hash=plate_hash, prev_hash=prev, entry_hash=entry_hash).returning(_AUDIT.c.id)).scalar_one()
     conn.execute(update(_HEAD).where(_HEAD.c.id == 1).values(
-        last_id=entry_id, last_hash=values["entry_hash"], first_id=entry_id if first_id is None else first_id))
+        last_id=entry_id, last_hash=entry_hash, first_id=entry_id if first_id is None else first_id))
     return entry_id
 
 

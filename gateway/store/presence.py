@@ -8,6 +8,7 @@ import fcntl
 import hashlib
 import os
 from pathlib import Path
+from typing import IO, Any
 from urllib.parse import parse_qs
 
 from sqlalchemy import create_engine, text
@@ -42,9 +43,9 @@ class Serving:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self._file = None
-        self._conn = None
-        self._engine = None
+        self._file: IO[str] | None = None
+        self._conn: Any = None
+        self._engine: Any = None
 
     def hold(self) -> None:
         path = sqlite_path(self.url)

@@ -8,6 +8,7 @@ plug in a step of their own (:class:`gateway.app.retention.PurgeStep`).
 """
 
 from datetime import datetime
+from typing import Any
 
 from lxml import etree
 from sqlalchemy import Connection, delete, select, update
@@ -46,7 +47,7 @@ def _by_id(conn: Connection, T, time_col, cutoff: datetime, *where, limit: int, 
     if cursor is not None:
         query = query.where(T.c.id > cursor)
     rows = conn.execute(query).all()
-    ids = []
+    ids: list = []
     for row in rows:
         if row[1] >= cutoff:
             return ids, True
@@ -186,18 +187,22 @@ def settled_citations(conn: Connection, cutoff: datetime, limit: int, cursor=Non
 
 # --- SQLite's own maintenance ----------------------------------------------------------------
 
+def _driver(conn: Connection) -> Any:
+    return conn.connection.driver_connection
+
+
 def sqlite_free_pages(conn: Connection) -> tuple[int, int]:
     """(auto_vacuum mode: 0 none, 1 full, 2 incremental; pages on the free list)."""
-    driver = conn.connection.driver_connection
+    driver = _driver(conn)
     return driver.execute("PRAGMA auto_vacuum").fetchone()[0], driver.execute("PRAGMA freelist_count").fetchone()[0]
 
 
 def sqlite_vacuum_some(conn: Connection, pages: int) -> None:
-    conn.connection.driver_connection.execute(f"PRAGMA incremental_vacuum({int(pages)})").fetchall()
+    _driver(conn).execute(f"PRAGMA incremental_vacuum({int(pages)})").fetchall()
 
 
 def sqlite_analyze(conn: Connection) -> None:
     """Planner statistics, from a sample (bounded time however large the tables)."""
-    driver = conn.connection.driver_connection
+    driver = _driver(conn)
     driver.execute("PRAGMA analysis_limit=1000")
     driver.execute("ANALYZE")

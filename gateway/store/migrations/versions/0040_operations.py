@@ -3,10 +3,10 @@
 Revision ID: 0040
 Revises: 0006
 """
+import sqlalchemy as sa
 from alembic import op
 
 import gateway.store.schema
-import sqlalchemy as sa
 
 revision = '0040'
 down_revision = '0006'
