@@ -22,6 +22,7 @@ from .app.audit import Audit
 from .app.auth import Authenticator
 from .app.backups import Backups
 from .app.citations import Citations
+from .app.cluster import ClusterBarriers, DatabaseLaneLease, LaneBus
 from .app.clock import utcnow
 from .app.events import LaneEvents
 from .app.frames import FrameWindows
@@ -103,9 +104,18 @@ class GatewayService(service.MultiService):
         relaying = Relaying(self.outbox, lambda names: reactor.callFromThread(self.relays.wake, names), clock)
         self.authenticator = Authenticator(self.store, clock, allow_demo=is_loopback(config.host))
         self.threadpool = ThreadPool(minthreads=min(2, config.threads), maxthreads=config.threads, name="parkgate-soap")
-        self.barriers = Barriers(config, reactor, self.threadpool, Incidents(self.store, clock).record, clock)
+        # Several nodes share a PostgreSQL database: each lane's PLC is driven by the holder of its lease,
+        # and commands for lanes driven elsewhere go there (gateway.app.cluster). SQLite: one node.
+        shared = self.store.dialect != "sqlite"
+        lease = DatabaseLaneLease(self.store, self.node, ops.lane_lease_s, clock, reactor,
+                                  self.threadpool) if shared else None
+        self.barriers = Barriers(config, reactor, self.threadpool, Incidents(self.store, clock).record, clock,
+                                 lease=lease, lease_period=ops.lane_lease_s / 3)
         self.barriers.setServiceParent(self)
-        lanes = Lanes(facilities, self.barriers, self.audit, reactor, metrics=self.metrics)
+        self.lane_bus = LaneBus(self.store, self.node, self.barriers, reactor, clock) \
+            if shared and self.barriers.controllers else None
+        lanes = Lanes(facilities, ClusterBarriers(self.barriers, self.lane_bus) if self.lane_bus else self.barriers,
+                      self.audit, reactor, metrics=self.metrics)
         recorder = EventRecorder(facilities, rules, self.store, relaying, clock)
         reviews = Reviews(recorder, facilities, self.store, lanes, clock)
         self.images = LaneImages(config.recognition, config.threads, metrics=self.metrics)
@@ -209,6 +219,8 @@ class GatewayService(service.MultiService):
         if ops.metrics:
             extra[b"metrics"] = MetricsPage(self.metrics, self.reactor, self.jobs_pool)
         site.resource = build_root(self.published, self.reactor, self.threadpool, extra)
+        if self.lane_bus is not None:
+            self.lane_bus.start()
         self._schedule(ops.retention.interval_s, self.retention.scheduled, "retention")
         self._schedule(ops.backup.interval_h * 3600, self.backups.scheduled, "backup")
         self._schedule(ops.audit_verify_interval_s, lambda: self.audit.verify(incremental=True), "audit")
@@ -225,6 +237,8 @@ class GatewayService(service.MultiService):
                 loop.stop()
         self._loops = []
         d = super().stopService()
+        if self.lane_bus is not None:
+            d.addCallback(lambda _: threads.deferToThread(self.lane_bus.stop))
         if self.port is not None:
             port, self.port = self.port, None
             d.addCallback(lambda _: port.stopListening())
