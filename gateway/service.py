@@ -128,7 +128,8 @@ class GatewayService(service.MultiService):
         self._register_scraped()
         self.use_cases = UseCases(
             clock=clock, authenticator=self.authenticator,
-            events=LaneEvents(facilities, self.images, FrameWindows(recorder, reviews, self.store, rules), lanes),
+            events=LaneEvents(facilities, self.images, FrameWindows(recorder, reviews, self.store, rules, shared),
+                              lanes),
             reviews=reviews, sessions=Sessions(facilities, self.store, clock),
             occupancy=Occupancy(facilities, self.store, clock),
             permits=Permits(facilities, self.store, relaying, clock),

@@ -44,7 +44,7 @@ def until(predicate, timeout, interval=0.2):
         time.sleep(interval)
 
 
-def submit(port, event_id=None, plate=None, timeout=10, at=None):
+def submit(port, event_id=None, plate=None, timeout=10, at=None, with_reason=False):
     """An ENTRY at the gated lane through node ``port``: (HTTP status, Decision, Barrier Result)."""
     event_id = event_id or unique("N")
     at = at or datetime.now(timezone.utc)
@@ -58,8 +58,9 @@ def submit(port, event_id=None, plate=None, timeout=10, at=None):
     response = conn.getresponse()
     data = response.read().decode()
     conn.close()
-    found = re.search(r"<tns:Decision>(\w+)</tns:Decision>", data), re.search(r"<tns:Result>(\w+)</tns:Result>", data)
-    return response.status, *(m.group(1) if m else None for m in found)
+    found = [re.search(f"<tns:{tag}>(\\w+)</tns:{tag}>", data) for tag in ("Decision", "Result", "Reason")]
+    status, decision, result, reason = response.status, *(m.group(1) if m else None for m in found)
+    return (status, decision, result, reason) if with_reason else (status, decision, result)
 
 
 @pytest.fixture
@@ -77,7 +78,7 @@ def cluster(tmp_path):
         cfg.write_text(configs.toml(configs.gateway(
             configs.facility("LOT-NODES", configs.lane("N-IN", 1, "ENTRY", plc=(sim.port, 1)), name="Two Nodes",
                              tariff_=configs.tariff("H", "2.00", "20.00", grace_minutes=0)),
-            listen=f"127.0.0.1:{port}", database_url=url, frame_window_s=0,
+            listen=f"127.0.0.1:{port}", database_url=url, frame_window_s=3,
             plc={"pulse_ms": 50, "timeout_ms": 1000, "poll_ms": 50, "heartbeat_s": 0.5, "reconnect_max_s": 0.5},
             cluster={"lane_lease_s": 3},
             relays=[configs.relay("feed", receiver.url, timeout_s=1, backoff_s=0.1, backoff_max_s=0.5, lease_s=4)])))
@@ -123,6 +124,12 @@ def test_two_nodes_share_a_lane_and_carry_on_when_its_driver_dies(cluster):
     assert submit(driving, twice, "TWICE1", at=at)[1] == "OPEN"
     assert submit(other, twice, "TWICE1", at=at) == (200, "OPEN", "NOT_DRIVEN")  # the first outcome, replayed
     acknowledged.append(twice)
+
+    # Two frames of one car, one at each node: one vehicle, decided once.
+    burst = f"F{os.urandom(3).hex().upper()}"
+    first = submit(driving, plate=burst, with_reason=True)
+    assert first[1:3] == ("OPEN", "COMMANDED")
+    assert submit(other, plate=burst, with_reason=True) == (200, "OPEN", "NOT_DRIVEN", "SAME_VEHICLE")
 
     nodes[driving].send_signal(signal.SIGKILL)
     nodes[driving].wait(10)

@@ -314,3 +314,14 @@ class LaneCommandRecord(Base):
 
 # Closed sessions are purged and anonymised oldest exit first (gateway.store.retention).
 Index("ix_sessions_exit_time", SessionRecord.exit_time)
+
+
+class LaneWindowRecord(Base):
+    """The vehicle a lane (one direction) saw last, for frames spread over several nodes (store.windows)."""
+    __tablename__ = "lane_windows"
+    facility_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    camera_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    direction: Mapped[str] = mapped_column(String(5), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(64))
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    readings: Mapped[str] = mapped_column(Text)      # JSON [[plate, confidence], ...]

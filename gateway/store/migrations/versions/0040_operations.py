@@ -1,4 +1,4 @@
-"""operations: the audit log chained (address, kind, plate hash, hashes, its head row), node leases, lane commands
+"""operations: the audit log chained (address, kind, plate hash, hashes, its head row), node leases, lane commands, lane windows
 
 Revision ID: 0040
 Revises: 0006
@@ -57,9 +57,19 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_lane_commands_state'), ['state'], unique=False)
     with op.batch_alter_table('sessions', schema=None) as batch_op:
         batch_op.create_index('ix_sessions_exit_time', ['exit_time'], unique=False)
+    op.create_table(
+        'lane_windows',
+        sa.Column('facility_id', sa.String(length=64), nullable=False),
+        sa.Column('camera_id', sa.String(length=64), nullable=False),
+        sa.Column('direction', sa.String(length=5), nullable=False),
+        sa.Column('event_id', sa.String(length=64), nullable=False),
+        sa.Column('first_seen', gateway.store.schema.UTCDateTime(), nullable=False),
+        sa.Column('readings', sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint('facility_id', 'camera_id', 'direction'))
 
 
 def downgrade():
+    op.drop_table('lane_windows')
     with op.batch_alter_table('sessions', schema=None) as batch_op:
         batch_op.drop_index('ix_sessions_exit_time')
     op.drop_table('lane_commands')
