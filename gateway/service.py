@@ -22,8 +22,8 @@ from .app.audit import Audit
 from .app.auth import Authenticator
 from .app.backups import Backups
 from .app.citations import Citations
-from .app.cluster import ClusterBarriers, DatabaseLaneLease, LaneBus
 from .app.clock import utcnow
+from .app.cluster import ClusterBarriers, DatabaseLaneLease, LaneBus
 from .app.events import LaneEvents
 from .app.frames import FrameWindows
 from .app.health import LaneView, Readiness

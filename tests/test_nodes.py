@@ -15,12 +15,12 @@ import sys
 import time
 from datetime import datetime, timezone
 
+import configs
 import pytest
 from sqlalchemy import create_engine, text
 from twisted.internet import reactor
 from twisted.internet.threads import blockingCallFromThread
 
-import configs
 from conftest import PASSWORD, PG_URL, _drop_pg_schema, _fresh_pg_schema, unique
 from gateway.store.migrate import upgrade
 from legacy.doubles import HttpReceiver

@@ -17,11 +17,11 @@ from ..domain.audit import KINDS, ChainCheck, ChainVerifier
 from ..domain.errors import InvalidInput
 from ..domain.plates import normalise_plate
 from ..store import audit
-from ..store.audit import AuditFilter, origin
+from ..store.audit import AuditFilter, enter_origin, leave_origin, origin
 from ..store.engine import Store
 from .clock import Clock
 
-__all__ = ["Audit", "AuditFilter", "origin"]
+__all__ = ["Audit", "AuditFilter", "enter_origin", "leave_origin", "origin"]
 
 log = logging.getLogger("parkgate")
 

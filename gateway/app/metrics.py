@@ -68,6 +68,7 @@ class Metrics:
         self._scraped = _Scraped()
         r.register(self._scraped)
         self._ops: dict[tuple[str, str], tuple[Any, dict[str, Any]]] = {}
+        self._decided: dict[tuple[str, str, str], Any] = {}
         self._lock = threading.Lock()
 
     # --- per request ---------------------------------------------------------------
@@ -89,7 +90,11 @@ class Metrics:
 
     def decided(self, direction: str, decision: str, reason: str) -> None:
         if self.enabled:
-            self._decisions.labels(direction, decision, reason).inc()
+            key = (direction, decision, reason)
+            counter = self._decided.get(key)
+            if counter is None:
+                counter = self._decided.setdefault(key, self._decisions.labels(*key))
+            counter.inc()
 
     def recognised(self, outcome: str, seconds: float) -> None:
         if self.enabled:

@@ -20,7 +20,7 @@ from spyne import Application
 from spyne.model.fault import Fault
 from spyne.server.wsgi import WsgiApplication
 
-from ..app.audit import origin
+from ..app.audit import enter_origin, leave_origin
 from ..app.auth import require_role
 from ..contract.namespace import NS
 from ..contract.schema import secure_parser
@@ -97,13 +97,14 @@ class GatewayApplication(Application):
 
     def call_wrapper(self, ctx):
         started, outcome = time.perf_counter(), "ok"
+        token = enter_origin(caller_address(ctx.transport.req, self.trusted_proxies))
         try:
-            with origin(caller_address(ctx.transport.req, self.trusted_proxies)):
-                return self._call(ctx)
+            return self._call(ctx)
         except Fault as f:
             outcome = f.faultcode
             raise
         finally:
+            leave_origin(token)
             self.use_cases.metrics.request(self.name, ctx.descriptor.name, outcome, time.perf_counter() - started)
 
     def _call(self, ctx):

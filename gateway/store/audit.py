@@ -12,7 +12,7 @@ is served carry it without every use case passing it along.
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -71,6 +71,15 @@ def origin(address: str | None) -> Iterator[None]:
         yield
     finally:
         _ADDRESS.reset(token)
+
+
+def enter_origin(address: str | None) -> Token:
+    """:func:`origin` without a block, for a transport's hot path: reset with :func:`leave_origin`."""
+    return _ADDRESS.set(address)
+
+
+def leave_origin(token: Token) -> None:
+    _ADDRESS.reset(token)
 
 
 def current_address() -> str | None:
