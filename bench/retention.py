@@ -22,8 +22,7 @@ import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 
-import configs  # noqa: F401  (the configuration builder, through the harness's path)
-from harness import PASSWORD, cpu_seconds, free_port, open_connection, read_response, request
+from harness import PASSWORD, configs, cpu_seconds, free_port, open_connection, read_response, request
 from soap_events import bench_config, events_for, run_load, summary
 
 

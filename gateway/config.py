@@ -305,8 +305,24 @@ def _number(table, key, default, where, minimum=0.0):
     return value
 
 
+#: The operations' sections and the keys each takes (a key not listed is refused at start, naming it).
+OPS_KEYS = {
+    "audit": {"key_file", "verify_interval_s"},
+    "retention": {"images_days", "plates_days", "records_days", "audit_days", "interval_s", "batch", "pause_s"},
+    "backup": {"directory", "interval_h", "keep"},
+    "storage": {"images_dir"},
+    "health": {"max_relay_lag_s", "require_plcs"},
+    "metrics": {"enabled"},
+    "cluster": {"lane_lease_s", "node"},
+}
+
+
 def _ops(raw, server, source):
     import ipaddress
+    for section, keys in OPS_KEYS.items():
+        unknown = set(raw.get(section, {})) - keys
+        if unknown:
+            raise ConfigError(f"{section}: unknown setting(s) {', '.join(sorted(unknown))}")
     audit, health, storage, retention, backup, cluster = (raw.get(k, {}) for k in (
         "audit", "health", "storage", "retention", "backup", "cluster"))
     cert, key = server.get("tls_cert"), server.get("tls_key")

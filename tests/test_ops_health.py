@@ -177,3 +177,13 @@ def test_tls_refuses_old_versions_and_unknown_certificates(tls_gateway):
 def test_tls_settings_go_together(tmp_path):
     with pytest.raises(configuration.ConfigError, match="tls_cert and server.tls_key"):
         configs.parse({**TEST_CONFIG, "server": {"tls_cert": "cert.pem"}})
+
+
+def test_operations_settings_are_checked():
+    with pytest.raises(configuration.ConfigError, match="retention: unknown setting.s. image_days"):
+        configs.parse({**TEST_CONFIG, "retention": {"image_days": 10}})
+    with pytest.raises(configuration.ConfigError, match="retention.batch must be at least 1"):
+        configs.parse({**TEST_CONFIG, "retention": {"batch": 0}})
+    shipped = configuration.load()
+    assert shipped.ops.retention.images_days == 90 and shipped.ops.retention.plates_days == 30
+    assert shipped.ops.retention.records_days == 183 and shipped.ops.lane_lease_s == 6

@@ -52,19 +52,20 @@ def _audit_step(conn, cutoff, limit, cursor=None):
     return n, None, n < limit
 
 
-#: The gateway's own tables, in the order they are purged (children before parents).
+#: The gateway's own tables, in the order they are purged: what is deleted first (children before
+#: parents), so that nothing is anonymised only to be deleted a moment later; then plates, images.
 DEFAULT_STEPS = (
-    PurgeStep("review_images", "images", purge.review_images),
-    PurgeStep("event_plates", "plates", purge.event_plates),
-    PurgeStep("session_plates", "plates", purge.session_plates),
-    PurgeStep("review_plates", "plates", purge.review_plates),
-    PurgeStep("settled_relay_messages", "plates", purge.settled_relay_messages),
     PurgeStep("lane_events", "records", purge.lane_events),
     PurgeStep("closed_sessions", "records", purge.closed_sessions),
     PurgeStep("resolved_reviews", "records", purge.resolved_reviews),
     PurgeStep("lane_incidents", "records", purge.lane_incidents),
     PurgeStep("ended_permits", "records", purge.ended_permits),
     PurgeStep("settled_citations", "records", purge.settled_citations),
+    PurgeStep("event_plates", "plates", purge.event_plates),
+    PurgeStep("session_plates", "plates", purge.session_plates),
+    PurgeStep("review_plates", "plates", purge.review_plates),
+    PurgeStep("settled_relay_messages", "plates", purge.settled_relay_messages),
+    PurgeStep("review_images", "images", purge.review_images),
     PurgeStep("audit_log", "audit", _audit_step),
 )
 

@@ -97,7 +97,7 @@ def review_images(conn: Connection, cutoff: datetime, limit: int, cursor=None):
 def event_plates(conn: Connection, cutoff: datetime, limit: int, cursor=None):
     """The lane-event history keeps when, where and what was decided; not whose car it was."""
     T = _EVENTS
-    query = select(T.c.id, T.c.recorded_at, T.c.plate, T.c.document).order_by(T.c.id).limit(limit)
+    query = select(T.c.id, T.c.recorded_at, T.c.document).where(T.c.plate.is_not(None)).order_by(T.c.id).limit(limit)
     if cursor is not None:
         query = query.where(T.c.id > cursor)
     rows = conn.execute(query).all()
@@ -107,9 +107,8 @@ def event_plates(conn: Connection, cutoff: datetime, limit: int, cursor=None):
             done = True
             break
         last = row.id
-        if row.plate is not None:
-            conn.execute(update(T).where(T.c.id == row.id).values(plate=None, document=without_plate(row.document)))
-            changed += 1
+        conn.execute(update(T).where(T.c.id == row.id).values(plate=None, document=without_plate(row.document)))
+        changed += 1
     return changed, last, done
 
 
