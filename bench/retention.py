@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """SubmitEvent latency while the retention job purges a million rows, next to the same load with
-the job idle, in one run (SQLite by default, the harder case: one writer).
+the job idle (before it and after it), in one run (SQLite, the harder case: one writer).
 
 Seeds the database with ``--rows`` lane events recorded a year ago (and as many lane incidents,
 a table the job also purges), starts `parkgate serve`, measures SubmitEvent at ``--connections`` for
@@ -115,6 +115,9 @@ def main():
             found = re.findall(r"<tns:Step>(\w+)</tns:Step><tns:Rows>(\d+)</tns:Rows>", body)
             if found:
                 print("  " + ", ".join(f"{k} {v}" for k, v in found if v != "0"))
+            # The same load once more with the job idle again: the machine's drift shows against the first.
+            rate, lat, failures = asyncio.run(run_load(port, args.connections, args.duration, events_for))
+            print(f"SubmitEvent  {'idle':<8} {summary(rate, lat)}   (after the run)")
         finally:
             server.terminate()
             server.wait(30)

@@ -162,3 +162,34 @@ def test_an_older_copy_is_migrated_up(tmp_path):
     target = f"sqlite:///{tmp_path / 'new' / 'parkgate.db'}"
     restore(made.path, target, None)
     assert event_ids(target)[1] == "0040"
+
+
+def test_scheduled_backups_on_the_job_clock(tmp_path):
+    from twisted.internet import task
+    from twisted.internet.threads import blockingCallFromThread
+
+    from conftest import reactor
+    from gateway.service import GatewayService
+    from test_plc import until
+    url = f"sqlite:///{tmp_path / 'scheduled.db'}"
+    upgrade(url)
+    jobs = task.Clock()
+    cfg = configs.parse({**TEST_CONFIG, "backup": {"directory": str(tmp_path / "kept"), "interval_h": 1, "keep": 2}},
+                        database_url=url)
+    service = GatewayService(cfg, clock=SettableClock(), reactor=reactor, job_clock=jobs)
+    blockingCallFromThread(reactor, service.startService)
+    try:
+        blockingCallFromThread(reactor, jobs.advance, 3599)
+        assert service.backups.listing() == []
+        blockingCallFromThread(reactor, jobs.advance, 1)
+        until(lambda: len(service.backups.listing()) == 1, timeout=30)
+
+        def another_hour():  # (on the reactor: the job clock is advanced where its calls run)
+            jobs.advance(3600)
+            return len(service.backups.listing()) >= 3
+        with pytest.raises(Exception):  # never more than `keep`
+            until(another_hour, timeout=8, interval=0.2)
+        assert len(service.backups.listing()) == 2
+        assert all(b.verified for b in service.backups.listing())
+    finally:
+        blockingCallFromThread(reactor, service.stopService)

@@ -65,6 +65,7 @@ DEFAULT_STEPS = (
     PurgeStep("session_plates", "plates", purge.session_plates),
     PurgeStep("review_plates", "plates", purge.review_plates),
     PurgeStep("settled_relay_messages", "plates", purge.settled_relay_messages),
+    PurgeStep("frame_windows", "plates", purge.frame_windows),
     PurgeStep("review_images", "images", purge.review_images),
     PurgeStep("audit_log", "audit", _audit_step),
 )
@@ -83,8 +84,8 @@ class Retention:
     (files older than the images' retention are removed); ``sleep``: how a pause between batches
     waits (tests pass one that does not)."""
 
-    #: SQLite pages given back per unit of work (4 KiB each) after a purge.
-    VACUUM_PAGES = 1000
+    #: SQLite pages given back per unit of work (4 KiB each, about 10 ms) after a purge.
+    VACUUM_PAGES = 250
 
     def __init__(self, store: Store, settings: Any, clock: Clock, images_dir: Path | None = None,
                  metrics: Any = None, node: str = "", sleep: Callable[[float], None] = time.sleep) -> None:
@@ -213,11 +214,13 @@ class Retention:
         """SQLite: give freed pages back (when auto_vacuum is incremental), then ANALYZE (sampled)."""
         if self.store.dialect != "sqlite":
             return  # PostgreSQL's autovacuum reclaims and analyses
+        before = None
         while True:
             with self.store.connection() as conn:
                 mode, free = purge.sqlite_free_pages(conn)
-                if mode != 2 or not free:
-                    break
+                if mode != 2 or not free or (before is not None and free >= before):
+                    break  # not incremental, nothing free, or no progress (never loop for ever)
+                before = free
                 purge.sqlite_vacuum_some(conn, self.VACUUM_PAGES)
             self.sleep(self.settings.pause_s)
         with self.store.connection() as conn:

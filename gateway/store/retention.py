@@ -18,6 +18,7 @@ from .schema import (
     CitationRecord,
     IncidentRecord,
     LaneEventRecord,
+    LaneWindowRecord,
     OutboxMessage,
     PaymentRecord,
     PermitRecord,
@@ -137,6 +138,12 @@ def review_plates(conn: Connection, cutoff: datetime, limit: int, cursor=None):
     return len(ids), ids[-1] if ids else cursor, done
 
 
+def frame_windows(conn: Connection, cutoff: datetime, limit: int, cursor=None):
+    """The last vehicle a lane saw (several nodes keep it in the database, with its readings)."""
+    T = table_of(LaneWindowRecord)
+    return conn.execute(delete(T).where(T.c.first_seen < cutoff)).rowcount, None, True
+
+
 def settled_relay_messages(conn: Connection, cutoff: datetime, limit: int, cursor=None):
     """Documents delivered (or left out) hold plates in clear: not kept once settled and old."""
     T = _OUTBOX
@@ -197,7 +204,11 @@ def sqlite_free_pages(conn: Connection) -> tuple[int, int]:
 
 
 def sqlite_vacuum_some(conn: Connection, pages: int) -> None:
-    _driver(conn).execute(f"PRAGMA incremental_vacuum({int(pages)})").fetchall()
+    """Give up to ``pages`` free pages back. Python's sqlite3 steps the pragma once, and each step
+    frees one page: so one statement per page (about 40 us each)."""
+    driver = _driver(conn)
+    for _ in range(pages):
+        driver.execute("PRAGMA incremental_vacuum(1)")
 
 
 def sqlite_analyze(conn: Connection) -> None:
