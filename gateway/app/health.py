@@ -72,7 +72,7 @@ class Readiness:
             return True, "no lane has a PLC"
         offline = [f"{v.facility_id}/{v.lane_number}" for v in lanes if v.driven_here and not v.online]
         here = sum(1 for v in lanes if v.driven_here)
-        elsewhere = ", ".join(f"{v.facility_id}/{v.lane_number} by {v.holder or 'nobody yet'}"
+        elsewhere = ", ".join(f"{v.facility_id}/{v.lane_number} by {v.holder or 'another node'}"
                               for v in lanes if not v.driven_here)
         detail = f"{here - len(offline)} of {here} driven here online"
         if offline:
