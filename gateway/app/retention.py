@@ -185,7 +185,7 @@ class Retention:
         if key is None or key > cutoff:  # the cursor holds while the cutoff only moves on
             cursor = None
         while True:
-            with self.store.connection() as conn:
+            with self.store.connection(background=True) as conn:
                 changed, cursor, done = step.run(conn, cutoff, self.settings.batch, cursor)
             total += changed
             self._cursors[step.name] = (cutoff, cursor)
@@ -216,12 +216,12 @@ class Retention:
             return  # PostgreSQL's autovacuum reclaims and analyses
         before = None
         while True:
-            with self.store.connection() as conn:
+            with self.store.connection(background=True) as conn:
                 mode, free = purge.sqlite_free_pages(conn)
                 if mode != 2 or not free or (before is not None and free >= before):
                     break  # not incremental, nothing free, or no progress (never loop for ever)
                 before = free
                 purge.sqlite_vacuum_some(conn, self.VACUUM_PAGES)
             self.sleep(self.settings.pause_s)
-        with self.store.connection() as conn:
+        with self.store.connection(background=True) as conn:
             purge.sqlite_analyze(conn)
