@@ -165,7 +165,7 @@ def test_an_older_copy_is_migrated_up(tmp_path):
 
 
 def test_scheduled_backups_on_the_job_clock(tmp_path):
-    from twisted.internet import task
+    from twisted.internet import defer, task
     from twisted.internet.threads import blockingCallFromThread
 
     from conftest import reactor
@@ -187,7 +187,7 @@ def test_scheduled_backups_on_the_job_clock(tmp_path):
         def another_hour():  # (on the reactor: the job clock is advanced where its calls run)
             jobs.advance(3600)
             return len(service.backups.listing()) >= 3
-        with pytest.raises(Exception):  # never more than `keep`
+        with pytest.raises(defer.TimeoutError):  # never more than `keep`
             until(another_hour, timeout=8, interval=0.2)
         assert len(service.backups.listing()) == 2
         assert all(b.verified for b in service.backups.listing())
