@@ -91,11 +91,11 @@ def test_backup_under_load_restores_every_acknowledged_event(served, database_ur
     for t in loaders:
         t.start()
     try:
-        while len(acknowledged) < 30:
+        while len(acknowledged) < 20:
             stop.wait(0.05)
         before = list(acknowledged)
         made = gw.client("MaintenanceService", user="admin").RunBackup()
-        while len(acknowledged) < len(before) + 20:  # still serving, during and after
+        while len(acknowledged) < len(before) + 10:  # still serving, during and after
             stop.wait(0.05)
     finally:
         stop.set()
