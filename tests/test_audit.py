@@ -156,3 +156,16 @@ def test_the_existing_call_signatures_still_record(gateway, clock):
     assert got[-1].Kind == "QUERY" and got[-1].PlateHash == AuditKeys(
         bytes.fromhex(gateway.service.config.ops.audit_key_file.read_text().strip())).plate_hash("ABC123")
     assert gateway.client("AuditService", user="admin").VerifyAudit().Verified
+
+
+def test_the_callers_address_behind_a_trusted_load_balancer():
+    import ipaddress
+
+    from gateway.soap.application import caller_address
+    lb = (ipaddress.ip_network("10.0.0.0/24"),)
+    assert caller_address({"REMOTE_ADDR": "192.0.2.7"}, lb) == "192.0.2.7"
+    behind = {"REMOTE_ADDR": "10.0.0.5", "HTTP_X_FORWARDED_FOR": "203.0.113.9, 10.0.0.4"}
+    assert caller_address(behind, lb) == "203.0.113.9"
+    assert caller_address(behind, ()) == "10.0.0.5"                       # no proxy trusted: the peer
+    forged = {"REMOTE_ADDR": "192.0.2.7", "HTTP_X_FORWARDED_FOR": "203.0.113.9"}
+    assert caller_address(forged, lb) == "192.0.2.7"                      # not from the load balancer
