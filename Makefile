@@ -27,7 +27,8 @@ install: system-packages $(STAMP)
 
 # Debian packages the gateway and its tests use, installed only when missing: Tesseract,
 # xmllint (an independent schema validator for the tests), the GL/GLib libraries that
-# opencv-python's wheel loads, and the fonts the plate renderer draws with (recognition/training).
+# opencv-python's wheel loads, the fonts the plate renderer draws with (recognition/training), and
+# pg_dump/pg_restore (backups of a PostgreSQL database).
 system-packages:
 	@missing=""; \
 	command -v tesseract >/dev/null 2>&1 || missing="$$missing tesseract-ocr"; \
@@ -35,6 +36,7 @@ system-packages:
 	for f in dejavu/DejaVuSansCondensed-Bold.ttf:fonts-dejavu-core opendin/OSP-DIN.ttf:fonts-opendin \
 	         liberation2/LiberationSans-Bold.ttf:fonts-liberation2; do \
 	  test -f /usr/share/fonts/truetype/$${f%%:*} || missing="$$missing $${f##*:}"; done; \
+	command -v pg_dump >/dev/null 2>&1 || missing="$$missing postgresql-client"; \
 	ldconfig -p | grep -q 'libGL.so.1 ' || missing="$$missing libgl1"; \
 	ldconfig -p | grep -q 'libglib-2.0.so.0 ' || missing="$$missing libglib2.0-0"; \
 	$(PYTHON) -c 'import ensurepip, venv' >/dev/null 2>&1 || missing="$$missing python3-venv"; \

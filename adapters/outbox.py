@@ -210,6 +210,20 @@ class Outbox:
                 entry["last_delivered_at"] = last_delivery
         return report
 
+    def backlog(self):
+        """Per destination: (pending messages, the oldest one's creation time or None); a few index
+        look-ups, cheap enough for health checks and metrics scrapes."""
+        T = self.tables.messages
+        with self.store.connection() as conn:
+            counts = dict(conn.execute(select(T.c.destination, func.count()).where(T.c.state == PENDING)
+                                       .group_by(T.c.destination)).all())
+            report = {}
+            for name in self.destinations:
+                oldest = conn.execute(select(T.c.created_at).where(T.c.destination == name, T.c.state == PENDING)
+                                      .order_by(T.c.id).limit(1)).scalar() if counts.get(name) else None
+                report[name] = (counts.get(name, 0), oldest)
+        return report
+
     def list(self, destination=None, state=None, limit=50):
         T = self.tables.messages
         query = select(T.c.id, T.c.destination, T.c.kind, T.c.key, T.c.state, T.c.attempts,

@@ -25,7 +25,7 @@ from twisted.internet import asyncioreactor
 asyncioreactor.install()
 
 from harness import (  # noqa: E402
-    REPO,  # noqa: E402
+    REPO,
     configs,
     latency_summary,
     open_connection,

@@ -48,6 +48,45 @@ class RecognitionSettings:
     reader: str = "plate"     # which recogniser reads plates (recognition.READERS)
 
 
+# --- operations (issue 19, part A) -------------------------------------------------------
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    """How long each kind of data is kept (days; 0: for ever) and how the purge runs."""
+    images_days: float = 90            # pictures of vehicles (review images, image files)
+    plates_days: float = 30            # plates in the lane-event history and closed sessions: anonymised
+    records_days: float = 183          # lane events, closed sessions, reviews, incidents, settled relay messages
+    audit_days: float = 0              # the activity log (0: kept for ever)
+    interval_s: float = 3600           # how often the job runs (0: never; `parkgate retention run` by hand)
+    batch: int = 500                   # rows per unit of work
+    pause_s: float = 0.02              # between two units of work: lane events go first
+
+
+@dataclass(frozen=True)
+class BackupSettings:
+    directory: Path = REPO_ROOT / "var" / "backups"
+    interval_h: float = 0              # scheduled backups every this many hours (0: none)
+    keep: int = 7                      # copies kept; older ones are removed after a good backup
+
+
+@dataclass(frozen=True)
+class OpsSettings:
+    """Audit, health, metrics, TLS, storage, several nodes."""
+    audit_key_file: Path = REPO_ROOT / "var" / "audit.key"
+    audit_verify_interval_s: float = 3600     # the chain is checked (incrementally) this often (0: never)
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    trusted_proxies: tuple = ()               # networks whose X-Forwarded-For is taken as the caller's address
+    images_dir: Path = REPO_ROOT / "var" / "images"   # lane pictures on disk (backed up, purged by retention)
+    metrics: bool = True
+    ready_max_relay_lag_s: float = 300        # /readyz: a destination's oldest pending message older: not ready
+    ready_requires_plcs: bool = True          # /readyz: a lane this node drives offline: not ready
+    lane_lease_s: float = 6                   # several nodes: how long a node holds a lane's PLC per renewal
+    node: str = ""                            # this node's name (default: host and listen port)
+    retention: RetentionSettings = RetentionSettings()
+    backup: BackupSettings = BackupSettings()
+
+
 @dataclass(frozen=True)
 class Config:
     host: str = "127.0.0.1"
@@ -67,10 +106,15 @@ class Config:
     recognition: RecognitionSettings = RecognitionSettings()
     relays: tuple = ()                                   # adapters.destinations.Destination
     source: Path | None = None
+    ops: OpsSettings = OpsSettings()
+
+    @property
+    def scheme(self):
+        return "https" if self.ops.tls_cert else "http"
 
     @property
     def base_url(self):
-        return self.public_url.rstrip("/") if self.public_url else f"http://{self.host}:{self.port}"
+        return self.public_url.rstrip("/") if self.public_url else f"{self.scheme}://{self.host}:{self.port}"
 
     @property
     def decision_rules(self):
@@ -129,6 +173,7 @@ def parse(raw, source=None):
                                                 "recognition.reader").lower()),
         relays=_relays(raw.get("relay", []), source),
         source=source,
+        ops=_ops(raw, server, source),
     )
 
 
@@ -246,3 +291,65 @@ def _facility(f, where, registers, recognition):
                     tariff=tariff, permit_only=bool(f.get("permit_only", False)),
                     image_sources=ImageSources.parse({**recognition, **f.get("recognition", {})}),
                     plate_regions=tuple(regions) if regions else None, lanes=lanes, citation_rules=rules)
+
+
+def _path(value, source):
+    """Paths in the file: relative to the repository (where ``var/`` lives), like the database's."""
+    return _repo_path(value) if value else None
+
+
+def _number(table, key, default, where, minimum=0.0):
+    try:
+        value = float(table.get(key, default))
+    except (TypeError, ValueError):
+        raise ConfigError(f"{where}.{key} must be a number") from None
+    if value < minimum:
+        raise ConfigError(f"{where}.{key} must be at least {minimum:g}")
+    return value
+
+
+#: The operations' sections and the keys each takes (a key not listed is refused at start, naming it).
+OPS_KEYS = {
+    "audit": {"key_file", "verify_interval_s"},
+    "retention": {"images_days", "plates_days", "records_days", "audit_days", "interval_s", "batch", "pause_s"},
+    "backup": {"directory", "interval_h", "keep"},
+    "storage": {"images_dir"},
+    "health": {"max_relay_lag_s", "require_plcs"},
+    "metrics": {"enabled"},
+    "cluster": {"lane_lease_s", "node"},
+}
+
+
+def _ops(raw, server, source):
+    import ipaddress
+    for section, keys in OPS_KEYS.items():
+        unknown = set(raw.get(section, {})) - keys
+        if unknown:
+            raise ConfigError(f"{section}: unknown setting(s) {', '.join(sorted(unknown))}")
+    audit, health, storage, retention, backup, cluster = (raw.get(k, {}) for k in (
+        "audit", "health", "storage", "retention", "backup", "cluster"))
+    cert, key = server.get("tls_cert"), server.get("tls_key")
+    if bool(cert) != bool(key):
+        raise ConfigError("server.tls_cert and server.tls_key go together")
+    try:
+        proxies = tuple(ipaddress.ip_network(n, strict=False) for n in server.get("trusted_proxies", []))
+    except ValueError as e:
+        raise ConfigError(f"server.trusted_proxies: {e}") from e
+    r, b = RetentionSettings(), BackupSettings()
+    return OpsSettings(
+        audit_key_file=_path(audit.get("key_file", "var/audit.key"), source),
+        audit_verify_interval_s=_number(audit, "verify_interval_s", 3600, "audit"),
+        tls_cert=_path(cert, source), tls_key=_path(key, source), trusted_proxies=proxies,
+        images_dir=_path(storage.get("images_dir", "var/images"), source),
+        metrics=bool(raw.get("metrics", {}).get("enabled", True)),
+        ready_max_relay_lag_s=_number(health, "max_relay_lag_s", 300, "health"),
+        ready_requires_plcs=bool(health.get("require_plcs", True)),
+        lane_lease_s=_number(cluster, "lane_lease_s", 6, "cluster", minimum=1),
+        node=str(cluster.get("node", "")),
+        retention=RetentionSettings(
+            **{k: _number(retention, k, getattr(r, k), "retention") for k in (
+                "images_days", "plates_days", "records_days", "audit_days", "interval_s", "pause_s")},
+            batch=int(_number(retention, "batch", r.batch, "retention", minimum=1))),
+        backup=BackupSettings(directory=_path(backup.get("directory", "var/backups"), source),
+                              interval_h=_number(backup, "interval_h", b.interval_h, "backup"),
+                              keep=int(_number(backup, "keep", b.keep, "backup", minimum=1))))

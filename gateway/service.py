@@ -7,29 +7,35 @@ a free port and talk to it over HTTP like any platform would.
 
 import ipaddress
 import logging
+from datetime import timedelta
 
 from twisted.application import service
-from twisted.internet import threads
+from twisted.internet import task, threads
 from twisted.python.threadpool import ThreadPool
 
 from adapters.contract import Contract
-from adapters.delivery import Relays
+from adapters.delivery import Relays, node_name
 from adapters.outbox import Outbox, OutboxTables
 from plc.service import Barriers
 
 from .app.audit import Audit
 from .app.auth import Authenticator
+from .app.backups import Backups
 from .app.citations import Citations
 from .app.clock import utcnow
+from .app.cluster import ClusterBarriers, DatabaseLaneLease, LaneBus
 from .app.events import LaneEvents
 from .app.frames import FrameWindows
+from .app.health import LaneView, Readiness
 from .app.images import LaneImages
 from .app.lanes import Incidents, Lanes
+from .app.metrics import Metrics, gauge
 from .app.occupancy import Occupancy
 from .app.permits import Permits
 from .app.recording import EventRecorder
 from .app.relaying import Relaying
 from .app.relays import relay_status
+from .app.retention import Retention
 from .app.reviews import Reviews
 from .app.sessions import Sessions
 from .app.usecases import UseCases
@@ -37,9 +43,13 @@ from .contract.documents import parse
 from .contract.namespace import NS
 from .contract.schema import CONTRACT_XSD, document_schema
 from .soap.application import publish
+from .store import audit as audit_log
 from .store.engine import Store
+from .store.presence import Serving
 from .store.schema import OutboxMessage, RelayLease
+from .web.ops import MetricsPage, Ready
 from .web.site import Health, build_root, build_site
+from .web.tls import server_options
 
 log = logging.getLogger("parkgate")
 
@@ -68,16 +78,25 @@ def is_loopback(host):
 
 
 class GatewayService(service.MultiService):
-    def __init__(self, config, clock=utcnow, reactor=None, store=None, relays=None):
+    def __init__(self, config, clock=utcnow, reactor=None, store=None, relays=None, job_clock=None):
         """``relays``: where the delivery workers run; by default here, in this process
-        (``parkgate serve`` passes an :class:`adapters.process.RelayProcess`)."""
+        (``parkgate serve`` passes an :class:`adapters.process.RelayProcess`). ``job_clock``: what
+        schedules the retention, backup and audit jobs (default ``reactor``; tests pass a
+        ``task.Clock``)."""
         super().__init__()
         if reactor is None:
             from twisted.internet import reactor
         self.reactor = reactor
+        self.job_clock = job_clock or reactor
         self.config = config
         facilities, rules = config.facilities, config.decision_rules
+        ops = config.ops
+        self.node = ops.node or node_name(config.port or None)
+        audit_log.use_keys(audit_log.load_key(ops.audit_key_file))
+        self.metrics = Metrics(enabled=ops.metrics)
         self.store = store or Store(config.database_url, sqlite_synchronous=config.sqlite_synchronous)
+        self.serving = Serving(config.database_url)
+        self.audit = Audit(self.store, clock, self.metrics)
         self.outbox = outbox(self.store, config, clock)
         self.relay_pool = relay_threads(config)
         self.relays = relays or Relays(self.outbox, relay_contract(), reactor, self.relay_pool)
@@ -85,38 +104,127 @@ class GatewayService(service.MultiService):
         relaying = Relaying(self.outbox, lambda names: reactor.callFromThread(self.relays.wake, names), clock)
         self.authenticator = Authenticator(self.store, clock, allow_demo=is_loopback(config.host))
         self.threadpool = ThreadPool(minthreads=min(2, config.threads), maxthreads=config.threads, name="parkgate-soap")
-        self.barriers = Barriers(config, reactor, self.threadpool, Incidents(self.store, clock).record, clock)
+        # Several nodes share a PostgreSQL database: each lane's PLC is driven by the holder of its lease,
+        # and commands for lanes driven elsewhere go there (gateway.app.cluster). SQLite: one node.
+        shared = self.store.dialect != "sqlite"
+        lease = DatabaseLaneLease(self.store, self.node, ops.lane_lease_s, clock, reactor,
+                                  self.threadpool) if shared else None
+        self.barriers = Barriers(config, reactor, self.threadpool, Incidents(self.store, clock).record, clock,
+                                 lease=lease, lease_period=ops.lane_lease_s / 3)
         self.barriers.setServiceParent(self)
-        lanes = Lanes(facilities, self.barriers, Audit(self.store, clock), reactor)
+        self.lane_bus = LaneBus(self.store, self.node, self.barriers, reactor, clock) \
+            if shared and self.barriers.controllers else None
+        lanes = Lanes(facilities, ClusterBarriers(self.barriers, self.lane_bus) if self.lane_bus else self.barriers,
+                      self.audit, reactor, metrics=self.metrics)
         recorder = EventRecorder(facilities, rules, self.store, relaying, clock)
         reviews = Reviews(recorder, facilities, self.store, lanes, clock)
-        self.images = LaneImages(config.recognition, config.threads)
+        self.images = LaneImages(config.recognition, config.threads, metrics=self.metrics)
+        self.jobs_pool = ThreadPool(minthreads=0, maxthreads=2, name="parkgate-jobs")
+        self.retention = Retention(self.store, ops.retention, clock, ops.images_dir, self.metrics, self.node)
+        self.backups = Backups(self.store, config.database_url, ops.backup, ops.images_dir, clock, self.metrics,
+                               self.node)
+        self.readiness = Readiness(self.store, clock, self.lane_views, self.images, self.oldest_pending,
+                                   timedelta(seconds=ops.ready_max_relay_lag_s), ops.ready_requires_plcs)
+        self._register_scraped()
         self.use_cases = UseCases(
             clock=clock, authenticator=self.authenticator,
-            events=LaneEvents(facilities, self.images, FrameWindows(recorder, reviews, self.store, rules), lanes),
+            events=LaneEvents(facilities, self.images, FrameWindows(recorder, reviews, self.store, rules, shared),
+                              lanes),
             reviews=reviews, sessions=Sessions(facilities, self.store, clock),
             occupancy=Occupancy(facilities, self.store, clock),
             permits=Permits(facilities, self.store, relaying, clock),
             citations=Citations(facilities, self.store, relaying, clock), lanes=lanes,
-            relay_status=lambda: relay_status(self.outbox))
+            relay_status=lambda: relay_status(self.outbox),
+            audit=self.audit, backups=self.backups, retention=self.retention, metrics=self.metrics)
         self.port = None
         self.published = []
+        self._loops = []
+
+    # --- operations (issue 19, part A) ----------------------------------------------
+
+    def lane_views(self):
+        """Every lane with a PLC, as this node sees it (for readiness and metrics)."""
+        return [LaneView(fac_id, number, driven_here=getattr(c, "driving", True), online=c.online,
+                         holder=getattr(c, "holder", None))
+                for (fac_id, number), c in self.barriers.controllers.items()]
+
+    def oldest_pending(self):
+        return {name: oldest for name, (_count, oldest) in self.outbox.backlog().items()}
+
+    def _register_scraped(self):
+        def relays():
+            backlog = self.outbox.backlog() if self.outbox.destinations else {}
+            now = self.readiness.clock()
+            yield gauge("parkgate_relay_backlog", "Relay messages pending, per destination", ["destination"],
+                        [([name], count) for name, (count, _) in backlog.items()])
+            yield gauge("parkgate_relay_oldest_pending_seconds", "Age of the oldest pending relay message, per "
+                        "destination (0: none pending)", ["destination"],
+                        [([name], (now - oldest).total_seconds() if oldest else 0.0)
+                         for name, (_, oldest) in backlog.items()])
+
+        def lanes():
+            views = self.lane_views()
+            yield gauge("parkgate_plc_online", "1 when the lane's PLC answers (lanes this node drives)",
+                        ["facility", "lane"], [([v.facility_id, str(v.lane_number)], float(v.online))
+                                               for v in views if v.driven_here])
+            yield gauge("parkgate_lane_driven_here", "1 when this node drives the lane's PLC (holds its lease)",
+                        ["facility", "lane"], [([v.facility_id, str(v.lane_number)], float(v.driven_here))
+                                               for v in views])
+
+        def recognition():
+            yield gauge("parkgate_recognition_queue_depth", "Pictures in the recognition pool now (read or "
+                        "waiting)", [], [([], float(self.images.queue_depth()))])
+        for source in (relays, lanes, recognition):
+            self.metrics.at_scrape(source)
+
+    def _schedule(self, seconds, job, name):
+        """Run ``job`` in the jobs' thread every ``seconds`` (on the job clock), never two at once."""
+        if seconds <= 0:
+            return
+        running = []
+
+        def tick():
+            if running:
+                return
+            running.append(True)
+            d = threads.deferToThreadPool(self.reactor, self.jobs_pool, job)
+            d.addErrback(lambda f: log.error("%s job failed: %s", name, f.getErrorMessage()))
+            d.addBoth(lambda _: running.clear())
+        loop = task.LoopingCall(tick)
+        loop.clock = self.job_clock
+        loop.start(seconds, now=False)
+        self._loops.append(loop)
 
     @property
     def base_url(self):
         if self.config.public_url or self.port is None:
             return self.config.base_url
-        return f"http://{self.config.host}:{self.port.getHost().port}"
+        return f"{self.config.scheme}://{self.config.host}:{self.port.getHost().port}"
 
     def startService(self):
+        self.serving.hold()
         self.threadpool.start()
         self.relay_pool.start()
+        self.jobs_pool.start()
         super().startService()
         # Listen first, then build the WSDLs: with port 0 their address is the real one.
         site = build_site(Health(), self.config.max_body_bytes)
-        self.port = self.reactor.listenTCP(self.config.port, site, interface=self.config.host)
-        self.published = publish(self.use_cases, self.base_url)
-        site.resource = build_root(self.published, self.reactor, self.threadpool)
+        ops = self.config.ops
+        if ops.tls_cert:
+            self.port = self.reactor.listenSSL(self.config.port, site, server_options(ops.tls_cert, ops.tls_key),
+                                               interface=self.config.host)
+        else:
+            self.port = self.reactor.listenTCP(self.config.port, site, interface=self.config.host)
+        self.published = publish(self.use_cases, self.base_url, ops.trusted_proxies)
+        extra = {b"readyz": Ready(self.readiness, self.reactor, self.jobs_pool)}
+        if ops.metrics:
+            extra[b"metrics"] = MetricsPage(self.metrics, self.reactor, self.jobs_pool)
+        site.resource = build_root(self.published, self.reactor, self.threadpool, extra)
+        if self.lane_bus is not None:
+            self.lane_bus.start()
+        self._schedule(ops.retention.interval_s, self.retention.scheduled, "retention")
+        self._schedule(ops.backup.interval_h * 3600, self.backups.scheduled, "backup")
+        self._schedule(ops.audit_verify_interval_s, lambda: self.audit.verify(incremental=True), "audit")
         if self.config.recognition.warm_at_start:
             threads.deferToThread(self.images.warm).addErrback(
                 lambda failure: log.error("recognition: the workers did not start: %s", failure.getErrorMessage()))
@@ -125,12 +233,24 @@ class GatewayService(service.MultiService):
             log.info("  %s WSDL: %s%s?wsdl", p.name, self.base_url, p.path)
 
     def stopService(self):
+        for loop in self._loops:
+            if loop.running:
+                loop.stop()
+        self._loops = []
         d = super().stopService()
+        if self.lane_bus is not None:
+            d.addCallback(lambda _: threads.deferToThread(self.lane_bus.stop))
         if self.port is not None:
             port, self.port = self.port, None
             d.addCallback(lambda _: port.stopListening())
         d.addCallback(lambda _: self.threadpool.stop())
         d.addCallback(lambda _: threads.deferToThread(self.images.close))
         d.addCallback(lambda _: self.relay_pool.stop())
+        d.addCallback(lambda _: self.jobs_pool.stop())
         d.addCallback(lambda _: self.store.dispose())
+        d.addBoth(self._not_serving)
         return d
+
+    def _not_serving(self, result):
+        self.serving.drop()
+        return result

@@ -26,3 +26,16 @@ class IBarrierDriver(Interface):
 
     def write_heartbeat(value):
         """Deferred: write the watchdog register."""
+
+
+class ILaneLease(Interface):
+    """Who drives a lane's PLC when several gateway nodes share the lanes: a lane controller drives
+    its PLC only while it holds the lane's lease, and renews it while it runs. Both methods return
+    Deferreds and never hang (the implementation bounds them)."""
+
+    def claim(facility_id, lane_number):
+        """Deferred[float | None]: take or renew the lease; the seconds it is now held for, or None
+        when another node holds it."""
+
+    def release(facility_id, lane_number):
+        """Deferred: give the lease up (the controller stops): another node may take it at once."""

@@ -13,6 +13,13 @@ back, an opening the PLC no longer shows is over). When the PLC stops answering 
 OFFLINE (one incident per outage), commands answer at once that the barrier could not be
 driven, and the controller reconnects with back-off. A heartbeat keeps the PLC in remote mode.
 
+With a ``lease`` (:class:`~plc.interfaces.ILaneLease`: several gateway nodes share the lanes), the
+controller drives the PLC only while it holds the lane's lease: it claims it at start and renews it
+at a third of its length; without it, it stands by (not connected; commands answer OFFLINE) and
+claims it again every renewal period, so that when the driving node dies its lease expires and
+this node takes the lane over, reconnecting (and reading the PLC back) as after any outage. A
+lease it cannot renew in time (the database is unreachable) makes it stand by when it expires.
+
 Time comes from the injected ``clock`` (an ``IReactorTime``): tests use
 ``twisted.internet.task.Clock`` and a fake driver, or the real reactor and the simulator.
 """
@@ -27,7 +34,7 @@ from twisted.internet import defer, task
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 
 from .driver import PlcUnavailable
-from .interfaces import IBarrierDriver
+from .interfaces import IBarrierDriver, ILaneLease
 from .registers import BarrierInputs
 
 log = logging.getLogger("parkgate.plc")
@@ -102,8 +109,11 @@ class LaneController:
 
     def __init__(self, driver: IBarrierDriver, *, clock: IReactorTime, facility_id: str, lane_number: int,
                  settings: PlcSettings = PlcSettings(), record_incident: RecordIncident | None = None,
-                 now: Callable[[], datetime] | None = None) -> None:
-        """``now``: the aware UTC time for reports (heartbeat, last event); time itself is ``clock``'s."""
+                 now: Callable[[], datetime] | None = None, lease: ILaneLease | None = None,
+                 lease_period: float = 2.0) -> None:
+        """``now``: the aware UTC time for reports (heartbeat, last event); time itself is ``clock``'s.
+        ``lease``: drive the PLC only while holding the lane's lease (several nodes), claimed every
+        ``lease_period`` seconds (a third of the lease's length, or less)."""
         self.driver = driver
         self.clock = clock
         self.facility_id, self.lane_number = facility_id, lane_number
@@ -125,20 +135,82 @@ class LaneController:
         self._connection = 0  # counts connections: a late failure of a call made on an earlier one is no news
         self._resets: dict[str, IDelayedCall] = {}   # coil -> the pending end of its pulse
         self._pulsed: set[str] = set()                # pulse coils set and not yet reset
+        self.lease = lease
+        self.lease_period = lease_period
+        self._held_until: float | None = None        # on ``clock``: the lease held until then
+        self._leasing: task.LoopingCall | None = None
+        self._driving = False
 
     def __repr__(self):
         return f"<LaneController {self.facility_id} lane {self.lane_number}>"
 
     # --- life cycle ---------------------------------------------------------------
 
+    @property
+    def driving(self) -> bool:
+        """Whether this controller drives the PLC now (always, without a lease)."""
+        return self.lease is None or self._driving
+
     def start(self) -> defer.Deferred:
         self._running = True
-        return self._connect()
+        if self.lease is None:
+            self._driving = True
+            return self._connect()
+        self._leasing = task.LoopingCall(self._renew)
+        self._leasing.clock = self.clock
+        self._leasing.start(self.lease_period, now=True).addErrback(self._loop_died)
+        return defer.succeed(None)
+
+    def _renew(self):
+        d = self.lease.claim(self.facility_id, self.lane_number)
+        d.addCallbacks(self._claimed, self._claim_failed)
+        return d.addErrback(lambda f: log.error("%r: lease: %s", self, f.getErrorMessage()))
+
+    def _claimed(self, seconds):
+        if not self._running:
+            return
+        if seconds:
+            self._held_until = self.clock.seconds() + seconds
+            if not self._driving:
+                log.info("%r: this node drives the lane now", self)
+                self._driving = True
+                self._backoff = self.settings.reconnect_min
+                self._connect()
+        elif self._driving:
+            log.warning("%r: another node holds the lane's lease: standing by", self)
+            self._stand_by()
+
+    def _claim_failed(self, failure):
+        """The lease could not be renewed (database): drive on until it expires, then stand by."""
+        log.warning("%r: lease not renewed: %s", self, failure.getErrorMessage())
+        if self._driving and (self._held_until is None or self.clock.seconds() >= self._held_until):
+            self._stand_by()
+
+    def _stand_by(self):
+        """Stop driving without touching the PLC: the node that holds the lease now drives it."""
+        self._driving = False
+        self._stop_loops()
+        if self._reconnect_call is not None and self._reconnect_call.active():
+            self._reconnect_call.cancel()
+        self._reconnect_call = None
+        if self._attempt is not None:
+            self._attempt.cancel()
+        self._end_cycle()
+        for pending in self._resets.values():
+            if pending.active():
+                pending.cancel()
+        self._resets.clear()
+        self._pulsed.clear()
+        self.online = False
+        self.driver.disconnect()
 
     def stop(self) -> defer.Deferred:
         """Stop driving the lane. Deferred: fires once the pulse coils this controller set are reset
         (within one Modbus timeout each, answered or not) and the connection is closed."""
         self._running = False
+        if self._leasing is not None and self._leasing.running:
+            self._leasing.stop()
+        driving, self._driving = self._driving, False
         self._stop_loops()
         if self._reconnect_call is not None and self._reconnect_call.active():
             self._reconnect_call.cancel()
@@ -156,7 +228,12 @@ class LaneController:
         if coils:
             resets.addTimeout(self.settings.timeout * len(coils), self.clock)
             resets.addErrback(lambda f: log.warning("%r: pulse coils not confirmed reset on stop", self))
-        return resets.addBoth(lambda _: self.driver.disconnect())
+        resets.addBoth(lambda _: self.driver.disconnect())
+        if self.lease is not None and driving:
+            resets.addBoth(lambda _: self.lease.release(self.facility_id, self.lane_number))
+            resets.addErrback(lambda f: log.warning("%r: lease not given up (it expires): %s", self,
+                                                    f.getErrorMessage()))
+        return resets
 
     def _write_reset(self, name):
         d = self.driver.write_command(name, False)
@@ -224,7 +301,7 @@ class LaneController:
         self._schedule_reconnect()
 
     def _schedule_reconnect(self):
-        if not self._running or self._reconnect_call is not None:
+        if not self._running or not self.driving or self._reconnect_call is not None:
             return
         delay, self._backoff = self._backoff, min(self._backoff * 2, self.settings.reconnect_max)
         self._reconnect_call = self.clock.callLater(delay, self._connect)
@@ -293,6 +370,8 @@ class LaneController:
         return self._pulse("close")
 
     def _refusal(self):
+        if not self.driving:
+            return OFFLINE, "another gateway node drives this lane"
         if not self.online:
             return OFFLINE, "the PLC is not reachable: drive the barrier by hand"
         if self.inputs is not None and self.inputs.fault:

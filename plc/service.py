@@ -18,7 +18,8 @@ class Barriers(service.Service):
     by ``record(facility_id, lane_number, kind, event_id, detail)``.
     """
 
-    def __init__(self, config, reactor, threadpool, record, now):
+    def __init__(self, config, reactor, threadpool, record, now, lease=None, lease_period=2.0):
+        """``lease``: an :class:`~plc.interfaces.ILaneLease` when several nodes share the lanes."""
         self.reactor = reactor
         self.controllers = {}  # (facility id, lane number) -> LaneController
         self._by_camera = {}
@@ -30,7 +31,8 @@ class Barriers(service.Service):
                                              registers=lane.plc.registers, timeout=config.plc.timeout)
                 controller = LaneController(
                     driver, clock=reactor, facility_id=fac.id, lane_number=lane.number, settings=config.plc,
-                    now=now, record_incident=lambda *a: threads.deferToThreadPool(reactor, threadpool, record, *a))
+                    now=now, record_incident=lambda *a: threads.deferToThreadPool(reactor, threadpool, record, *a),
+                    lease=lease, lease_period=lease_period)
                 self.controllers[(fac.id, lane.number)] = controller
                 self._by_camera[(fac.id, lane.camera_id)] = controller
 

@@ -65,6 +65,15 @@ class RecognitionPool:
         future.add_done_callback(self._done)
         return future
 
+    @property
+    def pending(self):
+        """Pictures in the pool now: being read or waiting for a worker."""
+        return self._pending
+
+    @property
+    def alive(self):
+        return self._pool.active
+
     def _done(self, _future):
         with self._lock:
             self._pending -= 1

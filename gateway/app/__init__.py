@@ -9,6 +9,9 @@ the transports call them from request threads, never on the reactor.
 - ``reviews``: the events a person decides; ``images``: pictures to plate text;
 - ``sessions``: sessions, fees and payments; ``occupancy``; ``permits``; ``citations``;
 - ``lanes``: barriers and lane status; ``relays``: what the relay queues hold;
-- ``auth``: users and WS-Security UsernameTokens; ``hotlist``; ``audit``; ``relaying``: the outbox
-  documents are owed to; ``usecases``: all of them, as the composition root hands them over.
+- ``auth``: users and WS-Security UsernameTokens; ``hotlist``; ``audit``: the chained activity log;
+  ``relaying``: the outbox documents are owed to; ``usecases``: all of them, as the composition root
+  hands them over;
+- operations: ``retention`` (purge steps), ``backups`` (and restore), ``health`` (readiness),
+  ``metrics`` (Prometheus), ``cluster`` (several nodes: lane leases, commands for lanes driven elsewhere).
 """

@@ -1,15 +1,126 @@
-"""The activity log, as its own unit of work (within one, use :mod:`gateway.store.audit` directly)."""
+"""The activity log, as its own unit of work (within one, use :mod:`gateway.store.audit` directly),
+and what admins do with it: filter it, export it (CSV), verify its chain.
 
+Every plate query and every change is recorded with who, when, from where (the request's origin,
+set by the transport: :func:`origin`) and what; a plate only as its keyed hash. Reading the log is
+itself recorded.
+"""
+
+import csv
+import io
+import logging
+import threading
+from datetime import datetime
+
+from ..domain import times
+from ..domain.audit import KINDS, ChainCheck, ChainVerifier
+from ..domain.errors import InvalidInput
+from ..domain.plates import normalise_plate
 from ..store import audit
+from ..store.audit import AuditFilter, enter_origin, leave_origin, origin
 from ..store.engine import Store
 from .clock import Clock
 
+__all__ = ["Audit", "AuditFilter", "enter_origin", "leave_origin", "origin"]
+
+log = logging.getLogger("parkgate")
+
+#: Entries read per unit of work while verifying or exporting (the log may be large).
+CHUNK = 2000
+CSV_COLUMNS = ("id", "at", "username", "address", "kind", "action", "subject", "detail", "plate_hash", "entry_hash")
+
+
+def _cell(value):
+    """A CSV cell a spreadsheet shows as text: nothing that starts like a formula runs."""
+    if value is None:
+        return ""
+    text = value.isoformat() if isinstance(value, datetime) else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
 
 class Audit:
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: Store, clock: Clock, metrics=None) -> None:
         self.store = store
         self.clock = clock
+        self.metrics = metrics
+        self._verified: tuple[int | None, str | None] = (None, None)   # (last id, its hash) checked so far
+        self._verify_lock = threading.Lock()
 
-    def record(self, username: str, action: str, subject: str, detail: str | None = None) -> None:
+    def record(self, username: str, action: str, subject: str, detail: str | None = None, *,
+               plate: str | None = None, address: str | None = None, kind: str | None = None) -> None:
         with self.store.connection() as conn:
-            audit.record(conn, self.clock(), username, action, subject, detail)
+            audit.record(conn, self.clock(), username, action, subject, detail, plate=plate, address=address,
+                         kind=kind)
+
+    def criteria(self, since: datetime | None = None, until: datetime | None = None, username: str | None = None,
+                 kind: str | None = None, action: str | None = None, plate: str | None = None,
+                 after_id: int | None = None) -> AuditFilter:
+        """A filter from what a caller typed, checked."""
+        if kind is not None and kind not in KINDS:
+            raise InvalidInput(f"kind is one of {', '.join(KINDS)}", "Kind")
+        since = times.aware(since, "From") if since is not None else None
+        until = times.aware(until, "Until") if until is not None else None
+        return AuditFilter(since, until, username or None, kind, action or None,
+                           normalise_plate(plate, "Plate") if plate else None, after_id)
+
+    def _noted(self, conn, username: str, action: str, f: AuditFilter, found: int | str) -> None:
+        parts = [f"{name}={value:%Y-%m-%dT%H:%M:%SZ}" if isinstance(value, datetime) else f"{name}={value}"
+                 for name, value in (("from", f.since), ("until", f.until), ("user", f.username),
+                                     ("kind", f.kind), ("action", f.action)) if value is not None]
+        if f.plate:
+            parts.append("by plate")
+        audit.record(conn, self.clock(), username, action, "audit_log", f"{', '.join(parts) or 'all'}: {found}",
+                     plate=f.plate, kind="QUERY")
+
+    def query(self, f: AuditFilter, username: str, limit: int = 100) -> list[audit.AuditEntry]:
+        """Matching entries, oldest first, ``limit`` at most (page on with ``after_id``)."""
+        if not 1 <= limit <= 10_000:
+            raise InvalidInput("a limit is 1 to 10000 entries", "Limit")
+        with self.store.connection() as conn:
+            found = audit.find(conn, f, limit)
+            self._noted(conn, username, "QueryAudit", f, f"{len(found)} found")
+        return found
+
+    def export_csv(self, f: AuditFilter, username: str) -> bytes:
+        """Every matching entry as CSV (UTF-8, a header row), read in chunks."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(CSV_COLUMNS)
+        after, count = f.after_id, 0
+        while True:
+            with self.store.connection() as conn:
+                rows = audit.find(conn, AuditFilter(**{**vars(f), "after_id": after}), CHUNK)
+            for e in rows:
+                writer.writerow([_cell(getattr(e, column)) for column in CSV_COLUMNS])
+            count += len(rows)
+            if len(rows) < CHUNK:
+                break
+            after = rows[-1].id
+        with self.store.connection() as conn:
+            self._noted(conn, username, "ExportAudit", f, f"{count} exported")
+        return out.getvalue().encode()
+
+    def verify(self, incremental: bool = False) -> ChainCheck:
+        """Check the whole chain (or, ``incremental``, only what was added since the last check that
+        passed) up to its head as it is now; says where it breaks."""
+        with self._verify_lock:
+            after, prev = self._verified if incremental else (None, None)
+            with self.store.connection() as conn:
+                head = audit.head(conn)
+            verifier = ChainVerifier(audit.keys(), head, prev, after)
+            while True:
+                with self.store.connection() as conn:
+                    rows = audit.chunk(conn, after, CHUNK, upto=head.last_id)
+                if head.last_id is None:  # nothing was chained when we began: what follows is newer
+                    rows = [r for r in rows if r.entry_hash is None]
+                if not verifier.feed(rows) or len(rows) < CHUNK:
+                    break
+                after = rows[-1].id
+            check = verifier.result()
+            if check.verified and check.last_id is not None:
+                self._verified = (check.last_id, verifier.prev)
+            if self.metrics is not None:
+                self.metrics.audit_checked(check)
+            if not check.verified:
+                log.error("audit: the chain does not verify at entry %s: %s", check.broken_at, check.problem)
+            return check

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..domain.errors import AuthenticationFailed, InvalidInput, NotFound, NotPermitted
 from ..domain.users import ROLES, User
-from ..store import users
+from ..store import audit, users
 from ..store.engine import Store
 from .clock import Clock, utcnow
 
@@ -148,8 +148,10 @@ class Users:
         self.store = store
         self.clock = clock
 
-    def add(self, username: str, password: str, role: str, allow_digest: bool = False, demo: bool = False) -> User:
-        """Add a user, or reset an existing one's password and role (and enable it again)."""
+    def add(self, username: str, password: str, role: str, allow_digest: bool = False, demo: bool = False,
+            by: str = "system") -> User:
+        """Add a user, or reset an existing one's password and role (and enable it again); audited
+        as done ``by`` whom."""
         if role not in ROLES:
             raise InvalidInput(f"role must be one of {', '.join(ROLES)}", "role")
         if not username or not password:
@@ -160,19 +162,22 @@ class Users:
                         digest_secret=password if allow_digest else None,
                         created_at=existing.created_at if existing else self.clock(), disabled=False, demo=demo)
             users.save(conn, user)
+            audit.record(conn, self.clock(), by, "UserReset" if existing else "UserAdd", username,
+                         f"role {role}{', digest allowed' if allow_digest else ''}{', demo' if demo else ''}")
         return user
 
     def listing(self) -> list[User]:
         with self.store.connection() as conn:
             return users.listing(conn)
 
-    def disable(self, username: str) -> User:
+    def disable(self, username: str, by: str = "system") -> User:
         with self.store.connection() as conn:
             user = users.get(conn, username)
             if user is None:
                 raise NotFound(f"no user {username!r}", "username")
             user = replace(user, disabled=True)
             users.save(conn, user)
+            audit.record(conn, self.clock(), by, "UserDisable", username, None)
         return user
 
     def has_demo(self) -> bool:

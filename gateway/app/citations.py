@@ -33,7 +33,7 @@ class Citations:
         document = documents.citation(citation)
         with self.store.connection() as conn:
             citations.insert(conn, citation)
-            audit.record(conn, now, username, "IssueCitation", citation.id, violation)
+            audit.record(conn, now, username, "IssueCitation", citation.id, violation, plate=citation.plate)
             owed = self.relaying.owe(conn, "Citation", citation.id, fac.id, documents.serialize(document))
         self.relaying.wake(owed)
         return document

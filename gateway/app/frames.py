@@ -6,12 +6,17 @@ again (no second session, no second barrier pulse). A vehicle that was held (HOL
 afresh by its next frame. If the vehicle's event waits for a person only because its reading
 was not sure enough, and the vote now is, the vote completes it.
 
-The windows live in memory (one gateway process): after a restart a burst simply starts anew.
-Each lane has a lock of its own, held while a frame is matched and recorded (frames of one lane
-are taken in turn; a lane waiting for the database holds up no other lane).
+With one gateway (SQLite) the windows live in memory: after a restart a burst simply starts anew.
+With several nodes on one PostgreSQL (``shared``) they live in the database (``lane_windows``), so a
+burst spread over the nodes by a load balancer is still one vehicle. Each lane has a lock of its
+own, held while a frame is matched and recorded (frames of one lane are taken in turn; a lane
+waiting for the database holds up no other lane); shared, it is also an advisory lock every node
+takes in turn.
 """
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -23,7 +28,7 @@ from ..domain.events import LaneEvent
 from ..domain.permits import judge
 from ..domain.plates import normalise_plate
 from ..domain.vehicles import same_plate_possible, within
-from ..store import events, permits, reviews, sessions
+from ..store import events, permits, reviews, sessions, windows
 from ..store.engine import Store
 from .recording import EventRecorder, Outcome
 from .reviews import Reviews
@@ -43,8 +48,10 @@ class _Vehicle:
 
 
 class FrameWindows:
-    def __init__(self, recorder: EventRecorder, reviews: Reviews, store: Store, rules: DecisionRules) -> None:
+    def __init__(self, recorder: EventRecorder, reviews: Reviews, store: Store, rules: DecisionRules,
+                 shared: bool = False) -> None:
         self.recorder = recorder
+        self.shared = shared
         self.reviews = reviews
         self.store = store
         self.rules = rules
@@ -57,6 +64,29 @@ class FrameWindows:
         with self._locks_lock:
             return self._locks.setdefault((facility_id, camera_id), threading.Lock())
 
+    @contextmanager
+    def _lane(self, facility_id: str, camera_id: str) -> Iterator[None]:
+        with self._lane_lock(facility_id, camera_id):
+            if not self.shared:
+                yield
+                return
+            with windows.lane_lock(self.store, facility_id, camera_id):
+                yield
+
+    def _vehicle(self, key: tuple[str, str, str]) -> "_Vehicle | None":
+        if not self.shared:
+            return self._vehicles.get(key)
+        with self.store.connection() as conn:
+            found = windows.get(conn, *key)
+        return _Vehicle(*found) if found else None
+
+    def _keep(self, key: tuple[str, str, str], vehicle: "_Vehicle") -> None:
+        if not self.shared:
+            self._vehicles[key] = vehicle
+            return
+        with self.store.connection() as conn:
+            windows.put(conn, *key, vehicle.event_id, vehicle.first_seen, vehicle.readings)
+
     def submit(self, ev: LaneEvent) -> Outcome:
         """Decide ``ev``, or record it as a frame of the vehicle it shows."""
         if not ev.plate_text or self.window <= timedelta(0):
@@ -65,20 +95,19 @@ class FrameWindows:
         confidence = float(ev.confidence if ev.confidence is not None else 1)
         fac, lane, when = self.recorder.place(ev)  # a lane that exists: one lock per configured lane
         key = (fac.id, lane.camera_id, ev.direction)
-        lock = self._lane_lock(fac.id, lane.camera_id)
-        with lock:
-            vehicle = self._vehicles.get(key)
+        with self._lane(fac.id, lane.camera_id):
+            vehicle = self._vehicle(key)
             if vehicle and vehicle.event_id != ev.event_id and within(vehicle.first_seen, when, self.window) \
                     and same_plate_possible(plate, confidence, *vehicle.reading(), self.rules.confidence_threshold):
                 vehicle.readings.append((plate, confidence))
+                self._keep(key, vehicle)
                 voted, voted_confidence = vehicle.reading()
                 return self._frame(ev, vehicle.event_id, voted, Decimal(str(round(voted_confidence, 4))))
-        outcome = self.recorder.submit(ev)
-        # A held vehicle is decided again by its next frame (it may have paid, or been given a
-        # permit, in the meantime); one let in, or waiting for a person, is not.
-        if not outcome.replayed and outcome.decision in (OPEN, REVIEW):
-            with lock:
-                self._vehicles[key] = _Vehicle(ev.event_id, when, [(plate, confidence)])
+            outcome = self.recorder.submit(ev)
+            # A held vehicle is decided again by its next frame (it may have paid, or been given a
+            # permit, in the meantime); one let in, or waiting for a person, is not.
+            if not outcome.replayed and outcome.decision in (OPEN, REVIEW):
+                self._keep(key, _Vehicle(ev.event_id, when, [(plate, confidence)]))
         return outcome
 
     def _frame(self, ev: LaneEvent, vehicle_event_id: str, plate: str, confidence: Decimal) -> Outcome:

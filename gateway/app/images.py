@@ -26,13 +26,15 @@ log = logging.getLogger("parkgate")
 
 
 class LaneImages:
-    def __init__(self, settings: Any, request_threads: int, pool_factory: Any = RecognitionPool) -> None:
+    def __init__(self, settings: Any, request_threads: int, pool_factory: Any = RecognitionPool,
+                 metrics: Any = None) -> None:
         """``request_threads``: how many requests run at once. At most half of them wait on pictures
         (running or queued); beyond that an image event is told Server.Busy at once, and the other
         half of the threads stays free for everything else, the Busy answers included."""
         self.settings = settings
         self.max_pending = max(1, request_threads // 2)
         self.pool_factory = pool_factory
+        self.metrics = metrics
         self._pool: Any = None
         self._lock = threading.Lock()
 
@@ -67,19 +69,40 @@ class LaneImages:
         except (ImageUnavailable, ImageRejected):
             return replace(ev, unread="IMAGE_UNAVAILABLE")
         ev = replace(ev, image=data)
+        started, outcome = time.perf_counter(), "read"
         try:
             reading = self.pool().run(data, facility.plate_regions)
         except RecognitionBusy as e:
+            outcome = "busy"
             raise Busy(str(e)) from None
         except ImageRejected:
+            outcome = "unreadable"
             return replace(ev, unread="IMAGE_UNREADABLE")
         except RecognitionFailed:
+            outcome = "failed"
             return replace(ev, unread="RECOGNITION_FAILED")
+        finally:
+            if self.metrics is not None:
+                self.metrics.recognised(outcome, time.perf_counter() - started)
         if not reading["plate"]:
             return replace(ev, unread="NO_PLATE_READ")
         return replace(ev, plate_text=reading["plate"], confidence=Decimal(str(round(reading["confidence"], 4))),
                        jurisdiction=ev.jurisdiction or reading["jurisdiction"],
                        country=ev.country or reading["country"])
+
+    def queue_depth(self) -> int:
+        """Pictures in the pool now (read or waiting); 0 before the first."""
+        pool = self._pool
+        return pool.pending if pool is not None else 0
+
+    def health(self) -> tuple[bool, str]:
+        """(alive, detail) for readiness: a pool not started yet is fine (it starts on the first picture)."""
+        pool = self._pool
+        if pool is None:
+            return True, "not started (starts on the first picture)"
+        if not pool.alive:
+            return False, "the recognition pool has stopped"
+        return True, f"{pool.workers} worker(s), {pool.pending} picture(s) in"
 
     def close(self) -> None:
         with self._lock:

@@ -67,17 +67,22 @@ class Barriers(Protocol):
 
 
 class Lanes:
-    def __init__(self, facilities: Mapping[str, Facility], barriers: Barriers, audit: Audit, reactor: Any) -> None:
+    def __init__(self, facilities: Mapping[str, Facility], barriers: Barriers, audit: Audit, reactor: Any,
+                 metrics: Any = None) -> None:
         self.facilities = facilities
         self.barriers = barriers
         self.audit = audit
         self.reactor = reactor
+        self.metrics = metrics
 
     def _call(self, fn: Any, *args: Any) -> Any:
         return blockingCallFromThread(self.reactor, fn, *args)
 
     def after_decision(self, outcome: Outcome) -> Decided:
         """Drive the barrier of the event's lane for a decided event; say what happened to it."""
+        if self.metrics is not None and not outcome.replayed:
+            # Location/Direction by position, as documents.location() reads it (schema order).
+            self.metrics.decided(outcome.event[2][4].text, outcome.decision, outcome.reason)
         return Decided(outcome, self._drive(outcome))
 
     def _drive(self, outcome: Outcome) -> BarrierAction:

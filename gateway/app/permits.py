@@ -25,13 +25,16 @@ class Permits:
         self.relaying = relaying
         self.clock = clock
 
-    def lookup(self, plate: str, facility_id: str, at: datetime | None = None) -> Standing:
-        """The plate's standing in the facility at ``at`` (any instant, past or future; default now)."""
+    def lookup(self, plate: str, facility_id: str, at: datetime | None = None, username: str = "system") -> Standing:
+        """The plate's standing in the facility at ``at`` (any instant, past or future; default now).
+        A plate query: audited."""
         fac = find_facility(self.facilities, facility_id)
         plate = normalise_plate(plate, "Plate")
         when = times.aware(at, "At") if at is not None else self.clock()
         with self.store.connection() as conn:
-            return judge(permits.of_plate_here(conn, plate, fac.id), fac.timezone, when)
+            standing = judge(permits.of_plate_here(conn, plate, fac.id), fac.timezone, when)
+            audit.record(conn, self.clock(), username, "LookupPermit", fac.id, standing.status, plate=plate)
+        return standing
 
     def issue(self, plate: str, permit_type: str, valid_from: date, valid_until: date, username: str,
               facility_id: str | None = None, permit_number: str | None = None) -> Any:
@@ -51,7 +54,7 @@ class Permits:
                 if permits.get(conn, permit.permit_number) is not None:
                     raise Conflict("that permit number is taken", "PermitNumber")
                 permits.insert(conn, permit)
-                audit.record(conn, now, username, "IssuePermit", permit.permit_number, permit_type)
+                audit.record(conn, now, username, "IssuePermit", permit.permit_number, permit_type, plate=plate)
                 owed = self.relaying.owe(conn, "Permit", f"{permit.permit_number}:ACTIVE", facility_id,
                                          documents.serialize(document))
         except IntegrityError:
@@ -70,17 +73,23 @@ class Permits:
             now = self.clock()
             permit = permit.revoked(now, reason)
             permits.revoke(conn, permit)
-            audit.record(conn, now, username, "RevokePermit", permit_number, reason)
+            audit.record(conn, now, username, "RevokePermit", permit_number, reason, plate=permit.plate)
             document = documents.permit(permit)
             owed = self.relaying.owe(conn, "Permit", f"{permit_number}:REVOKED", permit.facility_id,
                                      documents.serialize(document))
         self.relaying.wake(owed)
         return document
 
-    def listing(self, plate: str | None = None, facility_id: str | None = None) -> list[Permit]:
+    def listing(self, plate: str | None = None, facility_id: str | None = None,
+                username: str = "system") -> list[Permit]:
+        """By plate, facility or both; audited (with the plate's hash when by plate)."""
         if not plate and not facility_id:
             raise InvalidInput("give a Plate, a FacilityID or both", "Plate")
         if facility_id:
             find_facility(self.facilities, facility_id)
+        plate = normalise_plate(plate, "Plate") if plate else None
         with self.store.connection() as conn:
-            return permits.listing(conn, normalise_plate(plate, "Plate") if plate else None, facility_id)
+            found = permits.listing(conn, plate, facility_id)
+            audit.record(conn, self.clock(), username, "ListPermits", facility_id or "*",
+                         f"{'by plate, ' if plate else ''}{len(found)} found", plate=plate)
+        return found

@@ -74,6 +74,7 @@ class Reviews:
                                                  relay_key=f"{review.event_id}:resolved", queue_review=False)
             now = self.clock()
             reviews.resolve(conn, review_id, now, username, plate, outcome.decision)
-            audit.record(conn, now, username, "ResolveReview", review.event_id, f"-> {outcome.decision}")
+            audit.record(conn, now, username, "ResolveReview", review.event_id, f"-> {outcome.decision}",
+                         plate=plate)
         self.recorder.relaying.wake(owed)
         return outcome

@@ -59,10 +59,13 @@ class Sessions:
         return SessionQuote(session, tariff, at, *quote(session, tariff, at))
 
     def get(self, session_id: str | None = None, plate: str | None = None,
-            facility_id: str | None = None) -> SessionQuote:
-        """By SessionID, or the plate's open session in a facility (else its latest)."""
+            facility_id: str | None = None, username: str = "system") -> SessionQuote:
+        """By SessionID, or the plate's open session in a facility (else its latest). A plate query
+        either way (the answer shows the plate): audited."""
         with self.store.connection() as conn:
             found = self._find(conn, session_id, plate, facility_id)
+            audit.record(conn, self.clock(), username, "GetSession", found.id, "by plate" if plate else "by id",
+                         plate=found.plate)
         return self._quote(found, self.clock())
 
     def quote_fee(self, session_id: str, at: datetime | None = None) -> SessionQuote:
@@ -92,6 +95,7 @@ class Sessions:
             paid = found.with_payment(amount, now)
             sessions.paid(conn, paid)
             payments.insert(conn, payment)
-            audit.record(conn, now, username, "RecordPayment", paid.id, f"{amount} {currency} by {method}")
+            audit.record(conn, now, username, "RecordPayment", paid.id, f"{amount} {currency} by {method}",
+                         plate=paid.plate)
         _, due = quote(paid, fac.tariff, now)
         return Receipt(payment, paid, due)

@@ -3,14 +3,18 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .audit import Audit
 from .auth import Authenticator
+from .backups import Backups
 from .citations import Citations
 from .clock import Clock
 from .events import LaneEvents
 from .lanes import Lanes
+from .metrics import Metrics
 from .occupancy import Occupancy
 from .permits import Permits
 from .relays import RelayStatus
+from .retention import Retention
 from .reviews import Reviews
 from .sessions import Sessions
 
@@ -27,3 +31,8 @@ class UseCases:
     citations: Citations
     lanes: Lanes
     relay_status: Callable[[], list[RelayStatus]]
+    # operations (issue 19, part A)
+    audit: Audit
+    backups: Backups
+    retention: Retention
+    metrics: Metrics

@@ -4,7 +4,8 @@
 - ``recognition``: plates read from image files, accuracy benchmarks;
 - ``wsdl``: the WSDLs printed, written or checked;
 - ``admin``: users, the hotlist, the database;
-- ``outbox``: what the relays owe their destinations.
+- ``outbox``: what the relays owe their destinations;
+- ``ops``: the activity log, backups and restores, retention.
 """
 
 import argparse
@@ -12,7 +13,7 @@ import os
 import sys
 
 from .. import config as configuration
-from . import admin, outbox, recognition, serve, wsdl
+from . import admin, ops, outbox, recognition, serve, wsdl
 
 
 def main(argv=None):
@@ -21,7 +22,7 @@ def main(argv=None):
                         help=f"TOML configuration (default: {configuration.DEFAULT_CONFIG.name} in the repository)")
     parser.add_argument("--database-url", help="override [database] url")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for group in (serve, recognition, wsdl, admin, outbox):
+    for group in (serve, recognition, wsdl, admin, outbox, ops):
         group.register(sub)
     args = parser.parse_args(argv)
     try:

@@ -49,11 +49,26 @@ def register(sub):
 
 
 def open_store(cfg, **options):
-    """The configured database, upgraded to the latest schema."""
+    """The configured database, upgraded to the latest schema (and the audit key installed)."""
+    from ..store import audit
     from ..store.engine import Store
     from ..store.migrate import upgrade
     upgrade(cfg.database_url)
+    audit.use_keys(audit.load_key(cfg.ops.audit_key_file))
     return Store(cfg.database_url, **options)
+
+
+def operator():
+    """Who runs a command, as the activity log names them: ``cli:<login>``."""
+    return f"cli:{getpass.getuser()}"
+
+
+def cli_origin():
+    """Entries a command records come from this host's command line."""
+    import socket
+
+    from ..app.audit import origin
+    return origin(f"cli@{socket.gethostname()}"[:64])
 
 
 def cmd_user_add(args, cfg):
@@ -65,7 +80,8 @@ def cmd_user_add(args, cfg):
         else:
             password = secrets.token_urlsafe(16)
             print(f"generated password: {password}")
-    Users(open_store(cfg)).add(args.username, password, args.role, allow_digest=args.allow_digest)
+    with cli_origin():
+        Users(open_store(cfg)).add(args.username, password, args.role, allow_digest=args.allow_digest, by=operator())
     print(f"user {args.username} ({args.role}) saved")
 
 
@@ -83,7 +99,8 @@ def cmd_user_list(args, cfg):
 def cmd_user_disable(args, cfg):
     from ..app.auth import Users
     try:
-        Users(open_store(cfg)).disable(args.username)
+        with cli_origin():
+            Users(open_store(cfg)).disable(args.username, by=operator())
     except ParkgateError as e:
         print(e.message, file=sys.stderr)
         return 2

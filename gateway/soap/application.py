@@ -7,8 +7,10 @@ in (:func:`gateway.soap.wsdl.merge_contract`). Each application carries the gate
 (``ctx.app.use_cases``), which the services call.
 """
 
+import ipaddress
 import logging
 import math
+import time
 import traceback
 from dataclasses import dataclass
 
@@ -18,16 +20,19 @@ from spyne import Application
 from spyne.model.fault import Fault
 from spyne.server.wsgi import WsgiApplication
 
+from ..app.audit import enter_origin, leave_origin
 from ..app.auth import require_role
 from ..contract.namespace import NS
 from ..contract.schema import secure_parser
 from ..domain.errors import ParkgateError
 from .faults import fault_for
 from .protocol import ContractSoap11, ContractSoap12
+from .services.audit import AuditService
 from .services.citations import CitationService
 from .services.common import Health
 from .services.events import EventService
 from .services.lanes import LaneService
+from .services.maintenance import MaintenanceService
 from .services.permits import PermitService
 from .services.relays import RelayService
 from .wsdl import merge_contract, message_schema
@@ -48,6 +53,8 @@ SERVICES = {
     "CitationService": [Health, CitationService],
     "LaneService": [Health, LaneService],
     "RelayService": [Health, RelayService],
+    "AuditService": [Health, AuditService],
+    "MaintenanceService": [Health, MaintenanceService],
 }
 
 
@@ -57,15 +64,50 @@ class Caller:
     role: str
 
 
-class GatewayApplication(Application):
-    """A spyne Application that knows the use cases it serves (``ctx.app.use_cases``)."""
+def caller_address(environ, trusted_proxies=()):
+    """Where a request came from: the peer, or what a trusted proxy (a load balancer) says it
+    forwarded for (the last address in X-Forwarded-For that is not itself a trusted proxy)."""
+    peer = environ.get("REMOTE_ADDR")
+    forwarded = environ.get("HTTP_X_FORWARDED_FOR")
+    if not forwarded or not trusted_proxies or not _within(peer, trusted_proxies):
+        return peer
+    for hop in reversed([h.strip() for h in forwarded.split(",") if h.strip()]):
+        if not _within(hop, trusted_proxies):
+            return hop
+    return peer
 
-    def __init__(self, services, name, use_cases, protocol=ContractSoap11):
+
+def _within(address, networks):
+    try:
+        ip = ipaddress.ip_address(address)
+    except (TypeError, ValueError):
+        return False
+    return any(ip in network for network in networks)
+
+
+class GatewayApplication(Application):
+    """A spyne Application that knows the use cases it serves (``ctx.app.use_cases``). Each call
+    is timed and counted (``/metrics``), and runs with its caller's address as the audit origin."""
+
+    def __init__(self, services, name, use_cases, protocol=ContractSoap11, trusted_proxies=()):
         super().__init__(services, tns=NS, name=name, in_protocol=protocol(), out_protocol=protocol())
         self.use_cases = use_cases
+        self.trusted_proxies = trusted_proxies
         self.event_manager.add_listener("method_call", _authenticate)
 
     def call_wrapper(self, ctx):
+        started, outcome = time.perf_counter(), "ok"
+        token = enter_origin(caller_address(ctx.transport.req, self.trusted_proxies))
+        try:
+            return self._call(ctx)
+        except Fault as f:
+            outcome = f.faultcode
+            raise
+        finally:
+            leave_origin(token)
+            self.use_cases.metrics.request(self.name, ctx.descriptor.name, outcome, time.perf_counter() - started)
+
+    def _call(self, ctx):
         try:
             return super().call_wrapper(ctx)
         except ParkgateError as e:
@@ -118,12 +160,12 @@ def build_wsdl(app, url):
     return wsgi, etree.tostring(root, pretty_print=True, xml_declaration=True, encoding="UTF-8")
 
 
-def publish(use_cases, base_url):
+def publish(use_cases, base_url, trusted_proxies=()):
     """Build every published service; validation of requests uses each WSDL's own schema."""
     published = []
     for version, (protocol, prefix, _) in SOAP_VERSIONS.items():
         for name, services in SERVICES.items():
-            app = GatewayApplication(services, name, use_cases, protocol)
+            app = GatewayApplication(services, name, use_cases, protocol, trusted_proxies)
             path = f"{prefix}/{name}"
             wsgi, wsdl = build_wsdl(app, base_url + path)
             app.in_protocol.message_schema = message_schema(wsdl)

@@ -16,6 +16,7 @@ from spyne import (
     Duration,
     Enum,
     Integer32,
+    Integer64,
     Unicode,
     XmlAttribute,
     XmlData,
@@ -384,4 +385,77 @@ class ReviewItem(_Model):
         ("ResolvedBy", opt(ShortText)),
         ("ResolvedPlate", opt(PlateNumber)),
         ("Decision", opt(Decision)),
+    ]
+
+
+# --- operations (issue 19, part A): defined by xsd/parkgate.xsd -----------------------------
+
+AuditKind = _enum("AuditKind", "QUERY", "CHANGE", "SYSTEM")
+Digest = _simple(Unicode, "Digest", pattern="[0-9a-f]{64}")
+
+
+class AuditEntry(_Model):
+    _type_info = [
+        ("EntryID", req(Integer64)),
+        ("At", req(DateTime)),
+        ("User", req(ShortText)),
+        ("Address", opt(ShortText)),
+        ("Kind", req(AuditKind)),
+        ("Action", req(ShortText)),
+        ("Subject", req(LongText)),
+        ("Detail", opt(LongText)),
+        ("PlateHash", opt(Digest)),
+        ("Hash", opt(Digest)),
+    ]
+
+
+class AuditVerification(_Model):
+    _type_info = [
+        ("Verified", req(Boolean)),
+        ("Entries", req(Integer64)),
+        ("Unchained", req(Integer64)),
+        ("FirstEntryID", opt(Integer64)),
+        ("LastEntryID", opt(Integer64)),
+        ("HeadHash", req(Digest)),
+        ("BrokenAt", opt(Integer64)),
+        ("Problem", opt(LongText)),
+    ]
+
+
+class AuditExport(_Model):
+    _type_info = [
+        ("FileName", req(ShortText)),
+        ("MediaType", req(ShortText)),
+        ("Content", req(ByteArray)),
+    ]
+
+
+class BackupInfo(_Model):
+    _type_info = [
+        ("Name", req(Identifier)),
+        ("CreatedAt", req(DateTime)),
+        ("Database", req(ShortText)),
+        ("SchemaRevision", req(ShortText)),
+        ("SizeBytes", req(Integer64)),
+        ("Images", req(Integer32)),
+        ("Checksum", req(Digest)),
+        ("Verified", req(Boolean)),
+        ("Node", opt(ShortText)),
+    ]
+
+
+class RetentionStep(_Model):
+    _type_info = [
+        ("Step", req(ShortText)),
+        ("Rows", req(Integer64)),
+    ]
+
+
+class RetentionRun(_Model):
+    _type_info = [
+        ("Started", req(Boolean)),
+        ("StartedAt", opt(DateTime)),
+        ("Seconds", opt(Decimal)),
+        ("Step", many(RetentionStep)),
+        ("Error", opt(LongText)),
     ]

@@ -1,14 +1,188 @@
-"""The activity log: who did what to which record, and why; no plate text, no secrets."""
+"""The activity log: who did what to which record, from where, and why; no plate text, no secrets.
 
+Append-only and chained (:mod:`gateway.domain.audit`): each entry is written under the chain's
+head row, locked for the rest of the unit of work (``SELECT ... FOR UPDATE`` on PostgreSQL, where
+several writers and several nodes run at once; SQLite's units of work already take turns), so
+entries are chained in the order they commit, however many write at once.
+
+The caller's address is the transport's to say (:func:`origin`): entries recorded while a request
+is served carry it without every use case passing it along.
+"""
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar, Token
+from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Select, delete, func, insert, select, update
 
-from .schema import AuditRecord, table_of
+from ..domain.audit import GENESIS, AuditEntry, AuditKeys, ChainHead, fields_of, kind_of
+from .schema import AuditHeadRecord, AuditRecord, table_of
 
 _AUDIT = table_of(AuditRecord)
+_HEAD = table_of(AuditHeadRecord)
+_ADDRESS: ContextVar[str | None] = ContextVar("parkgate_audit_address", default=None)
+_keys: AuditKeys | None = None
+
+#: Where the audit secret is read from when none was installed: the environment, else this file
+#: (created with a random secret on first use).
+KEY_ENV = "PARKGATE_AUDIT_KEY"
+DEFAULT_KEY_FILE = Path(__file__).resolve().parents[2] / "var" / "audit.key"
 
 
-def record(conn: Connection, at: datetime, username: str, action: str, subject: str, detail: str | None) -> None:
-    conn.execute(_AUDIT.insert(), dict(at=at, username=username, action=action, subject=subject,
-                                       detail=(detail or "")[:1000] or None))
+def load_key(path: Path | str | None = None) -> AuditKeys:
+    """The audit secret from ``PARKGATE_AUDIT_KEY`` (hex), else from ``path`` (made, 0600, when missing)."""
+    if os.environ.get(KEY_ENV):
+        return AuditKeys(bytes.fromhex(os.environ[KEY_ENV].strip()))
+    path = Path(path or DEFAULT_KEY_FILE)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process made it first
+        else:
+            with os.fdopen(fd, "w") as f:
+                f.write(os.urandom(32).hex() + "\n")
+    return AuditKeys(bytes.fromhex(path.read_text().strip()))
+
+
+def use_keys(keys: AuditKeys) -> None:
+    """The keys this process chains entries and hashes plates with (the composition root sets them)."""
+    global _keys
+    _keys = keys
+
+
+def keys() -> AuditKeys:
+    global _keys
+    if _keys is None:
+        _keys = load_key()
+    return _keys
+
+
+@contextmanager
+def origin(address: str | None) -> Iterator[None]:
+    """Entries recorded inside the block (in this thread) say they came from ``address``."""
+    token = _ADDRESS.set(address)
+    try:
+        yield
+    finally:
+        _ADDRESS.reset(token)
+
+
+def enter_origin(address: str | None) -> Token:
+    """:func:`origin` without a block, for a transport's hot path: reset with :func:`leave_origin`."""
+    return _ADDRESS.set(address)
+
+
+def leave_origin(token: Token) -> None:
+    _ADDRESS.reset(token)
+
+
+def current_address() -> str | None:
+    return _ADDRESS.get()
+
+
+def record(conn: Connection, at: datetime, username: str, action: str, subject: str, detail: str | None = None,
+           *, plate: str | None = None, address: str | None = None, kind: str | None = None) -> int:
+    """Append an entry (its id). ``plate``: the normalised plate it concerns, kept only as a keyed hash;
+    ``address``: where the request came from (default: the transport's :func:`origin`); ``kind``:
+    QUERY, CHANGE or SYSTEM (default: from the action's name)."""
+    k = keys()
+    head = conn.execute(select(_HEAD.c.last_id, _HEAD.c.last_hash, _HEAD.c.first_id)
+                        .where(_HEAD.c.id == 1).with_for_update()).first()
+    if head is None:  # a database made without the migration's row (never on one Alembic made)
+        conn.execute(insert(_HEAD).values(id=1, last_id=None, last_hash=GENESIS, first_id=None))
+        prev, first_id = GENESIS, None
+    else:
+        prev, first_id = head.last_hash, head.first_id
+    origin_address = (address or current_address() or "")[:64] or None
+    kind = kind or kind_of(action)
+    action, subject, detail = action[:64], subject[:128], (detail or "")[:1000] or None
+    plate_hash = k.plate_hash(plate) if plate else None
+    username = username[:64]
+    entry_hash = k.entry_hash(prev, fields_of(at, username, origin_address, kind, action, subject, detail,
+                                              plate_hash))
+    entry_id = conn.execute(insert(_AUDIT).values(
+        at=at, username=username, address=origin_address, kind=kind, action=action, subject=subject, detail=detail,
+        plate_hash=plate_hash, prev_hash=prev, entry_hash=entry_hash).returning(_AUDIT.c.id)).scalar_one()
+    conn.execute(update(_HEAD).where(_HEAD.c.id == 1).values(
+        last_id=entry_id, last_hash=entry_hash, first_id=entry_id if first_id is None else first_id))
+    return entry_id
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """Entries between two instants, of a user, a kind, an action, about a plate (any may be None)."""
+    since: datetime | None = None
+    until: datetime | None = None
+    username: str | None = None
+    kind: str | None = None
+    action: str | None = None
+    plate: str | None = None       # normalised; matched by its keyed hash
+    after_id: int | None = None    # paging: entries after this one
+
+
+def _where(query: Select, f: AuditFilter) -> Select:
+    T = _AUDIT
+    if f.since is not None:
+        query = query.where(T.c.at >= f.since)
+    if f.until is not None:
+        query = query.where(T.c.at < f.until)
+    if f.username:
+        query = query.where(T.c.username == f.username)
+    if f.kind:
+        query = query.where(T.c.kind == f.kind)
+    if f.action:
+        query = query.where(T.c.action == f.action)
+    if f.plate:
+        query = query.where(T.c.plate_hash == keys().plate_hash(f.plate))
+    if f.after_id is not None:
+        query = query.where(T.c.id > f.after_id)
+    return query
+
+
+def _entry(row) -> AuditEntry:
+    return AuditEntry(**row._mapping)
+
+
+def find(conn: Connection, f: AuditFilter, limit: int | None = None) -> list[AuditEntry]:
+    """Matching entries, oldest first."""
+    query = _where(select(_AUDIT), f).order_by(_AUDIT.c.id)
+    if limit is not None:
+        query = query.limit(limit)
+    return [_entry(row) for row in conn.execute(query)]
+
+
+def head(conn: Connection) -> ChainHead:
+    row = conn.execute(select(_HEAD.c.first_id, _HEAD.c.last_id, _HEAD.c.last_hash).where(_HEAD.c.id == 1)).first()
+    return ChainHead(None, None, GENESIS) if row is None else ChainHead(row.first_id, row.last_id, row.last_hash)
+
+
+def chunk(conn: Connection, after_id: int | None, limit: int, upto: int | None = None) -> list[AuditEntry]:
+    """Entries after ``after_id`` (None: from the start) up to ``upto`` (None: the last), ``limit`` at
+    most, in id order."""
+    query = select(_AUDIT).order_by(_AUDIT.c.id).limit(limit)
+    if after_id is not None:
+        query = query.where(_AUDIT.c.id > after_id)
+    if upto is not None:
+        query = query.where(_AUDIT.c.id <= upto)
+    return [_entry(row) for row in conn.execute(query)]
+
+
+def purge(conn: Connection, before: datetime, limit: int) -> int:
+    """Delete up to ``limit`` of the oldest entries recorded before ``before``; the chain's head then
+    starts at the oldest entry kept, so what remains still verifies (retention, not tampering)."""
+    T = _AUDIT
+    ids = [row[0] for row in conn.execute(select(T.c.id).where(T.c.at < before).order_by(T.c.id).limit(limit))]
+    if not ids:
+        return 0
+    # Only a prefix of the log may go: never an entry with a kept older one before it.
+    conn.execute(select(_HEAD.c.id).where(_HEAD.c.id == 1).with_for_update()).first()
+    deleted = conn.execute(delete(T).where(T.c.id <= ids[-1])).rowcount
+    first = conn.execute(select(func.min(T.c.id)).where(T.c.entry_hash.is_not(None))).scalar()
+    conn.execute(update(_HEAD).where(_HEAD.c.id == 1).values(first_id=first))
+    return deleted

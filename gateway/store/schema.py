@@ -263,11 +263,65 @@ class NonceRecord(Base):
 
 
 class AuditRecord(Base):
-    """Who did what to which record, and why; no plate text, no secrets."""
+    """Who did what to which record, from where, and why; no plate text (a keyed hash), no secrets.
+    Append-only, each entry chained to the one before (gateway.domain.audit)."""
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    at: Mapped[datetime]
-    username: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
     action: Mapped[str] = mapped_column(String(64))
     subject: Mapped[str] = mapped_column(String(128))
     detail: Mapped[str | None] = mapped_column(String(1000))
+    address: Mapped[str | None] = mapped_column(String(64))      # the caller's, as the transport saw it
+    kind: Mapped[str] = mapped_column(String(8), default="CHANGE", server_default=text("'CHANGE'"))
+    plate_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))    # None: recorded before entries were chained
+    entry_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+# --- operations (issue 19, part A): the audit chain's head, leases, lane commands -----------
+
+class AuditHeadRecord(Base):
+    """The audit chain's head: one row (id 1), locked by every writer of the log while it appends."""
+    __tablename__ = "audit_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    first_id: Mapped[int | None] = mapped_column(Integer)    # the oldest chained entry kept
+    last_id: Mapped[int | None] = mapped_column(Integer)
+    last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class NodeLease(Base):
+    """Which gateway node holds a named duty (driving a lane's PLC, a scheduled job) and until when."""
+    __tablename__ = "node_leases"
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LaneCommandRecord(Base):
+    """A barrier command for a lane another node drives: that node carries it out and answers here."""
+    __tablename__ = "lane_commands"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    facility_id: Mapped[str] = mapped_column(String(64))
+    lane_number: Mapped[int] = mapped_column(Integer)
+    command: Mapped[str] = mapped_column(String(16))         # open, hold, release, close, seen, status
+    argument: Mapped[str | None] = mapped_column(String(200))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    state: Mapped[str] = mapped_column(String(8), index=True)  # PENDING, DONE
+    result: Mapped[str | None] = mapped_column(Text)          # JSON: what the driving node answered
+    answered_by: Mapped[str | None] = mapped_column(String(128))
+
+
+# Closed sessions are purged and anonymised oldest exit first (gateway.store.retention).
+Index("ix_sessions_exit_time", SessionRecord.exit_time)
+
+
+class LaneWindowRecord(Base):
+    """The vehicle a lane (one direction) saw last, for frames spread over several nodes (store.windows)."""
+    __tablename__ = "lane_windows"
+    facility_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    camera_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    direction: Mapped[str] = mapped_column(String(5), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(64))
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    readings: Mapped[str] = mapped_column(Text)      # JSON [[plate, confidence], ...]

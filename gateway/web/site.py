@@ -45,9 +45,12 @@ class Health(resource.Resource):
         return b"ok\n"
 
 
-def build_root(published, reactor, threadpool):
+def build_root(published, reactor, threadpool, extra=None):
+    """``extra``: more resources by path (``/readyz``, ``/metrics``)."""
     root = resource.Resource()
     root.putChild(b"healthz", Health())
+    for path, child in (extra or {}).items():
+        root.putChild(path, child)
     for service in published:
         prefix, name = service.path.strip("/").encode().split(b"/")
         if prefix not in root.children:

@@ -37,7 +37,7 @@ class EventService(ServiceBase):
                roles=ALL_ROLES, returns=t.req(t.SessionView), names="SessionView",
                throws=(f.NotFoundFault, f.UnknownFacilityFault))
     def GetSession(ctx, SessionID, Plate, FacilityID):
-        quote = use_cases(ctx).sessions.get(SessionID, Plate, FacilityID)
+        quote = use_cases(ctx).sessions.get(SessionID, Plate, FacilityID, username=caller(ctx))
         s = quote.session
         charged, due = charges(quote)
         return t.SessionView(FacilityID=s.facility_id, Plate=s.plate, Status=s.status,

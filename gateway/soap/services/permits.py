@@ -13,7 +13,7 @@ class PermitService(ServiceBase):
                returns=(t.req(t.AuthorizationStatus), t.opt(t.Permit)), names=("Status", "Permit"),
                throws=(f.UnknownFacilityFault, f.InvalidTimeFault))
     def LookupPermit(ctx, Plate, FacilityID, At):
-        standing = use_cases(ctx).permits.lookup(Plate, FacilityID, At)
+        standing = use_cases(ctx).permits.lookup(Plate, FacilityID, At, username=caller(ctx))
         return standing.status, documents.permit(standing.permit) if standing.permit else None
 
     @operation(t.req(t.ShortText), t.req(t.PermitType), t.req(Date), t.req(Date), t.opt(t.Identifier),
@@ -31,4 +31,4 @@ class PermitService(ServiceBase):
     @operation(t.opt(t.ShortText), t.opt(t.Identifier), roles=ALL_ROLES, returns=t.many(t.Permit),
                names="Permit", throws=(f.UnknownFacilityFault,))
     def ListPermits(ctx, Plate, FacilityID):
-        return [documents.permit(p) for p in use_cases(ctx).permits.listing(Plate, FacilityID)]
+        return [documents.permit(p) for p in use_cases(ctx).permits.listing(Plate, FacilityID, username=caller(ctx))]

@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""SubmitEvent throughput with one and with two `parkgate serve` nodes on one PostgreSQL, in one run,
+with the CPU each process used per event (the nodes and PostgreSQL's backends) and PostgreSQL's lock
+waits sampled throughout.
+
+Each point gets a fresh schema in a database of its own (made and dropped here); the load is N
+keep-alive connections spread over the nodes (as a load balancer would), each submitting ENTRY/EXIT
+pairs of fresh plates. On a small machine the nodes, PostgreSQL and the load share the cores: the
+figure to read is CPU per event, one node against two (the goal: within 10%), and the lock waits
+(the goal: none).
+
+    .venv/bin/python bench/nodes.py [--url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
+                                    [--duration 15] [--connections 8]
+"""
+
+import argparse
+import asyncio
+import os
+import secrets
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from harness import cpu_seconds, start_gateway
+from soap_events import bench_config, events_for, run_load, summary
+from sqlalchemy import create_engine, text
+
+
+def postgres_pids():
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if Path(f"/proc/{entry}/comm").read_text().strip() == "postgres":
+                    pids.append(int(entry))
+            except OSError:
+                pass
+    return pids
+
+
+def postgres_cpu():
+    total = 0.0
+    for pid in postgres_pids():
+        try:
+            total += cpu_seconds(pid)
+        except OSError:
+            pass  # a backend that ended meanwhile
+    return total
+
+
+class LockSampler(threading.Thread):
+    """Samples pg_stat_activity every 20 ms: backends of the bench database waiting on a lock."""
+
+    def __init__(self, url, database):
+        super().__init__(daemon=True)
+        self.engine = create_engine(url)
+        self.database = database
+        self.samples = self.waiting = self.lwlock = 0
+        self.kinds = {}
+        self.stop = threading.Event()
+
+    def run(self):
+        with self.engine.connect() as conn:
+            while not self.stop.is_set():
+                rows = conn.execute(text("SELECT wait_event_type, wait_event FROM pg_stat_activity "
+                                         "WHERE datname = :db AND state = 'active' AND wait_event_type IN "
+                                         "('Lock', 'LWLock')"), {"db": self.database}).all()
+                conn.rollback()
+                self.samples += 1
+                for kind, event in rows:
+                    if kind == "Lock":
+                        self.waiting += 1
+                    else:
+                        self.lwlock += 1
+                    self.kinds[f"{kind}:{event}"] = self.kinds.get(f"{kind}:{event}", 0) + 1
+                time.sleep(0.02)
+        self.engine.dispose()
+
+
+def run_point(admin_url, nodes, connections, duration, threads):
+    database = f"bench_nodes_{secrets.token_hex(4)}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{database}"'))
+    url = admin_url.rsplit("/", 1)[0] + "/" + database
+    servers = []
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for n in range(nodes):
+                folder = Path(tmp) / f"node{n}"
+                folder.mkdir()
+                servers.append(start_gateway(folder, bench_config(threads, url, "FULL"), role="integrator"))
+            ports = [port for _, port in servers]
+
+            def spread(c):  # connection c goes to node c % nodes
+                make = events_for(c)
+                return make, ports[c % len(ports)]
+            asyncio.run(warm(ports))
+            sampler = LockSampler(admin_url, database)
+            cpu = [cpu_seconds(s.pid) for s, _ in servers]
+            pg = postgres_cpu()
+            sampler.start()
+            rate, lat, failures = asyncio.run(spread_load(spread, connections, duration))
+            sampler.stop.set()
+            sampler.join(5)
+            cpu = [cpu_seconds(s.pid) - before for (s, _), before in zip(servers, cpu)]
+            pg = postgres_cpu() - pg
+            events = len(lat)
+    finally:
+        for server, _ in servers:
+            server.terminate()
+            server.wait(20)
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE "{database}" WITH (FORCE)'))
+        admin.dispose()
+    return dict(rate=rate, lat=lat, failures=failures, cpu=cpu, pg=pg, events=events, sampler=sampler)
+
+
+async def warm(ports):
+    for port in ports:
+        await run_load(port, 2, 2.0, events_for)
+
+
+async def spread_load(spread, connections, duration):
+    """Like soap_events.run_load, with each connection on its own node."""
+    from soap_events import connection
+    latencies, failures = [], []
+    deadline = time.perf_counter() + duration
+    started = time.perf_counter()
+    tasks = []
+    for c in range(connections):
+        make, port = spread(c)
+        tasks.append(connection(port, make, deadline, latencies, failures))
+    await asyncio.gather(*tasks)
+    return len(latencies) / (time.perf_counter() - started), latencies, failures
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default=os.environ.get("PARKGATE_BENCH_PG_URL",
+                                                        "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),
+                        help="a PostgreSQL database to create the bench databases from")
+    parser.add_argument("--duration", type=float, default=15.0)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=16)
+    args = parser.parse_args()
+    print(f"parkgate nodes benchmark: {os.cpu_count()} cores (nodes, PostgreSQL and the load share them), "
+          f"{args.duration:.0f} s per point, {args.connections} connections spread over the nodes")
+    results = {}
+    for nodes in (1, 2):
+        r = results[nodes] = run_point(args.url, nodes, args.connections, args.duration, args.threads)
+        node_cpu = sum(r["cpu"]) / r["events"] * 1e6
+        per_node = ", ".join(f"{c / r['events'] * 1e6:.0f}" for c in r["cpu"])
+        s = r["sampler"]
+        print(f"{nodes} node{'s' if nodes > 1 else ' '}  SubmitEvent {summary(r['rate'], r['lat'])}")
+        pg_us = r["pg"] / r["events"] * 1e6
+        print(f"         CPU per event: nodes {node_cpu:5.0f} us ({per_node}), PostgreSQL {pg_us:5.0f} us,"
+              f" together {(sum(r['cpu']) + r['pg']) / r['events'] * 1e6:5.0f} us")
+        kinds = ", ".join(f"{k} {v}" for k, v in sorted(s.kinds.items()))
+        print(f"         lock waits: {s.waiting} in {s.samples} samples of pg_stat_activity"
+              f" (LWLock waits {s.lwlock}{': ' + kinds if kinds else ''})")
+        if r["failures"]:
+            print(f"         {len(r['failures'])} failed requests, first: {r['failures'][0]!r}")
+    one, two = results[1], results[2]
+    per = {n: (sum(r["cpu"]) + r["pg"]) / r["events"] for n, r in results.items()}
+    print(f"two nodes against one: throughput {two['rate'] / one['rate']:.0%}, CPU per event {per[2] / per[1]:.0%}")
+
+
+if __name__ == "__main__":
+    main()

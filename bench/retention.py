@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""SubmitEvent latency while the retention job purges a million rows, next to the same load with
+the job idle (before it and after it), in one run (SQLite, the harder case: one writer).
+
+Seeds the database with ``--rows`` lane events recorded a year ago (and as many lane incidents,
+a table the job also purges), starts `parkgate serve`, measures SubmitEvent at ``--connections`` for
+``--duration`` seconds with nothing else going on, then starts a retention run (SOAP
+``RunRetention``) and measures the same load again while it runs; says how many rows the run had
+purged by the end of the measurement and how long the whole run took.
+
+    .venv/bin/python bench/retention.py [--rows 1000000] [--duration 15] [--connections 8]
+"""
+
+import argparse
+import asyncio
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+
+from harness import PASSWORD, configs, cpu_seconds, free_port, open_connection, read_response, request
+from soap_events import bench_config, events_for, run_load, summary
+
+
+def seed(db, rows):
+    """``rows`` lane events and ``rows`` incidents recorded a year ago, straight into the file."""
+    old = (datetime.now(timezone.utc) - timedelta(days=365)).replace(tzinfo=None).isoformat(sep=" ")
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=OFF")
+    chunk = 50_000
+    for start in range(0, rows, chunk):
+        n = min(chunk, rows - start)
+        conn.executemany(
+            "INSERT INTO lane_events (event_id, facility_id, camera_id, direction, occurred_at, plate, confidence, "
+            "recorded_at, decision, reason, session_id, document, fingerprint) VALUES "
+            "(?, 'LOT-BENCH', 'CAM-IN', 'ENTRY', ?, NULL, NULL, ?, 'OPEN', 'TRANSIENT_ENTRY', NULL, '<old/>', NULL)",
+            ((f"OLD-{start + i}", old, old) for i in range(n)))
+        conn.executemany("INSERT INTO lane_incidents (at, facility_id, lane_number, kind, event_id, detail) "
+                         "VALUES (?, 'LOT-BENCH', 1, 'NO_PASSAGE', NULL, NULL)", ((old,) for _ in range(n)))
+        conn.commit()
+    conn.close()
+
+
+async def soap(port, body):
+    reader, writer = await open_connection(port)
+    writer.write(request("/soap/MaintenanceService", body))
+    status, data = await read_response(reader)
+    writer.close()
+    return status, data.decode()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000, help="lane events to purge (and as many incidents)")
+    parser.add_argument("--duration", type=float, default=15.0)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--batch", type=int, default=500, help="[retention] batch")
+    parser.add_argument("--pause", type=float, default=0.02, help="[retention] pause_s")
+    args = parser.parse_args()
+    print(f"parkgate retention benchmark: {os.cpu_count()} cores, SQLite (WAL, synchronous=FULL), "
+          f"{args.rows:,} old lane events and {args.rows:,} old incidents, batches of {args.batch}, "
+          f"{args.connections} connections, {args.duration:.0f} s per measurement")
+    with tempfile.TemporaryDirectory() as tmp:
+        db = f"{tmp}/bench.db"
+        url = f"sqlite:///{db}"
+        port = free_port()
+        config = bench_config(16, url, "FULL")
+        config["server"]["listen"] = f"127.0.0.1:{port}"
+        config["retention"] = {"interval_s": 0, "batch": args.batch, "pause_s": args.pause}
+        cfg = f"{tmp}/bench.toml"
+        with open(cfg, "w") as f:
+            f.write(configs.toml(config))
+        cli = [sys.executable, "-m", "gateway", "--config", cfg]
+        subprocess.run(cli + ["user", "add", "bench", "--role", "admin", "--password", PASSWORD], check=True,
+                       capture_output=True)
+        started = time.monotonic()
+        seed(db, args.rows)
+        print(f"  seeded in {time.monotonic() - started:.0f} s ({os.path.getsize(db) / 1e6:.0f} MB)")
+        server = subprocess.Popen(cli + ["serve"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            deadline = time.time() + 30
+            while time.time() < deadline:
+                try:
+                    asyncio.run(soap(port, "<pg:Ping/>"))
+                    break
+                except OSError:
+                    time.sleep(0.2)
+            asyncio.run(run_load(port, 2, 2.0, events_for))  # warm-up
+            for label in ("idle", "purging"):
+                if label == "purging":
+                    status, body = asyncio.run(soap(port, "<pg:RunRetention/>"))
+                    assert status == 200 and "<tns:Started>true</tns:Started>" in body, body[:500]
+                    purge_started = time.monotonic()
+                cpu = cpu_seconds(server.pid)
+                rate, lat, failures = asyncio.run(run_load(port, args.connections, args.duration, events_for))
+                cpu = cpu_seconds(server.pid) - cpu
+                print(f"SubmitEvent  {label:<8} {summary(rate, lat)}   server CPU {cpu / len(lat) * 1e6:5.0f} us/req"
+                      + (f"   ({len(failures)} failed)" if failures else ""))
+            with sqlite3.connect(db) as conn:
+                left = conn.execute("SELECT count(*) FROM lane_events WHERE event_id LIKE 'OLD-%'").fetchone()[0]
+            print(f"  purged during the measurement: {args.rows - left:,} of {args.rows:,} old lane events")
+            while True:  # the run goes on: how long it takes in all
+                status, body = asyncio.run(soap(port, "<pg:RunRetention/>"))
+                if "<tns:Started>false</tns:Started>" not in body:
+                    break
+                time.sleep(0.5)
+            elapsed = time.monotonic() - purge_started
+            print(f"  the whole run: {elapsed:.0f} s, {2 * args.rows / elapsed:,.0f} rows/s "
+                  f"(a second run was started at its end: the first had finished)")
+            found = re.findall(r"<tns:Step>(\w+)</tns:Step><tns:Rows>(\d+)</tns:Rows>", body)
+            if found:
+                print("  " + ", ".join(f"{k} {v}" for k, v in found if v != "0"))
+            # The same load once more with the job idle again: the machine's drift shows against the first.
+            rate, lat, failures = asyncio.run(run_load(port, args.connections, args.duration, events_for))
+            print(f"SubmitEvent  {'idle':<8} {summary(rate, lat)}   (after the run)")
+        finally:
+            server.terminate()
+            server.wait(30)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,154 @@
+"""The activity log's rules: what kind an entry is, how entries are chained, how a chain is checked.
+
+Every entry is chained to the one before it: its hash is an HMAC (under the gateway's audit key,
+which lives outside the database) of the previous entry's hash and of its own fields as stored.
+Changing, inserting or deleting an entry in the middle breaks the chain at that entry; cutting
+entries off the start or the end disagrees with the chain's head (first and last entry, kept in
+a row of its own). Without the key nobody can compute a chain that verifies.
+
+Plates never appear in the log: an entry about a plate keeps a keyed hash of it (another key
+derived from the same secret), enough to find every query about one plate, useless to read one.
+"""
+
+import hashlib
+import hmac
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+QUERY, CHANGE, SYSTEM = "QUERY", "CHANGE", "SYSTEM"
+KINDS = (QUERY, CHANGE, SYSTEM)
+_QUERY_WORDS = ("Get", "List", "Lookup", "Search", "Query", "Export", "Verify")
+#: The hash the first entry of a chain is chained to.
+GENESIS = "0" * 64
+
+
+def kind_of(action: str) -> str:
+    """Reading something (a plate's permits, a session, a lane) is a QUERY; the rest changes things."""
+    return QUERY if any(word in action for word in _QUERY_WORDS) else CHANGE
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    id: int
+    at: datetime
+    username: str
+    address: str | None
+    kind: str
+    action: str
+    subject: str
+    detail: str | None
+    plate_hash: str | None
+    prev_hash: str | None
+    entry_hash: str | None      # None: recorded before entries were chained
+
+    def fields(self) -> tuple:
+        return fields_of(self.at, self.username, self.address, self.kind, self.action, self.subject, self.detail,
+                         self.plate_hash)
+
+
+def fields_of(at: datetime, username: str, address: str | None, kind: str, action: str, subject: str,
+              detail: str | None, plate_hash: str | None) -> tuple:
+    """What an entry's hash covers, exactly as stored (UTC, microseconds)."""
+    return (at.astimezone(timezone.utc).isoformat(timespec="microseconds"), username, address, kind, action,
+            subject, detail, plate_hash)
+
+
+class AuditKeys:
+    """The two keys derived from the audit secret: one chains entries, one hashes plates."""
+
+    def __init__(self, secret: bytes) -> None:
+        if len(secret) < 16:
+            raise ValueError("the audit key must be at least 16 bytes")
+        self._chain = hmac.new(secret, b"parkgate audit chain v1", hashlib.sha256).digest()
+        self._plates = hmac.new(secret, b"parkgate audit plates v1", hashlib.sha256).digest()
+
+    def plate_hash(self, plate: str) -> str:
+        """A normalised plate's keyed hash: the same plate, the same hash, on every node."""
+        return hmac.new(self._plates, plate.encode(), hashlib.sha256).hexdigest()
+
+    def entry_hash(self, prev_hash: str, fields: tuple) -> str:
+        payload = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+        return hmac.new(self._chain, f"{prev_hash}\n{payload}".encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class ChainHead:
+    """What the log says about its own chain: the first chained entry kept, the last one, its hash."""
+    first_id: int | None
+    last_id: int | None
+    last_hash: str
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    """A verification's outcome: ``broken_at`` is the first entry that does not verify."""
+    verified: bool
+    entries: int                 # chained entries checked
+    unchained: int               # entries from before the chain began (not checkable)
+    first_id: int | None
+    last_id: int | None
+    head_hash: str
+    broken_at: int | None = None
+    problem: str | None = None
+
+
+class ChainVerifier:
+    """Checks entries in id order, one at a time (the log may be too large to hold)."""
+
+    def __init__(self, keys: AuditKeys, head: ChainHead, prev_hash: str | None = None,
+                 last_id: int | None = None) -> None:
+        """``prev_hash``/``last_id``: go on from an entry checked before (incremental checks)."""
+        self.keys = keys
+        self.head = head
+        self.prev = prev_hash
+        self.last_id = last_id
+        self.first_id: int | None = None
+        self.entries = 0
+        self.unchained = 0
+        self.broken_at: int | None = None
+        self.problem: str | None = None
+
+    def _break(self, entry_id: int | None, problem: str) -> None:
+        if self.broken_at is None and self.problem is None:
+            self.broken_at, self.problem = entry_id, problem
+
+    def feed(self, entries: Iterable[AuditEntry]) -> bool:
+        """Check more entries; False once the chain is broken."""
+        for e in entries:
+            if self.problem is not None:
+                return False
+            if e.entry_hash is None:
+                if self.prev is not None:
+                    self._break(e.id, "an entry without a hash after the chain began")
+                    return False
+                self.unchained += 1
+                continue
+            if self.prev is None:  # the first chained entry kept
+                if self.head.first_id is not None and e.id != self.head.first_id:
+                    self._break(e.id, f"the chain starts at entry {e.id}, its head says {self.head.first_id}: "
+                                      "entries were removed from its start")
+                    return False
+                self.prev = e.prev_hash or GENESIS
+                self.first_id = e.id
+            if e.prev_hash != self.prev:
+                self._break(e.id, "not chained to the entry before it (an entry was removed or inserted)")
+                return False
+            if self.keys.entry_hash(self.prev, e.fields()) != e.entry_hash:
+                self._break(e.id, "its hash does not match its fields (the entry was changed)")
+                return False
+            self.prev, self.last_id = e.entry_hash, e.id
+            self.entries += 1
+        return True
+
+    def result(self) -> ChainCheck:
+        if self.problem is None:
+            head = self.head
+            if self.entries == 0 and head.first_id is None:
+                pass  # nothing chained is kept (none recorded yet, or all of it past retention)
+            elif head.last_id != self.last_id or (head.last_id is not None and head.last_hash != self.prev):
+                self._break(self.last_id, f"the chain ends at entry {self.last_id}, its head says {head.last_id}: "
+                                          "entries were removed from its end, or the head was changed")
+        return ChainCheck(self.problem is None, self.entries, self.unchained, self.first_id, self.last_id,
+                          self.head.last_hash, self.broken_at, self.problem)
