@@ -20,6 +20,7 @@ from plc.service import Barriers
 
 from .app.audit import Audit
 from .app.auth import Authenticator
+from .app.authorization import Authorizations
 from .app.backups import Backups
 from .app.citations import Citations
 from .app.clock import utcnow
@@ -135,7 +136,8 @@ class GatewayService(service.MultiService):
             permits=Permits(facilities, self.store, relaying, clock),
             citations=Citations(facilities, self.store, relaying, clock), lanes=lanes,
             relay_status=lambda: relay_status(self.outbox),
-            audit=self.audit, backups=self.backups, retention=self.retention, metrics=self.metrics)
+            audit=self.audit, backups=self.backups, retention=self.retention, metrics=self.metrics,
+            authorizations=Authorizations(facilities, rules, self.store, clock))
         self.port = None
         self.published = []
         self._loops = []

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from .audit import Audit
 from .auth import Authenticator
+from .authorization import Authorizations
 from .backups import Backups
 from .citations import Citations
 from .clock import Clock
@@ -36,3 +37,5 @@ class UseCases:
     backups: Backups
     retention: Retention
     metrics: Metrics
+    # enforcement, security and open data (issue 17)
+    authorizations: Authorizations

@@ -88,6 +88,7 @@ BarrierCommand = _enum("BarrierCommand", "OPEN", "HOLD", "RELEASE")
 BarrierPosition = _enum("BarrierPosition", "UP", "DOWN", "MOVING", "UNKNOWN")
 LaneDirection = _enum("LaneDirection", "ENTRY", "EXIT", "BOTH")
 ReviewState = _enum("ReviewState", "OPEN", "RESOLVED")
+AccessDecision = _enum("AccessDecision", "GRANTED", "DECLINED")   # issue 17: AuthorizePlate
 
 
 class _Model(ComplexModel):
