@@ -81,7 +81,8 @@ def main():
                 cpu = cpu_seconds(server.pid) - cpu
                 if failures:
                     print(f"  {len(failures)} failed, first: {failures[0]!r}")
-                print(f"{name:<15} {rate:7.0f}/s   {latency_summary(lat)}   server CPU {cpu / len(lat) * 1e6:5.0f} us/req")
+                per_request = cpu / len(lat) * 1e6
+                print(f"{name:<15} {rate:7.0f}/s   {latency_summary(lat)}   server CPU {per_request:5.0f} us/req")
         finally:
             server.terminate()
             server.wait(10)

@@ -25,6 +25,7 @@ from .app.backups import Backups
 from .app.citations import Citations
 from .app.clock import utcnow
 from .app.cluster import ClusterBarriers, DatabaseLaneLease, LaneBus
+from .app.enforcement import Enforcement
 from .app.events import LaneEvents
 from .app.frames import FrameWindows
 from .app.health import LaneView, Readiness
@@ -127,6 +128,8 @@ class GatewayService(service.MultiService):
         self.readiness = Readiness(self.store, clock, self.lane_views, self.images, self.oldest_pending,
                                    timedelta(seconds=ops.ready_max_relay_lag_s), ops.ready_requires_plcs)
         self._register_scraped()
+        citations = Citations(facilities, self.store, relaying, clock)
+        self.enforcement = Enforcement(facilities, self.store, citations, clock, self.node)
         self.use_cases = UseCases(
             clock=clock, authenticator=self.authenticator,
             events=LaneEvents(facilities, self.images, FrameWindows(recorder, reviews, self.store, rules, shared),
@@ -134,10 +137,10 @@ class GatewayService(service.MultiService):
             reviews=reviews, sessions=Sessions(facilities, self.store, clock),
             occupancy=Occupancy(facilities, self.store, clock),
             permits=Permits(facilities, self.store, relaying, clock),
-            citations=Citations(facilities, self.store, relaying, clock), lanes=lanes,
+            citations=citations, lanes=lanes,
             relay_status=lambda: relay_status(self.outbox),
             audit=self.audit, backups=self.backups, retention=self.retention, metrics=self.metrics,
-            authorizations=Authorizations(facilities, rules, self.store, clock))
+            authorizations=Authorizations(facilities, rules, self.store, clock), enforcement=self.enforcement)
         self.port = None
         self.published = []
         self._loops = []
@@ -227,6 +230,9 @@ class GatewayService(service.MultiService):
         self._schedule(ops.retention.interval_s, self.retention.scheduled, "retention")
         self._schedule(ops.backup.interval_h * 3600, self.backups.scheduled, "backup")
         self._schedule(ops.audit_verify_interval_s, lambda: self.audit.verify(incremental=True), "audit")
+        for fac in self.config.facilities.values():  # the violation scan (issue 17), per facility
+            self._schedule(fac.enforcement.interval.total_seconds(),
+                           lambda fac_id=fac.id: self.enforcement.scheduled(fac_id), f"enforcement {fac.id}")
         if self.config.recognition.warm_at_start:
             threads.deferToThread(self.images.warm).addErrback(
                 lambda failure: log.error("recognition: the workers did not start: %s", failure.getErrorMessage()))

@@ -9,6 +9,7 @@ from .authorization import Authorizations
 from .backups import Backups
 from .citations import Citations
 from .clock import Clock
+from .enforcement import Enforcement
 from .events import LaneEvents
 from .lanes import Lanes
 from .metrics import Metrics
@@ -39,3 +40,4 @@ class UseCases:
     metrics: Metrics
     # enforcement, security and open data (issue 17)
     authorizations: Authorizations
+    enforcement: Enforcement

@@ -208,6 +208,15 @@ def citation(rec):
         leaf(name, value, doc)
     money("Fine", rec.fine, rec.currency, doc)
     for name, value in (("DueDate", rec.due_date), ("EvidenceURL", rec.evidence_url), ("Note", rec.note),
-                        ("IssuedBy", rec.issued_by), ("Status", rec.status)):
+                        ("IssuedBy", rec.issued_by), ("Status", rec.status), ("SessionID", rec.session_id),
+                        ("PlateClipURL", rec.plate_clip_url)):
         leaf(name, value, doc)
     return checked(doc)
+
+
+def images(parking_event):
+    """(OriginalURL, PlateClipURL) of a ParkingEvent element, each None when it has none."""
+    found = parking_event.find(f"{{{NS}}}Image")
+    if found is None:
+        return None, None
+    return found.findtext(f"{{{NS}}}OriginalURL"), found.findtext(f"{{{NS}}}PlateClipURL")

@@ -89,6 +89,7 @@ BarrierPosition = _enum("BarrierPosition", "UP", "DOWN", "MOVING", "UNKNOWN")
 LaneDirection = _enum("LaneDirection", "ENTRY", "EXIT", "BOTH")
 ReviewState = _enum("ReviewState", "OPEN", "RESOLVED")
 AccessDecision = _enum("AccessDecision", "GRANTED", "DECLINED")   # issue 17: AuthorizePlate
+ScanOutcome = _enum("ScanOutcome", "CITED", "WOULD_CITE", "ALREADY_CITED", "NO_RULE")
 
 
 class _Model(ComplexModel):
@@ -226,6 +227,8 @@ class Citation(_Model):
         ("Note", opt(LongText)),
         ("IssuedBy", opt(ShortText)),
         ("Status", req(CitationStatus)),
+        ("SessionID", opt(Identifier)),
+        ("PlateClipURL", opt(URL)),
     ]
 
 
@@ -386,6 +389,20 @@ class ReviewItem(_Model):
         ("ResolvedBy", opt(ShortText)),
         ("ResolvedPlate", opt(PlateNumber)),
         ("Decision", opt(Decision)),
+    ]
+
+
+class ViolationFound(_Model):
+    """A violation the scan found in an open session, and what it did (issue 17)."""
+    _type_info = [
+        ("FacilityID", req(Identifier)),
+        ("SessionID", req(Identifier)),
+        ("Plate", req(PlateNumber)),
+        ("ViolationType", req(ViolationType)),
+        ("Reason", req(LongText)),
+        ("Outcome", req(ScanOutcome)),
+        ("Fine", opt(Money)),
+        ("CitationID", opt(Identifier)),
     ]
 
 

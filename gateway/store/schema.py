@@ -172,6 +172,14 @@ class CitationRecord(Base):
     note: Mapped[str | None] = mapped_column(String(1000))
     issued_by: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(8))
+    # issue 17: a citation the violation scan found is of one session; the plate clip is evidence too.
+    session_id: Mapped[str | None] = mapped_column(String(64))
+    plate_clip_url: Mapped[str | None] = mapped_column(String(2048))
+    __table_args__ = (
+        # The scan cites each violation of a session once, however many scans and nodes find it.
+        Index("uq_citations_session_violation", "session_id", "violation", unique=True,
+              sqlite_where=text("session_id IS NOT NULL"), postgresql_where=text("session_id IS NOT NULL")),
+    )
 
 
 class HotlistRecord(Base):

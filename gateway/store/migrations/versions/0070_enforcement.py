@@ -1,0 +1,28 @@
+"""enforcement (issue 17): citations of a session (once per violation), plate clip evidence
+
+Revision ID: 0070
+Revises: 0040
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0070'
+down_revision = '0040'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('citations', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('session_id', sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column('plate_clip_url', sa.String(length=2048), nullable=True))
+        batch_op.create_index('uq_citations_session_violation', ['session_id', 'violation'], unique=True,
+                              sqlite_where=sa.text('session_id IS NOT NULL'),
+                              postgresql_where=sa.text('session_id IS NOT NULL'))
+
+
+def downgrade():
+    with op.batch_alter_table('citations', schema=None) as batch_op:
+        batch_op.drop_index('uq_citations_session_violation')
+        batch_op.drop_column('plate_clip_url')
+        batch_op.drop_column('session_id')
