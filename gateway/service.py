@@ -29,6 +29,7 @@ from .app.enforcement import Enforcement
 from .app.events import LaneEvents
 from .app.frames import FrameWindows
 from .app.health import LaneView, Readiness
+from .app.hotlist import Hotlist
 from .app.images import LaneImages
 from .app.lanes import Incidents, Lanes
 from .app.metrics import Metrics, gauge
@@ -140,7 +141,8 @@ class GatewayService(service.MultiService):
             citations=citations, lanes=lanes,
             relay_status=lambda: relay_status(self.outbox),
             audit=self.audit, backups=self.backups, retention=self.retention, metrics=self.metrics,
-            authorizations=Authorizations(facilities, rules, self.store, clock), enforcement=self.enforcement)
+            authorizations=Authorizations(facilities, rules, self.store, clock), enforcement=self.enforcement,
+            hotlist=Hotlist(facilities, self.store, clock))
         self.port = None
         self.published = []
         self._loops = []

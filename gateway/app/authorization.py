@@ -41,7 +41,7 @@ class Authorizations:
         now = self.clock()
         when = times.reported(at, now, self.rules.max_clock_skew, "At")
         with self.store.connection() as conn:
-            answer = authorize(facts.of_plate(conn, fac.id, plate, direction), fac, self.rules, direction, when)
+            answer = authorize(facts.of_plate(conn, fac.id, plate, direction, when), fac, self.rules, direction, when)
             audit.record(conn, now, username, "AuthorizePlate", f"{fac.id}:{lane.number}",
                          f"{direction} {answer.decision} {answer.reason}", plate=plate, kind="QUERY")
         return answer

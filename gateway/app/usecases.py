@@ -11,6 +11,7 @@ from .citations import Citations
 from .clock import Clock
 from .enforcement import Enforcement
 from .events import LaneEvents
+from .hotlist import Hotlist
 from .lanes import Lanes
 from .metrics import Metrics
 from .occupancy import Occupancy
@@ -41,3 +42,4 @@ class UseCases:
     # enforcement, security and open data (issue 17)
     authorizations: Authorizations
     enforcement: Enforcement
+    hotlist: Hotlist

@@ -220,3 +220,12 @@ def images(parking_event):
     if found is None:
         return None, None
     return found.findtext(f"{{{NS}}}OriginalURL"), found.findtext(f"{{{NS}}}PlateClipURL")
+
+
+def security_event(event_id, category, severity, plate, facility_id, camera_id, when, image_url, decision):
+    """A read of a hotlisted plate, for a video management system (issue 17): one per lane event,
+    under its EventID."""
+    return checked(_fields(None, "SecurityEvent", (
+        ("EventID", event_id), ("Category", category),
+        ("Severity", severity), ("Plate", plate), ("FacilityID", facility_id), ("CameraID", camera_id),
+        ("Timestamp", when), ("ImageURL", image_url), ("Decision", decision))))

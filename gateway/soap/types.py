@@ -90,6 +90,8 @@ LaneDirection = _enum("LaneDirection", "ENTRY", "EXIT", "BOTH")
 ReviewState = _enum("ReviewState", "OPEN", "RESOLVED")
 AccessDecision = _enum("AccessDecision", "GRANTED", "DECLINED")   # issue 17: AuthorizePlate
 ScanOutcome = _enum("ScanOutcome", "CITED", "WOULD_CITE", "ALREADY_CITED", "NO_RULE")
+HotlistCategory = _enum("HotlistCategory", "stolen", "wanted", "banned", "watch")   # defined by xsd/parkgate.xsd
+HotlistAction = _enum("HotlistAction", "ADD", "REMOVE")
 
 
 class _Model(ComplexModel):
@@ -403,6 +405,20 @@ class ViolationFound(_Model):
         ("Outcome", req(ScanOutcome)),
         ("Fine", opt(Money)),
         ("CitationID", opt(Identifier)),
+    ]
+
+
+class HotlistEntry(_Model):
+    """Defined by xsd/parkgate.xsd (issue 17)."""
+    _type_info = [
+        ("EntryID", req(Integer64)),
+        ("Plate", req(PlateNumber)),
+        ("Category", req(HotlistCategory)),
+        ("FacilityID", opt(Identifier)),
+        ("Reason", req(LongText)),
+        ("Source", opt(ShortText)),
+        ("AddedAt", req(DateTime)),
+        ("ExpiresAt", opt(DateTime)),
     ]
 
 

@@ -190,6 +190,10 @@ class HotlistRecord(Base):
     facility_id: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(String(200))
     added_at: Mapped[datetime]
+    # issue 17: stolen, wanted, banned or watch (gateway.domain.hotlist); who listed it; until when.
+    category: Mapped[str] = mapped_column(String(8), default="banned", server_default=text("'banned'"))
+    source: Mapped[str | None] = mapped_column(String(64))
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class IncidentRecord(Base):
