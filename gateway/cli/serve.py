@@ -60,7 +60,7 @@ def cmd_serve(args, cfg):
         cfg = cfg.override(host=host, port=port)
     cfg = cfg.override(public_url=args.public_url)
     setup_logging()
-    upgrade(cfg.database_url)
+    upgrade(cfg.database_url, keys=cfg.ops.key_ring())
 
     install_reactor()
     from twisted.internet import reactor

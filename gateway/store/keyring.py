@@ -156,32 +156,37 @@ class KeyRing:
         """The plate's keyed index: equal plates, equal indexes; the plate not recoverable from it."""
         return hmac.new(self._keys.index_key, plate.encode(), hashlib.sha256).hexdigest()[:32]
 
+    def name_of(self, data: bytes) -> str:
+        """A keyed digest of a picture's bytes (its file name: one file per picture, nothing learnt
+        from the name)."""
+        return hmac.new(self._keys.index_key, b"picture\0" + data, hashlib.sha256).hexdigest()[:32]
+
     # --- rotation (the file) ---------------------------------------------------------------
 
     def add_key(self) -> str:
         """A fresh key, made current in the file (the older ones stay for opening); its id."""
-        k = self._require_file()
+        k, path = self._require_file()
         numbers = [int(kid[1:]) for kid in k.raw if kid[1:].isdigit()]
         kid = f"k{max(numbers, default=0) + 1}"
-        _write(self.path, kid, k.index_key, {**k.raw, kid: os.urandom(32)})
+        _write(path, kid, k.index_key, {**k.raw, kid: os.urandom(32)})
         self.reload()
         return kid
 
     def retire(self, keep: set[str]) -> list[str]:
         """Drop from the file every key but the current one and ``keep``; the ids dropped."""
-        k = self._require_file()
+        k, path = self._require_file()
         dropped = [kid for kid in k.raw if kid != k.current and kid not in keep]
         if dropped:
-            _write(self.path, k.current, k.index_key,
+            _write(path, k.current, k.index_key,
                    {kid: key for kid, key in k.raw.items() if kid not in dropped})
             self.reload()
         return dropped
 
-    def _require_file(self) -> _Keys:
+    def _require_file(self) -> tuple[_Keys, Path]:
         if self.path is None:
             raise KeyRingError(f"the keys come from {KEYS_ENV}: rotate them where that value is kept")
         self.reload()
-        return self._keys
+        return self._keys, self.path
 
 
 def key_id_of(value: str | bytes) -> str | None:
@@ -189,8 +194,8 @@ def key_id_of(value: str | bytes) -> str | None:
     if isinstance(value, str):
         kid, sep, _ = value.partition(":")
     else:
-        raw, sep, _ = bytes(value).partition(b":")
-        kid = raw.decode("ascii", "replace")
+        raw, bsep, _ = bytes(value).partition(b":")
+        kid, sep = raw.decode("ascii", "replace"), bsep.decode()
     return kid if sep and len(kid) <= 16 else None
 
 

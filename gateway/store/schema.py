@@ -104,7 +104,8 @@ class LaneEventRecord(_LaneEventFields, Base):
     document: Mapped[str] = mapped_column(Sealed())     # the answer, which quotes the plate
     # What the request said (gateway.domain.events.fingerprint): the same EventID with another
     # fingerprint is another request. None for events recorded before fingerprints were kept.
-    fingerprint: Mapped[str | None] = mapped_column(String(64))
+    # Sealed: a plain digest of a request that holds a plate gives the plate away to a dictionary.
+    fingerprint: Mapped[str | None] = mapped_column(Sealed())
 
 
 class SessionRecord(Base):

@@ -26,7 +26,7 @@ The seam, for a table of your own::
 
 from typing import Any
 
-from sqlalchemy import Column, LargeBinary, String, Table, Text
+from sqlalchemy import Column, LargeBinary, String, Text
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.sql import operators
 from sqlalchemy.types import TypeDecorator
@@ -109,8 +109,8 @@ def plate_index_column(of: str = "plate", index: bool = True) -> Any:
     return mapped_column(BlindIndex(), name=f"{of}_index", default=copy, index=index, nullable=True)
 
 
-def plate_is(table: Table, plate: Any, of: str = "plate"):
-    """Rows of ``table`` whose plate (column ``of``) is ``plate`` (a value or a ``bindparam``)."""
+def plate_is(table: Any, plate: Any, of: str = "plate"):
+    """Rows of ``table`` (or an alias of one) whose plate (column ``of``) is ``plate`` (a value or a ``bindparam``)."""
     return table.c[f"{of}_index"] == plate
 
 
@@ -127,6 +127,6 @@ def is_sealed(column: Column) -> bool:
     return isinstance(column.type, _Sealing)
 
 
-def readable(table: Table) -> list[Column]:
+def readable(table: Any) -> list[Column]:
     """The table's columns but its blind indexes: what its records are made of."""
     return [c for c in table.c if not is_index(c)]

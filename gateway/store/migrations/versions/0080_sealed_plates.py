@@ -17,7 +17,7 @@ depends_on = None
 
 #: table -> (its primary key, plate columns, other sealed text columns, sealed bytes columns)
 SEALED = {
-    'lane_events': ('id', ['plate'], ['document'], []),
+    'lane_events': ('id', ['plate'], ['document', 'fingerprint'], []),
     'sessions': ('id', ['plate'], [], []),
     'permits': ('permit_number', ['plate'], [], []),
     'citations': ('id', ['plate'], [], []),
@@ -43,6 +43,8 @@ def upgrade():
             for column in plates:
                 batch.alter_column(column, type_=sa.Text(), existing_type=sa.String(12))
                 batch.add_column(sa.Column(f'{column}_index', sa.String(32), nullable=True))
+            if table == 'lane_events':
+                batch.alter_column('fingerprint', type_=sa.Text(), existing_type=sa.String(64))
     _seal_rows()
     for table, (_key, plates, _texts, _blobs) in SEALED.items():
         for column in plates:
@@ -110,6 +112,8 @@ def downgrade():
             for column in plates:
                 batch.drop_column(f'{column}_index')
                 batch.alter_column(column, type_=sa.String(12), existing_type=sa.Text())
+            if table == 'lane_events':
+                batch.alter_column('fingerprint', type_=sa.String(64), existing_type=sa.Text())
     for table, names in OLD_INDEXES.items():
         if table != 'sessions':
             op.create_index(names[0], table, ['plate'])
