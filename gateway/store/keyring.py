@@ -15,6 +15,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import os
 import threading
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+log = logging.getLogger("parkgate")
 
 KEYS_ENV = "PARKGATE_KEYS"
 DEFAULT_KEY_FILE = Path(__file__).resolve().parents[2] / "var" / "keys.json"
@@ -79,7 +82,9 @@ class KeyRing:
         if not path.exists():
             if not create:
                 raise KeyRingError(f"no key file at {path}: make one with `parkgate keys init`")
-            init(path)
+            if init(path):
+                log.warning("keys: made %s with fresh keys; keep a copy apart from the backups: without it "
+                            "the plates at rest cannot be read", path)
         st = path.stat()
         return cls(path.read_text(), path, (st.st_mtime, st.st_size))
 
