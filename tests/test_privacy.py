@@ -8,6 +8,7 @@ re-seals everything under a new key while events keep coming, and retires the ol
 
 import json
 import logging
+import os
 import threading
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -178,6 +179,11 @@ def test_the_vault_seals_pictures(tmp_path):
     assert vault.put(b"JPEG of AB123CD") == name and list(vault.names()) == [name]   # once per picture
     assert b"AB123CD" not in vault.path(name).read_bytes() and vault.get(name) == b"JPEG of AB123CD"
     assert vault.key_of(name) == "k1" and not vault.reseal(name)
+    old = vault.path(name).stat().st_mtime_ns - 10**12
+    os.utime(vault.path(name), ns=(old, old))
+    vault.keys.add_key()
+    assert vault.reseal(name) and vault.key_of(name) == "k2" and vault.get(name) == b"JPEG of AB123CD"
+    assert vault.path(name).stat().st_mtime_ns == old     # re-sealing does not make a picture young again
     assert vault.remove(name) and not vault.remove(name)
     with pytest.raises(ValueError):
         vault.path("../../etc/passwd")

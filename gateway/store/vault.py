@@ -57,7 +57,9 @@ class ImageVault:
         sealed = path.read_bytes()
         if key_id_of(sealed) == self.keys.current:
             return False
+        kept = path.stat()
         self._write(path, self.keys.seal(self.keys.open(sealed)))
+        os.utime(path, ns=(kept.st_atime_ns, kept.st_mtime_ns))   # retention goes by the picture's age
         return True
 
     @staticmethod
