@@ -121,10 +121,13 @@ def test_a_sealed_column_cannot_be_compared():
     table_of(SessionRecord).c.plate.is_(None)   # asking whether there is one is fine
 
 
-def test_the_migration_seals_what_is_there(tmp_path):
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_the_migration_seals_what_is_there(kind, tmp_path):
     """A database at 0040 with plates in clear: upgraded, every plate, document and picture sealed
     (raw SQL finds no plate), and the repositories read them back."""
-    if PG_URL:
+    if kind == "postgres":
+        if not PG_URL:
+            pytest.skip("PostgreSQL tests need PARKGATE_TEST_PG_URL")
         url, schema = _fresh_pg_schema()
     else:
         url, schema = f"sqlite:///{tmp_path / 'old.db'}", None
@@ -330,6 +333,13 @@ def test_parkgate_erase(keyed, capsys, tmp_path):
     assert "lane_events" in out and "2 erased" in out and plate not in out
     assert rows_of(gw, LaneEventRecord, plate) == 0
     assert main(["--config", str(config), "erase", "??"]) == 2
+    # A configured key file that is not there: refused plainly, no fresh key made.
+    config.write_text(configs.toml({**gw.raw, "database": {"url": gw.store.url},
+                                    "privacy": {"key_file": str(tmp_path / "missing.json")}}))
+    with pytest.raises(SystemExit) as refused:
+        main(["--config", str(config), "erase", plate])
+    assert refused.value.code == 2 and "parkgate keys init" in capsys.readouterr().err
+    assert not (tmp_path / "missing.json").exists()
 
 
 # --- rotation while serving (last: the module's key file changes) --------------------------

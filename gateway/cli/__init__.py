@@ -30,8 +30,11 @@ def main(argv=None):
         cfg = configuration.load(args.config).override(database_url=args.database_url)
     except configuration.ConfigError as e:
         parser.exit(2, f"parkgate: configuration: {e}\n")
+    from ..store.keyring import KeyRingError
     try:
         return args.run(args, cfg) or 0
+    except KeyRingError as e:  # a key file missing or wrong: said plainly, not as a traceback
+        parser.exit(2, f"parkgate: keys: {e}\n")
     except BrokenPipeError:
         # The reader went away (`parkgate wsdl | head`): nothing more to say, and nobody to say it to.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
