@@ -13,6 +13,7 @@ from .lanes import Lanes
 from .metrics import Metrics
 from .occupancy import Occupancy
 from .permits import Permits
+from .privacy import Erasure
 from .relays import RelayStatus
 from .retention import Retention
 from .reviews import Reviews
@@ -36,3 +37,5 @@ class UseCases:
     backups: Backups
     retention: Retention
     metrics: Metrics
+    # privacy (issue 19, part B)
+    erasure: Erasure
