@@ -16,6 +16,7 @@ from .lanes import Lanes
 from .metrics import Metrics
 from .occupancy import Occupancy
 from .permits import Permits
+from .privacy import Erasure
 from .relays import RelayStatus
 from .retention import Retention
 from .reviews import Reviews
@@ -43,3 +44,5 @@ class UseCases:
     authorizations: Authorizations
     enforcement: Enforcement
     hotlist: Hotlist
+    # privacy (issue 19, part B)
+    erasure: Erasure

@@ -1,7 +1,7 @@
 """enforcement (issue 17): citations of a session (once per violation), plate clip evidence; hotlist categories, sources, expiry
 
 Revision ID: 0070
-Revises: 0040
+Revises: 0080
 """
 import sqlalchemy as sa
 from alembic import op
@@ -9,7 +9,7 @@ from alembic import op
 import gateway.store.schema
 
 revision = '0070'
-down_revision = '0040'
+down_revision = '0080'
 branch_labels = None
 depends_on = None
 
