@@ -19,7 +19,7 @@ from recognition import PRECISIONS, READERS
 from recognition.fetch import ImageSources
 
 from .domain.decisions import DecisionRules
-from .domain.facility import CitationRule, Facility, Lane, Tariff
+from .domain.facility import CitationRule, EnforcementRules, Facility, Lane, Tariff
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = REPO_ROOT / "parkgate.toml"
@@ -298,7 +298,25 @@ def _facility(f, where, registers, recognition):
     return Facility(id=fid, name=f.get("name", fid), capacity=int(f.get("capacity", 0)), timezone=tz,
                     tariff=tariff, permit_only=bool(f.get("permit_only", False)),
                     image_sources=ImageSources.parse({**recognition, **f.get("recognition", {})}),
-                    plate_regions=tuple(regions) if regions else None, lanes=lanes, citation_rules=rules)
+                    plate_regions=tuple(regions) if regions else None, lanes=lanes, citation_rules=rules,
+                    enforcement=_enforcement(f.get("enforcement", {}), f"{where}.enforcement"))
+
+
+#: [facility.enforcement] keys (issue 17); a key not listed is refused at start.
+ENFORCEMENT_KEYS = {"scan_interval_minutes", "time_limit_minutes", "payment_window_minutes"}
+
+
+def _enforcement(table, where):
+    unknown = set(table) - ENFORCEMENT_KEYS
+    if unknown:
+        raise ConfigError(f"{where}: unknown setting(s) {', '.join(sorted(unknown))}")
+
+    def minutes(key, default):
+        value = _number(table, key, default, where) if key in table or default is not None else None
+        return None if value is None else timedelta(minutes=value)
+    limit, window = minutes("time_limit_minutes", None), minutes("payment_window_minutes", None)
+    return EnforcementRules(interval=minutes("scan_interval_minutes", 30),
+                            time_limit=limit or None, payment_window=window or None)
 
 
 def _path(value, source):

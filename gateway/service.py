@@ -20,13 +20,16 @@ from plc.service import Barriers
 
 from .app.audit import Audit
 from .app.auth import Authenticator
+from .app.authorization import Authorizations
 from .app.backups import Backups
 from .app.citations import Citations
 from .app.clock import utcnow
 from .app.cluster import ClusterBarriers, DatabaseLaneLease, LaneBus
+from .app.enforcement import Enforcement
 from .app.events import LaneEvents
 from .app.frames import FrameWindows
 from .app.health import LaneView, Readiness
+from .app.hotlist import Hotlist
 from .app.images import LaneImages
 from .app.lanes import Incidents, Lanes
 from .app.metrics import Metrics, gauge
@@ -128,6 +131,8 @@ class GatewayService(service.MultiService):
         self.readiness = Readiness(self.store, clock, self.lane_views, self.images, self.oldest_pending,
                                    timedelta(seconds=ops.ready_max_relay_lag_s), ops.ready_requires_plcs)
         self._register_scraped()
+        citations = Citations(facilities, self.store, relaying, clock)
+        self.enforcement = Enforcement(facilities, self.store, citations, clock, self.node)
         self.use_cases = UseCases(
             clock=clock, authenticator=self.authenticator,
             events=LaneEvents(facilities, self.images, FrameWindows(recorder, reviews, self.store, rules, shared),
@@ -135,10 +140,11 @@ class GatewayService(service.MultiService):
             reviews=reviews, sessions=Sessions(facilities, self.store, clock),
             occupancy=Occupancy(facilities, self.store, clock),
             permits=Permits(facilities, self.store, relaying, clock),
-            citations=Citations(facilities, self.store, relaying, clock), lanes=lanes,
+            citations=citations, lanes=lanes,
             relay_status=lambda: relay_status(self.outbox),
             audit=self.audit, backups=self.backups, retention=self.retention, metrics=self.metrics,
-            erasure=Erasure(self.store, clock))
+            authorizations=Authorizations(facilities, rules, self.store, clock), enforcement=self.enforcement,
+            hotlist=Hotlist(facilities, self.store, clock), erasure=Erasure(self.store, clock))
         self.port = None
         self.published = []
         self._loops = []
@@ -244,6 +250,9 @@ class GatewayService(service.MultiService):
         self._schedule(ops.retention.interval_s, self.retention.scheduled, "retention")
         self._schedule(ops.backup.interval_h * 3600, self.backups.scheduled, "backup")
         self._schedule(ops.audit_verify_interval_s, lambda: self.audit.verify(incremental=True), "audit")
+        for fac in self.config.facilities.values():  # the violation scan (issue 17), per facility
+            self._schedule(fac.enforcement.interval.total_seconds(),
+                           lambda fac_id=fac.id: self.enforcement.scheduled(fac_id), f"enforcement {fac.id}")
         self._watch_keys(ops.key_reload_s)
         if self.config.recognition.warm_at_start:
             threads.deferToThread(self.images.warm).addErrback(

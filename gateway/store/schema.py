@@ -178,6 +178,14 @@ class CitationRecord(Base):
     note: Mapped[str | None] = mapped_column(String(1000))
     issued_by: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(8))
+    # issue 17: a citation the violation scan found is of one session; the plate clip is evidence too.
+    session_id: Mapped[str | None] = mapped_column(String(64))
+    plate_clip_url: Mapped[str | None] = mapped_column(String(2048))
+    __table_args__ = (
+        # The scan cites each violation of a session once, however many scans and nodes find it.
+        Index("uq_citations_session_violation", "session_id", "violation", unique=True,
+              sqlite_where=text("session_id IS NOT NULL"), postgresql_where=text("session_id IS NOT NULL")),
+    )
 
 
 class HotlistRecord(Base):
@@ -189,6 +197,10 @@ class HotlistRecord(Base):
     facility_id: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(String(200))
     added_at: Mapped[datetime]
+    # issue 17: stolen, wanted, banned or watch (gateway.domain.hotlist); who listed it; until when.
+    category: Mapped[str] = mapped_column(String(8), default="banned", server_default=text("'banned'"))
+    source: Mapped[str | None] = mapped_column(String(64))
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class IncidentRecord(Base):
