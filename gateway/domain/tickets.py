@@ -11,9 +11,11 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta, timezone, tzinfo
+from decimal import Decimal
 
 from .errors import InvalidInput
+from .facility import ACTUAL_FEE, LOST_TICKET_AMOUNT
 
 SERIAL_DIGITS, CHECK_DIGITS = 12, 4
 ISSUED, USED, LOST = "ISSUED", "USED", "LOST"
@@ -94,3 +96,42 @@ class TicketCodes:
         if len(parts) != 3 or parts[0] != CODE_PREFIX:
             raise InvalidInput("not a parkgate ticket code", "TicketCode")
         return parts[1], self.verify(parts[1], parts[2])
+
+
+def lost_ticket_charge(policy: str, lost_ticket_amount: Decimal, actual_fee: Decimal) -> Decimal:
+    """What a lost ticket costs by the facility's policy (the stay's entry is known: its fee is)."""
+    if policy == LOST_TICKET_AMOUNT:
+        return lost_ticket_amount
+    if policy == ACTUAL_FEE:
+        return actual_fee
+    return max(lost_ticket_amount, actual_fee)
+
+
+def first_cutoff_after(entry: datetime, tz: tzinfo, cutoff: time) -> datetime:
+    """The first overnight cut-off (local ``cutoff``) after ``entry``, as UTC."""
+    local = entry.astimezone(tz)
+    candidate = datetime.combine(local.date(), cutoff, tzinfo=tz)
+    if candidate <= local:
+        candidate = datetime.combine(local.date() + timedelta(days=1), cutoff, tzinfo=tz)
+    return candidate.astimezone(timezone.utc)
+
+
+def stayed_overnight(entry: datetime, at: datetime, tz: tzinfo, cutoff: time) -> bool:
+    """Whether a vehicle in since ``entry`` and still in at ``at`` is past a cut-off."""
+    return first_cutoff_after(entry, tz, cutoff) <= at
+
+
+@dataclass(frozen=True)
+class LostTicket:
+    """A lost ticket processed at a booth: what it was charged, by which policy, who did it and why."""
+    id: str
+    facility_id: str
+    session_id: str
+    ticket_number: str | None
+    at: datetime
+    recorded_by: str
+    reason: str
+    policy: str
+    charge: Decimal
+    currency: str
+    shift_id: str | None
