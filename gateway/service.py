@@ -31,6 +31,7 @@ from .app.images import LaneImages
 from .app.lanes import Incidents, Lanes
 from .app.metrics import Metrics, gauge
 from .app.occupancy import Occupancy
+from .app.payments import Payments
 from .app.permits import Permits
 from .app.recording import EventRecorder
 from .app.relaying import Relaying
@@ -38,10 +39,13 @@ from .app.relays import relay_status
 from .app.retention import Retention
 from .app.reviews import Reviews
 from .app.sessions import Sessions
+from .app.shifts import Shifts
+from .app.tickets import Tickets
 from .app.usecases import UseCases
 from .contract.documents import parse
 from .contract.namespace import NS
 from .contract.schema import CONTRACT_XSD, document_schema
+from .domain.tickets import TicketCodes
 from .soap.application import publish
 from .store import audit as audit_log
 from .store.engine import Store
@@ -116,7 +120,8 @@ class GatewayService(service.MultiService):
             if shared and self.barriers.controllers else None
         lanes = Lanes(facilities, ClusterBarriers(self.barriers, self.lane_bus) if self.lane_bus else self.barriers,
                       self.audit, reactor, metrics=self.metrics)
-        recorder = EventRecorder(facilities, rules, self.store, relaying, clock)
+        codes = TicketCodes(audit_log.keys().tickets)
+        recorder = EventRecorder(facilities, rules, self.store, relaying, clock, ticket_codes=codes)
         reviews = Reviews(recorder, facilities, self.store, lanes, clock)
         self.images = LaneImages(config.recognition, config.threads, metrics=self.metrics)
         self.jobs_pool = ThreadPool(minthreads=0, maxthreads=2, name="parkgate-jobs")
@@ -135,7 +140,11 @@ class GatewayService(service.MultiService):
             permits=Permits(facilities, self.store, relaying, clock),
             citations=Citations(facilities, self.store, relaying, clock), lanes=lanes,
             relay_status=lambda: relay_status(self.outbox),
-            audit=self.audit, backups=self.backups, retention=self.retention, metrics=self.metrics)
+            audit=self.audit, backups=self.backups, retention=self.retention, metrics=self.metrics,
+            tickets=Tickets(facilities=facilities, store=self.store, codes=codes, recorder=recorder, lanes=lanes,
+                            clock=clock),
+            payments=Payments(facilities=facilities, store=self.store, codes=codes, clock=clock),
+            shifts=Shifts(facilities=facilities, store=self.store, clock=clock))
         self.port = None
         self.published = []
         self._loops = []

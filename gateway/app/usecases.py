@@ -12,11 +12,14 @@ from .events import LaneEvents
 from .lanes import Lanes
 from .metrics import Metrics
 from .occupancy import Occupancy
+from .payments import Payments
 from .permits import Permits
 from .relays import RelayStatus
 from .retention import Retention
 from .reviews import Reviews
 from .sessions import Sessions
+from .shifts import Shifts
+from .tickets import Tickets
 
 
 @dataclass(frozen=True)
@@ -36,3 +39,7 @@ class UseCases:
     backups: Backups
     retention: Retention
     metrics: Metrics
+    # the operator's day (issue 16, part B)
+    tickets: Tickets
+    payments: Payments
+    shifts: Shifts
