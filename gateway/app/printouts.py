@@ -3,6 +3,7 @@
 
 import io
 from collections.abc import Sequence
+from decimal import Decimal
 
 import qrcode
 from PIL import Image, ImageDraw, ImageFont
@@ -31,6 +32,10 @@ def checked_media(media: str) -> str:
     return m
 
 
+def _money(amount: Decimal, currency: str) -> str:
+    return f"{amount.quantize(Decimal('0.01'))} {currency}"
+
+
 def _local(when, tz) -> str:
     return when.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
@@ -50,14 +55,14 @@ def receipt(view, media: str) -> bytes:
              f"{_local(e.paid_at, fac.timezone)}", f"Entry {_local(view.session.entry_time, fac.timezone)}"]
     if view.ticket_number:
         lines.append(f"Ticket {view.ticket_number}")
-    lines.append(f"{e.method}  {e.amount} {e.currency}")
+    lines.append(f"{e.method}  {_money(e.amount, e.currency)}")
     if e.tendered is not None:
-        lines += [f"Tendered {e.tendered} {e.currency}", f"Change {e.change} {e.currency}"]
+        lines += [f"Tendered {_money(e.tendered, e.currency)}", f"Change {_money(e.change, e.currency)}"]
     if e.card_last_four:
         lines.append(f"Card **** {e.card_last_four}")
     if e.reference:
         lines.append(f"Ref {e.reference}")
-    lines += [f"Paid {view.session.amount_paid} {e.currency}", f"Due {view.due} {e.currency}",
+    lines += [f"Paid {_money(view.session.amount_paid, e.currency)}", f"Due {_money(view.due, e.currency)}",
               f"Served by {e.recorded_by}"]
     if e.reason:
         lines.append(f"Reason: {e.reason}")
