@@ -36,6 +36,7 @@ from .app.permits import Permits
 from .app.recording import EventRecorder
 from .app.relaying import Relaying
 from .app.relays import relay_status
+from .app.reports import Reports
 from .app.retention import Retention
 from .app.reviews import Reviews
 from .app.sessions import Sessions
@@ -144,7 +145,8 @@ class GatewayService(service.MultiService):
             tickets=Tickets(facilities=facilities, store=self.store, codes=codes, recorder=recorder, lanes=lanes,
                             clock=clock),
             payments=Payments(facilities=facilities, store=self.store, codes=codes, clock=clock),
-            shifts=Shifts(facilities=facilities, store=self.store, clock=clock))
+            shifts=Shifts(facilities=facilities, store=self.store, clock=clock),
+            reports=Reports(facilities=facilities, store=self.store, clock=clock))
         self.port = None
         self.published = []
         self._loops = []

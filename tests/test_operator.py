@@ -226,3 +226,50 @@ def test_overnight_vehicles_are_those_past_the_cutoff(gateway, clock):
     mine = [v for v in tickets.ListOvernightVehicles(FacilityID=FACILITY) if v.Plate == plate]
     assert len(mine) == 1 and mine[0].TicketNumber
     assert mine[0].Cutoff.hour == 5                                  # midnight in New York, in UTC
+
+
+def test_reports_count_revenue_traffic_and_refunds_and_export_to_real_readers(gateway, clock, officer):
+    import csv
+
+    from openpyxl import load_workbook
+    reports = gateway.client("ReportService", user="admin")
+    before = reports.GetReport(Period="daily", FacilityID=FACILITY).Facility[0]
+    shifts = svc(gateway, "ShiftService", officer)
+    shifts.OpenShift(FacilityID=FACILITY, OpeningFloat=usd("20.00"))
+    plate = unique_plate()
+    number = entry(gateway, plate, Vehicle={"VehicleClass": "Van"}).TicketNumber
+    clock.advance(timedelta(hours=3, minutes=30))                    # 12.00 USD
+    paid = svc(gateway, "PaymentService", officer).TakePayment(Method="CASH", FacilityID=FACILITY,
+                                                               TicketNumber=number, Tendered=usd("12.00"))
+    assert submit(gateway, "EXIT", plate).Decision == "OPEN"
+    admin = gateway.client("PaymentService", user="admin")
+    assert fault_of(lambda: admin.RefundPayment(PaymentID=paid.ReceiptNumber, Amount=usd("13.00"),
+                                                Reason="complaint")).code.endswith("Client.InvalidInput")
+    refund = admin.RefundPayment(PaymentID=paid.ReceiptNumber, Amount=usd("2.00"), Reason="barrier was slow")
+    assert (refund.Kind, refund.Amount._value_1, refund.ShiftID) == ("REFUND", Decimal("-2.00"), None)
+    shifts.CloseShift(Declared=[{"Method": "CASH", "Amount": usd("32.00")}])
+
+    after = reports.GetReport(Period="daily", FacilityID=FACILITY).Facility[0]
+    assert after.Revenue._value_1 - before.Revenue._value_1 == Decimal("10.00")
+    van = [k for k in after.ByVehicleType if k.Key == "van"]
+    assert van and van[0].Count >= 1 and van[0].Amount._value_1 >= Decimal("10.00")
+    assert after.Refunds.Count - before.Refunds.Count == 1
+    assert sum(after.EntriesPerHour) - sum(before.EntriesPerHour) == 1
+    band = next(s for s in after.Stays if s.Key == "2-4 h")
+    assert band.Count >= 1
+
+    xlsx = reports.GetReport(Period="monthly", FacilityID=FACILITY, Format="xlsx").Export
+    sheet = load_workbook(io.BytesIO(xlsx.Content)).active
+    figures = {(r[1], r[2]): r for r in sheet.iter_rows(min_row=2, values_only=True)}
+    assert figures[("exceptions", "REFUND")][3] >= 1
+    assert figures[("revenue by vehicle type", "van")][4] >= 10
+    pdf = reports.GetReport(Period="weekly", FacilityID=FACILITY, Format="pdf").Export
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.Content)).pages)
+    assert "Parking report, weekly" in text and "Entries (blue) and exits (orange) per hour" in text
+    listed = reports.GetReport(Period="custom", From=clock().date(), Until=clock().date(), Format="csv").Export
+    rows = list(csv.reader(io.StringIO(listed.Content.decode())))
+    assert rows[0] == ["facility", "section", "key", "count", "amount"]
+    assert {r[0] for r in rows[1:]} == {"LOT-TEST", "LOT-SMALL", "LOT-TINY"}
+    assert fault_of(lambda: reports.GetReport(Period="yearly")).code.endswith("Client.InvalidInput")
+    assert fault_of(lambda: gateway.client("ReportService").GetReport(Period="daily")).code.endswith(
+        "Client.Authorization")

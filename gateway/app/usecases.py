@@ -15,6 +15,7 @@ from .occupancy import Occupancy
 from .payments import Payments
 from .permits import Permits
 from .relays import RelayStatus
+from .reports import Reports
 from .retention import Retention
 from .reviews import Reviews
 from .sessions import Sessions
@@ -43,3 +44,4 @@ class UseCases:
     tickets: Tickets
     payments: Payments
     shifts: Shifts
+    reports: Reports

@@ -36,6 +36,7 @@ from .services.maintenance import MaintenanceService
 from .services.payments import PaymentService
 from .services.permits import PermitService
 from .services.relays import RelayService
+from .services.reports import ReportService
 from .services.shifts import ShiftService
 from .services.tickets import TicketService
 from .wsdl import merge_contract, message_schema
@@ -62,6 +63,7 @@ SERVICES = {
     "TicketService": [Health, TicketService],
     "PaymentService": [Health, PaymentService],
     "ShiftService": [Health, ShiftService],
+    "ReportService": [Health, ReportService],
 }
 
 

@@ -627,3 +627,32 @@ class ShiftReport(_Model):
         ("LostTicketAmount", req(Money)),
         ("Overnight", req(Integer32)),
     ]
+
+
+class FacilityFigures(_Model):
+    _type_info = [
+        ("FacilityID", req(Identifier)),
+        ("Revenue", req(SignedMoney)),
+        ("ByMethod", many(KeyedTotal)),
+        ("ByVehicleType", many(KeyedTotal)),
+        ("ByLane", many(KeyedTotal)),
+        ("Voids", req(KeyedTotal)),
+        ("Refunds", req(KeyedTotal)),
+        ("LostTickets", req(KeyedTotal)),
+        ("EntriesPerHour", many(Integer32)),
+        ("ExitsPerHour", many(Integer32)),
+        ("Stays", many(KeyedTotal)),
+        ("OccupancyPeak", req(Integer32)),
+        ("OccupancyAverage", req(Decimal)),
+        ("Capacity", req(Integer32)),
+    ]
+
+
+class ParkingReport(_Model):
+    _type_info = [
+        ("Period", req(ShortText)),
+        ("From", req(Date)),
+        ("Until", req(Date)),
+        ("Facility", many(FacilityFigures)),
+        ("Export", opt(Printout)),
+    ]
