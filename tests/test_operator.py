@@ -273,3 +273,36 @@ def test_reports_count_revenue_traffic_and_refunds_and_export_to_real_readers(ga
     assert fault_of(lambda: reports.GetReport(Period="yearly")).code.endswith("Client.InvalidInput")
     assert fault_of(lambda: gateway.client("ReportService").GetReport(Period="daily")).code.endswith(
         "Client.Authorization")
+
+
+def test_the_command_line_prints_a_ticket_and_reports(gateway, clock, tmp_path, database_url):
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the command line runs on the SQLite database here")
+    number = entry(gateway, unique_plate()).TicketNumber
+    import configs
+
+    from conftest import TEST_CONFIG
+    config = tmp_path / "parkgate.toml"
+    config.write_text(configs.toml(TEST_CONFIG))
+    cli = [".venv/bin/parkgate", "--config", str(config), "--database-url", database_url]
+    out = tmp_path / "t.png"
+    done = subprocess.run([*cli, "ticket", "print", number, "--facility", FACILITY, "--format", "png", "--out",
+                           str(out)], capture_output=True, text=True, cwd=_repo())
+    assert done.returncode == 0, done.stderr
+    scanned, _, _ = cv2.QRCodeDetector().detectAndDecode(cv2.imread(str(out), cv2.IMREAD_GRAYSCALE))
+    assert scanned.endswith(number)
+    forged = subprocess.run([*cli, "ticket", "print", "1" * 16, "--facility", FACILITY], capture_output=True,
+                            text=True, cwd=_repo())
+    assert forged.returncode == 2 and "does not check" in forged.stderr
+    xlsx = tmp_path / "r.xlsx"
+    done = subprocess.run([*cli, "report", "daily", "--from", clock().date().isoformat(), "--format", "xlsx",
+                           "--out", str(xlsx)], capture_output=True, text=True, cwd=_repo())
+    assert done.returncode == 0, done.stderr
+    from openpyxl import load_workbook
+    assert load_workbook(xlsx)["Traffic"].max_row == 1 + 24 * 3
+
+
+def _repo():
+    from pathlib import Path
+    return Path(__file__).resolve().parents[1]
+

@@ -108,7 +108,7 @@ def _pdf(report: Report) -> bytes:
         story += [Paragraph(f"{f.facility.name} ({f.facility.id})", styles["Heading2"]),
                   Paragraph(f"Revenue {f.revenue} {cur}; occupancy peak {f.occupancy_peak} of "
                             f"{f.facility.capacity}, average {f.occupancy_average}", styles["Normal"])]
-        table = [("Revenue by", "Key", "Count", f"Amount ({cur})")]
+        table: list[tuple] = [("Revenue by", "Key", "Count", f"Amount ({cur})")]
         for section, lines in (("method", f.by_method), ("vehicle type", f.by_vehicle_type), ("lane", f.by_lane)):
             table += [(section, line.key, line.count, str(line.amount)) for line in lines]
         table += [("exceptions", line.key, line.count, str(line.amount))

@@ -68,8 +68,9 @@ class Printout:
 
 
 class Tickets:
-    def __init__(self, *, facilities: Mapping[str, Facility], store: Store, codes: TicketCodes,
-                 recorder: EventRecorder, lanes: Lanes, clock: Clock) -> None:
+    def __init__(self, *, facilities: Mapping[str, Facility], store: Store, codes: TicketCodes, clock: Clock,
+                 recorder: EventRecorder | None = None, lanes: Lanes | None = None) -> None:
+        """``recorder`` and ``lanes``: for exits by ticket (a command line that prints has neither)."""
         self.facilities = facilities
         self.store = store
         self.codes = codes
@@ -138,6 +139,7 @@ class Tickets:
                        plate_text=view.session.plate if matches else None,
                        confidence=Decimal("1") if matches else confidence,
                        unread=None if matches else "TICKET_PLATE_MISMATCH")
+        assert self.recorder is not None and self.lanes is not None, "exits need the lanes"
         decided = self.lanes.after_decision(self.recorder.submit(ev))
         return TicketExit(decided, view.ticket, matches, entry_url, entry_image)
 
