@@ -19,10 +19,7 @@ from sqlalchemy import create_engine, text
 from conftest import PG_URL, TEST_CONFIG, SettableClock, add_test_users, start_gateway, stop_gateway, unique
 from gateway.app.backups import Backups, RestoreRefused, read, restore
 from gateway.store.engine import Store
-from gateway.store.migrate import (
-    alembic_config,  # noqa: E402
-    upgrade,
-)
+from gateway.store.migrate import alembic_config, upgrade
 from test_events import fault_of
 from test_hardening import envelope, post
 
