@@ -3,7 +3,7 @@
 from dataclasses import asdict
 from datetime import datetime
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, delete, select, update
 
 from ..contract.documents import parse
 from ..contract.namespace import NS
@@ -88,3 +88,16 @@ def open_entered_before(conn: Connection, facility_id: str, before: datetime,
         ticket = Ticket(**{c.name: m[f"t_{c.name}"] for c in _TICKETS.c}) if m["t_number"] is not None else None
         out.append((session, ticket))
     return out
+
+
+def purge_closed(conn: Connection, cutoff: datetime, limit: int, cursor=None):
+    """A retention step (before ``closed_sessions``): the tickets and lost tickets of sessions that
+    closed before ``cutoff``."""
+    ids = [row[0] for row in conn.execute(
+        select(_SESSIONS.c.id).where(_SESSIONS.c.status == "CLOSED", _SESSIONS.c.exit_time < cutoff)
+        .where(_SESSIONS.c.id.in_(select(_TICKETS.c.session_id).union(select(_LOST.c.session_id))))
+        .order_by(_SESSIONS.c.exit_time).limit(limit))]
+    if ids:
+        conn.execute(delete(_LOST).where(_LOST.c.session_id.in_(ids)))
+        conn.execute(delete(_TICKETS).where(_TICKETS.c.session_id.in_(ids)))
+    return len(ids), None, len(ids) < limit
