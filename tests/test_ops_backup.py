@@ -19,12 +19,12 @@ from sqlalchemy import create_engine, text
 from conftest import PG_URL, TEST_CONFIG, SettableClock, add_test_users, start_gateway, stop_gateway, unique
 from gateway.app.backups import Backups, RestoreRefused, read, restore
 from gateway.store.engine import Store
-from gateway.store.migrate import alembic_config, upgrade
+from gateway.store.migrate import MIGRATIONS, upgrade
 from test_events import fault_of
 from test_hardening import envelope, post
 
-#: The schema revision a new backup records: the migrations' head.
-HEAD = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+#: The schema's revision now (what a backup says and a restore migrates to).
+HEAD = ScriptDirectory(str(MIGRATIONS)).get_current_head()
 
 
 @pytest.fixture(scope="module")

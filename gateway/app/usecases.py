@@ -14,6 +14,7 @@ from .metrics import Metrics
 from .occupancy import Occupancy
 from .payments import Payments
 from .permits import Permits
+from .privacy import Erasure
 from .relays import RelayStatus
 from .reports import Reports
 from .retention import Retention
@@ -45,3 +46,5 @@ class UseCases:
     payments: Payments
     shifts: Shifts
     reports: Reports
+    # privacy (issue 19, part B)
+    erasure: Erasure

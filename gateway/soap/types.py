@@ -655,4 +655,17 @@ class ParkingReport(_Model):
         ("Until", req(Date)),
         ("Facility", many(FacilityFigures)),
         ("Export", opt(Printout)),
+# --- issue 19: erasure by plate --------------------------------------------------------------
+
+class ErasureStep(_Model):
+    _type_info = [
+        ("Table", req(ShortText)),
+        ("Erased", req(Integer64)),
+        ("Held", req(Integer64)),
+    ]
+
+
+class Erasure(_Model):
+    _type_info = [
+        ("Step", many(ErasureStep)),
     ]

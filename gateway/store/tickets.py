@@ -10,6 +10,7 @@ from ..contract.namespace import NS
 from ..domain.sessions import ParkingSession
 from ..domain.tickets import LostTicket, Ticket
 from .schema import LaneEventRecord, LostTicketRecord, ReviewRecord, SessionRecord, TicketRecord, table_of
+from .sealed import readable
 
 _TICKETS = table_of(TicketRecord)
 _LOST = table_of(LostTicketRecord)
@@ -77,14 +78,14 @@ def lost_between(conn: Connection, facility_id: str | None, since: datetime, unt
 def open_entered_before(conn: Connection, facility_id: str, before: datetime,
                         limit: int) -> list[tuple[ParkingSession, Ticket | None]]:
     """Open sessions of the facility that entered before ``before``, oldest first, with their tickets."""
-    query = select(_SESSIONS, *[c.label(f"t_{c.name}") for c in _TICKETS.c]) \
+    query = select(*readable(_SESSIONS), *[c.label(f"t_{c.name}") for c in _TICKETS.c]) \
         .select_from(_SESSIONS.outerjoin(_TICKETS, _TICKETS.c.session_id == _SESSIONS.c.id)) \
         .where(_SESSIONS.c.facility_id == facility_id, _SESSIONS.c.status == "OPEN",
                _SESSIONS.c.entry_time < before).order_by(_SESSIONS.c.entry_time).limit(limit)
     out = []
     for row in conn.execute(query):
         m = row._mapping
-        session = ParkingSession(**{c.name: m[c] for c in _SESSIONS.c})
+        session = ParkingSession(**{c.name: m[c] for c in readable(_SESSIONS)})
         ticket = Ticket(**{c.name: m[f"t_{c.name}"] for c in _TICKETS.c}) if m["t_number"] is not None else None
         out.append((session, ticket))
     return out

@@ -1,7 +1,7 @@
 """operator: tickets, shifts, lost tickets, the payments journal
 
 Revision ID: 0065
-Revises: 0040
+Revises: 0080
 """
 import sqlalchemy as sa
 from alembic import op
@@ -9,7 +9,7 @@ from alembic import op
 import gateway.store.schema
 
 revision = '0065'
-down_revision = '0040'
+down_revision = '0080'
 branch_labels = None
 depends_on = None
 
