@@ -655,6 +655,9 @@ class ParkingReport(_Model):
         ("Until", req(Date)),
         ("Facility", many(FacilityFigures)),
         ("Export", opt(Printout)),
+    ]
+
+
 # --- issue 19: erasure by plate --------------------------------------------------------------
 
 class ErasureStep(_Model):

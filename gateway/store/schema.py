@@ -348,7 +348,7 @@ class LaneWindowRecord(Base):
     direction: Mapped[str] = mapped_column(String(5), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(64))
     first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
-    readings: Mapped[str] = mapped_column(Text)      # JSON [[plate, confidence], ...]
+    readings: Mapped[str] = mapped_column(Sealed())   # JSON [[plate, confidence], ...]
 
 
 # --- the operator's day (issue 16, part B): tickets, the payments journal, shifts, lost tickets ---
@@ -405,7 +405,5 @@ class LostTicketRecord(Base):
     shift_id: Mapped[str | None] = mapped_column(String(64))
 
 
-
 # Reports read sessions by facility and entry time.
 Index("ix_sessions_facility_entry", SessionRecord.facility_id, SessionRecord.entry_time)
-    readings: Mapped[str] = mapped_column(Sealed())   # JSON [[plate, confidence], ...]
