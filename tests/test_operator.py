@@ -15,7 +15,7 @@ from pypdf import PdfReader
 from conftest import FACILITY, PASSWORD, unique, unique_plate
 from gateway.app.auth import Users
 from gateway.contract.schema import CONTRACT_XSD
-from test_events import fault_of, submit
+from test_events import fault_of, pay_station, submit
 
 
 def usd(amount):
@@ -213,6 +213,54 @@ def test_a_lost_ticket_is_charged_by_policy_audited_and_counted_on_the_shift(gat
     assert [(e.User, "lift" in e.Detail) for e in entries] == [(officer, True)]
     report = shifts.CloseShift(Declared=[{"Method": "CASH", "Amount": usd("40.00")}])
     assert (report.LostTickets, report.LostTicketAmount._value_1) == (1, Decimal("40.00"))
+
+
+def test_after_a_lost_ticket_the_plate_exit_asks_for_the_lost_ticket_charge(gateway, clock, officer):
+    """The loophole: a car whose ticket was processed as lost cannot leave by its plate having paid
+    only its stay's fee at a pay station."""
+    plate = unique_plate()
+    entry(gateway, plate)
+    clock.advance(timedelta(hours=1, minutes=5))                     # fee 6.00; lost-ticket amount 40.00
+    lost = svc(gateway, "TicketService", officer).ProcessLostTicket(FacilityID=FACILITY, Plate=plate,
+                                                                    Reason="no ticket at the exit")
+    events = gateway.client("EventService")
+    assert events.QuoteFee(SessionID=lost.SessionID).AmountDue._value_1 == Decimal("40.00")
+    assert events.GetSession(SessionID=lost.SessionID).AmountDue._value_1 == Decimal("40.00")
+    station = pay_station(gateway).RecordPayment(SessionID=lost.SessionID, Amount=usd("6.00"), Method="card")
+    assert station.AmountDue._value_1 == Decimal("34.00")
+
+    held = submit(gateway, "EXIT", plate)
+    assert (held.Decision, held.Reason) == ("HOLD", "PAYMENT_DUE")
+    charges = held.ParkingEvent.Charges
+    assert (charges.CurrentCharge._value_1, charges.AmountPaid._value_1) == (Decimal("40.00"), Decimal("6.00"))
+    asked = gateway.client("PermitService", user="integrator").AuthorizePlate(
+        FacilityID=FACILITY, LaneNumber=2, Plate=plate, Direction="EXIT")
+    assert (asked.Decision, asked.Reason) == ("DECLINED", "PAYMENT_DUE")
+
+    svc(gateway, "ShiftService", officer).OpenShift(FacilityID=FACILITY, OpeningFloat=usd("0"))
+    rest = svc(gateway, "PaymentService", officer).TakePayment(Method="CASH", SessionID=lost.SessionID,
+                                                               Tendered=usd("40.00"))
+    assert (rest.Amount._value_1, rest.Change._value_1) == (Decimal("34.00"), Decimal("6.00"))
+    out = submit(gateway, "EXIT", plate)
+    assert (out.Decision, out.Reason) == ("OPEN", "PAID")
+    assert out.ParkingEvent.Charges.CurrentCharge._value_1 == Decimal("40.00")
+
+
+def test_record_payment_is_the_integrators_channel_and_refuses_officers(gateway, clock, officer):
+    """An officer's money goes on their shift (TakePayment), where the shift's cash is reconciled
+    from; the legacy RecordPayment keeps serving pay stations and apps, on their channel."""
+    sid = entry(gateway, unique_plate()).ParkingEvent.Session.SessionID
+    clock.advance(timedelta(hours=1, minutes=5))
+    svc(gateway, "ShiftService", officer).OpenShift(FacilityID=FACILITY, OpeningFloat=usd("0"))
+    for user in (officer, "admin"):
+        refused = fault_of(lambda: gateway.client("EventService", user=user).RecordPayment(
+            SessionID=sid, Amount=usd("6.00"), Method="cash"))
+        assert refused.code.endswith("Client.Authorization") and "TakePayment" in refused.message
+    assert gateway.client("EventService").QuoteFee(SessionID=sid).AmountDue._value_1 == Decimal("6.00")
+    paid = pay_station(gateway).RecordPayment(SessionID=sid, Amount=usd("6.00"), Method="card")
+    assert paid.AmountDue._value_1 == 0
+    report = svc(gateway, "ShiftService", officer).CloseShift(Declared=[{"Method": "CASH", "Amount": usd("0")}])
+    assert sid not in [t.SessionID for t in report.Transaction or []]
 
 
 def test_overnight_vehicles_are_those_past_the_cutoff(gateway, clock):
