@@ -319,27 +319,32 @@ def test_a_missing_recogniser_model_says_how_to_install_it(monkeypatch):
 
 @implementer(IPlateReader)
 class PlateReaderDouble:
-    """The scene's lines are given; the re-reads of the candidates (cut as found, then cut wider)
-    say what ``tight`` and ``wide`` say, in the candidates' order."""
+    """The scene's lines are given; the re-reads of the candidates (cut as found, cut wider, cut
+    longer to the left) say what ``tight``, ``wide`` and ``lead`` (else ``tight``) say, in the
+    candidates' order; ``alikes``: the look-alikes of the tight cut's characters."""
 
-    def __init__(self, lines, tight, wide):
+    def __init__(self, lines, tight, wide, lead=None, alikes=None):
         self.lines = [([[x, 10], [x + w, 10], [x + w, 40], [x, 40]], text, score) for x, w, text, score in lines]
-        self.tight, self.wide = tight, wide
+        self.tight, self.wide, self.lead, self.alikes = tight, wide, lead or tight, alikes
 
     def read_lines(self, image):
         return self.lines
 
     def read_crops(self, crops):
         from recognition.platemodel import Decoded
-        n = len(crops) // 2
-        reads = self.tight[:n] + self.wide[:n]
-        return [Decoded(text, tuple(p for _ in text), tuple(("", 0.01) for _ in text)) for text, p in reads]
+        n = len(crops) // 3
+        reads = self.tight[:n] + self.wide[:n] + self.lead[:n]
+        out = [Decoded(text, tuple(p for _ in text), tuple(("", 0.01) for _ in text), tuple(() for _ in text))
+               for text, p in reads]
+        if self.alikes:
+            out[0] = Decoded(out[0].text, out[0].probs, out[0].runners, tuple(self.alikes))
+        return out
 
 
-def calibrated(lines, tight, wide):
+def calibrated(lines, tight, wide, lead=None, alikes=None, regions_allowed=None, **extra_weights):
     from recognition.calibration import FEATURES, Calibration
-    weights = dict.fromkeys(FEATURES, 0.0) | {"least": 1.0, "recut_agrees": 1.0, "scene_agrees": 1.0}
-    recognizer = PlateRecognizer(PlateReaderDouble(lines, tight, wide),
+    weights = dict.fromkeys(FEATURES, 0.0) | {"least": 1.0, "recut_agrees": 1.0, "scene_agrees": 1.0} | extra_weights
+    recognizer = PlateRecognizer(PlateReaderDouble(lines, tight, wide, lead, alikes), regions_allowed,
                                  calibration=Calibration(tuple(weights.values())))
     return recognizer.recognize(np.zeros((100, 900, 3), np.uint8))
 

@@ -5,6 +5,7 @@ only where torch is installed (the training virtualenv)."""
 
 import importlib.util
 import io
+import math
 
 import cv2
 import numpy as np
@@ -12,6 +13,7 @@ import pytest
 
 from recognition import calibration, regions
 from recognition.platemodel import ALPHABET, CALIBRATION, HEIGHT, MODEL, WIDTH, PlateModel, decode, prepare
+from recognition.training import calibrate as train_calibrate
 from recognition.training import data
 from recognition.training.augment import degrade
 from recognition.training.export import Review, export_reviews
@@ -98,6 +100,8 @@ def test_decoding_gives_each_character_its_probability_and_runner_up():
     read = decode(steps)
     assert read.text == "00OA" and read.probs == (0.9, 0.8, 0.6, 0.97) and read.score == 0.6
     assert read.runners[2] == ("0", 0.35)
+    assert read.alikes[2] == (("0", 0.35),)           # the O's look-alikes the reader also saw
+    assert read.alikes[3] == ()                       # the A's look-alike 4 is below the floor
 
 
 def evidence(least, **changes):
@@ -130,9 +134,46 @@ def test_the_calibration_is_fitted_to_the_evidence_and_round_trips(tmp_path):
 
 def test_a_calibration_of_other_features_is_refused(tmp_path):
     path = tmp_path / "c.json"
-    path.write_text('{"features": ["least", "bias"], "weights": [1, 0]}')
+    path.write_text('{"features": ["least", "sharpness", "bias"], "weights": [1, 2, 0]}')
     with pytest.raises(ValueError, match="other features"):
         calibration.Calibration.load(path)
+
+
+def test_a_calibration_of_fewer_features_loads_and_means_what_it_meant(tmp_path):
+    """Round 1's file (fitted before the look-alike features) still gives its probabilities."""
+    path = tmp_path / "c.json"
+    path.write_text('{"features": ["least", "recut_agrees", "bias"], "weights": [1.5, 2.0, -1.0]}')
+    old = calibration.Calibration.load(path)
+    reading = evidence(0.9, recut_agrees=False, guesses=2, guess_mass=0.4)
+    assert old.features == ("least", "recut_agrees", "bias")
+    assert old.probability(reading) == pytest.approx(1 / (1 + math.exp(-(1.5 * math.log(9) - 1.0))))
+
+
+def test_camera_crops_weigh_as_much_as_renders_in_the_fit():
+    """Renders read right whatever their evidence, camera crops right only when sure: weighed by
+    count, the renders decide; weighed half and half, the camera crops' lesson carries."""
+    rng = np.random.default_rng(1)
+    sure = rng.uniform(0.3, 1.0, 900)
+    camera = np.arange(900) < 100
+    correct = np.where(camera, rng.random(900) < sure ** 4, rng.random(900) < 0.97)
+    items = [evidence(p) for p in sure]
+    plain = calibration.fit(items, correct)
+    weighted = calibration.fit(items, correct, weights=train_calibrate.source_weights(
+        ["us" if c else "render-US" for c in camera]))
+    unsure = evidence(0.45)
+    assert weighted.probability(unsure) < plain.probability(unsure) - 0.15
+    precision, coverage = calibration.weighted_precision([0.9, 0.95, 0.2], [True, False, True], [1, 3, 1], 0.9)
+    assert precision == pytest.approx(0.25) and coverage == pytest.approx(0.8)
+
+
+def test_source_weights_and_the_recommended_threshold():
+    weights = train_calibrate.source_weights(["us", "br", "render-EU", "render-US", "render-BR", "br-synthetic"])
+    assert sum(weights[:2]) == pytest.approx(sum(weights[2:])) == pytest.approx(0.5)
+    assert train_calibrate.source_weights(["render-EU"] * 3) == [1.0] * 3
+    confidences = [0.99, 0.98, 0.97, 0.96, 0.8, 0.6]
+    right = [True, True, True, False, True, False]
+    assert train_calibrate.recommended_threshold(confidences, right, [1] * 6) == 0.97
+    assert train_calibrate.recommended_threshold([0.9], [False], [1]) is None
 
 
 def test_look_alikes():
