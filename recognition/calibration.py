@@ -77,13 +77,20 @@ def look_alike(a, b):
     return any(a in group and b in group for group in LOOK_ALIKES)
 
 
+#: The plate recogniser's cuts of a candidate a file that names none was fitted with (round 1:
+#: as found and wider; see ``recognition.pipeline.CUTS``).
+TWO_CUTS = ((0.08, 0.08, 0.0), (0.3, 0.15, 0.0))
+
+
 @dataclass(frozen=True)
 class Calibration:
     """Weights by feature name (``features``: a subset of :data:`FEATURES`, the file's own, so a
-    calibration fitted on fewer features still loads and means what it meant)."""
+    calibration fitted on fewer features still loads and means what it meant). ``cuts``: how
+    the readings it was fitted on were cut (None: as the pipeline cuts now)."""
     weights: tuple
     fitted_on: str = ""
     features: tuple = FEATURES
+    cuts: tuple | None = None
 
     def probability(self, evidence):
         z = float(np.dot(self.weights, evidence.vector(self.features)))
@@ -95,14 +102,16 @@ class Calibration:
         unknown = set(raw["features"]) - set(FEATURES)
         if unknown or len(raw["features"]) != len(raw["weights"]):
             raise ValueError(f"{path}: fitted on other features ({raw['features']})")
-        return cls(tuple(raw["weights"]), raw.get("fitted_on", ""), tuple(raw["features"]))
+        cuts = tuple(tuple(float(v) for v in cut) for cut in raw.get("cuts", TWO_CUTS))
+        return cls(tuple(raw["weights"]), raw.get("fitted_on", ""), tuple(raw["features"]), cuts)
 
     def save(self, path, **extra):
+        cuts = {"cuts": [list(c) for c in self.cuts]} if self.cuts else {}
         Path(path).write_text(json.dumps({"features": self.features, "weights": list(self.weights),
-                                          "fitted_on": self.fitted_on, **extra}, indent=1) + "\n")
+                                          "fitted_on": self.fitted_on, **cuts, **extra}, indent=1) + "\n")
 
 
-def fit(evidence, correct, l2=1.0, fitted_on="", weights=None, features=FEATURES):
+def fit(evidence, correct, l2=1.0, fitted_on="", weights=None, features=FEATURES, cuts=None):
     """A :class:`Calibration` by L2-regularised logistic regression (Newton's method).
     ``weights``: each reading's weight (e.g. camera crops weighed as much as all renders);
     they are scaled to sum to the number of readings, so ``l2`` means the same either way."""
@@ -121,7 +130,7 @@ def fit(evidence, correct, l2=1.0, fitted_on="", weights=None, features=FEATURES
         w -= step
         if np.abs(step).max() < 1e-8:
             break
-    return Calibration(tuple(float(v) for v in w), fitted_on, tuple(features))
+    return Calibration(tuple(float(v) for v in w), fitted_on, tuple(features), cuts)
 
 
 BINS = (0.0, 0.5, 0.7, 0.85, 0.9, 0.95, 0.97, 0.99, 1.0001)

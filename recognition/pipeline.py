@@ -180,11 +180,12 @@ class TesseractReader:
         return out
 
 
-def recognizer(reader="plate", precision="f32", regions_allowed=None, threads=1):
-    """A :class:`PlateRecognizer` with one of :data:`READERS`."""
+def recognizer(reader="plate", precision="f32", regions_allowed=None, threads=1, calibration=CALIBRATION):
+    """A :class:`PlateRecognizer` with one of :data:`READERS` (``plate``: with the calibration
+    file ``calibration``, the shipped one unless told)."""
     if reader == "plate":
         return PlateRecognizer(PPOCRReader(threads, precision, recogniser="plate"), regions_allowed,
-                               Calibration.load(CALIBRATION))
+                               Calibration.load(calibration))
     if reader == "ppocr":
         return PlateRecognizer(PPOCRReader(threads, precision), regions_allowed)
     if reader == "tesseract":
@@ -196,15 +197,17 @@ class PlateRecognizer:
     """One per process (the models are loaded once). ``regions`` limits the formats admitted.
 
     ``calibration`` (a :class:`recognition.calibration.Calibration`): the plate reader's
-    re-reads decide the text and the confidence is the calibrated probability of the reading's
-    evidence. Without it, the scene reading decides and the full-size re-read vouches for it
-    (the reader as it was before the plate recogniser, kept for comparison)."""
+    re-reads (one per cut: ``cuts``, else the calibration's, else :data:`CUTS`) decide the text
+    and the confidence is the calibrated probability of the reading's evidence. Without it, the
+    scene reading decides and the full-size re-read vouches for it (the reader as it was before
+    the plate recogniser, kept for comparison)."""
 
-    def __init__(self, reader=None, regions_allowed=None, calibration=None, cuts=CUTS):
+    def __init__(self, reader=None, regions_allowed=None, calibration=None, cuts=None):
         self.reader = reader or PPOCRReader()
         self.regions_allowed = regions_allowed
         self.calibration = calibration
-        self.cuts = cuts
+        # Cut as the calibration's readings were cut: its evidence means what it meant.
+        self.cuts = cuts or getattr(calibration, "cuts", None) or CUTS
 
     def recognize(self, image, clip=False):
         """A Reading of ``image`` (BGR); with ``clip``, also a JPEG of the plate to store."""

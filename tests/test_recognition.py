@@ -362,6 +362,35 @@ def test_the_wider_cut_finds_a_character_the_detector_left_out():
     assert reading.plate == "ABC1234" and not reading.evidence.recut_agrees
 
 
+def test_the_cut_longer_to_the_left_finds_a_leading_character_the_detector_dropped():
+    reading = calibrated([(300, 150, "BC1234", 0.9)], [("BC1234", 0.9)], [("BC1234", 0.9)], lead=[("7BC1234", 0.95)])
+    assert reading.plate == "7BC1234" and not reading.evidence.recut_agrees and not reading.evidence.longer
+    dropped = calibrated([(300, 150, "BC1234", 0.9)], [("BC1234", 0.95)], [("BC1234", 0.95)],
+                         lead=[("7BC1234", 0.9)], longer=-3.0)
+    sure = calibrated([(300, 150, "BC1234", 0.9)], [("BC1234", 0.95)], [("BC1234", 0.95)], longer=-3.0)
+    assert dropped.plate == sure.plate == "BC1234"        # the surer read decides ...
+    assert dropped.evidence.longer and not sure.evidence.longer
+    assert dropped.confidence < sure.confidence            # ... but a character may be missing
+
+
+def test_a_reading_that_depends_on_a_confusable_guess_is_less_sure():
+    """Mercosul's fifth position: a D the reader also half saw as 0 is another valid plate (the old
+    format); on a US plate an O half seen as 0 is no guess: the rules read both as 0."""
+    br_guess = calibrated([(300, 150, "ABC1D23", 0.9)], [("ABC1D23", 0.9)], [("ABC1D23", 0.9)],
+                          alikes=[(), (), (), (), (("0", 0.3),), (), ()], regions_allowed=["BR"], guesses=-2.0)
+    br_sure = calibrated([(300, 150, "ABC1D23", 0.9)], [("ABC1D23", 0.9)], [("ABC1D23", 0.9)],
+                         regions_allowed=["BR"], guesses=-2.0)
+    assert br_guess.plate == br_sure.plate == "ABC1D23"
+    assert br_guess.evidence.guesses == 1 and br_guess.evidence.guess_mass == pytest.approx(0.3)
+    assert br_guess.evidence.alike_mass == pytest.approx(0.3) and br_guess.confidence < br_sure.confidence
+    settled = calibrated([(300, 150, "7ABO123", 0.9)], [("7ABO123", 0.9)], [("7ABO123", 0.9)],
+                         alikes=[(), (), (), (("0", 0.3),), (), (), ()], regions_allowed=["US"])
+    assert settled.plate == "7AB0123" and settled.evidence.guesses == 0 and settled.evidence.alike_mass > 0
+    us_guess = calibrated([(300, 150, "7ABD123", 0.9)], [("7ABD123", 0.9)], [("7ABD123", 0.9)],
+                          alikes=[(), (), (), (("0", 0.2), ("O", 0.1)), (), (), ()], regions_allowed=["US"])
+    assert us_guess.plate == "7ABD123" and us_guess.evidence.guesses == 1   # a D or a 0: both are plates
+
+
 def test_with_a_calibration_words_are_still_the_last_resort():
     reading = calibrated([(0, 200, "PARKING", 0.99), (300, 150, "AU4-1257", 0.86)],
                          [("AU41257", 0.8), ("PARKING", 0.99)], [("AU41257", 0.8), ("PARKING", 0.99)])

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from recognition import calibration, regions
+from recognition.pipeline import PlateRecognizer
 from recognition.platemodel import ALPHABET, CALIBRATION, HEIGHT, MODEL, WIDTH, PlateModel, decode, prepare
 from recognition.training import calibrate as train_calibrate
 from recognition.training import data
@@ -319,3 +320,59 @@ def test_the_training_export_command_writes_the_crops_of_resolved_reviews(tmp_pa
     assert "0 crop(s) written" in capsys.readouterr().out
     assert main(args) == 0
     assert "0 crop(s) written" in capsys.readouterr().out and len((out / "labels.tsv").read_text().splitlines()) == 1
+
+
+@requires_model
+def test_the_splits_reads_are_kept_and_read_again_without_the_networks(tmp_path):
+    """The calibration's cache: a second pass over the same scenes gives the same readings, its
+    evidence included, without running a network (the reader behind it refuses to)."""
+    from recognition.training.cache import CachedReader
+    from recognition.training.scenes import scene
+
+    rng = np.random.default_rng(5)
+    renderer = Renderer(rng, "test")
+    frames = []
+    for region in ("US", "EU"):
+        plate = renderer.render(region)
+        frames.append((scene(rng, plate.image, plate.box)[0], plate.plate, f"render-{region}"))
+    shipped = calibration.Calibration.load(CALIBRATION)
+    first = train_calibrate.read_all(train_calibrate.recognizer_for(MODEL, shipped, tmp_path / "reads"), frames,
+                                     log=lambda _: None)
+    assert (tmp_path / "reads" / "lines.json").is_file() and (tmp_path / "reads" / "probs.npz").is_file()
+
+    class NoNetworks:
+        plate_model = object()      # any read not in the cache fails loudly
+
+        def read_lines(self, image):
+            raise AssertionError("read a scene again")
+
+    cached = CachedReader(NoNetworks(), tmp_path / "reads")
+    again = train_calibrate.read_all(PlateRecognizer(cached, calibration=shipped), frames, log=lambda _: None)
+    assert [(r.plate, r.confidence, r.evidence) for r, _, _ in again] == \
+        [(r.plate, r.confidence, r.evidence) for r, _, _ in first]
+    assert cached.hits == len(frames) and cached.misses == 0
+    with pytest.raises(ValueError, match="plate recogniser"):
+        CachedReader(type("Generic", (), {"plate_model": None})(), tmp_path / "other")
+
+
+@requires_model
+def test_bench_alpr_puts_another_calibration_beside_the_shipped_one(tmp_path, capsys):
+    """`parkgate bench-alpr --calibration FILE`: the same reader with an older calibration (fitted on
+    two cuts, fewer features), side by side in one run, on a folder in the dataset format."""
+    from gateway.cli import main
+    from test_recognition import encoded, scene
+
+    folder = tmp_path / "us"
+    folder.mkdir()
+    for n, plate in enumerate(("7ABC123", "8XYZ789")):
+        (folder / f"car{n}.jpg").write_bytes(encoded(scene(plate)))
+        (folder / f"car{n}.txt").write_text(f"car{n}.jpg 240 250 240 80 {plate}\n")
+    older = tmp_path / "round1.json"
+    older.write_text('{"features": ["least", "recut_agrees", "bias"], "weights": [1.0, 1.0, 0.0]}')
+    assert main(["bench-alpr", str(folder), "--reader", "plate", "--calibration", str(older)]) == 0
+    text = capsys.readouterr().out
+    assert "readers plate (f32), plate round1" in text
+    lines = text.splitlines()
+    header = next(line for line in lines if "plate round1" in line and "readers" not in line)
+    exact = next(line for line in lines if line.strip().startswith("exact"))
+    assert header.split() == ["plate", "(f32)", "plate", "round1"] and exact.split()[1:] == ["100.0%", "100.0%"]

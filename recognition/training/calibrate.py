@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import calibration
+from ..pipeline import CUTS
 from . import data
 from .augment import light
 from .render import Renderer
@@ -65,11 +66,12 @@ def read_all(recognizer, scenes, log, every=100):
 
 
 def recognizer_for(model, weights=None, cache=None):
-    """The pipeline with ``model`` re-reading, calibrated by ``weights`` (neutral: evidence only);
-    with ``cache`` (a folder), the networks' outputs are kept there (:mod:`cache`)."""
+    """The pipeline with ``model`` re-reading, calibrated by ``weights`` (neutral: evidence only,
+    cut as the pipeline cuts now); with ``cache`` (a folder), the networks' outputs are kept
+    there (:mod:`cache`)."""
     from ..pipeline import PlateRecognizer, PPOCRReader
     from .cache import CachedReader
-    cal = weights or calibration.Calibration((0.0,) * len(calibration.FEATURES))
+    cal = weights or calibration.Calibration((0.0,) * len(calibration.FEATURES), cuts=CUTS)
     reader = PPOCRReader(recogniser="plate", model=model)
     return PlateRecognizer(CachedReader(reader, cache) if cache else reader, calibration=cal)
 
@@ -99,7 +101,7 @@ def calibrate(root, model, work, seed=1, log=print):
     taken = [(r.evidence, r.plate == truth, w, truth) for (r, truth, _), w in zip(rows, weights)
              if r.evidence is not None]
     evidence, correct, w, plates = (list(v) for v in zip(*taken))
-    fitted = calibration.fit(evidence, correct, weights=w,
+    fitted = calibration.fit(evidence, correct, weights=w, cuts=CUTS,
                              fitted_on=f"calibration split of plate-crops and renders (seed {seed}): "
                                        f"{len(taken)} readings, camera crops weighed as much as renders")
     held_out = out_of_fold(evidence, correct, w, plates)
