@@ -177,6 +177,21 @@ def test_source_weights_and_the_recommended_threshold():
     assert train_calibrate.recommended_threshold([0.9], [False], [1]) is None
 
 
+def test_the_regularisation_is_chosen_out_of_fold():
+    """Each reading's held-out confidence comes from a fit that never saw its plate; the grid's
+    regularisation with the least held-out log loss wins, and its confidences are calibrated."""
+    rng = np.random.default_rng(2)
+    sure = rng.uniform(0.3, 1.0, 500)
+    items = [evidence(p) for p in sure]
+    correct = rng.random(500) < sure ** 3
+    plates = [f"P{n:05d}" for n in range(500)]
+    l2, held_out = train_calibrate.regularised(items, correct, [1.0] * 500, plates)
+    assert l2 in train_calibrate.L2_GRID and len(held_out) == 500
+    assert train_calibrate.log_loss(held_out, correct, [1.0] * 500) < train_calibrate.log_loss(
+        [0.5] * 500, correct, [1.0] * 500)
+    assert abs(float(np.mean(held_out)) - float(np.mean(correct))) < 0.05
+
+
 def test_look_alikes():
     assert calibration.look_alike("0", "O") and calibration.look_alike("I", "1") and calibration.look_alike("B", "8")
     assert not calibration.look_alike("A", "B")

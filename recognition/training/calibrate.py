@@ -29,6 +29,7 @@ RENDERS = {"US": 200, "EU": 150, "BR": 50, "UK": 25}
 CAMERA = ("us", "br", "site")
 CAMERA_SCENES = 2        # scenes made around each camera crop (another place, size, blur each)
 THRESHOLDS = (0.5, 0.7, 0.85, 0.9, 0.95, 0.97, 0.98, 0.99)
+L2_GRID = (0.3, 1.0, 3.0, 10.0)   # the regularisations tried (out of fold, on the calibration split)
 GRID = tuple(round(0.5 + 0.01 * n, 2) for n in range(50))   # where the recommended threshold is looked for
 PRECISION = 0.99   # the precision the recommended threshold must give on the calibration split
 
@@ -91,8 +92,8 @@ def calibrate(root, model, work, seed=1, log=print):
 
     Camera crops weigh as much as all renders together, in the fit and in the threshold's
     precision: the confidence must hold on photos, and renders are most of the split. The
-    threshold comes from out-of-fold confidences (folds by plate), not from the readings each
-    fit saw."""
+    regularisation and the threshold come from out-of-fold confidences (folds by plate), not
+    from the readings each fit saw."""
     started = time.monotonic()
     log("calibration split: reading scenes")
     rows = read_all(recognizer_for(model, cache=cache_of(work, model, "calibration", seed)),
@@ -101,10 +102,10 @@ def calibrate(root, model, work, seed=1, log=print):
     taken = [(r.evidence, r.plate == truth, w, truth) for (r, truth, _), w in zip(rows, weights)
              if r.evidence is not None]
     evidence, correct, w, plates = (list(v) for v in zip(*taken))
-    fitted = calibration.fit(evidence, correct, weights=w, cuts=CUTS,
+    l2, held_out = regularised(evidence, correct, w, plates)
+    fitted = calibration.fit(evidence, correct, weights=w, cuts=CUTS, l2=l2,
                              fitted_on=f"calibration split of plate-crops and renders (seed {seed}): "
-                                       f"{len(taken)} readings, camera crops weighed as much as renders")
-    held_out = out_of_fold(evidence, correct, w, plates)
+                                       f"{len(taken)} readings, camera crops weighed as much as renders, l2 {l2}")
     # Rows without a reading count against coverage: their confidence is 0.
     everything = np.zeros(len(rows))
     everything[[n for n, (r, _, _) in enumerate(rows) if r.evidence is not None]] = held_out
@@ -112,7 +113,8 @@ def calibrate(root, model, work, seed=1, log=print):
     threshold = recommended_threshold(everything, right, weights)
     precision, coverage = calibration.weighted_precision(everything, right, weights, threshold or 1.0)
     summary = {"scenes": len(rows), "readings": len(taken), "exact": _share(right),
-               "weights": dict(zip(fitted.features, fitted.weights)), "recommended_threshold": threshold,
+               "weights": dict(zip(fitted.features, fitted.weights)), "l2": l2,
+               "out_of_fold_log_loss": round(log_loss(held_out, correct, w), 4), "recommended_threshold": threshold,
                "out_of_fold_at_threshold": {"precision": precision, "coverage": coverage},
                "seconds": round(time.monotonic() - started, 1)}
     fitted.save(calibration_path(model), recommended_threshold=threshold)
@@ -131,7 +133,7 @@ def source_weights(sources):
     return [0.5 / n_camera if c else 0.5 / n_rest for c in camera]
 
 
-def out_of_fold(evidence, correct, weights, plates, folds=5):
+def out_of_fold(evidence, correct, weights, plates, folds=5, **fit_options):
     """Each reading's confidence from a fit on the other folds (by plate: one plate, one fold)."""
     fold = np.array([int(hashlib.sha1(p.encode()).hexdigest()[8:16], 16) % folds for p in plates])
     out = np.zeros(len(evidence))
@@ -139,9 +141,23 @@ def out_of_fold(evidence, correct, weights, plates, folds=5):
         inside = fold != k
         fitted = calibration.fit([e for e, i in zip(evidence, inside) if i],
                                  [c for c, i in zip(correct, inside) if i],
-                                 weights=[w for w, i in zip(weights, inside) if i])
+                                 weights=[w for w, i in zip(weights, inside) if i], **fit_options)
         out[~inside] = [fitted.probability(e) for e, i in zip(evidence, inside) if not i]
     return out
+
+
+def log_loss(confidences, correct, weights):
+    """The weighted mean log loss: how well probabilities fit what happened (lower is better)."""
+    p = np.clip(np.asarray(confidences, float), 1e-6, 1 - 1e-6)
+    y, w = np.asarray(correct, float), np.asarray(weights, float)
+    return float(-(w * (y * np.log(p) + (1 - y) * np.log(1 - p))).sum() / w.sum())
+
+
+def regularised(evidence, correct, weights, plates, grid=L2_GRID):
+    """(l2, out-of-fold confidences): the regularisation whose out-of-fold log loss is least."""
+    folds = {l2: out_of_fold(evidence, correct, weights, plates, l2=l2) for l2 in grid}
+    best = min(grid, key=lambda l2: log_loss(folds[l2], correct, weights))
+    return best, folds[best]
 
 
 def recommended_threshold(confidences, correct, weights, grid=GRID):
