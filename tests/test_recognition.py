@@ -319,9 +319,10 @@ def test_a_missing_recogniser_model_says_how_to_install_it(monkeypatch):
 
 @implementer(IPlateReader)
 class PlateReaderDouble:
-    """The scene's lines are given; the re-reads of the candidates (cut as found, cut wider, cut
-    longer to the left) say what ``tight``, ``wide`` and ``lead`` (else ``tight``) say, in the
-    candidates' order; ``alikes``: the look-alikes of the tight cut's characters."""
+    """The scene's lines are given; the re-reads of the candidates (cut as found, cut wider, and
+    the likeliest cut longer to the left) say what ``tight``, ``wide`` and ``lead`` (else
+    ``tight``) say, in the candidates' order; ``alikes``: the look-alikes of the first tight cut's
+    characters."""
 
     def __init__(self, lines, tight, wide, lead=None, alikes=None):
         self.lines = [([[x, 10], [x + w, 10], [x + w, 40], [x, 40]], text, score) for x, w, text, score in lines]
@@ -332,8 +333,8 @@ class PlateReaderDouble:
 
     def read_crops(self, crops):
         from recognition.platemodel import Decoded
-        n = len(crops) // 3
-        reads = self.tight[:n] + self.wide[:n] + self.lead[:n]
+        n = (len(crops) - 1) // 2      # the cut longer to the left: of the likeliest candidate only
+        reads = self.tight[:n] + self.wide[:n] + self.lead[:1]
         out = [Decoded(text, tuple(p for _ in text), tuple(("", 0.01) for _ in text), tuple(() for _ in text))
                for text, p in reads]
         if self.alikes:
