@@ -20,6 +20,7 @@ from ..domain.decisions import OPEN, REVIEW, DecisionRules, Verdict, decide
 from ..domain.errors import Busy, Conflict, InvalidInput
 from ..domain.events import LaneEvent, RecordedEvent
 from ..domain.facility import Facility, Lane, find_facility
+from ..domain.hotlist import SEVERITY
 from ..domain.permits import NO_PERMIT, VALID, Standing
 from ..domain.plates import normalise_plate
 from ..domain.sessions import ParkingSession
@@ -114,11 +115,13 @@ class EventRecorder:
     def record(self, conn: Connection, fac: Facility, lane: Lane, ev: LaneEvent, plate: str | None, when: datetime,
                relay_key: str | None = None, queue_review: bool = True) -> tuple[Outcome, Sequence[str]]:
         """Decide and write ``ev`` on ``conn``: (its outcome, the relays owed its document)."""
+        hotlisted = None
         if plate is None:
             verdict = Verdict(REVIEW, ev.unread or "NO_PLATE_READ", NO_PERMIT)
         else:
-            verdict = decide(facts.of_plate(conn, fac.id, plate, ev.direction), fac, self.rules, ev.event_id,
-                             ev.direction, when, ev.confidence)
+            known = facts.of_plate(conn, fac.id, plate, ev.direction, when)
+            hotlisted = known.hotlisted
+            verdict = decide(known, fac, self.rules, ev.event_id, ev.direction, when, ev.confidence)
         session = verdict.session
         if verdict.opens_session:
             assert plate is not None
@@ -142,6 +145,13 @@ class EventRecorder:
                            confidence=ev.confidence, image=ev.image, image_url=ev.image_url, created_at=self.clock())
         owed = self.relaying.owe(conn, "ParkingEvent", relay_key or ev.event_id, fac.id, text,
                                  provisional=verdict.decision == REVIEW and queue_review)
+        if hotlisted is not None and (verdict.decision != REVIEW or not queue_review):
+            # A listed plate read surely (or as a person confirmed it): the VMS is told, once per event.
+            assert plate is not None
+            alert = documents.security_event(ev.event_id, hotlisted, SEVERITY[hotlisted], plate, fac.id,
+                                             ev.camera_id, when, ev.image_url, verdict.decision)
+            owed = [*owed, *self.relaying.owe(conn, "SecurityEvent", f"{ev.event_id}:SEC", fac.id,
+                                              documents.serialize(alert))]
         return Outcome(ev.event_id, event, verdict.decision, verdict.reason, session.id if session else None), owed
 
     def write(self, conn: Connection, fac: Facility, lane: Lane, ev: LaneEvent, when: datetime, plate: str | None,

@@ -5,14 +5,18 @@ from dataclasses import dataclass
 
 from .audit import Audit
 from .auth import Authenticator
+from .authorization import Authorizations
 from .backups import Backups
 from .citations import Citations
 from .clock import Clock
+from .enforcement import Enforcement
 from .events import LaneEvents
+from .hotlist import Hotlist
 from .lanes import Lanes
 from .metrics import Metrics
 from .occupancy import Occupancy
 from .permits import Permits
+from .privacy import Erasure
 from .relays import RelayStatus
 from .retention import Retention
 from .reviews import Reviews
@@ -36,3 +40,9 @@ class UseCases:
     backups: Backups
     retention: Retention
     metrics: Metrics
+    # enforcement, security and open data (issue 17)
+    authorizations: Authorizations
+    enforcement: Enforcement
+    hotlist: Hotlist
+    # privacy (issue 19, part B)
+    erasure: Erasure

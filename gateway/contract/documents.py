@@ -208,6 +208,24 @@ def citation(rec):
         leaf(name, value, doc)
     money("Fine", rec.fine, rec.currency, doc)
     for name, value in (("DueDate", rec.due_date), ("EvidenceURL", rec.evidence_url), ("Note", rec.note),
-                        ("IssuedBy", rec.issued_by), ("Status", rec.status)):
+                        ("IssuedBy", rec.issued_by), ("Status", rec.status), ("SessionID", rec.session_id),
+                        ("PlateClipURL", rec.plate_clip_url)):
         leaf(name, value, doc)
     return checked(doc)
+
+
+def images(parking_event):
+    """(OriginalURL, PlateClipURL) of a ParkingEvent element, each None when it has none."""
+    found = parking_event.find(f"{{{NS}}}Image")
+    if found is None:
+        return None, None
+    return found.findtext(f"{{{NS}}}OriginalURL"), found.findtext(f"{{{NS}}}PlateClipURL")
+
+
+def security_event(event_id, category, severity, plate, facility_id, camera_id, when, image_url, decision):
+    """A read of a hotlisted plate, for a video management system (issue 17): one per lane event,
+    under its EventID."""
+    return checked(_fields(None, "SecurityEvent", (
+        ("EventID", event_id), ("Category", category),
+        ("Severity", severity), ("Plate", plate), ("FacilityID", facility_id), ("CameraID", camera_id),
+        ("Timestamp", when), ("ImageURL", image_url), ("Decision", decision))))

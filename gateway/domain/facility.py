@@ -32,6 +32,14 @@ class CitationRule:
 
 
 @dataclass(frozen=True)
+class EnforcementRules:
+    """A facility's scan: how often, and the limits it enforces (None: that check is off)."""
+    interval: timedelta = timedelta(minutes=30)
+    time_limit: timedelta | None = None          # stays without a valid permit longer than this: EXPIRED_TIME
+    payment_window: timedelta | None = None      # stays still owing after this long: UNPAID_STAY
+
+
+@dataclass(frozen=True)
 class Lane:
     camera_id: str
     number: int
@@ -54,6 +62,7 @@ class Facility:
     plate_regions: tuple[str, ...] | None = None          # plate formats admitted (US, EU, UK, BR)
     lanes: dict[str, Lane] = field(default_factory=dict)  # camera id -> Lane
     citation_rules: dict[str, CitationRule] = field(default_factory=dict)  # violation -> rule
+    enforcement: EnforcementRules = EnforcementRules()    # the violation scan (issue 17)
 
     @property
     def currency(self) -> str:

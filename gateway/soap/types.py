@@ -88,6 +88,10 @@ BarrierCommand = _enum("BarrierCommand", "OPEN", "HOLD", "RELEASE")
 BarrierPosition = _enum("BarrierPosition", "UP", "DOWN", "MOVING", "UNKNOWN")
 LaneDirection = _enum("LaneDirection", "ENTRY", "EXIT", "BOTH")
 ReviewState = _enum("ReviewState", "OPEN", "RESOLVED")
+AccessDecision = _enum("AccessDecision", "GRANTED", "DECLINED")   # issue 17: AuthorizePlate
+ScanOutcome = _enum("ScanOutcome", "CITED", "WOULD_CITE", "ALREADY_CITED", "NO_RULE")
+HotlistCategory = _enum("HotlistCategory", "stolen", "wanted", "banned", "watch")   # defined by xsd/parkgate.xsd
+HotlistAction = _enum("HotlistAction", "ADD", "REMOVE")
 
 
 class _Model(ComplexModel):
@@ -225,6 +229,8 @@ class Citation(_Model):
         ("Note", opt(LongText)),
         ("IssuedBy", opt(ShortText)),
         ("Status", req(CitationStatus)),
+        ("SessionID", opt(Identifier)),
+        ("PlateClipURL", opt(URL)),
     ]
 
 
@@ -388,6 +394,34 @@ class ReviewItem(_Model):
     ]
 
 
+class ViolationFound(_Model):
+    """A violation the scan found in an open session, and what it did (issue 17)."""
+    _type_info = [
+        ("FacilityID", req(Identifier)),
+        ("SessionID", req(Identifier)),
+        ("Plate", req(PlateNumber)),
+        ("ViolationType", req(ViolationType)),
+        ("Reason", req(LongText)),
+        ("Outcome", req(ScanOutcome)),
+        ("Fine", opt(Money)),
+        ("CitationID", opt(Identifier)),
+    ]
+
+
+class HotlistEntry(_Model):
+    """Defined by xsd/parkgate.xsd (issue 17)."""
+    _type_info = [
+        ("EntryID", req(Integer64)),
+        ("Plate", req(PlateNumber)),
+        ("Category", req(HotlistCategory)),
+        ("FacilityID", opt(Identifier)),
+        ("Reason", req(LongText)),
+        ("Source", opt(ShortText)),
+        ("AddedAt", req(DateTime)),
+        ("ExpiresAt", opt(DateTime)),
+    ]
+
+
 # --- operations (issue 19, part A): defined by xsd/parkgate.xsd -----------------------------
 
 AuditKind = _enum("AuditKind", "QUERY", "CHANGE", "SYSTEM")
@@ -458,4 +492,20 @@ class RetentionRun(_Model):
         ("Seconds", opt(Decimal)),
         ("Step", many(RetentionStep)),
         ("Error", opt(LongText)),
+    ]
+
+
+# --- issue 19: erasure by plate --------------------------------------------------------------
+
+class ErasureStep(_Model):
+    _type_info = [
+        ("Table", req(ShortText)),
+        ("Erased", req(Integer64)),
+        ("Held", req(Integer64)),
+    ]
+
+
+class Erasure(_Model):
+    _type_info = [
+        ("Step", many(ErasureStep)),
     ]
