@@ -34,18 +34,23 @@ from .app.images import LaneImages
 from .app.lanes import Incidents, Lanes
 from .app.metrics import Metrics, gauge
 from .app.occupancy import Occupancy
+from .app.payments import Payments
 from .app.permits import Permits
 from .app.privacy import Erasure
 from .app.recording import EventRecorder
 from .app.relaying import Relaying
 from .app.relays import relay_status
+from .app.reports import Reports
 from .app.retention import Retention
 from .app.reviews import Reviews
 from .app.sessions import Sessions
+from .app.shifts import Shifts
+from .app.tickets import Tickets
 from .app.usecases import UseCases
 from .contract.documents import parse
 from .contract.namespace import NS
 from .contract.schema import CONTRACT_XSD, document_schema
+from .domain.tickets import TicketCodes
 from .soap.application import publish
 from .store import audit as audit_log
 from .store.engine import Store
@@ -121,7 +126,8 @@ class GatewayService(service.MultiService):
             if shared and self.barriers.controllers else None
         lanes = Lanes(facilities, ClusterBarriers(self.barriers, self.lane_bus) if self.lane_bus else self.barriers,
                       self.audit, reactor, metrics=self.metrics)
-        recorder = EventRecorder(facilities, rules, self.store, relaying, clock)
+        codes = TicketCodes(audit_log.keys().tickets)
+        recorder = EventRecorder(facilities, rules, self.store, relaying, clock, ticket_codes=codes)
         reviews = Reviews(recorder, facilities, self.store, lanes, clock)
         self.images = LaneImages(config.recognition, config.threads, metrics=self.metrics)
         self.jobs_pool = ThreadPool(minthreads=0, maxthreads=2, name="parkgate-jobs")
@@ -144,7 +150,12 @@ class GatewayService(service.MultiService):
             relay_status=lambda: relay_status(self.outbox),
             audit=self.audit, backups=self.backups, retention=self.retention, metrics=self.metrics,
             authorizations=Authorizations(facilities, rules, self.store, clock), enforcement=self.enforcement,
-            hotlist=Hotlist(facilities, self.store, clock), erasure=Erasure(self.store, clock))
+            hotlist=Hotlist(facilities, self.store, clock), erasure=Erasure(self.store, clock),
+            tickets=Tickets(facilities=facilities, store=self.store, codes=codes, recorder=recorder, lanes=lanes,
+                            clock=clock),
+            payments=Payments(facilities=facilities, store=self.store, codes=codes, clock=clock),
+            shifts=Shifts(facilities=facilities, store=self.store, clock=clock),
+            reports=Reports(facilities=facilities, store=self.store, clock=clock))
         self.port = None
         self.published = []
         self._loops = []

@@ -15,12 +15,16 @@ from .hotlist import Hotlist
 from .lanes import Lanes
 from .metrics import Metrics
 from .occupancy import Occupancy
+from .payments import Payments
 from .permits import Permits
 from .privacy import Erasure
 from .relays import RelayStatus
+from .reports import Reports
 from .retention import Retention
 from .reviews import Reviews
 from .sessions import Sessions
+from .shifts import Shifts
+from .tickets import Tickets
 
 
 @dataclass(frozen=True)
@@ -44,5 +48,10 @@ class UseCases:
     authorizations: Authorizations
     enforcement: Enforcement
     hotlist: Hotlist
+    # the operator's day (issue 16, part B)
+    tickets: Tickets
+    payments: Payments
+    shifts: Shifts
+    reports: Reports
     # privacy (issue 19, part B)
     erasure: Erasure
