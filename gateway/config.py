@@ -18,6 +18,7 @@ from plc.registers import RegisterMap
 from recognition import PRECISIONS, READERS
 from recognition.fetch import ImageSources
 
+from .contract.datex2 import Publisher
 from .domain.decisions import DecisionRules
 from .domain.facility import (
     ACTUAL_FEE,
@@ -125,6 +126,7 @@ class Config:
     relays: tuple = ()                                   # adapters.destinations.Destination
     source: Path | None = None
     ops: OpsSettings = OpsSettings()
+    open_data: Publisher = Publisher()                   # DATEX II publications (issue 17)
 
     @property
     def scheme(self):
@@ -192,6 +194,7 @@ def parse(raw, source=None):
         relays=_relays(raw.get("relay", []), source),
         source=source,
         ops=_ops(raw, server, source),
+        open_data=_open_data(raw.get("open_data", {})),
     )
 
 
@@ -341,6 +344,19 @@ def _policy(p, where):
         raise ConfigError(f"{where}.overnight_cutoff: a local time such as \"02:00\"") from e
     return OperatorPolicy(lost_ticket=lost, overnight_cutoff=cutoff,
                           partial_payments=bool(p.get("partial_payments", False)))
+
+
+def _open_data(table):
+    """``[open_data]``: who the DATEX II publications name as their creator (issue 17)."""
+    unknown = set(table) - {"country", "national_identifier", "lang", "table_id"}
+    if unknown:
+        raise ConfigError(f"open_data: unknown setting(s) {', '.join(sorted(unknown))}")
+    country = str(table.get("country", "US")).upper()
+    if len(country) != 2 or not country.isalpha():
+        raise ConfigError("open_data.country: an ISO 3166-1 alpha-2 code such as \"DE\"")
+    d = Publisher()
+    return Publisher(country=country, national_identifier=str(table.get("national_identifier", d.national_identifier)),
+                     lang=str(table.get("lang", d.lang)), table_id=str(table.get("table_id", d.table_id)))
 
 
 def _path(value, source):

@@ -34,6 +34,7 @@ from .app.images import LaneImages
 from .app.lanes import Incidents, Lanes
 from .app.metrics import Metrics, gauge
 from .app.occupancy import Occupancy
+from .app.opendata import OpenData
 from .app.payments import Payments
 from .app.permits import Permits
 from .app.privacy import Erasure
@@ -56,6 +57,7 @@ from .store import audit as audit_log
 from .store.engine import Store
 from .store.presence import Serving
 from .store.schema import OutboxMessage, RelayLease
+from .web.opendata import datex2_resource
 from .web.ops import MetricsPage, Ready
 from .web.site import Health, build_root, build_site
 from .web.tls import server_options
@@ -139,18 +141,21 @@ class GatewayService(service.MultiService):
         self._register_scraped()
         citations = Citations(facilities, self.store, relaying, clock)
         self.enforcement = Enforcement(facilities, self.store, citations, clock, self.node)
+        occupancy = Occupancy(facilities, self.store, clock)
         self.use_cases = UseCases(
             clock=clock, authenticator=self.authenticator,
             events=LaneEvents(facilities, self.images, FrameWindows(recorder, reviews, self.store, rules, shared),
                               lanes),
             reviews=reviews, sessions=Sessions(facilities, self.store, clock),
-            occupancy=Occupancy(facilities, self.store, clock),
+            occupancy=occupancy,
             permits=Permits(facilities, self.store, relaying, clock),
             citations=citations, lanes=lanes,
             relay_status=lambda: relay_status(self.outbox),
             audit=self.audit, backups=self.backups, retention=self.retention, metrics=self.metrics,
             authorizations=Authorizations(facilities, rules, self.store, clock), enforcement=self.enforcement,
-            hotlist=Hotlist(facilities, self.store, clock), erasure=Erasure(self.store, clock),
+            hotlist=Hotlist(facilities, self.store, clock),
+            open_data=OpenData(facilities=facilities, occupancy=occupancy, publisher=config.open_data, clock=clock),
+            erasure=Erasure(self.store, clock),
             tickets=Tickets(facilities=facilities, store=self.store, codes=codes, recorder=recorder, lanes=lanes,
                             clock=clock),
             payments=Payments(facilities=facilities, store=self.store, codes=codes, clock=clock),
@@ -255,6 +260,7 @@ class GatewayService(service.MultiService):
         extra = {b"readyz": Ready(self.readiness, self.reactor, self.jobs_pool)}
         if ops.metrics:
             extra[b"metrics"] = MetricsPage(self.metrics, self.reactor, self.jobs_pool)
+        extra[b"datex2"] = datex2_resource(self.use_cases.open_data, self.reactor, self.threadpool)
         site.resource = build_root(self.published, self.reactor, self.threadpool, extra)
         if self.lane_bus is not None:
             self.lane_bus.start()

@@ -15,6 +15,7 @@ from .hotlist import Hotlist
 from .lanes import Lanes
 from .metrics import Metrics
 from .occupancy import Occupancy
+from .opendata import OpenData
 from .payments import Payments
 from .permits import Permits
 from .privacy import Erasure
@@ -48,6 +49,7 @@ class UseCases:
     authorizations: Authorizations
     enforcement: Enforcement
     hotlist: Hotlist
+    open_data: OpenData
     # the operator's day (issue 16, part B)
     tickets: Tickets
     payments: Payments
