@@ -57,7 +57,7 @@ from .store import audit as audit_log
 from .store.engine import Store
 from .store.presence import Serving
 from .store.schema import OutboxMessage, RelayLease
-from .web.opendata import datex2_resource
+from .web.opendata import Signage, datex2_resource
 from .web.ops import MetricsPage, Ready
 from .web.site import Health, build_root, build_site
 from .web.tls import server_options
@@ -261,6 +261,7 @@ class GatewayService(service.MultiService):
         if ops.metrics:
             extra[b"metrics"] = MetricsPage(self.metrics, self.reactor, self.jobs_pool)
         extra[b"datex2"] = datex2_resource(self.use_cases.open_data, self.reactor, self.threadpool)
+        extra[b"signage"] = Signage(self.use_cases.open_data, self.reactor, self.threadpool)
         site.resource = build_root(self.published, self.reactor, self.threadpool, extra)
         if self.lane_bus is not None:
             self.lane_bus.start()

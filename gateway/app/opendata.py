@@ -1,12 +1,13 @@
-"""Open data: each facility's DATEX II v3 parking publications (issue 17).
+"""Open data (issue 17): each facility's DATEX II v3 parking publications, and the signage feed.
 
 The table (static: names, capacity) and the status (live: vacant and occupied spaces) are built
-from the configured facilities and the current occupancy, for the HTTP feed, the CLI and the relays.
+from the configured facilities and the current occupancy, for the HTTP feed and the CLI; the
+signage feed says the same free spaces as XML or JSON for signs at the road.
 """
 
 from collections.abc import Mapping
 
-from ..contract import datex2
+from ..contract import datex2, signage
 from ..domain.facility import Facility, find_facility
 from .clock import Clock
 from .occupancy import Occupancy
@@ -34,3 +35,8 @@ class OpenData:
         """A whole ``d2:payload``: the ParkingStatusPublication, as of now (blocking: the database)."""
         occupancies = [self.occupancy.of(fac.id) for fac in self._chosen(facility_id)]
         return datex2.serialise(datex2.status_publication(occupancies, self.publisher, self.clock()))
+
+    def signage(self, facility_id: str | None = None, as_json: bool = False) -> bytes:
+        """Free spaces now, as the signage feed (blocking: the database)."""
+        occupancies = [self.occupancy.of(fac.id) for fac in self._chosen(facility_id)]
+        return (signage.feed_json if as_json else signage.feed_xml)(occupancies, self.clock())

@@ -6,7 +6,7 @@ one ``prk:ParkingTable``; its status a ``prk:PlaceStatus`` that refers to it by 
 The version is a digest of what the table says about the place, so it changes exactly when its
 description does and a consumer knows its cached table is stale. The builders read facilities and
 occupancy by attribute name (``id``, ``name``, ``capacity``; ``facility``, ``occupied``,
-``available``); they import neither.
+``available``, ``status``); they import neither.
 """
 
 import hashlib
@@ -26,8 +26,8 @@ XSI = "http://www.w3.org/2001/XMLSchema-instance"
 NSMAP = {"d2": D2, "com": COM, "fac": FAC, "prk": PRK, "xsi": XSI}
 _PREFIX = {"d2": D2, "com": COM, "fac": FAC, "prk": PRK}
 
-#: Share of spaces taken from which a place is published as ``almostFull``.
-ALMOST_FULL = 0.9
+#: The signs' words (gateway.domain.occupancy.spaces_status) as DATEX II's place status.
+PLACE_STATUS = {"SPACES_AVAILABLE": "spacesAvailable", "ALMOST_FULL": "almostFull", "FULL": "full"}
 
 
 @dataclass(frozen=True)
@@ -92,15 +92,6 @@ def table_publication(facilities: Iterable, publisher: Publisher, at: datetime) 
     return root
 
 
-def place_status(occupancy) -> str:
-    fac = occupancy.facility
-    if occupancy.available <= 0:
-        return "full"
-    if fac.capacity and occupancy.occupied >= ALMOST_FULL * fac.capacity:
-        return "almostFull"
-    return "spacesAvailable"
-
-
 def status_publication(occupancies: Iterable, publisher: Publisher, at: datetime) -> etree._Element:
     """A ``ParkingStatusPublication``: each facility's vacant and occupied spaces now."""
     root = _payload("prk:ParkingStatusPublication", publisher, at)
@@ -113,7 +104,7 @@ def status_publication(occupancies: Iterable, publisher: Publisher, at: datetime
         _el(counts, "prk:numberOfOccupiedSpaces", occ.occupied)
         if fac.capacity:
             _el(counts, "prk:occupancy", round(min(100.0, 100.0 * occ.occupied / fac.capacity), 1))
-        _el(info, "prk:status", place_status(occ))
+        _el(info, "prk:status", PLACE_STATUS[occ.status])
     return root
 
 

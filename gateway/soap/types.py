@@ -307,6 +307,34 @@ class Occupancy(_Model):
     ]
 
 
+class OccupancyHour(_Model):
+    """One UTC hour of a facility, as its lanes counted it (issue 17)."""
+    _type_info = [
+        ("Hour", req(DateTime)),
+        ("Entries", req(Integer32)),
+        ("Exits", req(Integer32)),
+        ("Peak", req(Integer32)),
+        ("OccupiedAtEnd", req(Integer32)),
+    ]
+
+
+class OccupancyHistory(_Model):
+    """A facility's hours over a period and what they add up to (issue 17)."""
+    _type_info = [
+        ("FacilityID", req(Identifier)),
+        ("Capacity", req(Integer32)),
+        ("From", req(DateTime)),
+        ("To", req(DateTime)),
+        ("Entries", req(Integer32)),
+        ("Exits", req(Integer32)),
+        ("PeakHour", opt(DateTime)),
+        ("PeakOccupancy", req(Integer32)),
+        ("AverageStay", opt(Duration)),
+        ("Turnover", req(Decimal)),
+        ("Hour", many(OccupancyHour)),
+    ]
+
+
 class SessionView(_Model):
     _type_info = [
         ("FacilityID", req(Identifier)),

@@ -1,7 +1,8 @@
 """Open data over HTTP, read-only and without credentials (issue 17).
 
 - ``/datex2/table`` and ``/datex2/status`` (``?facility=ID``: one facility): the DATEX II v3
-  ParkingTablePublication and ParkingStatusPublication, each a whole ``d2:payload`` document.
+  ParkingTablePublication and ParkingStatusPublication, each a whole ``d2:payload`` document;
+- ``/signage`` (``?facility=ID``, ``?format=json``; default XML): free spaces for signs.
 
 The occupancy is read in the SOAP requests' thread pool (:class:`gateway.web.ops._Deferred`); an unknown
 facility is a 404 that says so, never an empty answer.
@@ -21,17 +22,20 @@ class _Feed(_Deferred):
 
     def render_GET(self, request):
         facility = request.args.get(b"facility", [b""])[0].decode("utf-8", "replace") or None
-        d = threads.deferToThreadPool(self.reactor, self.threadpool, self.work_for, facility)
+        d = threads.deferToThreadPool(self.reactor, self.threadpool, self.work_for, facility, request)
         d.addTimeout(self.deadline, self.reactor)
         d.addCallbacks(lambda body: self.answer(request, body), lambda failure: self.failed(request, failure))
         d.addErrback(lambda _: None)  # the client went away
         return server.NOT_DONE_YET
 
-    def work_for(self, facility):
+    def work_for(self, facility, request):
         raise NotImplementedError
 
+    def type_for(self, request):
+        return self.content_type
+
     def answer(self, request, body):
-        request.setHeader(b"Content-Type", self.content_type)
+        request.setHeader(b"Content-Type", self.type_for(request))
         request.setHeader(b"Cache-Control", b"no-cache")
         request.write(body)
         request.finish()
@@ -53,8 +57,24 @@ class Datex2(_Feed):
         super().__init__(reactor, threadpool)
         self.publish = {"table": open_data.table, "status": open_data.status}[kind]
 
-    def work_for(self, facility):
+    def work_for(self, facility, request):
         return self.publish(facility)
+
+
+class Signage(_Feed):
+    def __init__(self, open_data, reactor, threadpool):
+        super().__init__(reactor, threadpool)
+        self.open_data = open_data
+
+    @staticmethod
+    def _json(request):
+        return request.args.get(b"format", [b"xml"])[0].lower() == b"json"
+
+    def type_for(self, request):
+        return b"application/json" if self._json(request) else self.content_type
+
+    def work_for(self, facility, request):
+        return self.open_data.signage(facility, as_json=self._json(request))
 
 
 def datex2_resource(open_data, reactor, threadpool):
