@@ -98,6 +98,7 @@ class OpsSettings:
     backup: BackupSettings = BackupSettings()
     # privacy (issue 19, part B): what seals plates, documents and pictures at rest (never the database)
     key_file: Path = REPO_ROOT / "var" / "keys.json"   # made on first use only at this default path
+    permit_key_file: Path = REPO_ROOT / "var" / "permit-signing.key"   # issue 17: signs permit tokens (Ed25519)
     key_reload_s: float = 2                            # a serving gateway re-reads a changed key file this often
 
     def key_ring(self):
@@ -384,6 +385,7 @@ OPS_KEYS = {
     "metrics": {"enabled"},
     "cluster": {"lane_lease_s", "node"},
     "privacy": {"key_file", "key_reload_s"},
+    "permits": {"key_file"},
 }
 
 
@@ -415,6 +417,7 @@ def _ops(raw, server, source):
         node=str(cluster.get("node", "")),
         key_file=_path(privacy.get("key_file", "var/keys.json"), source),
         key_reload_s=_number(privacy, "key_reload_s", 2, "privacy"),
+        permit_key_file=_path(raw.get("permits", {}).get("key_file", "var/permit-signing.key"), source),
         retention=RetentionSettings(
             **{k: _number(retention, k, getattr(r, k), "retention") for k in (
                 "images_days", "plates_days", "records_days", "audit_days", "interval_s", "pause_s")},

@@ -36,6 +36,7 @@ from .app.metrics import Metrics, gauge
 from .app.occupancy import Occupancy
 from .app.opendata import OpenData
 from .app.payments import Payments
+from .app.permit_passes import PermitPasses
 from .app.permits import Permits
 from .app.privacy import Erasure
 from .app.recording import EventRecorder
@@ -51,12 +52,14 @@ from .app.usecases import UseCases
 from .contract.documents import parse
 from .contract.namespace import NS
 from .contract.schema import CONTRACT_XSD, document_schema
+from .domain.permit_tokens import PermitTokens
 from .domain.tickets import TicketCodes
 from .soap.application import publish
 from .store import audit as audit_log
 from .store.engine import Store
 from .store.presence import Serving
 from .store.schema import OutboxMessage, RelayLease
+from .store.signing import load_permit_key
 from .web.opendata import Signage, datex2_resource
 from .web.ops import MetricsPage, Ready
 from .web.site import Health, build_root, build_site
@@ -140,12 +143,14 @@ class GatewayService(service.MultiService):
                                    timedelta(seconds=ops.ready_max_relay_lag_s), ops.ready_requires_plcs)
         self._register_scraped()
         citations = Citations(facilities, self.store, relaying, clock)
+        passes = PermitPasses(facilities=facilities, store=self.store, clock=clock,
+                              tokens=PermitTokens.signing(load_permit_key(ops.permit_key_file)))
         self.enforcement = Enforcement(facilities, self.store, citations, clock, self.node)
         occupancy = Occupancy(facilities, self.store, clock)
         self.use_cases = UseCases(
             clock=clock, authenticator=self.authenticator,
             events=LaneEvents(facilities, self.images, FrameWindows(recorder, reviews, self.store, rules, shared),
-                              lanes),
+                              lanes, passes),
             reviews=reviews, sessions=Sessions(facilities, self.store, clock),
             occupancy=occupancy,
             permits=Permits(facilities, self.store, relaying, clock),
@@ -155,6 +160,7 @@ class GatewayService(service.MultiService):
             authorizations=Authorizations(facilities, rules, self.store, clock), enforcement=self.enforcement,
             hotlist=Hotlist(facilities, self.store, clock),
             open_data=OpenData(facilities=facilities, occupancy=occupancy, publisher=config.open_data, clock=clock),
+            permit_passes=passes,
             erasure=Erasure(self.store, clock),
             tickets=Tickets(facilities=facilities, store=self.store, codes=codes, recorder=recorder, lanes=lanes,
                             clock=clock),

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..contract import documents
 from ..domain import times
-from ..domain.decisions import OPEN, REVIEW, DecisionRules, Verdict, decide
+from ..domain.decisions import HOLD, OPEN, REVIEW, DecisionRules, Verdict, decide
 from ..domain.errors import Busy, Conflict, InvalidInput
 from ..domain.events import LaneEvent, RecordedEvent
 from ..domain.facility import Facility, Lane, find_facility
@@ -94,7 +94,7 @@ class EventRecorder:
     def submit(self, ev: LaneEvent) -> Outcome:
         """Decide ``ev`` once (a replayed EventID answers the first outcome)."""
         fac, lane, when = self.place(ev)
-        if not ev.plate_text and not ev.unread:
+        if not ev.plate_text and not ev.unread and not ev.token_refusal:
             raise InvalidInput("PlateText, ImageURL or Image is required", "PlateText")
         plate = normalise_plate(ev.plate_text) if ev.plate_text else None
         # Optimistic: decide and insert; the unique EventID makes a duplicate fail at the
@@ -120,7 +120,9 @@ class EventRecorder:
                relay_key: str | None = None, queue_review: bool = True) -> tuple[Outcome, Sequence[str]]:
         """Decide and write ``ev`` on ``conn``: (its outcome, the relays owed its document)."""
         hotlisted, occupied = None, None
-        if plate is None:
+        if ev.token_refusal:  # a permit token scanned at the lane that does not admit (issue 17)
+            verdict = Verdict(HOLD, ev.token_refusal, NO_PERMIT)
+        elif plate is None:
             verdict = Verdict(REVIEW, ev.unread or "NO_PLATE_READ", NO_PERMIT)
         else:
             known = facts.of_plate(conn, fac.id, plate, ev.direction, when)

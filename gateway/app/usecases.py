@@ -17,6 +17,7 @@ from .metrics import Metrics
 from .occupancy import Occupancy
 from .opendata import OpenData
 from .payments import Payments
+from .permit_passes import PermitPasses
 from .permits import Permits
 from .privacy import Erasure
 from .relays import RelayStatus
@@ -50,6 +51,7 @@ class UseCases:
     enforcement: Enforcement
     hotlist: Hotlist
     open_data: OpenData
+    permit_passes: PermitPasses
     # the operator's day (issue 16, part B)
     tickets: Tickets
     payments: Payments

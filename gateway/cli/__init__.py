@@ -9,7 +9,7 @@
 - ``enforce``: the violation scan (issue 17).
 - ``privacy``: the keys that seal plates at rest (init, status, rotate), erasure by plate;
 - ``operator``: tickets printed, shifts, payments at the booth, reports.
-- ``opendata``: the DATEX II v3 publications (issue 17).
+- ``opendata``: the DATEX II v3 publications, permit tokens checked (issue 17).
 """
 
 import argparse
