@@ -18,6 +18,7 @@ from plc.registers import RegisterMap
 from recognition import PRECISIONS, READERS
 from recognition.fetch import ImageSources
 
+from .app.hotlist_feed import FeedSettings
 from .contract.datex2 import Publisher
 from .domain.decisions import DecisionRules
 from .domain.facility import (
@@ -128,6 +129,7 @@ class Config:
     source: Path | None = None
     ops: OpsSettings = OpsSettings()
     open_data: Publisher = Publisher()                   # DATEX II publications (issue 17)
+    hotlist_feed: FeedSettings = FeedSettings()          # the scheduled hotlist import (issue 17)
 
     @property
     def scheme(self):
@@ -196,6 +198,7 @@ def parse(raw, source=None):
         source=source,
         ops=_ops(raw, server, source),
         open_data=_open_data(raw.get("open_data", {})),
+        hotlist_feed=_hotlist_feed(raw.get("hotlist_feed", {})),
     )
 
 
@@ -358,6 +361,19 @@ def _open_data(table):
     d = Publisher()
     return Publisher(country=country, national_identifier=str(table.get("national_identifier", d.national_identifier)),
                      lang=str(table.get("lang", d.lang)), table_id=str(table.get("table_id", d.table_id)))
+
+
+def _hotlist_feed(table):
+    """``[hotlist_feed]``: a feed imported every ``interval_minutes`` (no ``location``: none)."""
+    unknown = set(table) - {"location", "source", "interval_minutes", "allowed_sources", "fetch_timeout_s",
+                            "max_bytes"}
+    if unknown:
+        raise ConfigError(f"hotlist_feed: unknown setting(s) {', '.join(sorted(unknown))}")
+    return FeedSettings(location=table.get("location") or None, source=str(table.get("source", "feed")),
+                        interval_minutes=_number(table, "interval_minutes", 60, "hotlist_feed"),
+                        fetch=ImageSources.parse({"allowed_sources": table.get("allowed_sources", []),
+                                                  "fetch_timeout_s": table.get("fetch_timeout_s", 10),
+                                                  "max_image_bytes": table.get("max_bytes", 10 * 1024 * 1024)}))
 
 
 def _path(value, source):

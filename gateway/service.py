@@ -30,6 +30,7 @@ from .app.events import LaneEvents
 from .app.frames import FrameWindows
 from .app.health import LaneView, Readiness
 from .app.hotlist import Hotlist
+from .app.hotlist_feed import HotlistFeeds
 from .app.images import LaneImages
 from .app.lanes import Incidents, Lanes
 from .app.metrics import Metrics, gauge
@@ -147,6 +148,8 @@ class GatewayService(service.MultiService):
                               tokens=PermitTokens.signing(load_permit_key(ops.permit_key_file)))
         self.enforcement = Enforcement(facilities, self.store, citations, clock, self.node)
         occupancy = Occupancy(facilities, self.store, clock)
+        self.hotlist_feeds = HotlistFeeds(facilities=facilities, store=self.store, clock=clock,
+                                          settings=config.hotlist_feed)
         self.use_cases = UseCases(
             clock=clock, authenticator=self.authenticator,
             events=LaneEvents(facilities, self.images, FrameWindows(recorder, reviews, self.store, rules, shared),
@@ -277,6 +280,8 @@ class GatewayService(service.MultiService):
         for fac in self.config.facilities.values():  # the violation scan (issue 17), per facility
             self._schedule(fac.enforcement.interval.total_seconds(),
                            lambda fac_id=fac.id: self.enforcement.scheduled(fac_id), f"enforcement {fac.id}")
+        if self.config.hotlist_feed.location:  # issue 17: the hotlist feed, imported on a schedule
+            self._schedule(self.config.hotlist_feed.interval_minutes * 60, self.hotlist_feeds.scheduled, "hotlist feed")
         self._watch_keys(ops.key_reload_s)
         if self.config.recognition.warm_at_start:
             threads.deferToThread(self.images.warm).addErrback(
