@@ -58,6 +58,7 @@ class RecognitionSettings:
     precision: str = "f32"    # how the networks compute (recognition.PRECISIONS)
     warm_at_start: bool = False  # start the workers (load the models) at start, not on the first picture
     reader: str = "plate"     # which recogniser reads plates (recognition.READERS)
+    colour_min_confidence: float = 0.8   # issue 17: the body colour goes into the event from this share of pixels
 
 
 # --- operations (issue 19, part A) -------------------------------------------------------
@@ -193,7 +194,9 @@ def parse(raw, source=None):
                                                 "recognition.precision").lower(),
                                         bool(rec.get("warm_at_start", False)),
                                         _choice(rec.get("reader", "plate"), tuple(r.upper() for r in READERS),
-                                                "recognition.reader").lower()),
+                                                "recognition.reader").lower(),
+                                        colour_min_confidence=_number(rec, "colour_min_confidence", 0.8,
+                                                                      "recognition")),
         relays=_relays(raw.get("relay", []), source),
         source=source,
         ops=_ops(raw, server, source),
@@ -274,6 +277,10 @@ def _require(table, key, where):
     return table[key]
 
 
+#: What a lane may say of every vehicle it sees (the contract's VehicleClass), e.g. a motorcycle lane.
+VEHICLE_CLASSES = ("Sedan", "SUV", "Truck", "Van", "Motorcycle", "Bus")
+
+
 def _facility(f, where, registers, recognition):
     fid = _require(f, "id", where)
     try:
@@ -301,9 +308,12 @@ def _facility(f, where, registers, recognition):
         if direction not in ("ENTRY", "EXIT", "BOTH"):
             raise ConfigError(f"{lw}.direction must be ENTRY, EXIT or BOTH")
         plc = lane.get("plc")
+        vehicle_class = lane.get("vehicle_class")
+        if vehicle_class is not None and vehicle_class not in VEHICLE_CLASSES:
+            raise ConfigError(f"{lw}.vehicle_class: one of {', '.join(VEHICLE_CLASSES)}")
         lanes[_require(lane, "camera_id", lw)] = Lane(
             camera_id=lane["camera_id"], number=int(_require(lane, "number", lw)), direction=direction,
-            plc=_plc_endpoint(plc, registers, f"{lw}.plc") if plc else None)
+            plc=_plc_endpoint(plc, registers, f"{lw}.plc") if plc else None, vehicle_class=vehicle_class)
     rules = {}
     for violation, rule in f.get("citations", {}).items():
         cw = f"{where}.citations.{violation}"

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from decimal import Decimal
 
-from ..domain.events import LaneEvent
+from ..domain.events import LaneEvent, VehicleAttributes
 from ..domain.facility import Facility, find_facility
 from ..domain.permit_tokens import TamperedToken
 from ..domain.plates import normalise_plate
@@ -35,11 +35,21 @@ class LaneEvents:
                 return self.lanes.after_decision(done)
             # What its picture says changes the event: the request's fingerprint is kept as submitted.
             ev = self.images.read(replace(ev, submitted=ev.fingerprint), facility)
+        ev = self._lane_class(ev, facility)
         if ev.permit_token and self.passes is not None:
             ev = self._scanned(ev, facility)
             if ev.token_refusal:
                 return self.lanes.after_decision(self.frames.recorder.submit(ev))
         return self.lanes.after_decision(self.frames.submit(ev))
+
+    @staticmethod
+    def _lane_class(ev: LaneEvent, facility: Facility) -> LaneEvent:
+        """A lane for one class of vehicle (a motorcycle lane) says the class the caller did not."""
+        lane = facility.lanes.get(ev.camera_id)
+        if lane is None or lane.vehicle_class is None or (ev.vehicle and ev.vehicle.vehicle_class):
+            return ev
+        return replace(ev, submitted=ev.fingerprint,
+                       vehicle=replace(ev.vehicle or VehicleAttributes(), vehicle_class=lane.vehicle_class))
 
     def _scanned(self, ev: LaneEvent, facility: Facility) -> LaneEvent:
         """The event as its scanned permit token says: the permit's vehicle (when the camera read
