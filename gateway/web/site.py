@@ -32,6 +32,13 @@ class SoapEndpoint(resource.Resource):
         return b"POST SOAP messages here; GET ?wsdl for the description.\n"
 
     def render_POST(self, request):
+        # A chunked body has no Content-Length, and WSGI applications (spyne) read as many bytes as
+        # it says: none. Twisted has the whole body by now (within the size limit), so its length
+        # is known.
+        if request.getHeader(b"content-length") is None:
+            request.content.seek(0, 2)
+            request.requestHeaders.setRawHeaders(b"content-length", [str(request.content.tell()).encode()])
+            request.content.seek(0)
         return self.wsgi.render(request)
 
 
