@@ -96,6 +96,7 @@ def refused(gateway, body, code="Client.InvalidInput", within=1.0, **kw):
     ("attributes", envelope("<pg:Ping " + " ".join(f'a{i}="1"' for i in range(20_000)) + "/>")),
     ("elements", envelope("<pg:Ping>" + "<x/>" * 60_000 + "</pg:Ping>")),
     ("depth", envelope("<pg:Ping>" + "<a>" * 200 + "</a>" * 200 + "</pg:Ping>")),
+    ("comments", envelope("<pg:Ping>" + "<!---->" * 140_000 + "</pg:Ping>")),
 ])
 def test_declarations_past_the_bounds_are_refused_at_once(gateway, what, body):
     _, message = refused(gateway, body, within=0.5)

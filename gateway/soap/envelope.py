@@ -1,7 +1,7 @@
 """Reading a request's envelope: bounded, decoded by the parser, and of SOAP's shape.
 
 What a request may declare is bounded while it is parsed (namespace declarations, attributes,
-nesting, elements), so a hostile body is refused after the bytes that cross a bound, before
+nesting, elements, comments), so a hostile body is refused after the bytes that cross a bound, before
 schema validation, whose cost grows with the namespaces in scope of every element. Comments are
 dropped by the parser itself, so the tree that is validated is the tree that is processed
 (``DEMO<!-- -->123`` is one text, DEMO123). Processing instructions and document type
@@ -30,14 +30,18 @@ class Bounds:
     attributes: int = 32      # attributes of one element
     depth: int = 32           # nesting of elements
     elements: int = 10_000    # elements in the whole document
+    comments: int = 64        # comments in the whole document (the parser drops them, at a cost)
 
 
 def parse(data: bytes, bounds: Bounds = Bounds()) -> etree._Element:
     """The document's root, or InvalidInputFault saying which rule it broke."""
     if _DOCTYPE.search(data):
         raise InvalidInputFault("DOCTYPE declarations are not allowed in SOAP messages")
-    if data.count(b"xmlns") > bounds.namespaces:  # a quick upper bound; the parser's count decides
+    # Quick upper bounds, before any parsing: what the bytes cannot hold more of.
+    if data.count(b"xmlns") > bounds.namespaces:  # (the parser's count below decides when it is less)
         raise _too_many("namespace declarations", bounds.namespaces)
+    if data.count(b"<!--") > bounds.comments:
+        raise _too_many("comments", bounds.comments)
     parser = etree.XMLPullParser(events=("start", "end", "start-ns", "pi"), remove_comments=True,
                                  **SECURE_PARSER_OPTIONS)
     namespaces = elements = depth = 0
