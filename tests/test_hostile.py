@@ -269,6 +269,15 @@ def test_edge_times_in_queries_are_invalid_times(gateway, clock, when):
     refused(gateway, body, code="Client.InvalidTime", path="/soap/PermitService")
 
 
+def test_the_end_of_a_day_is_the_next_midnight(gateway, clock):
+    """XML Schema admits T24:00:00 (the end of a day); it must not be an internal error."""
+    body = envelope("<pg:LookupPermit><pg:Plate>AB123</pg:Plate><pg:FacilityID>LOT-TEST</pg:FacilityID>"
+                    "<pg:At>2025-01-21T24:00:00Z</pg:At></pg:LookupPermit>")
+    status, data = post(gateway, body, path="/soap/PermitService")
+    assert status == 200 and b"NONE" in data
+    refused(gateway, envelope(lane_event(unique_plate(), timestamp="2025-01-22T24:00:00Z")), code="Client.InvalidTime")
+
+
 # --- 16. plates are ASCII letters and digits, not what folds into them -------------------------
 
 @pytest.mark.parametrize("plate", ["ſTRAßı", "ＡＢＣ123", "ÄB123", "K\u0130EL"])

@@ -18,6 +18,7 @@ Differences from stock spyne ``Soap11`` and ``Soap12``:
 """
 
 import re
+from datetime import timedelta
 
 from lxml import etree
 from spyne.const.http import HTTP_400, HTTP_405, HTTP_415, HTTP_500
@@ -30,7 +31,7 @@ from ..contract.namespace import NS
 from ..domain import times
 from ..domain.errors import ParkgateError
 from . import envelope
-from .faults import InvalidInputFault, ParkgateFault, fault_for
+from .faults import InvalidInputFault, InvalidTimeFault, ParkgateFault, fault_for
 from .wsse import WSSE
 
 SOAP11_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -103,8 +104,26 @@ class _ContractProtocol:
             raise MustUnderstand(missed)
 
     def datetime_from_unicode_iso(self, cls, string):
-        """An xs:dateTime, refused (Client.InvalidTime) when it lies outside the calendar in UTC."""
-        return _in_calendar(super().datetime_from_unicode_iso(cls, string))
+        """An xs:dateTime, refused (Client.InvalidTime) when it lies outside the calendar in UTC.
+        ``T24:00:00`` (XML Schema's end of a day) is the next day's midnight; spyne knows no hour 24."""
+        end_of_day = _END_OF_DAY.search(string or "")
+        if end_of_day:
+            string = string[:end_of_day.start()] + "T00:00:00" + string[end_of_day.end():]
+        try:
+            when = super().datetime_from_unicode_iso(cls, string)
+            return _in_calendar(when + timedelta(days=1) if end_of_day else when)
+        except (ValueError, OverflowError):
+            raise InvalidTimeFault(f"not a time: {string[:40]!r}") from None
+
+    def deserialize(self, ctx, message):
+        """spyne's, with a value it cannot decode answered as the client's fault (the schema admits
+        some that Python's types do not hold), never as an internal error."""
+        try:
+            return super().deserialize(ctx, message)
+        except Fault:
+            raise
+        except (ValueError, TypeError, OverflowError, ArithmeticError) as e:
+            raise InvalidInputFault(f"a value could not be read: {type(e).__name__}") from None
 
     def decompose_incoming_envelope(self, ctx, message):
         """spyne's, with any error it runs into answered as the client's: the envelope has passed
@@ -320,6 +339,9 @@ class ContractSoap12(_ContractProtocol, Soap12):
 _SOAP12_CODES = {"Client": "Sender", "Server": "Receiver", "MustUnderstand": "MustUnderstand"}
 _SUBCODE_PREFIXES = ["tns", "pg"]   # spyne's prefix for the contract's namespace, else parkgate's own
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+
+_END_OF_DAY = re.compile(r"T24:00:00(?:\.0+)?(?=$|[Z+-])")
 
 
 def _in_calendar(when):
