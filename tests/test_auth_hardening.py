@@ -7,9 +7,11 @@ on the next request, lockout and the per-address limit, rehash on login, failed 
 import base64
 import hashlib
 import logging
+import secrets
 import string
 import subprocess
 import sys
+import threading
 from datetime import timedelta
 
 import configs
@@ -219,3 +221,28 @@ def test_user_list_shows_the_lock(gateway, clock, tmp_path):
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert account(gateway, "listed-lock").locked_until is None
+
+
+def test_a_password_being_hashed_holds_up_no_writer(gateway, clock, monkeypatch):
+    events = gateway.client("EventService", user="operator")
+    assert events.Ping() == clock()  # verified now: its next requests need no hash
+    hashing, release = threading.Event(), threading.Event()
+    real = auth.check_password
+
+    def held(stored, password):
+        hashing.set()
+        release.wait(30)
+        return real(stored, password)
+    monkeypatch.setattr(auth, "check_password", held)
+    wrong = threading.Thread(target=lambda: guess(gateway, "integrator", 1))
+    wrong.start()
+    try:
+        assert hashing.wait(10)
+        # The hash is under way (and held there): lane events are written meanwhile.
+        decided = events.SubmitEvent(Event={"EventID": f"E-{secrets.token_hex(6)}", "FacilityID": "LOT-TEST",
+                                            "CameraID": "CAM-IN", "Direction": "ENTRY", "Timestamp": clock(),
+                                            "PlateText": "W" + secrets.token_hex(4).upper()})
+        assert decided.Decision == "OPEN"
+    finally:
+        release.set()
+        wrong.join(30)
