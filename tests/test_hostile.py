@@ -113,11 +113,15 @@ def test_a_request_within_the_bounds_is_served(gateway, clock):
 
 # --- 9. encodings: checked after decoding ---------------------------------------------------
 
-def test_utf16_with_a_doctype_is_refused(gateway):
-    body = ('<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE x [<!ENTITY e "boom">]>'
-            + envelope("<pg:Ping/>").decode()).encode("utf-16")
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be", "utf-32"])
+def test_wide_encodings_with_a_doctype_or_an_instruction_are_refused(gateway, codec):
+    declaration = f'<?xml version="1.0" encoding="{codec.upper()}"?>'
+    body = (declaration + '<!DOCTYPE x [<!ENTITY e "boom">]>' + envelope("<pg:Ping/>").decode()).encode(codec)
     _, message = refused(gateway, body)
     assert "DOCTYPE" in message
+    body = (declaration + envelope("<?pi x?><pg:Ping/>").decode()).encode(codec)
+    _, message = refused(gateway, body)
+    assert "processing instruction" in message
 
 
 def test_utf16_without_a_doctype_is_served(gateway, clock):
