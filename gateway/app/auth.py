@@ -24,10 +24,10 @@ import os
 import secrets
 import threading
 from collections import OrderedDict, deque
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 
@@ -38,6 +38,7 @@ from ..store.engine import Store
 from .clock import Clock, utcnow
 
 log = logging.getLogger("parkgate")
+T = TypeVar("T")
 
 PASSWORD_TEXT = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordText"
 PASSWORD_DIGEST = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordDigest"
@@ -212,7 +213,8 @@ class Authenticator:
             self._failed(username, user, source, now, locked)
         stored = user.password_hash
         if user.failed_logins or user.locked_until or self.passwords.outdated(stored):
-            stored = self.passwords.hash(password) if self.passwords.outdated(stored) else stored
+            if self.passwords.outdated(stored):
+                stored = self._slow(self.passwords.hash, password)
             with self.store.connection() as conn:
                 users.login_succeeded(conn, username, stored if stored != user.password_hash else None)
         with self._lock:
@@ -229,11 +231,15 @@ class Authenticator:
         return not user.disabled and (self.allow_demo or not user.demo)
 
     def _verify(self, stored: str, password: str) -> bool:
-        """The slow hash, a few at a time (each holds 128 MiB), outside any transaction."""
+        return self._slow(check_password, stored, password)
+
+    def _slow(self, work: Callable[..., T], *args: str) -> T:
+        """The slow hash, a few at a time (each holds 128 MiB at the default cost), outside any
+        transaction."""
         if not self._hashing.acquire(timeout=self.passwords.wait_s):
             raise Busy("too many logins at once; try again")
         try:
-            return check_password(stored, password)
+            return work(*args)
         finally:
             self._hashing.release()
 
@@ -243,22 +249,22 @@ class Authenticator:
             raise AuthenticationFailed()
 
     def _failed(self, username: str, user: User | None, source: str | None, now: datetime, locked: bool) -> NoReturn:
-        """Count and log a failed login, then refuse it (an account already locked is not counted
-        again; the address is)."""
+        """Count and log a failed login, then refuse it. The same unit of work whether the account
+        exists or not (the count of an unknown name changes no row), so that its time tells nothing;
+        an account already locked stays locked as long as it was."""
         if self.sources.failed(source, now):
             log.warning("login: %s refused for %s after %d failed logins", source, self.lockout.source_window,
                         self.lockout.source_failures)
-        if user is None or locked:
-            log.warning("login failed: %s %r from %s", "locked user" if user else "unknown user", username, source)
-            raise AuthenticationFailed()
         with self.store.connection() as conn:
             failures = users.login_failed(conn, username)
-            until = self.lockout.lock_after(failures, now)
+            until = self.lockout.lock_after(failures, now) if user is not None and not locked else None
             if until is not None:
                 users.lock(conn, username, until)
                 audit.record(conn, now, "system", "UserLocked", username,
                              f"{failures} failed logins in a row; locked until {until:%Y-%m-%d %H:%M} UTC")
-        log.warning("login failed: user %r from %s (%d in a row)%s", username, source, failures,
+        kind = "unknown user" if user is None else "locked user" if locked else "user"
+        log.warning("login failed: %s %r from %s%s%s", kind, username, source,
+                    f" ({failures} in a row)" if user is not None else "",
                     f"; locked until {until:%Y-%m-%d %H:%M:%S} UTC" if until else "")
         raise AuthenticationFailed()
 
