@@ -94,6 +94,7 @@ def refused(gateway, body, code="Client.InvalidInput", within=1.0, **kw):
     ("namespace declarations, one per element", envelope(
         "".join(f'<pg:Ping xmlns:n{i}="urn:x:{i}">' for i in range(200)) + "</pg:Ping>" * 200)),
     ("attributes", envelope("<pg:Ping " + " ".join(f'a{i}="1"' for i in range(20_000)) + "/>")),
+    ("attributes on one element", envelope("<pg:Ping " + " ".join(f'a{i}="1"' for i in range(40)) + "/>")),
     ("elements", envelope("<pg:Ping>" + "<x/>" * 60_000 + "</pg:Ping>")),
     ("depth", envelope("<pg:Ping>" + "<a>" * 200 + "</a>" * 200 + "</pg:Ping>")),
     ("comments", envelope("<pg:Ping>" + "<!---->" * 140_000 + "</pg:Ping>")),

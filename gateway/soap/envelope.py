@@ -36,6 +36,7 @@ class Bounds:
     """What one request may declare; far beyond what any operation of the contract needs."""
     namespaces: int = 64      # namespace declarations in the whole document
     attributes: int = 32      # attributes of one element
+    all_attributes: int = 4096  # "=" in the whole document (attributes, and text that spells one)
     depth: int = 32           # nesting of elements
     elements: int = 10_000    # elements in the whole document
     comments: int = 64        # comments in the whole document (the parser drops them, at a cost)
@@ -53,6 +54,12 @@ def parse(data: bytes, bounds: Bounds = Bounds()) -> etree._Element:
         raise _too_many("namespace declarations", bounds.namespaces)
     if data.count(b"<!--") > bounds.comments:
         raise _too_many("comments", bounds.comments)
+    # Every element starts a tag that is no end tag: an upper bound of the elements (a tree is
+    # not built to be refused: its memory, in thousands of small blocks, stays with the process).
+    if data.count(b"<") - data.count(b"</") - data.count(b"<![CDATA[") > bounds.elements:
+        raise _too_many("elements", bounds.elements)
+    if data.count(b"=") > bounds.all_attributes:
+        raise _too_many("attributes", bounds.all_attributes)
     try:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as e:
@@ -62,7 +69,7 @@ def parse(data: bytes, bounds: Bounds = Bounds()) -> etree._Element:
         raise _too_many("elements", bounds.elements)
     if looks.depth(root):
         raise InvalidInputFault(f"elements nested too deep (more than {bounds.depth})")
-    if data.count(b"=") > bounds.attributes and looks.attributes(root):
+    if data.count(b"=") > bounds.attributes and looks.attributes(root):  # on one element
         raise _too_many("attributes on one element", bounds.attributes)
     declared = _DECLARATION.match(data) is not None
     if data.count(b"<?") > declared and (looks.instructions(root) or any(
