@@ -219,10 +219,14 @@ def run(repo, label, args):
             asyncio.run(idle(port, 1))  # warm: the first request verifies the password
             rss_before = rss_kib(server.pid)[0]
             idle_pings, idle_events = asyncio.run(idle(port, args.idle))
-            rss_rounds = []
+            rss_rounds, answers, wrong, pings, events, elapsed = [], {}, [], [], [], 0.0
             for _ in range(args.rounds):  # the same burst again: memory a burst keeps is not kept twice
-                answers, wrong, pings, events, elapsed = asyncio.run(hostile(port, args.requests, args.senders, args.only))
+                got = asyncio.run(hostile(port, args.requests, args.senders, args.only))
                 rss_rounds.append(rss_kib(server.pid))
+                for kind, times in got[0].items():
+                    answers.setdefault(kind, []).extend(times)
+                wrong, pings, events = wrong + got[1], pings + got[2], events + got[3]
+                elapsed += got[4]
             alive = asyncio.run(idle(port, 0.5))[0]
         finally:
             server.terminate()
@@ -232,8 +236,8 @@ def run(repo, label, args):
                 server.kill()
                 server.wait()
     print(f"\n== {label} ({repo})")
-    print(f"{args.requests} hostile requests from {args.senders} connections at once in {elapsed:.1f} s "
-          f"(the last of {args.rounds} rounds)")
+    print(f"{args.rounds} rounds of {args.requests} hostile requests from {args.senders} connections at once "
+          f"in {elapsed:.1f} s")
     print(f"  {'kind':<36} {'n':>4} {'p50 ms':>9} {'max ms':>9}")
     for kind, times in answers.items():
         times.sort()
