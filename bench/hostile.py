@@ -136,17 +136,26 @@ def rss_kib(pid):
 
 
 async def probe(port, data, stop, latencies, pause=0.02):
-    """One keep-alive connection sending ``data`` again and again until ``stop``; latencies kept."""
-    reader, writer = await open_connection(port)
+    """One keep-alive connection sending ``data`` again and again until ``stop``; latencies kept (an
+    answer that does not come within 30 s counts as 30 s, and the probe connects again)."""
+    writer = None
     try:
         while not stop.is_set():
             started = time.perf_counter()
-            writer.write(data() if callable(data) else data)
-            status, _ = await read_response(reader)
+            try:
+                if writer is None:
+                    reader, writer = await asyncio.wait_for(open_connection(port), 30)
+                writer.write(data() if callable(data) else data)
+                await asyncio.wait_for(read_response(reader), 30)
+            except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError):
+                if writer is not None:
+                    writer.close()
+                writer = None
             latencies.append(time.perf_counter() - started)
             await asyncio.sleep(pause)
     finally:
-        writer.close()
+        if writer is not None:
+            writer.close()
 
 
 async def idle(port, seconds):
