@@ -7,7 +7,7 @@ of a lane event.
 
 import tomllib
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import time, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -20,7 +20,17 @@ from recognition.fetch import ImageSources
 
 from .app.auth import PasswordPolicy
 from .domain.decisions import DecisionRules
-from .domain.facility import CitationRule, Facility, Lane, Tariff
+from .domain.facility import (
+    ACTUAL_FEE,
+    GREATER,
+    LOST_TICKET_AMOUNT,
+    CitationRule,
+    EnforcementRules,
+    Facility,
+    Lane,
+    OperatorPolicy,
+    Tariff,
+)
 from .domain.users import Lockout
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -87,6 +97,14 @@ class OpsSettings:
     node: str = ""                            # this node's name (default: host and listen port)
     retention: RetentionSettings = RetentionSettings()
     backup: BackupSettings = BackupSettings()
+    # privacy (issue 19, part B): what seals plates, documents and pictures at rest (never the database)
+    key_file: Path = REPO_ROOT / "var" / "keys.json"   # made on first use only at this default path
+    key_reload_s: float = 2                            # a serving gateway re-reads a changed key file this often
+
+    def key_ring(self):
+        """The key ring (``PARKGATE_KEYS`` if set, else :attr:`key_file`): blocking, a file read."""
+        from .store.keyring import KeyRing
+        return KeyRing.load(self.key_file)
 
 
 @dataclass(frozen=True)
@@ -307,7 +325,39 @@ def _facility(f, where, registers, recognition):
     return Facility(id=fid, name=f.get("name", fid), capacity=int(f.get("capacity", 0)), timezone=tz,
                     tariff=tariff, permit_only=bool(f.get("permit_only", False)),
                     image_sources=ImageSources.parse({**recognition, **f.get("recognition", {})}),
-                    plate_regions=tuple(regions) if regions else None, lanes=lanes, citation_rules=rules)
+                    plate_regions=tuple(regions) if regions else None, lanes=lanes, citation_rules=rules,
+                    enforcement=_enforcement(f.get("enforcement", {}), f"{where}.enforcement"),
+                    policy=_policy(f.get("operator", {}), f"{where}.operator"))
+
+
+#: [facility.enforcement] keys (issue 17); a key not listed is refused at start.
+ENFORCEMENT_KEYS = {"scan_interval_minutes", "time_limit_minutes", "payment_window_minutes"}
+
+
+def _enforcement(table, where):
+    unknown = set(table) - ENFORCEMENT_KEYS
+    if unknown:
+        raise ConfigError(f"{where}: unknown setting(s) {', '.join(sorted(unknown))}")
+
+    def minutes(key, default):
+        value = _number(table, key, default, where) if key in table or default is not None else None
+        return None if value is None else timedelta(minutes=value)
+    limit, window = minutes("time_limit_minutes", None), minutes("payment_window_minutes", None)
+    return EnforcementRules(interval=minutes("scan_interval_minutes", 30),
+                            time_limit=limit or None, payment_window=window or None)
+
+
+def _policy(p, where):
+    """``[facility.operator]``: lost tickets, the overnight cut-off, partial payments."""
+    lost = str(p.get("lost_ticket", GREATER)).upper()
+    if lost not in (LOST_TICKET_AMOUNT, ACTUAL_FEE, GREATER):
+        raise ConfigError(f"{where}.lost_ticket: LOST_TICKET_AMOUNT, ACTUAL_FEE or GREATER")
+    try:
+        cutoff = time.fromisoformat(str(p.get("overnight_cutoff", "00:00")))
+    except ValueError as e:
+        raise ConfigError(f"{where}.overnight_cutoff: a local time such as \"02:00\"") from e
+    return OperatorPolicy(lost_ticket=lost, overnight_cutoff=cutoff,
+                          partial_payments=bool(p.get("partial_payments", False)))
 
 
 def _path(value, source):
@@ -334,6 +384,7 @@ OPS_KEYS = {
     "health": {"max_relay_lag_s", "require_plcs"},
     "metrics": {"enabled"},
     "cluster": {"lane_lease_s", "node"},
+    "privacy": {"key_file", "key_reload_s"},
 }
 
 
@@ -343,8 +394,8 @@ def _ops(raw, server, source):
         unknown = set(raw.get(section, {})) - keys
         if unknown:
             raise ConfigError(f"{section}: unknown setting(s) {', '.join(sorted(unknown))}")
-    audit, health, storage, retention, backup, cluster = (raw.get(k, {}) for k in (
-        "audit", "health", "storage", "retention", "backup", "cluster"))
+    audit, health, storage, retention, backup, cluster, privacy = (raw.get(k, {}) for k in (
+        "audit", "health", "storage", "retention", "backup", "cluster", "privacy"))
     cert, key = server.get("tls_cert"), server.get("tls_key")
     if bool(cert) != bool(key):
         raise ConfigError("server.tls_cert and server.tls_key go together")
@@ -363,6 +414,8 @@ def _ops(raw, server, source):
         ready_requires_plcs=bool(health.get("require_plcs", True)),
         lane_lease_s=_number(cluster, "lane_lease_s", 6, "cluster", minimum=1),
         node=str(cluster.get("node", "")),
+        key_file=_path(privacy.get("key_file", "var/keys.json"), source),
+        key_reload_s=_number(privacy, "key_reload_s", 2, "privacy"),
         retention=RetentionSettings(
             **{k: _number(retention, k, getattr(r, k), "retention") for k in (
                 "images_days", "plates_days", "records_days", "audit_days", "interval_s", "pause_s")},

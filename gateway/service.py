@@ -20,28 +20,37 @@ from plc.service import Barriers
 
 from .app.audit import Audit
 from .app.auth import Authenticator
+from .app.authorization import Authorizations
 from .app.backups import Backups
 from .app.citations import Citations
 from .app.clock import utcnow
 from .app.cluster import ClusterBarriers, DatabaseLaneLease, LaneBus
+from .app.enforcement import Enforcement
 from .app.events import LaneEvents
 from .app.frames import FrameWindows
 from .app.health import LaneView, Readiness
+from .app.hotlist import Hotlist
 from .app.images import LaneImages
 from .app.lanes import Incidents, Lanes
 from .app.metrics import Metrics, gauge
 from .app.occupancy import Occupancy
+from .app.payments import Payments
 from .app.permits import Permits
+from .app.privacy import Erasure
 from .app.recording import EventRecorder
 from .app.relaying import Relaying
 from .app.relays import relay_status
+from .app.reports import Reports
 from .app.retention import Retention
 from .app.reviews import Reviews
 from .app.sessions import Sessions
+from .app.shifts import Shifts
+from .app.tickets import Tickets
 from .app.usecases import UseCases
 from .contract.documents import parse
 from .contract.namespace import NS
 from .contract.schema import CONTRACT_XSD, document_schema
+from .domain.tickets import TicketCodes
 from .soap.application import publish
 from .store import audit as audit_log
 from .store.engine import Store
@@ -94,7 +103,8 @@ class GatewayService(service.MultiService):
         self.node = ops.node or node_name(config.port or None)
         audit_log.use_keys(audit_log.load_key(ops.audit_key_file))
         self.metrics = Metrics(enabled=ops.metrics)
-        self.store = store or Store(config.database_url, sqlite_synchronous=config.sqlite_synchronous)
+        self.store = store or Store(config.database_url, sqlite_synchronous=config.sqlite_synchronous,
+                                    keys=ops.key_ring())
         self.serving = Serving(config.database_url)
         self.audit = Audit(self.store, clock, self.metrics)
         self.outbox = outbox(self.store, config, clock)
@@ -117,7 +127,8 @@ class GatewayService(service.MultiService):
             if shared and self.barriers.controllers else None
         lanes = Lanes(facilities, ClusterBarriers(self.barriers, self.lane_bus) if self.lane_bus else self.barriers,
                       self.audit, reactor, metrics=self.metrics)
-        recorder = EventRecorder(facilities, rules, self.store, relaying, clock)
+        codes = TicketCodes(audit_log.keys().tickets)
+        recorder = EventRecorder(facilities, rules, self.store, relaying, clock, ticket_codes=codes)
         reviews = Reviews(recorder, facilities, self.store, lanes, clock)
         self.images = LaneImages(config.recognition, config.threads, metrics=self.metrics)
         self.jobs_pool = ThreadPool(minthreads=0, maxthreads=2, name="parkgate-jobs")
@@ -127,6 +138,8 @@ class GatewayService(service.MultiService):
         self.readiness = Readiness(self.store, clock, self.lane_views, self.images, self.oldest_pending,
                                    timedelta(seconds=ops.ready_max_relay_lag_s), ops.ready_requires_plcs)
         self._register_scraped()
+        citations = Citations(facilities, self.store, relaying, clock)
+        self.enforcement = Enforcement(facilities, self.store, citations, clock, self.node)
         self.use_cases = UseCases(
             clock=clock, authenticator=self.authenticator,
             events=LaneEvents(facilities, self.images, FrameWindows(recorder, reviews, self.store, rules, shared),
@@ -134,9 +147,16 @@ class GatewayService(service.MultiService):
             reviews=reviews, sessions=Sessions(facilities, self.store, clock),
             occupancy=Occupancy(facilities, self.store, clock),
             permits=Permits(facilities, self.store, relaying, clock),
-            citations=Citations(facilities, self.store, relaying, clock), lanes=lanes,
+            citations=citations, lanes=lanes,
             relay_status=lambda: relay_status(self.outbox),
-            audit=self.audit, backups=self.backups, retention=self.retention, metrics=self.metrics)
+            audit=self.audit, backups=self.backups, retention=self.retention, metrics=self.metrics,
+            authorizations=Authorizations(facilities, rules, self.store, clock), enforcement=self.enforcement,
+            hotlist=Hotlist(facilities, self.store, clock), erasure=Erasure(self.store, clock),
+            tickets=Tickets(facilities=facilities, store=self.store, codes=codes, recorder=recorder, lanes=lanes,
+                            clock=clock),
+            payments=Payments(facilities=facilities, store=self.store, codes=codes, clock=clock),
+            shifts=Shifts(facilities=facilities, store=self.store, clock=clock),
+            reports=Reports(facilities=facilities, store=self.store, clock=clock))
         self.port = None
         self.published = []
         self._loops = []
@@ -196,6 +216,22 @@ class GatewayService(service.MultiService):
         loop.start(seconds, now=False)
         self._loops.append(loop)
 
+    def _watch_keys(self, seconds):
+        """Re-read the key file when it changes (``parkgate keys rotate`` adds a key, then retires the
+        old ones): on the reactor's clock, in a thread (a stat, and a small read when it changed)."""
+        keys = self.store.keys
+        if seconds <= 0 or not keys.from_file:
+            return
+
+        def reloaded(changed):
+            if changed:
+                log.info("keys: the key file changed; sealing with key %s now", keys.current)
+        loop = task.LoopingCall(lambda: threads.deferToThread(keys.reload).addCallbacks(
+            reloaded, lambda f: log.error("keys: the key file could not be read: %s", f.getErrorMessage())))
+        loop.clock = self.reactor
+        loop.start(seconds, now=False)
+        self._loops.append(loop)
+
     @property
     def base_url(self):
         if self.config.public_url or self.port is None:
@@ -226,6 +262,10 @@ class GatewayService(service.MultiService):
         self._schedule(ops.retention.interval_s, self.retention.scheduled, "retention")
         self._schedule(ops.backup.interval_h * 3600, self.backups.scheduled, "backup")
         self._schedule(ops.audit_verify_interval_s, lambda: self.audit.verify(incremental=True), "audit")
+        for fac in self.config.facilities.values():  # the violation scan (issue 17), per facility
+            self._schedule(fac.enforcement.interval.total_seconds(),
+                           lambda fac_id=fac.id: self.enforcement.scheduled(fac_id), f"enforcement {fac.id}")
+        self._watch_keys(ops.key_reload_s)
         if self.config.recognition.warm_at_start:
             threads.deferToThread(self.images.warm).addErrback(
                 lambda failure: log.error("recognition: the workers did not start: %s", failure.getErrorMessage()))

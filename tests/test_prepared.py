@@ -28,8 +28,9 @@ def store(database_url):
 
 
 def session_row(plate, **changes):
-    row = dict(id=f"S-{plate}", facility_id="LOT-P", plate=plate, status="OPEN", entry_time=ENTRY, exit_time=None,
-               entry_event_id=f"E-{plate}", exit_event_id=None, lane_number=1, jurisdiction="CA", country="USA",
+    row = dict(id=f"S-{plate}", facility_id="LOT-P", plate=plate, plate_index=plate, status="OPEN", entry_time=ENTRY,
+               exit_time=None, entry_event_id=f"E-{plate}", exit_event_id=None, lane_number=1, jurisdiction="CA",
+               country="USA",
                space_assigned=None, permit_number=None, amount_charged=None, amount_paid=Decimal("12.3450"),
                paid_at=ENTRY + timedelta(minutes=5))
     row.update(changes)
@@ -43,7 +44,7 @@ def test_rows_read_as_execute_reads_them(store):
                                            permit_type="MONTHLY", valid_from=ENTRY.date(),
                                            valid_until=ENTRY.date() + timedelta(days=30), state="ACTIVE",
                                            issued_at=ENTRY, revoked_at=None, revocation_reason=None))
-    params = {"plate": "PREP1", "facility_id": "LOT-P"}
+    params = {"plate": "PREP1", "facility_id": "LOT-P", "now": ENTRY}
     for direction, statement in facts.STATEMENTS.items():
         with store.connection() as conn:
             ours = statement.rows(conn, params)
@@ -53,7 +54,7 @@ def test_rows_read_as_execute_reads_them(store):
         assert row["open_session_entry_time"] == ENTRY and row["open_session_entry_time"].tzinfo is not None
         assert row["open_session_amount_paid"] == Decimal("12.3450")
         assert isinstance(row["open_session_amount_paid"], Decimal)
-        assert row["facts_hotlisted"] is False
+        assert row["facts_hotlisted"] is None     # no live hotlist entry: no category rank
         assert row["permit_permit_number"] == "P-PREP1" and row["permit_valid_from"] == ENTRY.date()
         assert ("facts_occupied" in row) == (direction == "ENTRY")
         assert row.get("facts_occupied", 1) >= 1
@@ -82,7 +83,7 @@ def test_constraint_violations_are_sqlalchemy_errors_and_roll_back(store):
             # A second open session for one plate in one facility: the partial unique index says no.
             sessions._INSERT.run(conn, session_row("PREP3", id="S-PREP3-again"))
     with store.connection() as conn:
-        ids = {r.id for r in conn.execute(select(SESSIONS.c.id).where(SESSIONS.c.plate.in_(["PREP3", "PREP4"])))}
+        ids = {r.id for r in conn.execute(select(SESSIONS.c.id).where(SESSIONS.c.plate_index.in_(["PREP3", "PREP4"])))}
     assert ids == {"S-PREP3"}  # the failed unit's first insert went with it
 
 

@@ -178,9 +178,15 @@ class Backups:
         """The backups kept, newest first, each verified."""
         if not self.directory.is_dir():
             return []
-        found = [read(p) for p in self.directory.iterdir()
-                 if p.is_dir() and not p.name.endswith(PARTIAL) and (p / MANIFEST).exists()]
-        return sorted(found, key=lambda b: (b.created_at, (b.path / MANIFEST).stat().st_mtime_ns), reverse=True)
+        found = []
+        for p in self.directory.iterdir():
+            if not p.is_dir() or p.name.endswith(PARTIAL):
+                continue
+            try:
+                found.append((read(p), (p / MANIFEST).stat().st_mtime_ns))
+            except FileNotFoundError:  # not a backup, or pruned by the job while we looked
+                continue
+        return [b for b, _ in sorted(found, key=lambda f: (f[0].created_at, f[1]), reverse=True)]
 
     def prune(self) -> list[str]:
         """Remove the oldest backups beyond ``keep``; the names removed."""
@@ -200,7 +206,7 @@ class Backups:
         return path
 
 
-def restore(path: Path, database_url: str, images_dir: Path | None, force: bool = False) -> Backup:
+def restore(path: Path, database_url: str, images_dir: Path | None, force: bool = False, keys: Any = None) -> Backup:
     """Verify the backup, refuse a database a gateway serves (or one with data, unless ``force``),
     put the copy in place with its images, and migrate it to the current schema."""
     from ..store.migrate import upgrade
@@ -216,5 +222,5 @@ def restore(path: Path, database_url: str, images_dir: Path | None, force: bool 
     backup.restore_database(copy, database_url)
     if images_dir is not None and (path / "images").is_dir():
         shutil.copytree(path / "images", images_dir, dirs_exist_ok=True)
-    upgrade(database_url)
+    upgrade(database_url, keys=keys)
     return made

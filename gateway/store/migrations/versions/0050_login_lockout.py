@@ -1,7 +1,7 @@
 """logins: failed logins in a row and the lock they lead to, per user
 
 Revision ID: 0050
-Revises: 0040
+Revises: 0065
 """
 import sqlalchemy as sa
 from alembic import op
@@ -9,7 +9,7 @@ from alembic import op
 import gateway.store.schema
 
 revision = '0050'
-down_revision = '0040'
+down_revision = '0065'
 branch_labels = None
 depends_on = None
 
