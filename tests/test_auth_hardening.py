@@ -14,7 +14,6 @@ import sys
 import threading
 from datetime import timedelta
 
-import configs
 import pytest
 from sqlalchemy import select
 
@@ -30,13 +29,16 @@ from test_hardening import SOAP_ENV, fault, post
 
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 WSU = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
-COST = 2 ** 15   # the gateway's scrypt cost here; its users start at the tests' (2**14)
+# Low costs, so that the module's hundred hashes take seconds: the gateway's here, and its users'
+# below it (each is rehashed on its first login).
+COST = 2 ** 12
+USERS = PasswordPolicy(n=2 ** 11)
 
 
 @pytest.fixture(scope="module")
 def gateway(database_url):
     upgrade(database_url)
-    users = Users(_store(database_url), passwords=configs.QUICK_PASSWORDS)
+    users = Users(_store(database_url), passwords=USERS)
     for username, role in [("operator", "operator"), ("integrator", "integrator"), ("admin", "admin")]:
         users.add(username, PASSWORD, role)
     users.add("digester", PASSWORD, "integrator", allow_digest=True)
@@ -122,7 +124,7 @@ def test_an_unknown_user_costs_the_same_hash_as_a_wrong_password(gateway, clock,
 
 
 def test_reset_role_change_and_disable_take_effect_on_the_next_request(gateway, clock):
-    users = Users(gateway.store, passwords=configs.QUICK_PASSWORDS)
+    users = Users(gateway.store, passwords=USERS)
     users.add("changing", PASSWORD, "operator")
     events = gateway.client("EventService", user="changing")
     assert events.Ping() == clock()
@@ -141,8 +143,8 @@ def test_reset_role_change_and_disable_take_effect_on_the_next_request(gateway, 
 
 
 def test_passwords_are_rehashed_at_the_configured_cost_on_login(gateway, clock):
-    Users(gateway.store, passwords=configs.QUICK_PASSWORDS).add("old-hash", PASSWORD, "operator")
-    assert account(gateway, "old-hash").password_hash.startswith(f"scrypt${2 ** 14}$")
+    Users(gateway.store, passwords=USERS).add("old-hash", PASSWORD, "operator")
+    assert account(gateway, "old-hash").password_hash.startswith(f"scrypt${USERS.n}$")
     assert gateway.client("EventService", user="old-hash").Ping() == clock()
     assert account(gateway, "old-hash").password_hash.startswith(f"scrypt${COST}$")
     assert gateway.client("PermitService", user="old-hash").Ping() == clock()  # the new hash verifies
@@ -156,7 +158,7 @@ def guess(gateway, user, times, service="EventService"):
 
 
 def test_failed_logins_lock_the_account_and_are_logged_without_the_password(gateway, clock, caplog):
-    Users(gateway.store, passwords=configs.QUICK_PASSWORDS).add("guessed", PASSWORD, "operator")
+    Users(gateway.store, passwords=USERS).add("guessed", PASSWORD, "operator")
     caplog.set_level(logging.WARNING, logger="parkgate")
     guess(gateway, "guessed", 5)
     row = account(gateway, "guessed")
@@ -176,7 +178,7 @@ def test_failed_logins_lock_the_account_and_are_logged_without_the_password(gate
 
 
 def test_a_client_verified_before_the_guessing_keeps_working(gateway, clock):
-    Users(gateway.store, passwords=configs.QUICK_PASSWORDS).add("steady", PASSWORD, "operator")
+    Users(gateway.store, passwords=USERS).add("steady", PASSWORD, "operator")
     steady = gateway.client("EventService", user="steady")
     assert steady.Ping() == clock()
     guess(gateway, "steady", 5)
@@ -185,7 +187,7 @@ def test_a_client_verified_before_the_guessing_keeps_working(gateway, clock):
 
 
 def test_the_lock_lapses(gateway, clock):
-    Users(gateway.store, passwords=configs.QUICK_PASSWORDS).add("patient", PASSWORD, "operator")
+    Users(gateway.store, passwords=USERS).add("patient", PASSWORD, "operator")
     guess(gateway, "patient", 5)
     assert fault_of(lambda: gateway.client("EventService", user="patient").Ping()).code.endswith(
         "Client.Authentication")
@@ -211,7 +213,7 @@ def test_an_address_that_guesses_is_refused_without_checking(gateway, clock, mon
 
 def test_user_list_shows_the_lock(gateway, clock, tmp_path):
     url = gateway.store.url
-    Users(gateway.store, passwords=configs.QUICK_PASSWORDS).add("listed-lock", PASSWORD, "operator")
+    Users(gateway.store, passwords=USERS).add("listed-lock", PASSWORD, "operator")
     guess(gateway, "listed-lock", 5)
     run = subprocess.run([sys.executable, "-m", "gateway", "--database-url", url, "user", "list"],
                          capture_output=True, text=True, timeout=120)
