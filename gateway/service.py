@@ -118,7 +118,8 @@ class GatewayService(service.MultiService):
         self.relays = relays or Relays(self.outbox, relay_contract(), reactor, self.relay_pool)
         self.relays.setServiceParent(self)
         relaying = Relaying(self.outbox, lambda names: reactor.callFromThread(self.relays.wake, names), clock)
-        self.authenticator = Authenticator(self.store, clock, allow_demo=is_loopback(config.host))
+        self.authenticator = Authenticator(self.store, clock, allow_demo=is_loopback(config.host),
+                                           passwords=config.passwords, lockout=config.lockout)
         self.threadpool = ThreadPool(minthreads=min(2, config.threads), maxthreads=config.threads, name="parkgate-soap")
         # Several nodes share a PostgreSQL database: each lane's PLC is driven by the holder of its lease,
         # and commands for lanes driven elsewhere go there (gateway.app.cluster). SQLite: one node.

@@ -1,7 +1,7 @@
 """open data (issue 17): occupancy hours, counted by each entry and exit
 
 Revision ID: 0075
-Revises: 0065
+Revises: 0050
 """
 import sqlalchemy as sa
 from alembic import op
@@ -9,7 +9,7 @@ from alembic import op
 import gateway.store.schema
 
 revision = '0075'
-down_revision = '0065'
+down_revision = '0050'
 branch_labels = None
 depends_on = None
 
