@@ -422,3 +422,16 @@ class LostTicketRecord(Base):
 
 # Reports read sessions by facility and entry time.
 Index("ix_sessions_facility_entry", SessionRecord.facility_id, SessionRecord.entry_time)
+
+
+class OccupancyHourRecord(Base):
+    """A facility's hour as its lanes counted it (issue 17): kept by each entry and exit as it happens."""
+    __tablename__ = "occupancy_hours"
+    facility_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    hour: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)   # its start, UTC
+    entries: Mapped[int] = mapped_column(Integer)
+    exits: Mapped[int] = mapped_column(Integer)
+    stays: Mapped[int] = mapped_column(Integer)
+    stay_seconds: Mapped[int] = mapped_column(Integer)
+    peak: Mapped[int] = mapped_column(Integer)
+    occupied_end: Mapped[int] = mapped_column(Integer)
