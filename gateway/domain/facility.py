@@ -58,6 +58,7 @@ class Lane:
     number: int
     direction: str       # ENTRY, EXIT or BOTH
     plc: Any = None      # where its barrier PLC listens (the composition root's PlcEndpoint); None: no PLC
+    vehicle_class: str | None = None   # issue 17: every vehicle here is of this class (a motorcycle lane)
 
     def admits(self, direction: str) -> bool:
         return self.direction in (BOTH, direction)
