@@ -1,12 +1,12 @@
 """lost tickets by session: every plate exit reads its session's lost-ticket charge
 
 Revision ID: 0067
-Revises: 0065
+Revises: 0075
 """
 from alembic import op
 
 revision = '0067'
-down_revision = '0065'
+down_revision = '0075'
 branch_labels = None
 depends_on = None
 
