@@ -38,6 +38,7 @@ from .app.relays import relay_status
 from .app.retention import Retention
 from .app.reviews import Reviews
 from .app.sessions import Sessions
+from .app.tariffs import Tariffs
 from .app.usecases import UseCases
 from .contract.documents import parse
 from .contract.namespace import NS
@@ -116,7 +117,8 @@ class GatewayService(service.MultiService):
             if shared and self.barriers.controllers else None
         lanes = Lanes(facilities, ClusterBarriers(self.barriers, self.lane_bus) if self.lane_bus else self.barriers,
                       self.audit, reactor, metrics=self.metrics)
-        recorder = EventRecorder(facilities, rules, self.store, relaying, clock)
+        tariffs = Tariffs(facilities=facilities, store=self.store, clock=clock)
+        recorder = EventRecorder(facilities, rules, self.store, relaying, clock, tariffs)
         reviews = Reviews(recorder, facilities, self.store, lanes, clock)
         self.images = LaneImages(config.recognition, config.threads, metrics=self.metrics)
         self.jobs_pool = ThreadPool(minthreads=0, maxthreads=2, name="parkgate-jobs")
@@ -130,12 +132,13 @@ class GatewayService(service.MultiService):
             clock=clock, authenticator=self.authenticator,
             events=LaneEvents(facilities, self.images, FrameWindows(recorder, reviews, self.store, rules, shared),
                               lanes),
-            reviews=reviews, sessions=Sessions(facilities, self.store, clock),
+            reviews=reviews, sessions=Sessions(facilities, self.store, clock, tariffs),
             occupancy=Occupancy(facilities, self.store, clock),
             permits=Permits(facilities, self.store, relaying, clock),
             citations=Citations(facilities, self.store, relaying, clock), lanes=lanes,
             relay_status=lambda: relay_status(self.outbox),
-            audit=self.audit, backups=self.backups, retention=self.retention, metrics=self.metrics)
+            audit=self.audit, backups=self.backups, retention=self.retention, metrics=self.metrics,
+            tariffs=tariffs)
         self.port = None
         self.published = []
         self._loops = []

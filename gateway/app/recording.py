@@ -27,6 +27,7 @@ from ..store import events, facts, reviews, sessions
 from ..store.engine import Store
 from .clock import Clock, new_id
 from .relaying import Relaying
+from .tariffs import Tariffs
 
 #: How often a lane event is decided again when what it read changed before it wrote.
 ATTEMPTS = 3
@@ -57,7 +58,9 @@ class Outcome:
 
 class EventRecorder:
     def __init__(self, facilities: Mapping[str, Facility], rules: DecisionRules, store: Store,
-                 relaying: Relaying, clock: Clock) -> None:
+                 relaying: Relaying, clock: Clock, tariffs: Tariffs | None = None) -> None:
+        """``tariffs``: the versions set since start (None: the configured tariffs only)."""
+        self.tariffs = tariffs
         self.facilities = facilities
         self.rules = rules
         self.store = store
@@ -117,8 +120,11 @@ class EventRecorder:
         if plate is None:
             verdict = Verdict(REVIEW, ev.unread or "NO_PLATE_READ", NO_PERMIT)
         else:
-            verdict = decide(facts.of_plate(conn, fac.id, plate, ev.direction), fac, self.rules, ev.event_id,
-                             ev.direction, when, ev.confidence)
+            known = facts.of_plate(conn, fac.id, plate, ev.direction)
+            if self.tariffs is not None and ev.direction != "ENTRY":
+                known.schedule = self.tariffs.schedule(fac.id)
+            verdict = decide(known, fac, self.rules, ev.event_id, ev.direction, when, ev.confidence,
+                             lane.vehicle_type or ev.vehicle_type)
         session = verdict.session
         if verdict.opens_session:
             assert plate is not None
@@ -128,7 +134,8 @@ class EventRecorder:
                 exit_time=None, entry_event_id=ev.event_id, exit_event_id=None, lane_number=lane.number,
                 jurisdiction=ev.jurisdiction, country=ev.country, space_assigned=ev.space_assigned,
                 permit_number=permit.permit_number if permit else None, amount_charged=None,
-                amount_paid=Decimal("0"), paid_at=None)
+                amount_paid=Decimal("0"), paid_at=None, vehicle_type=lane.vehicle_type or ev.vehicle_type,
+                zone_id=lane.zone)
             sessions.insert(conn, session)
         elif verdict.closes_session:
             assert session is not None

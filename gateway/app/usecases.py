@@ -17,6 +17,7 @@ from .relays import RelayStatus
 from .retention import Retention
 from .reviews import Reviews
 from .sessions import Sessions
+from .tariffs import Tariffs
 
 
 @dataclass(frozen=True)
@@ -36,3 +37,5 @@ class UseCases:
     backups: Backups
     retention: Retention
     metrics: Metrics
+    # issue 16, part A: tariffs (vehicle types, versions)
+    tariffs: Tariffs

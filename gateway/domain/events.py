@@ -31,6 +31,7 @@ class LaneEvent:
     image: bytes | None = None
     vehicle: VehicleAttributes | None = None
     space_assigned: str | None = None
+    vehicle_type: str = "CAR"        # issue 16: as the caller said (a lane for one type decides it)
     unread: str | None = None        # why its picture gave no plate (then the event goes to REVIEW)
     submitted: str | None = None     # the fingerprint of the request as submitted, once a picture was read
 

@@ -37,6 +37,8 @@ class Lane:
     number: int
     direction: str       # ENTRY, EXIT or BOTH
     plc: Any = None      # where its barrier PLC listens (the composition root's PlcEndpoint); None: no PLC
+    vehicle_type: str | None = None   # issue 16: a lane for one type (a motorcycle lane); None: the caller says
+    zone: str | None = None           # issue 16: the zone (level, area) it leads into
 
     def admits(self, direction: str) -> bool:
         return self.direction in (BOTH, direction)
@@ -54,6 +56,9 @@ class Facility:
     plate_regions: tuple[str, ...] | None = None          # plate formats admitted (US, EU, UK, BR)
     lanes: dict[str, Lane] = field(default_factory=dict)  # camera id -> Lane
     citation_rules: dict[str, CitationRule] = field(default_factory=dict)  # violation -> rule
+    # issue 16: the configured tariff versions per vehicle type (domain.tariffs.TariffVersion);
+    # none: ``tariff`` for every type (domain.tariffs.configured)
+    tariff_versions: tuple[Any, ...] = ()
 
     @property
     def currency(self) -> str:
