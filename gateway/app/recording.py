@@ -122,7 +122,7 @@ class EventRecorder:
         else:
             known = facts.of_plate(conn, fac.id, plate, ev.direction)
             if self.tariffs is not None and ev.direction != "ENTRY":
-                known.schedule = self.tariffs.schedule(fac.id)
+                known.schedule = self.tariffs.schedule(fac.id, conn)
             verdict = decide(known, fac, self.rules, ev.event_id, ev.direction, when, ev.confidence,
                              lane.vehicle_type or ev.vehicle_type)
         session = verdict.session

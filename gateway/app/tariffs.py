@@ -15,6 +15,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import Connection
+
 from ..domain import times
 from ..domain.errors import InvalidInput, InvalidTime
 from ..domain.facility import Facility, find_facility
@@ -38,16 +40,20 @@ class Tariffs:
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[float, Schedule]] = {}
 
-    def schedule(self, facility_id: str) -> Schedule:
-        """The facility's versions (every vehicle type): the configured ones, then those set since."""
+    def schedule(self, facility_id: str, conn: Connection | None = None) -> Schedule:
+        """The facility's versions (every vehicle type): the configured ones, then those set since.
+        ``conn``: the unit of work the caller is in (read on it: a second one would wait for it)."""
         fac = find_facility(self.facilities, facility_id)
         now = self.monotonic()
         with self._lock:
             cached = self._cache.get(fac.id)
         if cached is not None and now - cached[0] < self.refresh_s:
             return cached[1]
-        with self.store.connection() as conn:
+        if conn is not None:
             later = stored.of_facility(conn, fac.id)
+        else:
+            with self.store.connection() as own:
+                later = stored.of_facility(own, fac.id)
         base = configured(fac)
         found = Schedule(base.versions + tuple(later), base.zone)
         with self._lock:
