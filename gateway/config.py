@@ -19,7 +19,11 @@ from recognition import PRECISIONS, READERS
 from recognition.fetch import ImageSources
 
 from .domain.decisions import DecisionRules
+from .domain import tariffs
+from .domain.errors import InvalidInput
 from .domain.facility import CitationRule, Facility, Lane, Tariff
+from .domain.tariff_settings import version_from_settings
+from .domain.vehicle_types import CAR, VEHICLE_TYPES, vehicle_type
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = REPO_ROOT / "parkgate.toml"
@@ -269,6 +273,7 @@ def _facility(f, where, registers, recognition):
     )
     if tariff.period <= timedelta(0):
         raise ConfigError(f"{tw}.period_minutes must be positive")
+    versions = _tariff_versions(fid, t, tariff, tw)
     lanes = {}
     for j, lane in enumerate(f.get("lane", [])):
         lw = f"{where}.lane[{j}]"
@@ -276,9 +281,14 @@ def _facility(f, where, registers, recognition):
         if direction not in ("ENTRY", "EXIT", "BOTH"):
             raise ConfigError(f"{lw}.direction must be ENTRY, EXIT or BOTH")
         plc = lane.get("plc")
+        try:
+            fixed = vehicle_type(lane["vehicle_type"], "vehicle_type") if lane.get("vehicle_type") else None
+        except InvalidInput as e:
+            raise ConfigError(f"{lw}.{e.message}") from None
         lanes[_require(lane, "camera_id", lw)] = Lane(
             camera_id=lane["camera_id"], number=int(_require(lane, "number", lw)), direction=direction,
-            plc=_plc_endpoint(plc, registers, f"{lw}.plc") if plc else None)
+            plc=_plc_endpoint(plc, registers, f"{lw}.plc") if plc else None, vehicle_type=fixed,
+            zone=lane.get("zone"))
     rules = {}
     for violation, rule in f.get("citations", {}).items():
         cw = f"{where}.citations.{violation}"
@@ -290,7 +300,30 @@ def _facility(f, where, registers, recognition):
     return Facility(id=fid, name=f.get("name", fid), capacity=int(f.get("capacity", 0)), timezone=tz,
                     tariff=tariff, permit_only=bool(f.get("permit_only", False)),
                     image_sources=ImageSources.parse({**recognition, **f.get("recognition", {})}),
-                    plate_regions=tuple(regions) if regions else None, lanes=lanes, citation_rules=rules)
+                    plate_regions=tuple(regions) if regions else None, lanes=lanes, citation_rules=rules,
+                    tariff_versions=versions)
+
+
+def _tariff_versions(facility_id, t, tariff, where):
+    """The tariff per vehicle type: ``[facility.tariff]`` for every type, a type's own settings
+    (``[facility.tariff.vehicle.MOTORCYCLE]``) on top. In force from :data:`tariffs.EPOCH`."""
+    settings = {k: v for k, v in t.items() if k != "vehicle"}
+    for key, value in (("lost_ticket", str(tariff.lost_ticket)), ("period_minutes", tariff.period // timedelta(minutes=1)),
+                       ("exit_after_payment_minutes", tariff.exit_after_payment // timedelta(minutes=1))):
+        settings.setdefault(key, value)  # the defaults the Tariff above took
+    own = t.get("vehicle", {})
+    try:
+        unknown = set(own) - set(VEHICLE_TYPES)
+        if unknown:
+            raise InvalidInput(f"vehicle: unknown type(s) {', '.join(sorted(unknown))} (known: "
+                               f"{', '.join(VEHICLE_TYPES)})")
+        base = version_from_settings(settings, facility_id=facility_id, vehicle_type=CAR,
+                                     effective_from=tariffs.EPOCH, currency=tariff.currency)
+        return tuple(version_from_settings(own.get(kind, {}), facility_id=facility_id, vehicle_type=kind,
+                                           effective_from=tariffs.EPOCH, currency=tariff.currency, base=base)
+                     for kind in VEHICLE_TYPES)
+    except InvalidInput as e:
+        raise ConfigError(f"{where}: {e.message}") from None
 
 
 def _path(value, source):

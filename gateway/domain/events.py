@@ -51,6 +51,8 @@ def fingerprint(ev: LaneEvent) -> str:
              None if ev.confidence is None else format(ev.confidence.normalize(), "f"), ev.jurisdiction, ev.country,
              ev.image_url, hashlib.sha256(ev.image).hexdigest() if ev.image is not None else None, ev.space_assigned,
              vehicle.make, vehicle.model, vehicle.year, vehicle.color, vehicle.vehicle_class)
+    if ev.vehicle_type != "CAR":  # issue 16; a car's requests keep the fingerprints recorded before
+        parts += (ev.vehicle_type,)
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 

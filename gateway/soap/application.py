@@ -35,6 +35,7 @@ from .services.lanes import LaneService
 from .services.maintenance import MaintenanceService
 from .services.permits import PermitService
 from .services.relays import RelayService
+from .services.tariffs import TariffService
 from .wsdl import merge_contract, message_schema
 from .wsse import username_token
 
@@ -55,6 +56,7 @@ SERVICES = {
     "RelayService": [Health, RelayService],
     "AuditService": [Health, AuditService],
     "MaintenanceService": [Health, MaintenanceService],
+    "TariffService": [Health, TariffService],   # issue 16, part A
 }
 
 
