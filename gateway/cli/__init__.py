@@ -5,7 +5,8 @@
 - ``wsdl``: the WSDLs printed, written or checked;
 - ``admin``: users, the hotlist, the database;
 - ``outbox``: what the relays owe their destinations;
-- ``ops``: the activity log, backups and restores, retention.
+- ``ops``: the activity log, backups and restores, retention;
+- ``tariffs``: tariff versions per vehicle type (issue 16).
 """
 
 import argparse
@@ -13,7 +14,7 @@ import os
 import sys
 
 from .. import config as configuration
-from . import admin, ops, outbox, recognition, serve, wsdl
+from . import admin, ops, outbox, recognition, serve, tariffs, wsdl
 
 
 def main(argv=None):
@@ -22,7 +23,7 @@ def main(argv=None):
                         help=f"TOML configuration (default: {configuration.DEFAULT_CONFIG.name} in the repository)")
     parser.add_argument("--database-url", help="override [database] url")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for group in (serve, recognition, wsdl, admin, outbox, ops):
+    for group in (serve, recognition, wsdl, admin, outbox, ops, tariffs):
         group.register(sub)
     args = parser.parse_args(argv)
     try:
