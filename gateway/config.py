@@ -18,8 +18,8 @@ from plc.registers import RegisterMap
 from recognition import PRECISIONS, READERS
 from recognition.fetch import ImageSources
 
-from .domain.decisions import DecisionRules
 from .domain import tariffs
+from .domain.decisions import DecisionRules
 from .domain.errors import InvalidInput
 from .domain.facility import CitationRule, Facility, Lane, Tariff
 from .domain.tariff_settings import version_from_settings
@@ -308,8 +308,9 @@ def _tariff_versions(facility_id, t, tariff, where):
     """The tariff per vehicle type: ``[facility.tariff]`` for every type, a type's own settings
     (``[facility.tariff.vehicle.MOTORCYCLE]``) on top. In force from :data:`tariffs.EPOCH`."""
     settings = {k: v for k, v in t.items() if k != "vehicle"}
-    for key, value in (("lost_ticket", str(tariff.lost_ticket)), ("period_minutes", tariff.period // timedelta(minutes=1)),
-                       ("exit_after_payment_minutes", tariff.exit_after_payment // timedelta(minutes=1))):
+    minute = timedelta(minutes=1)
+    for key, value in (("lost_ticket", str(tariff.lost_ticket)), ("period_minutes", tariff.period // minute),
+                       ("exit_after_payment_minutes", tariff.exit_after_payment // minute)):
         settings.setdefault(key, value)  # the defaults the Tariff above took
     own = t.get("vehicle", {})
     try:

@@ -153,9 +153,9 @@ def versions(draw, overnight=True):
     specials = draw(st.lists(st.builds(SpecialRate, st.just("special"), rates(),
                                        weekdays=st.frozensets(st.integers(0, 6), min_size=1)), max_size=2))
     cutoff = draw(st.none() | clock_times) if overnight else None
-    return TariffVersion("LOT", "CAR", EPOCH, "R", "USD", draw(rates()), grace=timedelta(minutes=draw(st.integers(0, 30))),
-                         overnight_cutoff=cutoff, overnight_charge=draw(money) if cutoff else Decimal("0"),
-                         specials=tuple(specials))
+    grace = timedelta(minutes=draw(st.integers(0, 30)))
+    return TariffVersion("LOT", "CAR", EPOCH, "R", "USD", draw(rates()), grace=grace, overnight_cutoff=cutoff,
+                         overnight_charge=draw(money) if cutoff else Decimal("0"), specials=tuple(specials))
 
 
 stays = st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=6))

@@ -10,9 +10,9 @@ from sqlalchemy import Connection
 from ..domain import times
 from ..domain.errors import Conflict, InvalidInput, InvalidTime, NotFound
 from ..domain.facility import Facility, find_facility
-from ..domain.tariffs import Schedule, TariffVersion, configured
 from ..domain.plates import normalise_plate
 from ..domain.sessions import OPEN, ParkingSession, Payment, quote
+from ..domain.tariffs import Schedule, TariffVersion, configured
 from ..store import audit, payments, sessions
 from ..store.engine import Store
 from .clock import Clock, new_id

@@ -47,7 +47,7 @@ def fingerprint(ev: LaneEvent) -> str:
     another zone, 0.970 for 0.97) have one fingerprint; the image counts by its bytes."""
     when = ev.timestamp.astimezone(timezone.utc).isoformat() if ev.timestamp.tzinfo else ev.timestamp.isoformat()
     vehicle = ev.vehicle or VehicleAttributes()
-    parts = (ev.facility_id, ev.camera_id, ev.lane_number, ev.direction, when, ev.plate_text,
+    parts: tuple = (ev.facility_id, ev.camera_id, ev.lane_number, ev.direction, when, ev.plate_text,
              None if ev.confidence is None else format(ev.confidence.normalize(), "f"), ev.jurisdiction, ev.country,
              ev.image_url, hashlib.sha256(ev.image).hexdigest() if ev.image is not None else None, ev.space_assigned,
              vehicle.make, vehicle.model, vehicle.year, vehicle.color, vehicle.vehicle_class)

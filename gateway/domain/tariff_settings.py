@@ -74,9 +74,12 @@ def _rates(s: Mapping[str, Any], base: Rates | None, where: str) -> Rates:
         return convert(s[key], f"{where}{key}") if key in s else fallback
     period = pick("period_minutes", _period, base and base.period)
     price = pick("price_per_period", _money, base and base.price_per_period)
-    uniform = base is None or (base.first_period, base.first_price) == (base.period, base.price_per_period)
-    first_period = pick("first_period_minutes", _period, period if uniform else base.first_period)
-    first_price = pick("first_price", _money, price if uniform else base.first_price)
+    if base is None or (base.first_period, base.first_price) == (base.period, base.price_per_period):
+        first_period, first_price = period, price    # a first period like the others follows them
+    else:
+        first_period, first_price = base.first_period, base.first_price
+    first_period = pick("first_period_minutes", _period, first_period)
+    first_price = pick("first_price", _money, first_price)
     cap = s.get("daily_maximum", base.daily_maximum if base else None)
     return Rates(first_period=first_period, first_price=first_price, period=period, price_per_period=price,
                  daily_maximum=None if cap in (None, "") else _money(cap, f"{where}daily_maximum"),

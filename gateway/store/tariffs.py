@@ -16,10 +16,12 @@ _VERSIONS = table_of(TariffVersionRecord)
 def insert(conn: Connection, version: TariffVersion) -> TariffVersion:
     """``version`` kept; returned with its number."""
     assert version.set_at is not None
-    number = conn.execute(_VERSIONS.insert().values(
+    inserted = conn.execute(_VERSIONS.insert().values(
         facility_id=version.facility_id, vehicle_type=version.vehicle_type, effective_from=version.effective_from,
         currency=version.currency, rules=json.dumps(settings_of(version), sort_keys=True), set_by=version.set_by,
-        set_at=version.set_at, reason=version.reason)).inserted_primary_key[0]
+        set_at=version.set_at, reason=version.reason)).inserted_primary_key
+    assert inserted is not None
+    number = inserted[0]
     return replace(version, version=number)
 
 
