@@ -13,6 +13,7 @@ from .lanes import Lanes
 from .metrics import Metrics
 from .occupancy import Occupancy
 from .permits import Permits
+from .privacy import Erasure
 from .relays import RelayStatus
 from .retention import Retention
 from .reviews import Reviews
@@ -39,3 +40,5 @@ class UseCases:
     metrics: Metrics
     # issue 16, part A: tariffs (vehicle types, versions)
     tariffs: Tariffs
+    # privacy (issue 19, part B)
+    erasure: Erasure

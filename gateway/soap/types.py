@@ -463,6 +463,22 @@ class RetentionRun(_Model):
     ]
 
 
+# --- issue 19: erasure by plate --------------------------------------------------------------
+
+class ErasureStep(_Model):
+    _type_info = [
+        ("Table", req(ShortText)),
+        ("Erased", req(Integer64)),
+        ("Held", req(Integer64)),
+    ]
+
+
+class Erasure(_Model):
+    _type_info = [
+        ("Step", many(ErasureStep)),
+    ]
+
+
 # --- issue 16: tariffs per vehicle type, versioned: defined by xsd/parkgate.xsd ----------------
 
 Weekday = _enum("Weekday", "MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")

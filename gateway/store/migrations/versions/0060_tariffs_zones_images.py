@@ -1,7 +1,7 @@
 """issue 16 part A: tariff versions, stored pictures; sessions' vehicle type, zone, pictures and their match score
 
 Revision ID: 0060
-Revises: 0040
+Revises: 0080
 """
 import sqlalchemy as sa
 from alembic import op
@@ -9,7 +9,7 @@ from alembic import op
 import gateway.store.schema
 
 revision = '0060'
-down_revision = '0040'
+down_revision = '0080'
 branch_labels = None
 depends_on = None
 
