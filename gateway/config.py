@@ -7,7 +7,7 @@ of a lane event.
 
 import tomllib
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import time, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -21,7 +21,17 @@ from recognition.fetch import ImageSources
 from .domain import tariffs
 from .domain.decisions import DecisionRules
 from .domain.errors import InvalidInput
-from .domain.facility import CitationRule, Facility, Lane, Tariff
+from .domain.facility import (
+    ACTUAL_FEE,
+    GREATER,
+    LOST_TICKET_AMOUNT,
+    CitationRule,
+    EnforcementRules,
+    Facility,
+    Lane,
+    OperatorPolicy,
+    Tariff,
+)
 from .domain.tariff_settings import version_from_settings
 from .domain.vehicle_types import CAR, VEHICLE_TYPES, vehicle_type
 
@@ -309,18 +319,49 @@ def _facility(f, where, registers, recognition):
                     tariff=tariff, permit_only=bool(f.get("permit_only", False)),
                     image_sources=ImageSources.parse({**recognition, **f.get("recognition", {})}),
                     plate_regions=tuple(regions) if regions else None, lanes=lanes, citation_rules=rules,
-                    tariff_versions=versions)
+                    enforcement=_enforcement(f.get("enforcement", {}), f"{where}.enforcement"),
+                    policy=_policy(f.get("operator", {}), f"{where}.operator"), tariff_versions=versions)
+
+
+#: [facility.enforcement] keys (issue 17); a key not listed is refused at start.
+ENFORCEMENT_KEYS = {"scan_interval_minutes", "time_limit_minutes", "payment_window_minutes"}
+
+
+def _enforcement(table, where):
+    unknown = set(table) - ENFORCEMENT_KEYS
+    if unknown:
+        raise ConfigError(f"{where}: unknown setting(s) {', '.join(sorted(unknown))}")
+
+    def minutes(key, default):
+        value = _number(table, key, default, where) if key in table or default is not None else None
+        return None if value is None else timedelta(minutes=value)
+    limit, window = minutes("time_limit_minutes", None), minutes("payment_window_minutes", None)
+    return EnforcementRules(interval=minutes("scan_interval_minutes", 30),
+                            time_limit=limit or None, payment_window=window or None)
+
+
+def _policy(p, where):
+    """``[facility.operator]``: lost tickets, the overnight cut-off, partial payments."""
+    lost = str(p.get("lost_ticket", GREATER)).upper()
+    if lost not in (LOST_TICKET_AMOUNT, ACTUAL_FEE, GREATER):
+        raise ConfigError(f"{where}.lost_ticket: LOST_TICKET_AMOUNT, ACTUAL_FEE or GREATER")
+    try:
+        cutoff = time.fromisoformat(str(p.get("overnight_cutoff", "00:00")))
+    except ValueError as e:
+        raise ConfigError(f"{where}.overnight_cutoff: a local time such as \"02:00\"") from e
+    return OperatorPolicy(lost_ticket=lost, overnight_cutoff=cutoff,
+                          partial_payments=bool(p.get("partial_payments", False)))
 
 
 def _tariff_versions(facility_id, t, tariff, where):
     """The tariff per vehicle type: ``[facility.tariff]`` for every type, a type's own settings
-    (``[facility.tariff.vehicle.MOTORCYCLE]``) on top. In force from :data:`tariffs.EPOCH`."""
+    (``[facility.tariff.vehicle.motorcycle]``) on top. In force from :data:`tariffs.EPOCH`."""
     settings = {k: v for k, v in t.items() if k != "vehicle"}
     minute = timedelta(minutes=1)
     for key, value in (("lost_ticket", str(tariff.lost_ticket)), ("period_minutes", tariff.period // minute),
                        ("exit_after_payment_minutes", tariff.exit_after_payment // minute)):
         settings.setdefault(key, value)  # the defaults the Tariff above took
-    own = t.get("vehicle", {})
+    own = {str(kind).lower(): table for kind, table in t.get("vehicle", {}).items()}
     try:
         unknown = set(own) - set(VEHICLE_TYPES)
         if unknown:

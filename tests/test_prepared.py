@@ -32,7 +32,7 @@ def session_row(plate, **changes):
                exit_time=None, entry_event_id=f"E-{plate}", exit_event_id=None, lane_number=1, jurisdiction="CA",
                country="USA",
                space_assigned=None, permit_number=None, amount_charged=None, amount_paid=Decimal("12.3450"),
-               paid_at=ENTRY + timedelta(minutes=5), vehicle_type="CAR", zone_id=None, entry_image=None,
+               paid_at=ENTRY + timedelta(minutes=5), vehicle_type="car", zone_id=None, entry_image=None,
                exit_image=None, image_match_score=None)
     row.update(changes)
     return row
@@ -45,7 +45,7 @@ def test_rows_read_as_execute_reads_them(store):
                                            permit_type="MONTHLY", valid_from=ENTRY.date(),
                                            valid_until=ENTRY.date() + timedelta(days=30), state="ACTIVE",
                                            issued_at=ENTRY, revoked_at=None, revocation_reason=None))
-    params = {"plate": "PREP1", "facility_id": "LOT-P"}
+    params = {"plate": "PREP1", "facility_id": "LOT-P", "now": ENTRY}
     for direction, statement in facts.STATEMENTS.items():
         with store.connection() as conn:
             ours = statement.rows(conn, params)
@@ -55,7 +55,7 @@ def test_rows_read_as_execute_reads_them(store):
         assert row["open_session_entry_time"] == ENTRY and row["open_session_entry_time"].tzinfo is not None
         assert row["open_session_amount_paid"] == Decimal("12.3450")
         assert isinstance(row["open_session_amount_paid"], Decimal)
-        assert row["facts_hotlisted"] is False
+        assert row["facts_hotlisted"] is None     # no live hotlist entry: no category rank
         assert row["permit_permit_number"] == "P-PREP1" and row["permit_valid_from"] == ENTRY.date()
         assert ("facts_occupied" in row) == (direction == "ENTRY")
         assert row.get("facts_occupied", 1) >= 1

@@ -19,14 +19,14 @@ NY = ZoneInfo("America/New_York")
 MONDAY = datetime(2025, 1, 20, 9, 0, tzinfo=NY).astimezone(timezone.utc)   # 09:00 local, a Monday
 
 
-def version(vehicle_type="CAR", effective_from=EPOCH, number=0, **settings):
+def version(vehicle_type="car", effective_from=EPOCH, number=0, **settings):
     base = {"rate_code": "H", "period_minutes": 60, "price_per_period": "3.00", "daily_maximum": "24.00",
             "grace_minutes": 15, "lost_ticket": "40.00"}
     return version_from_settings({**base, **settings}, facility_id="LOT", vehicle_type=vehicle_type,
                                  effective_from=effective_from, currency="USD", version=number)
 
 
-def cost(versions, hours=0, minutes=0, entry=MONDAY, vehicle_type="CAR"):
+def cost(versions, hours=0, minutes=0, entry=MONDAY, vehicle_type="car"):
     if isinstance(versions, TariffVersion):
         versions = (versions,)
     return fee(versions, vehicle_type, entry, entry + timedelta(hours=hours, minutes=minutes), NY)
@@ -86,11 +86,11 @@ def test_special_rates_for_weekdays_and_date_ranges():
 
 
 def test_vehicle_types_have_their_own_versions():
-    versions = (version("CAR"), version("MOTORCYCLE", price_per_period="1.00", daily_maximum="8.00"))
+    versions = (version("car"), version("motorcycle", price_per_period="1.00", daily_maximum="8.00"))
     assert cost(versions, hours=3) == Decimal("9.00")
-    assert cost(versions, hours=3, vehicle_type="MOTORCYCLE") == Decimal("3.00")
+    assert cost(versions, hours=3, vehicle_type="motorcycle") == Decimal("3.00")
     with pytest.raises(InvalidInput):
-        cost(versions, hours=3, vehicle_type="BUS")
+        cost(versions, hours=3, vehicle_type="bus")
 
 
 def test_a_change_mid_stay_charges_each_part_by_its_version():
@@ -109,8 +109,8 @@ def test_a_later_version_never_rewrites_history():
 def test_payment_covers_the_stay_until_paid_plus_the_walk_to_the_exit():
     v = (version(),)
     paid_at = MONDAY + timedelta(hours=2)
-    assert amount_due(v, "CAR", MONDAY, paid_at + timedelta(minutes=14), Decimal("6.00"), paid_at, NY) == 0
-    assert amount_due(v, "CAR", MONDAY, paid_at + timedelta(minutes=16), Decimal("6.00"), paid_at, NY) == 3
+    assert amount_due(v, "car", MONDAY, paid_at + timedelta(minutes=14), Decimal("6.00"), paid_at, NY) == 0
+    assert amount_due(v, "car", MONDAY, paid_at + timedelta(minutes=16), Decimal("6.00"), paid_at, NY) == 3
 
 
 def test_settings_refused_with_the_key_named():
@@ -126,7 +126,7 @@ def test_settings_read_back_to_the_same_rules():
     v = version(first_period_minutes=30, first_price="1.00", overnight_cutoff="03:00", overnight_charge="7.50",
                 band=[{"name": "night", "start": "22:00", "end": "06:00", "price_per_period": "0.50"}],
                 special=[{"name": "sat", "weekdays": ["SAT"], "price_per_period": "2.00"}])
-    assert version_from_settings(settings_of(v), facility_id="LOT", vehicle_type="CAR", effective_from=EPOCH,
+    assert version_from_settings(settings_of(v), facility_id="LOT", vehicle_type="car", effective_from=EPOCH,
                                  currency="USD") == v
 
 
@@ -154,7 +154,7 @@ def versions(draw, overnight=True):
                                        weekdays=st.frozensets(st.integers(0, 6), min_size=1)), max_size=2))
     cutoff = draw(st.none() | clock_times) if overnight else None
     grace = timedelta(minutes=draw(st.integers(0, 30)))
-    return TariffVersion("LOT", "CAR", EPOCH, "R", "USD", draw(rates()), grace=grace, overnight_cutoff=cutoff,
+    return TariffVersion("LOT", "car", EPOCH, "R", "USD", draw(rates()), grace=grace, overnight_cutoff=cutoff,
                          overnight_charge=draw(money) if cutoff else Decimal("0"), specials=tuple(specials))
 
 
@@ -171,7 +171,7 @@ def all_caps(v):
 @FAST
 @given(versions(), entries, stays)
 def test_never_negative_and_in_cents(v, entry, stay):
-    amount = fee((v,), "CAR", entry, entry + stay, NY)
+    amount = fee((v,), "car", entry, entry + stay, NY)
     assert amount >= 0 and amount == amount.quantize(Decimal("0.01"))
 
 
@@ -179,14 +179,14 @@ def test_never_negative_and_in_cents(v, entry, stay):
 @given(versions(), entries, stays, stays)
 def test_monotonic_in_time(v, entry, a, b):
     short, long_ = sorted((a, b))
-    assert fee((v,), "CAR", entry, entry + short, NY) <= fee((v,), "CAR", entry, entry + long_, NY)
+    assert fee((v,), "car", entry, entry + short, NY) <= fee((v,), "car", entry, entry + long_, NY)
 
 
 @FAST
 @given(versions(overnight=False), entries, stays)
 def test_capped_per_started_day(v, entry, stay):
     days = max(-(-stay // timedelta(hours=24)), 1)
-    assert fee((v,), "CAR", entry, entry + stay, NY) <= days * all_caps(v)
+    assert fee((v,), "car", entry, entry + stay, NY) <= days * all_caps(v)
 
 
 def dearer(v, k):
@@ -207,11 +207,11 @@ def test_a_change_mid_stay_splits_the_stay(v, entry, stay, where, k):
     under its own version."""
     leave, change = entry + stay, entry + stay * where
     new = replace(dearer(v, k), effective_from=change, version=1)
-    split = fee((v, new), "CAR", entry, leave, NY)
-    all_old, all_new = fee((v,), "CAR", entry, leave, NY), fee((replace(new, effective_from=EPOCH),), "CAR", entry,
+    split = fee((v, new), "car", entry, leave, NY)
+    all_old, all_new = fee((v,), "car", entry, leave, NY), fee((replace(new, effective_from=EPOCH),), "car", entry,
                                                                leave, NY)
     assert all_old <= split <= all_new
     if change > entry + v.grace:
         assert split == charge(v, entry, change, NY) + charge(new, entry, leave, NY) - charge(new, entry, change, NY)
-    assert fee((v, replace(v, effective_from=change, version=1)), "CAR", entry, leave, NY) == all_old  # same rules
-    assert fee((v, replace(new, effective_from=leave + timedelta(seconds=1))), "CAR", entry, leave, NY) == all_old
+    assert fee((v, replace(v, effective_from=change, version=1)), "car", entry, leave, NY) == all_old  # same rules
+    assert fee((v, replace(new, effective_from=leave + timedelta(seconds=1))), "car", entry, leave, NY) == all_old

@@ -18,7 +18,7 @@ T0 = datetime(2025, 1, 22, 14, 30, tzinfo=timezone.utc)
 def legacy(call):
     """The fee functions over one configured Tariff (as before versions): one version for cars."""
     def over_tariff(tariff, *args):
-        return call((from_tariff(tariff, "LOT", "CAR"),), "CAR", *args)
+        return call((from_tariff(tariff, "LOT", "car"),), "car", *args)
     return over_tariff
 
 

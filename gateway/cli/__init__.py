@@ -6,8 +6,10 @@
 - ``admin``: users, the hotlist, the database;
 - ``outbox``: what the relays owe their destinations;
 - ``ops``: the activity log, backups and restores, retention;
+- ``enforce``: the violation scan (issue 17).
 - ``privacy``: the keys that seal plates at rest (init, status, rotate), erasure by plate;
-- ``tariffs``: tariff versions per vehicle type (issue 16).
+- ``operator``: tickets printed, shifts, payments at the booth, reports.
+- ``tariffs``: tariff versions per vehicle type (issue 16, part A).
 """
 
 import argparse
@@ -15,7 +17,7 @@ import os
 import sys
 
 from .. import config as configuration
-from . import admin, ops, outbox, privacy, recognition, serve, tariffs, wsdl
+from . import admin, enforce, operator, ops, outbox, privacy, recognition, serve, tariffs, wsdl
 
 
 def main(argv=None):
@@ -24,7 +26,7 @@ def main(argv=None):
                         help=f"TOML configuration (default: {configuration.DEFAULT_CONFIG.name} in the repository)")
     parser.add_argument("--database-url", help="override [database] url")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for group in (serve, recognition, wsdl, admin, outbox, ops, privacy, tariffs):
+    for group in (serve, recognition, wsdl, admin, outbox, ops, enforce, privacy, operator, tariffs):
         group.register(sub)
     args = parser.parse_args(argv)
     try:

@@ -19,7 +19,7 @@ def register(sub):
                             description="Every version of the facility's tariffs, oldest first, as JSON lines; "
                                         "with --at, the versions in force then.")
     show.add_argument("facility")
-    show.add_argument("--vehicle-type", choices=VEHICLE_TYPES, type=str.upper)
+    show.add_argument("--vehicle-type", choices=VEHICLE_TYPES, type=str.lower)
     show.add_argument("--at", type=_instant, help="ISO time with its zone, e.g. 2025-01-22T14:30:00Z")
     show.set_defaults(run=cmd_tariff_show)
     set_ = t_sub.add_parser("set", help="a new version (from now or --from)",
@@ -27,7 +27,7 @@ def register(sub):
                                         "--from with the settings given on top (KEY=VALUE, parkgate.toml's names, "
                                         "and/or --file with a TOML table: bands, special rates).")
     set_.add_argument("facility")
-    set_.add_argument("vehicle_type", choices=VEHICLE_TYPES, type=str.upper)
+    set_.add_argument("vehicle_type", choices=VEHICLE_TYPES, type=str.lower)
     set_.add_argument("settings", nargs="*", metavar="KEY=VALUE")
     set_.add_argument("--file", help="TOML file with the settings")
     set_.add_argument("--from", dest="effective_from", type=_instant, help="ISO time with its zone (default: now)")

@@ -31,7 +31,7 @@ class LaneEvent:
     image: bytes | None = None
     vehicle: VehicleAttributes | None = None
     space_assigned: str | None = None
-    vehicle_type: str = "CAR"        # issue 16: as the caller said (a lane for one type decides it)
+    vehicle_type: str | None = None  # issue 16: as the caller said (None: from the VehicleClass, else a car)
     unread: str | None = None        # why its picture gave no plate (then the event goes to REVIEW)
     submitted: str | None = None     # the fingerprint of the request as submitted, once a picture was read
 
@@ -51,7 +51,7 @@ def fingerprint(ev: LaneEvent) -> str:
              None if ev.confidence is None else format(ev.confidence.normalize(), "f"), ev.jurisdiction, ev.country,
              ev.image_url, hashlib.sha256(ev.image).hexdigest() if ev.image is not None else None, ev.space_assigned,
              vehicle.make, vehicle.model, vehicle.year, vehicle.color, vehicle.vehicle_class)
-    if ev.vehicle_type != "CAR":  # issue 16; a car's requests keep the fingerprints recorded before
+    if ev.vehicle_type is not None:  # issue 16; requests without one keep the fingerprints recorded before
         parts += (ev.vehicle_type,)
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 

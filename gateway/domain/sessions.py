@@ -51,6 +51,8 @@ class Payment:
     method: str
     paid_at: datetime
     recorded_by: str
+    facility_id: str | None = None
+    channel: str | None = None       # who it came through (RecordPayment: the integrator)
 
 
 def quote(session: ParkingSession, schedule: Schedule, at: datetime) -> tuple[Decimal, Decimal]:

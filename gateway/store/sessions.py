@@ -52,3 +52,10 @@ def paid(conn: Connection, session: ParkingSession) -> None:
     """Write what ``session`` (as a payment left it) has paid, and when."""
     conn.execute(update(_SESSIONS).where(_SESSIONS.c.id == session.id).values(
         amount_paid=session.amount_paid, paid_at=session.paid_at))
+
+
+def open_in(conn: Connection, facility_id: str) -> list[ParkingSession]:
+    """The facility's open sessions, oldest entry first (the violation scan reads them)."""
+    query = _RECORD.where(_SESSIONS.c.facility_id == facility_id, _SESSIONS.c.status == OPEN) \
+        .order_by(_SESSIONS.c.entry_time)
+    return [ParkingSession(**row._mapping) for row in conn.execute(query)]

@@ -1,7 +1,7 @@
 """issue 16 part A: tariff versions, stored pictures; sessions' vehicle type, zone, pictures and their match score
 
 Revision ID: 0060
-Revises: 0080
+Revises: 0065
 """
 import sqlalchemy as sa
 from alembic import op
@@ -9,7 +9,7 @@ from alembic import op
 import gateway.store.schema
 
 revision = '0060'
-down_revision = '0080'
+down_revision = '0065'
 branch_labels = None
 depends_on = None
 
@@ -39,7 +39,7 @@ def upgrade():
     with op.batch_alter_table('stored_images', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_stored_images_stored_at'), ['stored_at'], unique=False)
     with op.batch_alter_table('sessions', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('vehicle_type', sa.String(length=16), server_default=sa.text("'CAR'"),
+        batch_op.add_column(sa.Column('vehicle_type', sa.String(length=16), server_default=sa.text("'car'"),
                                       nullable=False))
         batch_op.add_column(sa.Column('zone_id', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('entry_image', sa.String(length=64), nullable=True))
