@@ -1,4 +1,4 @@
-"""A lane event arrives: its picture read (if it brings one), its frames joined, its barrier driven.
+"""A lane event arrives: its picture read and kept (if it brings one), its frames joined, its barrier driven.
 
 The EventID is the idempotency key of the request: a retry answers the first outcome (and drives
 no barrier), another request under a used EventID is a Conflict.
@@ -12,11 +12,14 @@ from ..domain.facility import Facility, find_facility
 from .frames import FrameWindows
 from .images import LaneImages
 from .lanes import Decided, Lanes
+from .pictures import Pictures
 
 
 class LaneEvents:
     def __init__(self, facilities: Mapping[str, Facility], images: LaneImages, frames: FrameWindows,
-                 lanes: Lanes) -> None:
+                 lanes: Lanes, pictures: Pictures | None = None) -> None:
+        """``pictures``: where events' pictures are kept and compared (None: they are not)."""
+        self.pictures = pictures
         self.facilities = facilities
         self.images = images
         self.frames = frames
@@ -30,4 +33,6 @@ class LaneEvents:
                 return self.lanes.after_decision(done)
             # What its picture says changes the event: the request's fingerprint is kept as submitted.
             ev = self.images.read(replace(ev, submitted=ev.fingerprint), facility)
+        if self.pictures is not None and ev.image is not None:
+            ev = self.pictures.kept(ev)
         return self.lanes.after_decision(self.frames.submit(ev))

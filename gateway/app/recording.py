@@ -132,7 +132,8 @@ class EventRecorder:
             hotlisted = known.hotlisted
             if self.tariffs is not None and ev.direction != "ENTRY":
                 known.schedule = self.tariffs.schedule(fac.id, conn)
-            verdict = decide(known, fac, self.rules, ev.event_id, ev.direction, when, ev.confidence, kind)
+            verdict = decide(known, fac, self.rules, ev.event_id, ev.direction, when, ev.confidence, kind,
+                             ev.image_match)
         session, ticket = verdict.session, None
         if verdict.opens_session:
             assert plate is not None
@@ -142,7 +143,8 @@ class EventRecorder:
                 exit_time=None, entry_event_id=ev.event_id, exit_event_id=None, lane_number=lane.number,
                 jurisdiction=ev.jurisdiction, country=ev.country, space_assigned=ev.space_assigned,
                 permit_number=permit.permit_number if permit else None, amount_charged=None,
-                amount_paid=Decimal("0"), paid_at=None, vehicle_type=kind, zone_id=lane.zone)
+                amount_paid=Decimal("0"), paid_at=None, vehicle_type=kind, zone_id=lane.zone,
+                entry_image=ev.picture)
             sessions.insert(conn, session)
             if permit is None and self.ticket_codes is not None:
                 ticket = Ticket(facility_id=fac.id, number=self.ticket_codes.new_number(fac.id), session_id=session.id,
@@ -153,6 +155,8 @@ class EventRecorder:
             assert session is not None
             if not sessions.close(conn, session):
                 raise Overtaken("the session was closed meanwhile")
+        if ev.picture is not None and ev.direction != "ENTRY" and session is not None:
+            sessions.pictured_at_exit(conn, session.id, ev.picture, ev.image_match)
         event, text = self.write(conn, fac, lane, ev, when, plate, ev.confidence, verdict.decision, verdict.reason,
                                  verdict.standing, session, verdict.charge, verdict.paid)
         if verdict.decision == REVIEW and queue_review:

@@ -34,6 +34,8 @@ class LaneEvent:
     vehicle_type: str | None = None  # issue 16: as the caller said (None: from the VehicleClass, else a car)
     unread: str | None = None        # why its picture gave no plate (then the event goes to REVIEW)
     submitted: str | None = None     # the fingerprint of the request as submitted, once a picture was read
+    picture: str | None = None       # the name its picture is kept under in the vault (app.pictures)
+    image_match: Decimal | None = None   # at an exit: how alike its picture and the entry's are (0-1)
 
     @property
     def fingerprint(self) -> str:
