@@ -57,8 +57,8 @@ from .soap.application import publish
 from .store import audit as audit_log
 from .store.engine import Store
 from .store.presence import Serving
-from .store.vault import ImageVault
 from .store.schema import OutboxMessage, RelayLease
+from .store.vault import ImageVault
 from .web.ops import MetricsPage, Ready
 from .web.site import Health, build_root, build_site
 from .web.tls import server_options

@@ -35,7 +35,8 @@ def shot_again(data):
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     h, w = image.shape[:2]
     moved = cv2.warpAffine(image, np.float32([[1, 0, 6], [0, 1, -4]]), (w, h), borderMode=cv2.BORDER_REPLICATE)
-    return cv2.imencode(".jpg", cv2.convertScaleAbs(moved, alpha=1.1, beta=8), [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes()
+    relit = cv2.convertScaleAbs(moved, alpha=1.1, beta=8)
+    return cv2.imencode(".jpg", relit, [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes()
 
 
 @pytest.fixture(scope="module")

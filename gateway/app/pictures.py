@@ -17,8 +17,8 @@ from decimal import Decimal
 from recognition.vehicle_match import match_score
 
 from ..domain.events import LaneEvent
-from ..domain.sessions import OPEN
 from ..domain.plates import normalise_plate
+from ..domain.sessions import OPEN
 from ..store import sessions
 from ..store.engine import Store
 from ..store.vault import ImageVault
@@ -38,16 +38,17 @@ class Pictures:
 
     def kept(self, ev: LaneEvent) -> LaneEvent:
         """``ev`` with its picture's name in the vault and, at an exit, the match score."""
-        if ev.image is None:
+        image = ev.image
+        if image is None:
             return ev
-        ev = replace(ev, picture=self.vault.put(ev.image))
+        ev = replace(ev, picture=self.vault.put(image))
         if ev.direction == "ENTRY" or not ev.plate_text or self.threshold <= 0:
             return ev
         with self.store.connection() as conn:
             stay = sessions.of_plate(conn, ev.facility_id, normalise_plate(ev.plate_text))
         if stay is None or stay.status != OPEN or stay.entry_image is None:
             return ev
-        return replace(ev, image_match=self.score(stay.entry_image, ev.image))
+        return replace(ev, image_match=self.score(stay.entry_image, image))
 
     def picture(self, name: str) -> bytes | None:
         """A kept picture's bytes; None when retention removed it."""

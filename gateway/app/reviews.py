@@ -5,14 +5,14 @@ from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
+from sqlalchemy import Connection
+
+from ..domain.decisions import IMAGE_MISMATCH
 from ..domain.errors import Conflict, NotFound
 from ..domain.events import LaneEvent
 from ..domain.facility import Facility, find_facility
 from ..domain.plates import normalise_plate
 from ..domain.reviews import OPEN, Review
-from sqlalchemy import Connection
-
-from ..domain.decisions import IMAGE_MISMATCH
 from ..store import audit, events, reviews, sessions
 from ..store.engine import Store
 from .clock import Clock
