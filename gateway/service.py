@@ -48,6 +48,7 @@ from .app.retention import Retention
 from .app.reviews import Reviews
 from .app.sessions import Sessions
 from .app.shifts import Shifts
+from .app.tariffs import Tariffs
 from .app.tickets import Tickets
 from .app.usecases import UseCases
 from .contract.documents import parse
@@ -134,7 +135,8 @@ class GatewayService(service.MultiService):
         lanes = Lanes(facilities, ClusterBarriers(self.barriers, self.lane_bus) if self.lane_bus else self.barriers,
                       self.audit, reactor, metrics=self.metrics)
         codes = TicketCodes(audit_log.keys().tickets)
-        recorder = EventRecorder(facilities, rules, self.store, relaying, clock, ticket_codes=codes)
+        tariffs = Tariffs(facilities=facilities, store=self.store, clock=clock)
+        recorder = EventRecorder(facilities, rules, self.store, relaying, clock, ticket_codes=codes, tariffs=tariffs)
         reviews = Reviews(recorder, facilities, self.store, lanes, clock)
         self.images = LaneImages(config.recognition, config.threads, metrics=self.metrics)
         self.jobs_pool = ThreadPool(minthreads=0, maxthreads=2, name="parkgate-jobs")
@@ -155,7 +157,7 @@ class GatewayService(service.MultiService):
             clock=clock, authenticator=self.authenticator,
             events=LaneEvents(facilities, self.images, FrameWindows(recorder, reviews, self.store, rules, shared),
                               lanes, passes),
-            reviews=reviews, sessions=Sessions(facilities, self.store, clock),
+            reviews=reviews, sessions=Sessions(facilities, self.store, clock, tariffs),
             occupancy=occupancy,
             permits=Permits(facilities, self.store, relaying, clock),
             citations=citations, lanes=lanes,
@@ -167,10 +169,11 @@ class GatewayService(service.MultiService):
             permit_passes=passes,
             erasure=Erasure(self.store, clock),
             tickets=Tickets(facilities=facilities, store=self.store, codes=codes, recorder=recorder, lanes=lanes,
-                            clock=clock),
-            payments=Payments(facilities=facilities, store=self.store, codes=codes, clock=clock),
+                            clock=clock, tariffs=tariffs),
+            payments=Payments(facilities=facilities, store=self.store, codes=codes, clock=clock, tariffs=tariffs),
             shifts=Shifts(facilities=facilities, store=self.store, clock=clock),
-            reports=Reports(facilities=facilities, store=self.store, clock=clock))
+            reports=Reports(facilities=facilities, store=self.store, clock=clock),
+            tariffs=tariffs)
         self.port = None
         self.published = []
         self._loops = []

@@ -100,7 +100,8 @@ def _lane_event(e):
         vehicle=None if v is None else VehicleAttributes(
             make=v.Make, model=v.Model, year=v.Year, color=v.Color,
             vehicle_class=None if v.VehicleClass is None else str(v.VehicleClass)),
-        space_assigned=e.SpaceAssigned, permit_token=e.PermitToken)
+        space_assigned=e.SpaceAssigned, permit_token=e.PermitToken,
+        vehicle_type=str(e.VehicleType) if e.VehicleType else None)
 
 
 def _bytes(value):
