@@ -18,6 +18,9 @@ from plc.registers import RegisterMap
 from recognition import PRECISIONS, READERS
 from recognition.fetch import ImageSources
 
+from .app.auth import PasswordPolicy
+from .app.hotlist_feed import FeedSettings
+from .contract.datex2 import Publisher
 from .domain import tariffs
 from .domain.decisions import DecisionRules
 from .domain.errors import InvalidInput
@@ -33,6 +36,7 @@ from .domain.facility import (
     Tariff,
 )
 from .domain.tariff_settings import version_from_settings
+from .domain.users import Lockout
 from .domain.vehicle_types import CAR, VEHICLE_TYPES, vehicle_type
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -60,6 +64,7 @@ class RecognitionSettings:
     precision: str = "f32"    # how the networks compute (recognition.PRECISIONS)
     warm_at_start: bool = False  # start the workers (load the models) at start, not on the first picture
     reader: str = "plate"     # which recogniser reads plates (recognition.READERS)
+    colour_min_confidence: float = 0.8   # issue 17: the body colour goes into the event from this share of pixels
 
 
 # --- operations (issue 19, part A) -------------------------------------------------------
@@ -101,6 +106,7 @@ class OpsSettings:
     backup: BackupSettings = BackupSettings()
     # privacy (issue 19, part B): what seals plates, documents and pictures at rest (never the database)
     key_file: Path = REPO_ROOT / "var" / "keys.json"   # made on first use only at this default path
+    permit_key_file: Path = REPO_ROOT / "var" / "permit-signing.key"   # issue 17: signs permit tokens (Ed25519)
     key_reload_s: float = 2                            # a serving gateway re-reads a changed key file this often
 
     def key_ring(self):
@@ -120,6 +126,8 @@ class Config:
     threads: int = 16
     demo_users: bool = True
     demo_users_file: Path = REPO_ROOT / "var" / "demo-users.txt"   # where their passwords are written
+    passwords: PasswordPolicy = PasswordPolicy()         # [auth] scrypt cost, shortest password
+    lockout: Lockout = Lockout()                         # [auth] failed logins that lock an account, an address
     confidence_threshold: Decimal = Decimal("0.85")
     max_clock_skew: timedelta = timedelta(minutes=5)
     frame_window: timedelta = timedelta(seconds=3)       # frames of one vehicle within this: decided once
@@ -130,6 +138,8 @@ class Config:
     relays: tuple = ()                                   # adapters.destinations.Destination
     source: Path | None = None
     ops: OpsSettings = OpsSettings()
+    open_data: Publisher = Publisher()                   # DATEX II publications (issue 17)
+    hotlist_feed: FeedSettings = FeedSettings()          # the scheduled hotlist import (issue 17)
 
     @property
     def scheme(self):
@@ -183,6 +193,10 @@ def parse(raw, source=None):
         threads=int(server.get("threads", 16)),
         demo_users=bool(auth.get("demo_users", True)),
         demo_users_file=_repo_path(auth.get("demo_users_file", "var/demo-users.txt")),
+        passwords=_passwords(auth),
+        lockout=Lockout(max_failures=int(auth.get("max_failed_logins", 10)),
+                        lock_for=timedelta(minutes=float(auth.get("lockout_minutes", 15))),
+                        source_failures=int(auth.get("address_failed_logins_per_minute", 20))),
         confidence_threshold=_money(decisions.get("confidence_threshold", "0.85"), "decisions.confidence_threshold"),
         max_clock_skew=timedelta(seconds=int(decisions.get("max_clock_skew_s", 300))),
         frame_window=timedelta(seconds=float(decisions.get("frame_window_s", 3))),
@@ -195,10 +209,14 @@ def parse(raw, source=None):
                                                 "recognition.precision").lower(),
                                         bool(rec.get("warm_at_start", False)),
                                         _choice(rec.get("reader", "plate"), tuple(r.upper() for r in READERS),
-                                                "recognition.reader").lower()),
+                                                "recognition.reader").lower(),
+                                        colour_min_confidence=_number(rec, "colour_min_confidence", 0.8,
+                                                                      "recognition")),
         relays=_relays(raw.get("relay", []), source),
         source=source,
         ops=_ops(raw, server, source),
+        open_data=_open_data(raw.get("open_data", {})),
+        hotlist_feed=_hotlist_feed(raw.get("hotlist_feed", {})),
     )
 
 
@@ -221,6 +239,15 @@ def _database_url(url, source):
     if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix + ":memory:":
         return prefix + str(REPO_ROOT / url[len(prefix):])
     return url
+
+
+def _passwords(auth):
+    """``[auth] scrypt_n``: scrypt's cost (a power of two; a lower one only to save time where
+    nothing is at stake, as the tests do); ``min_password_length``."""
+    n = int(auth.get("scrypt_n", 2 ** 17))
+    if n < 2 ** 10 or n & (n - 1):
+        raise ConfigError("auth.scrypt_n: a power of two, at least 1024")
+    return PasswordPolicy(n=n, min_length=int(auth.get("min_password_length", 8)))
 
 
 def _choice(value, allowed, where):
@@ -274,6 +301,10 @@ def _require(table, key, where):
     return table[key]
 
 
+#: What a lane may say of every vehicle it sees (the contract's VehicleClass), e.g. a motorcycle lane.
+VEHICLE_CLASSES = ("Sedan", "SUV", "Truck", "Van", "Motorcycle", "Bus")
+
+
 def _facility(f, where, registers, recognition):
     fid = _require(f, "id", where)
     try:
@@ -302,14 +333,17 @@ def _facility(f, where, registers, recognition):
         if direction not in ("ENTRY", "EXIT", "BOTH"):
             raise ConfigError(f"{lw}.direction must be ENTRY, EXIT or BOTH")
         plc = lane.get("plc")
+        vehicle_class = lane.get("vehicle_class")
+        if vehicle_class is not None and vehicle_class not in VEHICLE_CLASSES:
+            raise ConfigError(f"{lw}.vehicle_class: one of {', '.join(VEHICLE_CLASSES)}")
         try:
             fixed = vehicle_type(lane["vehicle_type"], "vehicle_type") if lane.get("vehicle_type") else None
         except InvalidInput as e:
             raise ConfigError(f"{lw}.{e.message}") from None
         lanes[_require(lane, "camera_id", lw)] = Lane(
             camera_id=lane["camera_id"], number=int(_require(lane, "number", lw)), direction=direction,
-            plc=_plc_endpoint(plc, registers, f"{lw}.plc") if plc else None, vehicle_type=fixed,
-            zone=lane.get("zone"))
+            plc=_plc_endpoint(plc, registers, f"{lw}.plc") if plc else None, vehicle_class=vehicle_class,
+            vehicle_type=fixed, zone=lane.get("zone"))
     rules = {}
     for violation, rule in f.get("citations", {}).items():
         cw = f"{where}.citations.{violation}"
@@ -354,6 +388,32 @@ def _policy(p, where):
         raise ConfigError(f"{where}.overnight_cutoff: a local time such as \"02:00\"") from e
     return OperatorPolicy(lost_ticket=lost, overnight_cutoff=cutoff,
                           partial_payments=bool(p.get("partial_payments", False)))
+
+
+def _open_data(table):
+    """``[open_data]``: who the DATEX II publications name as their creator (issue 17)."""
+    unknown = set(table) - {"country", "national_identifier", "lang", "table_id"}
+    if unknown:
+        raise ConfigError(f"open_data: unknown setting(s) {', '.join(sorted(unknown))}")
+    country = str(table.get("country", "US")).upper()
+    if len(country) != 2 or not country.isalpha():
+        raise ConfigError("open_data.country: an ISO 3166-1 alpha-2 code such as \"DE\"")
+    d = Publisher()
+    return Publisher(country=country, national_identifier=str(table.get("national_identifier", d.national_identifier)),
+                     lang=str(table.get("lang", d.lang)), table_id=str(table.get("table_id", d.table_id)))
+
+
+def _hotlist_feed(table):
+    """``[hotlist_feed]``: a feed imported every ``interval_minutes`` (no ``location``: none)."""
+    unknown = set(table) - {"location", "source", "interval_minutes", "allowed_sources", "fetch_timeout_s",
+                            "max_bytes"}
+    if unknown:
+        raise ConfigError(f"hotlist_feed: unknown setting(s) {', '.join(sorted(unknown))}")
+    return FeedSettings(location=table.get("location") or None, source=str(table.get("source", "feed")),
+                        interval_minutes=_number(table, "interval_minutes", 60, "hotlist_feed"),
+                        fetch=ImageSources.parse({"allowed_sources": table.get("allowed_sources", []),
+                                                  "fetch_timeout_s": table.get("fetch_timeout_s", 10),
+                                                  "max_image_bytes": table.get("max_bytes", 10 * 1024 * 1024)}))
 
 
 def _tariff_versions(facility_id, t, tariff, where):
@@ -404,6 +464,7 @@ OPS_KEYS = {
     "metrics": {"enabled"},
     "cluster": {"lane_lease_s", "node"},
     "privacy": {"key_file", "key_reload_s"},
+    "permits": {"key_file"},
 }
 
 
@@ -435,6 +496,7 @@ def _ops(raw, server, source):
         node=str(cluster.get("node", "")),
         key_file=_path(privacy.get("key_file", "var/keys.json"), source),
         key_reload_s=_number(privacy, "key_reload_s", 2, "privacy"),
+        permit_key_file=_path(raw.get("permits", {}).get("key_file", "var/permit-signing.key"), source),
         retention=RetentionSettings(
             **{k: _number(retention, k, getattr(r, k), "retention") for k in (
                 "images_days", "plates_days", "records_days", "audit_days", "interval_s", "pause_s")},

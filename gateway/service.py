@@ -30,11 +30,14 @@ from .app.events import LaneEvents
 from .app.frames import FrameWindows
 from .app.health import LaneView, Readiness
 from .app.hotlist import Hotlist
+from .app.hotlist_feed import HotlistFeeds
 from .app.images import LaneImages
 from .app.lanes import Incidents, Lanes
 from .app.metrics import Metrics, gauge
 from .app.occupancy import Occupancy
+from .app.opendata import OpenData
 from .app.payments import Payments
+from .app.permit_passes import PermitPasses
 from .app.permits import Permits
 from .app.pictures import Pictures
 from .app.privacy import Erasure
@@ -52,13 +55,16 @@ from .app.usecases import UseCases
 from .contract.documents import parse
 from .contract.namespace import NS
 from .contract.schema import CONTRACT_XSD, document_schema
+from .domain.permit_tokens import PermitTokens
 from .domain.tickets import TicketCodes
 from .soap.application import publish
 from .store import audit as audit_log
 from .store.engine import Store
 from .store.presence import Serving
 from .store.schema import OutboxMessage, RelayLease
+from .store.signing import load_permit_key
 from .store.vault import ImageVault
+from .web.opendata import Signage, datex2_resource
 from .web.ops import MetricsPage, Ready
 from .web.site import Health, build_root, build_site
 from .web.tls import server_options
@@ -115,7 +121,8 @@ class GatewayService(service.MultiService):
         self.relays = relays or Relays(self.outbox, relay_contract(), reactor, self.relay_pool)
         self.relays.setServiceParent(self)
         relaying = Relaying(self.outbox, lambda names: reactor.callFromThread(self.relays.wake, names), clock)
-        self.authenticator = Authenticator(self.store, clock, allow_demo=is_loopback(config.host))
+        self.authenticator = Authenticator(self.store, clock, allow_demo=is_loopback(config.host),
+                                           passwords=config.passwords, lockout=config.lockout)
         self.threadpool = ThreadPool(minthreads=min(2, config.threads), maxthreads=config.threads, name="parkgate-soap")
         # Several nodes share a PostgreSQL database: each lane's PLC is driven by the holder of its lease,
         # and commands for lanes driven elsewhere go there (gateway.app.cluster). SQLite: one node.
@@ -144,19 +151,27 @@ class GatewayService(service.MultiService):
                                    timedelta(seconds=ops.ready_max_relay_lag_s), ops.ready_requires_plcs)
         self._register_scraped()
         citations = Citations(facilities, self.store, relaying, clock)
+        passes = PermitPasses(facilities=facilities, store=self.store, clock=clock,
+                              tokens=PermitTokens.signing(load_permit_key(ops.permit_key_file)))
         self.enforcement = Enforcement(facilities, self.store, citations, clock, self.node)
+        occupancy = Occupancy(facilities, self.store, clock)
+        self.hotlist_feeds = HotlistFeeds(facilities=facilities, store=self.store, clock=clock,
+                                          settings=config.hotlist_feed)
         self.use_cases = UseCases(
             clock=clock, authenticator=self.authenticator,
             events=LaneEvents(facilities, self.images, FrameWindows(recorder, reviews, self.store, rules, shared),
-                              lanes, self.pictures),
+                              lanes, passes, self.pictures),
             reviews=reviews, sessions=Sessions(facilities, self.store, clock, tariffs),
-            occupancy=Occupancy(facilities, self.store, clock),
+            occupancy=occupancy,
             permits=Permits(facilities, self.store, relaying, clock),
             citations=citations, lanes=lanes,
             relay_status=lambda: relay_status(self.outbox),
             audit=self.audit, backups=self.backups, retention=self.retention, metrics=self.metrics,
             authorizations=Authorizations(facilities, rules, self.store, clock), enforcement=self.enforcement,
-            hotlist=Hotlist(facilities, self.store, clock), erasure=Erasure(self.store, clock),
+            hotlist=Hotlist(facilities, self.store, clock),
+            open_data=OpenData(facilities=facilities, occupancy=occupancy, publisher=config.open_data, clock=clock),
+            permit_passes=passes,
+            erasure=Erasure(self.store, clock),
             tickets=Tickets(facilities=facilities, store=self.store, codes=codes, recorder=recorder, lanes=lanes,
                             clock=clock, tariffs=tariffs),
             payments=Payments(facilities=facilities, store=self.store, codes=codes, clock=clock, tariffs=tariffs),
@@ -262,6 +277,8 @@ class GatewayService(service.MultiService):
         extra = {b"readyz": Ready(self.readiness, self.reactor, self.jobs_pool)}
         if ops.metrics:
             extra[b"metrics"] = MetricsPage(self.metrics, self.reactor, self.jobs_pool)
+        extra[b"datex2"] = datex2_resource(self.use_cases.open_data, self.reactor, self.threadpool)
+        extra[b"signage"] = Signage(self.use_cases.open_data, self.reactor, self.threadpool)
         site.resource = build_root(self.published, self.reactor, self.threadpool, extra)
         if self.lane_bus is not None:
             self.lane_bus.start()
@@ -271,6 +288,8 @@ class GatewayService(service.MultiService):
         for fac in self.config.facilities.values():  # the violation scan (issue 17), per facility
             self._schedule(fac.enforcement.interval.total_seconds(),
                            lambda fac_id=fac.id: self.enforcement.scheduled(fac_id), f"enforcement {fac.id}")
+        if self.config.hotlist_feed.location:  # issue 17: the hotlist feed, imported on a schedule
+            self._schedule(self.config.hotlist_feed.interval_minutes * 60, self.hotlist_feeds.scheduled, "hotlist feed")
         self._watch_keys(ops.key_reload_s)
         if self.config.recognition.warm_at_start:
             threads.deferToThread(self.images.warm).addErrback(

@@ -9,6 +9,7 @@ from decimal import Decimal
 import cv2
 import numpy as np
 import pytest
+from configs import QUICK_PASSWORDS
 from lxml import etree
 from pypdf import PdfReader
 
@@ -26,7 +27,7 @@ def usd(amount):
 def officer(gateway):
     """An officer of their own (one open shift per officer)."""
     name = unique("officer")
-    Users(gateway.store).add(name, PASSWORD, "operator")
+    Users(gateway.store, passwords=QUICK_PASSWORDS).add(name, PASSWORD, "operator")
     return name
 
 

@@ -15,7 +15,9 @@ from .hotlist import Hotlist
 from .lanes import Lanes
 from .metrics import Metrics
 from .occupancy import Occupancy
+from .opendata import OpenData
 from .payments import Payments
+from .permit_passes import PermitPasses
 from .permits import Permits
 from .privacy import Erasure
 from .relays import RelayStatus
@@ -49,6 +51,8 @@ class UseCases:
     authorizations: Authorizations
     enforcement: Enforcement
     hotlist: Hotlist
+    open_data: OpenData
+    permit_passes: PermitPasses
     # the operator's day (issue 16, part B)
     tickets: Tickets
     payments: Payments

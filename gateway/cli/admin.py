@@ -26,6 +26,10 @@ def register(sub):
                                   description="Refuse a user's credentials from now on (`user add` enables again).")
     disable.add_argument("username")
     disable.set_defaults(run=cmd_user_disable)
+    unlock = user_sub.add_parser("unlock", help="clear a user's failed logins and lock",
+                                 description="Clear the failed logins in a row that locked a user's account.")
+    unlock.add_argument("username")
+    unlock.set_defaults(run=cmd_user_unlock)
 
     hotlist = sub.add_parser("hotlist", help="plates to hold at the barrier",
                              description="Plates held at every barrier (or one facility's).")
@@ -45,6 +49,13 @@ def register(sub):
     hot_rm.set_defaults(run=cmd_hotlist_remove)
     hot_sub.add_parser("list", help="the plates held", description="The plates held, where and why."
                        ).set_defaults(run=cmd_hotlist_list)
+    hot_import = hot_sub.add_parser("import", help="import a hotlist feed (CSV or XML)",
+                                    description="Import a feed (a file, or a URL within [hotlist_feed] "
+                                                "allowed_sources): new plates are listed, the source's plates "
+                                                "the feed no longer carries are removed, bad rows are reported.")
+    hot_import.add_argument("location", metavar="FILE|URL")
+    hot_import.add_argument("--source", help="the feed's name (default: [hotlist_feed] source)")
+    hot_import.set_defaults(run=cmd_hotlist_import)
 
     db = sub.add_parser("db", help="database maintenance", description="Database maintenance.")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
@@ -87,7 +98,12 @@ def cmd_user_add(args, cfg):
             password = secrets.token_urlsafe(16)
             print(f"generated password: {password}")
     with cli_origin():
-        Users(open_store(cfg)).add(args.username, password, args.role, allow_digest=args.allow_digest, by=operator())
+        try:
+            Users(open_store(cfg), passwords=cfg.passwords).add(args.username, password, args.role,
+                                                                allow_digest=args.allow_digest, by=operator())
+        except ParkgateError as e:
+            print(e.message, file=sys.stderr)
+            return 2
     print(f"user {args.username} ({args.role}) saved")
 
 
@@ -97,6 +113,10 @@ def cmd_user_list(args, cfg):
     for user in users:
         flags = ", ".join(flag for flag, on in (("disabled", user.disabled), ("demo", user.demo),
                                                   ("digest", user.digest_secret is not None)) if on)
+        if user.locked_until is not None:  # until the next login that succeeds, or `user unlock`
+            flags += f"{', ' if flags else ''}locked until {user.locked_until:%Y-%m-%d %H:%M} UTC"
+        if user.failed_logins:
+            flags += f"{', ' if flags else ''}{user.failed_logins} failed logins in a row"
         print(f"{user.username:<24} {user.role:<12} {flags}".rstrip())
     if not users:
         print("no users (add one: parkgate user add NAME --role ROLE)")
@@ -111,6 +131,17 @@ def cmd_user_disable(args, cfg):
         print(e.message, file=sys.stderr)
         return 2
     print(f"user {args.username} disabled")
+
+
+def cmd_user_unlock(args, cfg):
+    from ..app.auth import Users
+    try:
+        with cli_origin():
+            Users(open_store(cfg)).unlock(args.username, by=operator())
+    except ParkgateError as e:
+        print(e.message, file=sys.stderr)
+        return 2
+    print(f"user {args.username} unlocked")
 
 
 def _hotlist(cfg):
@@ -128,6 +159,23 @@ def _instant(text):
     if when.tzinfo is None:
         raise argparse.ArgumentTypeError("give the time with its zone (e.g. 2025-06-30T00:00Z)")
     return when
+
+
+def cmd_hotlist_import(args, cfg):
+    from ..app.clock import utcnow
+    from ..app.hotlist_feed import HotlistFeeds
+    feeds = HotlistFeeds(facilities=cfg.facilities, store=open_store(cfg), clock=utcnow, settings=cfg.hotlist_feed)
+    try:
+        with cli_origin():
+            result = feeds.import_feed(args.location, args.source, username=operator())
+    except ParkgateError as e:
+        print(e.message, file=sys.stderr)
+        return 2
+    print(f"{result.source}: {result.added} added, {result.kept} kept, {result.removed} removed, "
+          f"{result.expired} already expired, {len(result.rejected)} rejected")
+    for why in result.rejected:
+        print(f"  rejected {why}")
+    return 1 if result.rejected else 0
 
 
 def cmd_hotlist_add(args, cfg):

@@ -58,6 +58,7 @@ class Lane:
     number: int
     direction: str       # ENTRY, EXIT or BOTH
     plc: Any = None      # where its barrier PLC listens (the composition root's PlcEndpoint); None: no PLC
+    vehicle_class: str | None = None   # issue 17: every vehicle here is of this class (a motorcycle lane)
     vehicle_type: str | None = None   # issue 16: a lane for one type (a motorcycle lane); None: the caller says
     zone: str | None = None           # issue 16: the zone (level, area) it leads into
 

@@ -64,6 +64,7 @@ ShortText = _simple(Unicode, "ShortText", max_len=64)
 LongText = _simple(Unicode, "LongText", max_len=1000)
 URL = _simple(AnyUri, "URL", max_len=2048)
 ViolationType = _simple(Unicode, "ViolationType", max_len=40, pattern="[A-Z][A-Z0-9_]*")
+PermitToken = _simple(Unicode, "PermitToken", min_len=1, max_len=512)   # issue 17: a signed permit pass
 
 
 def _enum(name, *values):
@@ -270,6 +271,7 @@ class LaneEvent(_Model):
         ("Image", opt(ByteArray)),
         ("Vehicle", opt(VehicleAttributes)),
         ("SpaceAssigned", opt(ShortText)),
+        ("PermitToken", opt(PermitToken)),     # issue 17: a permit's pass scanned at the lane
         ("VehicleType", opt(VehicleType)),   # issue 16: which tariff and zone capacity (a lane for one type decides)
     ]
 
@@ -306,6 +308,44 @@ class Occupancy(_Model):
         ("Occupied", req(Integer32)),
         ("Available", req(Integer32)),
         ("AsOf", req(DateTime)),
+    ]
+
+
+class PermitPass(_Model):
+    """A permit's pass (issue 17): its signed token, and a QR code (PNG) that carries it."""
+    _type_info = [
+        ("PermitNumber", req(Identifier)),
+        ("Token", req(PermitToken)),
+        ("MediaType", req(ShortText)),
+        ("QRCode", req(ByteArray)),
+    ]
+
+
+class OccupancyHour(_Model):
+    """One UTC hour of a facility, as its lanes counted it (issue 17)."""
+    _type_info = [
+        ("Hour", req(DateTime)),
+        ("Entries", req(Integer32)),
+        ("Exits", req(Integer32)),
+        ("Peak", req(Integer32)),
+        ("OccupiedAtEnd", req(Integer32)),
+    ]
+
+
+class OccupancyHistory(_Model):
+    """A facility's hours over a period and what they add up to (issue 17)."""
+    _type_info = [
+        ("FacilityID", req(Identifier)),
+        ("Capacity", req(Integer32)),
+        ("From", req(DateTime)),
+        ("To", req(DateTime)),
+        ("Entries", req(Integer32)),
+        ("Exits", req(Integer32)),
+        ("PeakHour", opt(DateTime)),
+        ("PeakOccupancy", req(Integer32)),
+        ("AverageStay", opt(Duration)),
+        ("Turnover", req(Decimal)),
+        ("Hour", many(OccupancyHour)),
     ]
 
 

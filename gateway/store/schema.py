@@ -294,6 +294,9 @@ class UserRecord(Base):
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     # Demo users (made by ``make run``) are refused unless the gateway listens on loopback only.
     demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Failed logins in a row, and until when they lock the account (gateway.domain.users.Lockout).
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class NonceRecord(Base):
@@ -427,6 +430,17 @@ class LostTicketRecord(Base):
 Index("ix_sessions_facility_entry", SessionRecord.facility_id, SessionRecord.entry_time)
 
 
+class OccupancyHourRecord(Base):
+    """A facility's hour as its lanes counted it (issue 17): kept by each entry and exit as it happens."""
+    __tablename__ = "occupancy_hours"
+    facility_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    hour: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)   # its start, UTC
+    entries: Mapped[int] = mapped_column(Integer)
+    exits: Mapped[int] = mapped_column(Integer)
+    stays: Mapped[int] = mapped_column(Integer)
+    stay_seconds: Mapped[int] = mapped_column(Integer)
+    peak: Mapped[int] = mapped_column(Integer)
+    occupied_end: Mapped[int] = mapped_column(Integer)
 # --- issue 16: versioned tariffs, stored pictures ---------------------------------------------
 
 class TariffVersionRecord(Base):

@@ -1,7 +1,7 @@
 """issue 16 part A: tariff versions, stored pictures; sessions' vehicle type, zone, pictures and their match score
 
 Revision ID: 0060
-Revises: 0065
+Revises: 0075
 """
 import sqlalchemy as sa
 from alembic import op
@@ -9,7 +9,7 @@ from alembic import op
 import gateway.store.schema
 
 revision = '0060'
-down_revision = '0065'
+down_revision = '0075'
 branch_labels = None
 depends_on = None
 
