@@ -131,6 +131,7 @@ class Config:
     confidence_threshold: Decimal = Decimal("0.85")
     max_clock_skew: timedelta = timedelta(minutes=5)
     frame_window: timedelta = timedelta(seconds=3)       # frames of one vehicle within this: decided once
+    image_match_threshold: Decimal = Decimal("0.5")      # entry/exit pictures less alike: REVIEW (0: off)
     facilities: dict = field(default_factory=dict)       # id -> Facility
     plc: PlcSettings = PlcSettings()
     recognition: RecognitionSettings = RecognitionSettings()
@@ -150,7 +151,8 @@ class Config:
 
     @property
     def decision_rules(self):
-        return DecisionRules(self.confidence_threshold, self.max_clock_skew, self.frame_window)
+        return DecisionRules(self.confidence_threshold, self.max_clock_skew, self.frame_window,
+                             self.image_match_threshold)
 
     def override(self, **changes):
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -198,6 +200,7 @@ def parse(raw, source=None):
         confidence_threshold=_money(decisions.get("confidence_threshold", "0.85"), "decisions.confidence_threshold"),
         max_clock_skew=timedelta(seconds=int(decisions.get("max_clock_skew_s", 300))),
         frame_window=timedelta(seconds=float(decisions.get("frame_window_s", 3))),
+        image_match_threshold=_money(decisions.get("image_match_threshold", "0.5"), "decisions.image_match_threshold"),
         facilities=facilities,
         plc=_plc_settings(plc),
         recognition=RecognitionSettings(int(rec.get("workers", 0)), float(rec.get("time_limit_s", 5)),

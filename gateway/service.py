@@ -39,6 +39,7 @@ from .app.opendata import OpenData
 from .app.payments import Payments
 from .app.permit_passes import PermitPasses
 from .app.permits import Permits
+from .app.pictures import Pictures
 from .app.privacy import Erasure
 from .app.recording import EventRecorder
 from .app.relaying import Relaying
@@ -62,6 +63,7 @@ from .store.engine import Store
 from .store.presence import Serving
 from .store.schema import OutboxMessage, RelayLease
 from .store.signing import load_permit_key
+from .store.vault import ImageVault
 from .web.opendata import Signage, datex2_resource
 from .web.ops import MetricsPage, Ready
 from .web.site import Health, build_root, build_site
@@ -137,7 +139,9 @@ class GatewayService(service.MultiService):
         codes = TicketCodes(audit_log.keys().tickets)
         tariffs = Tariffs(facilities=facilities, store=self.store, clock=clock)
         recorder = EventRecorder(facilities, rules, self.store, relaying, clock, ticket_codes=codes, tariffs=tariffs)
-        reviews = Reviews(recorder, facilities, self.store, lanes, clock)
+        self.pictures = Pictures(vault=ImageVault(directory=ops.images_dir, keys=self.store.keys), store=self.store,
+                                 threshold=rules.image_match_threshold, deadline_s=config.recognition.time_limit)
+        reviews = Reviews(recorder, facilities, self.store, lanes, clock, self.pictures)
         self.images = LaneImages(config.recognition, config.threads, metrics=self.metrics)
         self.jobs_pool = ThreadPool(minthreads=0, maxthreads=2, name="parkgate-jobs")
         self.retention = Retention(self.store, ops.retention, clock, ops.images_dir, self.metrics, self.node)
@@ -156,7 +160,7 @@ class GatewayService(service.MultiService):
         self.use_cases = UseCases(
             clock=clock, authenticator=self.authenticator,
             events=LaneEvents(facilities, self.images, FrameWindows(recorder, reviews, self.store, rules, shared),
-                              lanes, passes),
+                              lanes, passes, self.pictures),
             reviews=reviews, sessions=Sessions(facilities, self.store, clock, tariffs),
             occupancy=occupancy,
             permits=Permits(facilities, self.store, relaying, clock),
@@ -307,6 +311,7 @@ class GatewayService(service.MultiService):
             d.addCallback(lambda _: port.stopListening())
         d.addCallback(lambda _: self.threadpool.stop())
         d.addCallback(lambda _: threads.deferToThread(self.images.close))
+        d.addCallback(lambda _: self.pictures.close())
         d.addCallback(lambda _: self.relay_pool.stop())
         d.addCallback(lambda _: self.jobs_pool.stop())
         d.addCallback(lambda _: self.store.dispose())

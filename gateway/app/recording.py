@@ -134,7 +134,8 @@ class EventRecorder:
             hotlisted, occupied = known.hotlisted, known.occupied
             if self.tariffs is not None and ev.direction != "ENTRY":
                 known.schedule = self.tariffs.schedule(fac.id, conn)
-            verdict = decide(known, fac, self.rules, ev.event_id, ev.direction, when, ev.confidence, kind)
+            verdict = decide(known, fac, self.rules, ev.event_id, ev.direction, when, ev.confidence, kind,
+                             ev.image_match)
         session, ticket = verdict.session, None
         if verdict.opens_session:
             assert plate is not None
@@ -144,7 +145,8 @@ class EventRecorder:
                 exit_time=None, entry_event_id=ev.event_id, exit_event_id=None, lane_number=lane.number,
                 jurisdiction=ev.jurisdiction, country=ev.country, space_assigned=ev.space_assigned,
                 permit_number=permit.permit_number if permit else None, amount_charged=None,
-                amount_paid=Decimal("0"), paid_at=None, vehicle_type=kind, zone_id=lane.zone)
+                amount_paid=Decimal("0"), paid_at=None, vehicle_type=kind, zone_id=lane.zone,
+                entry_image=ev.picture)
             sessions.insert(conn, session)
             inside = occupied + 1 if occupied is not None else sessions.occupied(conn, fac.id)
             occupancy.count(conn, fac.id, when, inside, entered=True)
@@ -159,6 +161,8 @@ class EventRecorder:
                 raise Overtaken("the session was closed meanwhile")
             occupancy.count(conn, fac.id, when, sessions.occupied(conn, fac.id), entered=False,
                             stay_seconds=max(int((when - session.entry_time).total_seconds()), 0))
+        if ev.picture is not None and ev.direction != "ENTRY" and session is not None:
+            sessions.pictured_at_exit(conn, session.id, ev.picture, ev.image_match)
         event, text = self.write(conn, fac, lane, ev, when, plate, ev.confidence, verdict.decision, verdict.reason,
                                  verdict.standing, session, verdict.charge, verdict.paid)
         if verdict.decision == REVIEW and queue_review:

@@ -18,6 +18,7 @@ from .sessions import ParkingSession
 from .vehicle_types import CAR
 
 OPEN, HOLD, REVIEW = "OPEN", "HOLD", "REVIEW"
+IMAGE_MISMATCH = "IMAGE_MISMATCH"   # the exit's picture does not show the vehicle that entered
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class DecisionRules:
     confidence_threshold: Decimal = Decimal("0.85")   # below: REVIEW (a person looks)
     max_clock_skew: timedelta = timedelta(minutes=5)  # event times further ahead are refused
     frame_window: timedelta = timedelta(seconds=3)    # more frames of one vehicle within this: decided once
+    image_match_threshold: Decimal = Decimal("0.5")   # entry and exit pictures less alike: REVIEW (0: off)
 
 
 @dataclass(slots=True)  # not frozen: on the lane-event path, 2 us a record (nothing changes one)
@@ -54,14 +56,20 @@ class Verdict:
 
 
 def decide(facts: LaneFacts, facility: Facility, rules: DecisionRules, event_id: str, direction: str,
-           when: datetime, confidence: Decimal | None, vehicle_type: str = CAR) -> Verdict:
-    """``vehicle_type``: of the vehicle at the lane (the lane's, or as the caller said)."""
+           when: datetime, confidence: Decimal | None, vehicle_type: str = CAR,
+           image_match: Decimal | None = None) -> Verdict:
+    """``vehicle_type``: of the vehicle at the lane (the lane's, or as the caller said);
+    ``image_match``: how alike the vehicle at entry and at this exit look (None: not compared)."""
     standing = judge(facts.permits, facility.timezone, when)
     if confidence is not None and confidence < rules.confidence_threshold:
         return Verdict(REVIEW, "LOW_CONFIDENCE", standing, facts.session)
     if direction == ENTRY:
         return _entry(facts, facility, standing)
-    return _exit(facts, facility, standing, event_id, when, vehicle_type)
+    verdict = _exit(facts, facility, standing, event_id, when, vehicle_type)
+    if verdict.closes_session and image_match is not None and image_match < rules.image_match_threshold:
+        # The plate says the stay is over, the pictures say another vehicle: a person looks.
+        return Verdict(REVIEW, IMAGE_MISMATCH, standing, facts.session)
+    return verdict
 
 
 def _entry(facts: LaneFacts, facility: Facility, standing: Standing) -> Verdict:

@@ -36,6 +36,8 @@ class LaneEvent:
     submitted: str | None = None     # the fingerprint of the request as submitted, once a picture was read
     permit_token: str | None = None  # a permit's token scanned at the lane (issue 17)
     token_refusal: str | None = None  # why that token does not admit (the event is then HOLD for it)
+    picture: str | None = None       # the name its picture is kept under in the vault (app.pictures)
+    image_match: Decimal | None = None   # at an exit: how alike its picture and the entry's are (0-1)
 
     @property
     def fingerprint(self) -> str:

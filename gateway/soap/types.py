@@ -357,6 +357,7 @@ class SessionView(_Model):
         ("Session", req(Session)),
         ("Charges", req(Charges)),
         ("AmountDue", req(Money)),
+        ("ImageMatchScore", opt(Confidence)),   # issue 16: entry and exit pictures alike (0-1), once both exist
     ]
 
 
@@ -433,6 +434,7 @@ class ReviewItem(_Model):
         ("ResolvedBy", opt(ShortText)),
         ("ResolvedPlate", opt(PlateNumber)),
         ("Decision", opt(Decision)),
+        ("EntryImage", opt(ByteArray)),   # issue 16: IMAGE_MISMATCH: the picture at entry (Image: at the exit)
     ]
 
 
