@@ -21,7 +21,9 @@ from recognition.fetch import ImageSources
 from .app.auth import PasswordPolicy
 from .app.hotlist_feed import FeedSettings
 from .contract.datex2 import Publisher
+from .domain import tariffs
 from .domain.decisions import DecisionRules
+from .domain.errors import InvalidInput
 from .domain.facility import (
     ACTUAL_FEE,
     GREATER,
@@ -33,7 +35,9 @@ from .domain.facility import (
     OperatorPolicy,
     Tariff,
 )
+from .domain.tariff_settings import version_from_settings
 from .domain.users import Lockout
+from .domain.vehicle_types import CAR, VEHICLE_TYPES, vehicle_type
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = REPO_ROOT / "parkgate.toml"
@@ -127,6 +131,7 @@ class Config:
     confidence_threshold: Decimal = Decimal("0.85")
     max_clock_skew: timedelta = timedelta(minutes=5)
     frame_window: timedelta = timedelta(seconds=3)       # frames of one vehicle within this: decided once
+    image_match_threshold: Decimal = Decimal("0.5")      # entry/exit pictures less alike: REVIEW (0: off)
     facilities: dict = field(default_factory=dict)       # id -> Facility
     plc: PlcSettings = PlcSettings()
     recognition: RecognitionSettings = RecognitionSettings()
@@ -146,7 +151,8 @@ class Config:
 
     @property
     def decision_rules(self):
-        return DecisionRules(self.confidence_threshold, self.max_clock_skew, self.frame_window)
+        return DecisionRules(self.confidence_threshold, self.max_clock_skew, self.frame_window,
+                             self.image_match_threshold)
 
     def override(self, **changes):
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -194,6 +200,7 @@ def parse(raw, source=None):
         confidence_threshold=_money(decisions.get("confidence_threshold", "0.85"), "decisions.confidence_threshold"),
         max_clock_skew=timedelta(seconds=int(decisions.get("max_clock_skew_s", 300))),
         frame_window=timedelta(seconds=float(decisions.get("frame_window_s", 3))),
+        image_match_threshold=_money(decisions.get("image_match_threshold", "0.5"), "decisions.image_match_threshold"),
         facilities=facilities,
         plc=_plc_settings(plc),
         recognition=RecognitionSettings(int(rec.get("workers", 0)), float(rec.get("time_limit_s", 5)),
@@ -318,6 +325,7 @@ def _facility(f, where, registers, recognition):
     )
     if tariff.period <= timedelta(0):
         raise ConfigError(f"{tw}.period_minutes must be positive")
+    versions = _tariff_versions(fid, t, tariff, tw)
     lanes = {}
     for j, lane in enumerate(f.get("lane", [])):
         lw = f"{where}.lane[{j}]"
@@ -328,9 +336,14 @@ def _facility(f, where, registers, recognition):
         vehicle_class = lane.get("vehicle_class")
         if vehicle_class is not None and vehicle_class not in VEHICLE_CLASSES:
             raise ConfigError(f"{lw}.vehicle_class: one of {', '.join(VEHICLE_CLASSES)}")
+        try:
+            fixed = vehicle_type(lane["vehicle_type"], "vehicle_type") if lane.get("vehicle_type") else None
+        except InvalidInput as e:
+            raise ConfigError(f"{lw}.{e.message}") from None
         lanes[_require(lane, "camera_id", lw)] = Lane(
             camera_id=lane["camera_id"], number=int(_require(lane, "number", lw)), direction=direction,
-            plc=_plc_endpoint(plc, registers, f"{lw}.plc") if plc else None, vehicle_class=vehicle_class)
+            plc=_plc_endpoint(plc, registers, f"{lw}.plc") if plc else None, vehicle_class=vehicle_class,
+            vehicle_type=fixed, zone=lane.get("zone"))
     rules = {}
     for violation, rule in f.get("citations", {}).items():
         cw = f"{where}.citations.{violation}"
@@ -344,7 +357,7 @@ def _facility(f, where, registers, recognition):
                     image_sources=ImageSources.parse({**recognition, **f.get("recognition", {})}),
                     plate_regions=tuple(regions) if regions else None, lanes=lanes, citation_rules=rules,
                     enforcement=_enforcement(f.get("enforcement", {}), f"{where}.enforcement"),
-                    policy=_policy(f.get("operator", {}), f"{where}.operator"))
+                    policy=_policy(f.get("operator", {}), f"{where}.operator"), tariff_versions=versions)
 
 
 #: [facility.enforcement] keys (issue 17); a key not listed is refused at start.
@@ -401,6 +414,29 @@ def _hotlist_feed(table):
                         fetch=ImageSources.parse({"allowed_sources": table.get("allowed_sources", []),
                                                   "fetch_timeout_s": table.get("fetch_timeout_s", 10),
                                                   "max_image_bytes": table.get("max_bytes", 10 * 1024 * 1024)}))
+
+
+def _tariff_versions(facility_id, t, tariff, where):
+    """The tariff per vehicle type: ``[facility.tariff]`` for every type, a type's own settings
+    (``[facility.tariff.vehicle.motorcycle]``) on top. In force from :data:`tariffs.EPOCH`."""
+    settings = {k: v for k, v in t.items() if k != "vehicle"}
+    minute = timedelta(minutes=1)
+    for key, value in (("lost_ticket", str(tariff.lost_ticket)), ("period_minutes", tariff.period // minute),
+                       ("exit_after_payment_minutes", tariff.exit_after_payment // minute)):
+        settings.setdefault(key, value)  # the defaults the Tariff above took
+    own = {str(kind).lower(): table for kind, table in t.get("vehicle", {}).items()}
+    try:
+        unknown = set(own) - set(VEHICLE_TYPES)
+        if unknown:
+            raise InvalidInput(f"vehicle: unknown type(s) {', '.join(sorted(unknown))} (known: "
+                               f"{', '.join(VEHICLE_TYPES)})")
+        base = version_from_settings(settings, facility_id=facility_id, vehicle_type=CAR,
+                                     effective_from=tariffs.EPOCH, currency=tariff.currency)
+        return tuple(version_from_settings(own.get(kind, {}), facility_id=facility_id, vehicle_type=kind,
+                                           effective_from=tariffs.EPOCH, currency=tariff.currency, base=base)
+                     for kind in VEHICLE_TYPES)
+    except InvalidInput as e:
+        raise ConfigError(f"{where}: {e.message}") from None
 
 
 def _path(value, source):

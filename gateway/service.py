@@ -39,6 +39,7 @@ from .app.opendata import OpenData
 from .app.payments import Payments
 from .app.permit_passes import PermitPasses
 from .app.permits import Permits
+from .app.pictures import Pictures
 from .app.privacy import Erasure
 from .app.recording import EventRecorder
 from .app.relaying import Relaying
@@ -48,6 +49,7 @@ from .app.retention import Retention
 from .app.reviews import Reviews
 from .app.sessions import Sessions
 from .app.shifts import Shifts
+from .app.tariffs import Tariffs
 from .app.tickets import Tickets
 from .app.usecases import UseCases
 from .contract.documents import parse
@@ -61,6 +63,7 @@ from .store.engine import Store
 from .store.presence import Serving
 from .store.schema import OutboxMessage, RelayLease
 from .store.signing import load_permit_key
+from .store.vault import ImageVault
 from .web.opendata import Signage, datex2_resource
 from .web.ops import MetricsPage, Ready
 from .web.site import Health, build_root, build_site
@@ -134,8 +137,11 @@ class GatewayService(service.MultiService):
         lanes = Lanes(facilities, ClusterBarriers(self.barriers, self.lane_bus) if self.lane_bus else self.barriers,
                       self.audit, reactor, metrics=self.metrics)
         codes = TicketCodes(audit_log.keys().tickets)
-        recorder = EventRecorder(facilities, rules, self.store, relaying, clock, ticket_codes=codes)
-        reviews = Reviews(recorder, facilities, self.store, lanes, clock)
+        tariffs = Tariffs(facilities=facilities, store=self.store, clock=clock)
+        recorder = EventRecorder(facilities, rules, self.store, relaying, clock, ticket_codes=codes, tariffs=tariffs)
+        self.pictures = Pictures(vault=ImageVault(directory=ops.images_dir, keys=self.store.keys), store=self.store,
+                                 threshold=rules.image_match_threshold, deadline_s=config.recognition.time_limit)
+        reviews = Reviews(recorder, facilities, self.store, lanes, clock, self.pictures)
         self.images = LaneImages(config.recognition, config.threads, metrics=self.metrics)
         self.jobs_pool = ThreadPool(minthreads=0, maxthreads=2, name="parkgate-jobs")
         self.retention = Retention(self.store, ops.retention, clock, ops.images_dir, self.metrics, self.node)
@@ -154,8 +160,8 @@ class GatewayService(service.MultiService):
         self.use_cases = UseCases(
             clock=clock, authenticator=self.authenticator,
             events=LaneEvents(facilities, self.images, FrameWindows(recorder, reviews, self.store, rules, shared),
-                              lanes, passes),
-            reviews=reviews, sessions=Sessions(facilities, self.store, clock),
+                              lanes, passes, self.pictures),
+            reviews=reviews, sessions=Sessions(facilities, self.store, clock, tariffs),
             occupancy=occupancy,
             permits=Permits(facilities, self.store, relaying, clock),
             citations=citations, lanes=lanes,
@@ -167,10 +173,11 @@ class GatewayService(service.MultiService):
             permit_passes=passes,
             erasure=Erasure(self.store, clock),
             tickets=Tickets(facilities=facilities, store=self.store, codes=codes, recorder=recorder, lanes=lanes,
-                            clock=clock),
-            payments=Payments(facilities=facilities, store=self.store, codes=codes, clock=clock),
+                            clock=clock, tariffs=tariffs),
+            payments=Payments(facilities=facilities, store=self.store, codes=codes, clock=clock, tariffs=tariffs),
             shifts=Shifts(facilities=facilities, store=self.store, clock=clock),
-            reports=Reports(facilities=facilities, store=self.store, clock=clock))
+            reports=Reports(facilities=facilities, store=self.store, clock=clock),
+            tariffs=tariffs)
         self.port = None
         self.published = []
         self._loops = []
@@ -304,6 +311,7 @@ class GatewayService(service.MultiService):
             d.addCallback(lambda _: port.stopListening())
         d.addCallback(lambda _: self.threadpool.stop())
         d.addCallback(lambda _: threads.deferToThread(self.images.close))
+        d.addCallback(lambda _: self.pictures.close())
         d.addCallback(lambda _: self.relay_pool.stop())
         d.addCallback(lambda _: self.jobs_pool.stop())
         d.addCallback(lambda _: self.store.dispose())

@@ -36,7 +36,7 @@ def parked(minutes_ago, paid="0", paid_minutes_ago=None):
 
 
 def facts(hotlisted=None, occupied=0, session=None, permits=(), lost_charge=None):
-    return LaneFacts(hotlisted, occupied, session, tuple(permits), lost_charge)
+    return LaneFacts(hotlisted, occupied, session, tuple(permits), lost_charge=lost_charge)
 
 
 EXPIRED = permit(valid_until=date(2025, 1, 10))

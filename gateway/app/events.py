@@ -1,4 +1,4 @@
-"""A lane event arrives: its picture read (if it brings one), its frames joined, its barrier driven.
+"""A lane event arrives: its picture read and kept (if it brings one), its frames joined, its barrier driven.
 
 The EventID is the idempotency key of the request: a retry answers the first outcome (and drives
 no barrier), another request under a used EventID is a Conflict.
@@ -16,11 +16,14 @@ from .frames import FrameWindows
 from .images import LaneImages
 from .lanes import Decided, Lanes
 from .permit_passes import PermitPasses
+from .pictures import Pictures
 
 
 class LaneEvents:
     def __init__(self, facilities: Mapping[str, Facility], images: LaneImages, frames: FrameWindows,
-                 lanes: Lanes, passes: PermitPasses | None = None) -> None:
+                 lanes: Lanes, passes: PermitPasses | None = None, pictures: Pictures | None = None) -> None:
+        """``pictures``: where events' pictures are kept and compared (None: they are not)."""
+        self.pictures = pictures
         self.facilities = facilities
         self.images = images
         self.frames = frames
@@ -40,6 +43,8 @@ class LaneEvents:
             ev = self._scanned(ev, facility)
             if ev.token_refusal:
                 return self.lanes.after_decision(self.frames.recorder.submit(ev))
+        if self.pictures is not None and ev.image is not None:
+            ev = self.pictures.kept(ev)
         return self.lanes.after_decision(self.frames.submit(ev))
 
     @staticmethod

@@ -29,6 +29,7 @@ from ..store import events, facts, occupancy, reviews, sessions, tickets
 from ..store.engine import Store
 from .clock import Clock, new_id
 from .relaying import Relaying
+from .tariffs import Tariffs
 
 #: How often a lane event is decided again when what it read changed before it wrote.
 ATTEMPTS = 3
@@ -60,9 +61,12 @@ class Outcome:
 
 class EventRecorder:
     def __init__(self, facilities: Mapping[str, Facility], rules: DecisionRules, store: Store,
-                 relaying: Relaying, clock: Clock, ticket_codes: TicketCodes | None = None) -> None:
-        """``ticket_codes``: every transient entry issues a ticket (numbered with them)."""
+                 relaying: Relaying, clock: Clock, ticket_codes: TicketCodes | None = None,
+                 tariffs: Tariffs | None = None) -> None:
+        """``ticket_codes``: every transient entry issues a ticket (numbered with them); ``tariffs``:
+        the versions set since start (None: the configured tariffs only)."""
         self.ticket_codes = ticket_codes
+        self.tariffs = tariffs
         self.facilities = facilities
         self.rules = rules
         self.store = store
@@ -120,6 +124,7 @@ class EventRecorder:
                relay_key: str | None = None, queue_review: bool = True) -> tuple[Outcome, Sequence[str]]:
         """Decide and write ``ev`` on ``conn``: (its outcome, the relays owed its document)."""
         hotlisted, occupied = None, None
+        kind = lane.vehicle_type or ev.vehicle_type or vehicle_type_of(ev.vehicle.vehicle_class if ev.vehicle else None)
         if ev.token_refusal:  # a permit token scanned at the lane that does not admit (issue 17)
             verdict = Verdict(HOLD, ev.token_refusal, NO_PERMIT)
         elif plate is None:
@@ -127,7 +132,10 @@ class EventRecorder:
         else:
             known = facts.of_plate(conn, fac.id, plate, ev.direction, when)
             hotlisted, occupied = known.hotlisted, known.occupied
-            verdict = decide(known, fac, self.rules, ev.event_id, ev.direction, when, ev.confidence)
+            if self.tariffs is not None and ev.direction != "ENTRY":
+                known.schedule = self.tariffs.schedule(fac.id, conn)
+            verdict = decide(known, fac, self.rules, ev.event_id, ev.direction, when, ev.confidence, kind,
+                             ev.image_match)
         session, ticket = verdict.session, None
         if verdict.opens_session:
             assert plate is not None
@@ -137,14 +145,15 @@ class EventRecorder:
                 exit_time=None, entry_event_id=ev.event_id, exit_event_id=None, lane_number=lane.number,
                 jurisdiction=ev.jurisdiction, country=ev.country, space_assigned=ev.space_assigned,
                 permit_number=permit.permit_number if permit else None, amount_charged=None,
-                amount_paid=Decimal("0"), paid_at=None)
+                amount_paid=Decimal("0"), paid_at=None, vehicle_type=kind, zone_id=lane.zone,
+                entry_image=ev.picture)
             sessions.insert(conn, session)
             inside = occupied + 1 if occupied is not None else sessions.occupied(conn, fac.id)
             occupancy.count(conn, fac.id, when, inside, entered=True)
             if permit is None and self.ticket_codes is not None:
                 ticket = Ticket(facility_id=fac.id, number=self.ticket_codes.new_number(fac.id), session_id=session.id,
                                 issued_at=when, lane_number=lane.number, state=ISSUED,
-                                vehicle_type=vehicle_type_of(ev.vehicle.vehicle_class if ev.vehicle else None))
+                                vehicle_type=kind)
                 tickets.insert(conn, ticket)
         elif verdict.closes_session:
             assert session is not None
@@ -152,6 +161,8 @@ class EventRecorder:
                 raise Overtaken("the session was closed meanwhile")
             occupancy.count(conn, fac.id, when, sessions.occupied(conn, fac.id), entered=False,
                             stay_seconds=max(int((when - session.entry_time).total_seconds()), 0))
+        if ev.picture is not None and ev.direction != "ENTRY" and session is not None:
+            sessions.pictured_at_exit(conn, session.id, ev.picture, ev.image_match)
         event, text = self.write(conn, fac, lane, ev, when, plate, ev.confidence, verdict.decision, verdict.reason,
                                  verdict.standing, session, verdict.charge, verdict.paid)
         if verdict.decision == REVIEW and queue_review:

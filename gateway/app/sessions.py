@@ -9,22 +9,24 @@ from sqlalchemy import Connection
 
 from ..domain import times
 from ..domain.errors import Conflict, InvalidInput, InvalidTime, NotFound, NotPermitted
-from ..domain.facility import Facility, Tariff, find_facility
+from ..domain.facility import Facility, find_facility
 from ..domain.plates import normalise_plate
 from ..domain.sessions import OPEN, ParkingSession, Payment
+from ..domain.tariffs import Schedule, TariffVersion, configured
 from ..domain.tickets import LostTicket
 from ..store import audit, payments, sessions, tickets
 from ..store.engine import Store
 from .clock import Clock, new_id
 from .fees import owed
 from .payments import OFFICERS
+from .tariffs import Tariffs
 
 
 @dataclass(frozen=True)
 class SessionQuote:
     """A session as of ``at``: what it is charged and what is still due if it left then."""
     session: ParkingSession
-    tariff: Tariff
+    tariff: TariffVersion            # in force at the entry (what a receipt names)
     at: datetime
     charge: Decimal
     due: Decimal
@@ -38,10 +40,18 @@ class Receipt:
 
 
 class Sessions:
-    def __init__(self, facilities: Mapping[str, Facility], store: Store, clock: Clock) -> None:
+    def __init__(self, facilities: Mapping[str, Facility], store: Store, clock: Clock,
+                 tariffs: "Tariffs | None" = None) -> None:
+        """``tariffs``: the versions set since start (None: the configured tariffs only)."""
         self.facilities = facilities
         self.store = store
         self.clock = clock
+        self.tariffs = tariffs
+
+    def schedule(self, facility_id: str) -> Schedule:
+        if self.tariffs is not None:
+            return self.tariffs.schedule(facility_id)
+        return configured(find_facility(self.facilities, facility_id))
 
     def _find(self, conn: Connection, session_id: str | None = None, plate: str | None = None,
               facility_id: str | None = None, for_update: bool = False) -> ParkingSession:
@@ -60,7 +70,9 @@ class Sessions:
     def _quote(self, session: ParkingSession, at: datetime, lost: LostTicket | None) -> SessionQuote:
         """``lost``: a lost ticket processed for the session (it owes at least that charge)."""
         fac = find_facility(self.facilities, session.facility_id)
-        return SessionQuote(session, fac.tariff, at, *owed(fac, session, at, lost))
+        sched = self.schedule(fac.id)
+        return SessionQuote(session, sched.in_force(session.vehicle_type, session.entry_time), at,
+                            *owed(fac, session, at, lost, self.tariffs))
 
     def get(self, session_id: str | None = None, plate: str | None = None,
             facility_id: str | None = None, username: str = "system") -> SessionQuote:
@@ -111,5 +123,5 @@ class Sessions:
             audit.record(conn, now, username, "RecordPayment", paid.id, f"{amount} {currency} by {method}",
                          plate=paid.plate)
             lost = tickets.lost_of_session(conn, paid.id)
-        _, due = owed(fac, paid, now, lost)
+        _, due = owed(fac, paid, now, lost, self.tariffs)
         return Receipt(payment, paid, due)

@@ -26,6 +26,7 @@ from .retention import Retention
 from .reviews import Reviews
 from .sessions import Sessions
 from .shifts import Shifts
+from .tariffs import Tariffs
 from .tickets import Tickets
 
 
@@ -57,5 +58,7 @@ class UseCases:
     payments: Payments
     shifts: Shifts
     reports: Reports
+    # issue 16, part A: tariffs (vehicle types, versions)
+    tariffs: Tariffs
     # privacy (issue 19, part B)
     erasure: Erasure

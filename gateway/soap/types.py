@@ -74,6 +74,7 @@ def _enum(name, *values):
 
 
 Direction = _enum("Direction", "ENTRY", "EXIT")
+VehicleType = _enum("VehicleType", "car", "motorcycle", "van", "truck", "bus")   # issue 16
 VehicleClass = _enum("VehicleClass", "Sedan", "SUV", "Truck", "Van", "Motorcycle", "Bus")
 AuthorizationStatus = _enum("AuthorizationStatus", "VALID", "EXPIRED", "INVALID", "NONE")
 PermitType = _enum("PermitType", "Daily", "Weekly", "Monthly", "Annual", "Employee", "Resident",
@@ -271,6 +272,7 @@ class LaneEvent(_Model):
         ("Vehicle", opt(VehicleAttributes)),
         ("SpaceAssigned", opt(ShortText)),
         ("PermitToken", opt(PermitToken)),     # issue 17: a permit's pass scanned at the lane
+        ("VehicleType", opt(VehicleType)),   # issue 16: which tariff and zone capacity (a lane for one type decides)
     ]
 
 
@@ -355,6 +357,7 @@ class SessionView(_Model):
         ("Session", req(Session)),
         ("Charges", req(Charges)),
         ("AmountDue", req(Money)),
+        ("ImageMatchScore", opt(Confidence)),   # issue 16: entry and exit pictures alike (0-1), once both exist
     ]
 
 
@@ -431,6 +434,7 @@ class ReviewItem(_Model):
         ("ResolvedBy", opt(ShortText)),
         ("ResolvedPlate", opt(PlateNumber)),
         ("Decision", opt(Decision)),
+        ("EntryImage", opt(ByteArray)),   # issue 16: IMAGE_MISMATCH: the picture at entry (Image: at the exit)
     ]
 
 
@@ -539,7 +543,6 @@ class RetentionRun(_Model):
 
 TicketNumber = _simple(Unicode, "TicketNumber", pattern="[0-9]{16}")
 CardLastFour = _simple(Unicode, "CardLastFour", pattern="[0-9]{4}")
-VehicleType = _enum("VehicleType", "car", "motorcycle", "van", "truck", "bus")
 TicketState = _enum("TicketState", "ISSUED", "USED", "LOST")
 PaymentMethod = _enum("PaymentMethod", "CASH", "CARD", "EWALLET", "VOUCHER", "PERMIT")
 PaymentKind = _enum("PaymentKind", "PAYMENT", "VOID", "REFUND")
@@ -746,4 +749,70 @@ class ErasureStep(_Model):
 class Erasure(_Model):
     _type_info = [
         ("Step", many(ErasureStep)),
+    ]
+
+
+# --- issue 16: tariffs per vehicle type, versioned: defined by xsd/parkgate.xsd ----------------
+
+Weekday = _enum("Weekday", "MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+Minutes = _simple(Integer32, "Minutes", ge=0)
+TimeOfDay = _simple(Unicode, "TimeOfDay", pattern=r"([01][0-9]|2[0-3]):[0-5][0-9]")
+
+
+class TimeBand(_Model):
+    _type_info = [
+        ("Name", req(ShortText)),
+        ("Start", req(TimeOfDay)),
+        ("End", req(TimeOfDay)),
+        ("PricePerPeriod", req(Amount)),
+    ]
+
+
+class TariffRates(_Model):
+    """Every element optional: in SetTariff, what is left out stays as it was."""
+    _type_info = [
+        ("FirstPeriodMinutes", opt(Minutes)),
+        ("FirstPrice", opt(Amount)),
+        ("PeriodMinutes", opt(Minutes)),
+        ("PricePerPeriod", opt(Amount)),
+        ("DailyMaximum", opt(Amount)),
+        ("EntryCharge", opt(Amount)),
+        ("Band", many(TimeBand)),
+    ]
+
+
+class SpecialRate(_Model):
+    _type_info = [
+        ("Name", req(ShortText)),
+        ("FirstDay", opt(Date)),
+        ("LastDay", opt(Date)),
+        ("Weekday", many(Weekday)),
+        ("Rates", req(TariffRates)),
+    ]
+
+
+class TariffRules(_Model):
+    _type_info = [
+        ("RateCode", opt(Identifier)),
+        ("GraceMinutes", opt(Minutes)),
+        ("Rates", opt(TariffRates)),
+        ("OvernightCutoff", opt(TimeOfDay)),
+        ("OvernightCharge", opt(Amount)),
+        ("LostTicket", opt(Amount)),
+        ("ExitAfterPaymentMinutes", opt(Minutes)),
+        ("SpecialRate", many(SpecialRate)),
+    ]
+
+
+class TariffVersion(_Model):
+    _type_info = [
+        ("FacilityID", req(Identifier)),
+        ("VehicleType", req(VehicleType)),
+        ("Version", req(Integer64)),
+        ("EffectiveFrom", req(DateTime)),
+        ("Currency", req(CurrencyCode)),
+        ("Rules", req(TariffRules)),
+        ("SetBy", req(ShortText)),
+        ("SetAt", opt(DateTime)),
+        ("Reason", opt(LongText)),
     ]

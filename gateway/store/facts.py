@@ -88,4 +88,4 @@ def of_plate(conn: Connection, facility_id: str, plate: str, direction: str, now
                     for row in rows if row["permit_permit_number"] is not None)
     rank = first["facts_hotlisted"]
     return LaneFacts(None if rank is None else CATEGORIES[rank], first.get("facts_occupied"), session, permits,
-                     first.get("lost_charge"))
+                     lost_charge=first.get("lost_charge"))

@@ -1,12 +1,12 @@
 """lost tickets by session: every plate exit reads its session's lost-ticket charge
 
 Revision ID: 0067
-Revises: 0075
+Revises: 0060
 """
 from alembic import op
 
 revision = '0067'
-down_revision = '0075'
+down_revision = '0060'
 branch_labels = None
 depends_on = None
 
