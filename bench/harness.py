@@ -53,9 +53,10 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start_gateway(tmp, config, role="admin", repo=REPO):
+def start_gateway(tmp, config, role="admin", repo=REPO, start_timeout=30.0):
     """`parkgate serve` in its own process with ``config`` (built by tests/configs.py) on a free port;
-    returns (process, port). ``repo``: the checkout whose code runs (another one: a baseline to compare with)."""
+    returns (process, port). ``repo``: the checkout whose code runs (another one: a baseline to compare with);
+    ``start_timeout``: seconds it has to listen (a loaded machine, a large database: longer)."""
     port = free_port()
     cfg = Path(tmp) / "bench.toml"
     cfg.write_text(configs.toml({**config, "server": {**config.get("server", {}), "listen": f"127.0.0.1:{port}"}}))
@@ -63,7 +64,7 @@ def start_gateway(tmp, config, role="admin", repo=REPO):
     subprocess.run(cli + ["user", "add", "bench", "--role", role, "--password", PASSWORD],
                    check=True, capture_output=True, cwd=repo)
     server = subprocess.Popen(cli + ["serve"], cwd=repo, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.time() + 30
+    deadline = time.time() + start_timeout
     while time.time() < deadline:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()

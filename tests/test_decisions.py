@@ -35,8 +35,8 @@ def parked(minutes_ago, paid="0", paid_minutes_ago=None):
         paid_at=None if paid_minutes_ago is None else NOW - timedelta(minutes=paid_minutes_ago))
 
 
-def facts(hotlisted=None, occupied=0, session=None, permits=()):
-    return LaneFacts(hotlisted, occupied, session, tuple(permits))
+def facts(hotlisted=None, occupied=0, session=None, permits=(), lost_charge=None):
+    return LaneFacts(hotlisted, occupied, session, tuple(permits), lost_charge=lost_charge)
 
 
 EXPIRED = permit(valid_until=date(2025, 1, 10))
@@ -76,6 +76,18 @@ TABLE = [
      (HOLD, "HOTLISTED", None)),
     ("a watched plate enters (the VMS is told)", LOT, "ENTRY", facts(hotlisted="watch"), None,
      (OPEN, "TRANSIENT_ENTRY", Decimal("0"))),
+    ("its ticket lost, the stay's fee paid: the lost-ticket charge", LOT, "EXIT",
+     facts(session=parked(65, paid="6.00", paid_minutes_ago=5), lost_charge=Decimal("40.00")), None,
+     (HOLD, "PAYMENT_DUE", Decimal("40.00"))),
+    ("its ticket lost and the lost-ticket charge paid", LOT, "EXIT",
+     facts(session=parked(65, paid="40.00", paid_minutes_ago=5), lost_charge=Decimal("40.00")), None,
+     (OPEN, "PAID", Decimal("40.00"))),
+    ("its ticket lost (by the fee), the fee grew since: the fee", LOT, "EXIT",
+     facts(session=parked(185, paid="6.00", paid_minutes_ago=60), lost_charge=Decimal("6.00")), None,
+     (HOLD, "PAYMENT_DUE", Decimal("12.00"))),
+    ("its ticket lost, a permit holder: free", LOT, "EXIT",
+     facts(session=parked(65), permits=[permit()], lost_charge=Decimal("40.00")), None,
+     (OPEN, "PERMIT_VALID", Decimal("0.00"))),
     ("a wanted vehicle leaves as any other", LOT, "EXIT", facts(hotlisted="wanted", session=parked(10)), None,
      (OPEN, "WITHIN_GRACE", Decimal("0"))),
 ]

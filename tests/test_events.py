@@ -26,6 +26,11 @@ def issue_permit(gw, plate, facility=FACILITY, valid_from=date(2025, 1, 1), vali
                                                    ValidUntil=valid_until, FacilityID=facility)
 
 
+def pay_station(gw):
+    """RecordPayment is the integrators' channel (officers take payments on their shift)."""
+    return gw.client("EventService", user="integrator")
+
+
 def fault_of(call):
     with pytest.raises(zeep.exceptions.Fault) as info:
         call()
@@ -75,8 +80,8 @@ def test_exit_with_payment_due_holds_until_paid(gateway, clock):
     assert quote.AmountDue._value_1 == Decimal("9.00")
     assert quote.Duration == timedelta(hours=2, minutes=5)
 
-    receipt = svc.RecordPayment(SessionID=sid, Amount={"_value_1": Decimal("9.00"), "currency": "USD"},
-                                Method="card")
+    receipt = pay_station(gateway).RecordPayment(SessionID=sid, Method="card",
+                                                 Amount={"_value_1": Decimal("9.00"), "currency": "USD"})
     assert receipt.AmountDue._value_1 == Decimal("0.00")
 
     clock.advance(timedelta(minutes=10))  # within the time allowed to reach the exit
@@ -92,7 +97,8 @@ def test_paying_too_early_means_paying_the_difference(gateway, clock):
     sid = submit(gateway, "ENTRY", plate).ParkingEvent.Session.SessionID
     clock.advance(timedelta(minutes=50))
     svc = gateway.client("EventService")
-    svc.RecordPayment(SessionID=sid, Amount={"_value_1": Decimal("3.00"), "currency": "USD"}, Method="cash")
+    pay_station(gateway).RecordPayment(SessionID=sid, Amount={"_value_1": Decimal("3.00"), "currency": "USD"},
+                                       Method="cash")
     clock.advance(timedelta(minutes=40))  # past the 15 minutes allowed after paying
     held = submit(gateway, "EXIT", plate)
     assert (held.Decision, held.Reason) == ("HOLD", "PAYMENT_DUE")
@@ -341,11 +347,11 @@ def test_unknown_session_and_payment_faults(gateway, clock):
     plate = unique_plate()
     sid = submit(gateway, "ENTRY", plate).ParkingEvent.Session.SessionID
     wrong_currency = {"_value_1": Decimal("1.00"), "currency": "EUR"}
-    assert fault_of(lambda: svc.RecordPayment(SessionID=sid, Amount=wrong_currency, Method="card")) \
+    assert fault_of(lambda: pay_station(gateway).RecordPayment(SessionID=sid, Amount=wrong_currency, Method="card")) \
         .code.endswith("Client.InvalidInput")
     submit(gateway, "EXIT", plate)
     paid = {"_value_1": Decimal("1.00"), "currency": "USD"}
-    assert fault_of(lambda: svc.RecordPayment(SessionID=sid, Amount=paid, Method="card")) \
+    assert fault_of(lambda: pay_station(gateway).RecordPayment(SessionID=sid, Amount=paid, Method="card")) \
         .code.endswith("Client.Conflict")
 
 

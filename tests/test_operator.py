@@ -5,6 +5,7 @@ import io
 import subprocess
 from datetime import timedelta
 from decimal import Decimal
+from functools import partial
 
 import cv2
 import numpy as np
@@ -16,7 +17,7 @@ from pypdf import PdfReader
 from conftest import FACILITY, PASSWORD, unique, unique_plate
 from gateway.app.auth import Users
 from gateway.contract.schema import CONTRACT_XSD
-from test_events import fault_of, submit
+from test_events import fault_of, pay_station, submit
 
 
 def usd(amount):
@@ -216,6 +217,97 @@ def test_a_lost_ticket_is_charged_by_policy_audited_and_counted_on_the_shift(gat
     assert (report.LostTickets, report.LostTicketAmount._value_1) == (1, Decimal("40.00"))
 
 
+def test_after_a_lost_ticket_the_plate_exit_asks_for_the_lost_ticket_charge(gateway, clock, officer):
+    """The loophole: a car whose ticket was processed as lost cannot leave by its plate having paid
+    only its stay's fee at a pay station."""
+    plate = unique_plate()
+    entry(gateway, plate)
+    clock.advance(timedelta(hours=1, minutes=5))                     # fee 6.00; lost-ticket amount 40.00
+    lost = svc(gateway, "TicketService", officer).ProcessLostTicket(FacilityID=FACILITY, Plate=plate,
+                                                                    Reason="no ticket at the exit")
+    events = gateway.client("EventService")
+    assert events.QuoteFee(SessionID=lost.SessionID).AmountDue._value_1 == Decimal("40.00")
+    assert events.GetSession(SessionID=lost.SessionID).AmountDue._value_1 == Decimal("40.00")
+    station = pay_station(gateway).RecordPayment(SessionID=lost.SessionID, Amount=usd("6.00"), Method="card")
+    assert station.AmountDue._value_1 == Decimal("34.00")
+
+    held = submit(gateway, "EXIT", plate)
+    assert (held.Decision, held.Reason) == ("HOLD", "PAYMENT_DUE")
+    charges = held.ParkingEvent.Charges
+    assert (charges.CurrentCharge._value_1, charges.AmountPaid._value_1) == (Decimal("40.00"), Decimal("6.00"))
+    asked = gateway.client("PermitService", user="integrator").AuthorizePlate(
+        FacilityID=FACILITY, LaneNumber=2, Plate=plate, Direction="EXIT")
+    assert (asked.Decision, asked.Reason) == ("DECLINED", "PAYMENT_DUE")
+
+    svc(gateway, "ShiftService", officer).OpenShift(FacilityID=FACILITY, OpeningFloat=usd("0"))
+    rest = svc(gateway, "PaymentService", officer).TakePayment(Method="CASH", SessionID=lost.SessionID,
+                                                               Tendered=usd("40.00"))
+    assert (rest.Amount._value_1, rest.Change._value_1) == (Decimal("34.00"), Decimal("6.00"))
+    out = submit(gateway, "EXIT", plate)
+    assert (out.Decision, out.Reason) == ("OPEN", "PAID")
+    assert out.ParkingEvent.Charges.CurrentCharge._value_1 == Decimal("40.00")
+
+
+def test_record_payment_is_the_integrators_channel_and_refuses_officers(gateway, clock, officer):
+    """An officer's money goes on their shift (TakePayment), where the shift's cash is reconciled
+    from; the legacy RecordPayment keeps serving pay stations and apps, on their channel."""
+    sid = entry(gateway, unique_plate()).ParkingEvent.Session.SessionID
+    clock.advance(timedelta(hours=1, minutes=5))
+    svc(gateway, "ShiftService", officer).OpenShift(FacilityID=FACILITY, OpeningFloat=usd("0"))
+    for user in (officer, "admin"):
+        booth = gateway.client("EventService", user=user)
+        refused = fault_of(partial(booth.RecordPayment, SessionID=sid, Amount=usd("6.00"), Method="cash"))
+        assert refused.code.endswith("Client.Authorization") and "TakePayment" in refused.message
+    assert gateway.client("EventService").QuoteFee(SessionID=sid).AmountDue._value_1 == Decimal("6.00")
+    paid = pay_station(gateway).RecordPayment(SessionID=sid, Amount=usd("6.00"), Method="card")
+    assert paid.AmountDue._value_1 == 0
+    report = svc(gateway, "ShiftService", officer).CloseShift(Declared=[{"Method": "CASH", "Amount": usd("0")}])
+    assert sid not in [t.SessionID for t in report.Transaction or []]
+
+
+def _pdf_text(content):
+    reader = PdfReader(io.BytesIO(content))
+    return reader, "\n".join(page.extract_text() for page in reader.pages)
+
+
+def test_the_shift_report_prints_at_receipt_width_and_on_a4(gateway, clock, officer):
+    shifts, payments = svc(gateway, "ShiftService", officer), svc(gateway, "PaymentService", officer)
+    shift = shifts.OpenShift(FacilityID=FACILITY, OpeningFloat=usd("50.00"), LaneNumber=2, Booth="B7")
+    numbers = [entry(gateway, unique_plate()).TicketNumber for _ in range(3)]
+    clock.advance(timedelta(hours=1, minutes=5))                     # 6.00 each
+    payments.TakePayment(Method="CASH", FacilityID=FACILITY, TicketNumber=numbers[0], Tendered=usd("10.00"))
+    card = payments.TakePayment(Method="CARD", FacilityID=FACILITY, TicketNumber=numbers[1], Reference="T-1",
+                                CardLastFour="4242")
+    gateway.client("PaymentService", user="admin").VoidPayment(PaymentID=card.ReceiptNumber,
+                                                               Reason="charged twice by the terminal")
+    payments.TakePayment(Method="CASH", FacilityID=FACILITY, TicketNumber=numbers[2], Tendered=usd("6.00"))
+    shifts.CloseShift(Declared=[{"Method": "CASH", "Amount": usd("61.50")}])   # expected 62.00: 0.50 short
+
+    receipt = shifts.GetShiftReport(ShiftID=shift.ShiftID, Paper="receipt")
+    assert receipt.Printout.MediaType == "application/pdf" and receipt.Taken._value_1 == Decimal("12.00")
+    reader, text = _pdf_text(receipt.Printout.Content)
+    width_mm = float(reader.pages[0].mediabox.width) / 72 * 25.4
+    assert abs(width_mm - 80) < 0.5                                  # the booth's receipt printer
+    assert "SHIFT REPORT" in text and officer in text and "booth B7" in text
+    assert "CASH      2     62.00     61.50     -0.50" in text       # expected, declared, difference
+    assert "Voids and refunds 1  -6.00 USD" in text and "Supervisor: ____" in text
+
+    admin = gateway.client("ShiftService", user="admin")
+    admin.SignOffShift(ShiftID=shift.ShiftID, Note="short 0.50, noted")
+    a4 = admin.GetShiftReport(ShiftID=shift.ShiftID, Paper="A4")
+    reader, text = _pdf_text(a4.Printout.Content)
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (595, 842)   # A4 in points
+    assert "Shift report, Test Garage" in text and "Signed off by admin" in text
+    assert "charged twice by the terminal" in text and card.ReceiptNumber in text
+    assert "62.00" in text and "-0.50" in text
+    assert shifts.GetShiftReport(ShiftID=shift.ShiftID).Printout is None
+    assert fault_of(lambda: shifts.GetShiftReport(ShiftID=shift.ShiftID, Paper="letter")).code.endswith(
+        "Client.InvalidInput")
+    assert fault_of(lambda: svc(gateway, "ShiftService", "operator").GetShiftReport(
+        ShiftID=shift.ShiftID, Paper="a4")).code.endswith("Client.Authorization")   # another officer's
+
+
 def test_overnight_vehicles_are_those_past_the_cutoff(gateway, clock):
     # The test facility's cut-off is midnight in New York; the clock starts at 09:30 there.
     plate = unique_plate()
@@ -301,6 +393,16 @@ def test_the_command_line_prints_a_ticket_and_reports(gateway, clock, tmp_path, 
     assert done.returncode == 0, done.stderr
     from openpyxl import load_workbook
     assert load_workbook(xlsx)["Traffic"].max_row == 1 + 24 * 3
+
+    officer = unique("officer")
+    Users(gateway.store).add(officer, PASSWORD, "operator")
+    svc(gateway, "ShiftService", officer).OpenShift(FacilityID=FACILITY, OpeningFloat=usd("25.00"))
+    pdf = tmp_path / "shift.pdf"
+    done = subprocess.run([*cli, "shift", "report", "--officer", officer, "--pdf", "--paper", "a4", "--out",
+                           str(pdf)], capture_output=True, text=True, cwd=_repo())
+    assert done.returncode == 0, done.stderr
+    reader, text = _pdf_text(pdf.read_bytes())
+    assert round(float(reader.pages[0].mediabox.width)) == 595 and officer in text and "25.00" in text
 
 
 def _repo():

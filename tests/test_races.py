@@ -118,7 +118,7 @@ def test_two_payments_at_once_both_count(pg_gateway):
     gw, engine = pg_gateway
     session_id = submit(gw, "ENTRY", unique_plate()).ParkingEvent.Session.SessionID
     gw.clock.advance(timedelta(hours=2))
-    events = gw.client("EventService")
+    events = gw.client("EventService", user="integrator")
     with other_transaction(engine, "UPDATE sessions SET amount_paid = '5.00' WHERE id = :id", id=session_id):
         payment = in_thread(lambda: events.RecordPayment(
             SessionID=session_id, Amount={"_value_1": Decimal("3.00"), "currency": "USD"}, Method="card"))

@@ -10,7 +10,7 @@ from sqlalchemy import Connection
 from ..domain.facility import Facility
 from ..domain.sessions import ParkingSession, quote
 from ..domain.tariffs import Schedule, configured
-from ..domain.tickets import LostTicket
+from ..domain.tickets import LostTicket, owed_after_lost_ticket
 
 
 def owed(facility: Facility, session: ParkingSession, at: datetime,
@@ -20,10 +20,9 @@ def owed(facility: Facility, session: ParkingSession, at: datetime,
     at least what its policy set. ``tariffs``: the versions set since start (app.tariffs.Tariffs;
     None: as configured), read on ``conn`` when the caller is in a unit of work."""
     charge, due = quote(session, schedule_of(tariffs, facility, conn), at)
-    if lost is not None and session.status == "OPEN":
-        charge = max(charge, lost.charge)
-        due = max(due, lost.charge - session.amount_paid, Decimal("0"))
-    return charge, due
+    if lost is None or session.status != "OPEN":
+        return charge, due
+    return owed_after_lost_ticket(charge, due, session.amount_paid, lost.charge)
 
 
 def schedule_of(tariffs: Any, facility: Facility, conn: Connection | None = None) -> Schedule:

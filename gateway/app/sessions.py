@@ -8,14 +8,17 @@ from decimal import Decimal
 from sqlalchemy import Connection
 
 from ..domain import times
-from ..domain.errors import Conflict, InvalidInput, InvalidTime, NotFound
+from ..domain.errors import Conflict, InvalidInput, InvalidTime, NotFound, NotPermitted
 from ..domain.facility import Facility, find_facility
 from ..domain.plates import normalise_plate
-from ..domain.sessions import OPEN, ParkingSession, Payment, quote
+from ..domain.sessions import OPEN, ParkingSession, Payment
 from ..domain.tariffs import Schedule, TariffVersion, configured
-from ..store import audit, payments, sessions
+from ..domain.tickets import LostTicket
+from ..store import audit, payments, sessions, tickets
 from ..store.engine import Store
 from .clock import Clock, new_id
+from .fees import owed
+from .payments import OFFICERS
 from .tariffs import Tariffs
 
 
@@ -64,10 +67,12 @@ class Sessions:
             raise NotFound("no such session", by)
         return found
 
-    def _quote(self, session: ParkingSession, at: datetime) -> SessionQuote:
-        sched = self.schedule(session.facility_id)
+    def _quote(self, session: ParkingSession, at: datetime, lost: LostTicket | None) -> SessionQuote:
+        """``lost``: a lost ticket processed for the session (it owes at least that charge)."""
+        fac = find_facility(self.facilities, session.facility_id)
+        sched = self.schedule(fac.id)
         return SessionQuote(session, sched.in_force(session.vehicle_type, session.entry_time), at,
-                            *quote(session, sched, at))
+                            *owed(fac, session, at, lost, self.tariffs))
 
     def get(self, session_id: str | None = None, plate: str | None = None,
             facility_id: str | None = None, username: str = "system") -> SessionQuote:
@@ -77,20 +82,28 @@ class Sessions:
             found = self._find(conn, session_id, plate, facility_id)
             audit.record(conn, self.clock(), username, "GetSession", found.id, "by plate" if plate else "by id",
                          plate=found.plate)
-        return self._quote(found, self.clock())
+            lost = tickets.lost_of_session(conn, found.id)
+        return self._quote(found, self.clock(), lost)
 
     def quote_fee(self, session_id: str, at: datetime | None = None) -> SessionQuote:
         """What an open session owes if it left now, or at ``at`` (past or future: "what will I owe
         in an hour")."""
         with self.store.connection() as conn:
             found = self._find(conn, session_id)
+            lost = tickets.lost_of_session(conn, found.id)
         at = times.aware(at, "AsOf") if at is not None else self.clock()
         if at < found.entry_time:
             raise InvalidTime("AsOf is before the session's entry", "AsOf")
-        return self._quote(found, at)
+        return self._quote(found, at, lost)
 
     def record_payment(self, session_id: str, amount: Decimal, currency: str, method: str,
-                       username: str) -> Receipt:
+                       username: str, *, role: str) -> Receipt:
+        """An integrator's payment (a pay station, a pay-by-phone app, a PARCS), on its channel.
+        Officers are refused: their payments go on their open shift with
+        :meth:`gateway.app.payments.Payments.take`, which has what a booth's needs (tendered and
+        change, the card terminal's reference) and the shift's cash is reconciled from."""
+        if role in OFFICERS:
+            raise NotPermitted("an officer's payment goes on their open shift: PaymentService.TakePayment")
         with self.store.connection() as conn:
             found = self._find(conn, session_id, for_update=True)  # two payments at once both count
             fac = find_facility(self.facilities, found.facility_id)
@@ -109,5 +122,6 @@ class Sessions:
             payments.insert(conn, payment)
             audit.record(conn, now, username, "RecordPayment", paid.id, f"{amount} {currency} by {method}",
                          plate=paid.plate)
-        _, due = quote(paid, self.schedule(fac.id), now)
+            lost = tickets.lost_of_session(conn, paid.id)
+        _, due = owed(fac, paid, now, lost, self.tariffs)
         return Receipt(payment, paid, due)

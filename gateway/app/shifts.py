@@ -15,7 +15,9 @@ from ..domain.shifts import CLOSED, OPEN, SIGNED, Shift, ShiftReport, declared_a
 from ..domain.tickets import first_cutoff_after
 from ..store import audit, payments, shifts, tickets
 from ..store.engine import Store
+from . import printouts
 from .clock import Clock, new_id
+from .tickets import Printout
 
 
 class Shifts:
@@ -68,6 +70,17 @@ class Shifts:
             if role != "admin" and shift.officer != username:
                 raise NotPermitted()
             return self._report(conn, shift)
+
+    def printout(self, username: str, role: str, shift_id: str | None = None, paper: str = "receipt") -> Printout:
+        """The report as a PDF on receipt-printer paper or A4 (who may read it: as :meth:`report`)."""
+        printouts.checked_paper(paper)
+        return self.printed(self.report(username, role, shift_id), paper)
+
+    def printed(self, report: ShiftReport, paper: str = "receipt") -> Printout:
+        """``report`` (as :meth:`report` gave it) as a PDF on receipt or a4 paper."""
+        paper = printouts.checked_paper(paper)
+        content = printouts.shift_report(report, find_facility(self.facilities, report.shift.facility_id), paper)
+        return Printout(content, printouts.media_type("pdf"), f"shift-{report.shift.id}-{paper}.pdf")
 
     def sign_off(self, shift_id: str, supervisor: str, role: str, note: str | None = None) -> ShiftReport:
         if role != "admin":

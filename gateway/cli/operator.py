@@ -41,6 +41,10 @@ def register(sub):
     sr = s_sub.add_parser("report", help="a shift's report", description="The officer's open or latest shift.")
     sr.add_argument("--officer", required=True)
     sr.add_argument("--shift")
+    sr.add_argument("--pdf", action="store_true", help="write the report as a PDF to print")
+    sr.add_argument("--paper", choices=("receipt", "a4"), default="receipt",
+                    help="with --pdf: receipt-printer width (80 mm) or A4 (default: receipt)")
+    sr.add_argument("--out", help="with --pdf: the file (default: shift-ID-PAPER.pdf)")
     sr.set_defaults(run=cmd_shift_report)
 
     pay = sub.add_parser("pay", help="take a payment on the officer's shift",
@@ -127,10 +131,17 @@ def cmd_shift_close(args, cfg):
 
 
 def cmd_shift_report(args, cfg):
+    shifts = _use_cases(cfg)["shifts"]
     try:
-        report = _use_cases(cfg)["shifts"].report(args.officer, "operator", args.shift)
+        report = shifts.report(args.officer, "operator", args.shift)
     except ParkgateError as e:
         return _failed(e)
+    if args.pdf:
+        p = shifts.printed(report, args.paper)
+        out = Path(args.out or p.file_name)
+        out.write_bytes(p.content)
+        print(f"wrote {out} ({p.media_type}, {len(p.content)} bytes)")
+        return
     _print_report(report)
 
 

@@ -15,6 +15,7 @@ from .facility import ENTRY, Facility
 from .hotlist import holds
 from .permits import EXPIRED, NONE, VALID, Permit, Standing, judge
 from .sessions import ParkingSession
+from .tickets import owed_after_lost_ticket
 from .vehicle_types import CAR
 
 OPEN, HOLD, REVIEW = "OPEN", "HOLD", "REVIEW"
@@ -37,6 +38,7 @@ class LaneFacts:
     session: ParkingSession | None   # the plate's open session there
     permits: tuple[Permit, ...]      # the plate's permits there (its facility's and everywhere's)
     schedule: tariffs.Schedule | None = None   # the facility's tariff versions (None: as configured)
+    lost_charge: Decimal | None = None   # a lost ticket processed for the open session: its charge (exits)
 
 
 @dataclass(slots=True)  # not frozen: on the lane-event path, 2 us a record (nothing changes one)
@@ -101,6 +103,7 @@ def _exit(facts: LaneFacts, facility: Facility, standing: Standing, event_id: st
         return _close(session, standing, event_id, when, tariffs.ZERO, "PERMIT_VALID")
     charge = schedule.fee(session.vehicle_type, session.entry_time, when)
     due = schedule.amount_due(session.vehicle_type, session.entry_time, when, session.amount_paid, session.paid_at)
+    charge, due = owed_after_lost_ticket(charge, due, session.amount_paid, facts.lost_charge)
     if due > 0:
         return Verdict(HOLD, "PAYMENT_DUE", standing, session, charge=charge, paid=session.amount_paid)
     return _close(session, standing, event_id, when, charge, "WITHIN_GRACE" if charge == 0 else "PAID")

@@ -41,8 +41,8 @@ class AuthenticationFailed(ParkgateError):
 
 
 class NotPermitted(ParkgateError):
-    def __init__(self) -> None:
-        super().__init__("this user's role does not admit the operation")
+    def __init__(self, message: str = "this user's role does not admit the operation") -> None:
+        super().__init__(message)
 
 
 class Busy(ParkgateError):

@@ -107,6 +107,15 @@ def lost_ticket_charge(policy: str, lost_ticket_amount: Decimal, actual_fee: Dec
     return max(lost_ticket_amount, actual_fee)
 
 
+def owed_after_lost_ticket(charge: Decimal, due: Decimal, paid: Decimal,
+                           lost_charge: Decimal | None) -> tuple[Decimal, Decimal]:
+    """(charge, still due) of an open stay whose ticket was processed as lost: at least the lost
+    charge, so a car cannot leave by its plate paying only the fee of its stay."""
+    if lost_charge is None:
+        return charge, due
+    return max(charge, lost_charge), max(due, lost_charge - paid, Decimal("0.00"))
+
+
 def first_cutoff_after(entry: datetime, tz: tzinfo, cutoff: time) -> datetime:
     """The first overnight cut-off (local ``cutoff``) after ``entry``, as UTC."""
     local = entry.astimezone(tz)

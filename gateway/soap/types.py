@@ -703,6 +703,7 @@ class ShiftReport(_Model):
         ("LostTickets", req(Integer32)),
         ("LostTicketAmount", req(Money)),
         ("Overnight", req(Integer32)),
+        ("Printout", opt(Printout)),      # GetShiftReport with a Paper: the report as a PDF
     ]
 
 

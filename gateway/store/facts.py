@@ -21,10 +21,11 @@ from ..domain.hotlist import CATEGORIES
 from ..domain.permits import Permit
 from ..domain.sessions import ParkingSession
 from .prepared import Prepared
-from .schema import HotlistRecord, PermitRecord, SessionRecord, UTCDateTime, table_of
+from .schema import HotlistRecord, LostTicketRecord, PermitRecord, SessionRecord, UTCDateTime, table_of
 from .sealed import plate_is, readable
 
 _SESSIONS, _PERMITS, _HOTLIST = table_of(SessionRecord), table_of(PermitRecord), table_of(HotlistRecord)
+_LOST = table_of(LostTicketRecord)
 # A literal, as in the partial index's WHERE, so planners can use the index.
 OPEN: ColumnElement[str] = literal_column("'OPEN'")
 
@@ -53,7 +54,8 @@ HOTLISTED = select(func.min(_RANK)).where(
 def _statement(occupancy: bool) -> Select:
     """Whether the plate is hotlisted, its open session there and its permits, one row per permit
     (at least one row); with ``occupancy``, also the facility's count of open sessions (entries
-    need it; counting on every exit would cost large facilities for nothing)."""
+    need it; counting on every exit would cost large facilities for nothing); without it (exits),
+    the charge of a lost ticket processed for the open session."""
     facts = [HOTLISTED.label("hotlisted")]
     if occupancy:
         facts.append(OCCUPIED.scalar_subquery().label("occupied"))
@@ -62,7 +64,10 @@ def _statement(occupancy: bool) -> Select:
     joined = subquery.outerjoin(session, and_(session.c.facility_id == bindparam("facility_id"),
                                               plate_is(session, bindparam("plate")), session.c.status == OPEN)) \
         .outerjoin(permit, applies_here(permit))
-    return select(subquery, *readable(session), *readable(permit)).select_from(joined) \
+    lost = [] if occupancy else [
+        select(func.max(_LOST.c.charge)).where(_LOST.c.session_id == session.c.id).scalar_subquery()
+        .label("lost_charge")]
+    return select(subquery, *readable(session), *readable(permit), *lost).select_from(joined) \
         .set_label_style(LABEL_STYLE_TABLENAME_PLUS_COL)
 
 
@@ -82,4 +87,5 @@ def of_plate(conn: Connection, facility_id: str, plate: str, direction: str, now
     permits = tuple(Permit(**{name: row[key] for key, name in _PERMIT_KEYS})
                     for row in rows if row["permit_permit_number"] is not None)
     rank = first["facts_hotlisted"]
-    return LaneFacts(None if rank is None else CATEGORIES[rank], first.get("facts_occupied"), session, permits)
+    return LaneFacts(None if rank is None else CATEGORIES[rank], first.get("facts_occupied"), session, permits,
+                     lost_charge=first.get("lost_charge"))

@@ -415,7 +415,7 @@ class LostTicketRecord(Base):
     __tablename__ = "lost_tickets"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     facility_id: Mapped[str] = mapped_column(String(64))
-    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"))
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"), index=True)   # read by every exit
     ticket_number: Mapped[str | None] = mapped_column(String(20))
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     recorded_by: Mapped[str] = mapped_column(String(64))

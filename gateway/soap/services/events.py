@@ -6,7 +6,7 @@ from ...contract import documents
 from ...domain.events import LaneEvent, VehicleAttributes
 from .. import faults as f
 from .. import types as t
-from .common import ALL_ROLES, DECIDED, caller, charges, decided, operation, use_cases
+from .common import ALL_ROLES, DECIDED, caller, charges, decided, operation, role, use_cases
 
 
 class EventService(ServiceBase):
@@ -65,7 +65,7 @@ class EventService(ServiceBase):
                names="PaymentReceipt", throws=(f.NotFoundFault, f.ConflictFault))
     def RecordPayment(ctx, SessionID, Amount, Method):
         receipt = use_cases(ctx).sessions.record_payment(SessionID, Amount.value, Amount.currency, Method,
-                                                         caller(ctx))
+                                                         caller(ctx), role=role(ctx))
         payment, currency = receipt.payment, receipt.payment.currency
         return t.PaymentReceipt(PaymentID=payment.id, SessionID=receipt.session.id,
                                 Amount=documents.money("Amount", payment.amount, currency),

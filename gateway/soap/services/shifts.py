@@ -7,7 +7,7 @@ from spyne import Integer32, ServiceBase
 from ...contract import documents
 from .. import faults as f
 from .. import types as t
-from .common import caller, operation, role, use_cases
+from .common import caller, operation, printout, role, use_cases
 
 STAFF = ("admin", "operator")
 
@@ -27,10 +27,14 @@ class ShiftService(ServiceBase):
         counted = {str(d.Method): d.Amount.value for d in Declared or []}
         return shift_report(use_cases(ctx).shifts.close(caller(ctx), counted, Note))
 
-    @operation(t.opt(t.Identifier), roles=STAFF, returns=t.req(t.ShiftReport), names="ShiftReport",
-               throws=(f.NotFoundFault,))
-    def GetShiftReport(ctx, ShiftID):
-        return shift_report(use_cases(ctx).shifts.report(caller(ctx), role(ctx), ShiftID))
+    @operation(t.opt(t.Identifier), t.opt(t.ShortText), roles=STAFF, returns=t.req(t.ShiftReport),
+               names="ShiftReport", throws=(f.NotFoundFault,))
+    def GetShiftReport(ctx, ShiftID, Paper):
+        """The caller's open (else latest) shift, or ShiftID (admins: anyone's). Paper (receipt or
+        a4) adds the report as a PDF to print."""
+        shifts = use_cases(ctx).shifts
+        report = shifts.report(caller(ctx), role(ctx), ShiftID)
+        return shift_report(report, shifts.printed(report, str(Paper)) if Paper else None)
 
     @operation(t.req(t.Identifier), t.opt(t.LongText), roles=("admin",), returns=t.req(t.ShiftReport),
                names="ShiftReport", throws=(f.NotFoundFault, f.ConflictFault))
@@ -46,7 +50,7 @@ def shift_info(s):
                        SignedAt=s.signed_at)
 
 
-def shift_report(r):
+def shift_report(r, printed=None):
     cur = r.shift.currency
 
     def money(tag, amount):
@@ -69,4 +73,4 @@ def shift_report(r):
         Taken=money("Taken", r.taken), Voids=len(r.voids),
         VoidAmount=money("VoidAmount", sum((e.amount for e in r.voids), Decimal("0"))),
         LostTickets=r.lost_tickets, LostTicketAmount=money("LostTicketAmount", r.lost_ticket_amount),
-        Overnight=r.overnight)
+        Overnight=r.overnight, Printout=printout(printed) if printed else None)
