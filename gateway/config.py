@@ -87,6 +87,33 @@ class OpsSettings:
     backup: BackupSettings = BackupSettings()
 
 
+# --- the operator console (issue 18) ----------------------------------------------------
+
+CONSOLE_LANGUAGES = ("en", "id")
+
+
+@dataclass(frozen=True)
+class ConsoleSettings:
+    """The browser console under ``/console``."""
+    enabled: bool = True
+    idle_timeout_s: float = 900        # a log-in unused this long ends
+    language: str = "en"               # before a person picks one (and their browser names none we have)
+    threads: int = 4                   # console request threads (their database work runs there)
+
+
+def _console(raw):
+    table = raw.get("console", {})
+    unknown = set(table) - {"enabled", "idle_timeout_s", "language", "threads"}
+    if unknown:
+        raise ConfigError(f"console: unknown setting(s) {', '.join(sorted(unknown))}")
+    language = str(table.get("language", "en"))
+    if language not in CONSOLE_LANGUAGES:
+        raise ConfigError(f"console.language must be one of {', '.join(CONSOLE_LANGUAGES)}")
+    return ConsoleSettings(enabled=bool(table.get("enabled", True)),
+                           idle_timeout_s=_number(table, "idle_timeout_s", 900, "console", minimum=1),
+                           language=language, threads=int(_number(table, "threads", 4, "console", minimum=1)))
+
+
 @dataclass(frozen=True)
 class Config:
     host: str = "127.0.0.1"
@@ -107,6 +134,7 @@ class Config:
     relays: tuple = ()                                   # adapters.destinations.Destination
     source: Path | None = None
     ops: OpsSettings = OpsSettings()
+    console: ConsoleSettings = ConsoleSettings()
 
     @property
     def scheme(self):
@@ -174,6 +202,7 @@ def parse(raw, source=None):
         relays=_relays(raw.get("relay", []), source),
         source=source,
         ops=_ops(raw, server, source),
+        console=_console(raw),
     )
 
 

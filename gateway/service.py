@@ -19,11 +19,12 @@ from adapters.outbox import Outbox, OutboxTables
 from plc.service import Barriers
 
 from .app.audit import Audit
-from .app.auth import Authenticator
+from .app.auth import Authenticator, Users
 from .app.backups import Backups
 from .app.citations import Citations
 from .app.clock import utcnow
 from .app.cluster import ClusterBarriers, DatabaseLaneLease, LaneBus
+from .app.dashboard import Dashboard
 from .app.events import LaneEvents
 from .app.frames import FrameWindows
 from .app.health import LaneView, Readiness
@@ -47,6 +48,7 @@ from .store import audit as audit_log
 from .store.engine import Store
 from .store.presence import Serving
 from .store.schema import OutboxMessage, RelayLease
+from .web.console import console_resource, home_redirect
 from .web.ops import MetricsPage, Ready
 from .web.site import Health, build_root, build_site
 from .web.tls import server_options
@@ -135,7 +137,10 @@ class GatewayService(service.MultiService):
             permits=Permits(facilities, self.store, relaying, clock),
             citations=Citations(facilities, self.store, relaying, clock), lanes=lanes,
             relay_status=lambda: relay_status(self.outbox),
-            audit=self.audit, backups=self.backups, retention=self.retention, metrics=self.metrics)
+            audit=self.audit, backups=self.backups, retention=self.retention, metrics=self.metrics,
+            users=Users(self.store, clock, authenticator=self.authenticator),
+            dashboard=Dashboard(facilities=facilities, store=self.store, lanes=lanes, clock=clock))
+        self.console_pool = ThreadPool(minthreads=0, maxthreads=config.console.threads, name="parkgate-console")
         self.port = None
         self.published = []
         self._loops = []
@@ -206,6 +211,7 @@ class GatewayService(service.MultiService):
         self.threadpool.start()
         self.relay_pool.start()
         self.jobs_pool.start()
+        self.console_pool.start()
         super().startService()
         # Listen first, then build the WSDLs: with port 0 their address is the real one.
         site = build_site(Health(), self.config.max_body_bytes)
@@ -219,6 +225,12 @@ class GatewayService(service.MultiService):
         extra = {b"readyz": Ready(self.readiness, self.reactor, self.jobs_pool)}
         if ops.metrics:
             extra[b"metrics"] = MetricsPage(self.metrics, self.reactor, self.jobs_pool)
+        if self.config.console.enabled:
+            extra[b"console"] = console_resource(
+                self.use_cases, facilities=self.config.facilities, settings=self.config.console,
+                secure=self.config.scheme == "https", backup_interval_h=ops.backup.interval_h, reactor=self.reactor,
+                threadpool=self.console_pool)
+            extra[b""] = home_redirect()
         site.resource = build_root(self.published, self.reactor, self.threadpool, extra)
         if self.lane_bus is not None:
             self.lane_bus.start()
@@ -247,6 +259,7 @@ class GatewayService(service.MultiService):
         d.addCallback(lambda _: threads.deferToThread(self.images.close))
         d.addCallback(lambda _: self.relay_pool.stop())
         d.addCallback(lambda _: self.jobs_pool.stop())
+        d.addCallback(lambda _: self.console_pool.stop())
         d.addCallback(lambda _: self.store.dispose())
         d.addBoth(self._not_serving)
         return d

@@ -106,6 +106,12 @@ class Authenticator:
                 self._cache.popitem(last=False)
         return token.username, user.role
 
+    def forget(self, username: str) -> None:
+        """Drop what is remembered of the user's passwords (after a reset, a disable, a new role)."""
+        with self._lock:
+            for key in [k for k in self._cache if k[0] == username]:
+                del self._cache[key]
+
     def _admits(self, user: User) -> bool:
         return not user.disabled and (self.allow_demo or not user.demo)
 
@@ -144,9 +150,16 @@ def require_role(role: str, admitted: Collection[str]) -> None:
 class Users:
     """The users who may call the gateway (``parkgate user``)."""
 
-    def __init__(self, store: Store, clock: Clock = utcnow) -> None:
+    def __init__(self, store: Store, clock: Clock = utcnow, *, authenticator: Authenticator | None = None) -> None:
+        """``authenticator``: the one this process checks passwords with, told of every change so a
+        disabled user or an old password is refused at once, not when its cache entry expires."""
         self.store = store
         self.clock = clock
+        self.authenticator = authenticator
+
+    def _changed(self, username: str) -> None:
+        if self.authenticator is not None:
+            self.authenticator.forget(username)
 
     def add(self, username: str, password: str, role: str, allow_digest: bool = False, demo: bool = False,
             by: str = "system") -> User:
@@ -164,21 +177,41 @@ class Users:
             users.save(conn, user)
             audit.record(conn, self.clock(), by, "UserReset" if existing else "UserAdd", username,
                          f"role {role}{', digest allowed' if allow_digest else ''}{', demo' if demo else ''}")
+        self._changed(username)
         return user
 
     def listing(self) -> list[User]:
         with self.store.connection() as conn:
             return users.listing(conn)
 
+    def get(self, username: str) -> User:
+        with self.store.connection() as conn:
+            user = users.get(conn, username)
+        if user is None:
+            raise NotFound(f"no user {username!r}", "username")
+        return user
+
     def disable(self, username: str, by: str = "system") -> User:
+        return self.update(username, disabled=True, by=by)
+
+    def update(self, username: str, *, role: str | None = None, disabled: bool | None = None,
+               by: str = "system") -> User:
+        """Change a user's role or whether they may log in (the password stays); audited."""
+        if role is not None and role not in ROLES:
+            raise InvalidInput(f"role must be one of {', '.join(ROLES)}", "role")
         with self.store.connection() as conn:
             user = users.get(conn, username)
             if user is None:
                 raise NotFound(f"no user {username!r}", "username")
-            user = replace(user, disabled=True)
-            users.save(conn, user)
-            audit.record(conn, self.clock(), by, "UserDisable", username, None)
-        return user
+            changed = replace(user, role=role or user.role, disabled=user.disabled if disabled is None else disabled)
+            users.save(conn, changed)
+            if changed.disabled != user.disabled:
+                audit.record(conn, self.clock(), by, "UserDisable" if changed.disabled else "UserEnable", username,
+                             None)
+            if changed.role != user.role:
+                audit.record(conn, self.clock(), by, "UserRole", username, f"{user.role} -> {changed.role}")
+        self._changed(username)
+        return changed
 
     def has_demo(self) -> bool:
         with self.store.connection() as conn:

@@ -4,10 +4,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .audit import Audit
-from .auth import Authenticator
+from .auth import Authenticator, Users
 from .backups import Backups
 from .citations import Citations
 from .clock import Clock
+from .dashboard import Dashboard
 from .events import LaneEvents
 from .lanes import Lanes
 from .metrics import Metrics
@@ -36,3 +37,6 @@ class UseCases:
     backups: Backups
     retention: Retention
     metrics: Metrics
+    # the operator console (issue 18)
+    users: Users
+    dashboard: Dashboard

@@ -1,6 +1,6 @@
 """Parking sessions: opened by an entry, closed by an exit, paid towards in between."""
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, bindparam, case, func, select, update
 
 from ..domain.sessions import ParkingSession
 from .facts import OCCUPIED, OPEN
@@ -49,3 +49,17 @@ def paid(conn: Connection, session: ParkingSession) -> None:
     """Write what ``session`` (as a payment left it) has paid, and when."""
     conn.execute(update(_SESSIONS).where(_SESSIONS.c.id == session.id).values(
         amount_paid=session.amount_paid, paid_at=session.paid_at))
+
+
+def counts_by_bucket(conn: Connection, facility_id: str, column: str, edges: list) -> list[int]:
+    """How many of the facility's sessions have ``column`` (``entry_time`` or ``exit_time``) in each
+    interval between consecutive ``edges`` (ascending times): one statement, one scan."""
+    moment = _SESSIONS.c[column]
+    bucket = case(*[(moment < edge, i) for i, edge in enumerate(edges[1:])], else_=None)
+    query = select(bucket.label("bucket"), func.count()).where(
+        _SESSIONS.c.facility_id == facility_id, moment >= edges[0], moment < edges[-1]).group_by(bucket)
+    counts = [0] * (len(edges) - 1)
+    for index, count in conn.execute(query):
+        if index is not None:
+            counts[index] = count
+    return counts

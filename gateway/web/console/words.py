@@ -1,0 +1,14 @@
+"""Words the console shows from data (roles, directions, lane commands, audit kinds), listed here
+so that Babel's extraction puts them in the catalogues; the templates translate them as they come."""
+
+
+def _(message: str) -> str:
+    return message
+
+
+VOCABULARY = (
+    _("admin"), _("operator"), _("integrator"), _("enforcement"),
+    _("ENTRY"), _("EXIT"), _("BOTH"),
+    _("OPEN"), _("CLOSE"), _("HOLD"), _("RELEASE"),
+    _("QUERY"), _("CHANGE"), _("SYSTEM"),
+)
