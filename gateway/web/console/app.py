@@ -174,6 +174,9 @@ class Console:
         route = ROUTES[endpoint]
         cookie = request.cookies.get(COOKIE)
         session, expired = self.sessions.get(cookie, touch=route.touch)
+        if session is None and not route.touch:  # a refresh after the end: the page itself will say why
+            return Response("Your session has ended: log in again.\n", status=401,
+                            content_type="text/plain; charset=utf-8")
         fresh = session is None
         if session is None:
             session = self.sessions.new(best_language(request.headers.get("Accept-Language"), self.default_language))

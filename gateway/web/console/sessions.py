@@ -62,7 +62,8 @@ class ConsoleSessions:
             if session is None:
                 return None, False
             if now - session.last_seen > self.idle:
-                del self._sessions[session_id]
+                if touch:  # an automatic refresh leaves it for the page it reloads to say so
+                    del self._sessions[session_id]
                 return None, session.logged_in
             if touch:
                 session.last_seen = now
