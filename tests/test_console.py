@@ -11,10 +11,10 @@ from decimal import Decimal
 
 import configs
 import pytest
+from console_client import ConsoleClient, logged_in
 from werkzeug.test import Client
 
 from conftest import TEST_CONFIG, SettableClock, add_test_users, start_gateway, stop_gateway, unique, unique_plate
-from console_client import ConsoleClient, logged_in
 from gateway.app.auth import Users
 from gateway.store.migrate import upgrade
 from gateway.web.console import Console
@@ -263,3 +263,29 @@ def test_unknown_pages_and_the_root(gw):
     r = requests.get(gw.base_url + "/console/static/console.css", timeout=10)
     assert r.status_code == 200 and "text/css" in r.headers["Content-Type"]
     assert requests.get(gw.base_url + "/console/static/../app.py", timeout=10).status_code == 404
+
+
+def test_an_entry_typed_at_the_booth_opens_a_session_once(gw):
+    officer = logged_in(gw, "operator")
+    html = officer.get("/entry").text
+    event_id = re.search(r'name="event_id" value="(BOOTH-\w+)"', html).group(1)
+    plate = unique_plate()
+    r = officer.post("/entry", {"lane": "CAM-IN", "plate": plate.lower(), "event_id": event_id})
+    assert "/console/ticket/" in r.url and plate in r.text
+    number = re.search(r'id="ticket-number">([^<]+)<', r.text).group(1)
+    again = officer.post("/entry", {"lane": "CAM-IN", "plate": plate, "event_id": event_id})  # pressed twice
+    assert re.search(r'id="ticket-number">([^<]+)<', again.text).group(1) == number
+    assert gw.service.use_cases.sessions.get(number).session.plate == plate
+    r = officer.post("/entry", {"lane": "CAM-OUT", "plate": plate, "event_id": "BOOTH-X1"})
+    assert "Choose an entry lane" in r.text
+    r = officer.post("/entry", {"lane": "CAM-IN", "plate": "NOT A PLATE!!", "event_id": "BOOTH-X2"})
+    assert "a plate is 1 to 12 letters" in r.text
+
+
+def test_the_booth_camera_reading_refuses_what_is_no_picture(gw):
+    officer = logged_in(gw, "operator")
+    officer.get("/entry")
+    r = officer.post("/entry/read", {})
+    assert r.status_code == 400 and "at most 2 MB" in r.json()["message"]
+    r = officer.post("/entry/read", files={"image": ("x.jpg", b"not a picture", "image/jpeg")})
+    assert r.status_code == 200 and r.json()["unread"] == "IMAGE_UNREADABLE" and r.json()["plate"] == ""

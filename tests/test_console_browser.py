@@ -6,14 +6,22 @@ saved when a test fails (``var/screenshots/``)."""
 
 import configs
 import pytest
+from browser import SCREENSHOTS, chromium, screenshot_if_failed
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from browser import SCREENSHOTS, chromium, screenshot_if_failed
-from conftest import PASSWORD, TEST_CONFIG, SettableClock, add_test_users, start_gateway, stop_gateway, unique, \
-    unique_plate
+from conftest import (
+    PASSWORD,
+    TEST_CONFIG,
+    SettableClock,
+    add_test_users,
+    start_gateway,
+    stop_gateway,
+    unique,
+    unique_plate,
+)
 from gateway.store.migrate import upgrade
 
 

@@ -5,13 +5,23 @@ no barrier), another request under a used EventID is a Conflict.
 """
 
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
 
 from ..domain.events import LaneEvent
 from ..domain.facility import Facility, find_facility
 from .frames import FrameWindows
 from .images import LaneImages
 from .lanes import Decided, Lanes
+
+
+@dataclass(frozen=True)
+class PlateReading:
+    """What a picture says: the plate and how sure the reader is, or why nothing was read."""
+    plate: str | None
+    confidence: Decimal | None
+    unread: str | None
 
 
 class LaneEvents:
@@ -31,3 +41,12 @@ class LaneEvents:
             # What its picture says changes the event: the request's fingerprint is kept as submitted.
             ev = self.images.read(replace(ev, submitted=ev.fingerprint), facility)
         return self.lanes.after_decision(self.frames.submit(ev))
+
+    def read_plate(self, facility_id: str, image: bytes, at: datetime) -> PlateReading:
+        """Read a booth camera's picture (the console's entry page) without recording anything: the
+        officer confirms or corrects the plate, then the entry is submitted as a lane event."""
+        facility = find_facility(self.facilities, facility_id)
+        probe = LaneEvent(event_id="booth-reading", facility_id=facility.id, camera_id="booth", direction="ENTRY",
+                          timestamp=at, image=image)
+        read = self.images.read(probe, facility)
+        return PlateReading(read.plate_text, read.confidence, read.unread)

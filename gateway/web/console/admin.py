@@ -50,8 +50,8 @@ def user_change(ctx, username):
         ctx.flash(ctx._("%(name)s can log in again.", name=username), "success")
     elif action == "password":
         user = users.get(username)
-        users.add(username, ctx.request.form.get("password", ""), user.role, allow_digest=user.digest_secret is not None,
-                  demo=user.demo, by=ctx.username)
+        users.add(username, ctx.request.form.get("password", ""), user.role,
+                  allow_digest=user.digest_secret is not None, demo=user.demo, by=ctx.username)
         ctx.console.sessions.end_user(username)
         ctx.flash(ctx._("The password of %(name)s is reset.", name=username), "success")
     else:

@@ -25,6 +25,7 @@ class ConsoleSession:
     role: str | None = None
     facility_id: str | None = None
     flashes: list[tuple[str, str]] = field(default_factory=list)   # (kind, message) shown once
+    capture: bytes | None = None     # the booth camera's last picture, until the entry it shows is recorded
 
     @property
     def logged_in(self) -> bool:

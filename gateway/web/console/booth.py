@@ -1,0 +1,79 @@
+"""The booth's pages: entry (the booth's own camera through the browser, or the plate typed; the
+officer confirms, the entry is submitted as a lane event like a camera's, and the ticket prints)."""
+
+import json
+import secrets
+from decimal import Decimal
+
+from werkzeug.wrappers import Response
+
+from ...domain.errors import Busy, InvalidInput, ParkgateError
+from ...domain.events import LaneEvent
+from ...domain.plates import normalise_plate
+from .app import OFFICER, page
+
+MAX_PICTURE = 2 * 1024 * 1024
+ONE = Decimal("1")
+
+
+def _entry_lanes(ctx):
+    return [lane for lane in sorted(ctx.facility.lanes.values(), key=lambda lane: lane.number)
+            if lane.admits("ENTRY")]
+
+
+@page("/entry", roles=OFFICER)
+def entry(ctx):
+    lanes = _entry_lanes(ctx)
+    chosen = ctx.request.args.get("lane", lanes[0].camera_id if lanes else "")
+    return ctx.render("entry.html", lanes=lanes, chosen=chosen, event_id=f"BOOTH-{secrets.token_hex(8).upper()}")
+
+
+@page("/entry/read", roles=OFFICER, methods=("POST",))
+def entry_read(ctx):
+    """A picture from the booth's camera, read for its plate (JSON for the page's script); kept in
+    the session until the entry is recorded, as its evidence."""
+    picture = ctx.request.files.get("image")
+    data = picture.read(MAX_PICTURE + 1) if picture else b""
+    if not data or len(data) > MAX_PICTURE:
+        return _json({"message": ctx._("Send one picture (JPEG or PNG) of at most 2 MB.")}, 400)
+    try:
+        reading = ctx.use_cases.events.read_plate(ctx.facility.id, data, ctx.use_cases.clock())
+    except ParkgateError as e:  # Busy: the recognisers are full; the officer types the plate or tries again
+        return _json({"message": ctx._(e.message)}, 503 if isinstance(e, Busy) else 400)
+    ctx.session.capture = data
+    return _json({
+        "plate": reading.plate or "", "confidence": str(reading.confidence) if reading.confidence is not None else "",
+        "unread": reading.unread or "",
+        "message": ctx._("Read %(plate)s: check it against the car.", plate=reading.plate) if reading.plate
+        else ctx._("No plate read: type it.")})
+
+
+def _json(answer: dict, status: int = 200) -> Response:
+    return Response(json.dumps(answer), status=status, content_type="application/json")
+
+
+@page("/entry", roles=OFFICER, methods=("POST",))
+def entry_record(ctx):
+    lane = next((lane for lane in _entry_lanes(ctx) if lane.camera_id == ctx.form("lane")), None)
+    if lane is None:
+        raise InvalidInput(ctx._("Choose an entry lane."), "lane")
+    plate = normalise_plate(ctx.form("plate"), "Plate")
+    event_id = ctx.form("event_id")
+    if not event_id.startswith("BOOTH-") or len(event_id) > 40:
+        raise InvalidInput(ctx._("Reload the page and try again."), "event_id")
+    picture, ctx.session.capture = ctx.session.capture, None
+    decided = ctx.use_cases.events.submit(LaneEvent(
+        event_id=event_id, facility_id=ctx.facility.id, camera_id=lane.camera_id, direction="ENTRY",
+        timestamp=ctx.use_cases.clock(), plate_text=plate, confidence=ONE, image=picture))
+    outcome = decided.outcome
+    if outcome.session_id is None or outcome.decision != "OPEN":
+        ctx.flash(ctx._("Entry not admitted: %(decision)s (%(reason)s).", decision=outcome.decision,
+                        reason=outcome.reason), "error")
+        return ctx.redirect("entry", lane=lane.camera_id)
+    return ctx.redirect("ticket", session_id=outcome.session_id, barrier=decided.barrier.result)
+
+
+@page("/ticket/<session_id>", roles=OFFICER)
+def ticket(ctx, session_id):
+    quote = ctx.use_cases.sessions.get(session_id, username=ctx.username)
+    return ctx.render("ticket.html", quote=quote, barrier=ctx.request.args.get("barrier", ""))
