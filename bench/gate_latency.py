@@ -6,7 +6,10 @@ The PLC simulator runs in this process (so both ends of the measurement share on
 the gateway runs in its own, as `parkgate serve`. Events alternate ENTRY (lane 1) and EXIT
 (lane 2) of one permit holder, so every decision is OPEN.
 
-    .venv/bin/python bench/gate_latency.py [--events 1000]
+    .venv/bin/python bench/gate_latency.py [--events 1000] [--baseline CHECKOUT]
+
+``--baseline``: another checkout's gateway, with a simulator of its own, measured in turns with
+this one (ten rounds of a tenth of the events each), so both share the machine's moment.
 """
 
 import argparse
@@ -15,12 +18,13 @@ import os
 import tempfile
 import time
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from twisted.internet import asyncioreactor
 
 asyncioreactor.install()
 
-from harness import configs, latency_summary, open_connection, read_response, request, start_gateway  # noqa: E402
+from harness import REPO, configs, latency_summary, open_connection, read_response, request, start_gateway  # noqa: E402
 from pymodbus.client import AsyncModbusTcpClient  # noqa: E402
 from twisted.internet import defer, reactor  # noqa: E402
 
@@ -43,7 +47,7 @@ EVENT = ('<pg:SubmitEvent><pg:Event><pg:EventID>{event_id}</pg:EventID><pg:Facil
          '<pg:Confidence>0.97</pg:Confidence></pg:Event></pg:SubmitEvent>')
 
 
-async def gate_latencies(port, sim, events):
+async def issue_permit(port):
     reader, writer = await open_connection(port)
     today = datetime.now(timezone.utc).date()
     writer.write(request("/soap/PermitService", (
@@ -52,8 +56,14 @@ async def gate_latencies(port, sim, events):
         f"</pg:ValidUntil><pg:FacilityID>LOT-GATE</pg:FacilityID></pg:IssuePermit>")))
     status, body = await read_response(reader)
     assert status == 200, body[:500]
+    writer.close()
+
+
+async def gate_latencies(port, sim, events, first=0):
+    """``events`` permit holder's passages from event number ``first``: (latencies, misses)."""
+    reader, writer = await open_connection(port)
     latencies, misses = [], 0
-    for n in range(events):
+    for n in range(first, first + events):
         unit = 1 if n % 2 == 0 else 2
         opened = asyncio.get_running_loop().create_future()
         sim[unit].on_open = lambda f=opened: f.done() or f.set_result(time.perf_counter())
@@ -86,22 +96,39 @@ async def modbus_round_trips(port, count):
 
 @defer.inlineCallbacks
 def run(args, tmp):
-    sim = PlcSimulator(2, reactor, port=0, rise_time=0.2, fall_time=0.2, heartbeat_timeout=None,
-                       report=lambda unit, text: None)
-    yield sim.start()
-    server, port = yield reactor_thread_free(start_gateway, tmp, bench_config(tmp, sim.port))
+    checkouts = {"this": REPO} | ({"baseline": args.baseline.resolve()} if args.baseline else {})
+    lanes = {}  # label -> (simulator, gateway process, port)
     try:
+        for label, repo in checkouts.items():
+            home = Path(tmp) / label
+            home.mkdir()
+            sim = PlcSimulator(2, reactor, port=0, rise_time=0.2, fall_time=0.2, heartbeat_timeout=None,
+                               report=lambda unit, text: None)
+            yield sim.start()
+            server, port = yield reactor_thread_free(start_gateway, home, bench_config(home, sim.port), "admin", repo)
+            lanes[label] = (sim, server, port)
         yield as_deferred(asyncio.sleep(1.5))  # the lanes connect
-        floor = yield as_deferred(modbus_round_trips(sim.port, args.events))
-        gate, misses = yield as_deferred(gate_latencies(port, sim, args.events))
         print(f"parkgate gate latency: {os.cpu_count()} cores, loopback, SQLite, {args.events} events")
+        floor = yield as_deferred(modbus_round_trips(lanes["this"][0].port, args.events))
         print(f"Modbus write_coil round trip (floor):   {latency_summary(floor)}")
-        print(f"SubmitEvent -> OPEN coil set on the PLC: {latency_summary(gate)}")
-        if misses:
-            print(f"  {misses} events did not command the barrier")
+        gate = {label: ([], 0) for label in lanes}
+        for _, _, port in lanes.values():
+            yield as_deferred(issue_permit(port))
+        rounds = 10 if args.baseline else 1
+        for r in range(rounds):
+            for label, (sim, _, port) in lanes.items():
+                share = args.events // rounds
+                lat, misses = yield as_deferred(gate_latencies(port, sim, share, first=r * share))
+                gate[label] = (gate[label][0] + lat, gate[label][1] + misses)
+        for label, (lat, misses) in gate.items():
+            tag = f"[{label}]".ljust(11) if args.baseline else ""
+            print(f"{tag}SubmitEvent -> OPEN coil set on the PLC: {latency_summary(lat)}")
+            if misses:
+                print(f"  {misses} events did not command the barrier")
     finally:
-        server.terminate()
-        yield sim.stop()
+        for sim, server, _ in lanes.values():
+            server.terminate()
+            yield sim.stop()
         reactor.stop()
 
 
@@ -114,6 +141,7 @@ def reactor_thread_free(fn, *args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1000)
+    parser.add_argument("--baseline", type=Path, help="another checkout, measured in turns with this one")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         reactor.callWhenRunning(run, args, tmp)

@@ -9,6 +9,11 @@ Ping on the same server. Last, ``--images`` image events at once (a rendered pla
 recognition pool): how many are read, how many are told Server.Busy, and how soon.
 
     .venv/bin/python bench/soap_events.py [--duration 10] [--connections 1,8,32] [--images 40]
+                                          [--baseline CHECKOUT]
+
+``--baseline``: another checkout's gateway (``git worktree add ../before <commit>``) runs beside
+this one, each in its own process, and every point is measured on both in turn, so the two
+columns share the machine's state of the moment.
 """
 
 import argparse
@@ -19,8 +24,9 @@ import secrets
 import tempfile
 import time
 from datetime import datetime, timezone
+from pathlib import Path
 
-from harness import configs, cpu_seconds, open_connection, read_response, request, start_gateway
+from harness import REPO, configs, cpu_seconds, open_connection, read_response, request, start_gateway
 
 
 def bench_config(threads, database_url, synchronous):
@@ -119,6 +125,15 @@ def summary(rate, latencies):
     return f"{rate:8.0f}/s   p50 {p(0.50):6.1f} ms   p99 {p(0.99):6.1f} ms   (n={len(lat)})"
 
 
+def measure(port, pid, name, maker, c, duration):
+    cpu = cpu_seconds(pid)
+    rate, lat, failures = asyncio.run(run_load(port, c, duration, maker))
+    cpu = cpu_seconds(pid) - cpu
+    if failures:
+        print(f"  {len(failures)} failed requests, first: {failures[0]!r}")
+    return rate, f"{summary(rate, lat)}   server CPU {cpu / len(lat) * 1e6:5.0f} us/req"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per measurement")
@@ -128,35 +143,48 @@ def main():
                                                "(default: SQLite in a temporary folder)")
     parser.add_argument("--sqlite-synchronous", default="FULL", choices=("FULL", "NORMAL"))
     parser.add_argument("--images", type=int, default=40, help="image events sent at once at the end (0: none)")
+    parser.add_argument("--baseline", type=Path, help="another checkout, measured in turn with this one")
     args = parser.parse_args()
     levels = [int(c) for c in args.connections.split(",")]
     database = (args.database_url.split("://")[0] if args.database_url
                 else f"SQLite (WAL, synchronous={args.sqlite_synchronous})")
     print(f"parkgate SOAP benchmark: {os.cpu_count()} cores (client and server share them), "
           f"{args.duration:.0f} s per point, server with {args.threads} request threads, {database}")
+    checkouts = {"this": REPO} | ({"baseline": args.baseline.resolve()} if args.baseline else {})
+    if args.database_url and args.baseline:
+        raise SystemExit("--baseline runs on SQLite only (two gateways would share one database)")
     with tempfile.TemporaryDirectory() as tmp:
-        db = args.database_url or f"sqlite:///{tmp}/bench.db"
-        server, port = start_gateway(tmp, bench_config(args.threads, db, args.sqlite_synchronous), role="integrator")
+        servers = {}
         try:
-            asyncio.run(run_load(port, 2, 2.0, ping_for))  # warm-up: imports, caches, first hash check
-            asyncio.run(run_load(port, 2, 2.0, events_for))
-            results = {}
+            for label, repo in checkouts.items():
+                home = Path(tmp) / label
+                home.mkdir()
+                db = args.database_url or f"sqlite:///{home}/bench.db"
+                servers[label] = start_gateway(home, bench_config(args.threads, db, args.sqlite_synchronous),
+                                               role="integrator", repo=repo)
+            for _, port in servers.values():
+                asyncio.run(run_load(port, 2, 2.0, ping_for))  # warm-up: imports, caches, first hash check
+                asyncio.run(run_load(port, 2, 2.0, events_for))
             for c in levels:
+                results = {}
                 for name, maker in (("Ping", ping_for), ("SubmitEvent", events_for)):
-                    cpu = cpu_seconds(server.pid)
-                    rate, lat, failures = asyncio.run(run_load(port, c, args.duration, maker))
-                    cpu = cpu_seconds(server.pid) - cpu
-                    if failures:
-                        print(f"  {len(failures)} failed requests, first: {failures[0]!r}")
-                    results[(name, c)] = rate
-                    print(f"{name:<12} c={c:<3} {summary(rate, lat)}   server CPU {cpu / len(lat) * 1e6:5.0f} us/req")
-                print(f"  SubmitEvent/Ping at c={c}: {results[('SubmitEvent', c)] / results[('Ping', c)]:.0%}")
+                    for label, (server, port) in servers.items():
+                        rate, line = measure(port, server.pid, name, maker, c, args.duration)
+                        results[(name, label)] = rate
+                        tag = f"[{label}]".ljust(11) if args.baseline else ""
+                        print(f"{tag}{name:<12} c={c:<3} {line}")
+                for label in servers:
+                    tag = f"[{label}]".ljust(11) if args.baseline else ""
+                    print(f"  {tag}SubmitEvent/Ping at c={c}: "
+                          f"{results[('SubmitEvent', label)] / results[('Ping', label)]:.0%}")
             if args.images:
-                print(asyncio.run(image_burst(port, args.images)))
+                for label, (_, port) in servers.items():
+                    tag = f"[{label}]".ljust(11) if args.baseline else ""
+                    print(tag + asyncio.run(image_burst(port, args.images)))
         finally:
-            server.terminate()
-            server.wait(10)
-
+            for server, _ in servers.values():
+                server.terminate()
+                server.wait(10)
 
 if __name__ == "__main__":
     main()
