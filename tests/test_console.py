@@ -35,8 +35,10 @@ def gw(database_url, tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
-def reset_clock(gw):
-    gw.clock.now = SettableClock().now
+def reset_clock(request):
+    """Each test that uses the gateway starts at the same moment."""
+    if "gw" in request.fixturenames:
+        request.getfixturevalue("gw").clock.now = SettableClock().now
 
 
 def submit(gw, camera, direction, plate, confidence="0.97"):
@@ -289,3 +291,16 @@ def test_the_booth_camera_reading_refuses_what_is_no_picture(gw):
     assert r.status_code == 400 and "at most 2 MB" in r.json()["message"]
     r = officer.post("/entry/read", files={"image": ("x.jpg", b"not a picture", "image/jpeg")})
     assert r.status_code == 200 and r.json()["unread"] == "IMAGE_UNREADABLE" and r.json()["plate"] == ""
+
+
+def test_charts_scale_bars_to_a_round_axis():
+    from gateway.web.console.charts import grouped_bars
+    chart = grouped_bars("t", ["08:00", "09:00", "10:00"], [("in", [1, 7, 0]), ("out", [0, 3, 2])], width=300,
+                         height=130)
+    assert [value for _, value in chart.grid] == [0, 5, 10]
+    heights = {(b.label, b.series): b.height for b in chart.bars}
+    plot = chart.plot_bottom - chart.plot_top
+    assert heights[("09:00", 0)] == pytest.approx(plot * 0.7) and heights[("10:00", 0)] == 0
+    assert all(b.y + b.height == pytest.approx(chart.plot_bottom) for b in chart.bars)
+    assert len({b.x for b in chart.bars}) == 6  # side by side, none on top of another
+    assert grouped_bars("empty", ["a"], [("in", [0])]).grid[-1][1] == 2

@@ -34,10 +34,11 @@ class Chart:
 
 
 def _nice_top(top: int) -> int:
-    """A round ceiling for the y axis (1, 2, 5, 10, 20, 50, ...)."""
+    """A round, even ceiling for the y axis (2, 4, 6, 10, 20, 40, 60, 100, ...): its half, a grid
+    line, is a whole number too."""
     step = 1
     while True:
-        for m in (1, 2, 5):
+        for m in (2, 4, 6, 10):
             if step * m >= top:
                 return step * m
         step *= 10
@@ -58,7 +59,7 @@ def grouped_bars(title: str, labels: list[str], series: list[tuple[str, list[int
                             width=round(bar_w, 2), height=round(h, 2), value=value, series=s, label=labels[i]))
     every = max(1, -(-len(labels) // max_ticks))
     ticks = [(round(left + i * slot + slot / 2, 2), label) for i, label in enumerate(labels) if i % every == 0]
-    grid = [(round(top + plot_h - plot_h * f, 2), round(ceiling * f)) for f in (0, 0.5, 1)]
+    grid = [(round(top + plot_h - plot_h * f, 2), ceiling * n // 2) for n, f in ((0, 0), (1, 0.5), (2, 1))]
     return Chart(title=title, width=width, height=height, plot_top=top, plot_bottom=top + plot_h, bars=bars,
                  ticks=ticks, grid=grid, series=[name for name, _ in series], labels=labels,
                  values=[values for _, values in series])

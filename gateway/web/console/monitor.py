@@ -13,13 +13,15 @@ def _dashboard(ctx):
     fmt = ctx.formats
     entries, exits = ctx._("Entries"), ctx._("Exits")
     hours = grouped_bars(ctx._("Entries and exits per hour, today"), [fmt.clock(t.start) for t in view.hours],
-                         [(entries, [t.entries for t in view.hours]), (exits, [t.exits for t in view.hours])])
+                         [(entries, [t.entries for t in view.hours]), (exits, [t.exits for t in view.hours])],
+                         width=1200, height=200, max_ticks=24)
     week = view.days[-7:]
     days7 = grouped_bars(ctx._("The last 7 days"), [fmt.day(t.start) for t in week],
-                         [(entries, [t.entries for t in week]), (exits, [t.exits for t in week])], width=360)
+                         [(entries, [t.entries for t in week]), (exits, [t.exits for t in week])],
+                         width=480, height=200)
     days30 = grouped_bars(ctx._("The last 30 days"), [fmt.day(t.start) for t in view.days],
                           [(entries, [t.entries for t in view.days]), (exits, [t.exits for t in view.days])],
-                          width=720, max_ticks=10)
+                          width=720, height=200, max_ticks=10)
     return dict(view=view, charts=[hours, days7, days30])
 
 

@@ -1,6 +1,7 @@
 // parkgate console: the little script it needs. Everything works without it; with it, the
 // dashboard refreshes itself and choosing a language or facility applies at once.
 "use strict";
+document.documentElement.classList.add("js");
 document.addEventListener("DOMContentLoaded", () => {
   for (const select of document.querySelectorAll("select[data-autosubmit]")) {
     select.addEventListener("change", () => select.form.requestSubmit());
