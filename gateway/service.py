@@ -17,6 +17,7 @@ from adapters.contract import Contract
 from adapters.delivery import Relays, node_name
 from adapters.outbox import Outbox, OutboxTables
 from plc.service import Barriers
+from printer.escpos import NetworkPrinter
 
 from .app.audit import Audit
 from .app.auth import Authenticator, Users
@@ -33,6 +34,7 @@ from .app.lanes import Incidents, Lanes
 from .app.metrics import Metrics, gauge
 from .app.occupancy import Occupancy
 from .app.permits import Permits
+from .app.printing import Printing
 from .app.recording import EventRecorder
 from .app.relaying import Relaying
 from .app.relays import relay_status
@@ -70,6 +72,14 @@ def outbox(store, config, clock):
     """The relays' outbox on the gateway's tables (the gateway owns the schema and its migrations)."""
     return Outbox(store, OutboxTables(messages=OutboxMessage.__table__, leases=RelayLease.__table__), config.relays,
                   clock)
+
+
+def receipt_printer(settings):
+    """The booth's network receipt printer, if one is configured."""
+    if settings.printer is None:
+        return None
+    host, port = settings.printer
+    return NetworkPrinter(host=host, port=port, timeout=settings.printer_timeout_s, columns=settings.receipt_columns)
 
 
 def is_loopback(host):
@@ -139,7 +149,8 @@ class GatewayService(service.MultiService):
             relay_status=lambda: relay_status(self.outbox),
             audit=self.audit, backups=self.backups, retention=self.retention, metrics=self.metrics,
             users=Users(self.store, clock, authenticator=self.authenticator),
-            dashboard=Dashboard(facilities=facilities, store=self.store, lanes=lanes, clock=clock))
+            dashboard=Dashboard(facilities=facilities, store=self.store, lanes=lanes, clock=clock),
+            printing=Printing(printer=receipt_printer(config.console), audit=self.audit))
         self.console_pool = ThreadPool(minthreads=0, maxthreads=config.console.threads, name="parkgate-console")
         self.port = None
         self.published = []

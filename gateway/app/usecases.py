@@ -14,6 +14,7 @@ from .lanes import Lanes
 from .metrics import Metrics
 from .occupancy import Occupancy
 from .permits import Permits
+from .printing import Printing
 from .relays import RelayStatus
 from .retention import Retention
 from .reviews import Reviews
@@ -40,3 +41,4 @@ class UseCases:
     # the operator console (issue 18)
     users: Users
     dashboard: Dashboard
+    printing: Printing

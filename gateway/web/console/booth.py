@@ -7,6 +7,8 @@ from decimal import Decimal
 
 from werkzeug.wrappers import Response
 
+from printer.escpos import Line, Receipt
+
 from ...domain.errors import Busy, InvalidInput, ParkgateError
 from ...domain.events import LaneEvent
 from ...domain.plates import normalise_plate
@@ -77,3 +79,24 @@ def entry_record(ctx):
 def ticket(ctx, session_id):
     quote = ctx.use_cases.sessions.get(session_id, username=ctx.username)
     return ctx.render("ticket.html", quote=quote, barrier=ctx.request.args.get("barrier", ""))
+
+
+def ticket_receipt(ctx, quote) -> Receipt:
+    """The ticket as the receipt printer prints it, in the officer's language; its barcode is the
+    ticket number the exit's scanner reads."""
+    session, tariff, fmt = quote.session, quote.tariff, ctx.formats
+    facility = ctx.console.facilities.get(session.facility_id) or ctx.facility
+    return Receipt(
+        heading=[Line(facility.name, "center", bold=True, large=True), Line(ctx._("Parking ticket"), "center")],
+        rows=[(ctx._("Ticket"), session.id), (ctx._("Plate"), session.plate), (ctx._("Entry"),
+              fmt.when(session.entry_time)), (ctx._("Lane"), str(session.lane_number)),
+              (ctx._("Rate"), f"{tariff.rate_code} {fmt.money(tariff.price_per_period, tariff.currency)}")],
+        footer=[Line(ctx._("Keep this ticket: it is needed at the exit."), "center")], barcode=session.id)
+
+
+@page("/ticket/<session_id>/print", roles=OFFICER, methods=("POST",))
+def ticket_print(ctx, session_id):
+    quote = ctx.use_cases.sessions.get(session_id, username=ctx.username)
+    ctx.use_cases.printing.print(ticket_receipt(ctx, quote), "Ticket", session_id, ctx.username)
+    ctx.flash(ctx._("The ticket went to the receipt printer."), "success")
+    return ctx.redirect("ticket", session_id=session_id)
