@@ -304,3 +304,40 @@ def test_charts_scale_bars_to_a_round_axis():
     assert all(b.y + b.height == pytest.approx(chart.plot_bottom) for b in chart.bars)
     assert len({b.x for b in chart.bars}) == 6  # side by side, none on top of another
     assert grouped_bars("empty", ["a"], [("in", [0])]).grid[-1][1] == 2
+
+
+def test_a_review_shows_the_picture_the_camera_sent(gw):
+    broken = b"\xff\xd8\xff" + b"\x00" * 64          # a JPEG's start, nothing a reader can use
+    r = gw.client("EventService").SubmitEvent(Event={
+        "EventID": unique(), "FacilityID": "LOT-TEST", "CameraID": "CAM-IN", "Direction": "ENTRY",
+        "Timestamp": gw.clock(), "Image": broken})
+    assert r.Decision == "REVIEW"
+    officer = logged_in(gw, "operator")
+    html = officer.get("/reviews").text
+    review_id = max(re.findall(r'/console/reviews/(\d+)/image', html), key=int)
+    picture = officer.get(f"/reviews/{review_id}/image")
+    assert picture.content == broken and picture.headers["Content-Type"] == "image/jpeg"
+    assert picture.headers["Cache-Control"] == "private, no-store"
+    assert ConsoleClient(gw.base_url).get(f"/reviews/{review_id}/image").url.split("?")[0].endswith("/login")
+
+
+def test_the_dashboard_names_a_lane_whose_plc_is_offline(tmp_path):
+    import socket
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()                                   # nothing listens there: the lane's PLC is offline
+    url = f"sqlite:///{tmp_path / 'offline.db'}"
+    upgrade(url)
+    add_test_users(url)
+    raw = configs.gateway(configs.facility("LOT-PLC", configs.lane("PLC-IN", 1, "ENTRY", plc=(port, 1)),
+                                           configs.lane("PLC-OUT", 2, "EXIT")),
+                          plc={"timeout_ms": 200, "reconnect_max_s": 0.2})
+    gateway = start_gateway(configs.parse(raw, database_url=url), SettableClock())
+    try:
+        html = logged_in(gateway, "operator").get("/dashboard/live").text
+        attention = re.search(r'<ul class="plain" id="attention">(.*?)</ul>', html, re.S)
+        assert attention and "Lane 1" in attention.group(1) and "offline" in attention.group(1)
+        assert "Lane 2" not in attention.group(1)   # no PLC: nothing to go wrong
+    finally:
+        stop_gateway(gateway)

@@ -165,3 +165,15 @@ def test_every_control_is_labelled_and_pages_fit(page, gw, size):
         assert page.execute_script(NAMELESS_BUTTONS) == 0, path
         assert page.execute_script(OVERFLOW) <= 0, f"{path} scrolls sideways at {size}"
         page.save_screenshot(str(shots / f"{path}-{size[0]}x{size[1]}.png"))
+
+
+def test_an_idle_dashboard_returns_to_the_login(page, gw):
+    from datetime import timedelta
+    log_in(page, gw, "operator")
+    wait(page).until(EC.presence_of_element_located((By.ID, "vehicles-in")))
+    gw.clock.advance(timedelta(minutes=16))          # past the 15 idle minutes; its refreshes are no use
+    try:
+        wait(page, 30).until(EC.presence_of_element_located((By.ID, "username")))
+        assert "ended after a while without use" in flash(page)
+    finally:
+        gw.clock.now = SettableClock().now
