@@ -176,6 +176,9 @@ def test_the_dashboard_follows_lane_events_and_payments(gw):
     assert re.search(r"<title>Entries 09:00: [1-9]\d*</title>", html)
     assert re.search(r"<title>Exits 11:00: [1-9]\d*</title>", html)
     assert "<svg" in html and 'role="img"' in html
+    view = gw.service.use_cases.dashboard.view("LOT-TEST")
+    assert view.days[-1].entries == sum(t.entries for t in view.hours) and len(view.days) == 30
+    assert view.days[-1].start.date() == gw.clock().astimezone(view.facility.timezone).date()
 
 
 def test_the_review_queue_resolves_with_the_plate_read(gw):

@@ -1,9 +1,12 @@
 """What the console's dashboard shows: how full a facility is, today's traffic and takings, the
 trends, and what waits for a person.
 
-Read-only and not audited: it refreshes every few seconds and shows no plate.
+Read-only and not audited: it refreshes every few seconds and shows no plate. The days before
+today change little (a late event now and then), so they are counted once every few minutes and
+kept; a refresh counts only today (bench/console.py: the figures on a large database).
 """
 
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
@@ -17,6 +20,8 @@ from .clock import Clock
 from .lanes import Lanes, LaneState
 
 TREND_DAYS = 30
+#: How long the days before today are kept between two counts.
+PAST_DAYS_KEPT = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,20 @@ class Dashboard:
         self.store = store
         self.lanes = lanes
         self.clock = clock
+        self._past: dict[str, tuple[date, datetime, list[Traffic]]] = {}   # facility -> (today, counted at, days)
+        self._lock = threading.Lock()
+
+    def _past_days(self, conn, fac: Facility, today: date, now: datetime) -> list[Traffic]:
+        """The TREND_DAYS - 1 days before today, as counted at most PAST_DAYS_KEPT ago."""
+        with self._lock:
+            kept = self._past.get(fac.id)
+        if kept is not None and kept[0] == today and now - kept[1] < PAST_DAYS_KEPT:
+            return kept[2]
+        edges = [_midnight(today - timedelta(days=d), fac) for d in range(TREND_DAYS - 1, -1, -1)]
+        counted = _traffic(conn, fac, edges)
+        with self._lock:
+            self._past[fac.id] = (today, now, counted)
+        return counted
 
     def view(self, facility_id: str) -> DashboardView:
         fac = find_facility(self.facilities, facility_id)
@@ -70,11 +89,13 @@ class Dashboard:
         today = now.astimezone(fac.timezone).date()
         start, end = _midnight(today, fac), _midnight(today + timedelta(days=1), fac)
         hours = [start + timedelta(hours=h) for h in range(int((end - start) / timedelta(hours=1)) + 1)]
-        days = [_midnight(today - timedelta(days=d), fac) for d in range(TREND_DAYS - 1, -1, -1)] + [end]
         with self.store.connection() as conn:
             occupied = sessions.occupied(conn, fac.id)
             revenue = payments.revenue_by_method(conn, fac.id, start, end)
-            by_hour, by_day = _traffic(conn, fac, hours), _traffic(conn, fac, days)
+            by_hour = _traffic(conn, fac, hours)
+            past = self._past_days(conn, fac, today, now)
             waiting = reviews.count(conn, OPEN, fac.id)
+        whole_day = Traffic(start.astimezone(fac.timezone), sum(t.entries for t in by_hour),
+                            sum(t.exits for t in by_hour))
         return DashboardView(facility=fac, as_of=now, occupied=occupied, revenue=revenue, hours=by_hour,
-                             days=by_day, open_reviews=waiting, attention=self.lanes.attention(fac.id))
+                             days=[*past, whole_day], open_reviews=waiting, attention=self.lanes.attention(fac.id))

@@ -314,6 +314,10 @@ class LaneCommandRecord(Base):
 
 # Closed sessions are purged and anonymised oldest exit first (gateway.store.retention).
 Index("ix_sessions_exit_time", SessionRecord.exit_time)
+# The console's dashboard: a facility's entries and exits per hour and day, takings per day (issue 18).
+Index("ix_sessions_facility_entry", SessionRecord.facility_id, SessionRecord.entry_time)
+Index("ix_sessions_facility_exit", SessionRecord.facility_id, SessionRecord.exit_time)
+Index("ix_payments_paid_at", PaymentRecord.paid_at)
 
 
 class LaneWindowRecord(Base):
