@@ -252,6 +252,8 @@ class GatewayService(service.MultiService):
             threads.deferToThread(self.images.warm).addErrback(
                 lambda failure: log.error("recognition: the workers did not start: %s", failure.getErrorMessage()))
         log.info("parkgate listening on %s", self.base_url)
+        if self.config.console.enabled:
+            log.info("  operator console: %s/console/", self.base_url)
         for p in self.published:
             log.info("  %s WSDL: %s%s?wsdl", p.name, self.base_url, p.path)
 
