@@ -85,6 +85,14 @@ class OpsSettings:
     node: str = ""                            # this node's name (default: host and listen port)
     retention: RetentionSettings = RetentionSettings()
     backup: BackupSettings = BackupSettings()
+    # privacy (issue 19, part B): what seals plates, documents and pictures at rest (never the database)
+    key_file: Path = REPO_ROOT / "var" / "keys.json"   # made on first use only at this default path
+    key_reload_s: float = 2                            # a serving gateway re-reads a changed key file this often
+
+    def key_ring(self):
+        """The key ring (``PARKGATE_KEYS`` if set, else :attr:`key_file`): blocking, a file read."""
+        from .store.keyring import KeyRing
+        return KeyRing.load(self.key_file)
 
 
 # --- the operator console (issue 18) ----------------------------------------------------
@@ -359,6 +367,7 @@ OPS_KEYS = {
     "health": {"max_relay_lag_s", "require_plcs"},
     "metrics": {"enabled"},
     "cluster": {"lane_lease_s", "node"},
+    "privacy": {"key_file", "key_reload_s"},
 }
 
 
@@ -368,8 +377,8 @@ def _ops(raw, server, source):
         unknown = set(raw.get(section, {})) - keys
         if unknown:
             raise ConfigError(f"{section}: unknown setting(s) {', '.join(sorted(unknown))}")
-    audit, health, storage, retention, backup, cluster = (raw.get(k, {}) for k in (
-        "audit", "health", "storage", "retention", "backup", "cluster"))
+    audit, health, storage, retention, backup, cluster, privacy = (raw.get(k, {}) for k in (
+        "audit", "health", "storage", "retention", "backup", "cluster", "privacy"))
     cert, key = server.get("tls_cert"), server.get("tls_key")
     if bool(cert) != bool(key):
         raise ConfigError("server.tls_cert and server.tls_key go together")
@@ -388,6 +397,8 @@ def _ops(raw, server, source):
         ready_requires_plcs=bool(health.get("require_plcs", True)),
         lane_lease_s=_number(cluster, "lane_lease_s", 6, "cluster", minimum=1),
         node=str(cluster.get("node", "")),
+        key_file=_path(privacy.get("key_file", "var/keys.json"), source),
+        key_reload_s=_number(privacy, "key_reload_s", 2, "privacy"),
         retention=RetentionSettings(
             **{k: _number(retention, k, getattr(r, k), "retention") for k in (
                 "images_days", "plates_days", "records_days", "audit_days", "interval_s", "pause_s")},

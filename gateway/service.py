@@ -35,6 +35,7 @@ from .app.metrics import Metrics, gauge
 from .app.occupancy import Occupancy
 from .app.permits import Permits
 from .app.printing import Printing
+from .app.privacy import Erasure
 from .app.recording import EventRecorder
 from .app.relaying import Relaying
 from .app.relays import relay_status
@@ -106,7 +107,8 @@ class GatewayService(service.MultiService):
         self.node = ops.node or node_name(config.port or None)
         audit_log.use_keys(audit_log.load_key(ops.audit_key_file))
         self.metrics = Metrics(enabled=ops.metrics)
-        self.store = store or Store(config.database_url, sqlite_synchronous=config.sqlite_synchronous)
+        self.store = store or Store(config.database_url, sqlite_synchronous=config.sqlite_synchronous,
+                                    keys=ops.key_ring())
         self.serving = Serving(config.database_url)
         self.audit = Audit(self.store, clock, self.metrics)
         self.outbox = outbox(self.store, config, clock)
@@ -148,6 +150,7 @@ class GatewayService(service.MultiService):
             citations=Citations(facilities, self.store, relaying, clock), lanes=lanes,
             relay_status=lambda: relay_status(self.outbox),
             audit=self.audit, backups=self.backups, retention=self.retention, metrics=self.metrics,
+            erasure=Erasure(self.store, clock),
             users=Users(self.store, clock, authenticator=self.authenticator),
             dashboard=Dashboard(facilities=facilities, store=self.store, lanes=lanes, clock=clock),
             printing=Printing(printer=receipt_printer(config.console), audit=self.audit))
@@ -211,6 +214,22 @@ class GatewayService(service.MultiService):
         loop.start(seconds, now=False)
         self._loops.append(loop)
 
+    def _watch_keys(self, seconds):
+        """Re-read the key file when it changes (``parkgate keys rotate`` adds a key, then retires the
+        old ones): on the reactor's clock, in a thread (a stat, and a small read when it changed)."""
+        keys = self.store.keys
+        if seconds <= 0 or not keys.from_file:
+            return
+
+        def reloaded(changed):
+            if changed:
+                log.info("keys: the key file changed; sealing with key %s now", keys.current)
+        loop = task.LoopingCall(lambda: threads.deferToThread(keys.reload).addCallbacks(
+            reloaded, lambda f: log.error("keys: the key file could not be read: %s", f.getErrorMessage())))
+        loop.clock = self.reactor
+        loop.start(seconds, now=False)
+        self._loops.append(loop)
+
     @property
     def base_url(self):
         if self.config.public_url or self.port is None:
@@ -248,6 +267,7 @@ class GatewayService(service.MultiService):
         self._schedule(ops.retention.interval_s, self.retention.scheduled, "retention")
         self._schedule(ops.backup.interval_h * 3600, self.backups.scheduled, "backup")
         self._schedule(ops.audit_verify_interval_s, lambda: self.audit.verify(incremental=True), "audit")
+        self._watch_keys(ops.key_reload_s)
         if self.config.recognition.warm_at_start:
             threads.deferToThread(self.images.warm).addErrback(
                 lambda failure: log.error("recognition: the workers did not start: %s", failure.getErrorMessage()))

@@ -135,7 +135,7 @@ def make_config(database_url, **overrides):
 
 
 def start_gateway(cfg, clock):
-    upgrade(cfg.database_url)
+    upgrade(cfg.database_url, keys=cfg.ops.key_ring())
     service = GatewayService(cfg, clock=clock, reactor=reactor)
     blockingCallFromThread(reactor, service.startService)
     return RunningGateway(service, clock)

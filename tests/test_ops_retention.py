@@ -46,7 +46,7 @@ def test_each_kind_of_data_for_as_long_as_configured(gateway, clock):
     run = maintenance.RunRetention(Wait=True)
     rows = {s.Step: s.Rows for s in run.Step}
     assert run.Started and run.Error is None and rows["event_plates"] >= 3 and rows["session_plates"] >= 1
-    assert count(gateway, LaneEventRecord, LaneEventRecord.plate == visitor) == 0
+    assert count(gateway, LaneEventRecord, LaneEventRecord.plate_index == visitor) == 0
     with gateway.store.connection() as conn:
         docs = conn.execute(select(LaneEventRecord.document)).scalars().all()
         plates = conn.execute(select(SessionRecord.plate, SessionRecord.status)).all()
@@ -63,7 +63,7 @@ def test_each_kind_of_data_for_as_long_as_configured(gateway, clock):
     assert rows["lane_events"] >= 4 and rows["closed_sessions"] >= 1 and rows["ended_permits"] >= 1
     assert count(gateway, LaneEventRecord) == 0
     assert count(gateway, SessionRecord, SessionRecord.status == "CLOSED") == 0
-    assert count(gateway, SessionRecord, SessionRecord.plate == parked) == 1
+    assert count(gateway, SessionRecord, SessionRecord.plate_index == parked) == 1
     check = gateway.client("AuditService", user="admin").VerifyAudit()
     assert check.Verified
     last = gateway.client("AuditService", user="admin").QueryAudit(Action="RetentionRun", Limit=1000)[-1]

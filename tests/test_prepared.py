@@ -28,8 +28,9 @@ def store(database_url):
 
 
 def session_row(plate, **changes):
-    row = dict(id=f"S-{plate}", facility_id="LOT-P", plate=plate, status="OPEN", entry_time=ENTRY, exit_time=None,
-               entry_event_id=f"E-{plate}", exit_event_id=None, lane_number=1, jurisdiction="CA", country="USA",
+    row = dict(id=f"S-{plate}", facility_id="LOT-P", plate=plate, plate_index=plate, status="OPEN", entry_time=ENTRY,
+               exit_time=None, entry_event_id=f"E-{plate}", exit_event_id=None, lane_number=1, jurisdiction="CA",
+               country="USA",
                space_assigned=None, permit_number=None, amount_charged=None, amount_paid=Decimal("12.3450"),
                paid_at=ENTRY + timedelta(minutes=5))
     row.update(changes)
@@ -82,7 +83,7 @@ def test_constraint_violations_are_sqlalchemy_errors_and_roll_back(store):
             # A second open session for one plate in one facility: the partial unique index says no.
             sessions._INSERT.run(conn, session_row("PREP3", id="S-PREP3-again"))
     with store.connection() as conn:
-        ids = {r.id for r in conn.execute(select(SESSIONS.c.id).where(SESSIONS.c.plate.in_(["PREP3", "PREP4"])))}
+        ids = {r.id for r in conn.execute(select(SESSIONS.c.id).where(SESSIONS.c.plate_index.in_(["PREP3", "PREP4"])))}
     assert ids == {"S-PREP3"}  # the failed unit's first insert went with it
 
 

@@ -200,7 +200,7 @@ class Backups:
         return path
 
 
-def restore(path: Path, database_url: str, images_dir: Path | None, force: bool = False) -> Backup:
+def restore(path: Path, database_url: str, images_dir: Path | None, force: bool = False, keys: Any = None) -> Backup:
     """Verify the backup, refuse a database a gateway serves (or one with data, unless ``force``),
     put the copy in place with its images, and migrate it to the current schema."""
     from ..store.migrate import upgrade
@@ -216,5 +216,5 @@ def restore(path: Path, database_url: str, images_dir: Path | None, force: bool 
     backup.restore_database(copy, database_url)
     if images_dir is not None and (path / "images").is_dir():
         shutil.copytree(path / "images", images_dir, dirs_exist_ok=True)
-    upgrade(database_url)
+    upgrade(database_url, keys=keys)
     return made

@@ -15,6 +15,7 @@ from .metrics import Metrics
 from .occupancy import Occupancy
 from .permits import Permits
 from .printing import Printing
+from .privacy import Erasure
 from .relays import RelayStatus
 from .retention import Retention
 from .reviews import Reviews
@@ -38,6 +39,8 @@ class UseCases:
     backups: Backups
     retention: Retention
     metrics: Metrics
+    # privacy (issue 19, part B)
+    erasure: Erasure
     # the operator console (issue 18)
     users: Users
     dashboard: Dashboard

@@ -5,7 +5,8 @@
 - ``wsdl``: the WSDLs printed, written or checked;
 - ``admin``: users, the hotlist, the database;
 - ``outbox``: what the relays owe their destinations;
-- ``ops``: the activity log, backups and restores, retention.
+- ``ops``: the activity log, backups and restores, retention;
+- ``privacy``: the keys that seal plates at rest (init, status, rotate), erasure by plate.
 """
 
 import argparse
@@ -13,7 +14,7 @@ import os
 import sys
 
 from .. import config as configuration
-from . import admin, ops, outbox, recognition, serve, wsdl
+from . import admin, ops, outbox, privacy, recognition, serve, wsdl
 
 
 def main(argv=None):
@@ -22,15 +23,18 @@ def main(argv=None):
                         help=f"TOML configuration (default: {configuration.DEFAULT_CONFIG.name} in the repository)")
     parser.add_argument("--database-url", help="override [database] url")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for group in (serve, recognition, wsdl, admin, outbox, ops):
+    for group in (serve, recognition, wsdl, admin, outbox, ops, privacy):
         group.register(sub)
     args = parser.parse_args(argv)
     try:
         cfg = configuration.load(args.config).override(database_url=args.database_url)
     except configuration.ConfigError as e:
         parser.exit(2, f"parkgate: configuration: {e}\n")
+    from ..store.keyring import KeyRingError
     try:
         return args.run(args, cfg) or 0
+    except KeyRingError as e:  # a key file missing or wrong: said plainly, not as a traceback
+        parser.exit(2, f"parkgate: keys: {e}\n")
     except BrokenPipeError:
         # The reader went away (`parkgate wsdl | head`): nothing more to say, and nobody to say it to.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -53,9 +53,10 @@ def open_store(cfg, **options):
     from ..store import audit
     from ..store.engine import Store
     from ..store.migrate import upgrade
-    upgrade(cfg.database_url)
+    keys = cfg.ops.key_ring()
+    upgrade(cfg.database_url, keys=keys)
     audit.use_keys(audit.load_key(cfg.ops.audit_key_file))
-    return Store(cfg.database_url, **options)
+    return Store(cfg.database_url, keys=keys, **options)
 
 
 def operator():
@@ -136,5 +137,5 @@ def cmd_hotlist_list(args, cfg):
 
 def cmd_db_upgrade(args, cfg):
     from ..store.migrate import upgrade
-    upgrade(cfg.database_url)
+    upgrade(cfg.database_url, keys=cfg.ops.key_ring())
     print("database is at the latest schema")

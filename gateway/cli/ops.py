@@ -149,7 +149,7 @@ def cmd_restore(args, cfg):
     try:
         path = _find_backup(cfg, args.backup)
         made = restore(path, cfg.database_url, Path(args.images_dir) if args.images_dir else cfg.ops.images_dir,
-                       force=args.force)
+                       force=args.force, keys=cfg.ops.key_ring())
     except (RestoreRefused, BackupFailed, ParkgateError) as e:
         print(f"restore refused: {getattr(e, 'message', e)}", file=sys.stderr)
         return 2

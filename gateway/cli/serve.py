@@ -42,9 +42,13 @@ def setup_logging():
 
 
 def quiet_libraries():
-    """spyne logs whole request bodies on errors and tracebacks for client faults: not in our logs."""
+    """spyne logs whole request bodies on errors and tracebacks for client faults; zeep (the relays'
+    SOAP client) logs whole envelopes at DEBUG; SQLAlchemy's engine logs statements' values: plates,
+    none of it in our logs, whatever the root level."""
     logging.getLogger("spyne").setLevel(logging.CRITICAL)
     logging.getLogger("spyne.application.server").setLevel(logging.ERROR)
+    logging.getLogger("zeep").setLevel(logging.WARNING)
+    logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
 
 
 def install_reactor():
@@ -60,7 +64,7 @@ def cmd_serve(args, cfg):
         cfg = cfg.override(host=host, port=port)
     cfg = cfg.override(public_url=args.public_url)
     setup_logging()
-    upgrade(cfg.database_url)
+    upgrade(cfg.database_url, keys=cfg.ops.key_ring())
 
     install_reactor()
     from twisted.internet import reactor

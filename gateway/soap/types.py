@@ -459,3 +459,19 @@ class RetentionRun(_Model):
         ("Step", many(RetentionStep)),
         ("Error", opt(LongText)),
     ]
+
+
+# --- issue 19: erasure by plate --------------------------------------------------------------
+
+class ErasureStep(_Model):
+    _type_info = [
+        ("Table", req(ShortText)),
+        ("Erased", req(Integer64)),
+        ("Held", req(Integer64)),
+    ]
+
+
+class Erasure(_Model):
+    _type_info = [
+        ("Step", many(ErasureStep)),
+    ]

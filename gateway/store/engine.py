@@ -14,6 +14,9 @@ from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from .keyring import KeyRing
+from .sealed import attach
+
 
 def _sqlite_pragmas(synchronous: str):
     def on_connect(dbapi_conn, _record) -> None:
@@ -60,8 +63,12 @@ class Store:
     #: The most units of work one SQLite commit carries (group commit, see :meth:`connection`).
     GROUP_MAX = 32
 
-    def __init__(self, url: str, echo: bool = False, sqlite_synchronous: str = "FULL") -> None:
+    def __init__(self, url: str, echo: bool = False, sqlite_synchronous: str = "FULL",
+                 keys: KeyRing | None = None) -> None:
+        """``keys``: what seals plates at rest (default :meth:`KeyRing.load`: ``PARKGATE_KEYS``, else
+        ``var/keys.json``, made on first use)."""
         self.url = url
+        self.keys = keys or KeyRing.load()
         kwargs: dict = {}
         if url.startswith("sqlite"):
             # Every unit of work holds the writer lock (see connection()), so one connection
@@ -71,6 +78,7 @@ class Store:
             kwargs.update(pool_size=20, max_overflow=10, pool_pre_ping=True)
         # Errors never quote the statement's values: they are plates and times of people.
         self.engine = create_engine(url, echo=echo, hide_parameters=True, **kwargs)
+        attach(self.engine, self.keys)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas(sqlite_synchronous))
             event.listen(self.engine, "begin", _sqlite_begin)

@@ -21,7 +21,8 @@ def insert(conn: Connection, *, event_id: str, facility_id: str, camera_id: str,
            decision: str, reason: str, session_id: str | None, document: str, fingerprint: str | None) -> None:
     """A duplicate EventID fails here (``IntegrityError``), rolling back the whole unit."""
     _INSERT.run(conn, dict(event_id=event_id, facility_id=facility_id, camera_id=camera_id, direction=direction,
-                           occurred_at=occurred_at, recorded_at=recorded_at, plate=plate, confidence=confidence,
+                           occurred_at=occurred_at, recorded_at=recorded_at, plate=plate, plate_index=plate,
+                           confidence=confidence,
                            decision=decision, reason=reason, session_id=session_id, document=document,
                            fingerprint=fingerprint))
 

@@ -19,6 +19,7 @@ from ..domain.permits import Permit
 from ..domain.sessions import ParkingSession
 from .prepared import Prepared
 from .schema import HotlistRecord, PermitRecord, SessionRecord, table_of
+from .sealed import plate_is, readable
 
 _SESSIONS, _PERMITS, _HOTLIST = table_of(SessionRecord), table_of(PermitRecord), table_of(HotlistRecord)
 # A literal, as in the partial index's WHERE, so planners can use the index.
@@ -28,7 +29,7 @@ OPEN: ColumnElement[str] = literal_column("'OPEN'")
 def applies_here(table):
     """Rows of ``table`` (permits, hotlist) about the plate bound as ``plate`` that apply in the
     facility bound as ``facility_id``: its own, and those of every facility (no facility_id)."""
-    return and_(table.c.plate == bindparam("plate"),
+    return and_(plate_is(table, bindparam("plate")),
                 or_(table.c.facility_id == bindparam("facility_id"), table.c.facility_id.is_(None)))
 
 
@@ -46,15 +47,16 @@ def _statement(occupancy: bool) -> Select:
     subquery = select(*facts).subquery("facts")
     session, permit = _SESSIONS.alias("open_session"), _PERMITS.alias("permit")
     joined = subquery.outerjoin(session, and_(session.c.facility_id == bindparam("facility_id"),
-                                              session.c.plate == bindparam("plate"), session.c.status == OPEN)) \
+                                              plate_is(session, bindparam("plate")), session.c.status == OPEN)) \
         .outerjoin(permit, applies_here(permit))
-    return select(subquery, session, permit).select_from(joined).set_label_style(LABEL_STYLE_TABLENAME_PLUS_COL)
+    return select(subquery, *readable(session), *readable(permit)).select_from(joined) \
+        .set_label_style(LABEL_STYLE_TABLENAME_PLUS_COL)
 
 
 #: Direction -> the statement (exits do not count occupancy).
 STATEMENTS = {"ENTRY": Prepared(_statement(occupancy=True)), "EXIT": Prepared(_statement(occupancy=False))}
-_SESSION_KEYS = [(f"open_session_{c.name}", c.name) for c in _SESSIONS.c]
-_PERMIT_KEYS = [(f"permit_{c.name}", c.name) for c in _PERMITS.c]
+_SESSION_KEYS = [(f"open_session_{c.name}", c.name) for c in readable(_SESSIONS)]
+_PERMIT_KEYS = [(f"permit_{c.name}", c.name) for c in readable(_PERMITS)]
 
 
 def of_plate(conn: Connection, facility_id: str, plate: str, direction: str) -> LaneFacts:

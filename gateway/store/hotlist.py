@@ -6,6 +6,7 @@ from sqlalchemy import Connection, delete, select
 
 from ..domain.hotlist import HotlistEntry
 from .schema import HotlistRecord, table_of
+from .sealed import plate_is, readable
 
 _HOTLIST = table_of(HotlistRecord)
 
@@ -16,9 +17,11 @@ def add(conn: Connection, plate: str, facility_id: str | None, reason: str, at: 
 
 def remove(conn: Connection, plate: str) -> int:
     """How many entries of the plate were removed."""
-    return conn.execute(delete(_HOTLIST).where(_HOTLIST.c.plate == plate)).rowcount
+    return conn.execute(delete(_HOTLIST).where(plate_is(_HOTLIST, plate))).rowcount
 
 
 def listing(conn: Connection) -> list[HotlistEntry]:
-    query = select(_HOTLIST).order_by(_HOTLIST.c.plate, _HOTLIST.c.id)
-    return [HotlistEntry(**row._mapping) for row in conn.execute(query)]
+    """By plate (sorted here: the database holds them sealed), then as added."""
+    rows = conn.execute(select(*readable(_HOTLIST)).order_by(_HOTLIST.c.id))
+    entries = [HotlistEntry(**row._mapping) for row in rows]
+    return sorted(entries, key=lambda e: e.plate)

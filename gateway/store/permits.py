@@ -7,9 +7,11 @@ from sqlalchemy import Connection, or_, select, update
 from ..domain.permits import Permit
 from .facts import applies_here
 from .schema import PermitRecord, table_of
+from .sealed import plate_is, readable
 
 _PERMITS = table_of(PermitRecord)
-_OF_PLATE_HERE = select(_PERMITS).where(applies_here(_PERMITS))
+_RECORD = select(*readable(_PERMITS))
+_OF_PLATE_HERE = _RECORD.where(applies_here(_PERMITS))
 
 
 def of_plate_here(conn: Connection, plate: str, facility_id: str) -> list[Permit]:
@@ -19,7 +21,7 @@ def of_plate_here(conn: Connection, plate: str, facility_id: str) -> list[Permit
 
 
 def get(conn: Connection, permit_number: str, for_update: bool = False) -> Permit | None:
-    query = select(_PERMITS).where(_PERMITS.c.permit_number == permit_number)
+    query = _RECORD.where(_PERMITS.c.permit_number == permit_number)
     row = conn.execute(query.with_for_update() if for_update else query).first()
     return Permit(**row._mapping) if row is not None else None
 
@@ -36,9 +38,9 @@ def revoke(conn: Connection, revoked: Permit) -> None:
 
 def listing(conn: Connection, plate: str | None = None, facility_id: str | None = None) -> list[Permit]:
     """By plate, by facility (its own and every facility's), or both; oldest first."""
-    query = select(_PERMITS).order_by(_PERMITS.c.issued_at, _PERMITS.c.permit_number)
+    query = _RECORD.order_by(_PERMITS.c.issued_at, _PERMITS.c.permit_number)
     if plate:
-        query = query.where(_PERMITS.c.plate == plate)
+        query = query.where(plate_is(_PERMITS, plate))
     if facility_id:
         query = query.where(or_(_PERMITS.c.facility_id == facility_id, _PERMITS.c.facility_id.is_(None)))
     return [Permit(**row._mapping) for row in conn.execute(query)]

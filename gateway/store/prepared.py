@@ -1,6 +1,7 @@
 """Statements compiled once and run on the DBAPI cursor: the lane-event path's few statements."""
 
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
@@ -22,13 +23,15 @@ class Prepared:
     def __init__(self, statement: Any, keys: Any = None) -> None:
         self.statement = statement
         self.keys = list(keys) if keys is not None else None
-        self._plans: dict[str, _PreparedPlan] = {}  # dialect name -> _PreparedPlan
+        # One plan per engine's dialect, not per dialect name: the processors of sealed columns
+        # take the key ring of the engine they were made for (gateway.store.sealed).
+        self._plans: WeakKeyDictionary[Any, _PreparedPlan] = WeakKeyDictionary()
 
     def _plan(self, conn: Connection) -> "_PreparedPlan":
         dialect = conn.dialect
-        plan = self._plans.get(dialect.name)
+        plan = self._plans.get(dialect)
         if plan is None:
-            plan = self._plans[dialect.name] = _PreparedPlan(self.statement, self.keys, dialect)
+            plan = self._plans[dialect] = _PreparedPlan(self.statement, self.keys, dialect)
         return plan
 
     def rows(self, conn: Connection, params: dict[str, Any]) -> list[dict[str, Any]]:

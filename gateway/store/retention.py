@@ -26,6 +26,7 @@ from .schema import (
     SessionRecord,
     table_of,
 )
+from .sealed import plate_values
 
 _EVENTS, _SESSIONS, _PAYMENTS = table_of(LaneEventRecord), table_of(SessionRecord), table_of(PaymentRecord)
 _REVIEWS, _INCIDENTS, _OUTBOX = table_of(ReviewRecord), table_of(IncidentRecord), table_of(OutboxMessage)
@@ -108,7 +109,8 @@ def event_plates(conn: Connection, cutoff: datetime, limit: int, cursor=None):
             done = True
             break
         last = row.id
-        conn.execute(update(T).where(T.c.id == row.id).values(plate=None, document=without_plate(row.document)))
+        conn.execute(update(T).where(T.c.id == row.id).values(document=without_plate(row.document),
+                                                                **plate_values(None)))
         changed += 1
     return changed, last, done
 
@@ -124,8 +126,8 @@ def session_plates(conn: Connection, cutoff: datetime, limit: int, cursor=None):
         query = query.where((T.c.exit_time > at) | ((T.c.exit_time == at) & (T.c.id > key)))
     rows = conn.execute(query).all()
     if rows:
-        conn.execute(update(T).where(T.c.id.in_([r.id for r in rows]), T.c.plate != ANONYMISED)
-                     .values(plate=ANONYMISED, jurisdiction=None, country=None))
+        conn.execute(update(T).where(T.c.id.in_([r.id for r in rows]), T.c.plate_index != ANONYMISED)
+                     .values(jurisdiction=None, country=None, **plate_values(ANONYMISED)))
     return len(rows), (rows[-1].exit_time, rows[-1].id) if rows else cursor, len(rows) < limit
 
 
@@ -134,7 +136,8 @@ def review_plates(conn: Connection, cutoff: datetime, limit: int, cursor=None):
     ids, done = _by_id(conn, T, T.c.created_at, cutoff, T.c.state == "RESOLVED",
                        (T.c.plate.is_not(None)) | (T.c.resolved_plate.is_not(None)), limit=limit, cursor=cursor)
     if ids:
-        conn.execute(update(T).where(T.c.id.in_(ids)).values(plate=None, resolved_plate=None))
+        conn.execute(update(T).where(T.c.id.in_(ids)).values(**plate_values(None),
+                                                             **plate_values(None, "resolved_plate")))
     return len(ids), ids[-1] if ids else cursor, done
 
 

@@ -7,8 +7,10 @@ from sqlalchemy import Connection, func, select, update
 
 from ..domain.reviews import OPEN, RESOLVED, Review
 from .schema import ReviewRecord, table_of
+from .sealed import plate_values, readable
 
 _REVIEWS = table_of(ReviewRecord)
+_RECORD = select(*readable(_REVIEWS))
 
 
 def insert(conn: Connection, *, event_id: str, facility_id: str, camera_id: str, direction: str,
@@ -27,19 +29,19 @@ def open_of_event(conn: Connection, event_id: str) -> int | None:
 
 
 def get(conn: Connection, review_id: int, for_update: bool = False) -> Review | None:
-    query = select(_REVIEWS).where(_REVIEWS.c.id == review_id)
+    query = _RECORD.where(_REVIEWS.c.id == review_id)
     row = conn.execute(query.with_for_update() if for_update else query).first()
     return Review(**row._mapping) if row is not None else None
 
 
 def resolve(conn: Connection, review_id: int, at: datetime, by: str, plate: str, outcome: str) -> None:
     conn.execute(update(_REVIEWS).where(_REVIEWS.c.id == review_id).values(
-        state=RESOLVED, resolved_at=at, resolved_by=by, resolved_plate=plate, outcome=outcome))
+        state=RESOLVED, resolved_at=at, resolved_by=by, outcome=outcome, **plate_values(plate, "resolved_plate")))
 
 
 def listing(conn: Connection, state: str, facility_id: str | None, limit: int) -> list[Review]:
     """Oldest first."""
-    query = select(_REVIEWS).where(_REVIEWS.c.state == state).order_by(_REVIEWS.c.id).limit(limit)
+    query = _RECORD.where(_REVIEWS.c.state == state).order_by(_REVIEWS.c.id).limit(limit)
     if facility_id:
         query = query.where(_REVIEWS.c.facility_id == facility_id)
     return [Review(**row._mapping) for row in conn.execute(query)]
@@ -47,7 +49,7 @@ def listing(conn: Connection, state: str, facility_id: str | None, limit: int) -
 
 def resolved_with_images(conn: Connection, since: datetime | None) -> list[Review]:
     """Resolved reviews that kept their picture (resolved at or after ``since``), oldest first."""
-    query = select(_REVIEWS).where(_REVIEWS.c.state == RESOLVED, _REVIEWS.c.image.is_not(None)).order_by(_REVIEWS.c.id)
+    query = _RECORD.where(_REVIEWS.c.state == RESOLVED, _REVIEWS.c.image.is_not(None)).order_by(_REVIEWS.c.id)
     if since is not None:
         query = query.where(_REVIEWS.c.resolved_at >= since)
     return [Review(**row._mapping) for row in conn.execute(query)]

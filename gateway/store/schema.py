@@ -16,7 +16,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     Numeric,
     String,
     Table,
@@ -25,6 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from .sealed import Sealed, SealedBytes, plate_column, plate_index_column
 
 
 class UTCDateTime(TypeDecorator):
@@ -88,7 +89,8 @@ class _LaneEventFields:
     camera_id: Mapped[str] = mapped_column(String(64))
     direction: Mapped[str] = mapped_column(String(5))
     occurred_at: Mapped[datetime]
-    plate: Mapped[str | None] = mapped_column(String(12))
+    plate = plate_column()
+    plate_index = plate_index_column()
     confidence: Mapped[Decimal | None] = mapped_column(ExactDecimal(5, 4))
 
 
@@ -99,17 +101,19 @@ class LaneEventRecord(_LaneEventFields, Base):
     decision: Mapped[str] = mapped_column(String(8))
     reason: Mapped[str] = mapped_column(String(64))
     session_id: Mapped[str | None] = mapped_column(String(64))
-    document: Mapped[str] = mapped_column(Text)
+    document: Mapped[str] = mapped_column(Sealed())     # the answer, which quotes the plate
     # What the request said (gateway.domain.events.fingerprint): the same EventID with another
     # fingerprint is another request. None for events recorded before fingerprints were kept.
-    fingerprint: Mapped[str | None] = mapped_column(String(64))
+    # Sealed: a plain digest of a request that holds a plate gives the plate away to a dictionary.
+    fingerprint: Mapped[str | None] = mapped_column(Sealed())
 
 
 class SessionRecord(Base):
     __tablename__ = "sessions"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     facility_id: Mapped[str] = mapped_column(String(64))
-    plate: Mapped[str] = mapped_column(String(12))
+    plate = plate_column(nullable=False)
+    plate_index = plate_index_column(index=False)
     status: Mapped[str] = mapped_column(String(8))  # OPEN, CLOSED
     entry_time: Mapped[datetime]
     exit_time: Mapped[datetime | None]
@@ -125,9 +129,9 @@ class SessionRecord(Base):
     paid_at: Mapped[datetime | None]
     __table_args__ = (
         # At most one open session per plate and facility.
-        Index("uq_sessions_open_plate", "facility_id", "plate", unique=True,
+        Index("uq_sessions_open_plate", "facility_id", "plate_index", unique=True,
               sqlite_where=text("status = 'OPEN'"), postgresql_where=text("status = 'OPEN'")),
-        Index("ix_sessions_plate", "plate", "facility_id"),
+        Index("ix_sessions_plate", "plate_index", "facility_id"),
     )
 
 
@@ -145,7 +149,8 @@ class PaymentRecord(Base):
 class PermitRecord(Base):
     __tablename__ = "permits"
     permit_number: Mapped[str] = mapped_column(String(64), primary_key=True)
-    plate: Mapped[str] = mapped_column(String(12), index=True)
+    plate = plate_column(nullable=False)
+    plate_index = plate_index_column()
     facility_id: Mapped[str | None] = mapped_column(String(64))  # None: every facility
     permit_type: Mapped[str] = mapped_column(String(16))
     valid_from: Mapped[date] = mapped_column(Date)
@@ -162,7 +167,8 @@ class CitationRecord(Base):
     issued_at: Mapped[datetime]
     facility_id: Mapped[str] = mapped_column(String(64))
     violation: Mapped[str] = mapped_column(String(40))
-    plate: Mapped[str] = mapped_column(String(12), index=True)
+    plate = plate_column(nullable=False)
+    plate_index = plate_index_column()
     jurisdiction: Mapped[str | None] = mapped_column(String(64))
     location: Mapped[str | None] = mapped_column(String(64))
     fine: Mapped[Decimal]
@@ -178,7 +184,8 @@ class HotlistRecord(Base):
     """A plate to hold at the barrier (stolen, banned, unpaid debts), everywhere or in one facility."""
     __tablename__ = "hotlist"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    plate: Mapped[str] = mapped_column(String(12), index=True)
+    plate = plate_column(nullable=False)
+    plate_index = plate_index_column()
     facility_id: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(String(200))
     added_at: Mapped[datetime]
@@ -204,7 +211,7 @@ class OutboxMessage(Base):
     kind: Mapped[str] = mapped_column(String(16))           # ParkingEvent, Citation, Permit
     key: Mapped[str] = mapped_column(String(96))            # the idempotency key sent with it
     facility_id: Mapped[str | None] = mapped_column(String(64))
-    document: Mapped[str] = mapped_column(Text)
+    document: Mapped[str] = mapped_column(Sealed())   # quotes the plate
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     state: Mapped[str] = mapped_column(String(9))           # PENDING, DELIVERED, SKIPPED, DEAD
     # A ParkingEvent decided REVIEW: a person decides it, and the resolution follows (same EventID).
@@ -231,13 +238,14 @@ class ReviewRecord(_LaneEventFields, Base):
     """A lane event a person must decide: the plate was not read, or not surely, or made no sense."""
     __tablename__ = "reviews"
     reason: Mapped[str] = mapped_column(String(64))
-    image: Mapped[bytes | None] = mapped_column(LargeBinary)
+    image: Mapped[bytes | None] = mapped_column(SealedBytes())
     image_url: Mapped[str | None] = mapped_column(String(2048))
     state: Mapped[str] = mapped_column(String(8), index=True)  # OPEN, RESOLVED
     created_at: Mapped[datetime]
     resolved_at: Mapped[datetime | None]
     resolved_by: Mapped[str | None] = mapped_column(String(64))
-    resolved_plate: Mapped[str | None] = mapped_column(String(12))
+    resolved_plate = plate_column()
+    resolved_plate_index = plate_index_column("resolved_plate")
     outcome: Mapped[str | None] = mapped_column(String(8))
 
 
@@ -328,4 +336,4 @@ class LaneWindowRecord(Base):
     direction: Mapped[str] = mapped_column(String(5), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(64))
     first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
-    readings: Mapped[str] = mapped_column(Text)      # JSON [[plate, confidence], ...]
+    readings: Mapped[str] = mapped_column(Sealed())   # JSON [[plate, confidence], ...]

@@ -6,8 +6,11 @@ from ..domain.sessions import ParkingSession
 from .facts import OCCUPIED, OPEN
 from .prepared import Prepared
 from .schema import SessionRecord, table_of
+from .sealed import plate_is, readable
 
 _SESSIONS = table_of(SessionRecord)
+_FIELDS = [c.key for c in readable(_SESSIONS)]
+_RECORD = select(*readable(_SESSIONS))
 _INSERT = Prepared(_SESSIONS.insert(), _SESSIONS.c.keys())
 # Only a session still open is closed: of two exits racing for one session, one closes it.
 _CLOSE = Prepared(
@@ -17,7 +20,7 @@ _CLOSE = Prepared(
 
 def insert(conn: Connection, session: ParkingSession) -> None:
     """A second open session of one plate in one facility fails here (``IntegrityError``)."""
-    _INSERT.run(conn, {key: getattr(session, key) for key in _SESSIONS.c.keys()})
+    _INSERT.run(conn, {**{key: getattr(session, key) for key in _FIELDS}, "plate_index": session.plate})
 
 
 def close(conn: Connection, closed: ParkingSession) -> bool:
@@ -28,14 +31,14 @@ def close(conn: Connection, closed: ParkingSession) -> bool:
 
 def get(conn: Connection, session_id: str, for_update: bool = False) -> ParkingSession | None:
     """``for_update``: the row stays locked until the unit of work ends, for changing it."""
-    query = select(_SESSIONS).where(_SESSIONS.c.id == session_id)
+    query = _RECORD.where(_SESSIONS.c.id == session_id)
     row = conn.execute(query.with_for_update() if for_update else query).first()
     return ParkingSession(**row._mapping) if row is not None else None
 
 
 def of_plate(conn: Connection, facility_id: str, plate: str, for_update: bool = False) -> ParkingSession | None:
     """The plate's open session in the facility, else its latest."""
-    query = select(_SESSIONS).where(_SESSIONS.c.facility_id == facility_id, _SESSIONS.c.plate == plate) \
+    query = _RECORD.where(_SESSIONS.c.facility_id == facility_id, plate_is(_SESSIONS, plate)) \
         .order_by(_SESSIONS.c.status.desc(), _SESSIONS.c.entry_time.desc()).limit(1)
     row = conn.execute(query.with_for_update() if for_update else query).first()
     return ParkingSession(**row._mapping) if row is not None else None

@@ -1,5 +1,5 @@
-"""MaintenanceService: backups now and listed, the retention job now; for admins (the console's
-Backup page calls the same use cases)."""
+"""MaintenanceService: backups now and listed, the retention job now, erasure by plate; for admins
+(the console's Backup page calls the same use cases)."""
 
 from decimal import Decimal
 
@@ -36,3 +36,10 @@ class MaintenanceService(ServiceBase):
             Started=True, StartedAt=run.started_at,
             Seconds=None if run.seconds is None else Decimal(f"{run.seconds:.3f}"),
             Step=[t.RetentionStep(Step=name, Rows=rows) for name, rows in run.rows.items()], Error=run.error)
+
+    @operation(t.req(t.ShortText), roles=("admin",), returns=t.req(t.Erasure), names="Erasure")
+    def ErasePlate(ctx, Plate):
+        """Every record of the plate removed or anonymised, but what a legal hold keeps (GDPR, CCPA)."""
+        done = use_cases(ctx).erasure.erase(Plate, caller(ctx))
+        return t.Erasure(Step=[t.ErasureStep(Table=name, Erased=n, Held=done.held.get(name, 0))
+                               for name, n in done.erased.items()])

@@ -13,7 +13,7 @@ def run_migrations_online():
     if connectable is not None:
         _run(connectable)
         return
-    store = Store(config.get_main_option("sqlalchemy.url"))
+    store = Store(config.get_main_option("sqlalchemy.url"), keys=config.attributes.get("keys"))
     try:
         with store.engine.connect() as connection:
             _run(connection)

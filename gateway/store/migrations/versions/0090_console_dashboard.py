@@ -1,12 +1,12 @@
 """console dashboard: sessions by facility and entry or exit time, payments by time (its counts and takings per hour and day)
 
 Revision ID: 0090
-Revises: 0040
+Revises: 0080
 """
 from alembic import op
 
 revision = '0090'
-down_revision = '0040'
+down_revision = '0080'
 branch_labels = None
 depends_on = None
 

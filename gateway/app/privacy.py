@@ -1,0 +1,167 @@
+"""Privacy: erasure by plate (GDPR, CCPA) and key rotation.
+
+Erasure runs a registry of steps, one per table (:mod:`gateway.store.erasure`), in one unit of work:
+every record of the plate is removed or anonymised except what a legal hold keeps (unpaid or
+disputed citations; an open session, whose vehicle is still inside), and the audit log says so with
+the plate's keyed hash, never the plate. A table with a blind index and no step is covered by
+deleting its rows of the plate; a table of another part that must keep rows registers a step:
+``erasure.register(ErasureStep("tickets", tickets.erase), before="sessions")``.
+
+Rotation (``parkgate keys rotate``) adds a key to the file and makes it current; serving gateways
+re-read the file (``[privacy] key_reload_s``) and seal with it from then on. After that grace, every
+sealed column and every picture in the vault is re-sealed in batches (small units of work, lane
+events first), passes repeat until nothing is sealed with an older key, and the older keys are
+retired from the file. Until then they stay in it, so everything still opens.
+"""
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..domain.plates import normalise_plate
+from ..store import audit, erasure, rotation
+from ..store.engine import Store
+from ..store.schema import Base
+from ..store.sealed import is_index
+from ..store.vault import ImageVault
+from .clock import Clock
+
+log = logging.getLogger("parkgate")
+
+
+@dataclass(frozen=True)
+class ErasureStep:
+    name: str
+    run: Callable[..., tuple[int, int]]     # (conn, plate) -> (rows erased, rows held)
+    table: str | None = None                # the table it covers (default: its name)
+
+
+DEFAULT_STEPS = (
+    ErasureStep("outbox", erasure.relay_messages),     # first: it finds the messages by the rows' ids
+    ErasureStep("lane_events", erasure.lane_events),
+    ErasureStep("sessions", erasure.sessions),
+    ErasureStep("permits", erasure.permits),
+    ErasureStep("citations", erasure.citations),
+    ErasureStep("hotlist", erasure.hotlist),
+    ErasureStep("reviews", erasure.reviews),
+    ErasureStep("lane_windows", erasure.frame_windows),
+)
+
+
+@dataclass
+class Erased:
+    erased: dict[str, int] = field(default_factory=dict)
+    held: dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        parts = [f"{name} {n}" for name, n in self.erased.items() if n]
+        held = [f"{name} {n}" for name, n in self.held.items() if n]
+        return (", ".join(parts) or "nothing found") + (f"; held: {', '.join(held)}" if held else "")
+
+
+class Erasure:
+    def __init__(self, store: Store, clock: Clock, metadata: Any = Base.metadata) -> None:
+        self.store = store
+        self.clock = clock
+        self.metadata = metadata
+        self.steps: list[ErasureStep] = list(DEFAULT_STEPS)
+
+    def register(self, step: ErasureStep, before: str | None = None) -> None:
+        names = [s.name for s in self.steps]
+        if step.name in names:
+            raise ValueError(f"an erasure step {step.name!r} is registered already")
+        self.steps.insert(names.index(before) if before else len(self.steps), step)
+
+    def _all_steps(self) -> list[ErasureStep]:
+        """The registered steps, then a delete for every other table with a blind index."""
+        covered = {s.table or s.name for s in self.steps}
+        extra = [ErasureStep(t.name, erasure.delete_rows(t)) for t in self.metadata.sorted_tables
+                 if t.name not in covered and any(is_index(c) for c in t.c)]
+        return self.steps + extra
+
+    def erase(self, plate: str, username: str) -> Erased:
+        """Every record of the plate removed or anonymised but what a hold keeps; audited."""
+        plate = normalise_plate(plate, "Plate")
+        result = Erased()
+        with self.store.connection() as conn:
+            for step in self._all_steps():
+                erased, held = step.run(conn, plate)
+                result.erased[step.name], result.held[step.name] = erased, held
+            audit.record(conn, self.clock(), username, "ErasePlate", "plate", result.summary(), plate=plate)
+        log.info("erasure: %s", result.summary())
+        return result
+
+
+@dataclass
+class Rotated:
+    key: str
+    resealed: dict[str, int] = field(default_factory=dict)
+    pictures: int = 0
+    retired: list[str] = field(default_factory=list)
+    left: Counter = field(default_factory=Counter)    # values still sealed with an older key
+
+
+class KeyRotation:
+    """``vault``: the pictures on disk (None: none kept); ``grace_s``: how long serving gateways
+    take to re-read the key file (twice their ``key_reload_s``, and a second)."""
+
+    def __init__(self, store: Store, vault: ImageVault | None, clock: Clock, *, batch: int = 500,
+                 pause_s: float = 0.02, grace_s: float = 5.0, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.store = store
+        self.vault = vault
+        self.clock = clock
+        self.batch = batch
+        self.pause_s = pause_s
+        self.grace_s = grace_s
+        self.sleep = sleep
+
+    def census(self) -> Counter:
+        """How many stored values (and pictures) each key seals."""
+        counts: Counter = Counter()
+        with self.store.connection() as conn:
+            for table, columns in rotation.sealed_tables():
+                counts.update(rotation.census(conn, table, columns))
+        if self.vault is not None:
+            counts.update(self.vault.key_of(name) or "unsealed" for name in self.vault.names())
+        return counts
+
+    def rotate(self, username: str, new_key: bool = True, passes: int = 3) -> Rotated:
+        keys = self.store.keys
+        kid = keys.add_key() if new_key else keys.current
+        log.info("keys: sealing with key %s from now on; re-sealing what older keys sealed", kid)
+        result = Rotated(kid)
+        if new_key:
+            self.sleep(self.grace_s)   # serving gateways re-read the file and seal with the new key
+        for _ in range(passes):
+            changed = self._pass(result)
+            result.left = Counter({k: n for k, n in self.census().items() if k != keys.current})
+            if not result.left or not changed:
+                break
+        if not result.left:
+            result.retired = keys.retire(keep=set())
+        with self.store.connection() as conn:
+            audit.record(conn, self.clock(), username, "RotateKeys", kid,
+                         f"re-sealed {sum(result.resealed.values())} row(s), {result.pictures} picture(s); "
+                         f"retired {', '.join(result.retired) or 'none'}", kind="CHANGE")
+        return result
+
+    def _pass(self, result: Rotated) -> int:
+        changed = 0
+        for table, columns in rotation.sealed_tables():
+            cursor, done = None, False
+            while not done:
+                with self.store.connection(background=True) as conn:
+                    n, cursor, done = rotation.reseal(conn, table, columns, self.store.keys, cursor, self.batch)
+                result.resealed[table.name] = result.resealed.get(table.name, 0) + n
+                changed += n
+                if not done and self.pause_s:
+                    self.sleep(self.pause_s)
+        if self.vault is not None:
+            for name in list(self.vault.names()):
+                if self.vault.reseal(name):
+                    result.pictures += 1
+                    changed += 1
+        return changed
