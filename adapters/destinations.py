@@ -10,7 +10,9 @@ from datetime import timedelta
 from pathlib import Path
 
 KINDS = ("soap", "xml", "json", "webhook")
-DOCUMENTS = ("ParkingEvent", "Citation", "Permit")
+DOCUMENTS = ("ParkingEvent", "Citation", "Permit", "SecurityEvent")
+#: What a destination gets when it does not say: security events (issue 17) go only to those that ask.
+DEFAULT_DOCUMENTS = ("ParkingEvent", "Citation", "Permit")
 SETTINGS = ("name", "kind", "url", "documents", "facilities", "timeout_s", "max_age_s", "backoff_s", "backoff_max_s",
             "batch_window_s", "batch_max", "lease_s", "basic_auth", "client_cert", "client_key", "ca_bundle", "secret",
             "wsdl", "operation", "stylesheet", "field_map", "wsse")
@@ -23,7 +25,7 @@ class Destination:
     name: str
     kind: str
     url: str | None = None
-    documents: frozenset = frozenset(DOCUMENTS)
+    documents: frozenset = frozenset(DEFAULT_DOCUMENTS)
     facilities: frozenset = frozenset()          # empty: every facility
     timeout: float = 5.0                         # connect and read, per request
     max_age: timedelta = timedelta(days=7)       # retried until this old, then dead-lettered
@@ -72,7 +74,7 @@ def parse(raw_list, base_dir):
         names.add(name)
         if kind not in KINDS:
             raise ValueError(f"{where}.kind must be one of {', '.join(KINDS)}")
-        docs = frozenset(r.get("documents", DOCUMENTS))
+        docs = frozenset(r.get("documents", DEFAULT_DOCUMENTS))
         if not docs <= set(DOCUMENTS):
             raise ValueError(f"{where}.documents: only {', '.join(DOCUMENTS)}")
         if kind != "soap" and not r.get("url"):

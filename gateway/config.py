@@ -7,7 +7,7 @@ of a lane event.
 
 import tomllib
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import time, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -19,7 +19,17 @@ from recognition import PRECISIONS, READERS
 from recognition.fetch import ImageSources
 
 from .domain.decisions import DecisionRules
-from .domain.facility import CitationRule, Facility, Lane, Tariff
+from .domain.facility import (
+    ACTUAL_FEE,
+    GREATER,
+    LOST_TICKET_AMOUNT,
+    CitationRule,
+    EnforcementRules,
+    Facility,
+    Lane,
+    OperatorPolicy,
+    Tariff,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = REPO_ROOT / "parkgate.toml"
@@ -340,7 +350,39 @@ def _facility(f, where, registers, recognition):
     return Facility(id=fid, name=f.get("name", fid), capacity=int(f.get("capacity", 0)), timezone=tz,
                     tariff=tariff, permit_only=bool(f.get("permit_only", False)),
                     image_sources=ImageSources.parse({**recognition, **f.get("recognition", {})}),
-                    plate_regions=tuple(regions) if regions else None, lanes=lanes, citation_rules=rules)
+                    plate_regions=tuple(regions) if regions else None, lanes=lanes, citation_rules=rules,
+                    enforcement=_enforcement(f.get("enforcement", {}), f"{where}.enforcement"),
+                    policy=_policy(f.get("operator", {}), f"{where}.operator"))
+
+
+#: [facility.enforcement] keys (issue 17); a key not listed is refused at start.
+ENFORCEMENT_KEYS = {"scan_interval_minutes", "time_limit_minutes", "payment_window_minutes"}
+
+
+def _enforcement(table, where):
+    unknown = set(table) - ENFORCEMENT_KEYS
+    if unknown:
+        raise ConfigError(f"{where}: unknown setting(s) {', '.join(sorted(unknown))}")
+
+    def minutes(key, default):
+        value = _number(table, key, default, where) if key in table or default is not None else None
+        return None if value is None else timedelta(minutes=value)
+    limit, window = minutes("time_limit_minutes", None), minutes("payment_window_minutes", None)
+    return EnforcementRules(interval=minutes("scan_interval_minutes", 30),
+                            time_limit=limit or None, payment_window=window or None)
+
+
+def _policy(p, where):
+    """``[facility.operator]``: lost tickets, the overnight cut-off, partial payments."""
+    lost = str(p.get("lost_ticket", GREATER)).upper()
+    if lost not in (LOST_TICKET_AMOUNT, ACTUAL_FEE, GREATER):
+        raise ConfigError(f"{where}.lost_ticket: LOST_TICKET_AMOUNT, ACTUAL_FEE or GREATER")
+    try:
+        cutoff = time.fromisoformat(str(p.get("overnight_cutoff", "00:00")))
+    except ValueError as e:
+        raise ConfigError(f"{where}.overnight_cutoff: a local time such as \"02:00\"") from e
+    return OperatorPolicy(lost_ticket=lost, overnight_cutoff=cutoff,
+                          partial_payments=bool(p.get("partial_payments", False)))
 
 
 def _path(value, source):

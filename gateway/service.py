@@ -21,31 +21,39 @@ from printer.escpos import NetworkPrinter
 
 from .app.audit import Audit
 from .app.auth import Authenticator, Users
+from .app.authorization import Authorizations
 from .app.backups import Backups
 from .app.citations import Citations
 from .app.clock import utcnow
 from .app.cluster import ClusterBarriers, DatabaseLaneLease, LaneBus
 from .app.dashboard import Dashboard
+from .app.enforcement import Enforcement
 from .app.events import LaneEvents
 from .app.frames import FrameWindows
 from .app.health import LaneView, Readiness
+from .app.hotlist import Hotlist
 from .app.images import LaneImages
 from .app.lanes import Incidents, Lanes
 from .app.metrics import Metrics, gauge
 from .app.occupancy import Occupancy
+from .app.payments import Payments
 from .app.permits import Permits
 from .app.printing import Printing
 from .app.privacy import Erasure
 from .app.recording import EventRecorder
 from .app.relaying import Relaying
 from .app.relays import relay_status
+from .app.reports import Reports
 from .app.retention import Retention
 from .app.reviews import Reviews
 from .app.sessions import Sessions
+from .app.shifts import Shifts
+from .app.tickets import Tickets
 from .app.usecases import UseCases
 from .contract.documents import parse
 from .contract.namespace import NS
 from .contract.schema import CONTRACT_XSD, document_schema
+from .domain.tickets import TicketCodes
 from .soap.application import publish
 from .store import audit as audit_log
 from .store.engine import Store
@@ -130,7 +138,8 @@ class GatewayService(service.MultiService):
             if shared and self.barriers.controllers else None
         lanes = Lanes(facilities, ClusterBarriers(self.barriers, self.lane_bus) if self.lane_bus else self.barriers,
                       self.audit, reactor, metrics=self.metrics)
-        recorder = EventRecorder(facilities, rules, self.store, relaying, clock)
+        codes = TicketCodes(audit_log.keys().tickets)
+        recorder = EventRecorder(facilities, rules, self.store, relaying, clock, ticket_codes=codes)
         reviews = Reviews(recorder, facilities, self.store, lanes, clock)
         self.images = LaneImages(config.recognition, config.threads, metrics=self.metrics)
         self.jobs_pool = ThreadPool(minthreads=0, maxthreads=2, name="parkgate-jobs")
@@ -140,6 +149,8 @@ class GatewayService(service.MultiService):
         self.readiness = Readiness(self.store, clock, self.lane_views, self.images, self.oldest_pending,
                                    timedelta(seconds=ops.ready_max_relay_lag_s), ops.ready_requires_plcs)
         self._register_scraped()
+        citations = Citations(facilities, self.store, relaying, clock)
+        self.enforcement = Enforcement(facilities, self.store, citations, clock, self.node)
         self.use_cases = UseCases(
             clock=clock, authenticator=self.authenticator,
             events=LaneEvents(facilities, self.images, FrameWindows(recorder, reviews, self.store, rules, shared),
@@ -147,10 +158,16 @@ class GatewayService(service.MultiService):
             reviews=reviews, sessions=Sessions(facilities, self.store, clock),
             occupancy=Occupancy(facilities, self.store, clock),
             permits=Permits(facilities, self.store, relaying, clock),
-            citations=Citations(facilities, self.store, relaying, clock), lanes=lanes,
+            citations=citations, lanes=lanes,
             relay_status=lambda: relay_status(self.outbox),
             audit=self.audit, backups=self.backups, retention=self.retention, metrics=self.metrics,
-            erasure=Erasure(self.store, clock),
+            authorizations=Authorizations(facilities, rules, self.store, clock), enforcement=self.enforcement,
+            hotlist=Hotlist(facilities, self.store, clock), erasure=Erasure(self.store, clock),
+            tickets=Tickets(facilities=facilities, store=self.store, codes=codes, recorder=recorder, lanes=lanes,
+                            clock=clock),
+            payments=Payments(facilities=facilities, store=self.store, codes=codes, clock=clock),
+            shifts=Shifts(facilities=facilities, store=self.store, clock=clock),
+            reports=Reports(facilities=facilities, store=self.store, clock=clock),
             users=Users(self.store, clock, authenticator=self.authenticator),
             dashboard=Dashboard(facilities=facilities, store=self.store, lanes=lanes, clock=clock),
             printing=Printing(printer=receipt_printer(config.console), audit=self.audit))
@@ -267,6 +284,9 @@ class GatewayService(service.MultiService):
         self._schedule(ops.retention.interval_s, self.retention.scheduled, "retention")
         self._schedule(ops.backup.interval_h * 3600, self.backups.scheduled, "backup")
         self._schedule(ops.audit_verify_interval_s, lambda: self.audit.verify(incremental=True), "audit")
+        for fac in self.config.facilities.values():  # the violation scan (issue 17), per facility
+            self._schedule(fac.enforcement.interval.total_seconds(),
+                           lambda fac_id=fac.id: self.enforcement.scheduled(fac_id), f"enforcement {fac.id}")
         self._watch_keys(ops.key_reload_s)
         if self.config.recognition.warm_at_start:
             threads.deferToThread(self.images.warm).addErrback(

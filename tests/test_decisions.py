@@ -35,7 +35,7 @@ def parked(minutes_ago, paid="0", paid_minutes_ago=None):
         paid_at=None if paid_minutes_ago is None else NOW - timedelta(minutes=paid_minutes_ago))
 
 
-def facts(hotlisted=False, occupied=0, session=None, permits=()):
+def facts(hotlisted=None, occupied=0, session=None, permits=()):
     return LaneFacts(hotlisted, occupied, session, tuple(permits))
 
 
@@ -49,7 +49,7 @@ TABLE = [
     ("a permit holder enters", LOT, "ENTRY", facts(permits=[permit()]), None, (OPEN, "PERMIT_VALID", Decimal("0.00"))),
     ("an unsure reading waits for a person", LOT, "ENTRY", facts(), Decimal("0.84"), (REVIEW, "LOW_CONFIDENCE", None)),
     ("a sure reading decides", LOT, "ENTRY", facts(), Decimal("0.85"), (OPEN, "TRANSIENT_ENTRY", Decimal("0.00"))),
-    ("a hotlisted plate is held", LOT, "ENTRY", facts(hotlisted=True, permits=[permit()]), None,
+    ("a hotlisted plate is held", LOT, "ENTRY", facts(hotlisted="stolen", permits=[permit()]), None,
      (HOLD, "HOTLISTED", None)),
     ("a plate already parked", LOT, "ENTRY", facts(session=parked(60)), None, (REVIEW, "OPEN_SESSION_EXISTS", None)),
     ("full, for transients", LOT, "ENTRY", facts(occupied=10), None, (HOLD, "FACILITY_FULL", None)),
@@ -72,7 +72,12 @@ TABLE = [
      (OPEN, "PERMIT_VALID", Decimal("0.00"))),
     ("a permit holder without an entry", LOT, "EXIT", facts(permits=[permit()]), None, (OPEN, "PERMIT_VALID", None)),
     ("no entry record: the lost ticket", LOT, "EXIT", facts(), None, (HOLD, "NO_ENTRY_RECORD", Decimal("40.00"))),
-    ("hotlisted at the exit", LOT, "EXIT", facts(hotlisted=True, session=parked(10)), None, (HOLD, "HOTLISTED", None)),
+    ("hotlisted at the exit", LOT, "EXIT", facts(hotlisted="banned", session=parked(10)), None,
+     (HOLD, "HOTLISTED", None)),
+    ("a watched plate enters (the VMS is told)", LOT, "ENTRY", facts(hotlisted="watch"), None,
+     (OPEN, "TRANSIENT_ENTRY", Decimal("0"))),
+    ("a wanted vehicle leaves as any other", LOT, "EXIT", facts(hotlisted="wanted", session=parked(10)), None,
+     (OPEN, "WITHIN_GRACE", Decimal("0"))),
 ]
 
 

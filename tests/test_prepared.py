@@ -44,7 +44,7 @@ def test_rows_read_as_execute_reads_them(store):
                                            permit_type="MONTHLY", valid_from=ENTRY.date(),
                                            valid_until=ENTRY.date() + timedelta(days=30), state="ACTIVE",
                                            issued_at=ENTRY, revoked_at=None, revocation_reason=None))
-    params = {"plate": "PREP1", "facility_id": "LOT-P"}
+    params = {"plate": "PREP1", "facility_id": "LOT-P", "now": ENTRY}
     for direction, statement in facts.STATEMENTS.items():
         with store.connection() as conn:
             ours = statement.rows(conn, params)
@@ -54,7 +54,7 @@ def test_rows_read_as_execute_reads_them(store):
         assert row["open_session_entry_time"] == ENTRY and row["open_session_entry_time"].tzinfo is not None
         assert row["open_session_amount_paid"] == Decimal("12.3450")
         assert isinstance(row["open_session_amount_paid"], Decimal)
-        assert row["facts_hotlisted"] is False
+        assert row["facts_hotlisted"] is None     # no live hotlist entry: no category rank
         assert row["permit_permit_number"] == "P-PREP1" and row["permit_valid_from"] == ENTRY.date()
         assert ("facts_occupied" in row) == (direction == "ENTRY")
         assert row.get("facts_occupied", 1) >= 1

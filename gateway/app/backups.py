@@ -178,9 +178,15 @@ class Backups:
         """The backups kept, newest first, each verified."""
         if not self.directory.is_dir():
             return []
-        found = [read(p) for p in self.directory.iterdir()
-                 if p.is_dir() and not p.name.endswith(PARTIAL) and (p / MANIFEST).exists()]
-        return sorted(found, key=lambda b: (b.created_at, (b.path / MANIFEST).stat().st_mtime_ns), reverse=True)
+        found = []
+        for p in self.directory.iterdir():
+            if not p.is_dir() or p.name.endswith(PARTIAL):
+                continue
+            try:
+                found.append((read(p), (p / MANIFEST).stat().st_mtime_ns))
+            except FileNotFoundError:  # not a backup, or pruned by the job while we looked
+                continue
+        return [b for b, _ in sorted(found, key=lambda f: (f[0].created_at, f[1]), reverse=True)]
 
     def prune(self) -> list[str]:
         """Remove the oldest backups beyond ``keep``; the names removed."""

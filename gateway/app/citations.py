@@ -1,7 +1,9 @@
 """Citations: fine and due date from the facility's rules; each is owed to the relays."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
+
+from sqlalchemy import Connection
 
 from ..contract import documents
 from ..domain.citations import ISSUED, Citation, terms
@@ -30,10 +32,17 @@ class Citations:
         citation = Citation(id=new_id("CIT", now), issued_at=now, facility_id=fac.id, violation=violation, plate=plate,
                             jurisdiction=jurisdiction, location=location, fine=fine, currency=fac.currency,
                             due_date=due, evidence_url=evidence_url, note=note, issued_by=username, status=ISSUED)
-        document = documents.citation(citation)
         with self.store.connection() as conn:
-            citations.insert(conn, citation)
-            audit.record(conn, now, username, "IssueCitation", citation.id, violation, plate=citation.plate)
-            owed = self.relaying.owe(conn, "Citation", citation.id, fac.id, documents.serialize(document))
+            document, owed = self.write(conn, citation)
         self.relaying.wake(owed)
         return document
+
+    def write(self, conn: Connection, citation: Citation) -> tuple[Any, Sequence[str]]:
+        """Record ``citation`` on ``conn``, audited and owed to the relays: (its document, the relays owed).
+        A second citation of one session for one violation fails here (``IntegrityError``)."""
+        document = documents.citation(citation)
+        citations.insert(conn, citation)
+        audit.record(conn, citation.issued_at, citation.issued_by, "IssueCitation", citation.id, citation.violation,
+                     plate=citation.plate)
+        owed = self.relaying.owe(conn, "Citation", citation.id, citation.facility_id, documents.serialize(document))
+        return document, owed

@@ -1,13 +1,24 @@
-"""The hotlist: plates held at every barrier, or one facility's (``parkgate hotlist``)."""
+"""The hotlist: plates held at the barriers (stolen, banned) or watched for (wanted, watch), everywhere
+or in one facility, until removed or until they expire (``parkgate hotlist``, ManageHotlist). Every
+change and every listing is audited (a listing shows plates)."""
 
 from collections.abc import Mapping
+from datetime import datetime
 
+from ..domain import times
+from ..domain.errors import InvalidInput, InvalidTime
 from ..domain.facility import Facility, find_facility
-from ..domain.hotlist import HotlistEntry
+from ..domain.hotlist import BANNED, CATEGORIES, HotlistEntry
 from ..domain.plates import normalise_plate
-from ..store import hotlist
+from ..store import audit, hotlist
 from ..store.engine import Store
 from .clock import Clock, utcnow
+
+
+def _category(category: str | None) -> str | None:
+    if category is not None and category not in CATEGORIES:
+        raise InvalidInput(f"a hotlist category is one of {', '.join(CATEGORIES)}", "Category")
+    return category
 
 
 class Hotlist:
@@ -16,20 +27,36 @@ class Hotlist:
         self.store = store
         self.clock = clock
 
-    def add(self, plate: str, reason: str, facility_id: str | None = None) -> str:
-        """Hold ``plate``; the plate as normalised."""
+    def add(self, plate: str, reason: str, facility_id: str | None = None, category: str = BANNED,
+            source: str | None = None, expires_at: datetime | None = None, username: str = "system") -> HotlistEntry:
+        """List ``plate``; the entry as listed (the plate normalised)."""
         plate = normalise_plate(plate, "Plate")
+        _category(category)
         if facility_id is not None:
             find_facility(self.facilities, facility_id)
+        now = self.clock()
+        if expires_at is not None and times.aware(expires_at, "ExpiresAt") <= now:
+            raise InvalidTime("the entry would have expired already", "ExpiresAt")
         with self.store.connection() as conn:
-            hotlist.add(conn, plate, facility_id, reason, self.clock())
-        return plate
+            entry_id = hotlist.add(conn, plate, facility_id, reason, now, category, source, expires_at)
+            audit.record(conn, now, username, "AddHotlistEntry", facility_id or "*", category, plate=plate)
+        return HotlistEntry(entry_id, plate, facility_id, reason, now, category, source, expires_at)
 
-    def remove(self, plate: str) -> int:
-        """How many entries of the plate were removed."""
+    def remove(self, plate: str, category: str | None = None, username: str = "system") -> int:
+        """How many entries of the plate (of ``category``, or all) were removed."""
+        plate = normalise_plate(plate, "Plate")
         with self.store.connection() as conn:
-            return hotlist.remove(conn, normalise_plate(plate, "Plate"))
+            removed = hotlist.remove(conn, plate, _category(category))
+            audit.record(conn, self.clock(), username, "RemoveHotlistEntry", category or "*", f"{removed} removed",
+                         plate=plate)
+        return removed
 
-    def listing(self) -> list[HotlistEntry]:
+    def listing(self, facility_id: str | None = None, category: str | None = None, include_expired: bool = False,
+                username: str = "system") -> list[HotlistEntry]:
+        if facility_id is not None:
+            find_facility(self.facilities, facility_id)
+        now = self.clock()
         with self.store.connection() as conn:
-            return hotlist.listing(conn)
+            found = hotlist.listing(conn, facility_id, _category(category), None if include_expired else now)
+            audit.record(conn, now, username, "ListHotlist", facility_id or "*", f"{len(found)} found")
+        return found

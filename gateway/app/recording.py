@@ -20,10 +20,12 @@ from ..domain.decisions import OPEN, REVIEW, DecisionRules, Verdict, decide
 from ..domain.errors import Busy, Conflict, InvalidInput
 from ..domain.events import LaneEvent, RecordedEvent
 from ..domain.facility import Facility, Lane, find_facility
+from ..domain.hotlist import SEVERITY
 from ..domain.permits import NO_PERMIT, VALID, Standing
 from ..domain.plates import normalise_plate
 from ..domain.sessions import ParkingSession
-from ..store import events, facts, reviews, sessions
+from ..domain.tickets import ISSUED, Ticket, TicketCodes, vehicle_type_of
+from ..store import events, facts, reviews, sessions, tickets
 from ..store.engine import Store
 from .clock import Clock, new_id
 from .relaying import Relaying
@@ -48,6 +50,7 @@ class Outcome:
     session_id: str | None
     replayed: bool = False
     frame_of: str | None = None      # recorded as another frame of this (earlier) event
+    ticket_number: str | None = None  # the ticket a transient entry issued (none on a replay)
 
     @property
     def drives_barrier(self) -> bool:
@@ -57,7 +60,9 @@ class Outcome:
 
 class EventRecorder:
     def __init__(self, facilities: Mapping[str, Facility], rules: DecisionRules, store: Store,
-                 relaying: Relaying, clock: Clock) -> None:
+                 relaying: Relaying, clock: Clock, ticket_codes: TicketCodes | None = None) -> None:
+        """``ticket_codes``: every transient entry issues a ticket (numbered with them)."""
+        self.ticket_codes = ticket_codes
         self.facilities = facilities
         self.rules = rules
         self.store = store
@@ -114,12 +119,14 @@ class EventRecorder:
     def record(self, conn: Connection, fac: Facility, lane: Lane, ev: LaneEvent, plate: str | None, when: datetime,
                relay_key: str | None = None, queue_review: bool = True) -> tuple[Outcome, Sequence[str]]:
         """Decide and write ``ev`` on ``conn``: (its outcome, the relays owed its document)."""
+        hotlisted = None
         if plate is None:
             verdict = Verdict(REVIEW, ev.unread or "NO_PLATE_READ", NO_PERMIT)
         else:
-            verdict = decide(facts.of_plate(conn, fac.id, plate, ev.direction), fac, self.rules, ev.event_id,
-                             ev.direction, when, ev.confidence)
-        session = verdict.session
+            known = facts.of_plate(conn, fac.id, plate, ev.direction, when)
+            hotlisted = known.hotlisted
+            verdict = decide(known, fac, self.rules, ev.event_id, ev.direction, when, ev.confidence)
+        session, ticket = verdict.session, None
         if verdict.opens_session:
             assert plate is not None
             permit = verdict.standing.permit if verdict.standing.status == VALID else None
@@ -130,6 +137,11 @@ class EventRecorder:
                 permit_number=permit.permit_number if permit else None, amount_charged=None,
                 amount_paid=Decimal("0"), paid_at=None)
             sessions.insert(conn, session)
+            if permit is None and self.ticket_codes is not None:
+                ticket = Ticket(facility_id=fac.id, number=self.ticket_codes.new_number(fac.id), session_id=session.id,
+                                issued_at=when, lane_number=lane.number, state=ISSUED,
+                                vehicle_type=vehicle_type_of(ev.vehicle.vehicle_class if ev.vehicle else None))
+                tickets.insert(conn, ticket)
         elif verdict.closes_session:
             assert session is not None
             if not sessions.close(conn, session):
@@ -142,7 +154,15 @@ class EventRecorder:
                            confidence=ev.confidence, image=ev.image, image_url=ev.image_url, created_at=self.clock())
         owed = self.relaying.owe(conn, "ParkingEvent", relay_key or ev.event_id, fac.id, text,
                                  provisional=verdict.decision == REVIEW and queue_review)
-        return Outcome(ev.event_id, event, verdict.decision, verdict.reason, session.id if session else None), owed
+        if hotlisted is not None and (verdict.decision != REVIEW or not queue_review):
+            # A listed plate read surely (or as a person confirmed it): the VMS is told, once per event.
+            assert plate is not None
+            alert = documents.security_event(ev.event_id, hotlisted, SEVERITY[hotlisted], plate, fac.id,
+                                             ev.camera_id, when, ev.image_url, verdict.decision)
+            owed = [*owed, *self.relaying.owe(conn, "SecurityEvent", f"{ev.event_id}:SEC", fac.id,
+                                              documents.serialize(alert))]
+        return Outcome(ev.event_id, event, verdict.decision, verdict.reason, session.id if session else None,
+                       ticket_number=ticket.number if ticket else None), owed
 
     def write(self, conn: Connection, fac: Facility, lane: Lane, ev: LaneEvent, when: datetime, plate: str | None,
               confidence: Decimal | None, decision: str, reason: str, standing: Standing,

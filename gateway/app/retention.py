@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ..store import audit, leases
+from ..store import audit, leases, tickets
 from ..store import retention as purge
 from ..store.engine import Store
 from .clock import Clock
@@ -56,6 +56,7 @@ def _audit_step(conn, cutoff, limit, cursor=None):
 #: parents), so that nothing is anonymised only to be deleted a moment later; then plates, images.
 DEFAULT_STEPS = (
     PurgeStep("lane_events", "records", purge.lane_events),
+    PurgeStep("closed_tickets", "records", tickets.purge_closed),        # issue 16, part B: before their sessions
     PurgeStep("closed_sessions", "records", purge.closed_sessions),
     PurgeStep("resolved_reviews", "records", purge.resolved_reviews),
     PurgeStep("lane_incidents", "records", purge.lane_incidents),

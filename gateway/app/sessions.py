@@ -91,7 +91,8 @@ class Sessions:
                 raise InvalidInput(f"this facility takes {fac.currency}", "Amount")
             now = self.clock()
             payment = Payment(id=new_id("PAY", now), session_id=found.id, amount=amount, currency=currency,
-                              method=method, paid_at=now, recorded_by=username)
+                              method=method, paid_at=now, recorded_by=username, facility_id=fac.id,
+                              channel=username)
             paid = found.with_payment(amount, now)
             sessions.paid(conn, paid)
             payments.insert(conn, payment)

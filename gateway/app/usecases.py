@@ -5,21 +5,28 @@ from dataclasses import dataclass
 
 from .audit import Audit
 from .auth import Authenticator, Users
+from .authorization import Authorizations
 from .backups import Backups
 from .citations import Citations
 from .clock import Clock
 from .dashboard import Dashboard
+from .enforcement import Enforcement
 from .events import LaneEvents
+from .hotlist import Hotlist
 from .lanes import Lanes
 from .metrics import Metrics
 from .occupancy import Occupancy
+from .payments import Payments
 from .permits import Permits
 from .printing import Printing
 from .privacy import Erasure
 from .relays import RelayStatus
+from .reports import Reports
 from .retention import Retention
 from .reviews import Reviews
 from .sessions import Sessions
+from .shifts import Shifts
+from .tickets import Tickets
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,15 @@ class UseCases:
     backups: Backups
     retention: Retention
     metrics: Metrics
+    # enforcement, security and open data (issue 17)
+    authorizations: Authorizations
+    enforcement: Enforcement
+    hotlist: Hotlist
+    # the operator's day (issue 16, part B)
+    tickets: Tickets
+    payments: Payments
+    shifts: Shifts
+    reports: Reports
     # privacy (issue 19, part B)
     erasure: Erasure
     # the operator console (issue 18)

@@ -6,7 +6,9 @@
 - ``admin``: users, the hotlist, the database;
 - ``outbox``: what the relays owe their destinations;
 - ``ops``: the activity log, backups and restores, retention;
-- ``privacy``: the keys that seal plates at rest (init, status, rotate), erasure by plate.
+- ``enforce``: the violation scan (issue 17).
+- ``privacy``: the keys that seal plates at rest (init, status, rotate), erasure by plate;
+- ``operator``: tickets printed, shifts, payments at the booth, reports.
 """
 
 import argparse
@@ -14,7 +16,7 @@ import os
 import sys
 
 from .. import config as configuration
-from . import admin, ops, outbox, privacy, recognition, serve, wsdl
+from . import admin, enforce, operator, ops, outbox, privacy, recognition, serve, wsdl
 
 
 def main(argv=None):
@@ -23,7 +25,7 @@ def main(argv=None):
                         help=f"TOML configuration (default: {configuration.DEFAULT_CONFIG.name} in the repository)")
     parser.add_argument("--database-url", help="override [database] url")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for group in (serve, recognition, wsdl, admin, outbox, ops, privacy):
+    for group in (serve, recognition, wsdl, admin, outbox, ops, enforce, privacy, operator):
         group.register(sub)
     args = parser.parse_args(argv)
     try:

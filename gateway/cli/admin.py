@@ -34,9 +34,14 @@ def register(sub):
     hot_add.add_argument("plate")
     hot_add.add_argument("--reason", required=True)
     hot_add.add_argument("--facility", help="only in this facility")
+    hot_add.add_argument("--category", default="banned", choices=("stolen", "wanted", "banned", "watch"),
+                         help="stolen and banned are held; wanted and watch pass with a security event")
+    hot_add.add_argument("--source", help="who listed it (a police feed, an operator)")
+    hot_add.add_argument("--expires", type=_instant, help="until when (ISO 8601 with a zone; default: until removed)")
     hot_add.set_defaults(run=cmd_hotlist_add)
     hot_rm = hot_sub.add_parser("remove", help="release a plate", description="Remove a plate from the hotlist.")
     hot_rm.add_argument("plate")
+    hot_rm.add_argument("--category", choices=("stolen", "wanted", "banned", "watch"), help="only this category")
     hot_rm.set_defaults(run=cmd_hotlist_remove)
     hot_sub.add_parser("list", help="the plates held", description="The plates held, where and why."
                        ).set_defaults(run=cmd_hotlist_list)
@@ -113,9 +118,23 @@ def _hotlist(cfg):
     return Hotlist(cfg.facilities, open_store(cfg))
 
 
+def _instant(text):
+    import argparse
+    from datetime import datetime
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
+    if when.tzinfo is None:
+        raise argparse.ArgumentTypeError("give the time with its zone (e.g. 2025-06-30T00:00Z)")
+    return when
+
+
 def cmd_hotlist_add(args, cfg):
     try:
-        _hotlist(cfg).add(args.plate, args.reason, args.facility)
+        with cli_origin():
+            _hotlist(cfg).add(args.plate, args.reason, args.facility, args.category, args.source, args.expires,
+                              username=operator())
     except ParkgateError as e:
         print(e.message, file=sys.stderr)
         return 2
@@ -123,14 +142,18 @@ def cmd_hotlist_add(args, cfg):
 
 
 def cmd_hotlist_remove(args, cfg):
-    n = _hotlist(cfg).remove(args.plate)
+    with cli_origin():
+        n = _hotlist(cfg).remove(args.plate, args.category, username=operator())
     print(f"{n} hotlist entr{'y' if n == 1 else 'ies'} removed")
 
 
 def cmd_hotlist_list(args, cfg):
-    entries = _hotlist(cfg).listing()
+    with cli_origin():
+        entries = _hotlist(cfg).listing(include_expired=True, username=operator())
     for entry in entries:
-        print(f"{entry.plate:<12} {entry.facility_id or 'every facility':<20} {entry.added_at:%Y-%m-%d} {entry.reason}")
+        until = f"until {entry.expires_at:%Y-%m-%d %H:%M}Z" if entry.expires_at else "until removed"
+        print(f"{entry.plate:<12} {entry.category:<7} {entry.facility_id or 'every facility':<20} "
+              f"{entry.added_at:%Y-%m-%d} {until:<24} {entry.reason}")
     if not entries:
         print("the hotlist is empty")
 

@@ -208,6 +208,54 @@ def citation(rec):
         leaf(name, value, doc)
     money("Fine", rec.fine, rec.currency, doc)
     for name, value in (("DueDate", rec.due_date), ("EvidenceURL", rec.evidence_url), ("Note", rec.note),
-                        ("IssuedBy", rec.issued_by), ("Status", rec.status)):
+                        ("IssuedBy", rec.issued_by), ("Status", rec.status), ("SessionID", rec.session_id),
+                        ("PlateClipURL", rec.plate_clip_url)):
+        leaf(name, value, doc)
+    return checked(doc)
+
+
+def images(parking_event):
+    """(OriginalURL, PlateClipURL) of a ParkingEvent element, each None when it has none."""
+    found = parking_event.find(f"{{{NS}}}Image")
+    if found is None:
+        return None, None
+    return found.findtext(f"{{{NS}}}OriginalURL"), found.findtext(f"{{{NS}}}PlateClipURL")
+
+
+def security_event(event_id, category, severity, plate, facility_id, camera_id, when, image_url, decision):
+    """A read of a hotlisted plate, for a video management system (issue 17): one per lane event,
+    under its EventID."""
+    return checked(_fields(None, "SecurityEvent", (
+        ("EventID", event_id), ("Category", category),
+        ("Severity", severity), ("Plate", plate), ("FacilityID", facility_id), ("CameraID", camera_id),
+        ("Timestamp", when), ("ImageURL", image_url), ("Decision", decision))))
+# --- the operator's day (issue 16, part B) ---------------------------------------------------
+
+def ticket(rec, state, code):
+    """A ticket record (with its state as of now, and what its QR code carries)."""
+    return checked(_fields(None, "Ticket", (
+        ("TicketNumber", rec.number), ("FacilityID", rec.facility_id), ("SessionID", rec.session_id),
+        ("IssuedAt", rec.issued_at), ("LaneNumber", rec.lane_number), ("VehicleType", rec.vehicle_type),
+        ("State", state), ("Code", code))))
+
+
+def receipt(entry, amount_paid, due, ticket_number=None):
+    """A payments-journal entry as its receipt, with the session's paid and due after it."""
+    cur = entry.currency
+    doc = element("Receipt")
+    for name, value in (("ReceiptNumber", entry.id), ("Kind", entry.kind), ("FacilityID", entry.facility_id),
+                        ("SessionID", entry.session_id), ("TicketNumber", ticket_number),
+                        ("IssuedAt", entry.paid_at), ("Method", entry.method)):
+        leaf(name, value, doc)
+    money("Amount", entry.amount, cur, doc)
+    money("Tendered", entry.tendered, cur, doc)
+    money("Change", entry.change, cur, doc)
+    leaf("Reference", entry.reference, doc)
+    leaf("CardLastFour", entry.card_last_four, doc)
+    leaf("Partial", entry.partial, doc)
+    money("AmountPaid", amount_paid, cur, doc)
+    money("AmountDue", due, cur, doc)
+    for name, value in (("ServedBy", entry.recorded_by), ("ShiftID", entry.shift_id), ("Channel", entry.channel),
+                        ("OriginalReceipt", entry.original_id), ("Reason", entry.reason)):
         leaf(name, value, doc)
     return checked(doc)

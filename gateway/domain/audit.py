@@ -63,6 +63,8 @@ class AuditKeys:
             raise ValueError("the audit key must be at least 16 bytes")
         self._chain = hmac.new(secret, b"parkgate audit chain v1", hashlib.sha256).digest()
         self._plates = hmac.new(secret, b"parkgate audit plates v1", hashlib.sha256).digest()
+        # Ticket numbers' check digits (gateway.domain.tickets): from the same secret, on every node.
+        self.tickets = hmac.new(secret, b"parkgate tickets v1", hashlib.sha256).digest()
 
     def plate_hash(self, plate: str) -> str:
         """A normalised plate's keyed hash: the same plate, the same hash, on every node."""

@@ -25,6 +25,8 @@ class Citation:
     note: str | None
     issued_by: str
     status: str
+    session_id: str | None = None        # the stay the violation scan found it in
+    plate_clip_url: str | None = None
 
 
 def terms(facility: Facility, violation: str, now: datetime) -> tuple[Decimal, date]:

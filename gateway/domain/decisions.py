@@ -12,6 +12,7 @@ from decimal import Decimal
 from . import tariffs
 from .errors import InvalidTime
 from .facility import ENTRY, Facility
+from .hotlist import holds
 from .permits import EXPIRED, NONE, VALID, Permit, Standing, judge
 from .sessions import ParkingSession
 
@@ -28,7 +29,7 @@ class DecisionRules:
 @dataclass(slots=True)  # not frozen: on the lane-event path, 2 us a record (nothing changes one)
 class LaneFacts:
     """What is known about a plate in a facility when a lane event is decided."""
-    hotlisted: bool
+    hotlisted: str | None            # the most severe live hotlist category of the plate here, or None
     occupied: int | None             # open sessions in the facility (read for entries only)
     session: ParkingSession | None   # the plate's open session there
     permits: tuple[Permit, ...]      # the plate's permits there (its facility's and everywhere's)
@@ -61,7 +62,7 @@ def decide(facts: LaneFacts, facility: Facility, rules: DecisionRules, event_id:
 
 
 def _entry(facts: LaneFacts, facility: Facility, standing: Standing) -> Verdict:
-    if facts.hotlisted:
+    if holds(facts.hotlisted):
         return Verdict(HOLD, "HOTLISTED", standing)
     if facts.session is not None:
         return Verdict(REVIEW, "OPEN_SESSION_EXISTS", standing, facts.session)
@@ -76,7 +77,7 @@ def _entry(facts: LaneFacts, facility: Facility, standing: Standing) -> Verdict:
 
 def _exit(facts: LaneFacts, facility: Facility, standing: Standing, event_id: str, when: datetime) -> Verdict:
     tariff, session = facility.tariff, facts.session
-    if facts.hotlisted:
+    if holds(facts.hotlisted):
         return Verdict(HOLD, "HOTLISTED", standing, session)
     if session is None:
         if standing.status == VALID:

@@ -2,7 +2,7 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import time, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,11 +24,32 @@ class Tariff:
     exit_after_payment: timedelta
 
 
+#: What a lost ticket is charged: the tariff's lost-ticket amount, the actual fee of the stay (its
+#: entry is known), or the greater of the two.
+LOST_TICKET_AMOUNT, ACTUAL_FEE, GREATER = "LOST_TICKET_AMOUNT", "ACTUAL_FEE", "GREATER"
+
+
+@dataclass(frozen=True)
+class OperatorPolicy:
+    """How a facility's staff handle what is not routine: lost tickets, overnight stays, short payments."""
+    lost_ticket: str = GREATER
+    overnight_cutoff: time = time(0, 0)   # local time: a vehicle still in past it stayed overnight
+    partial_payments: bool = False        # False: a payment below what is due is refused
+
+
 @dataclass(frozen=True)
 class CitationRule:
     violation: str
     fine: Decimal
     due_days: int
+
+
+@dataclass(frozen=True)
+class EnforcementRules:
+    """A facility's scan: how often, and the limits it enforces (None: that check is off)."""
+    interval: timedelta = timedelta(minutes=30)
+    time_limit: timedelta | None = None          # stays without a valid permit longer than this: EXPIRED_TIME
+    payment_window: timedelta | None = None      # stays still owing after this long: UNPAID_STAY
 
 
 @dataclass(frozen=True)
@@ -54,6 +75,8 @@ class Facility:
     plate_regions: tuple[str, ...] | None = None          # plate formats admitted (US, EU, UK, BR)
     lanes: dict[str, Lane] = field(default_factory=dict)  # camera id -> Lane
     citation_rules: dict[str, CitationRule] = field(default_factory=dict)  # violation -> rule
+    enforcement: EnforcementRules = EnforcementRules()    # the violation scan (issue 17)
+    policy: OperatorPolicy = field(default_factory=OperatorPolicy)
 
     @property
     def currency(self) -> str:

@@ -1,7 +1,16 @@
-"""Plates held at the barrier (stolen, banned, unpaid debts), everywhere or in one facility."""
+"""Plates on the hotlist (stolen, wanted, banned, watched), everywhere or in one facility, and what a
+read of one means at a barrier: stolen and banned vehicles are held; wanted and watched ones pass,
+and every read of a listed plate raises a security event for the video management system."""
 
 from dataclasses import dataclass
 from datetime import datetime
+
+STOLEN, WANTED, BANNED, WATCH = "stolen", "wanted", "banned", "watch"
+#: Most severe first: of several entries of one plate, the first decides.
+CATEGORIES = (STOLEN, WANTED, BANNED, WATCH)
+#: Held at the barrier. A wanted vehicle is let through (staff are not asked to stop it): police are told.
+HOLDS = frozenset({STOLEN, BANNED})
+SEVERITY = {STOLEN: "HIGH", WANTED: "HIGH", BANNED: "MEDIUM", WATCH: "LOW"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -11,3 +20,10 @@ class HotlistEntry:
     facility_id: str | None          # None: every facility
     reason: str
     added_at: datetime
+    category: str = BANNED
+    source: str | None = None        # who listed it (a police feed, an operator)
+    expires_at: datetime | None = None  # None: until removed
+
+
+def holds(category: str | None) -> bool:
+    return category in HOLDS

@@ -45,6 +45,8 @@ class Payment:
     method: str
     paid_at: datetime
     recorded_by: str
+    facility_id: str | None = None
+    channel: str | None = None       # who it came through (RecordPayment: the integrator)
 
 
 def quote(session: ParkingSession, tariff: Tariff, at: datetime) -> tuple[Decimal, Decimal]:

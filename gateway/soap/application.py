@@ -33,8 +33,13 @@ from .services.common import Health
 from .services.events import EventService
 from .services.lanes import LaneService
 from .services.maintenance import MaintenanceService
+from .services.payments import PaymentService
 from .services.permits import PermitService
 from .services.relays import RelayService
+from .services.reports import ReportService
+from .services.security import SecurityService
+from .services.shifts import ShiftService
+from .services.tickets import TicketService
 from .wsdl import merge_contract, message_schema
 from .wsse import username_token
 
@@ -55,6 +60,12 @@ SERVICES = {
     "RelayService": [Health, RelayService],
     "AuditService": [Health, AuditService],
     "MaintenanceService": [Health, MaintenanceService],
+    "SecurityService": [Health, SecurityService],
+    # the operator's day (issue 16, part B)
+    "TicketService": [Health, TicketService],
+    "PaymentService": [Health, PaymentService],
+    "ShiftService": [Health, ShiftService],
+    "ReportService": [Health, ReportService],
 }
 
 

@@ -88,6 +88,10 @@ BarrierCommand = _enum("BarrierCommand", "OPEN", "HOLD", "RELEASE")
 BarrierPosition = _enum("BarrierPosition", "UP", "DOWN", "MOVING", "UNKNOWN")
 LaneDirection = _enum("LaneDirection", "ENTRY", "EXIT", "BOTH")
 ReviewState = _enum("ReviewState", "OPEN", "RESOLVED")
+AccessDecision = _enum("AccessDecision", "GRANTED", "DECLINED")   # issue 17: AuthorizePlate
+ScanOutcome = _enum("ScanOutcome", "CITED", "WOULD_CITE", "ALREADY_CITED", "NO_RULE")
+HotlistCategory = _enum("HotlistCategory", "stolen", "wanted", "banned", "watch")   # defined by xsd/parkgate.xsd
+HotlistAction = _enum("HotlistAction", "ADD", "REMOVE")
 
 
 class _Model(ComplexModel):
@@ -225,6 +229,8 @@ class Citation(_Model):
         ("Note", opt(LongText)),
         ("IssuedBy", opt(ShortText)),
         ("Status", req(CitationStatus)),
+        ("SessionID", opt(Identifier)),
+        ("PlateClipURL", opt(URL)),
     ]
 
 
@@ -388,6 +394,34 @@ class ReviewItem(_Model):
     ]
 
 
+class ViolationFound(_Model):
+    """A violation the scan found in an open session, and what it did (issue 17)."""
+    _type_info = [
+        ("FacilityID", req(Identifier)),
+        ("SessionID", req(Identifier)),
+        ("Plate", req(PlateNumber)),
+        ("ViolationType", req(ViolationType)),
+        ("Reason", req(LongText)),
+        ("Outcome", req(ScanOutcome)),
+        ("Fine", opt(Money)),
+        ("CitationID", opt(Identifier)),
+    ]
+
+
+class HotlistEntry(_Model):
+    """Defined by xsd/parkgate.xsd (issue 17)."""
+    _type_info = [
+        ("EntryID", req(Integer64)),
+        ("Plate", req(PlateNumber)),
+        ("Category", req(HotlistCategory)),
+        ("FacilityID", opt(Identifier)),
+        ("Reason", req(LongText)),
+        ("Source", opt(ShortText)),
+        ("AddedAt", req(DateTime)),
+        ("ExpiresAt", opt(DateTime)),
+    ]
+
+
 # --- operations (issue 19, part A): defined by xsd/parkgate.xsd -----------------------------
 
 AuditKind = _enum("AuditKind", "QUERY", "CHANGE", "SYSTEM")
@@ -458,6 +492,203 @@ class RetentionRun(_Model):
         ("Seconds", opt(Decimal)),
         ("Step", many(RetentionStep)),
         ("Error", opt(LongText)),
+    ]
+
+
+# --- the operator's day (issue 16, part B): Ticket and Receipt defined by xsd/parkgate.xsd ---
+
+TicketNumber = _simple(Unicode, "TicketNumber", pattern="[0-9]{16}")
+CardLastFour = _simple(Unicode, "CardLastFour", pattern="[0-9]{4}")
+VehicleType = _enum("VehicleType", "car", "motorcycle", "van", "truck", "bus")
+TicketState = _enum("TicketState", "ISSUED", "USED", "LOST")
+PaymentMethod = _enum("PaymentMethod", "CASH", "CARD", "EWALLET", "VOUCHER", "PERMIT")
+PaymentKind = _enum("PaymentKind", "PAYMENT", "VOID", "REFUND")
+
+
+class SignedMoney(_Model):
+    value = XmlData(Decimal)
+    currency = XmlAttribute(CurrencyCode, use="required")
+
+
+class Ticket(_Model):
+    _type_info = [
+        ("TicketNumber", req(TicketNumber)),
+        ("FacilityID", req(Identifier)),
+        ("SessionID", req(Identifier)),
+        ("IssuedAt", req(DateTime)),
+        ("LaneNumber", req(Integer32)),
+        ("VehicleType", req(VehicleType)),
+        ("State", req(TicketState)),
+        ("Code", req(LongText)),
+    ]
+
+
+class Receipt(_Model):
+    _type_info = [
+        ("ReceiptNumber", req(Identifier)),
+        ("Kind", req(PaymentKind)),
+        ("FacilityID", req(Identifier)),
+        ("SessionID", req(Identifier)),
+        ("TicketNumber", opt(TicketNumber)),
+        ("IssuedAt", req(DateTime)),
+        ("Method", req(PaymentMethod)),
+        ("Amount", req(SignedMoney)),
+        ("Tendered", opt(Money)),
+        ("Change", opt(Money)),
+        ("Reference", opt(ShortText)),
+        ("CardLastFour", opt(CardLastFour)),
+        ("Partial", req(Boolean)),
+        ("AmountPaid", req(Money)),
+        ("AmountDue", req(Money)),
+        ("ServedBy", req(ShortText)),
+        ("ShiftID", opt(Identifier)),
+        ("Channel", opt(ShortText)),
+        ("OriginalReceipt", opt(Identifier)),
+        ("Reason", opt(LongText)),
+    ]
+
+
+# Message types of the operator's services (defined by the WSDL alone).
+
+class Printout(_Model):
+    _type_info = [
+        ("FileName", req(ShortText)),
+        ("MediaType", req(ShortText)),
+        ("Content", req(ByteArray)),
+    ]
+
+
+class TicketView(_Model):
+    _type_info = [
+        ("Ticket", req(Ticket)),
+        ("Plate", req(PlateNumber)),
+        ("Charges", req(Charges)),
+        ("AmountDue", req(Money)),
+    ]
+
+
+class LostTicketResult(_Model):
+    _type_info = [
+        ("LostTicketID", req(Identifier)),
+        ("SessionID", req(Identifier)),
+        ("TicketNumber", opt(TicketNumber)),
+        ("EntryTime", req(DateTime)),
+        ("Policy", req(ShortText)),
+        ("Charge", req(Money)),
+        ("AmountDue", req(Money)),
+        ("EntryImageURL", opt(URL)),
+        ("EntryImage", opt(ByteArray)),
+    ]
+
+
+class OvernightVehicle(_Model):
+    _type_info = [
+        ("SessionID", req(Identifier)),
+        ("Plate", req(PlateNumber)),
+        ("EntryTime", req(DateTime)),
+        ("Cutoff", req(DateTime)),
+        ("TicketNumber", opt(TicketNumber)),
+        ("LaneNumber", req(Integer32)),
+    ]
+
+
+class DeclaredAmount(_Model):
+    _type_info = [
+        ("Method", req(PaymentMethod)),
+        ("Amount", req(Money)),
+    ]
+
+
+class ShiftInfo(_Model):
+    _type_info = [
+        ("ShiftID", req(Identifier)),
+        ("Officer", req(ShortText)),
+        ("FacilityID", req(Identifier)),
+        ("LaneNumber", opt(Integer32)),
+        ("Booth", opt(ShortText)),
+        ("OpeningFloat", req(Money)),
+        ("OpenedAt", req(DateTime)),
+        ("State", req(ShortText)),
+        ("ClosedAt", opt(DateTime)),
+        ("SignedBy", opt(ShortText)),
+        ("SignedAt", opt(DateTime)),
+    ]
+
+
+class MethodTotal(_Model):
+    _type_info = [
+        ("Method", req(PaymentMethod)),
+        ("Count", req(Integer32)),
+        ("Expected", req(SignedMoney)),
+        ("Declared", opt(Money)),
+        ("Difference", opt(SignedMoney)),
+    ]
+
+
+class KeyedTotal(_Model):
+    _type_info = [
+        ("Key", req(ShortText)),
+        ("Count", req(Integer32)),
+        ("Amount", req(SignedMoney)),
+    ]
+
+
+class Transaction(_Model):
+    _type_info = [
+        ("PaymentID", req(Identifier)),
+        ("Kind", req(PaymentKind)),
+        ("At", req(DateTime)),
+        ("SessionID", req(Identifier)),
+        ("Method", req(PaymentMethod)),
+        ("Amount", req(SignedMoney)),
+        ("VehicleType", req(VehicleType)),
+        ("Reference", opt(ShortText)),
+        ("OriginalReceipt", opt(Identifier)),
+        ("Reason", opt(LongText)),
+    ]
+
+
+class ShiftReport(_Model):
+    _type_info = [
+        ("Shift", req(ShiftInfo)),
+        ("Transaction", many(Transaction)),
+        ("ByMethod", many(MethodTotal)),
+        ("ByVehicleType", many(KeyedTotal)),
+        ("Taken", req(SignedMoney)),
+        ("Voids", req(Integer32)),
+        ("VoidAmount", req(SignedMoney)),
+        ("LostTickets", req(Integer32)),
+        ("LostTicketAmount", req(Money)),
+        ("Overnight", req(Integer32)),
+    ]
+
+
+class FacilityFigures(_Model):
+    _type_info = [
+        ("FacilityID", req(Identifier)),
+        ("Revenue", req(SignedMoney)),
+        ("ByMethod", many(KeyedTotal)),
+        ("ByVehicleType", many(KeyedTotal)),
+        ("ByLane", many(KeyedTotal)),
+        ("Voids", req(KeyedTotal)),
+        ("Refunds", req(KeyedTotal)),
+        ("LostTickets", req(KeyedTotal)),
+        ("EntriesPerHour", many(Integer32)),
+        ("ExitsPerHour", many(Integer32)),
+        ("Stays", many(KeyedTotal)),
+        ("OccupancyPeak", req(Integer32)),
+        ("OccupancyAverage", req(Decimal)),
+        ("Capacity", req(Integer32)),
+    ]
+
+
+class ParkingReport(_Model):
+    _type_info = [
+        ("Period", req(ShortText)),
+        ("From", req(Date)),
+        ("Until", req(Date)),
+        ("Facility", many(FacilityFigures)),
+        ("Export", opt(Printout)),
     ]
 
 

@@ -1,5 +1,7 @@
 """What a lane decision reads about a plate in a facility, in one statement (one round trip)."""
 
+from datetime import datetime
+
 from sqlalchemy import (
     LABEL_STYLE_TABLENAME_PLUS_COL,
     ColumnElement,
@@ -7,7 +9,7 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
-    exists,
+    case,
     func,
     literal_column,
     or_,
@@ -15,10 +17,11 @@ from sqlalchemy import (
 )
 
 from ..domain.decisions import LaneFacts
+from ..domain.hotlist import CATEGORIES
 from ..domain.permits import Permit
 from ..domain.sessions import ParkingSession
 from .prepared import Prepared
-from .schema import HotlistRecord, PermitRecord, SessionRecord, table_of
+from .schema import HotlistRecord, PermitRecord, SessionRecord, UTCDateTime, table_of
 from .sealed import plate_is, readable
 
 _SESSIONS, _PERMITS, _HOTLIST = table_of(SessionRecord), table_of(PermitRecord), table_of(HotlistRecord)
@@ -37,11 +40,21 @@ OCCUPIED = select(func.count()).select_from(_SESSIONS).where(
     _SESSIONS.c.facility_id == bindparam("facility_id"), _SESSIONS.c.status == OPEN)
 
 
+#: The rank (in CATEGORIES, most severe first) of the plate's most severe live hotlist entry here at
+#: the bound ``now``, or NULL. Literals throughout: the lane-event path's statements bind only its facts.
+_RANK = case(*((_HOTLIST.c.category == literal_column(f"'{c}'"), literal_column(str(i)))
+               for i, c in enumerate(CATEGORIES)), else_=literal_column(str(len(CATEGORIES) - 1)))
+HOTLISTED = select(func.min(_RANK)).where(
+    applies_here(_HOTLIST),
+    or_(_HOTLIST.c.expires_at.is_(None), _HOTLIST.c.expires_at > bindparam("now", type_=UTCDateTime()))) \
+    .scalar_subquery()
+
+
 def _statement(occupancy: bool) -> Select:
     """Whether the plate is hotlisted, its open session there and its permits, one row per permit
     (at least one row); with ``occupancy``, also the facility's count of open sessions (entries
     need it; counting on every exit would cost large facilities for nothing)."""
-    facts = [exists().where(applies_here(_HOTLIST)).label("hotlisted")]
+    facts = [HOTLISTED.label("hotlisted")]
     if occupancy:
         facts.append(OCCUPIED.scalar_subquery().label("occupied"))
     subquery = select(*facts).subquery("facts")
@@ -59,12 +72,14 @@ _SESSION_KEYS = [(f"open_session_{c.name}", c.name) for c in readable(_SESSIONS)
 _PERMIT_KEYS = [(f"permit_{c.name}", c.name) for c in readable(_PERMITS)]
 
 
-def of_plate(conn: Connection, facility_id: str, plate: str, direction: str) -> LaneFacts:
-    rows = STATEMENTS[direction].rows(conn, {"plate": plate, "facility_id": facility_id})
+def of_plate(conn: Connection, facility_id: str, plate: str, direction: str, now: datetime) -> LaneFacts:
+    """What is known about the plate there at ``now`` (hotlist entries expired by then do not count)."""
+    rows = STATEMENTS[direction].rows(conn, {"plate": plate, "facility_id": facility_id, "now": now})
     first = rows[0]
     session = None
     if first["open_session_id"] is not None:
         session = ParkingSession(**{name: first[key] for key, name in _SESSION_KEYS})
     permits = tuple(Permit(**{name: row[key] for key, name in _PERMIT_KEYS})
                     for row in rows if row["permit_permit_number"] is not None)
-    return LaneFacts(first["facts_hotlisted"], first.get("facts_occupied"), session, permits)
+    rank = first["facts_hotlisted"]
+    return LaneFacts(None if rank is None else CATEGORIES[rank], first.get("facts_occupied"), session, permits)

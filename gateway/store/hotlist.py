@@ -1,8 +1,8 @@
-"""The hotlist: plates held at the barriers."""
+"""The hotlist: plates held at the barriers or watched for."""
 
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, delete, or_, select
 
 from ..domain.hotlist import HotlistEntry
 from .schema import HotlistRecord, table_of
@@ -11,17 +11,32 @@ from .sealed import plate_is, readable
 _HOTLIST = table_of(HotlistRecord)
 
 
-def add(conn: Connection, plate: str, facility_id: str | None, reason: str, at: datetime) -> None:
-    conn.execute(_HOTLIST.insert(), dict(plate=plate, facility_id=facility_id, reason=reason, added_at=at))
+def add(conn: Connection, plate: str, facility_id: str | None, reason: str, at: datetime, category: str = "banned",
+        source: str | None = None, expires_at: datetime | None = None) -> int:
+    """The new entry's id."""
+    return conn.execute(_HOTLIST.insert().returning(_HOTLIST.c.id), dict(
+        plate=plate, facility_id=facility_id, reason=reason, added_at=at, category=category, source=source,
+        expires_at=expires_at)).scalar_one()
 
 
-def remove(conn: Connection, plate: str) -> int:
-    """How many entries of the plate were removed."""
-    return conn.execute(delete(_HOTLIST).where(plate_is(_HOTLIST, plate))).rowcount
+def remove(conn: Connection, plate: str, category: str | None = None) -> int:
+    """How many entries of the plate (of that category, or any) were removed."""
+    query = delete(_HOTLIST).where(plate_is(_HOTLIST, plate))
+    if category is not None:
+        query = query.where(_HOTLIST.c.category == category)
+    return conn.execute(query).rowcount
 
 
-def listing(conn: Connection) -> list[HotlistEntry]:
-    """By plate (sorted here: the database holds them sealed), then as added."""
-    rows = conn.execute(select(*readable(_HOTLIST)).order_by(_HOTLIST.c.id))
-    entries = [HotlistEntry(**row._mapping) for row in rows]
+def listing(conn: Connection, facility_id: str | None = None, category: str | None = None,
+            live_at: datetime | None = None) -> list[HotlistEntry]:
+    """Entries (those that apply in ``facility_id``, of ``category``, not expired at ``live_at``), by
+    plate (sorted here: the database holds them sealed), then as added."""
+    query = select(*readable(_HOTLIST)).order_by(_HOTLIST.c.id)
+    if facility_id is not None:
+        query = query.where(or_(_HOTLIST.c.facility_id == facility_id, _HOTLIST.c.facility_id.is_(None)))
+    if category is not None:
+        query = query.where(_HOTLIST.c.category == category)
+    if live_at is not None:
+        query = query.where(or_(_HOTLIST.c.expires_at.is_(None), _HOTLIST.c.expires_at > live_at))
+    entries = [HotlistEntry(**row._mapping) for row in conn.execute(query)]
     return sorted(entries, key=lambda e: e.plate)

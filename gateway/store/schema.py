@@ -142,8 +142,24 @@ class PaymentRecord(Base):
     amount: Mapped[Decimal]
     currency: Mapped[str] = mapped_column(String(3))
     method: Mapped[str] = mapped_column(String(32))
-    paid_at: Mapped[datetime]
+    paid_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     recorded_by: Mapped[str] = mapped_column(String(64))
+    # The payments journal (issue 16, part B): voids and refunds are entries of their own (negative),
+    # an officer's entries belong to their shift, an integrator's to its channel.
+    facility_id: Mapped[str | None] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(8), default="PAYMENT", server_default=text("'PAYMENT'"))
+    vehicle_type: Mapped[str | None] = mapped_column(String(16))
+    lane_number: Mapped[int | None] = mapped_column(Integer)
+    shift_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    channel: Mapped[str | None] = mapped_column(String(64))
+    tendered: Mapped[Decimal | None]
+    change: Mapped[Decimal | None]
+    reference: Mapped[str | None] = mapped_column(String(64))
+    card_last_four: Mapped[str | None] = mapped_column(String(4))
+    partial: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    original_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    reason: Mapped[str | None] = mapped_column(String(1000))
+    authorised_by: Mapped[str | None] = mapped_column(String(64))
 
 
 class PermitRecord(Base):
@@ -178,6 +194,14 @@ class CitationRecord(Base):
     note: Mapped[str | None] = mapped_column(String(1000))
     issued_by: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(8))
+    # issue 17: a citation the violation scan found is of one session; the plate clip is evidence too.
+    session_id: Mapped[str | None] = mapped_column(String(64))
+    plate_clip_url: Mapped[str | None] = mapped_column(String(2048))
+    __table_args__ = (
+        # The scan cites each violation of a session once, however many scans and nodes find it.
+        Index("uq_citations_session_violation", "session_id", "violation", unique=True,
+              sqlite_where=text("session_id IS NOT NULL"), postgresql_where=text("session_id IS NOT NULL")),
+    )
 
 
 class HotlistRecord(Base):
@@ -189,6 +213,10 @@ class HotlistRecord(Base):
     facility_id: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(String(200))
     added_at: Mapped[datetime]
+    # issue 17: stolen, wanted, banned or watch (gateway.domain.hotlist); who listed it; until when.
+    category: Mapped[str] = mapped_column(String(8), default="banned", server_default=text("'banned'"))
+    source: Mapped[str | None] = mapped_column(String(64))
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class IncidentRecord(Base):
@@ -322,10 +350,8 @@ class LaneCommandRecord(Base):
 
 # Closed sessions are purged and anonymised oldest exit first (gateway.store.retention).
 Index("ix_sessions_exit_time", SessionRecord.exit_time)
-# The console's dashboard: a facility's entries and exits per hour and day, takings per day (issue 18).
-Index("ix_sessions_facility_entry", SessionRecord.facility_id, SessionRecord.entry_time)
+# The console's dashboard: a facility's exits per hour and day (issue 18; its entries: the index below).
 Index("ix_sessions_facility_exit", SessionRecord.facility_id, SessionRecord.exit_time)
-Index("ix_payments_paid_at", PaymentRecord.paid_at)
 
 
 class LaneWindowRecord(Base):
@@ -337,3 +363,61 @@ class LaneWindowRecord(Base):
     event_id: Mapped[str] = mapped_column(String(64))
     first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
     readings: Mapped[str] = mapped_column(Sealed())   # JSON [[plate, confidence], ...]
+
+
+# --- the operator's day (issue 16, part B): tickets, the payments journal, shifts, lost tickets ---
+
+class TicketRecord(Base):
+    """The ticket a transient entry printed; its number is unique in its facility."""
+    __tablename__ = "tickets"
+    facility_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"), unique=True)
+    issued_at: Mapped[datetime]
+    lane_number: Mapped[int] = mapped_column(Integer)
+    vehicle_type: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(8))            # ISSUED, USED, LOST
+    closed_at: Mapped[datetime | None]
+
+
+class ShiftRecord(Base):
+    """An officer's shift at a booth or lane: at most one open per officer."""
+    __tablename__ = "shifts"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    officer: Mapped[str] = mapped_column(String(64))
+    facility_id: Mapped[str] = mapped_column(String(64))
+    lane_number: Mapped[int | None] = mapped_column(Integer)
+    booth: Mapped[str | None] = mapped_column(String(64))
+    currency: Mapped[str] = mapped_column(String(3))
+    opening_float: Mapped[Decimal]
+    opened_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(8))            # OPEN, CLOSED, SIGNED
+    closed_at: Mapped[datetime | None]
+    declared: Mapped[str | None] = mapped_column(Text)       # JSON {method: amount}
+    signed_by: Mapped[str | None] = mapped_column(String(64))
+    signed_at: Mapped[datetime | None]
+    note: Mapped[str | None] = mapped_column(String(1000))
+    __table_args__ = (
+        Index("uq_shifts_open_officer", "officer", unique=True,
+              sqlite_where=text("state = 'OPEN'"), postgresql_where=text("state = 'OPEN'")),
+    )
+
+
+class LostTicketRecord(Base):
+    """A lost ticket processed: which session, the charge by the facility's policy, who and why."""
+    __tablename__ = "lost_tickets"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    facility_id: Mapped[str] = mapped_column(String(64))
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"))
+    ticket_number: Mapped[str | None] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(1000))
+    policy: Mapped[str] = mapped_column(String(24))
+    charge: Mapped[Decimal]
+    currency: Mapped[str] = mapped_column(String(3))
+    shift_id: Mapped[str | None] = mapped_column(String(64))
+
+
+# Reports read sessions by facility and entry time.
+Index("ix_sessions_facility_entry", SessionRecord.facility_id, SessionRecord.entry_time)

@@ -66,3 +66,8 @@ def counts_by_bucket(conn: Connection, facility_id: str, column: str, edges: lis
         if index is not None:
             counts[index] = count
     return counts
+def open_in(conn: Connection, facility_id: str) -> list[ParkingSession]:
+    """The facility's open sessions, oldest entry first (the violation scan reads them)."""
+    query = _RECORD.where(_SESSIONS.c.facility_id == facility_id, _SESSIONS.c.status == OPEN) \
+        .order_by(_SESSIONS.c.entry_time)
+    return [ParkingSession(**row._mapping) for row in conn.execute(query)]

@@ -25,6 +25,15 @@ def caller(ctx):
     return ctx.udc.username
 
 
+def role(ctx):
+    return ctx.udc.role
+
+
+def printout(p):
+    """A :class:`gateway.app.tickets.Printout` as the Printout answer."""
+    return t.Printout(FileName=p.file_name, MediaType=p.media_type, Content=[p.content])
+
+
 class Health(ServiceBase):
     @operation(roles=ALL_ROLES, returns=t.req(DateTime), names="ServerTime")
     def Ping(ctx):
@@ -33,13 +42,15 @@ class Health(ServiceBase):
 
 
 #: What a decided lane event answers (SubmitEvent, ResolveReview).
-DECIDED = dict(returns=(t.req(t.ParkingEvent), t.req(t.Decision), t.req(t.ShortText), t.req(t.BarrierAction)),
-               names=("ParkingEvent", "Decision", "Reason", "Barrier"))
+DECIDED = dict(returns=(t.req(t.ParkingEvent), t.req(t.Decision), t.req(t.ShortText), t.req(t.BarrierAction),
+                        t.opt(t.TicketNumber)),
+               names=("ParkingEvent", "Decision", "Reason", "Barrier", "TicketNumber"))
 
 
-def decided(d):
-    """A :class:`gateway.app.lanes.Decided` as the DECIDED answer."""
-    return d.outcome.event, d.outcome.decision, d.outcome.reason, barrier_action(d.barrier)
+def decided(d, ticket_number=None):
+    """A :class:`gateway.app.lanes.Decided` as the DECIDED answer (with the ticket an entry issued)."""
+    return (d.outcome.event, d.outcome.decision, d.outcome.reason, barrier_action(d.barrier),
+            ticket_number or d.outcome.ticket_number)
 
 
 def barrier_action(action):
@@ -48,5 +59,8 @@ def barrier_action(action):
 
 def charges(quote):
     """A session quote's Charges and AmountDue elements."""
-    return (documents.charges(quote.tariff, quote.charge, quote.session.amount_paid),
-            documents.money("AmountDue", quote.due, quote.tariff.currency))
+    return charges_of(quote.tariff, quote.charge, quote.session.amount_paid, quote.due)
+
+
+def charges_of(tariff, charge, paid, due):
+    return (documents.charges(tariff, charge, paid), documents.money("AmountDue", due, tariff.currency))

@@ -13,7 +13,12 @@ class EventService(ServiceBase):
     @operation(t.req(t.LaneEvent), roles=("admin", "operator", "integrator"), **DECIDED,
                throws=(f.InvalidTimeFault, f.UnknownFacilityFault, f.UnknownLaneFault, f.BusyFault))
     def SubmitEvent(ctx, Event):
-        return decided(use_cases(ctx).events.submit(_lane_event(Event)))
+        d = use_cases(ctx).events.submit(_lane_event(Event))
+        ticket = None
+        if d.outcome.replayed and d.outcome.session_id and str(Event.Direction) == "ENTRY":
+            found = use_cases(ctx).tickets.of_session(d.outcome.session_id)  # a retry answers the same ticket
+            ticket = found.number if found else None
+        return decided(d, ticket)
 
     @operation(t.opt(t.Identifier), t.opt(t.ReviewState), t.opt(Integer32), t.opt(Boolean),
                roles=("admin", "operator"), returns=t.many(t.ReviewItem), names="Review",

@@ -1,6 +1,6 @@
 """PermitService: look up, issue, revoke and list permits."""
 
-from spyne import Date, DateTime, ServiceBase
+from spyne import Date, DateTime, Integer32, ServiceBase
 
 from ...contract import documents
 from .. import faults as f
@@ -32,3 +32,16 @@ class PermitService(ServiceBase):
                names="Permit", throws=(f.UnknownFacilityFault,))
     def ListPermits(ctx, Plate, FacilityID):
         return [documents.permit(p) for p in use_cases(ctx).permits.listing(Plate, FacilityID, username=caller(ctx))]
+
+    @operation(t.req(t.Identifier), t.req(Integer32), t.req(t.ShortText), t.opt(t.Direction), t.opt(DateTime),
+               roles=("admin", "operator", "integrator"),
+               returns=(t.req(t.AccessDecision), t.req(t.ShortText), t.req(t.AuthorizationStatus), t.opt(t.Permit)),
+               names=("Decision", "Reason", "Status", "Permit"),
+               throws=(f.UnknownFacilityFault, f.UnknownLaneFault, f.InvalidTimeFault))
+    def AuthorizePlate(ctx, FacilityID, LaneNumber, Plate, Direction, At):
+        """May the plate pass the lane now? GRANTED or DECLINED with the reason; no session is opened
+        (a PARCS driving its own barriers asks this)."""
+        answer = use_cases(ctx).authorizations.authorize(FacilityID, LaneNumber, Plate, caller(ctx),
+                                                         None if Direction is None else str(Direction), At)
+        permit = answer.standing.permit
+        return answer.decision, answer.reason, answer.standing.status, documents.permit(permit) if permit else None

@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""AuthorizePlate latency at a PARCS's concurrency, with 100,000 permits in the database.
+
+Seeds the permits straight into a fresh database (SQLite in a temporary folder, or the PostgreSQL
+given), starts `parkgate serve` in its own process, then asks from N keep-alive connections
+whether plates may pass the entry lane: four in five hold a permit, the rest are transients.
+Ping on the same server, in the same run, is the ceiling (spyne's own cost per request).
+
+    .venv/bin/python bench/authorize_plate.py [--permits 100000] [--connections 8] [--duration 10]
+"""
+
+import argparse
+import asyncio
+import os
+import random
+import tempfile
+from datetime import date, datetime, timezone
+
+from harness import configs, cpu_seconds, latency_summary, request, start_gateway
+from soap_events import ping_for, run_load
+from sqlalchemy import insert
+
+from gateway.store.engine import Store
+from gateway.store.migrate import upgrade
+from gateway.store.schema import PermitRecord
+
+ASK = ('<pg:AuthorizePlate><pg:FacilityID>LOT-BENCH</pg:FacilityID><pg:LaneNumber>1</pg:LaneNumber>'
+       '<pg:Plate>{plate}</pg:Plate></pg:AuthorizePlate>')
+
+
+def plate_of(n):
+    return f"P{n:07d}"
+
+
+def seed(database_url, permits):
+    upgrade(database_url)
+    store = Store(database_url)
+    now = datetime.now(timezone.utc)
+    rows = [dict(permit_number=f"PRMT-B-{n}", plate=plate_of(n), facility_id="LOT-BENCH" if n % 3 else None,
+                 permit_type="Monthly", valid_from=date(2000, 1, 1), valid_until=date(2099, 12, 31), state="ACTIVE",
+                 issued_at=now, revoked_at=None, revocation_reason=None) for n in range(permits)]
+    with store.connection() as conn:
+        for i in range(0, len(rows), 10_000):
+            conn.execute(insert(PermitRecord.__table__), rows[i:i + 10_000])
+    store.dispose()
+
+
+def asks_for(permits):
+    def for_connection(conn):
+        rng = random.Random(conn)
+
+        def make(n):
+            k = rng.randrange(permits * 5 // 4)  # the last fifth of the range: plates without a permit
+            return request("/soap/PermitService", ASK.format(plate=plate_of(k)))
+        return make
+    return for_connection
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--permits", type=int, default=100_000)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument("--database-url", help="default: SQLite in a temporary folder")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        db = args.database_url or f"sqlite:///{tmp}/bench.db"
+        print(f"AuthorizePlate: {os.cpu_count()} cores (client and server share them), {args.permits} permits, "
+              f"c={args.connections}, {args.duration:.0f} s per point, {db.split(':')[0]}")
+        seed(db, args.permits)
+        config = configs.gateway(
+            configs.facility("LOT-BENCH", configs.lane("CAM-IN", 1, "ENTRY"), configs.lane("CAM-OUT", 2, "EXIT")),
+            database_url=db, server={"threads": args.threads}, metrics={"enabled": False})
+        server, port = start_gateway(tmp, config, role="integrator")
+        try:
+            asyncio.run(run_load(port, 2, 2.0, asks_for(args.permits)))  # warm-up
+            for name, maker in (("Ping", ping_for), ("AuthorizePlate", asks_for(args.permits))):
+                cpu = cpu_seconds(server.pid)
+                rate, lat, failures = asyncio.run(run_load(port, args.connections, args.duration, maker))
+                cpu = cpu_seconds(server.pid) - cpu
+                if failures:
+                    print(f"  {len(failures)} failed, first: {failures[0]!r}")
+                per_request = cpu / len(lat) * 1e6
+                print(f"{name:<15} {rate:7.0f}/s   {latency_summary(lat)}   server CPU {per_request:5.0f} us/req")
+        finally:
+            server.terminate()
+            server.wait(10)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,47 @@
+"""AuthorizePlate: a PARCS that drives its own barriers asks whether a plate may pass a lane now.
+
+Read-only on the lane-event path's own single statement (:func:`gateway.store.facts.of_plate`),
+decided by the lane decision's rules; the look-up is a plate query, so it is audited.
+"""
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from ..domain import times
+from ..domain.authorization import PlateAuthorization, authorize
+from ..domain.decisions import DecisionRules
+from ..domain.errors import InvalidInput
+from ..domain.facility import BOTH, Facility, find_facility
+from ..domain.plates import normalise_plate
+from ..store import audit, facts
+from ..store.engine import Store
+from .clock import Clock
+
+
+class Authorizations:
+    def __init__(self, facilities: Mapping[str, Facility], rules: DecisionRules, store: Store, clock: Clock) -> None:
+        self.facilities = facilities
+        self.rules = rules
+        self.store = store
+        self.clock = clock
+
+    def authorize(self, facility_id: str, lane_number: int, plate: str, username: str,
+                  direction: str | None = None, at: datetime | None = None) -> PlateAuthorization:
+        """May ``plate`` pass lane ``lane_number`` (in ``direction``; a two-way lane needs it) at ``at``
+        (default now)? No session is opened, nothing but the audit entry is written."""
+        fac = find_facility(self.facilities, facility_id)
+        lane = fac.lane_numbered(lane_number)
+        if direction is None:
+            if lane.direction == BOTH:
+                raise InvalidInput(f"lane {lane.number} of {fac.id} is two-way: give the Direction", "Direction")
+            direction = lane.direction
+        elif not lane.admits(direction):
+            raise InvalidInput(f"lane {lane.number} of {fac.id} is an {lane.direction} lane", "Direction")
+        plate = normalise_plate(plate, "Plate")
+        now = self.clock()
+        when = times.reported(at, now, self.rules.max_clock_skew, "At")
+        with self.store.connection() as conn:
+            answer = authorize(facts.of_plate(conn, fac.id, plate, direction, when), fac, self.rules, direction, when)
+            audit.record(conn, now, username, "AuthorizePlate", f"{fac.id}:{lane.number}",
+                         f"{direction} {answer.decision} {answer.reason}", plate=plate, kind="QUERY")
+        return answer

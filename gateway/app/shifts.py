@@ -1,0 +1,96 @@
+"""Officers' shifts: opened with a float, closed with the cash counted per method, reported
+(expected against declared) and signed off by a supervisor."""
+
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import timedelta
+from decimal import Decimal
+
+from sqlalchemy.exc import IntegrityError
+
+from ..domain.errors import Conflict, InvalidInput, NotFound, NotPermitted
+from ..domain.facility import Facility, find_facility
+from ..domain.payments import checked_method
+from ..domain.shifts import CLOSED, OPEN, SIGNED, Shift, ShiftReport, declared_amounts, report
+from ..domain.tickets import first_cutoff_after
+from ..store import audit, payments, shifts, tickets
+from ..store.engine import Store
+from .clock import Clock, new_id
+
+
+class Shifts:
+    def __init__(self, *, facilities: Mapping[str, Facility], store: Store, clock: Clock) -> None:
+        self.facilities = facilities
+        self.store = store
+        self.clock = clock
+
+    def open(self, officer: str, facility_id: str, opening_float: Decimal, lane_number: int | None = None,
+             booth: str | None = None) -> Shift:
+        """One open shift per officer."""
+        fac = find_facility(self.facilities, facility_id)
+        if lane_number is not None:
+            fac.lane_numbered(lane_number)
+        if opening_float < 0:
+            raise InvalidInput("an opening float is not negative", "OpeningFloat")
+        now = self.clock()
+        shift = Shift(id=new_id("SHIFT", now), officer=officer, facility_id=fac.id, lane_number=lane_number,
+                      booth=booth, currency=fac.currency, opening_float=opening_float, opened_at=now, state=OPEN)
+        try:
+            with self.store.connection() as conn:
+                if shifts.open_of(conn, officer) is not None:
+                    raise Conflict("this officer has a shift open already", "Officer")
+                shifts.insert(conn, shift)
+                audit.record(conn, now, officer, "OpenShift", shift.id, f"float {opening_float} {fac.currency}")
+        except IntegrityError:
+            raise Conflict("this officer has a shift open already", "Officer") from None
+        return shift
+
+    def close(self, officer: str, declared: Mapping[str, Decimal], note: str | None = None) -> ShiftReport:
+        counted = declared_amounts({checked_method(m): a for m, a in declared.items()})
+        now = self.clock()
+        with self.store.connection() as conn:
+            shift = shifts.open_of(conn, officer, for_update=True)
+            if shift is None:
+                raise NotFound("this officer has no open shift", "Officer")
+            closed = replace(shift, state=CLOSED, closed_at=now, declared=counted, note=note)
+            shifts.save(conn, closed)
+            audit.record(conn, now, officer, "CloseShift", shift.id,
+                         ", ".join(f"{m} {a}" for m, a in counted.items()))
+            return self._report(conn, closed)
+
+    def report(self, username: str, role: str, shift_id: str | None = None) -> ShiftReport:
+        """A shift's report (default: the caller's open, else latest, shift). Officers see their own."""
+        with self.store.connection() as conn:
+            shift = shifts.get(conn, shift_id) if shift_id else \
+                (shifts.open_of(conn, username) or shifts.latest_of(conn, username))
+            if shift is None:
+                raise NotFound("no such shift", "ShiftID")
+            if role != "admin" and shift.officer != username:
+                raise NotPermitted()
+            return self._report(conn, shift)
+
+    def sign_off(self, shift_id: str, supervisor: str, role: str, note: str | None = None) -> ShiftReport:
+        if role != "admin":
+            raise NotPermitted()
+        now = self.clock()
+        with self.store.connection() as conn:
+            shift = shifts.get(conn, shift_id, for_update=True)
+            if shift is None:
+                raise NotFound("no such shift", "ShiftID")
+            if shift.state != CLOSED:
+                raise Conflict(f"only a closed shift is signed off (this one is {shift.state})", "ShiftID")
+            if shift.officer == supervisor:
+                raise Conflict("a supervisor signs off someone else's shift", "ShiftID")
+            signed = replace(shift, state=SIGNED, signed_by=supervisor, signed_at=now,
+                             note="\n".join(n for n in (shift.note, note) if n) or None)
+            shifts.save(conn, signed)
+            audit.record(conn, now, supervisor, "SignOffShift", shift.id, note)
+            return self._report(conn, signed)
+
+    def _report(self, conn, shift: Shift) -> ShiftReport:
+        fac = find_facility(self.facilities, shift.facility_id)
+        at = shift.closed_at or self.clock()
+        last_cutoff = first_cutoff_after(at - timedelta(days=1), fac.timezone, fac.policy.overnight_cutoff)
+        overnight = len(tickets.open_entered_before(conn, fac.id, last_cutoff, 10_000))
+        lost = [lt.charge for lt in tickets.lost_of_shift(conn, shift.id)]
+        return report(shift, payments.of_shift(conn, shift.id), lost, overnight)

@@ -1,0 +1,28 @@
+"""Whether a plate may pass a lane now, as a PARCS asks it (no session opened, nothing written).
+
+The answer is the lane decision's (:func:`gateway.domain.decisions.decide`) on the same facts:
+one set of rules for a barrier driven here and for a PARCS that drives its own.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from .decisions import OPEN, DecisionRules, LaneFacts, decide
+from .facility import Facility
+from .permits import Standing
+
+GRANTED, DECLINED = "GRANTED", "DECLINED"
+
+
+@dataclass(frozen=True, slots=True)
+class PlateAuthorization:
+    decision: str                    # GRANTED, DECLINED
+    reason: str                      # the lane decision's reason (PERMIT_VALID, PAYMENT_DUE, HOTLISTED...)
+    standing: Standing               # the plate's permit standing, with the permit that decided it
+
+
+def authorize(facts: LaneFacts, facility: Facility, rules: DecisionRules, direction: str,
+              when: datetime) -> PlateAuthorization:
+    """GRANTED exactly when a lane event of this plate, read surely, would open the barrier."""
+    verdict = decide(facts, facility, rules, "AUTHORIZATION", direction, when, None)
+    return PlateAuthorization(GRANTED if verdict.decision == OPEN else DECLINED, verdict.reason, verdict.standing)

@@ -1,0 +1,137 @@
+"""Parking tickets: the number a transient entry is given, printed, and scanned at the exit.
+
+A ticket number is twelve random digits (nothing in one tells the next) and four check digits,
+a keyed hash of the facility and those twelve: a number made up, or mistyped, fails the check
+before anything is looked up. The scannable code carries the facility and the number.
+"""
+
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta, timezone, tzinfo
+from decimal import Decimal
+
+from .errors import InvalidInput
+from .facility import ACTUAL_FEE, LOST_TICKET_AMOUNT
+
+SERIAL_DIGITS, CHECK_DIGITS = 12, 4
+ISSUED, USED, LOST = "ISSUED", "USED", "LOST"
+CODE_PREFIX = "PGT1"
+
+#: The vehicle types a ticket (and a payment) is counted under.
+VEHICLE_TYPES = ("car", "motorcycle", "van", "truck", "bus")
+DEFAULT_VEHICLE_TYPE = "car"
+_OF_CLASS = {"Sedan": "car", "SUV": "car", "Truck": "truck", "Van": "van", "Motorcycle": "motorcycle", "Bus": "bus"}
+
+
+def vehicle_type_of(vehicle_class: str | None) -> str:
+    """The vehicle type an event's VehicleClass is charged as (a car when none is given)."""
+    return _OF_CLASS.get(vehicle_class or "", DEFAULT_VEHICLE_TYPE)
+
+
+def checked_vehicle_type(value: str | None) -> str:
+    if value is None:
+        return DEFAULT_VEHICLE_TYPE
+    if value.lower() not in VEHICLE_TYPES:
+        raise InvalidInput(f"a vehicle type is one of {', '.join(VEHICLE_TYPES)}", "VehicleType")
+    return value.lower()
+
+
+@dataclass(frozen=True)
+class Ticket:
+    facility_id: str
+    number: str
+    session_id: str
+    issued_at: datetime
+    lane_number: int
+    vehicle_type: str
+    state: str                       # ISSUED, USED, LOST
+    closed_at: datetime | None = None
+
+    @property
+    def printed(self) -> str:
+        return printed(self.number)
+
+
+def printed(number: str) -> str:
+    """A number as printed for people: 1234-5678-9012-3456."""
+    return "-".join(number[i:i + 4] for i in range(0, len(number), 4))
+
+
+class TicketCodes:
+    """Makes and checks ticket numbers with the gateway's secret (the same on every node)."""
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    def _check(self, facility_id: str, serial: str) -> str:
+        digest = hmac.new(self._key, f"{facility_id}\n{serial}".encode(), hashlib.sha256).digest()
+        return f"{int.from_bytes(digest[:8], 'big') % 10 ** CHECK_DIGITS:0{CHECK_DIGITS}d}"
+
+    def new_number(self, facility_id: str, draw: Callable[[int], int] = secrets.randbelow) -> str:
+        serial = f"{draw(10 ** SERIAL_DIGITS):0{SERIAL_DIGITS}d}"
+        return serial + self._check(facility_id, serial)
+
+    def verify(self, facility_id: str, typed: str) -> str:
+        """The number ``typed`` (spaces and dashes allowed) if its check holds, else InvalidInput."""
+        number = re.sub(r"[\s-]", "", typed or "")
+        if not re.fullmatch(rf"\d{{{SERIAL_DIGITS + CHECK_DIGITS}}}", number):
+            raise InvalidInput(f"a ticket number is {SERIAL_DIGITS + CHECK_DIGITS} digits", "TicketNumber")
+        serial, check = number[:SERIAL_DIGITS], number[SERIAL_DIGITS:]
+        if not hmac.compare_digest(check, self._check(facility_id, serial)):
+            raise InvalidInput("the ticket number does not check: not a ticket of this facility", "TicketNumber")
+        return number
+
+    @staticmethod
+    def code(facility_id: str, number: str) -> str:
+        """What the ticket's QR code carries."""
+        return f"{CODE_PREFIX}:{facility_id}:{number}"
+
+    def scanned(self, code: str) -> tuple[str, str]:
+        """(facility, number) of a scanned code, checked."""
+        parts = (code or "").strip().split(":")
+        if len(parts) != 3 or parts[0] != CODE_PREFIX:
+            raise InvalidInput("not a parkgate ticket code", "TicketCode")
+        return parts[1], self.verify(parts[1], parts[2])
+
+
+def lost_ticket_charge(policy: str, lost_ticket_amount: Decimal, actual_fee: Decimal) -> Decimal:
+    """What a lost ticket costs by the facility's policy (the stay's entry is known: its fee is)."""
+    if policy == LOST_TICKET_AMOUNT:
+        return lost_ticket_amount
+    if policy == ACTUAL_FEE:
+        return actual_fee
+    return max(lost_ticket_amount, actual_fee)
+
+
+def first_cutoff_after(entry: datetime, tz: tzinfo, cutoff: time) -> datetime:
+    """The first overnight cut-off (local ``cutoff``) after ``entry``, as UTC."""
+    local = entry.astimezone(tz)
+    candidate = datetime.combine(local.date(), cutoff, tzinfo=tz)
+    if candidate <= local:
+        candidate = datetime.combine(local.date() + timedelta(days=1), cutoff, tzinfo=tz)
+    return candidate.astimezone(timezone.utc)
+
+
+def stayed_overnight(entry: datetime, at: datetime, tz: tzinfo, cutoff: time) -> bool:
+    """Whether a vehicle in since ``entry`` and still in at ``at`` is past a cut-off."""
+    return first_cutoff_after(entry, tz, cutoff) <= at
+
+
+@dataclass(frozen=True)
+class LostTicket:
+    """A lost ticket processed at a booth: what it was charged, by which policy, who did it and why."""
+    id: str
+    facility_id: str
+    session_id: str
+    ticket_number: str | None
+    at: datetime
+    recorded_by: str
+    reason: str
+    policy: str
+    charge: Decimal
+    currency: str
+    shift_id: str | None

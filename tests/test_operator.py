@@ -1,0 +1,308 @@
+"""The operator's day over real SOAP: tickets at the entry, exits by ticket, payments on a shift,
+lost tickets, overnight vehicles, the shift's report (SQLite and PostgreSQL)."""
+
+import io
+import subprocess
+from datetime import timedelta
+from decimal import Decimal
+
+import cv2
+import numpy as np
+import pytest
+from lxml import etree
+from pypdf import PdfReader
+
+from conftest import FACILITY, PASSWORD, unique, unique_plate
+from gateway.app.auth import Users
+from gateway.contract.schema import CONTRACT_XSD
+from test_events import fault_of, submit
+
+
+def usd(amount):
+    return {"_value_1": Decimal(amount), "currency": "USD"}
+
+
+@pytest.fixture
+def officer(gateway):
+    """An officer of their own (one open shift per officer)."""
+    name = unique("officer")
+    Users(gateway.store).add(name, PASSWORD, "operator")
+    return name
+
+
+def svc(gw, name, user):
+    return gw.client(name, user=user)
+
+
+def entry(gw, plate, **extra):
+    result = submit(gw, "ENTRY", plate, **extra)
+    assert result.Decision == "OPEN", result.Reason
+    return result
+
+
+def test_a_transient_entry_issues_a_ticket_that_prints_and_scans(gateway, clock, tmp_path):
+    plate = unique_plate()
+    result = entry(gateway, plate)
+    number = result.TicketNumber
+    assert number and len(number) == 16 and number.isdigit()
+    tickets = gateway.client("TicketService")
+    view = tickets.GetTicket(FacilityID=FACILITY, TicketNumber=number)
+    assert (view.Ticket.State, view.Ticket.VehicleType, view.Plate) == ("ISSUED", "car", plate)
+    assert view.Ticket.SessionID == result.ParkingEvent.Session.SessionID
+    # Two entries: numbers that do not follow one another.
+    other = entry(gateway, unique_plate()).TicketNumber
+    assert abs(int(other[:12]) - int(number[:12])) > 1000
+
+    # A forged number (one digit changed) fails its check; an unknown but checking one is not found.
+    forged = number[:5] + str((int(number[5]) + 1) % 10) + number[6:]
+    assert "does not check" in fault_of(lambda: tickets.GetTicket(FacilityID=FACILITY, TicketNumber=forged)).message
+    assert fault_of(lambda: tickets.GetTicket(TicketCode=f"PGT1:{FACILITY}:{forged}")).code.endswith("InvalidInput")
+
+    png = tickets.PrintTicket(FacilityID=FACILITY, TicketNumber=number, Format="png")
+    assert png.MediaType == "image/png"
+    pixels = cv2.imdecode(np.frombuffer(png.Content, np.uint8), cv2.IMREAD_GRAYSCALE)
+    assert pixels.shape[1] == 576                                    # 72 mm at 203 dpi
+    scanned, _, _ = cv2.QRCodeDetector().detectAndDecode(pixels)
+    assert scanned == f"PGT1:{FACILITY}:{number}"
+    assert tickets.GetTicket(TicketCode=scanned).Ticket.TicketNumber == number
+
+    pdf = tickets.PrintTicket(FacilityID=FACILITY, TicketNumber=number)
+    text = PdfReader(io.BytesIO(pdf.Content)).pages[0].extract_text()
+    assert "PARKING TICKET" in text and "-".join(number[i:i + 4] for i in range(0, 16, 4)) in text
+
+    # The Ticket document is schema-valid by xmllint, independently of Python.
+    doc = tmp_path / "ticket.xml"
+    doc.write_bytes(etree.tostring(etree.fromstring(
+        gateway.service.published and _ticket_xml(gateway, number))))
+    subprocess.run(["xmllint", "--noout", "--schema", str(CONTRACT_XSD), str(doc)], check=True, capture_output=True)
+
+
+def _ticket_xml(gw, number):
+    from gateway.contract import documents
+    view = gw.service.use_cases.tickets.get(FACILITY, number)
+    return documents.serialize(documents.ticket(view.ticket, view.state, view.code))
+
+
+def test_the_replayed_entry_answers_the_same_ticket(gateway, clock):
+    plate, event_id = unique_plate(), unique()
+    first = entry(gateway, plate, event_id=event_id)
+    again = submit(gateway, "ENTRY", plate, event_id=event_id)
+    assert again.TicketNumber == first.TicketNumber
+
+
+def test_a_day_at_the_booth(gateway, clock, officer):
+    """Shift opened with a float; a payment without a shift refused; cash with change; exit by
+    ticket; a void by the supervisor; the shift closed, reported and signed off."""
+    shifts, payments = svc(gateway, "ShiftService", officer), svc(gateway, "PaymentService", officer)
+    plate = unique_plate()
+    number = entry(gateway, plate).TicketNumber
+    clock.advance(timedelta(hours=2, minutes=10))                   # 3 started hours: 9.00 USD
+
+    refused = fault_of(lambda: payments.TakePayment(Method="CASH", FacilityID=FACILITY, TicketNumber=number,
+                                                    Tendered=usd("20.00")))
+    assert refused.code.endswith("Client.Conflict") and "shift" in refused.message
+
+    shift = shifts.OpenShift(FacilityID=FACILITY, OpeningFloat=usd("100.00"), LaneNumber=2, Booth="B1")
+    assert shift.State == "OPEN"
+    assert fault_of(lambda: shifts.OpenShift(FacilityID=FACILITY, OpeningFloat=usd("50.00"))).code.endswith(
+        "Client.Conflict")
+
+    receipt = payments.TakePayment(Method="CASH", FacilityID=FACILITY, TicketNumber=number, Tendered=usd("20.00"))
+    assert (receipt.Amount._value_1, receipt.Tendered._value_1, receipt.Change._value_1) == \
+        (Decimal("9.00"), Decimal("20.00"), Decimal("11.00"))
+    assert receipt.AmountDue._value_1 == 0 and receipt.ShiftID == shift.ShiftID and receipt.TicketNumber == number
+
+    printed = payments.PrintReceipt(PaymentID=receipt.ReceiptNumber)
+    text = PdfReader(io.BytesIO(printed.Content)).pages[0].extract_text()
+    assert "Change 11.00 USD" in text and "Tendered 20.00 USD" in text
+
+    # Leaving by the scanned ticket: paid, so the barrier opens and the ticket is used.
+    tickets = svc(gateway, "TicketService", officer)
+    out = tickets.ExitByTicket(EventID=unique(), FacilityID=FACILITY, CameraID="CAM-OUT",
+                               TicketCode=f"PGT1:{FACILITY}:{number}", PlateText=plate)
+    assert (out.Decision, out.Reason) == ("OPEN", "PAID")
+    assert tickets.GetTicket(FacilityID=FACILITY, TicketNumber=number).Ticket.State == "USED"
+    assert fault_of(lambda: tickets.ExitByTicket(EventID=unique(), FacilityID=FACILITY, CameraID="CAM-OUT",
+                                                 TicketNumber=number)).code.endswith("Client.Conflict")
+
+    # A second car pays by card (last four only; a card number is refused), and the supervisor voids it.
+    number2 = entry(gateway, unique_plate()).TicketNumber
+    clock.advance(timedelta(minutes=30))
+    pan = fault_of(lambda: payments.TakePayment(Method="CARD", FacilityID=FACILITY, TicketNumber=number2,
+                                                Reference="4111 1111 1111 1111"))
+    assert pan.code.endswith("Client.InvalidInput")
+    card = payments.TakePayment(Method="CARD", FacilityID=FACILITY, TicketNumber=number2, Reference="TERM-7781",
+                                CardLastFour="1111")
+    assert (card.Amount._value_1, card.CardLastFour, card.Tendered) == (Decimal("3.00"), "1111", None)
+    assert fault_of(lambda: payments.VoidPayment(PaymentID=card.ReceiptNumber, Reason="x")).code.endswith(
+        "Client.Authorization")
+    admin = gateway.client("PaymentService", user="admin")
+    assert fault_of(lambda: admin.VoidPayment(PaymentID=card.ReceiptNumber, Reason=" ")).code.endswith(
+        "Client.InvalidInput")
+    void = admin.VoidPayment(PaymentID=card.ReceiptNumber, Reason="charged twice by the terminal")
+    assert (void.Kind, void.Amount._value_1, void.AmountDue._value_1) == ("VOID", Decimal("-3.00"), Decimal("3.00"))
+    assert fault_of(lambda: admin.VoidPayment(PaymentID=card.ReceiptNumber, Reason="again")).code.endswith(
+        "Client.Conflict")
+
+    # Closing: 109.50 counted in cash against 109.00 expected (the float and the 9.00 taken).
+    report = shifts.CloseShift(Declared=[{"Method": "CASH", "Amount": usd("109.50")},
+                                         {"Method": "CARD", "Amount": usd("0.00")}])
+    cash = next(line for line in report.ByMethod if line.Method == "CASH")
+    assert (cash.Count, cash.Expected._value_1, cash.Declared._value_1, cash.Difference._value_1) == \
+        (1, Decimal("109.00"), Decimal("109.50"), Decimal("0.50"))
+    card_line = next(line for line in report.ByMethod if line.Method == "CARD")
+    assert (card_line.Count, card_line.Expected._value_1, card_line.Difference._value_1) == (1, 0, 0)
+    assert (report.Voids, report.VoidAmount._value_1, report.Taken._value_1) == (1, Decimal("-3.00"), Decimal("9.00"))
+    assert [(k.Key, k.Count, k.Amount._value_1) for k in report.ByVehicleType] == [("car", 2, Decimal("9.00"))]
+    assert {tx.Kind for tx in report.Transaction} == {"PAYMENT", "VOID"}
+    assert report.Shift.State == "CLOSED"
+
+    again = fault_of(lambda: payments.TakePayment(Method="CASH", FacilityID=FACILITY, TicketNumber=number2,
+                                                  Tendered=usd("5.00")))
+    assert "shift" in again.message
+    assert fault_of(lambda: shifts.SignOffShift(ShiftID=shift.ShiftID)).code.endswith("Client.Authorization")
+    signed = gateway.client("ShiftService", user="admin").SignOffShift(ShiftID=shift.ShiftID, Note="checked")
+    assert (signed.Shift.State, signed.Shift.SignedBy) == ("SIGNED", "admin")
+    assert shifts.GetShiftReport(ShiftID=shift.ShiftID).Shift.State == "SIGNED"
+
+
+def test_a_plate_that_is_not_the_tickets_goes_to_review(gateway, clock):
+    number = entry(gateway, unique_plate()).TicketNumber
+    out = gateway.client("TicketService").ExitByTicket(
+        EventID=unique(), FacilityID=FACILITY, CameraID="CAM-OUT", TicketNumber=number, PlateText=unique_plate(),
+        Confidence="0.99", Image=b"exit-picture")
+    assert (out.Decision, out.Reason) == ("REVIEW", "TICKET_PLATE_MISMATCH")
+    reviews = gateway.client("EventService").ListReviews(FacilityID=FACILITY, IncludeImages=True)
+    mine = [r for r in reviews if r.Reason == "TICKET_PLATE_MISMATCH"]
+    assert mine and mine[-1].Image == b"exit-picture"
+
+
+def test_partial_cash_is_refused_and_an_integrator_pays_on_its_channel(gateway, clock):
+    number = entry(gateway, unique_plate()).TicketNumber
+    clock.advance(timedelta(hours=1, minutes=1))                    # 6.00 USD
+    app = gateway.client("PaymentService", user="integrator")
+    short = fault_of(lambda: app.TakePayment(Method="CASH", FacilityID=FACILITY, TicketNumber=number,
+                                             Tendered=usd("5.00")))
+    assert "partial" in short.message
+    paid = app.TakePayment(Method="EWALLET", FacilityID=FACILITY, TicketNumber=number, Reference="WALLET-991")
+    assert (paid.Channel, paid.ShiftID, paid.Amount._value_1) == ("integrator", None, Decimal("6.00"))
+    assert fault_of(lambda: app.TakePayment(Method="EWALLET", FacilityID=FACILITY, TicketNumber=number,
+                                            Reference="WALLET-992")).message == "nothing is due"
+
+
+def test_a_lost_ticket_is_charged_by_policy_audited_and_counted_on_the_shift(gateway, clock, officer):
+    plate = unique_plate()
+    entry(gateway, plate, ImageURL="https://cams.example/entry-1.jpg")
+    clock.advance(timedelta(hours=1, minutes=5))                     # fee 6.00; lost-ticket amount 40.00
+    shifts = svc(gateway, "ShiftService", officer)
+    shifts.OpenShift(FacilityID=FACILITY, OpeningFloat=usd("0"))
+    tickets = svc(gateway, "TicketService", officer)
+    assert fault_of(lambda: tickets.ProcessLostTicket(FacilityID=FACILITY, Plate=unique_plate(),
+                                                      Reason="lost")).code.endswith("Client.NotFound")
+    lost = tickets.ProcessLostTicket(FacilityID=FACILITY, Plate=plate, Reason="driver dropped it in the lift")
+    assert (lost.Policy, lost.Charge._value_1, lost.AmountDue._value_1) == ("GREATER", Decimal("40.00"),
+                                                                          Decimal("40.00"))
+    assert lost.EntryImageURL == "https://cams.example/entry-1.jpg"
+    assert fault_of(lambda: tickets.ProcessLostTicket(FacilityID=FACILITY, Plate=plate,
+                                                      Reason="again")).code.endswith("Client.Conflict")
+    paid = svc(gateway, "PaymentService", officer).TakePayment(Method="CASH", SessionID=lost.SessionID,
+                                                               Tendered=usd("50.00"))
+    assert (paid.Amount._value_1, paid.Change._value_1) == (Decimal("40.00"), Decimal("10.00"))
+    assert submit(gateway, "EXIT", plate).Decision == "OPEN"
+    entries = gateway.client("AuditService", user="admin").QueryAudit(Action="ProcessLostTicket", Plate=plate)
+    assert [(e.User, "lift" in e.Detail) for e in entries] == [(officer, True)]
+    report = shifts.CloseShift(Declared=[{"Method": "CASH", "Amount": usd("40.00")}])
+    assert (report.LostTickets, report.LostTicketAmount._value_1) == (1, Decimal("40.00"))
+
+
+def test_overnight_vehicles_are_those_past_the_cutoff(gateway, clock):
+    # The test facility's cut-off is midnight in New York; the clock starts at 09:30 there.
+    plate = unique_plate()
+    entry(gateway, plate)
+    tickets = gateway.client("TicketService")
+    mine = [v for v in tickets.ListOvernightVehicles(FacilityID=FACILITY) if v.Plate == plate]
+    assert mine == []
+    clock.advance(timedelta(hours=15))                               # 00:30 the next day
+    mine = [v for v in tickets.ListOvernightVehicles(FacilityID=FACILITY) if v.Plate == plate]
+    assert len(mine) == 1 and mine[0].TicketNumber
+    assert mine[0].Cutoff.hour == 5                                  # midnight in New York, in UTC
+
+
+def test_reports_count_revenue_traffic_and_refunds_and_export_to_real_readers(gateway, clock, officer):
+    import csv
+
+    from openpyxl import load_workbook
+    reports = gateway.client("ReportService", user="admin")
+    before = reports.GetReport(Period="daily", FacilityID=FACILITY).Facility[0]
+    shifts = svc(gateway, "ShiftService", officer)
+    shifts.OpenShift(FacilityID=FACILITY, OpeningFloat=usd("20.00"))
+    plate = unique_plate()
+    number = entry(gateway, plate, Vehicle={"VehicleClass": "Van"}).TicketNumber
+    clock.advance(timedelta(hours=3, minutes=30))                    # 12.00 USD
+    paid = svc(gateway, "PaymentService", officer).TakePayment(Method="CASH", FacilityID=FACILITY,
+                                                               TicketNumber=number, Tendered=usd("12.00"))
+    assert submit(gateway, "EXIT", plate).Decision == "OPEN"
+    admin = gateway.client("PaymentService", user="admin")
+    assert fault_of(lambda: admin.RefundPayment(PaymentID=paid.ReceiptNumber, Amount=usd("13.00"),
+                                                Reason="complaint")).code.endswith("Client.InvalidInput")
+    refund = admin.RefundPayment(PaymentID=paid.ReceiptNumber, Amount=usd("2.00"), Reason="barrier was slow")
+    assert (refund.Kind, refund.Amount._value_1, refund.ShiftID) == ("REFUND", Decimal("-2.00"), None)
+    shifts.CloseShift(Declared=[{"Method": "CASH", "Amount": usd("32.00")}])
+
+    after = reports.GetReport(Period="daily", FacilityID=FACILITY).Facility[0]
+    assert after.Revenue._value_1 - before.Revenue._value_1 == Decimal("10.00")
+    van = [k for k in after.ByVehicleType if k.Key == "van"]
+    assert van and van[0].Count >= 1 and van[0].Amount._value_1 >= Decimal("10.00")
+    assert after.Refunds.Count - before.Refunds.Count == 1
+    assert sum(after.EntriesPerHour) - sum(before.EntriesPerHour) == 1
+    band = next(s for s in after.Stays if s.Key == "2-4 h")
+    assert band.Count >= 1
+
+    xlsx = reports.GetReport(Period="monthly", FacilityID=FACILITY, Format="xlsx").Export
+    sheet = load_workbook(io.BytesIO(xlsx.Content)).active
+    figures = {(r[1], r[2]): r for r in sheet.iter_rows(min_row=2, values_only=True)}
+    assert figures[("exceptions", "REFUND")][3] >= 1
+    assert figures[("revenue by vehicle type", "van")][4] >= 10
+    pdf = reports.GetReport(Period="weekly", FacilityID=FACILITY, Format="pdf").Export
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.Content)).pages)
+    assert "Parking report, weekly" in text and "Entries (blue) and exits (orange) per hour" in text
+    listed = reports.GetReport(Period="custom", From=clock().date(), Until=clock().date(), Format="csv").Export
+    rows = list(csv.reader(io.StringIO(listed.Content.decode())))
+    assert rows[0] == ["facility", "section", "key", "count", "amount"]
+    assert {r[0] for r in rows[1:]} == {"LOT-TEST", "LOT-SMALL", "LOT-TINY"}
+    assert fault_of(lambda: reports.GetReport(Period="yearly")).code.endswith("Client.InvalidInput")
+    assert fault_of(lambda: gateway.client("ReportService").GetReport(Period="daily")).code.endswith(
+        "Client.Authorization")
+
+
+def test_the_command_line_prints_a_ticket_and_reports(gateway, clock, tmp_path, database_url):
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the command line runs on the SQLite database here")
+    number = entry(gateway, unique_plate()).TicketNumber
+    import configs
+
+    from conftest import TEST_CONFIG
+    config = tmp_path / "parkgate.toml"
+    config.write_text(configs.toml(TEST_CONFIG))
+    cli = [".venv/bin/parkgate", "--config", str(config), "--database-url", database_url]
+    out = tmp_path / "t.png"
+    done = subprocess.run([*cli, "ticket", "print", number, "--facility", FACILITY, "--format", "png", "--out",
+                           str(out)], capture_output=True, text=True, cwd=_repo())
+    assert done.returncode == 0, done.stderr
+    scanned, _, _ = cv2.QRCodeDetector().detectAndDecode(cv2.imread(str(out), cv2.IMREAD_GRAYSCALE))
+    assert scanned.endswith(number)
+    forged = subprocess.run([*cli, "ticket", "print", "1" * 16, "--facility", FACILITY], capture_output=True,
+                            text=True, cwd=_repo())
+    assert forged.returncode == 2 and "does not check" in forged.stderr
+    xlsx = tmp_path / "r.xlsx"
+    done = subprocess.run([*cli, "report", "daily", "--from", clock().date().isoformat(), "--format", "xlsx",
+                           "--out", str(xlsx)], capture_output=True, text=True, cwd=_repo())
+    assert done.returncode == 0, done.stderr
+    from openpyxl import load_workbook
+    assert load_workbook(xlsx)["Traffic"].max_row == 1 + 24 * 3
+
+
+def _repo():
+    from pathlib import Path
+    return Path(__file__).resolve().parents[1]
+

@@ -1,0 +1,142 @@
+"""Hotlist categories over real SOAP: stolen and banned plates held, wanted and watched ones let
+through, expired entries ignored; each read of a listed plate relayed as a SecurityEvent to a VMS
+over real HTTP, schema-valid; ManageHotlist and ListHotlist audited."""
+
+import time
+from datetime import timedelta
+
+import configs
+import pytest
+import zeep
+from lxml import etree
+from sqlalchemy import select
+from twisted.internet import reactor
+from twisted.internet.threads import blockingCallFromThread
+from zeep.wsse.username import UsernameToken
+
+from conftest import PASSWORD, SettableClock, add_test_users, unique, unique_plate
+from gateway.contract.schema import document_schema
+from gateway.service import GatewayService
+from gateway.store.migrate import upgrade
+from gateway.store.schema import AuditRecord
+from legacy.doubles import HttpReceiver
+
+
+@pytest.fixture(scope="module")
+def vms():
+    r = HttpReceiver()
+    blockingCallFromThread(reactor, r.start)
+    yield r
+    blockingCallFromThread(reactor, r.stop)
+
+
+@pytest.fixture(scope="module")
+def gw(database_url, vms):
+    upgrade(database_url)
+    add_test_users(database_url)
+    raw = configs.gateway(
+        configs.facility("LOT-SEC", configs.lane("S-IN", 1, "ENTRY"), configs.lane("S-OUT", 2, "EXIT")),
+        configs.facility("LOT-OTHER", configs.lane("O-IN", 1, "ENTRY")),
+        relays=[configs.relay("vms", vms.url, documents=["SecurityEvent"], backoff_s=0.1)])
+    service = GatewayService(configs.parse(raw, database_url=database_url), clock=SettableClock(), reactor=reactor)
+    blockingCallFromThread(reactor, service.startService)
+    yield service
+    blockingCallFromThread(reactor, service.stopService)
+
+
+def client(gw, name, user="operator"):
+    return zeep.Client(f"{gw.base_url}/soap/{name}?wsdl", wsse=UsernameToken(user, PASSWORD)).service
+
+
+def enter(gw, plate, facility="LOT-SEC", camera="S-IN", event_id=None, **more):
+    return client(gw, "EventService").SubmitEvent(Event={
+        "EventID": event_id or unique(), "FacilityID": facility, "CameraID": camera, "Direction": "ENTRY",
+        "Timestamp": gw.use_cases.clock(), "PlateText": plate, "Confidence": "0.97", **more})
+
+
+def delivered(vms, key, timeout=10):
+    deadline = time.monotonic() + timeout
+    while key not in vms.keys:
+        assert time.monotonic() < deadline, f"{key} not delivered within {timeout} s"
+        time.sleep(0.02)
+    return etree.fromstring(next(r.body for r in vms.received if r.key == key))
+
+
+@pytest.mark.parametrize("category, decision, severity", [
+    ("stolen", "HOLD", "HIGH"), ("banned", "HOLD", "MEDIUM"), ("wanted", "OPEN", "HIGH"), ("watch", "OPEN", "LOW")])
+def test_each_category_decides_and_raises_a_security_event(gw, vms, category, decision, severity):
+    plate = unique_plate()
+    added = client(gw, "SecurityService").ManageHotlist(Action="ADD", Plate=plate.lower(), Category=category,
+                                                        Reason="from the police feed", Source="police")
+    assert (added.Entry.Plate, added.Entry.Category, added.Entry.Source) == (plate, category, "police")
+    event_id = unique()
+    outcome = enter(gw, plate, event_id=event_id, ImageURL="https://cams.example/lane1/1.jpg")
+    assert outcome.Decision == decision
+    assert (outcome.Reason == "HOTLISTED") == (decision == "HOLD")
+    doc = delivered(vms, f"{event_id}:SEC")
+    alert = doc if doc.tag.endswith("SecurityEvent") else doc[0]
+    assert document_schema().validate(alert), document_schema().error_log
+    ns = {"pg": "urn:parkgate:v1"}
+    assert alert.findtext("pg:Category", namespaces=ns) == category
+    assert alert.findtext("pg:Severity", namespaces=ns) == severity
+    assert alert.findtext("pg:Decision", namespaces=ns) == decision
+    assert alert.findtext("pg:ImageURL", namespaces=ns) == "https://cams.example/lane1/1.jpg"
+    assert (alert.findtext("pg:CameraID", namespaces=ns), alert.findtext("pg:Plate", namespaces=ns)) == ("S-IN", plate)
+
+
+def test_the_most_severe_entry_decides_and_expired_or_other_lots_entries_do_not_count(gw, vms):
+    security = client(gw, "SecurityService")
+    plate = unique_plate()
+    now = gw.use_cases.clock()
+    security.ManageHotlist(Action="ADD", Plate=plate, Category="watch", Reason="seen loitering")
+    security.ManageHotlist(Action="ADD", Plate=plate, Category="stolen", Reason="reported", ExpiresAt=now
+                           + timedelta(hours=1))
+    assert enter(gw, plate).Decision == "HOLD"
+    gw.use_cases.clock.advance(timedelta(hours=2))   # the stolen entry has expired; the watch remains
+    try:
+        assert enter(gw, unique_plate()).Decision == "OPEN"
+        assert {e.Category for e in security.ListHotlist() if e.Plate == plate} == {"watch"}
+        assert {e.Category for e in security.ListHotlist(IncludeExpired=True) if e.Plate == plate} == {"watch",
+                                                                                                      "stolen"}
+        other = unique_plate()
+        security.ManageHotlist(Action="ADD", Plate=other, Category="banned", Reason="fraud", FacilityID="LOT-OTHER")
+        assert enter(gw, other).Decision == "OPEN"                      # banned elsewhere, not here
+        assert enter(gw, other, facility="LOT-OTHER", camera="O-IN").Decision == "HOLD"
+        assert [e.Plate for e in security.ListHotlist(FacilityID="LOT-SEC") if e.Plate == other] == []
+        removed = security.ManageHotlist(Action="REMOVE", Plate=other)
+        assert removed.Removed == 1
+        assert enter(gw, unique_plate(), facility="LOT-OTHER", camera="O-IN").Decision == "OPEN"
+    finally:
+        gw.use_cases.clock.now = SettableClock().now
+
+
+def test_plates_not_listed_raise_nothing_and_changes_are_audited(gw, vms):
+    event_id = unique()
+    enter(gw, unique_plate(), event_id=event_id)
+    plate = unique_plate()
+    client(gw, "SecurityService").ManageHotlist(Action="ADD", Plate=plate, Reason="x")
+    client(gw, "SecurityService", user="enforcement").ListHotlist()
+    with gw.store.connection() as conn:
+        T = AuditRecord.__table__
+        actions = {(r.action, r.username) for r in conn.execute(select(T.c.action, T.c.username))}
+    assert {("AddHotlistEntry", "operator"), ("ListHotlist", "enforcement")} <= actions
+    assert f"{event_id}:SEC" not in vms.keys
+
+
+def test_bad_hotlist_requests_get_faults(gw):
+    security = client(gw, "SecurityService")
+    cases = [dict(Action="ADD", Plate="ABC1"),                                    # no reason
+             dict(Action="ADD", Plate="!!", Reason="x"),
+             dict(Action="ADD", Plate="ABC1", Reason="x", Category="suspicious"),
+             dict(Action="ADD", Plate="ABC1", Reason="x", FacilityID="LOT-NOWHERE"),
+             dict(Action="ADD", Plate="ABC1", Reason="x", ExpiresAt=gw.use_cases.clock() - timedelta(minutes=1))]
+    codes = []
+    for case in cases:
+        with pytest.raises(zeep.exceptions.Fault) as info:
+            security.ManageHotlist(**case)
+        codes.append(info.value.code.split(":")[-1])
+    assert codes == ["Client.InvalidInput", "Client.InvalidInput", "Client.InvalidInput", "Client.UnknownFacility",
+                     "Client.InvalidTime"]
+    with pytest.raises(zeep.exceptions.Fault) as denied:
+        client(gw, "SecurityService", user="integrator").ListHotlist()
+    assert denied.value.code.endswith("Client.Authorization")
