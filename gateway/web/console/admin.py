@@ -11,6 +11,7 @@ from ...domain.audit import KINDS
 from ...domain.errors import InvalidInput, NotFound
 from ...domain.users import ROLES
 from .app import ADMIN, page
+from .charts import grouped_bars
 
 PAGE_SIZE = 100
 
@@ -122,3 +123,41 @@ def backup_download(ctx, name):
     return Response(wrap_file(ctx.request.environ, spool), direct_passthrough=True, content_type="application/gzip",
                     headers={"Content-Disposition": f'attachment; filename="{name}.tar.gz"',
                              "Content-Length": str(size)})
+
+
+@page("/reports", roles=ADMIN)
+def reports(ctx):
+    from ...domain.reports import PERIODS
+    args = ctx.request.args
+    kind, report = args.get("kind", "daily"), None
+    first, until = _day(ctx, "from"), _day(ctx, "until")
+    report = ctx.use_cases.reports.report(kind, first, until, ctx.facility.id, username=ctx.username)
+    section = report.facilities[0]
+    hours = grouped_bars(ctx._("Entries and exits per hour of the day"), [f"{h:02d}" for h in range(24)],
+                         [(ctx._("Entries"), list(section.entries_per_hour)),
+                          (ctx._("Exits"), list(section.exits_per_hour))], width=1200, height=200, max_ticks=24)
+    query = {k: v for k, v in args.items() if v}
+    return ctx.render("reports.html", report=report, section=section, periods=PERIODS, kind=kind, args=args,
+                      hours_chart=hours, query=query)
+
+
+def _day(ctx, name):
+    from datetime import date
+    value = ctx.request.args.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(ctx._("Write days as the date picker does (YYYY-MM-DD)."), name) from None
+
+
+@page("/reports/export.<fmt>", roles=ADMIN)
+def report_export(ctx, fmt):
+    from ...app import exports
+    fmt = exports.checked_format(fmt)
+    args = ctx.request.args
+    report = ctx.use_cases.reports.report(args.get("kind", "daily"), _day(ctx, "from"), _day(ctx, "until"),
+                                          ctx.facility.id, username=ctx.username)
+    return Response(exports.export(report, fmt), content_type=exports.FORMATS[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="{exports.file_name(report, fmt)}"'})

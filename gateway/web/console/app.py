@@ -9,6 +9,7 @@ on every POST, the language, security headers, and errors as pages (never an emp
 
 import hmac
 import logging
+import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -131,7 +132,7 @@ class Context:
 class Console:
     def __init__(self, *, use_cases: Any, facilities: Mapping[str, Any], idle_timeout: timedelta, language: str,
                  secure: bool, backup_interval_h: float = 0) -> None:
-        from . import admin, booth, monitor, signin  # noqa: F401  (their pages register themselves)
+        from . import admin, booth, cashier, monitor, signin  # noqa: F401  (their pages register themselves)
         self.use_cases = use_cases
         self.facilities = facilities
         self.default_language = language
@@ -155,7 +156,9 @@ class Console:
         try:
             response = self.handle(request)
         except Exception as e:  # a page's bug: a page that says so, never an empty 500
-            log.error("console: %s %s failed: %s", request.method, request.path, type(e).__name__)
+            where = traceback.extract_tb(e.__traceback__)[-1]   # where, not what: no values (plates) logged
+            log.error("console: %s %s failed: %s at %s:%s", request.method, request.path, type(e).__name__,
+                      Path(where.filename).name, where.lineno)
             response = Response("The console could not show this page; the error is logged.\n", status=500,
                                 content_type="text/plain; charset=utf-8")
         for name, value in SECURITY_HEADERS.items():

@@ -10,11 +10,14 @@ from werkzeug.wrappers import Response
 from printer.escpos import Line, Receipt
 
 from ...domain.errors import Busy, InvalidInput, ParkgateError
-from ...domain.events import LaneEvent
+from ...domain.events import LaneEvent, VehicleAttributes
 from ...domain.plates import normalise_plate
+from ...domain.tickets import DEFAULT_VEHICLE_TYPE, VEHICLE_TYPES
 from .app import OFFICER, page
 
 MAX_PICTURE = 2 * 1024 * 1024
+#: The vehicle class an event carries for each vehicle type the officer picks (as cameras report them).
+_CLASS_OF = {"car": "Sedan", "motorcycle": "Motorcycle", "van": "Van", "truck": "Truck", "bus": "Bus"}
 ONE = Decimal("1")
 
 
@@ -27,7 +30,8 @@ def _entry_lanes(ctx):
 def entry(ctx):
     lanes = _entry_lanes(ctx)
     chosen = ctx.request.args.get("lane", lanes[0].camera_id if lanes else "")
-    return ctx.render("entry.html", lanes=lanes, chosen=chosen, event_id=f"BOOTH-{secrets.token_hex(8).upper()}")
+    return ctx.render("entry.html", lanes=lanes, chosen=chosen, event_id=f"BOOTH-{secrets.token_hex(8).upper()}",
+                      vehicle_types=VEHICLE_TYPES, default_type=DEFAULT_VEHICLE_TYPE)
 
 
 @page("/entry/read", roles=OFFICER, methods=("POST",))
@@ -63,10 +67,14 @@ def entry_record(ctx):
     event_id = ctx.form("event_id")
     if not event_id.startswith("BOOTH-") or len(event_id) > 40:
         raise InvalidInput(ctx._("Reload the page and try again."), "event_id")
+    vehicle_type = ctx.form("vehicle_type", DEFAULT_VEHICLE_TYPE)
+    if vehicle_type not in _CLASS_OF:
+        raise InvalidInput(ctx._("Choose the vehicle type."), "vehicle_type")
     picture, ctx.session.capture = ctx.session.capture, None
     decided = ctx.use_cases.events.submit(LaneEvent(
         event_id=event_id, facility_id=ctx.facility.id, camera_id=lane.camera_id, direction="ENTRY",
-        timestamp=ctx.use_cases.clock(), plate_text=plate, confidence=ONE, image=picture))
+        timestamp=ctx.use_cases.clock(), plate_text=plate, confidence=ONE, image=picture,
+        vehicle=VehicleAttributes(vehicle_class=_CLASS_OF[vehicle_type])))
     outcome = decided.outcome
     if outcome.session_id is None or outcome.decision != "OPEN":
         ctx.flash(ctx._("Entry not admitted: %(decision)s (%(reason)s).", decision=outcome.decision,
@@ -78,25 +86,45 @@ def entry_record(ctx):
 @page("/ticket/<session_id>", roles=OFFICER)
 def ticket(ctx, session_id):
     quote = ctx.use_cases.sessions.get(session_id, username=ctx.username)
-    return ctx.render("ticket.html", quote=quote, barrier=ctx.request.args.get("barrier", ""))
+    return ctx.render("ticket.html", quote=quote, ticket=_ticket_of(ctx, quote.session),
+                      barrier=ctx.request.args.get("barrier", ""))
 
 
-def ticket_receipt(ctx, quote) -> Receipt:
+def _ticket_of(ctx, session):
+    """The session's ticket as the exit scans it (none for a permit holder)."""
+    ticket = ctx.use_cases.tickets.of_session(session.id)
+    return ctx.use_cases.tickets.get(session.facility_id, number=ticket.number) if ticket else None
+
+
+def ticket_receipt(ctx, quote, ticket) -> Receipt:
     """The ticket as the receipt printer prints it, in the officer's language; its barcode is the
     ticket number the exit's scanner reads."""
     session, tariff, fmt = quote.session, quote.tariff, ctx.formats
     facility = ctx.console.facilities.get(session.facility_id) or ctx.facility
     return Receipt(
         heading=[Line(facility.name, "center", bold=True, large=True), Line(ctx._("Parking ticket"), "center")],
-        rows=[(ctx._("Ticket"), session.id), (ctx._("Plate"), session.plate), (ctx._("Entry"),
+        rows=[(ctx._("Ticket"), ticket.ticket.printed if ticket else session.id), (ctx._("Plate"), session.plate),
+              (ctx._("Vehicle type"), ctx._(ticket.ticket.vehicle_type) if ticket else ""), (ctx._("Entry"),
               fmt.when(session.entry_time)), (ctx._("Lane"), str(session.lane_number)),
               (ctx._("Rate"), f"{tariff.rate_code} {fmt.money(tariff.price_per_period, tariff.currency)}")],
-        footer=[Line(ctx._("Keep this ticket: it is needed at the exit."), "center")], barcode=session.id)
+        footer=[Line(ctx._("Keep this ticket: it is needed at the exit."), "center")],
+        barcode=ticket.code if ticket else session.id)
 
 
 @page("/ticket/<session_id>/print", roles=OFFICER, methods=("POST",))
 def ticket_print(ctx, session_id):
     quote = ctx.use_cases.sessions.get(session_id, username=ctx.username)
-    ctx.use_cases.printing.print(ticket_receipt(ctx, quote), "Ticket", session_id, ctx.username)
+    ctx.use_cases.printing.print(ticket_receipt(ctx, quote, _ticket_of(ctx, quote.session)), "Ticket", session_id,
+                                 ctx.username)
     ctx.flash(ctx._("The ticket went to the receipt printer."), "success")
     return ctx.redirect("ticket", session_id=session_id)
+
+
+@page("/ticket/<session_id>/ticket.png", roles=OFFICER)
+def ticket_picture(ctx, session_id):
+    """The ticket as printed at the entry, with its code (a PNG at receipt-printer width)."""
+    ticket = ctx.use_cases.tickets.of_session(session_id)
+    if ticket is None:
+        return Response(ctx._("This vehicle has no ticket."), status=404, content_type="text/plain")
+    printout = ctx.use_cases.tickets.printout(ticket.facility_id, number=ticket.number, media="png")
+    return Response(printout.content, content_type=printout.media_type, headers={"Cache-Control": "private, no-store"})

@@ -11,4 +11,8 @@ VOCABULARY = (
     _("ENTRY"), _("EXIT"), _("BOTH"),
     _("OPEN"), _("CLOSE"), _("HOLD"), _("RELEASE"),
     _("QUERY"), _("CHANGE"), _("SYSTEM"),
+    _("CASH"), _("CARD"), _("EWALLET"), _("VOUCHER"), _("PERMIT"),
+    _("car"), _("motorcycle"), _("van"), _("truck"), _("bus"),
+    _("daily"), _("weekly"), _("monthly"), _("custom"),
+    _("ISSUED"), _("USED"), _("LOST"),
 )

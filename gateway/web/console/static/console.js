@@ -19,6 +19,14 @@ document.addEventListener("DOMContentLoaded", () => {
   }
 });
 
+// A picture that is not there (no entry picture was kept) takes no room.
+document.addEventListener("DOMContentLoaded", () => {
+  for (const img of document.querySelectorAll("img[data-hide-broken]")) {
+    img.addEventListener("error", () => { img.hidden = true; });
+    if (img.complete && img.naturalWidth === 0) { img.hidden = true; }
+  }
+});
+
 // Printing: a button marked data-print prints the page (the print stylesheet keeps the receipt).
 document.addEventListener("click", (event) => {
   if (event.target.closest("[data-print]")) { window.print(); }
