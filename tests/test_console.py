@@ -148,6 +148,7 @@ def test_indonesian_from_the_browser_and_the_switch(gw):
 
 def test_every_message_has_an_indonesian_translation():
     from babel.messages.pofile import read_po
+
     from gateway.web.console.i18n import po_path
     messages = extracted()
     assert len(messages) > 50

@@ -9,9 +9,9 @@ from datetime import timedelta
 
 import configs
 import pytest
+from console_client import logged_in
 
 from conftest import TEST_CONFIG, SettableClock, add_test_users, start_gateway, stop_gateway, unique_plate
-from console_client import logged_in
 from gateway.store.migrate import upgrade
 
 
