@@ -77,7 +77,8 @@ def main():
     upgrade(url)
     add_test_users(url)
     raw = {**TEST_CONFIG, "server": {**TEST_CONFIG["server"], "max_body_bytes": 4 << 20},
-           "storage": {"images_dir": str(folder)}, "backup": {"directory": str(folder / "backups")}}
+           "storage": {"images_dir": str(folder)}, "backup": {"directory": str(folder / "backups")},
+           "console": {"idle_timeout_s": 86400}}
     now = datetime(2026, 12, 1, 21, 40, tzinfo=timezone.utc)  # 16:40 in New York
     gw = start_gateway(configs.parse(raw, database_url=url), SettableClock(now))
     try:
@@ -102,11 +103,31 @@ def main():
             driver.switch_to.active_element.send_keys("c")
             WebDriverWait(driver, 120).until(lambda d: d.find_element(By.ID, "camera").get_attribute("data-captured"))
             driver.save_screenshot(str(HERE / "console-entry.png"))
+            field = driver.find_element(By.ID, "plate")
+            if not field.get_attribute("value"):
+                field.send_keys("FUW999")                                   # what the officer reads off the car
+            field.send_keys(Keys.ENTER)                                     # saved: the ticket
+            number = WebDriverWait(driver, 30).until(EC.presence_of_element_located((By.ID, "ticket-number"))).text
+            gw.clock.now = now + timedelta(hours=2, minutes=20)
+            driver.find_element(By.LINK_TEXT, "Exit").click()
+            WebDriverWait(driver, 20).until(EC.presence_of_element_located((By.ID, "ticket"))).send_keys(
+                number, Keys.ENTER)
+            WebDriverWait(driver, 20).until(lambda d: d.execute_script(
+                "return document.getElementById('preview').videoWidth") > 0)
+            driver.find_element(By.TAG_NAME, "h1").click()
+            driver.switch_to.active_element.send_keys("c")
+            WebDriverWait(driver, 120).until(lambda d: d.find_element(By.ID, "camera").get_attribute("data-captured"))
+            driver.find_element(By.ID, "tendered").send_keys("20")
+            driver.execute_script("window.scrollTo(0, 0)")
+            driver.save_screenshot(str(HERE / "console-exit.png"))
+        except Exception:
+            driver.save_screenshot("/tmp/make_screenshots_failed.png")
+            raise
         finally:
             driver.quit()
     finally:
         stop_gateway(gw)
-    print("written:", HERE / "console-dashboard.png", HERE / "console-entry.png")
+    print("written:", *(HERE / f"console-{name}.png" for name in ("dashboard", "entry", "exit")))
 
 
 if __name__ == "__main__":

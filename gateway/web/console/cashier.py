@@ -60,11 +60,10 @@ def exit_desk(ctx):
     if scanned or plate:
         view, quote = _find(ctx, scanned, plate)
     parked = view.session if view else quote.session if quote else None
-    picture_url = None
-    if parked is not None:
-        picture_url, _ = ctx.use_cases.tickets.entry_picture(parked.id)
+    picture_url, picture = ctx.use_cases.tickets.entry_picture(parked.id) if parked is not None else (None, None)
     return ctx.render("exit.html", view=view, quote=quote, parked=parked, lanes=_exit_lanes(ctx),
-                      methods=DESK_METHODS, picture_url=picture_url, scanned=scanned, plate=plate,
+                      methods=DESK_METHODS, picture_url=picture_url, has_picture=picture is not None,
+                      scanned=scanned, plate=plate,
                       event_id=f"BOOTH-{secrets.token_hex(8).upper()}")
 
 
@@ -137,8 +136,7 @@ def lost(ctx):
     if ctx.request.method == "GET":
         return ctx.render("lost.html", outcome=None)
     outcome = ctx.use_cases.tickets.lost(ctx.facility.id, ctx.form("plate"), ctx.form("reason"), ctx.username)
-    picture_url, _ = ctx.use_cases.tickets.entry_picture(outcome.session.id)
-    return ctx.render("lost.html", outcome=outcome, picture_url=picture_url)
+    return ctx.render("lost.html", outcome=outcome)
 
 
 @page("/overnight", roles=OFFICER)

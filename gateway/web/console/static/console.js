@@ -19,14 +19,6 @@ document.addEventListener("DOMContentLoaded", () => {
   }
 });
 
-// A picture that is not there (no entry picture was kept) takes no room.
-document.addEventListener("DOMContentLoaded", () => {
-  for (const img of document.querySelectorAll("img[data-hide-broken]")) {
-    img.addEventListener("error", () => { img.hidden = true; });
-    if (img.complete && img.naturalWidth === 0) { img.hidden = true; }
-  }
-});
-
 // Printing: a button marked data-print prints the page (the print stylesheet keeps the receipt).
 document.addEventListener("click", (event) => {
   if (event.target.closest("[data-print]")) { window.print(); }
@@ -64,8 +56,8 @@ document.addEventListener("DOMContentLoaded", () => {
       const answer = await response.json();
       if (answer.plate) { plate.value = answer.plate; }
       if (!response.ok) { answer.confidence = ""; }
-      reading.textContent = answer.message + (answer.confidence ? " (" + answer.confidence + ")" : "");
-      status.textContent = answer.message;
+      if (reading) { reading.textContent = answer.message + (answer.confidence ? " (" + answer.confidence + ")" : ""); }
+      status.textContent = reading ? "" : answer.message;
       box.dataset.captured = String(Date.now());
       plate.focus(); plate.select();
     } catch (e) {
