@@ -18,6 +18,7 @@ from plc.registers import RegisterMap
 from recognition import PRECISIONS, READERS
 from recognition.fetch import ImageSources
 
+from .app.auth import PasswordPolicy
 from .domain.decisions import DecisionRules
 from .domain.facility import (
     ACTUAL_FEE,
@@ -30,6 +31,7 @@ from .domain.facility import (
     OperatorPolicy,
     Tariff,
 )
+from .domain.users import Lockout
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = REPO_ROOT / "parkgate.toml"
@@ -156,6 +158,8 @@ class Config:
     threads: int = 16
     demo_users: bool = True
     demo_users_file: Path = REPO_ROOT / "var" / "demo-users.txt"   # where their passwords are written
+    passwords: PasswordPolicy = PasswordPolicy()         # [auth] scrypt cost, shortest password
+    lockout: Lockout = Lockout()                         # [auth] failed logins that lock an account, an address
     confidence_threshold: Decimal = Decimal("0.85")
     max_clock_skew: timedelta = timedelta(minutes=5)
     frame_window: timedelta = timedelta(seconds=3)       # frames of one vehicle within this: decided once
@@ -218,6 +222,10 @@ def parse(raw, source=None):
         threads=int(server.get("threads", 16)),
         demo_users=bool(auth.get("demo_users", True)),
         demo_users_file=_repo_path(auth.get("demo_users_file", "var/demo-users.txt")),
+        passwords=_passwords(auth),
+        lockout=Lockout(max_failures=int(auth.get("max_failed_logins", 10)),
+                        lock_for=timedelta(minutes=float(auth.get("lockout_minutes", 15))),
+                        source_failures=int(auth.get("address_failed_logins_per_minute", 20))),
         confidence_threshold=_money(decisions.get("confidence_threshold", "0.85"), "decisions.confidence_threshold"),
         max_clock_skew=timedelta(seconds=int(decisions.get("max_clock_skew_s", 300))),
         frame_window=timedelta(seconds=float(decisions.get("frame_window_s", 3))),
@@ -256,6 +264,15 @@ def _database_url(url, source):
     if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix + ":memory:":
         return prefix + str(REPO_ROOT / url[len(prefix):])
     return url
+
+
+def _passwords(auth):
+    """``[auth] scrypt_n``: scrypt's cost (a power of two; a lower one only to save time where
+    nothing is at stake, as the tests do); ``min_password_length``."""
+    n = int(auth.get("scrypt_n", 2 ** 17))
+    if n < 2 ** 10 or n & (n - 1):
+        raise ConfigError("auth.scrypt_n: a power of two, at least 1024")
+    return PasswordPolicy(n=n, min_length=int(auth.get("min_password_length", 8)))
 
 
 def _choice(value, allowed, where):

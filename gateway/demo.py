@@ -20,7 +20,7 @@ def seed(config, store, clock):
     """Create the demo users and permit once, their passwords written to ``[auth] demo_users_file``
     (``var/demo-users.txt``); return the lines to print (every start)."""
     path = config.demo_users_file
-    users = Users(store, clock)
+    users = Users(store, clock, config.passwords)
     if not users.has_demo():
         lines = []
         for role in ROLES:

@@ -124,7 +124,8 @@ class GatewayService(service.MultiService):
         self.relays = relays or Relays(self.outbox, relay_contract(), reactor, self.relay_pool)
         self.relays.setServiceParent(self)
         relaying = Relaying(self.outbox, lambda names: reactor.callFromThread(self.relays.wake, names), clock)
-        self.authenticator = Authenticator(self.store, clock, allow_demo=is_loopback(config.host))
+        self.authenticator = Authenticator(self.store, clock, allow_demo=is_loopback(config.host),
+                                           passwords=config.passwords, lockout=config.lockout)
         self.threadpool = ThreadPool(minthreads=min(2, config.threads), maxthreads=config.threads, name="parkgate-soap")
         # Several nodes share a PostgreSQL database: each lane's PLC is driven by the holder of its lease,
         # and commands for lanes driven elsewhere go there (gateway.app.cluster). SQLite: one node.
@@ -168,7 +169,7 @@ class GatewayService(service.MultiService):
             payments=Payments(facilities=facilities, store=self.store, codes=codes, clock=clock),
             shifts=Shifts(facilities=facilities, store=self.store, clock=clock),
             reports=Reports(facilities=facilities, store=self.store, clock=clock),
-            users=Users(self.store, clock, authenticator=self.authenticator),
+            users=Users(self.store, clock, config.passwords),
             dashboard=Dashboard(facilities=facilities, store=self.store, lanes=lanes, clock=clock),
             printing=Printing(printer=receipt_printer(config.console), audit=self.audit))
         self.console_pool = ThreadPool(minthreads=0, maxthreads=config.console.threads, name="parkgate-console")

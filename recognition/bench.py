@@ -43,8 +43,11 @@ def overlaps(a, b):
     return a[0] <= cx <= a[0] + a[2] and a[1] <= cy <= a[1] + a[3]
 
 
-def run(recognizers, folder, out=sys.stdout, progress=sys.stderr):
-    """``recognizers``: {name: PlateRecognizer} (or one recogniser). Returns {name: rows}."""
+def run(recognizers, folder, out=None, progress=None):
+    """``recognizers``: {name: PlateRecognizer} (or one recogniser). Returns {name: rows}.
+    ``out``, ``progress``: the figures' and the progress bar's streams (stdout, stderr as they
+    are at the call)."""
+    out, progress = out or sys.stdout, progress or sys.stderr
     if not isinstance(recognizers, dict):
         recognizers = {"reader": recognizers}
     items = list(samples(folder))
@@ -56,12 +59,10 @@ def run(recognizers, folder, out=sys.stdout, progress=sys.stderr):
             image = None
         for name, recognizer in recognizers.items():
             rows[name].append((sample, recognizer.recognize(image) if image is not None else None))
-        if progress is not None:
-            done = int(30 * n / len(items))
-            progress.write(f"\r{Path(folder).name:<10} [{'#' * done}{'.' * (30 - done)}] {n}/{len(items)}")
-            progress.flush()
-    if progress is not None:
-        progress.write("\n")
+        done = int(30 * n / len(items))
+        progress.write(f"\r{Path(folder).name:<10} [{'#' * done}{'.' * (30 - done)}] {n}/{len(items)}")
+        progress.flush()
+    progress.write("\n")
     report(Path(folder).name, rows, out)
     return rows
 

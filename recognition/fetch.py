@@ -1,7 +1,9 @@
 """Fetching the image a lane event points to, without becoming a way into the operator's network.
 
 - ``http``/``https`` only to hosts or networks the configuration allows (per facility), with
-  connect and read time limits and a size limit; every address the name resolves to is checked,
+  one deadline for the whole image (connect, headers, body, redirects: a server that sends a byte
+  at a time is cut off when it passes, its socket shut) and a size limit; every address the name
+  resolves to is checked,
   link-local (cloud metadata) addresses are refused whatever the allow-list says, and
   redirects are followed by hand, each hop checked again.
 - ``file`` URLs only inside the configured directories.
@@ -16,6 +18,8 @@ TLS server name and certificate check still use the name.
 import ipaddress
 import os
 import socket
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
@@ -44,7 +48,7 @@ class ImageSources:
     networks: tuple = ()            # ipaddress networks
     directories: tuple = ()         # for file:// URLs
     max_bytes: int = 10 * 1024 * 1024
-    timeout: float = 3.0            # connect and read, each
+    timeout: float = 3.0            # the whole fetch: connect, headers, body, redirects
     ca_bundle: str | None = None    # PEM file of the CAs that sign the cameras' certificates
 
     @classmethod
@@ -76,28 +80,82 @@ def fetch(url, sources):
     parts = urlsplit(url)
     if parts.scheme == "file":
         return _read_file(parts, sources)
-    for _ in range(MAX_REDIRECTS + 1):
-        address = _check(url, sources)
-        try:
-            with _pinned_session(address, sources.ca_bundle) as session, \
-                    session.get(url, stream=True, allow_redirects=False,
-                                timeout=(sources.timeout, sources.timeout)) as response:
-                if response.is_redirect:
-                    url = urljoin(url, response.headers.get("Location", ""))
-                    continue
-                if response.status_code != 200:
-                    raise ImageUnavailable(f"the image server answered HTTP {response.status_code}")
-                data = _read_limited(response, sources.max_bytes)
-        except requests.RequestException as e:
-            raise ImageUnavailable(f"the image could not be fetched: {type(e).__name__}") from None
-        if sniff(data) is None:
-            raise ImageRejected("the URL did not return a JPEG or PNG image")
-        return data
+    with _Deadline(sources.timeout) as deadline:
+        for _ in range(MAX_REDIRECTS + 1):
+            address = _check(url, sources)
+            left = deadline.left()
+            try:
+                with _pinned_session(address, sources.ca_bundle, deadline.opened) as session, \
+                        session.get(url, stream=True, allow_redirects=False, timeout=(left, left)) as response:
+                    if response.is_redirect:
+                        url = urljoin(url, response.headers.get("Location", ""))
+                        continue
+                    if response.status_code != 200:
+                        raise ImageUnavailable(f"the image server answered HTTP {response.status_code}")
+                    data = _read_limited(response, sources.max_bytes)
+            except requests.RequestException as e:
+                deadline.check()
+                raise ImageUnavailable(f"the image could not be fetched: {type(e).__name__}") from None
+            deadline.check()  # a body cut off at the deadline can look complete
+            if sniff(data) is None:
+                raise ImageRejected("the URL did not return a JPEG or PNG image")
+            return data
     raise ImageForbidden(f"more than {MAX_REDIRECTS} redirects")
 
 
-def _pinned_session(address, ca_bundle=None):
-    """A requests session whose connections all go to ``address``, whatever the URL's name."""
+class _Deadline:
+    """One deadline for a whole fetch: when it passes, every socket the fetch opened is shut, which
+    ends whatever read is waiting on it (a socket's own timeout restarts with every byte)."""
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+        self.ends = time.monotonic() + seconds
+        self.expired = False
+        self._sockets = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self):
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._timer.cancel()
+
+    def left(self):
+        self.check()
+        return max(0.001, self.ends - time.monotonic())
+
+    def check(self):
+        if self.expired or time.monotonic() >= self.ends:
+            raise ImageUnavailable(f"the image took longer than {self.seconds:g} s")
+
+    def opened(self, sock):
+        with self._lock:
+            self._sockets.append(sock)
+            expired = self.expired
+        if expired:
+            _shut(sock)
+
+    def _expire(self):
+        with self._lock:
+            self.expired = True
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shut(sock)
+
+
+def _shut(sock):
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # closed already
+
+
+def _pinned_session(address, ca_bundle=None, opened=None):
+    """A requests session whose connections all go to ``address``, whatever the URL's name;
+    ``opened`` is told of each socket."""
     def pinned(connection_class):
         class Pinned(connection_class):
             def _new_conn(self):
@@ -105,9 +163,12 @@ def _pinned_session(address, ca_bundle=None):
                 # certificate check read it again afterwards, so the name is put back.
                 name, self._dns_host = self._dns_host, address
                 try:
-                    return super()._new_conn()
+                    sock = super()._new_conn()
                 finally:
                     self._dns_host = name
+                if opened is not None:
+                    opened(sock)
+                return sock
         return Pinned
 
     class Http(HTTPConnectionPool):

@@ -32,13 +32,21 @@ def prepare(crop):
     return out
 
 
+#: Characters a plate's glyphs make look alike (one group each): where the reader puts
+#: probability on a look-alike, the reading may depend on a guess between them.
+LOOK_ALIKES = ("0ODQU", "1IJLT", "8B", "5S", "2Z", "6G", "4A", "7T")
+ALIKE_FLOOR = 0.01       # look-alikes less likely than this are not kept as alternatives
+
+
 @dataclass(frozen=True)
 class Decoded:
-    """Greedy CTC decoding with what the calibration needs: each character's probability and the
-    probability of the likeliest other character at the same step (its runner-up)."""
+    """Greedy CTC decoding with what the calibration needs: each character's probability, the
+    probability of the likeliest other character at the same step (its runner-up), and the
+    look-alikes the reader also gave some probability there."""
     text: str
     probs: tuple = ()        # per character
     runners: tuple = ()      # per character: (runner-up character or '', its probability)
+    alikes: tuple = ()       # per character: ((look-alike, its probability), ...), likeliest first
 
     @property
     def score(self):
@@ -51,18 +59,23 @@ def decode(probs, symbols=ALPHABET):
     probability of their own and are never a runner-up."""
     best = probs.argmax(axis=1)
     characters = np.array([0.0] + [1.0 if c.isalnum() else 0.0 for c in symbols])
-    text, confidences, runners, previous = [], [], [], 0
+    where = {c: i + 1 for i, c in enumerate(symbols)}
+    text, confidences, runners, alikes, previous = [], [], [], [], 0
     for step, index in enumerate(best):
         if index != 0 and index != previous:
-            text.append(symbols[index - 1])
+            char = symbols[index - 1]
+            text.append(char)
             if characters[index]:
                 row = probs[step] * characters
                 confidences.append(float(row[index]))
                 row[index] = -1.0
                 other = int(row.argmax())
                 runners.append((symbols[other - 1], float(probs[step, other])))
+                near = {c for group in LOOK_ALIKES if char in group for c in group if c != char and c in where}
+                found = sorted(((c, float(probs[step, where[c]])) for c in near), key=lambda a: -a[1])
+                alikes.append(tuple(a for a in found if a[1] >= ALIKE_FLOOR))
         previous = index
-    return Decoded("".join(text), tuple(confidences), tuple(runners))
+    return Decoded("".join(text), tuple(confidences), tuple(runners), tuple(alikes))
 
 
 class PlateModel:

@@ -9,6 +9,10 @@ are quiet defaults (no demo users, no warm-up of the recognition workers, a free
 import tomli_w
 
 from gateway import config as configuration
+from gateway.app.auth import PasswordPolicy
+
+#: How the tests' users' passwords are hashed (as their gateways' ``[auth] scrypt_n`` says).
+QUICK_PASSWORDS = PasswordPolicy(n=2 ** 14)
 
 
 def tariff(rate_code="H", price_per_period="3.00", daily_maximum="24.00", grace_minutes=15, **more):
@@ -44,7 +48,9 @@ def relay(name, url, kind="xml", **more):
 def gateway(*facilities, listen="127.0.0.1:0", database_url=None, relays=(), frame_window_s=None, **sections):
     """The whole file. ``sections``: tables merged over the defaults (``server={"threads": 8}``,
     ``plc={...}``, ``decisions={...}``, ``recognition={...}``, ``auth={...}``, ``database={...}``)."""
-    raw = {"server": {"listen": listen}, "auth": {"demo_users": False}, "recognition": {"warm_at_start": False},
+    # Passwords hashed at scrypt's old cost (2**14): the recommended one takes a second a password here.
+    raw = {"server": {"listen": listen}, "auth": {"demo_users": False, "scrypt_n": QUICK_PASSWORDS.n},
+           "recognition": {"warm_at_start": False},
            "facility": list(facilities)}
     if database_url:
         raw["database"] = {"url": database_url}

@@ -148,7 +148,8 @@ def stop_gateway(gw):
 def add_test_users(database_url):
     store = Store(database_url)
     for username, role in USERS.items():
-        Users(store).add(username, PASSWORD, role, allow_digest=(username == "digester"))
+        Users(store, passwords=configs.QUICK_PASSWORDS).add(username, PASSWORD, role,
+                                                           allow_digest=(username == "digester"))
     store.dispose()
 
 

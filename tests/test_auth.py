@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from configs import QUICK_PASSWORDS
 
 from conftest import PASSWORD, SettableClock
 from gateway.app.auth import (
@@ -75,9 +76,9 @@ def test_passwords_are_stored_as_slow_hashes():
 
 
 def test_demo_users_only_on_loopback(gateway):
-    Users(gateway.store).add("demo-x", "pw-demo", "operator", demo=True)
+    Users(gateway.store, passwords=QUICK_PASSWORDS).add("demo-x", "pw-demo-x", "operator", demo=True)
     clock = SettableClock()
-    token = UsernameToken("demo-x", "pw-demo", PASSWORD_TEXT)
+    token = UsernameToken("demo-x", "pw-demo-x", PASSWORD_TEXT)
     assert Authenticator(gateway.store, clock, allow_demo=True).authenticate(token) == ("demo-x", "operator")
     with pytest.raises(AuthenticationFailed):
         Authenticator(gateway.store, clock, allow_demo=False).authenticate(token)

@@ -9,6 +9,7 @@ from decimal import Decimal
 import cv2
 import numpy as np
 import pytest
+from configs import QUICK_PASSWORDS
 from lxml import etree
 from pypdf import PdfReader
 
@@ -26,7 +27,7 @@ def usd(amount):
 def officer(gateway):
     """An officer of their own (one open shift per officer)."""
     name = unique("officer")
-    Users(gateway.store).add(name, PASSWORD, "operator")
+    Users(gateway.store, passwords=QUICK_PASSWORDS).add(name, PASSWORD, "operator")
     return name
 
 
@@ -62,7 +63,7 @@ def test_a_transient_entry_issues_a_ticket_that_prints_and_scans(gateway, clock,
     assert png.MediaType == "image/png"
     pixels = cv2.imdecode(np.frombuffer(png.Content, np.uint8), cv2.IMREAD_GRAYSCALE)
     assert pixels.shape[1] == 576                                    # 72 mm at 203 dpi
-    scanned, _, _ = cv2.QRCodeDetector().detectAndDecode(pixels)
+    scanned, _, _ = cv2.QRCodeDetectorAruco().detectAndDecode(pixels)
     assert scanned == f"PGT1:{FACILITY}:{number}"
     assert tickets.GetTicket(TicketCode=scanned).Ticket.TicketNumber == number
 
@@ -289,7 +290,7 @@ def test_the_command_line_prints_a_ticket_and_reports(gateway, clock, tmp_path, 
     done = subprocess.run([*cli, "ticket", "print", number, "--facility", FACILITY, "--format", "png", "--out",
                            str(out)], capture_output=True, text=True, cwd=_repo())
     assert done.returncode == 0, done.stderr
-    scanned, _, _ = cv2.QRCodeDetector().detectAndDecode(cv2.imread(str(out), cv2.IMREAD_GRAYSCALE))
+    scanned, _, _ = cv2.QRCodeDetectorAruco().detectAndDecode(cv2.imread(str(out), cv2.IMREAD_GRAYSCALE))
     assert scanned.endswith(number)
     forged = subprocess.run([*cli, "ticket", "print", "1" * 16, "--facility", FACILITY], capture_output=True,
                             text=True, cwd=_repo())

@@ -43,8 +43,9 @@ def on_reactor(fn, *args, timeout=5):
     return blockingCallFromThread(reactor, call)
 
 
-def until(predicate, timeout=5, interval=0.01):
-    """Wait (on the reactor, polling with a deadline) until ``predicate()`` holds."""
+def until(predicate, timeout=20, interval=0.01):
+    """Wait (on the reactor, polling with a deadline) until ``predicate()`` holds. The deadline only
+    bounds a failure: on a loaded machine a relay child or a PLC link can take seconds to come up."""
     def poll():
         d = defer.Deferred()
 

@@ -319,27 +319,33 @@ def test_a_missing_recogniser_model_says_how_to_install_it(monkeypatch):
 
 @implementer(IPlateReader)
 class PlateReaderDouble:
-    """The scene's lines are given; the re-reads of the candidates (cut as found, then cut wider)
-    say what ``tight`` and ``wide`` say, in the candidates' order."""
+    """The scene's lines are given; the re-reads of the candidates (cut as found, cut wider, and
+    the likeliest cut longer to the left) say what ``tight``, ``wide`` and ``lead`` (else
+    ``tight``) say, in the candidates' order; ``alikes``: the look-alikes of the first tight cut's
+    characters."""
 
-    def __init__(self, lines, tight, wide):
+    def __init__(self, lines, tight, wide, lead=None, alikes=None):
         self.lines = [([[x, 10], [x + w, 10], [x + w, 40], [x, 40]], text, score) for x, w, text, score in lines]
-        self.tight, self.wide = tight, wide
+        self.tight, self.wide, self.lead, self.alikes = tight, wide, lead or tight, alikes
 
     def read_lines(self, image):
         return self.lines
 
     def read_crops(self, crops):
         from recognition.platemodel import Decoded
-        n = len(crops) // 2
-        reads = self.tight[:n] + self.wide[:n]
-        return [Decoded(text, tuple(p for _ in text), tuple(("", 0.01) for _ in text)) for text, p in reads]
+        n = (len(crops) - 1) // 2      # the cut longer to the left: of the likeliest candidate only
+        reads = self.tight[:n] + self.wide[:n] + self.lead[:1]
+        out = [Decoded(text, tuple(p for _ in text), tuple(("", 0.01) for _ in text), tuple(() for _ in text))
+               for text, p in reads]
+        if self.alikes:
+            out[0] = Decoded(out[0].text, out[0].probs, out[0].runners, tuple(self.alikes))
+        return out
 
 
-def calibrated(lines, tight, wide):
+def calibrated(lines, tight, wide, lead=None, alikes=None, regions_allowed=None, **extra_weights):
     from recognition.calibration import FEATURES, Calibration
-    weights = dict.fromkeys(FEATURES, 0.0) | {"least": 1.0, "recut_agrees": 1.0, "scene_agrees": 1.0}
-    recognizer = PlateRecognizer(PlateReaderDouble(lines, tight, wide),
+    weights = dict.fromkeys(FEATURES, 0.0) | {"least": 1.0, "recut_agrees": 1.0, "scene_agrees": 1.0} | extra_weights
+    recognizer = PlateRecognizer(PlateReaderDouble(lines, tight, wide, lead, alikes), regions_allowed,
                                  calibration=Calibration(tuple(weights.values())))
     return recognizer.recognize(np.zeros((100, 900, 3), np.uint8))
 
@@ -355,6 +361,35 @@ def test_with_a_calibration_the_plate_reader_decides_and_its_evidence_is_the_con
 def test_the_wider_cut_finds_a_character_the_detector_left_out():
     reading = calibrated([(300, 150, "ABC123", 0.9)], [("BC123", 0.9)], [("ABC1234", 0.95)])
     assert reading.plate == "ABC1234" and not reading.evidence.recut_agrees
+
+
+def test_the_cut_longer_to_the_left_finds_a_leading_character_the_detector_dropped():
+    reading = calibrated([(300, 150, "BC1234", 0.9)], [("BC1234", 0.9)], [("BC1234", 0.9)], lead=[("7BC1234", 0.95)])
+    assert reading.plate == "7BC1234" and not reading.evidence.recut_agrees and not reading.evidence.longer
+    dropped = calibrated([(300, 150, "BC1234", 0.9)], [("BC1234", 0.95)], [("BC1234", 0.95)],
+                         lead=[("7BC1234", 0.9)], longer=-3.0)
+    sure = calibrated([(300, 150, "BC1234", 0.9)], [("BC1234", 0.95)], [("BC1234", 0.95)], longer=-3.0)
+    assert dropped.plate == sure.plate == "BC1234"        # the surer read decides ...
+    assert dropped.evidence.longer and not sure.evidence.longer
+    assert dropped.confidence < sure.confidence            # ... but a character may be missing
+
+
+def test_a_reading_that_depends_on_a_confusable_guess_is_less_sure():
+    """Mercosul's fifth position: a D the reader also half saw as 0 is another valid plate (the old
+    format); on a US plate an O half seen as 0 is no guess: the rules read both as 0."""
+    br_guess = calibrated([(300, 150, "ABC1D23", 0.9)], [("ABC1D23", 0.9)], [("ABC1D23", 0.9)],
+                          alikes=[(), (), (), (), (("0", 0.3),), (), ()], regions_allowed=["BR"], guesses=-2.0)
+    br_sure = calibrated([(300, 150, "ABC1D23", 0.9)], [("ABC1D23", 0.9)], [("ABC1D23", 0.9)],
+                         regions_allowed=["BR"], guesses=-2.0)
+    assert br_guess.plate == br_sure.plate == "ABC1D23"
+    assert br_guess.evidence.guesses == 1 and br_guess.evidence.guess_mass == pytest.approx(0.3)
+    assert br_guess.evidence.alike_mass == pytest.approx(0.3) and br_guess.confidence < br_sure.confidence
+    settled = calibrated([(300, 150, "7ABO123", 0.9)], [("7ABO123", 0.9)], [("7ABO123", 0.9)],
+                         alikes=[(), (), (), (("0", 0.3),), (), (), ()], regions_allowed=["US"])
+    assert settled.plate == "7AB0123" and settled.evidence.guesses == 0 and settled.evidence.alike_mass > 0
+    us_guess = calibrated([(300, 150, "7ABD123", 0.9)], [("7ABD123", 0.9)], [("7ABD123", 0.9)],
+                          alikes=[(), (), (), (("0", 0.2), ("O", 0.1)), (), (), ()], regions_allowed=["US"])
+    assert us_guess.plate == "7ABD123" and us_guess.evidence.guesses == 1   # a D or a 0: both are plates
 
 
 def test_with_a_calibration_words_are_still_the_last_resort():

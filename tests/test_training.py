@@ -5,13 +5,16 @@ only where torch is installed (the training virtualenv)."""
 
 import importlib.util
 import io
+import math
 
 import cv2
 import numpy as np
 import pytest
 
 from recognition import calibration, regions
+from recognition.pipeline import PlateRecognizer
 from recognition.platemodel import ALPHABET, CALIBRATION, HEIGHT, MODEL, WIDTH, PlateModel, decode, prepare
+from recognition.training import calibrate as train_calibrate
 from recognition.training import data
 from recognition.training.augment import degrade
 from recognition.training.export import Review, export_reviews
@@ -98,6 +101,8 @@ def test_decoding_gives_each_character_its_probability_and_runner_up():
     read = decode(steps)
     assert read.text == "00OA" and read.probs == (0.9, 0.8, 0.6, 0.97) and read.score == 0.6
     assert read.runners[2] == ("0", 0.35)
+    assert read.alikes[2] == (("0", 0.35),)           # the O's look-alikes the reader also saw
+    assert read.alikes[3] == ()                       # the A's look-alike 4 is below the floor
 
 
 def evidence(least, **changes):
@@ -130,9 +135,61 @@ def test_the_calibration_is_fitted_to_the_evidence_and_round_trips(tmp_path):
 
 def test_a_calibration_of_other_features_is_refused(tmp_path):
     path = tmp_path / "c.json"
-    path.write_text('{"features": ["least", "bias"], "weights": [1, 0]}')
+    path.write_text('{"features": ["least", "sharpness", "bias"], "weights": [1, 2, 0]}')
     with pytest.raises(ValueError, match="other features"):
         calibration.Calibration.load(path)
+
+
+def test_a_calibration_of_fewer_features_loads_and_means_what_it_meant(tmp_path):
+    """Round 1's file (fitted before the look-alike features) still gives its probabilities."""
+    path = tmp_path / "c.json"
+    path.write_text('{"features": ["least", "recut_agrees", "bias"], "weights": [1.5, 2.0, -1.0]}')
+    old = calibration.Calibration.load(path)
+    reading = evidence(0.9, recut_agrees=False, guesses=2, guess_mass=0.4)
+    assert old.features == ("least", "recut_agrees", "bias")
+    assert old.probability(reading) == pytest.approx(1 / (1 + math.exp(-(1.5 * math.log(9) - 1.0))))
+
+
+def test_camera_crops_weigh_as_much_as_renders_in_the_fit():
+    """Renders read right whatever their evidence, camera crops right only when sure: weighed by
+    count, the renders decide; weighed half and half, the camera crops' lesson carries."""
+    rng = np.random.default_rng(1)
+    sure = rng.uniform(0.3, 1.0, 900)
+    camera = np.arange(900) < 100
+    correct = np.where(camera, rng.random(900) < sure ** 4, rng.random(900) < 0.97)
+    items = [evidence(p) for p in sure]
+    plain = calibration.fit(items, correct)
+    weighted = calibration.fit(items, correct, weights=train_calibrate.source_weights(
+        ["us" if c else "render-US" for c in camera]))
+    unsure = evidence(0.45)
+    assert weighted.probability(unsure) < plain.probability(unsure) - 0.15
+    precision, coverage = calibration.weighted_precision([0.9, 0.95, 0.2], [True, False, True], [1, 3, 1], 0.9)
+    assert precision == pytest.approx(0.25) and coverage == pytest.approx(0.8)
+
+
+def test_source_weights_and_the_recommended_threshold():
+    weights = train_calibrate.source_weights(["us", "br", "render-EU", "render-US", "render-BR", "br-synthetic"])
+    assert sum(weights[:2]) == pytest.approx(sum(weights[2:])) == pytest.approx(0.5)
+    assert train_calibrate.source_weights(["render-EU"] * 3) == [1.0] * 3
+    confidences = [0.99, 0.98, 0.97, 0.96, 0.8, 0.6]
+    right = [True, True, True, False, True, False]
+    assert train_calibrate.recommended_threshold(confidences, right, [1] * 6) == 0.97
+    assert train_calibrate.recommended_threshold([0.9], [False], [1]) is None
+
+
+def test_the_regularisation_is_chosen_out_of_fold():
+    """Each reading's held-out confidence comes from a fit that never saw its plate; the grid's
+    regularisation with the least held-out log loss wins, and its confidences are calibrated."""
+    rng = np.random.default_rng(2)
+    sure = rng.uniform(0.3, 1.0, 500)
+    items = [evidence(p) for p in sure]
+    correct = rng.random(500) < sure ** 3
+    plates = [f"P{n:05d}" for n in range(500)]
+    l2, held_out = train_calibrate.regularised(items, correct, [1.0] * 500, plates)
+    assert l2 in train_calibrate.L2_GRID and len(held_out) == 500
+    assert train_calibrate.log_loss(held_out, correct, [1.0] * 500) < train_calibrate.log_loss(
+        [0.5] * 500, correct, [1.0] * 500)
+    assert abs(float(np.mean(held_out)) - float(np.mean(correct))) < 0.05
 
 
 def test_look_alikes():
@@ -278,3 +335,59 @@ def test_the_training_export_command_writes_the_crops_of_resolved_reviews(tmp_pa
     assert "0 crop(s) written" in capsys.readouterr().out
     assert main(args) == 0
     assert "0 crop(s) written" in capsys.readouterr().out and len((out / "labels.tsv").read_text().splitlines()) == 1
+
+
+@requires_model
+def test_the_splits_reads_are_kept_and_read_again_without_the_networks(tmp_path):
+    """The calibration's cache: a second pass over the same scenes gives the same readings, its
+    evidence included, without running a network (the reader behind it refuses to)."""
+    from recognition.training.cache import CachedReader
+    from recognition.training.scenes import scene
+
+    rng = np.random.default_rng(5)
+    renderer = Renderer(rng, "test")
+    frames = []
+    for region in ("US", "EU"):
+        plate = renderer.render(region)
+        frames.append((scene(rng, plate.image, plate.box)[0], plate.plate, f"render-{region}"))
+    shipped = calibration.Calibration.load(CALIBRATION)
+    first = train_calibrate.read_all(train_calibrate.recognizer_for(MODEL, shipped, tmp_path / "reads"), frames,
+                                     log=lambda _: None)
+    assert (tmp_path / "reads" / "lines.json").is_file() and (tmp_path / "reads" / "probs.npz").is_file()
+
+    class NoNetworks:
+        plate_model = object()      # any read not in the cache fails loudly
+
+        def read_lines(self, image):
+            raise AssertionError("read a scene again")
+
+    cached = CachedReader(NoNetworks(), tmp_path / "reads")
+    again = train_calibrate.read_all(PlateRecognizer(cached, calibration=shipped), frames, log=lambda _: None)
+    assert [(r.plate, r.confidence, r.evidence) for r, _, _ in again] == \
+        [(r.plate, r.confidence, r.evidence) for r, _, _ in first]
+    assert cached.hits == len(frames) and cached.misses == 0
+    with pytest.raises(ValueError, match="plate recogniser"):
+        CachedReader(type("Generic", (), {"plate_model": None})(), tmp_path / "other")
+
+
+@requires_model
+def test_bench_alpr_puts_another_calibration_beside_the_shipped_one(tmp_path, capsys):
+    """`parkgate bench-alpr --calibration FILE`: the same reader with an older calibration (fitted on
+    two cuts, fewer features), side by side in one run, on a folder in the dataset format."""
+    from gateway.cli import main
+    from test_recognition import encoded, scene
+
+    folder = tmp_path / "us"
+    folder.mkdir()
+    for n, plate in enumerate(("7ABC123", "8XYZ789")):
+        (folder / f"car{n}.jpg").write_bytes(encoded(scene(plate)))
+        (folder / f"car{n}.txt").write_text(f"car{n}.jpg 240 250 240 80 {plate}\n")
+    older = tmp_path / "round1.json"
+    older.write_text('{"features": ["least", "recut_agrees", "bias"], "weights": [1.0, 1.0, 0.0]}')
+    assert main(["bench-alpr", str(folder), "--reader", "plate", "--calibration", str(older)]) == 0
+    text = capsys.readouterr().out
+    assert "readers plate (f32), plate round1" in text
+    lines = text.splitlines()
+    header = next(line for line in lines if "plate round1" in line and "readers" not in line)
+    exact = next(line for line in lines if line.strip().startswith("exact"))
+    assert header.split() == ["plate", "(f32)", "plate", "round1"] and exact.split()[1:] == ["100.0%", "100.0%"]

@@ -29,10 +29,11 @@ class LaneImages:
     def __init__(self, settings: Any, request_threads: int, pool_factory: Any = RecognitionPool,
                  metrics: Any = None) -> None:
         """``request_threads``: how many requests run at once. At most half of them wait on pictures
-        (running or queued); beyond that an image event is told Server.Busy at once, and the other
-        half of the threads stays free for everything else, the Busy answers included."""
+        (being fetched, read or queued); beyond that an image event is told Server.Busy at once, and
+        the other half of the threads stays free for everything else, the Busy answers included."""
         self.settings = settings
         self.max_pending = max(1, request_threads // 2)
+        self._picturing = threading.BoundedSemaphore(self.max_pending)
         self.pool_factory = pool_factory
         self.metrics = metrics
         self._pool: Any = None
@@ -62,6 +63,14 @@ class LaneImages:
         """The event with the plate read from its picture (and the picture's bytes), or as given."""
         if ev.plate_text or not (ev.image or ev.image_url):
             return ev
+        if not self._picturing.acquire(blocking=False):
+            raise Busy("every thread for pictures is busy fetching or reading one; try again")
+        try:
+            return self._read(ev, facility)
+        finally:
+            self._picturing.release()
+
+    def _read(self, ev: LaneEvent, facility: Facility) -> LaneEvent:
         try:
             data = ev.image or fetch(ev.image_url, facility.image_sources)
         except ImageForbidden as e:

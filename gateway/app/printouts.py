@@ -76,7 +76,7 @@ def _render(lines: Sequence[str], code: str | None, media: str) -> bytes:
 def _png(lines: Sequence[str], code: str | None) -> bytes:
     qr = None
     if code:
-        qr = qrcode.make(code, box_size=8, border=2).get_image().convert("L")
+        qr = qrcode.make(code, box_size=8, border=4).get_image().convert("L")
     height = 40 + LINE_DOTS * len(lines) + (qr.height + 20 if qr else 0)
     img = Image.new("L", (WIDTH_DOTS, height), 255)
     draw = ImageDraw.Draw(img)

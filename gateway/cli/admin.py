@@ -26,6 +26,10 @@ def register(sub):
                                   description="Refuse a user's credentials from now on (`user add` enables again).")
     disable.add_argument("username")
     disable.set_defaults(run=cmd_user_disable)
+    unlock = user_sub.add_parser("unlock", help="clear a user's failed logins and lock",
+                                 description="Clear the failed logins in a row that locked a user's account.")
+    unlock.add_argument("username")
+    unlock.set_defaults(run=cmd_user_unlock)
 
     hotlist = sub.add_parser("hotlist", help="plates to hold at the barrier",
                              description="Plates held at every barrier (or one facility's).")
@@ -87,7 +91,12 @@ def cmd_user_add(args, cfg):
             password = secrets.token_urlsafe(16)
             print(f"generated password: {password}")
     with cli_origin():
-        Users(open_store(cfg)).add(args.username, password, args.role, allow_digest=args.allow_digest, by=operator())
+        try:
+            Users(open_store(cfg), passwords=cfg.passwords).add(args.username, password, args.role,
+                                                                allow_digest=args.allow_digest, by=operator())
+        except ParkgateError as e:
+            print(e.message, file=sys.stderr)
+            return 2
     print(f"user {args.username} ({args.role}) saved")
 
 
@@ -97,6 +106,10 @@ def cmd_user_list(args, cfg):
     for user in users:
         flags = ", ".join(flag for flag, on in (("disabled", user.disabled), ("demo", user.demo),
                                                   ("digest", user.digest_secret is not None)) if on)
+        if user.locked_until is not None:  # until the next login that succeeds, or `user unlock`
+            flags += f"{', ' if flags else ''}locked until {user.locked_until:%Y-%m-%d %H:%M} UTC"
+        if user.failed_logins:
+            flags += f"{', ' if flags else ''}{user.failed_logins} failed logins in a row"
         print(f"{user.username:<24} {user.role:<12} {flags}".rstrip())
     if not users:
         print("no users (add one: parkgate user add NAME --role ROLE)")
@@ -111,6 +124,17 @@ def cmd_user_disable(args, cfg):
         print(e.message, file=sys.stderr)
         return 2
     print(f"user {args.username} disabled")
+
+
+def cmd_user_unlock(args, cfg):
+    from ..app.auth import Users
+    try:
+        with cli_origin():
+            Users(open_store(cfg)).unlock(args.username, by=operator())
+    except ParkgateError as e:
+        print(e.message, file=sys.stderr)
+        return 2
+    print(f"user {args.username} unlocked")
 
 
 def _hotlist(cfg):

@@ -38,6 +38,9 @@ def register(sub):
     bench_alpr.add_argument("folders", nargs="+", metavar="DIR")
     bench_alpr.add_argument("--reader", choices=READERS, action="append",
                             help="the reader (repeatable: side by side in one run; default plate)")
+    bench_alpr.add_argument("--calibration", action="append", default=[], metavar="FILE",
+                            help="also the plate reader with this calibration file (and the cuts it was fitted "
+                                 "with), side by side (repeatable): an older or a candidate calibration")
     bench_alpr.add_argument("--region", action="append", choices=REGIONS,
                             help="plate formats to admit (repeatable; default: all), as a facility would set")
     bench_alpr.add_argument("--precision", choices=PRECISIONS,
@@ -107,6 +110,8 @@ def cmd_bench_alpr(args, cfg):
     readers = list(dict.fromkeys(args.reader or [cfg.recognition.reader]))
     recognizers = {f"{name} ({precision})" if name != "tesseract" else name: recognizer(name, precision, args.region)
                    for name in readers}
+    for path in args.calibration:
+        recognizers[f"plate {Path(path).stem}"] = recognizer("plate", precision, args.region, calibration=path)
     print(f"parkgate bench-alpr: {os.cpu_count()} cores; one image at a time on one core (as a pool worker), "
           f"readers {', '.join(recognizers)}, formats {', '.join(args.region or ['all'])}")
     for folder in args.folders:

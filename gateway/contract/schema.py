@@ -10,12 +10,12 @@ XSD_DIR = Path(__file__).resolve().parents[2] / "xsd"
 CONTRACT_XSD = XSD_DIR / "parkgate.xsd"
 XS = "http://www.w3.org/2001/XMLSchema"
 
-_SECURE_PARSER = dict(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+SECURE_PARSER_OPTIONS = dict(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
 def secure_parser(**kw: Any) -> etree.XMLParser:
     """An lxml parser that loads no DTD, resolves no entity and reaches no network."""
-    return etree.XMLParser(**{**_SECURE_PARSER, **kw})
+    return etree.XMLParser(**{**SECURE_PARSER_OPTIONS, **kw})
 
 
 @lru_cache(maxsize=None)

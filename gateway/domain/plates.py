@@ -1,4 +1,7 @@
-"""Plate text, normalised one way everywhere: upper case, no spaces, dashes or dots."""
+"""Plate text, normalised one way everywhere: upper case, no spaces, dashes or dots.
+
+Only ASCII letters and digits count: the check comes before upper-casing, which would fold
+look-alikes into them (``ſ`` to S, ``ß`` to SS, ``ı`` to I)."""
 
 import re
 
@@ -9,8 +12,8 @@ _PLATE = re.compile(r"[A-Z0-9]{1,12}")
 
 
 def normalise_plate(text: str | None, field: str = "PlateText") -> str:
-    plate = _SEPARATORS.sub("", (text or "").upper())
-    if not _PLATE.fullmatch(plate):
+    plate = _SEPARATORS.sub("", text or "")
+    if not plate.isascii() or not _PLATE.fullmatch(plate.upper()):
         raise InvalidInput("a plate is 1 to 12 letters A-Z and digits (separators are dropped)", field)
-    return plate
+    return plate.upper()
 

@@ -5,6 +5,24 @@ from datetime import datetime, timedelta, timezone
 from .errors import InvalidTime
 
 FAR_PAST = timedelta(days=366)
+#: The instants admitted at all: a day inside the calendar's ends, so that every instant can be
+#: shown in every time zone (a day's date in the facility's zone, a due date) without overflowing.
+EARLIEST = datetime(1, 1, 2, tzinfo=timezone.utc)
+LATEST = datetime(9999, 12, 30, tzinfo=timezone.utc)
+
+
+def in_calendar(when: datetime, field: str | None = None) -> datetime:
+    """``when`` as given, if it lies between EARLIEST and LATEST (a naive time is left to
+    :func:`aware`)."""
+    if when.tzinfo is None:
+        return when
+    try:
+        utc = when.astimezone(timezone.utc)
+    except OverflowError:
+        utc = None
+    if utc is None or not EARLIEST <= utc <= LATEST:
+        raise InvalidTime(f"times are between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d} (UTC)", field)
+    return when
 
 
 def aware(when: datetime, field: str) -> datetime:

@@ -137,7 +137,8 @@ class GatewayApplication(Application):
 def _authenticate(ctx):
     """WS-Security UsernameToken, then the operation's roles; before any method body runs."""
     try:
-        username, role = ctx.app.use_cases.authenticator.authenticate(username_token(ctx.in_header_doc))
+        username, role = ctx.app.use_cases.authenticator.authenticate(
+            username_token(ctx.in_header_doc), caller_address(ctx.transport.req, ctx.app.trusted_proxies))
         require_role(role, ctx.descriptor.udd["roles"])
     except ParkgateError as e:
         raise fault_for(e) from None

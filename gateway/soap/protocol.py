@@ -1,41 +1,67 @@
 """SOAP 1.1 and 1.2 as parkgate speaks them: hardened parsing, contract validation, typed faults.
 
 Differences from stock spyne ``Soap11`` and ``Soap12``:
-- a request with a DOCTYPE is refused before parsing (SOAP forbids DTDs), and parsing never
-  resolves entities or touches the network;
+- a request is read within bounds, with no DTD and no processing instruction, comments dropped,
+  and must be of SOAP's shape (:mod:`gateway.soap.envelope`); parsing never resolves entities or
+  touches the network;
+- the media type is the SOAP version's own (``text/xml``, ``application/soap+xml``), else 415;
+- a mandatory header block the gateway does not understand is a MustUnderstand fault (SOAP 1.2
+  adds NotUnderstood header blocks naming them);
+- times whose UTC equivalent falls outside the calendar are Client.InvalidTime;
 - the body is validated against the WSDL's own schema (the published contract);
 - a fault carries its code, its text and a typed detail element only (SOAP 1.1: faultcode,
   faultstring, detail; SOAP 1.2: Code/Value Sender or Receiver with the parkgate code as a
   Subcode, Reason/Text, Detail);
-- an envelope of the other SOAP version is a VersionMismatch fault, in SOAP 1.1's envelope, which
+- an envelope of the other SOAP version (or none) is a VersionMismatch fault, in SOAP 1.1's envelope, which
   both versions' senders read (SOAP 1.2 answers with an Upgrade header naming its envelope);
 - nothing logs a request body.
 """
 
 import re
+from datetime import timedelta
 
 from lxml import etree
-from spyne.const.http import HTTP_400, HTTP_405, HTTP_500
+from spyne.const.http import HTTP_400, HTTP_405, HTTP_415, HTTP_500
 from spyne.error import RequestNotAllowed
 from spyne.model import PushBase, XmlAttribute, XmlData
 from spyne.model.fault import Fault
 from spyne.protocol.soap import Soap11, Soap12
 
 from ..contract.namespace import NS
-from ..contract.schema import secure_parser
-from .faults import InvalidInputFault, ParkgateFault
+from ..domain import times
+from ..domain.errors import ParkgateError
+from . import envelope
+from .faults import InvalidInputFault, InvalidTimeFault, ParkgateFault, fault_for
+from .wsse import WSSE
 
-_DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
-_MAX_DETAIL = 300
 SOAP11_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12_ENV = "http://www.w3.org/2003/05/soap-envelope"
 
 
 class VersionMismatch(Fault):
-    """An envelope of another SOAP version than the endpoint's."""
+    """An envelope of another SOAP version than the endpoint's, or no SOAP envelope at all."""
 
     def __init__(self, got, endpoint):
-        super().__init__("VersionMismatch", f"this endpoint speaks SOAP {endpoint}, not SOAP {got}")
+        why = f"not SOAP {got}" if got else "and the request's root element is not its Envelope"
+        super().__init__("VersionMismatch", f"this endpoint speaks SOAP {endpoint}, {why}")
+
+
+class MustUnderstand(Fault):
+    """A header block addressed to the gateway that it must understand and does not."""
+
+    def __init__(self, blocks):
+        self.blocks = blocks  # their qualified names, {namespace}name
+        super().__init__("MustUnderstand", "header block(s) not understood: " + ", ".join(blocks))
+
+
+#: Header blocks the gateway understands (and so processes when they are mandatory).
+UNDERSTOOD = {f"{{{WSSE}}}Security"}
+_MEDIA_TYPES = {SOAP11_ENV: "text/xml", SOAP12_ENV: "application/soap+xml"}
+_VERSIONS = {SOAP11_ENV: "1.1", SOAP12_ENV: "1.2"}
+#: Who a header block is for, when it is for the gateway: absent, or these (SOAP 1.1 actor, 1.2 role).
+_OURS = {SOAP11_ENV: ("actor", {"http://schemas.xmlsoap.org/soap/actor/next"}),
+         SOAP12_ENV: ("role", {"http://www.w3.org/2003/05/soap-envelope/role/next",
+                               "http://www.w3.org/2003/05/soap-envelope/role/ultimateReceiver"})}
 
 
 class _ContractProtocol:
@@ -47,29 +73,74 @@ class _ContractProtocol:
         self._plans = {}  # complex type -> _TypePlan
 
     def create_in_document(self, ctx, charset=None):
+        """The request's envelope, parsed within bounds (gateway.soap.envelope), of this endpoint's
+        SOAP version, media type and shape, with no mandatory header block it does not understand."""
         transport = ctx.transport
-        if transport.get_request_method() != "POST" or not transport.get_request_content_type():
+        env = self.ns_soap_env
+        if transport.get_request_method() != "POST":
             transport.resp_code = HTTP_405
-            raise RequestNotAllowed("SOAP requests are POSTs with a Content-Type")
-        data = b"".join(ctx.in_string)
-        if _DOCTYPE.search(data):
-            raise InvalidInputFault("DOCTYPE declarations are not allowed in SOAP messages")
-        parser = secure_parser()
-        try:
-            root = etree.fromstring(data, parser)
-        except etree.XMLSyntaxError as e:
-            raise InvalidInputFault(f"malformed XML: {_short(e)}") from None
-        versions = {f"{{{SOAP11_ENV}}}Envelope": "1.1", f"{{{SOAP12_ENV}}}Envelope": "1.2"}
-        if root.tag != f"{{{self.ns_soap_env}}}Envelope" and root.tag in versions:
-            raise VersionMismatch(versions[root.tag], versions[f"{{{self.ns_soap_env}}}Envelope"])
+            raise RequestNotAllowed("SOAP requests are POSTs")
+        media_type = (transport.get_request_content_type() or "").split(";")[0].strip().lower()
+        if media_type != _MEDIA_TYPES[env]:
+            transport.resp_code = HTTP_415
+            raise InvalidInputFault(f"SOAP {_VERSIONS[env]} requests are {_MEDIA_TYPES[env]}")
+        root = envelope.parse(b"".join(ctx.in_string))
+        if root.tag != f"{{{env}}}Envelope":
+            ns = etree.QName(root).namespace if root.tag.endswith("}Envelope") else None
+            raise VersionMismatch(_VERSIONS.get(ns), _VERSIONS[env])
+        envelope.check_shape(root, env)
+        if len(root) == 2:
+            self._must_understand(root[0])
         ctx.in_document = (root, {})
+
+    def _must_understand(self, header):
+        attribute, ours = _OURS[self.ns_soap_env]
+        env = self.ns_soap_env
+        missed = [block.tag for block in header
+                  if block.get(f"{{{env}}}mustUnderstand", "0").strip() in ("1", "true")
+                  and block.get(f"{{{env}}}{attribute}", next(iter(ours))).strip() in ours
+                  and block.tag not in UNDERSTOOD]
+        if missed:
+            raise MustUnderstand(missed)
+
+    def datetime_from_unicode_iso(self, cls, string):
+        """An xs:dateTime, refused (Client.InvalidTime) when it lies outside the calendar in UTC.
+        ``T24:00:00`` (XML Schema's end of a day) is the next day's midnight; spyne knows no hour 24."""
+        end_of_day = _END_OF_DAY.search(string or "")
+        if end_of_day:
+            string = string[:end_of_day.start()] + "T00:00:00" + string[end_of_day.end():]
+        try:
+            when = super().datetime_from_unicode_iso(cls, string)
+            return _in_calendar(when + timedelta(days=1) if end_of_day else when)
+        except (ValueError, OverflowError):
+            raise InvalidTimeFault(f"not a time: {string[:40]!r}") from None
+
+    def deserialize(self, ctx, message):
+        """spyne's, with a value it cannot decode answered as the client's fault (the schema admits
+        some that Python's types do not hold), never as an internal error."""
+        try:
+            return super().deserialize(ctx, message)
+        except Fault:
+            raise
+        except (ValueError, TypeError, OverflowError, ArithmeticError) as e:
+            raise InvalidInputFault(f"a value could not be read: {type(e).__name__}") from None
+
+    def decompose_incoming_envelope(self, ctx, message):
+        """spyne's, with any error it runs into answered as the client's: the envelope has passed
+        the checks above, so what is left to go wrong is in the request."""
+        try:
+            return super().decompose_incoming_envelope(ctx, message)
+        except Fault:
+            raise
+        except Exception as e:
+            raise InvalidInputFault(f"the request could not be read: {type(e).__name__}") from None
 
     def validate_document(self, payload):
         if self.message_schema is None:
             return
         if not self.message_schema.validate(payload):
             error = self.message_schema.error_log.last_error
-            raise InvalidInputFault(f"schema-invalid request: {_short(error)}", _field_at_fault(error))
+            raise InvalidInputFault(f"schema-invalid request: {envelope.short(error)}", _field_at_fault(error))
 
     def get_cls_attrs(self, cls):
         """spyne's cached attributes of a type, without the debug line spyne's own version formats
@@ -232,6 +303,8 @@ class ContractSoap12(_ContractProtocol, Soap12):
         """A SOAP 1.1 sender's VersionMismatch in the envelope it reads (SOAP 1.2, appendix A)."""
         if not isinstance(ctx.out_error, VersionMismatch):
             retval = super().serialize(ctx, message)
+            if isinstance(ctx.out_error, MustUnderstand):
+                self._not_understood(ctx.out_document, ctx.out_error.blocks)
             etree.cleanup_namespaces(ctx.out_document, keep_ns_prefixes=_SUBCODE_PREFIXES)
             return retval
         envelope = etree.Element(f"{{{SOAP11_ENV}}}Envelope", nsmap={"soap11env": SOAP11_ENV})
@@ -244,15 +317,38 @@ class ContractSoap12(_ContractProtocol, Soap12):
         ctx.out_document = envelope
         ctx.transport.resp_headers["Content-Type"] = ContractSoap11.mime_type
 
+    def _not_understood(self, envelope_elt, blocks):
+        """A NotUnderstood header block per mandatory block not understood (SOAP 1.2 part 1, 5.4.8)."""
+        env = self.ns_soap_env
+        header = envelope_elt.find(f"{{{env}}}Header")
+        if header is None:
+            header = etree.Element(f"{{{env}}}Header")
+            envelope_elt.insert(0, header)
+        for n, block in enumerate(blocks):
+            qname = etree.QName(block)
+            prefix = f"nu{n}"
+            etree.SubElement(header, f"{{{env}}}NotUnderstood", qname=f"{prefix}:{qname.localname}",
+                             nsmap={prefix: qname.namespace} if qname.namespace else None)
+
     def fault_to_http_response_code(self, fault):
         """SOAP 1.2's HTTP binding: 400 for the sender's faults, 500 for the receiver's (SOAP 1.1
         answers every fault with 500)."""
         return HTTP_400 if (getattr(fault, "faultcode", None) or "").split(".")[0] == "Client" else HTTP_500
 
 
-_SOAP12_CODES = {"Client": "Sender", "Server": "Receiver"}
+_SOAP12_CODES = {"Client": "Sender", "Server": "Receiver", "MustUnderstand": "MustUnderstand"}
 _SUBCODE_PREFIXES = ["tns", "pg"]   # spyne's prefix for the contract's namespace, else parkgate's own
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+
+_END_OF_DAY = re.compile(r"T24:00:00(?:\.0+)?(?=$|[Z+-])")
+
+
+def _in_calendar(when):
+    try:
+        return times.in_calendar(when)
+    except ParkgateError as e:
+        raise fault_for(e) from None
 
 
 _ELEMENT = re.compile(r"Element '(?:\{[^}]*\})?([^']+)'")
@@ -268,8 +364,4 @@ def _field_at_fault(error):
     return found.group(1) if found else None
 
 
-def _short(error):
-    """An error message without the request's text: first line, bounded."""
-    lines = str(getattr(error, "message", None) or error).splitlines()
-    return (lines[0] if lines else "error")[:_MAX_DETAIL]
 

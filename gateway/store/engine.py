@@ -36,6 +36,14 @@ def _sqlite_pragmas(synchronous: str):
     return on_connect
 
 
+def _sqlite_reader(dbapi_conn, _record) -> None:
+    dbapi_conn.isolation_level = None  # each statement on its own: a reader holds no snapshot open
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA query_only=ON")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()
+
+
 def _sqlite_begin(conn: Connection) -> None:
     # Take the write lock up front: two deferred transactions that both upgrade to writing
     # would otherwise fail with "database is locked" instead of waiting their turn.
@@ -88,6 +96,8 @@ class Store:
         self._waiting_count = threading.Lock()
         self._connection: Connection | None = None
         self._group: _Group | None = None   # the SQLite transaction units are being added to
+        self._readers: Any = None           # SQLite: the engine of read(), made on first use
+        self._readers_made = threading.Lock()
 
     @property
     def dialect(self) -> str:
@@ -170,6 +180,28 @@ class Store:
             raise CommitFailed(f"the transaction failed to commit: {group.error}") from group.error
 
     @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection that only reads, outside every unit of work: on SQLite it neither waits for
+        the writer's turn nor for a group's commit (WAL lets readers run beside the writer). For
+        look-ups on every request (the caller's account) that must not queue behind lane events."""
+        if self.dialect != "sqlite":
+            with self.engine.connect() as conn:
+                yield conn
+            return
+        if ":memory:" in self.url or self.url == "sqlite://":  # one connection holds the whole database
+            with self.connection() as conn:
+                yield conn
+            return
+        with self._readers_made:
+            if self._readers is None:
+                self._readers = create_engine(self.url, hide_parameters=True,
+                                              connect_args={"check_same_thread": False})
+                attach(self._readers, self.keys)
+                event.listen(self._readers, "connect", _sqlite_reader)
+        with self._readers.connect() as conn:
+            yield conn
+
+    @contextmanager
     def _turn(self) -> Iterator[None]:
         """The writer lock, counting who waits for it: a group commits when nobody does."""
         with self._waiting_count:
@@ -200,6 +232,8 @@ class Store:
             group.committed.set()
 
     def dispose(self) -> None:
+        if self._readers is not None:
+            self._readers.dispose()
         if self.dialect == "sqlite":
             with self._turn():
                 self._commit_group()

@@ -288,6 +288,9 @@ class UserRecord(Base):
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     # Demo users (made by ``make run``) are refused unless the gateway listens on loopback only.
     demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Failed logins in a row, and until when they lock the account (gateway.domain.users.Lockout).
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class NonceRecord(Base):

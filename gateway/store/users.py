@@ -1,4 +1,5 @@
-"""Users, and the WS-Security nonces they have used (shared by every process on the database)."""
+"""Users, their failed logins, and the WS-Security nonces they have used (shared by every
+process on the database)."""
 
 from dataclasses import asdict
 from datetime import datetime
@@ -21,6 +22,26 @@ def save(conn: Connection, user: User) -> None:
     values = asdict(user)
     if conn.execute(update(_USERS).where(_USERS.c.username == user.username).values(values)).rowcount == 0:
         conn.execute(_USERS.insert(), values)
+
+
+def login_failed(conn: Connection, username: str) -> int:
+    """Count one more failed login in a row (atomically, whichever node saw it): how many now."""
+    row = conn.execute(update(_USERS).where(_USERS.c.username == username)
+                       .values(failed_logins=_USERS.c.failed_logins + 1)
+                       .returning(_USERS.c.failed_logins)).first()
+    return row[0] if row is not None else 0
+
+
+def lock(conn: Connection, username: str, until: datetime | None) -> None:
+    conn.execute(update(_USERS).where(_USERS.c.username == username).values(locked_until=until))
+
+
+def login_succeeded(conn: Connection, username: str, password_hash: str | None = None) -> None:
+    """No failed logins in a row, no lock; and the password's new hash when it was rehashed."""
+    values: dict = dict(failed_logins=0, locked_until=None)
+    if password_hash is not None:
+        values["password_hash"] = password_hash
+    conn.execute(update(_USERS).where(_USERS.c.username == username).values(values))
 
 
 def listing(conn: Connection) -> list[User]:

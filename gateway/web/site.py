@@ -7,6 +7,7 @@ request (and the database work it does) runs off the reactor thread.
 from twisted.web import resource, server
 from twisted.web.wsgi import WSGIResource
 
+from . import memory
 from .limits import request_factory
 
 
@@ -16,10 +17,11 @@ class SoapEndpoint(resource.Resource):
 
     isLeaf = True
 
-    def __init__(self, published, wsgi_resource):
+    def __init__(self, published, wsgi_resource, reactor):
         super().__init__()
         self.wsdl = published.wsdl
         self.wsgi = wsgi_resource
+        self.reactor = reactor
 
     def render_GET(self, request):
         query = request.uri.partition(b"?")[2].lower().split(b"&")
@@ -32,6 +34,16 @@ class SoapEndpoint(resource.Resource):
         return b"POST SOAP messages here; GET ?wsdl for the description.\n"
 
     def render_POST(self, request):
+        # A chunked body has no Content-Length, and WSGI applications (spyne) read as many bytes as
+        # it says: none. Twisted has the whole body by now (within the size limit), so its length
+        # is known.
+        request.content.seek(0, 2)
+        size = request.content.tell()
+        request.content.seek(0)
+        if request.getHeader(b"content-length") is None:
+            request.requestHeaders.setRawHeaders(b"content-length", [str(size).encode()])
+        if size >= memory.LARGE:
+            request.notifyFinish().addBoth(lambda _: self.reactor.callInThread(memory.give_back))
         return self.wsgi.render(request)
 
 
@@ -55,7 +67,8 @@ def build_root(published, reactor, threadpool, extra=None):
         prefix, name = service.path.strip("/").encode().split(b"/")
         if prefix not in root.children:
             root.putChild(prefix, resource.Resource())
-        root.children[prefix].putChild(name, SoapEndpoint(service, WSGIResource(reactor, threadpool, service.wsgi)))
+        root.children[prefix].putChild(name, SoapEndpoint(service, WSGIResource(reactor, threadpool, service.wsgi),
+                                                                reactor))
     return root
 
 

@@ -31,6 +31,8 @@ def main(argv=None):
     parser.add_argument("--site", action="append", default=[], metavar="DIR",
                         help="crops exported from a site (parkgate training export), repeatable")
     parser.add_argument("--stage", choices=("all", "train", "calibrate", "judge"), default="all")
+    parser.add_argument("--compare", action="append", default=[], metavar="FILE",
+                        help="another calibration file judged on the same test reads (repeatable)")
     args = parser.parse_args(argv)
     out = Path(args.out)
     card = out.with_suffix(".json")
@@ -55,7 +57,8 @@ def main(argv=None):
         save()
     if args.stage in ("all", "judge"):
         from .calibrate import judge
-        record["test"] = judge(args.data, out, args.work, seed=args.seed, log=log)
+        record["test"] = judge(args.data, out, args.work, seed=args.seed, log=log,
+                               others={Path(f).name: Path(f) for f in args.compare})
         save()
 
 

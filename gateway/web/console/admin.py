@@ -49,6 +49,9 @@ def user_change(ctx, username):
     elif action == "enable":
         users.update(username, disabled=False, by=ctx.username)
         ctx.flash(ctx._("%(name)s can log in again.", name=username), "success")
+    elif action == "unlock":
+        users.unlock(username, by=ctx.username)
+        ctx.flash(ctx._("%(name)s can try to log in again.", name=username), "success")
     elif action == "password":
         user = users.get(username)
         users.add(username, ctx.request.form.get("password", ""), user.role,
