@@ -349,3 +349,20 @@ def test_the_dashboard_names_a_lane_whose_plc_is_offline(tmp_path):
         assert "Lane 2" not in attention.group(1)   # no PLC: nothing to go wrong
     finally:
         stop_gateway(gateway)
+
+
+def test_a_locked_account_is_refused_and_an_admin_unlocks_it(gw):
+    name = f"locked-{unique_plate().lower()}"
+    admin = logged_in(gw, "admin")
+    admin.post("/users", {"username": name, "password": "right-password-1", "role": "operator"})
+    guesser = ConsoleClient(gw.base_url)
+    for _ in range(10):                                    # [auth] lockout: 10 in a row
+        assert guesser.log_in(name, "wrong-guess").status_code == 401
+    assert ConsoleClient(gw.base_url).log_in(name, "right-password-1").status_code == 401   # locked now
+    row = admin.get("/users").text.split(f'id="user-{name}"')[1].split("</tr>")[0]
+    assert "locked until" in row and f'id="unlock-{name}"' in row
+    r = admin.post(f"/users/{name}", {"action": "unlock"})
+    assert "can try to log in again" in r.text
+    logged_in(gw, name, "right-password-1")
+    assert admin.post("/users", {"username": f"{name}-2", "password": "short", "role": "operator"}).status_code == 200
+    assert "at least 8 characters" in admin.last.text    # the password policy, said plainly
