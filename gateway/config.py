@@ -19,7 +19,11 @@ from recognition import PRECISIONS, READERS
 from recognition.fetch import ImageSources
 
 from .app.auth import PasswordPolicy
+from .app.hotlist_feed import FeedSettings
+from .contract.datex2 import Publisher
+from .domain import tariffs
 from .domain.decisions import DecisionRules
+from .domain.errors import InvalidInput
 from .domain.facility import (
     ACTUAL_FEE,
     GREATER,
@@ -31,7 +35,9 @@ from .domain.facility import (
     OperatorPolicy,
     Tariff,
 )
+from .domain.tariff_settings import version_from_settings
 from .domain.users import Lockout
+from .domain.vehicle_types import CAR, VEHICLE_TYPES, vehicle_type
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = REPO_ROOT / "parkgate.toml"
@@ -58,6 +64,7 @@ class RecognitionSettings:
     precision: str = "f32"    # how the networks compute (recognition.PRECISIONS)
     warm_at_start: bool = False  # start the workers (load the models) at start, not on the first picture
     reader: str = "plate"     # which recogniser reads plates (recognition.READERS)
+    colour_min_confidence: float = 0.8   # issue 17: the body colour goes into the event from this share of pixels
 
 
 # --- operations (issue 19, part A) -------------------------------------------------------
@@ -99,6 +106,7 @@ class OpsSettings:
     backup: BackupSettings = BackupSettings()
     # privacy (issue 19, part B): what seals plates, documents and pictures at rest (never the database)
     key_file: Path = REPO_ROOT / "var" / "keys.json"   # made on first use only at this default path
+    permit_key_file: Path = REPO_ROOT / "var" / "permit-signing.key"   # issue 17: signs permit tokens (Ed25519)
     key_reload_s: float = 2                            # a serving gateway re-reads a changed key file this often
 
     def key_ring(self):
@@ -163,12 +171,15 @@ class Config:
     confidence_threshold: Decimal = Decimal("0.85")
     max_clock_skew: timedelta = timedelta(minutes=5)
     frame_window: timedelta = timedelta(seconds=3)       # frames of one vehicle within this: decided once
+    image_match_threshold: Decimal = Decimal("0.5")      # entry/exit pictures less alike: REVIEW (0: off)
     facilities: dict = field(default_factory=dict)       # id -> Facility
     plc: PlcSettings = PlcSettings()
     recognition: RecognitionSettings = RecognitionSettings()
     relays: tuple = ()                                   # adapters.destinations.Destination
     source: Path | None = None
     ops: OpsSettings = OpsSettings()
+    open_data: Publisher = Publisher()                   # DATEX II publications (issue 17)
+    hotlist_feed: FeedSettings = FeedSettings()          # the scheduled hotlist import (issue 17)
     console: ConsoleSettings = ConsoleSettings()
 
     @property
@@ -181,7 +192,8 @@ class Config:
 
     @property
     def decision_rules(self):
-        return DecisionRules(self.confidence_threshold, self.max_clock_skew, self.frame_window)
+        return DecisionRules(self.confidence_threshold, self.max_clock_skew, self.frame_window,
+                             self.image_match_threshold)
 
     def override(self, **changes):
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -229,6 +241,7 @@ def parse(raw, source=None):
         confidence_threshold=_money(decisions.get("confidence_threshold", "0.85"), "decisions.confidence_threshold"),
         max_clock_skew=timedelta(seconds=int(decisions.get("max_clock_skew_s", 300))),
         frame_window=timedelta(seconds=float(decisions.get("frame_window_s", 3))),
+        image_match_threshold=_money(decisions.get("image_match_threshold", "0.5"), "decisions.image_match_threshold"),
         facilities=facilities,
         plc=_plc_settings(plc),
         recognition=RecognitionSettings(int(rec.get("workers", 0)), float(rec.get("time_limit_s", 5)),
@@ -237,10 +250,14 @@ def parse(raw, source=None):
                                                 "recognition.precision").lower(),
                                         bool(rec.get("warm_at_start", False)),
                                         _choice(rec.get("reader", "plate"), tuple(r.upper() for r in READERS),
-                                                "recognition.reader").lower()),
+                                                "recognition.reader").lower(),
+                                        colour_min_confidence=_number(rec, "colour_min_confidence", 0.8,
+                                                                      "recognition")),
         relays=_relays(raw.get("relay", []), source),
         source=source,
         ops=_ops(raw, server, source),
+        open_data=_open_data(raw.get("open_data", {})),
+        hotlist_feed=_hotlist_feed(raw.get("hotlist_feed", {})),
         console=_console(raw),
     )
 
@@ -326,6 +343,10 @@ def _require(table, key, where):
     return table[key]
 
 
+#: What a lane may say of every vehicle it sees (the contract's VehicleClass), e.g. a motorcycle lane.
+VEHICLE_CLASSES = ("Sedan", "SUV", "Truck", "Van", "Motorcycle", "Bus")
+
+
 def _facility(f, where, registers, recognition):
     fid = _require(f, "id", where)
     try:
@@ -346,6 +367,7 @@ def _facility(f, where, registers, recognition):
     )
     if tariff.period <= timedelta(0):
         raise ConfigError(f"{tw}.period_minutes must be positive")
+    versions = _tariff_versions(fid, t, tariff, tw)
     lanes = {}
     for j, lane in enumerate(f.get("lane", [])):
         lw = f"{where}.lane[{j}]"
@@ -353,9 +375,17 @@ def _facility(f, where, registers, recognition):
         if direction not in ("ENTRY", "EXIT", "BOTH"):
             raise ConfigError(f"{lw}.direction must be ENTRY, EXIT or BOTH")
         plc = lane.get("plc")
+        vehicle_class = lane.get("vehicle_class")
+        if vehicle_class is not None and vehicle_class not in VEHICLE_CLASSES:
+            raise ConfigError(f"{lw}.vehicle_class: one of {', '.join(VEHICLE_CLASSES)}")
+        try:
+            fixed = vehicle_type(lane["vehicle_type"], "vehicle_type") if lane.get("vehicle_type") else None
+        except InvalidInput as e:
+            raise ConfigError(f"{lw}.{e.message}") from None
         lanes[_require(lane, "camera_id", lw)] = Lane(
             camera_id=lane["camera_id"], number=int(_require(lane, "number", lw)), direction=direction,
-            plc=_plc_endpoint(plc, registers, f"{lw}.plc") if plc else None)
+            plc=_plc_endpoint(plc, registers, f"{lw}.plc") if plc else None, vehicle_class=vehicle_class,
+            vehicle_type=fixed, zone=lane.get("zone"))
     rules = {}
     for violation, rule in f.get("citations", {}).items():
         cw = f"{where}.citations.{violation}"
@@ -369,7 +399,7 @@ def _facility(f, where, registers, recognition):
                     image_sources=ImageSources.parse({**recognition, **f.get("recognition", {})}),
                     plate_regions=tuple(regions) if regions else None, lanes=lanes, citation_rules=rules,
                     enforcement=_enforcement(f.get("enforcement", {}), f"{where}.enforcement"),
-                    policy=_policy(f.get("operator", {}), f"{where}.operator"))
+                    policy=_policy(f.get("operator", {}), f"{where}.operator"), tariff_versions=versions)
 
 
 #: [facility.enforcement] keys (issue 17); a key not listed is refused at start.
@@ -402,6 +432,55 @@ def _policy(p, where):
                           partial_payments=bool(p.get("partial_payments", False)))
 
 
+def _open_data(table):
+    """``[open_data]``: who the DATEX II publications name as their creator (issue 17)."""
+    unknown = set(table) - {"country", "national_identifier", "lang", "table_id"}
+    if unknown:
+        raise ConfigError(f"open_data: unknown setting(s) {', '.join(sorted(unknown))}")
+    country = str(table.get("country", "US")).upper()
+    if len(country) != 2 or not country.isalpha():
+        raise ConfigError("open_data.country: an ISO 3166-1 alpha-2 code such as \"DE\"")
+    d = Publisher()
+    return Publisher(country=country, national_identifier=str(table.get("national_identifier", d.national_identifier)),
+                     lang=str(table.get("lang", d.lang)), table_id=str(table.get("table_id", d.table_id)))
+
+
+def _hotlist_feed(table):
+    """``[hotlist_feed]``: a feed imported every ``interval_minutes`` (no ``location``: none)."""
+    unknown = set(table) - {"location", "source", "interval_minutes", "allowed_sources", "fetch_timeout_s",
+                            "max_bytes"}
+    if unknown:
+        raise ConfigError(f"hotlist_feed: unknown setting(s) {', '.join(sorted(unknown))}")
+    return FeedSettings(location=table.get("location") or None, source=str(table.get("source", "feed")),
+                        interval_minutes=_number(table, "interval_minutes", 60, "hotlist_feed"),
+                        fetch=ImageSources.parse({"allowed_sources": table.get("allowed_sources", []),
+                                                  "fetch_timeout_s": table.get("fetch_timeout_s", 10),
+                                                  "max_image_bytes": table.get("max_bytes", 10 * 1024 * 1024)}))
+
+
+def _tariff_versions(facility_id, t, tariff, where):
+    """The tariff per vehicle type: ``[facility.tariff]`` for every type, a type's own settings
+    (``[facility.tariff.vehicle.motorcycle]``) on top. In force from :data:`tariffs.EPOCH`."""
+    settings = {k: v for k, v in t.items() if k != "vehicle"}
+    minute = timedelta(minutes=1)
+    for key, value in (("lost_ticket", str(tariff.lost_ticket)), ("period_minutes", tariff.period // minute),
+                       ("exit_after_payment_minutes", tariff.exit_after_payment // minute)):
+        settings.setdefault(key, value)  # the defaults the Tariff above took
+    own = {str(kind).lower(): table for kind, table in t.get("vehicle", {}).items()}
+    try:
+        unknown = set(own) - set(VEHICLE_TYPES)
+        if unknown:
+            raise InvalidInput(f"vehicle: unknown type(s) {', '.join(sorted(unknown))} (known: "
+                               f"{', '.join(VEHICLE_TYPES)})")
+        base = version_from_settings(settings, facility_id=facility_id, vehicle_type=CAR,
+                                     effective_from=tariffs.EPOCH, currency=tariff.currency)
+        return tuple(version_from_settings(own.get(kind, {}), facility_id=facility_id, vehicle_type=kind,
+                                           effective_from=tariffs.EPOCH, currency=tariff.currency, base=base)
+                     for kind in VEHICLE_TYPES)
+    except InvalidInput as e:
+        raise ConfigError(f"{where}: {e.message}") from None
+
+
 def _path(value, source):
     """Paths in the file: relative to the repository (where ``var/`` lives), like the database's."""
     return _repo_path(value) if value else None
@@ -427,6 +506,7 @@ OPS_KEYS = {
     "metrics": {"enabled"},
     "cluster": {"lane_lease_s", "node"},
     "privacy": {"key_file", "key_reload_s"},
+    "permits": {"key_file"},
 }
 
 
@@ -458,6 +538,7 @@ def _ops(raw, server, source):
         node=str(cluster.get("node", "")),
         key_file=_path(privacy.get("key_file", "var/keys.json"), source),
         key_reload_s=_number(privacy, "key_reload_s", 2, "privacy"),
+        permit_key_file=_path(raw.get("permits", {}).get("key_file", "var/permit-signing.key"), source),
         retention=RetentionSettings(
             **{k: _number(retention, k, getattr(r, k), "retention") for k in (
                 "images_days", "plates_days", "records_days", "audit_days", "interval_s", "pause_s")},

@@ -32,12 +32,16 @@ from .app.events import LaneEvents
 from .app.frames import FrameWindows
 from .app.health import LaneView, Readiness
 from .app.hotlist import Hotlist
+from .app.hotlist_feed import HotlistFeeds
 from .app.images import LaneImages
 from .app.lanes import Incidents, Lanes
 from .app.metrics import Metrics, gauge
 from .app.occupancy import Occupancy
+from .app.opendata import OpenData
 from .app.payments import Payments
+from .app.permit_passes import PermitPasses
 from .app.permits import Permits
+from .app.pictures import Pictures
 from .app.printing import Printing
 from .app.privacy import Erasure
 from .app.recording import EventRecorder
@@ -48,18 +52,23 @@ from .app.retention import Retention
 from .app.reviews import Reviews
 from .app.sessions import Sessions
 from .app.shifts import Shifts
+from .app.tariffs import Tariffs
 from .app.tickets import Tickets
 from .app.usecases import UseCases
 from .contract.documents import parse
 from .contract.namespace import NS
 from .contract.schema import CONTRACT_XSD, document_schema
+from .domain.permit_tokens import PermitTokens
 from .domain.tickets import TicketCodes
 from .soap.application import publish
 from .store import audit as audit_log
 from .store.engine import Store
 from .store.presence import Serving
 from .store.schema import OutboxMessage, RelayLease
+from .store.signing import load_permit_key
+from .store.vault import ImageVault
 from .web.console import console_resource, home_redirect
+from .web.opendata import Signage, datex2_resource
 from .web.ops import MetricsPage, Ready
 from .web.site import Health, build_root, build_site
 from .web.tls import server_options
@@ -140,8 +149,11 @@ class GatewayService(service.MultiService):
         lanes = Lanes(facilities, ClusterBarriers(self.barriers, self.lane_bus) if self.lane_bus else self.barriers,
                       self.audit, reactor, metrics=self.metrics)
         codes = TicketCodes(audit_log.keys().tickets)
-        recorder = EventRecorder(facilities, rules, self.store, relaying, clock, ticket_codes=codes)
-        reviews = Reviews(recorder, facilities, self.store, lanes, clock)
+        tariffs = Tariffs(facilities=facilities, store=self.store, clock=clock)
+        recorder = EventRecorder(facilities, rules, self.store, relaying, clock, ticket_codes=codes, tariffs=tariffs)
+        self.pictures = Pictures(vault=ImageVault(directory=ops.images_dir, keys=self.store.keys), store=self.store,
+                                 threshold=rules.image_match_threshold, deadline_s=config.recognition.time_limit)
+        reviews = Reviews(recorder, facilities, self.store, lanes, clock, self.pictures)
         self.images = LaneImages(config.recognition, config.threads, metrics=self.metrics)
         self.jobs_pool = ThreadPool(minthreads=0, maxthreads=2, name="parkgate-jobs")
         self.retention = Retention(self.store, ops.retention, clock, ops.images_dir, self.metrics, self.node)
@@ -151,24 +163,33 @@ class GatewayService(service.MultiService):
                                    timedelta(seconds=ops.ready_max_relay_lag_s), ops.ready_requires_plcs)
         self._register_scraped()
         citations = Citations(facilities, self.store, relaying, clock)
+        passes = PermitPasses(facilities=facilities, store=self.store, clock=clock,
+                              tokens=PermitTokens.signing(load_permit_key(ops.permit_key_file)))
         self.enforcement = Enforcement(facilities, self.store, citations, clock, self.node)
+        occupancy = Occupancy(facilities, self.store, clock)
+        self.hotlist_feeds = HotlistFeeds(facilities=facilities, store=self.store, clock=clock,
+                                          settings=config.hotlist_feed)
         self.use_cases = UseCases(
             clock=clock, authenticator=self.authenticator,
             events=LaneEvents(facilities, self.images, FrameWindows(recorder, reviews, self.store, rules, shared),
-                              lanes),
-            reviews=reviews, sessions=Sessions(facilities, self.store, clock),
-            occupancy=Occupancy(facilities, self.store, clock),
+                              lanes, passes, self.pictures),
+            reviews=reviews, sessions=Sessions(facilities, self.store, clock, tariffs),
+            occupancy=occupancy,
             permits=Permits(facilities, self.store, relaying, clock),
             citations=citations, lanes=lanes,
             relay_status=lambda: relay_status(self.outbox),
             audit=self.audit, backups=self.backups, retention=self.retention, metrics=self.metrics,
             authorizations=Authorizations(facilities, rules, self.store, clock), enforcement=self.enforcement,
-            hotlist=Hotlist(facilities, self.store, clock), erasure=Erasure(self.store, clock),
+            hotlist=Hotlist(facilities, self.store, clock),
+            open_data=OpenData(facilities=facilities, occupancy=occupancy, publisher=config.open_data, clock=clock),
+            permit_passes=passes,
+            erasure=Erasure(self.store, clock),
             tickets=Tickets(facilities=facilities, store=self.store, codes=codes, recorder=recorder, lanes=lanes,
-                            clock=clock),
-            payments=Payments(facilities=facilities, store=self.store, codes=codes, clock=clock),
+                            clock=clock, tariffs=tariffs),
+            payments=Payments(facilities=facilities, store=self.store, codes=codes, clock=clock, tariffs=tariffs),
             shifts=Shifts(facilities=facilities, store=self.store, clock=clock),
             reports=Reports(facilities=facilities, store=self.store, clock=clock),
+            tariffs=tariffs,
             users=Users(self.store, clock, config.passwords),
             dashboard=Dashboard(facilities=facilities, store=self.store, lanes=lanes, clock=clock),
             printing=Printing(printer=receipt_printer(config.console), audit=self.audit))
@@ -273,6 +294,8 @@ class GatewayService(service.MultiService):
         extra = {b"readyz": Ready(self.readiness, self.reactor, self.jobs_pool)}
         if ops.metrics:
             extra[b"metrics"] = MetricsPage(self.metrics, self.reactor, self.jobs_pool)
+        extra[b"datex2"] = datex2_resource(self.use_cases.open_data, self.reactor, self.threadpool)
+        extra[b"signage"] = Signage(self.use_cases.open_data, self.reactor, self.threadpool)
         if self.config.console.enabled:
             extra[b"console"] = console_resource(
                 self.use_cases, facilities=self.config.facilities, settings=self.config.console,
@@ -288,6 +311,8 @@ class GatewayService(service.MultiService):
         for fac in self.config.facilities.values():  # the violation scan (issue 17), per facility
             self._schedule(fac.enforcement.interval.total_seconds(),
                            lambda fac_id=fac.id: self.enforcement.scheduled(fac_id), f"enforcement {fac.id}")
+        if self.config.hotlist_feed.location:  # issue 17: the hotlist feed, imported on a schedule
+            self._schedule(self.config.hotlist_feed.interval_minutes * 60, self.hotlist_feeds.scheduled, "hotlist feed")
         self._watch_keys(ops.key_reload_s)
         if self.config.recognition.warm_at_start:
             threads.deferToThread(self.images.warm).addErrback(
@@ -311,6 +336,7 @@ class GatewayService(service.MultiService):
             d.addCallback(lambda _: port.stopListening())
         d.addCallback(lambda _: self.threadpool.stop())
         d.addCallback(lambda _: threads.deferToThread(self.images.close))
+        d.addCallback(lambda _: self.pictures.close())
         d.addCallback(lambda _: self.relay_pool.stop())
         d.addCallback(lambda _: self.jobs_pool.stop())
         d.addCallback(lambda _: self.console_pool.stop())

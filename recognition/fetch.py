@@ -75,11 +75,12 @@ class ImageSources:
         return named or any(ip in net for net in self.networks)
 
 
-def fetch(url, sources):
-    """The image's bytes, or ImageForbidden / ImageUnavailable / ImageRejected."""
+def fetch(url, sources, image=True):
+    """The image's bytes, or ImageForbidden / ImageUnavailable / ImageRejected. ``image=False``: any
+    content (a hotlist feed), under the same rules of where it may come from."""
     parts = urlsplit(url)
     if parts.scheme == "file":
-        return _read_file(parts, sources)
+        return _read_file(parts, sources, image)
     with _Deadline(sources.timeout) as deadline:
         for _ in range(MAX_REDIRECTS + 1):
             address = _check(url, sources)
@@ -97,7 +98,7 @@ def fetch(url, sources):
                 deadline.check()
                 raise ImageUnavailable(f"the image could not be fetched: {type(e).__name__}") from None
             deadline.check()  # a body cut off at the deadline can look complete
-            if sniff(data) is None:
+            if image and sniff(data) is None:
                 raise ImageRejected("the URL did not return a JPEG or PNG image")
             return data
     raise ImageForbidden(f"more than {MAX_REDIRECTS} redirects")
@@ -225,7 +226,7 @@ def _read_limited(response, limit):
     return b"".join(chunks)
 
 
-def _read_file(parts, sources):
+def _read_file(parts, sources, image=True):
     path = os.path.realpath(unquote(parts.path))
     if not any(path == d or path.startswith(d + os.sep) for d in sources.directories):
         raise ImageForbidden("file URLs are only read from the configured image directories")
@@ -236,7 +237,7 @@ def _read_file(parts, sources):
             data = f.read()
     except OSError:
         raise ImageUnavailable("the image file cannot be read") from None
-    if sniff(data) is None:
+    if image and sniff(data) is None:
         raise ImageRejected("the file is not a JPEG or PNG image")
     return data
 

@@ -32,7 +32,8 @@ def session_row(plate, **changes):
                exit_time=None, entry_event_id=f"E-{plate}", exit_event_id=None, lane_number=1, jurisdiction="CA",
                country="USA",
                space_assigned=None, permit_number=None, amount_charged=None, amount_paid=Decimal("12.3450"),
-               paid_at=ENTRY + timedelta(minutes=5))
+               paid_at=ENTRY + timedelta(minutes=5), vehicle_type="car", zone_id=None, entry_image=None,
+               exit_image=None, image_match_score=None)
     row.update(changes)
     return row
 

@@ -7,12 +7,22 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gateway.domain.facility import Tariff
-from gateway.domain.tariffs import amount_due, fee
+from gateway.domain.tariffs import amount_due, fee, from_tariff
 
 HOURLY = Tariff(rate_code="H", currency="USD", period=timedelta(hours=1), price_per_period=Decimal("3.00"),
                 grace=timedelta(minutes=15), daily_maximum=Decimal("24.00"), lost_ticket=Decimal("40.00"),
                 exit_after_payment=timedelta(minutes=15))
 T0 = datetime(2025, 1, 22, 14, 30, tzinfo=timezone.utc)
+
+
+def legacy(call):
+    """The fee functions over one configured Tariff (as before versions): one version for cars."""
+    def over_tariff(tariff, *args):
+        return call((from_tariff(tariff, "LOT", "car"),), "car", *args)
+    return over_tariff
+
+
+fee, amount_due = legacy(fee), legacy(amount_due)
 
 
 def at(**kw):

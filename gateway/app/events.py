@@ -1,4 +1,4 @@
-"""A lane event arrives: its picture read (if it brings one), its frames joined, its barrier driven.
+"""A lane event arrives: its picture read and kept (if it brings one), its frames joined, its barrier driven.
 
 The EventID is the idempotency key of the request: a retry answers the first outcome (and drives
 no barrier), another request under a used EventID is a Conflict.
@@ -9,11 +9,15 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
-from ..domain.events import LaneEvent
+from ..domain.events import LaneEvent, VehicleAttributes
 from ..domain.facility import Facility, find_facility
+from ..domain.permit_tokens import TamperedToken
+from ..domain.plates import normalise_plate
 from .frames import FrameWindows
 from .images import LaneImages
 from .lanes import Decided, Lanes
+from .permit_passes import PermitPasses
+from .pictures import Pictures
 
 
 @dataclass(frozen=True)
@@ -26,11 +30,14 @@ class PlateReading:
 
 class LaneEvents:
     def __init__(self, facilities: Mapping[str, Facility], images: LaneImages, frames: FrameWindows,
-                 lanes: Lanes) -> None:
+                 lanes: Lanes, passes: PermitPasses | None = None, pictures: Pictures | None = None) -> None:
+        """``pictures``: where events' pictures are kept and compared (None: they are not)."""
+        self.pictures = pictures
         self.facilities = facilities
         self.images = images
         self.frames = frames
         self.lanes = lanes
+        self.passes = passes   # checks permit tokens scanned at lanes (issue 17)
 
     def submit(self, ev: LaneEvent) -> Decided:
         facility = find_facility(self.facilities, ev.facility_id)
@@ -40,7 +47,41 @@ class LaneEvents:
                 return self.lanes.after_decision(done)
             # What its picture says changes the event: the request's fingerprint is kept as submitted.
             ev = self.images.read(replace(ev, submitted=ev.fingerprint), facility)
+        ev = self._lane_class(ev, facility)
+        if ev.permit_token and self.passes is not None:
+            ev = self._scanned(ev, facility)
+            if ev.token_refusal:
+                return self.lanes.after_decision(self.frames.recorder.submit(ev))
+        if self.pictures is not None and ev.image is not None:
+            ev = self.pictures.kept(ev)
         return self.lanes.after_decision(self.frames.submit(ev))
+
+    @staticmethod
+    def _lane_class(ev: LaneEvent, facility: Facility) -> LaneEvent:
+        """A lane for one class of vehicle (a motorcycle lane) says the class the caller did not."""
+        lane = facility.lanes.get(ev.camera_id)
+        if lane is None or lane.vehicle_class is None or (ev.vehicle and ev.vehicle.vehicle_class):
+            return ev
+        return replace(ev, submitted=ev.fingerprint,
+                       vehicle=replace(ev.vehicle or VehicleAttributes(), vehicle_class=lane.vehicle_class))
+
+    def _scanned(self, ev: LaneEvent, facility: Facility) -> LaneEvent:
+        """The event as its scanned permit token says: the permit's vehicle (when the camera read
+        none, or read that one), or HOLD with why the token does not admit: tampered, expired, not
+        yet valid, for another facility, revoked, unknown, or shown by another vehicle."""
+        assert self.passes is not None and ev.permit_token is not None
+        token, ev = ev.permit_token, replace(ev, submitted=ev.fingerprint)
+        try:
+            check = self.passes.check(token, facility.id, at=ev.timestamp)
+        except TamperedToken:
+            return replace(ev, token_refusal="PERMIT_TOKEN_TAMPERED")
+        if not check.valid or check.permit is None:
+            return replace(ev, token_refusal=f"PERMIT_TOKEN_{check.status}")
+        plate = check.permit.plate
+        if ev.plate_text and normalise_plate(ev.plate_text) != plate and \
+                (ev.confidence is None or ev.confidence >= self.frames.rules.confidence_threshold):
+            return replace(ev, token_refusal="PERMIT_TOKEN_OTHER_VEHICLE")
+        return replace(ev, plate_text=plate, confidence=Decimal("1"), unread=None)
 
     def read_plate(self, facility_id: str, image: bytes, at: datetime) -> PlateReading:
         """Read a booth camera's picture (the console's entry page) without recording anything: the

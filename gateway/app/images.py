@@ -19,7 +19,7 @@ from recognition.images import ImageRejected
 from recognition.pool import RecognitionBusy, RecognitionFailed, RecognitionPool
 
 from ..domain.errors import Busy, InvalidInput
-from ..domain.events import LaneEvent
+from ..domain.events import LaneEvent, VehicleAttributes
 from ..domain.facility import Facility
 
 log = logging.getLogger("parkgate")
@@ -97,7 +97,15 @@ class LaneImages:
             return replace(ev, unread="NO_PLATE_READ")
         return replace(ev, plate_text=reading["plate"], confidence=Decimal(str(round(reading["confidence"], 4))),
                        jurisdiction=ev.jurisdiction or reading["jurisdiction"],
-                       country=ev.country or reading["country"])
+                       country=ev.country or reading["country"], vehicle=self._coloured(ev.vehicle, reading))
+
+    def _coloured(self, given: VehicleAttributes | None, reading: dict) -> VehicleAttributes | None:
+        """The caller's attributes, with the body colour recognition measured when it is sure enough
+        (issue 17) and the caller said none; nothing that was neither measured nor given."""
+        colour, share = reading.get("colour"), float(reading.get("colour_confidence") or 0)
+        if not colour or share < self.settings.colour_min_confidence or (given and given.color):
+            return given
+        return replace(given or VehicleAttributes(), color=colour)
 
     def queue_depth(self) -> int:
         """Pictures in the pool now (read or waiting); 0 before the first."""

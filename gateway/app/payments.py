@@ -4,6 +4,7 @@ channel), their receipts, and the voids and refunds a supervisor makes with a re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import Any
 
 from ..domain.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from ..domain.facility import Facility, find_facility
@@ -33,7 +34,9 @@ class ReceiptView:
 
 class Payments:
     def __init__(self, *, facilities: Mapping[str, Facility], store: Store, codes: TicketCodes,
-                 clock: Clock) -> None:
+                 clock: Clock, tariffs: Any = None) -> None:
+        """``tariffs``: the versions set since start (issue 16 part A; None: as configured)."""
+        self.tariffs = tariffs
         self.facilities = facilities
         self.store = store
         self.codes = codes
@@ -71,7 +74,7 @@ class Payments:
                     raise Conflict("open a shift before taking payments", "Shift")
                 if shift.facility_id != fac.id:
                     raise Conflict("the shift is in another facility", "Shift")
-            _, due = owed(fac, session, now, tickets.lost_of_session(conn, session.id))
+            _, due = owed(fac, session, now, tickets.lost_of_session(conn, session.id), tariffs=self.tariffs, conn=conn)
             settled = settle(tender, due, fac.policy.partial_payments)
             ticket = tickets.of_session(conn, session.id)
             entry = PaymentEntry(
@@ -88,7 +91,7 @@ class Payments:
             payments.insert_entry(conn, entry)
             audit.record(conn, now, username, "TakePayment", session.id,
                          f"{entry.amount} {entry.currency} by {entry.method}", plate=session.plate)
-            _, left = owed(fac, paid, now, tickets.lost_of_session(conn, session.id))
+            _, left = owed(fac, paid, now, tickets.lost_of_session(conn, session.id), tariffs=self.tariffs, conn=conn)
         return ReceiptView(entry, fac, paid, left, ticket.number if ticket else None)
 
     def reverse(self, payment_id: str, reason: str, username: str, role: str,
@@ -127,7 +130,8 @@ class Payments:
             audit.record(conn, now, username, kind.title() + "Payment", original.id,
                          f"{back} {entry.currency}: {entry.reason}"[:1000], plate=session.plate)
             ticket = tickets.of_session(conn, session.id)
-            _, left = owed(fac, changed, now, tickets.lost_of_session(conn, session.id))
+            _, left = owed(fac, changed, now, tickets.lost_of_session(conn, session.id),
+                tariffs=self.tariffs, conn=conn)
         return ReceiptView(entry, fac, changed, left, ticket.number if ticket else None)
 
     def receipt(self, payment_id: str) -> ReceiptView:
@@ -140,7 +144,7 @@ class Payments:
             assert session is not None
             fac = find_facility(self.facilities, session.facility_id)
             ticket = tickets.of_session(conn, session.id)
-            _, due = owed(fac, session, now, tickets.lost_of_session(conn, session.id))
+            _, due = owed(fac, session, now, tickets.lost_of_session(conn, session.id), tariffs=self.tariffs, conn=conn)
         return ReceiptView(entry, fac, session, due, ticket.number if ticket else None)
 
     def printout(self, payment_id: str, media: str = "pdf") -> Printout:

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..contract import documents
 from ..domain import times
-from ..domain.decisions import OPEN, REVIEW, DecisionRules, Verdict, decide
+from ..domain.decisions import HOLD, OPEN, REVIEW, DecisionRules, Verdict, decide
 from ..domain.errors import Busy, Conflict, InvalidInput
 from ..domain.events import LaneEvent, RecordedEvent
 from ..domain.facility import Facility, Lane, find_facility
@@ -25,10 +25,11 @@ from ..domain.permits import NO_PERMIT, VALID, Standing
 from ..domain.plates import normalise_plate
 from ..domain.sessions import ParkingSession
 from ..domain.tickets import ISSUED, Ticket, TicketCodes, vehicle_type_of
-from ..store import events, facts, reviews, sessions, tickets
+from ..store import events, facts, occupancy, reviews, sessions, tickets
 from ..store.engine import Store
 from .clock import Clock, new_id
 from .relaying import Relaying
+from .tariffs import Tariffs
 
 #: How often a lane event is decided again when what it read changed before it wrote.
 ATTEMPTS = 3
@@ -60,9 +61,12 @@ class Outcome:
 
 class EventRecorder:
     def __init__(self, facilities: Mapping[str, Facility], rules: DecisionRules, store: Store,
-                 relaying: Relaying, clock: Clock, ticket_codes: TicketCodes | None = None) -> None:
-        """``ticket_codes``: every transient entry issues a ticket (numbered with them)."""
+                 relaying: Relaying, clock: Clock, ticket_codes: TicketCodes | None = None,
+                 tariffs: Tariffs | None = None) -> None:
+        """``ticket_codes``: every transient entry issues a ticket (numbered with them); ``tariffs``:
+        the versions set since start (None: the configured tariffs only)."""
         self.ticket_codes = ticket_codes
+        self.tariffs = tariffs
         self.facilities = facilities
         self.rules = rules
         self.store = store
@@ -94,7 +98,7 @@ class EventRecorder:
     def submit(self, ev: LaneEvent) -> Outcome:
         """Decide ``ev`` once (a replayed EventID answers the first outcome)."""
         fac, lane, when = self.place(ev)
-        if not ev.plate_text and not ev.unread:
+        if not ev.plate_text and not ev.unread and not ev.token_refusal:
             raise InvalidInput("PlateText, ImageURL or Image is required", "PlateText")
         plate = normalise_plate(ev.plate_text) if ev.plate_text else None
         # Optimistic: decide and insert; the unique EventID makes a duplicate fail at the
@@ -119,13 +123,19 @@ class EventRecorder:
     def record(self, conn: Connection, fac: Facility, lane: Lane, ev: LaneEvent, plate: str | None, when: datetime,
                relay_key: str | None = None, queue_review: bool = True) -> tuple[Outcome, Sequence[str]]:
         """Decide and write ``ev`` on ``conn``: (its outcome, the relays owed its document)."""
-        hotlisted = None
-        if plate is None:
+        hotlisted, occupied = None, None
+        kind = lane.vehicle_type or ev.vehicle_type or vehicle_type_of(ev.vehicle.vehicle_class if ev.vehicle else None)
+        if ev.token_refusal:  # a permit token scanned at the lane that does not admit (issue 17)
+            verdict = Verdict(HOLD, ev.token_refusal, NO_PERMIT)
+        elif plate is None:
             verdict = Verdict(REVIEW, ev.unread or "NO_PLATE_READ", NO_PERMIT)
         else:
             known = facts.of_plate(conn, fac.id, plate, ev.direction, when)
-            hotlisted = known.hotlisted
-            verdict = decide(known, fac, self.rules, ev.event_id, ev.direction, when, ev.confidence)
+            hotlisted, occupied = known.hotlisted, known.occupied
+            if self.tariffs is not None and ev.direction != "ENTRY":
+                known.schedule = self.tariffs.schedule(fac.id, conn)
+            verdict = decide(known, fac, self.rules, ev.event_id, ev.direction, when, ev.confidence, kind,
+                             ev.image_match)
         session, ticket = verdict.session, None
         if verdict.opens_session:
             assert plate is not None
@@ -135,17 +145,24 @@ class EventRecorder:
                 exit_time=None, entry_event_id=ev.event_id, exit_event_id=None, lane_number=lane.number,
                 jurisdiction=ev.jurisdiction, country=ev.country, space_assigned=ev.space_assigned,
                 permit_number=permit.permit_number if permit else None, amount_charged=None,
-                amount_paid=Decimal("0"), paid_at=None)
+                amount_paid=Decimal("0"), paid_at=None, vehicle_type=kind, zone_id=lane.zone,
+                entry_image=ev.picture)
             sessions.insert(conn, session)
+            inside = occupied + 1 if occupied is not None else sessions.occupied(conn, fac.id)
+            occupancy.count(conn, fac.id, when, inside, entered=True)
             if permit is None and self.ticket_codes is not None:
                 ticket = Ticket(facility_id=fac.id, number=self.ticket_codes.new_number(fac.id), session_id=session.id,
                                 issued_at=when, lane_number=lane.number, state=ISSUED,
-                                vehicle_type=vehicle_type_of(ev.vehicle.vehicle_class if ev.vehicle else None))
+                                vehicle_type=kind)
                 tickets.insert(conn, ticket)
         elif verdict.closes_session:
             assert session is not None
             if not sessions.close(conn, session):
                 raise Overtaken("the session was closed meanwhile")
+            occupancy.count(conn, fac.id, when, sessions.occupied(conn, fac.id), entered=False,
+                            stay_seconds=max(int((when - session.entry_time).total_seconds()), 0))
+        if ev.picture is not None and ev.direction != "ENTRY" and session is not None:
+            sessions.pictured_at_exit(conn, session.id, ev.picture, ev.image_match)
         event, text = self.write(conn, fac, lane, ev, when, plate, ev.confidence, verdict.decision, verdict.reason,
                                  verdict.standing, session, verdict.charge, verdict.paid)
         if verdict.decision == REVIEW and queue_review:

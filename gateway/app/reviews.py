@@ -1,18 +1,23 @@
 """The review queue: lane events a person decides (the plate not read, or not surely)."""
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
+from sqlalchemy import Connection
+
+from ..domain.decisions import IMAGE_MISMATCH
 from ..domain.errors import Conflict, NotFound
 from ..domain.events import LaneEvent
 from ..domain.facility import Facility, find_facility
 from ..domain.plates import normalise_plate
 from ..domain.reviews import OPEN, Review
-from ..store import audit, events, reviews
+from ..store import audit, events, reviews, sessions
 from ..store.engine import Store
 from .clock import Clock
 from .lanes import Decided, Lanes
+from .pictures import Pictures
 from .recording import ATTEMPTS, EventRecorder, Outcome, Overtaken
 
 
@@ -25,18 +30,33 @@ def resolved_with_images(store: Store, since: datetime | None = None) -> list[Re
 
 class Reviews:
     def __init__(self, recorder: EventRecorder, facilities: Mapping[str, Facility], store: Store, lanes: Lanes,
-                 clock: Clock) -> None:
+                 clock: Clock, pictures: Pictures | None = None) -> None:
+        """``pictures``: where the stays' pictures are kept (None: reviews show the event's only)."""
+        self.pictures = pictures
         self.recorder = recorder
         self.facilities = facilities
         self.store = store
         self.lanes = lanes
         self.clock = clock
 
-    def listing(self, facility_id: str | None = None, state: str = OPEN, limit: int = 50) -> list[Review]:
+    def listing(self, facility_id: str | None = None, state: str = OPEN, limit: int = 50,
+                with_images: bool = False) -> list[Review]:
+        """``with_images``: an IMAGE_MISMATCH review brings the entry's picture too (to compare)."""
         if facility_id:
             find_facility(self.facilities, facility_id)
         with self.store.connection() as conn:
-            return reviews.listing(conn, state, facility_id, max(1, min(limit, 500)))
+            found = reviews.listing(conn, state, facility_id, max(1, min(limit, 500)))
+            if not with_images or self.pictures is None:
+                return found
+            return [self._with_entry_image(conn, r) if r.reason == IMAGE_MISMATCH else r for r in found]
+
+    def _with_entry_image(self, conn: Connection, review: Review) -> Review:
+        assert self.pictures is not None
+        done = events.by_id(conn, review.event_id)
+        stay = sessions.get(conn, done.session_id) if done is not None and done.session_id else None
+        if stay is None or stay.entry_image is None:
+            return review
+        return replace(review, entry_image=self.pictures.picture(stay.entry_image))
 
     def get(self, review_id: int) -> Review:
         with self.store.connection() as conn:

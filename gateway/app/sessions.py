@@ -9,19 +9,21 @@ from sqlalchemy import Connection
 
 from ..domain import times
 from ..domain.errors import Conflict, InvalidInput, InvalidTime, NotFound
-from ..domain.facility import Facility, Tariff, find_facility
+from ..domain.facility import Facility, find_facility
 from ..domain.plates import normalise_plate
 from ..domain.sessions import OPEN, ParkingSession, Payment, quote
+from ..domain.tariffs import Schedule, TariffVersion, configured
 from ..store import audit, payments, sessions
 from ..store.engine import Store
 from .clock import Clock, new_id
+from .tariffs import Tariffs
 
 
 @dataclass(frozen=True)
 class SessionQuote:
     """A session as of ``at``: what it is charged and what is still due if it left then."""
     session: ParkingSession
-    tariff: Tariff
+    tariff: TariffVersion            # in force at the entry (what a receipt names)
     at: datetime
     charge: Decimal
     due: Decimal
@@ -35,10 +37,18 @@ class Receipt:
 
 
 class Sessions:
-    def __init__(self, facilities: Mapping[str, Facility], store: Store, clock: Clock) -> None:
+    def __init__(self, facilities: Mapping[str, Facility], store: Store, clock: Clock,
+                 tariffs: "Tariffs | None" = None) -> None:
+        """``tariffs``: the versions set since start (None: the configured tariffs only)."""
         self.facilities = facilities
         self.store = store
         self.clock = clock
+        self.tariffs = tariffs
+
+    def schedule(self, facility_id: str) -> Schedule:
+        if self.tariffs is not None:
+            return self.tariffs.schedule(facility_id)
+        return configured(find_facility(self.facilities, facility_id))
 
     def _find(self, conn: Connection, session_id: str | None = None, plate: str | None = None,
               facility_id: str | None = None, for_update: bool = False) -> ParkingSession:
@@ -55,8 +65,9 @@ class Sessions:
         return found
 
     def _quote(self, session: ParkingSession, at: datetime) -> SessionQuote:
-        tariff = find_facility(self.facilities, session.facility_id).tariff
-        return SessionQuote(session, tariff, at, *quote(session, tariff, at))
+        sched = self.schedule(session.facility_id)
+        return SessionQuote(session, sched.in_force(session.vehicle_type, session.entry_time), at,
+                            *quote(session, sched, at))
 
     def get(self, session_id: str | None = None, plate: str | None = None,
             facility_id: str | None = None, username: str = "system") -> SessionQuote:
@@ -98,5 +109,5 @@ class Sessions:
             payments.insert(conn, payment)
             audit.record(conn, now, username, "RecordPayment", paid.id, f"{amount} {currency} by {method}",
                          plate=paid.plate)
-        _, due = quote(paid, fac.tariff, now)
+        _, due = quote(paid, self.schedule(fac.id), now)
         return Receipt(payment, paid, due)

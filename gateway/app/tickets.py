@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from ..domain import times
 from ..domain.errors import Conflict, InvalidInput, NotFound
@@ -18,7 +19,7 @@ from ..store import audit, sessions, shifts, tickets
 from ..store.engine import Store
 from . import printouts
 from .clock import Clock, new_id
-from .fees import owed
+from .fees import owed, schedule_of
 from .lanes import Decided, Lanes
 from .recording import EventRecorder
 
@@ -69,8 +70,10 @@ class Printout:
 
 class Tickets:
     def __init__(self, *, facilities: Mapping[str, Facility], store: Store, codes: TicketCodes, clock: Clock,
-                 recorder: EventRecorder | None = None, lanes: Lanes | None = None) -> None:
-        """``recorder`` and ``lanes``: for exits by ticket (a command line that prints has neither)."""
+                 recorder: EventRecorder | None = None, lanes: Lanes | None = None, tariffs: Any = None) -> None:
+        """``recorder`` and ``lanes``: for exits by ticket (a command line that prints has neither);
+        ``tariffs``: the versions set since start (issue 16 part A; None: as configured)."""
+        self.tariffs = tariffs
         self.facilities = facilities
         self.store = store
         self.codes = codes
@@ -93,7 +96,8 @@ class Tickets:
         session = sessions.get(conn, ticket.session_id)
         assert session is not None
         fac = find_facility(self.facilities, facility_id)
-        charge, due = owed(fac, session, self.clock(), tickets.lost_of_session(conn, session.id))
+        charge, due = owed(fac, session, self.clock(), tickets.lost_of_session(conn, session.id),
+            tariffs=self.tariffs, conn=conn)
         state = USED if session.status == CLOSED and ticket.state == ISSUED else ticket.state
         return TicketView(ticket, fac, session, self.codes.code(facility_id, number), state, charge, due)
 
@@ -166,8 +170,9 @@ class Tickets:
                 raise NotFound("no vehicle of this plate is in the facility", "Plate")
             if tickets.lost_of_session(conn, session.id) is not None:
                 raise Conflict("a lost ticket was processed for this stay already", "Plate")
-            fee, _ = owed(fac, session, now)
-            charge = lost_ticket_charge(fac.policy.lost_ticket, fac.tariff.lost_ticket, fee)
+            fee, _ = owed(fac, session, now, tariffs=self.tariffs, conn=conn)
+            lost_amount = schedule_of(self.tariffs, fac, conn).lost_ticket(session.vehicle_type, now)
+            charge = lost_ticket_charge(fac.policy.lost_ticket, lost_amount, fee)
             ticket = tickets.of_session(conn, session.id)
             if ticket is not None:
                 tickets.close(conn, ticket, LOST, now)
@@ -180,7 +185,7 @@ class Tickets:
             audit.record(conn, now, username, "ProcessLostTicket", session.id,
                          f"{charge} {fac.currency} by {fac.policy.lost_ticket}: {lost.reason}"[:1000], plate=number)
             entry_url, entry_image = tickets.entry_image(conn, session.entry_event_id)
-        _, due = owed(fac, session, now, lost)
+        _, due = owed(fac, session, now, lost, tariffs=self.tariffs)
         return LostTicketOutcome(lost, session, due, entry_url, entry_image)
 
     def overnight(self, facility_id: str, at: datetime | None = None, limit: int = 1000,

@@ -16,7 +16,9 @@ from .hotlist import Hotlist
 from .lanes import Lanes
 from .metrics import Metrics
 from .occupancy import Occupancy
+from .opendata import OpenData
 from .payments import Payments
+from .permit_passes import PermitPasses
 from .permits import Permits
 from .printing import Printing
 from .privacy import Erasure
@@ -26,6 +28,7 @@ from .retention import Retention
 from .reviews import Reviews
 from .sessions import Sessions
 from .shifts import Shifts
+from .tariffs import Tariffs
 from .tickets import Tickets
 
 
@@ -50,11 +53,15 @@ class UseCases:
     authorizations: Authorizations
     enforcement: Enforcement
     hotlist: Hotlist
+    open_data: OpenData
+    permit_passes: PermitPasses
     # the operator's day (issue 16, part B)
     tickets: Tickets
     payments: Payments
     shifts: Shifts
     reports: Reports
+    # issue 16, part A: tariffs (vehicle types, versions)
+    tariffs: Tariffs
     # privacy (issue 19, part B)
     erasure: Erasure
     # the operator console (issue 18)

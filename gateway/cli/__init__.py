@@ -9,6 +9,8 @@
 - ``enforce``: the violation scan (issue 17).
 - ``privacy``: the keys that seal plates at rest (init, status, rotate), erasure by plate;
 - ``operator``: tickets printed, shifts, payments at the booth, reports.
+- ``opendata``: the DATEX II v3 publications, permit tokens checked (issue 17).
+- ``tariffs``: tariff versions per vehicle type (issue 16, part A).
 """
 
 import argparse
@@ -16,7 +18,7 @@ import os
 import sys
 
 from .. import config as configuration
-from . import admin, enforce, operator, ops, outbox, privacy, recognition, serve, wsdl
+from . import admin, enforce, opendata, operator, ops, outbox, privacy, recognition, serve, tariffs, wsdl
 
 
 def main(argv=None):
@@ -25,7 +27,7 @@ def main(argv=None):
                         help=f"TOML configuration (default: {configuration.DEFAULT_CONFIG.name} in the repository)")
     parser.add_argument("--database-url", help="override [database] url")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for group in (serve, recognition, wsdl, admin, outbox, ops, enforce, privacy, operator):
+    for group in (serve, recognition, wsdl, admin, outbox, ops, enforce, privacy, operator, opendata, tariffs):
         group.register(sub)
     args = parser.parse_args(argv)
     try:

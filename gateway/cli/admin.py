@@ -49,6 +49,13 @@ def register(sub):
     hot_rm.set_defaults(run=cmd_hotlist_remove)
     hot_sub.add_parser("list", help="the plates held", description="The plates held, where and why."
                        ).set_defaults(run=cmd_hotlist_list)
+    hot_import = hot_sub.add_parser("import", help="import a hotlist feed (CSV or XML)",
+                                    description="Import a feed (a file, or a URL within [hotlist_feed] "
+                                                "allowed_sources): new plates are listed, the source's plates "
+                                                "the feed no longer carries are removed, bad rows are reported.")
+    hot_import.add_argument("location", metavar="FILE|URL")
+    hot_import.add_argument("--source", help="the feed's name (default: [hotlist_feed] source)")
+    hot_import.set_defaults(run=cmd_hotlist_import)
 
     db = sub.add_parser("db", help="database maintenance", description="Database maintenance.")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
@@ -152,6 +159,23 @@ def _instant(text):
     if when.tzinfo is None:
         raise argparse.ArgumentTypeError("give the time with its zone (e.g. 2025-06-30T00:00Z)")
     return when
+
+
+def cmd_hotlist_import(args, cfg):
+    from ..app.clock import utcnow
+    from ..app.hotlist_feed import HotlistFeeds
+    feeds = HotlistFeeds(facilities=cfg.facilities, store=open_store(cfg), clock=utcnow, settings=cfg.hotlist_feed)
+    try:
+        with cli_origin():
+            result = feeds.import_feed(args.location, args.source, username=operator())
+    except ParkgateError as e:
+        print(e.message, file=sys.stderr)
+        return 2
+    print(f"{result.source}: {result.added} added, {result.kept} kept, {result.removed} removed, "
+          f"{result.expired} already expired, {len(result.rejected)} rejected")
+    for why in result.rejected:
+        print(f"  rejected {why}")
+    return 1 if result.rejected else 0
 
 
 def cmd_hotlist_add(args, cfg):

@@ -15,8 +15,10 @@ from .facility import ENTRY, Facility
 from .hotlist import holds
 from .permits import EXPIRED, NONE, VALID, Permit, Standing, judge
 from .sessions import ParkingSession
+from .vehicle_types import CAR
 
 OPEN, HOLD, REVIEW = "OPEN", "HOLD", "REVIEW"
+IMAGE_MISMATCH = "IMAGE_MISMATCH"   # the exit's picture does not show the vehicle that entered
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,7 @@ class DecisionRules:
     confidence_threshold: Decimal = Decimal("0.85")   # below: REVIEW (a person looks)
     max_clock_skew: timedelta = timedelta(minutes=5)  # event times further ahead are refused
     frame_window: timedelta = timedelta(seconds=3)    # more frames of one vehicle within this: decided once
+    image_match_threshold: Decimal = Decimal("0.5")   # entry and exit pictures less alike: REVIEW (0: off)
 
 
 @dataclass(slots=True)  # not frozen: on the lane-event path, 2 us a record (nothing changes one)
@@ -33,6 +36,7 @@ class LaneFacts:
     occupied: int | None             # open sessions in the facility (read for entries only)
     session: ParkingSession | None   # the plate's open session there
     permits: tuple[Permit, ...]      # the plate's permits there (its facility's and everywhere's)
+    schedule: tariffs.Schedule | None = None   # the facility's tariff versions (None: as configured)
 
 
 @dataclass(slots=True)  # not frozen: on the lane-event path, 2 us a record (nothing changes one)
@@ -52,13 +56,20 @@ class Verdict:
 
 
 def decide(facts: LaneFacts, facility: Facility, rules: DecisionRules, event_id: str, direction: str,
-           when: datetime, confidence: Decimal | None) -> Verdict:
+           when: datetime, confidence: Decimal | None, vehicle_type: str = CAR,
+           image_match: Decimal | None = None) -> Verdict:
+    """``vehicle_type``: of the vehicle at the lane (the lane's, or as the caller said);
+    ``image_match``: how alike the vehicle at entry and at this exit look (None: not compared)."""
     standing = judge(facts.permits, facility.timezone, when)
     if confidence is not None and confidence < rules.confidence_threshold:
         return Verdict(REVIEW, "LOW_CONFIDENCE", standing, facts.session)
     if direction == ENTRY:
         return _entry(facts, facility, standing)
-    return _exit(facts, facility, standing, event_id, when)
+    verdict = _exit(facts, facility, standing, event_id, when, vehicle_type)
+    if verdict.closes_session and image_match is not None and image_match < rules.image_match_threshold:
+        # The plate says the stay is over, the pictures say another vehicle: a person looks.
+        return Verdict(REVIEW, IMAGE_MISMATCH, standing, facts.session)
+    return verdict
 
 
 def _entry(facts: LaneFacts, facility: Facility, standing: Standing) -> Verdict:
@@ -75,20 +86,21 @@ def _entry(facts: LaneFacts, facility: Facility, standing: Standing) -> Verdict:
     return Verdict(OPEN, reason, standing, charge=tariffs.ZERO, opens_session=True)
 
 
-def _exit(facts: LaneFacts, facility: Facility, standing: Standing, event_id: str, when: datetime) -> Verdict:
-    tariff, session = facility.tariff, facts.session
+def _exit(facts: LaneFacts, facility: Facility, standing: Standing, event_id: str, when: datetime,
+          vehicle_type: str) -> Verdict:
+    schedule, session = facts.schedule or tariffs.configured(facility), facts.session
     if holds(facts.hotlisted):
         return Verdict(HOLD, "HOTLISTED", standing, session)
     if session is None:
         if standing.status == VALID:
             return Verdict(OPEN, "PERMIT_VALID", standing)
-        return Verdict(HOLD, "NO_ENTRY_RECORD", standing, charge=tariff.lost_ticket)
+        return Verdict(HOLD, "NO_ENTRY_RECORD", standing, charge=schedule.lost_ticket(vehicle_type, when))
     if when < session.entry_time:
         raise InvalidTime("exit before the session's entry", "Timestamp")
     if standing.status == VALID:
         return _close(session, standing, event_id, when, tariffs.ZERO, "PERMIT_VALID")
-    charge = tariffs.fee(tariff, session.entry_time, when)
-    due = tariffs.amount_due(tariff, session.entry_time, when, session.amount_paid, session.paid_at)
+    charge = schedule.fee(session.vehicle_type, session.entry_time, when)
+    due = schedule.amount_due(session.vehicle_type, session.entry_time, when, session.amount_paid, session.paid_at)
     if due > 0:
         return Verdict(HOLD, "PAYMENT_DUE", standing, session, charge=charge, paid=session.amount_paid)
     return _close(session, standing, event_id, when, charge, "WITHIN_GRACE" if charge == 0 else "PAID")

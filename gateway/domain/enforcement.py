@@ -8,6 +8,7 @@ often as it likes, on as many nodes as share the database.
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from . import tariffs
 from .facility import EnforcementRules, Facility
 from .permits import EXPIRED, INVALID, VALID, Standing
 from .sessions import ParkingSession, quote
@@ -40,7 +41,7 @@ def findings(session: ParkingSession, standing: Standing, facility: Facility, ru
         found.append(Finding(session, OVERSTAY, f"stayed {_hours(stayed)} without a valid permit, "
                                                 f"limit {_hours(rules.time_limit)}"))
     if rules.payment_window is not None and session.permit_number is None and stayed > rules.payment_window:
-        _charge, due = quote(session, facility.tariff, now)
+        _charge, due = quote(session, tariffs.configured(facility), now)
         if due > 0:
             window = _hours(rules.payment_window)
             found.append(Finding(session, UNPAID_STAY, f"{due} {facility.currency} unpaid after {_hours(stayed)}, "

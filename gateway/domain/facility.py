@@ -58,6 +58,9 @@ class Lane:
     number: int
     direction: str       # ENTRY, EXIT or BOTH
     plc: Any = None      # where its barrier PLC listens (the composition root's PlcEndpoint); None: no PLC
+    vehicle_class: str | None = None   # issue 17: every vehicle here is of this class (a motorcycle lane)
+    vehicle_type: str | None = None   # issue 16: a lane for one type (a motorcycle lane); None: the caller says
+    zone: str | None = None           # issue 16: the zone (level, area) it leads into
 
     def admits(self, direction: str) -> bool:
         return self.direction in (BOTH, direction)
@@ -77,6 +80,9 @@ class Facility:
     citation_rules: dict[str, CitationRule] = field(default_factory=dict)  # violation -> rule
     enforcement: EnforcementRules = EnforcementRules()    # the violation scan (issue 17)
     policy: OperatorPolicy = field(default_factory=OperatorPolicy)
+    # issue 16: the configured tariff versions per vehicle type (domain.tariffs.TariffVersion);
+    # none: ``tariff`` for every type (domain.tariffs.configured)
+    tariff_versions: tuple[Any, ...] = ()
 
     @property
     def currency(self) -> str:

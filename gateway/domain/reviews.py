@@ -26,3 +26,4 @@ class Review:
     resolved_by: str | None = None
     resolved_plate: str | None = None
     outcome: str | None = None       # the decision the resolution gave
+    entry_image: bytes | None = None   # IMAGE_MISMATCH: the picture of the stay's entry (not a column)

@@ -5,7 +5,8 @@ from datetime import datetime
 from decimal import Decimal
 
 from . import tariffs
-from .facility import Tariff
+from .tariffs import Schedule
+from .vehicle_types import CAR
 
 OPEN, CLOSED = "OPEN", "CLOSED"
 
@@ -28,6 +29,11 @@ class ParkingSession:
     amount_charged: Decimal | None
     amount_paid: Decimal
     paid_at: datetime | None
+    vehicle_type: str = CAR          # issue 16: which tariff charges it, which zone capacity it takes
+    zone_id: str | None = None
+    entry_image: str | None = None   # content hashes of the pictures at entry and exit (app.pictures)
+    exit_image: str | None = None
+    image_match_score: Decimal | None = None   # the vehicle in the two pictures alike (0-1), once both exist
 
     def closed(self, when: datetime, event_id: str, charge: Decimal) -> "ParkingSession":
         return replace(self, status=CLOSED, exit_time=when, exit_event_id=event_id, amount_charged=charge)
@@ -49,12 +55,12 @@ class Payment:
     channel: str | None = None       # who it came through (RecordPayment: the integrator)
 
 
-def quote(session: ParkingSession, tariff: Tariff, at: datetime) -> tuple[Decimal, Decimal]:
+def quote(session: ParkingSession, schedule: Schedule, at: datetime) -> tuple[Decimal, Decimal]:
     """(charge, amount due) of a session leaving at ``at`` (a closed one: what it was charged)."""
     if session.status == CLOSED:
         return session.amount_charged or tariffs.ZERO, tariffs.ZERO
     if session.permit_number:
         return tariffs.ZERO, tariffs.ZERO
     end = session.exit_time or at
-    return (tariffs.fee(tariff, session.entry_time, end),
-            tariffs.amount_due(tariff, session.entry_time, end, session.amount_paid, session.paid_at))
+    return (schedule.fee(session.vehicle_type, session.entry_time, end),
+            schedule.amount_due(session.vehicle_type, session.entry_time, end, session.amount_paid, session.paid_at))

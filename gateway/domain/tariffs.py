@@ -1,39 +1,285 @@
-"""What a stay costs: pure functions over a facility's :class:`~gateway.domain.facility.Tariff`."""
+"""What a stay costs: pure functions over a facility's tariff versions.
 
-from datetime import datetime, timedelta
+A tariff is set per facility and vehicle type, as versions: each is in force from its effective
+time until the next one's, and a new version never changes an earlier one (history is never
+rewritten). A stay is charged by the versions in force while it lasted: each version charges
+what its rules add to the stay while it is in force (the stay's charge under that version at the
+end of its time, less the charge at its start), so a change mid-stay splits the stay, and a
+"change" to the same rules changes nothing.
+
+Under one version, a stay:
+
+- is free within the grace (the grace of the version in force at entry: promised at the gate);
+- otherwise costs the flat charge per entry, then its periods from the entry on: the first
+  period at its price, the following ones at theirs; a time band (day, night) prices the periods
+  that start in it; a special rate (a date range, weekdays: events, weekends, holidays) replaces
+  the rates of the days it covers (local dates of the facility);
+- is capped, per 24 hours from the entry, at the daily maximum of the day those 24 hours began
+  on; each 24 hours start over (the first period is the stay's first only);
+- plus the overnight charge for every cut-off (local time) passed while present, beyond the cap.
+"""
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from decimal import Decimal
 
-from .facility import Tariff
+from .errors import InvalidInput
+from .facility import Facility, Tariff
+from .vehicle_types import VEHICLE_TYPES
 
 DAY = timedelta(hours=24)
 ZERO = Decimal("0.00")
 CENTS = Decimal("0.01")
+EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)   # the configured defaults are in force from then
 
 
-def fee(tariff: Tariff, entry: datetime, leave: datetime) -> Decimal:
-    """The charge for a stay from ``entry`` to ``leave``.
+@dataclass(frozen=True)
+class TimeBand:
+    """Periods that start from ``start`` until ``end`` (local time; an ``end`` before its ``start``
+    runs past midnight, e.g. night 20:00-06:00) cost ``price_per_period``."""
+    name: str
+    start: time
+    end: time
+    price_per_period: Decimal
 
-    Free within the grace period; otherwise every started period is charged from the
-    entry on, and each 24 hours of the stay cost at most the daily maximum (the maximum
-    repeats per 24 h, counted from the entry).
-    """
-    stay = leave - entry
-    if stay <= tariff.grace:
+    def covers(self, local: time) -> bool:
+        if self.start <= self.end:
+            return self.start <= local < self.end
+        return local >= self.start or local < self.end
+
+
+@dataclass(frozen=True)
+class Rates:
+    first_period: timedelta
+    first_price: Decimal
+    period: timedelta
+    price_per_period: Decimal
+    daily_maximum: Decimal | None = None     # None: no cap
+    entry_charge: Decimal = ZERO             # flat, once per entry (0 periods' prices: a flat tariff)
+    bands: tuple[TimeBand, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.first_period <= timedelta(0) or self.period <= timedelta(0):
+            raise InvalidInput("tariff periods must be positive", "Period")
+        prices = (self.first_price, self.price_per_period, self.entry_charge, self.daily_maximum or ZERO,
+                  *(b.price_per_period for b in self.bands))
+        if any(p < 0 for p in prices):
+            raise InvalidInput("tariff prices are never negative", "Price")
+
+    def price(self, local: time, first: bool) -> Decimal:
+        for band in self.bands:
+            if band.covers(local):
+                return band.price_per_period
+        return self.first_price if first else self.price_per_period
+
+
+@dataclass(frozen=True)
+class SpecialRate:
+    """Rates for the days from ``first_day`` to ``last_day`` (either open) that fall on ``weekdays``
+    (0 Monday .. 6 Sunday; none given: every day)."""
+    name: str
+    rates: Rates
+    first_day: date | None = None
+    last_day: date | None = None
+    weekdays: frozenset[int] = frozenset()
+
+    def applies(self, day: date) -> bool:
+        if (self.first_day and day < self.first_day) or (self.last_day and day > self.last_day):
+            return False
+        return not self.weekdays or day.weekday() in self.weekdays
+
+
+@dataclass(frozen=True)
+class TariffVersion:
+    facility_id: str
+    vehicle_type: str
+    effective_from: datetime
+    rate_code: str
+    currency: str
+    rates: Rates
+    grace: timedelta = timedelta(0)
+    overnight_cutoff: time | None = None     # local; None: no overnight charge
+    overnight_charge: Decimal = ZERO
+    lost_ticket: Decimal = ZERO
+    exit_after_payment: timedelta = timedelta(minutes=15)
+    specials: tuple[SpecialRate, ...] = ()   # the first that applies to a day wins
+    version: int = 0                         # the stored version's number; 0: the configured default
+    set_by: str = "config"
+    set_at: datetime | None = None
+    reason: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.vehicle_type not in VEHICLE_TYPES:
+            raise InvalidInput(f"unknown vehicle type {self.vehicle_type!r}", "VehicleType")
+        if self.effective_from.tzinfo is None:
+            raise InvalidInput("a tariff's effective time carries a timezone", "EffectiveFrom")
+        if self.overnight_charge < 0 or self.lost_ticket < 0 or self.grace < timedelta(0):
+            raise InvalidInput("tariff amounts and the grace are never negative", "Price")
+
+    @property
+    def price_per_period(self) -> Decimal:
+        return self.rates.price_per_period
+
+    @property
+    def daily_maximum(self) -> Decimal | None:
+        return self.rates.daily_maximum
+
+    def rates_on(self, day: date) -> Rates:
+        for special in self.specials:
+            if special.applies(day):
+                return special.rates
+        return self.rates
+
+
+def from_tariff(tariff: Tariff, facility_id: str, vehicle_type: str, effective_from: datetime = EPOCH,
+                **changes: object) -> TariffVersion:
+    """A facility's configured :class:`~gateway.domain.facility.Tariff` as a version (every period
+    at one price), with ``changes`` (the vehicle type's own settings) on top."""
+    rates = Rates(first_period=tariff.period, first_price=tariff.price_per_period, period=tariff.period,
+                  price_per_period=tariff.price_per_period, daily_maximum=tariff.daily_maximum)
+    fields: dict = dict(facility_id=facility_id, vehicle_type=vehicle_type, effective_from=effective_from,
+                        rate_code=tariff.rate_code, currency=tariff.currency, rates=rates, grace=tariff.grace,
+                        lost_ticket=tariff.lost_ticket, exit_after_payment=tariff.exit_after_payment)
+    return TariffVersion(**{**fields, **changes})
+
+
+# --- one version ---------------------------------------------------------------------------
+
+def charge(version: TariffVersion, entry: datetime, until: datetime, zone: tzinfo = timezone.utc) -> Decimal:
+    """What the stay from ``entry`` costs up to ``until`` under ``version`` alone."""
+    if until - entry <= version.grace:
         return ZERO
-    days, rest = divmod(stay, DAY)
-    periods = -(-rest // tariff.period)  # started periods
-    partial = min(periods * tariff.price_per_period, tariff.daily_maximum)
-    return (days * tariff.daily_maximum + partial).quantize(CENTS)
+    total, start, first = ZERO, entry, True
+    while start < until:
+        total += _window(version, start, min(start + DAY, until), first, zone)
+        start, first = start + DAY, False
+    return (total + _overnights(version, entry, until, zone) * version.overnight_charge).quantize(CENTS)
 
 
-def amount_due(tariff: Tariff, entry: datetime, leave: datetime, paid: Decimal,
-               paid_at: datetime | None = None) -> Decimal:
+def _window(version: TariffVersion, start: datetime, end: datetime, first: bool, zone: tzinfo) -> Decimal:
+    """One 24 hours of the stay (``first``: the stay's first), up to ``end``, capped."""
+    rates = version.rates_on(start.astimezone(zone).date())
+    days = {start.astimezone(zone).date(), end.astimezone(zone).date()}
+    uniform = not rates.bands and all(version.rates_on(d) is rates for d in days)
+    amount = rates.entry_charge if first else ZERO
+    if uniform:  # every period at one price: count them
+        rest = end - start
+        if first:
+            amount += rates.first_price
+            rest -= rates.first_period
+        if rest > timedelta(0):
+            amount += -(-rest // rates.period) * rates.price_per_period
+    else:
+        cap, at, is_first = rates.daily_maximum, start, first
+        while at < end and (cap is None or amount < cap):
+            local = at.astimezone(zone)
+            amount += version.rates_on(local.date()).price(local.time(), is_first)
+            at += rates.first_period if is_first else rates.period
+            is_first = False
+    return amount if rates.daily_maximum is None else min(amount, rates.daily_maximum)
+
+
+def _overnights(version: TariffVersion, entry: datetime, until: datetime, zone: tzinfo) -> int:
+    """Cut-offs passed while present: strictly after the entry and before ``until``."""
+    cutoff = version.overnight_cutoff
+    if cutoff is None or not version.overnight_charge:
+        return 0
+    day, last, n = entry.astimezone(zone).date(), until.astimezone(zone).date(), 0
+    while day <= last:
+        if entry < datetime.combine(day, cutoff, tzinfo=zone) < until:
+            n += 1
+        day += timedelta(days=1)
+    return n
+
+
+# --- the versions of a facility's tariff ------------------------------------------------------
+
+def chain(versions: Iterable[TariffVersion], vehicle_type: str) -> list[TariffVersion]:
+    """The vehicle type's versions in the order they came into force (a later set wins a tie)."""
+    found = sorted((v for v in versions if v.vehicle_type == vehicle_type),
+                   key=lambda v: (v.effective_from, v.version))
+    if not found:
+        raise InvalidInput(f"no tariff for {vehicle_type}", "VehicleType")
+    return found
+
+
+def in_force(versions: Iterable[TariffVersion], vehicle_type: str, at: datetime) -> TariffVersion:
+    """The version in force at ``at`` (before the first: the first)."""
+    found = chain(versions, vehicle_type)
+    current = found[0]
+    for v in found:
+        if v.effective_from <= at:
+            current = v
+    return current
+
+
+def _segments(found: Sequence[TariffVersion], entry: datetime, leave: datetime
+              ) -> Iterator[tuple[TariffVersion, datetime, datetime]]:
+    """(version, from, until): the parts of the stay each version was in force for."""
+    current, since = found[0], entry
+    for v in found[1:]:
+        if v.effective_from <= entry:
+            current = v
+        elif v.effective_from < leave:
+            yield current, since, v.effective_from
+            current, since = v, v.effective_from
+    yield current, since, leave
+
+
+def fee(versions: Sequence[TariffVersion], vehicle_type: str, entry: datetime, leave: datetime,
+        zone: tzinfo = timezone.utc) -> Decimal:
+    """The charge for a stay from ``entry`` to ``leave``, in the versions' currency
+    (:func:`in_force` (...).currency)."""
+    if leave <= entry:
+        return ZERO
+    found = chain(versions, vehicle_type)
+    if leave - entry <= in_force(found, vehicle_type, entry).grace:
+        return ZERO
+    total = sum((charge(v, entry, b, zone) - charge(v, entry, a, zone) for v, a, b in _segments(found, entry, leave)),
+                ZERO)
+    return total.quantize(CENTS)
+
+
+def amount_due(versions: Sequence[TariffVersion], vehicle_type: str, entry: datetime, leave: datetime,
+               paid: Decimal, paid_at: datetime | None = None, zone: tzinfo = timezone.utc) -> Decimal:
     """What is still owed when leaving at ``leave`` after paying ``paid`` at ``paid_at``.
 
-    A payment covers the stay up to the moment it was made, plus the tariff's
-    ``exit_after_payment`` time to reach the exit.
+    A payment covers the stay up to the moment it was made, plus the time to reach the exit
+    (``exit_after_payment`` of the version in force when it was paid).
     """
     until = leave
-    if paid_at is not None and leave - paid_at <= tariff.exit_after_payment:
+    if paid_at is not None and leave - paid_at <= in_force(versions, vehicle_type, paid_at).exit_after_payment:
         until = max(paid_at, entry)
-    return max(fee(tariff, entry, until) - paid, ZERO).quantize(CENTS)
+    return max(fee(versions, vehicle_type, entry, until, zone) - paid, ZERO).quantize(CENTS)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A facility's tariff versions (every vehicle type) and the zone its local times are in: what
+    the fee of any stay there needs."""
+    versions: tuple[TariffVersion, ...]
+    zone: tzinfo = timezone.utc
+
+    def fee(self, vehicle_type: str, entry: datetime, leave: datetime) -> Decimal:
+        return fee(self.versions, vehicle_type, entry, leave, self.zone)
+
+    def amount_due(self, vehicle_type: str, entry: datetime, leave: datetime, paid: Decimal,
+                   paid_at: datetime | None = None) -> Decimal:
+        return amount_due(self.versions, vehicle_type, entry, leave, paid, paid_at, self.zone)
+
+    def in_force(self, vehicle_type: str, at: datetime) -> TariffVersion:
+        return in_force(self.versions, vehicle_type, at)
+
+    def with_version(self, version: TariffVersion) -> "Schedule":
+        return Schedule(self.versions + (version,), self.zone)
+
+    def lost_ticket(self, vehicle_type: str, at: datetime) -> Decimal:
+        return self.in_force(vehicle_type, at).lost_ticket
+
+
+def configured(facility: Facility) -> Schedule:
+    """The facility's tariff as configured: its versions per vehicle type, or (none given) its one
+    :class:`~gateway.domain.facility.Tariff` for every type."""
+    versions = facility.tariff_versions or tuple(from_tariff(facility.tariff, facility.id, t) for t in VEHICLE_TYPES)
+    return Schedule(tuple(versions), facility.timezone)

@@ -39,6 +39,7 @@ from .services.relays import RelayService
 from .services.reports import ReportService
 from .services.security import SecurityService
 from .services.shifts import ShiftService
+from .services.tariffs import TariffService
 from .services.tickets import TicketService
 from .wsdl import merge_contract, message_schema
 from .wsse import username_token
@@ -66,6 +67,7 @@ SERVICES = {
     "PaymentService": [Health, PaymentService],
     "ShiftService": [Health, ShiftService],
     "ReportService": [Health, ReportService],
+    "TariffService": [Health, TariffService],   # issue 16, part A
 }
 
 

@@ -64,6 +64,7 @@ ShortText = _simple(Unicode, "ShortText", max_len=64)
 LongText = _simple(Unicode, "LongText", max_len=1000)
 URL = _simple(AnyUri, "URL", max_len=2048)
 ViolationType = _simple(Unicode, "ViolationType", max_len=40, pattern="[A-Z][A-Z0-9_]*")
+PermitToken = _simple(Unicode, "PermitToken", min_len=1, max_len=512)   # issue 17: a signed permit pass
 
 
 def _enum(name, *values):
@@ -73,6 +74,7 @@ def _enum(name, *values):
 
 
 Direction = _enum("Direction", "ENTRY", "EXIT")
+VehicleType = _enum("VehicleType", "car", "motorcycle", "van", "truck", "bus")   # issue 16
 VehicleClass = _enum("VehicleClass", "Sedan", "SUV", "Truck", "Van", "Motorcycle", "Bus")
 AuthorizationStatus = _enum("AuthorizationStatus", "VALID", "EXPIRED", "INVALID", "NONE")
 PermitType = _enum("PermitType", "Daily", "Weekly", "Monthly", "Annual", "Employee", "Resident",
@@ -269,6 +271,8 @@ class LaneEvent(_Model):
         ("Image", opt(ByteArray)),
         ("Vehicle", opt(VehicleAttributes)),
         ("SpaceAssigned", opt(ShortText)),
+        ("PermitToken", opt(PermitToken)),     # issue 17: a permit's pass scanned at the lane
+        ("VehicleType", opt(VehicleType)),   # issue 16: which tariff and zone capacity (a lane for one type decides)
     ]
 
 
@@ -307,6 +311,44 @@ class Occupancy(_Model):
     ]
 
 
+class PermitPass(_Model):
+    """A permit's pass (issue 17): its signed token, and a QR code (PNG) that carries it."""
+    _type_info = [
+        ("PermitNumber", req(Identifier)),
+        ("Token", req(PermitToken)),
+        ("MediaType", req(ShortText)),
+        ("QRCode", req(ByteArray)),
+    ]
+
+
+class OccupancyHour(_Model):
+    """One UTC hour of a facility, as its lanes counted it (issue 17)."""
+    _type_info = [
+        ("Hour", req(DateTime)),
+        ("Entries", req(Integer32)),
+        ("Exits", req(Integer32)),
+        ("Peak", req(Integer32)),
+        ("OccupiedAtEnd", req(Integer32)),
+    ]
+
+
+class OccupancyHistory(_Model):
+    """A facility's hours over a period and what they add up to (issue 17)."""
+    _type_info = [
+        ("FacilityID", req(Identifier)),
+        ("Capacity", req(Integer32)),
+        ("From", req(DateTime)),
+        ("To", req(DateTime)),
+        ("Entries", req(Integer32)),
+        ("Exits", req(Integer32)),
+        ("PeakHour", opt(DateTime)),
+        ("PeakOccupancy", req(Integer32)),
+        ("AverageStay", opt(Duration)),
+        ("Turnover", req(Decimal)),
+        ("Hour", many(OccupancyHour)),
+    ]
+
+
 class SessionView(_Model):
     _type_info = [
         ("FacilityID", req(Identifier)),
@@ -315,6 +357,7 @@ class SessionView(_Model):
         ("Session", req(Session)),
         ("Charges", req(Charges)),
         ("AmountDue", req(Money)),
+        ("ImageMatchScore", opt(Confidence)),   # issue 16: entry and exit pictures alike (0-1), once both exist
     ]
 
 
@@ -391,6 +434,7 @@ class ReviewItem(_Model):
         ("ResolvedBy", opt(ShortText)),
         ("ResolvedPlate", opt(PlateNumber)),
         ("Decision", opt(Decision)),
+        ("EntryImage", opt(ByteArray)),   # issue 16: IMAGE_MISMATCH: the picture at entry (Image: at the exit)
     ]
 
 
@@ -499,7 +543,6 @@ class RetentionRun(_Model):
 
 TicketNumber = _simple(Unicode, "TicketNumber", pattern="[0-9]{16}")
 CardLastFour = _simple(Unicode, "CardLastFour", pattern="[0-9]{4}")
-VehicleType = _enum("VehicleType", "car", "motorcycle", "van", "truck", "bus")
 TicketState = _enum("TicketState", "ISSUED", "USED", "LOST")
 PaymentMethod = _enum("PaymentMethod", "CASH", "CARD", "EWALLET", "VOUCHER", "PERMIT")
 PaymentKind = _enum("PaymentKind", "PAYMENT", "VOID", "REFUND")
@@ -705,4 +748,70 @@ class ErasureStep(_Model):
 class Erasure(_Model):
     _type_info = [
         ("Step", many(ErasureStep)),
+    ]
+
+
+# --- issue 16: tariffs per vehicle type, versioned: defined by xsd/parkgate.xsd ----------------
+
+Weekday = _enum("Weekday", "MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+Minutes = _simple(Integer32, "Minutes", ge=0)
+TimeOfDay = _simple(Unicode, "TimeOfDay", pattern=r"([01][0-9]|2[0-3]):[0-5][0-9]")
+
+
+class TimeBand(_Model):
+    _type_info = [
+        ("Name", req(ShortText)),
+        ("Start", req(TimeOfDay)),
+        ("End", req(TimeOfDay)),
+        ("PricePerPeriod", req(Amount)),
+    ]
+
+
+class TariffRates(_Model):
+    """Every element optional: in SetTariff, what is left out stays as it was."""
+    _type_info = [
+        ("FirstPeriodMinutes", opt(Minutes)),
+        ("FirstPrice", opt(Amount)),
+        ("PeriodMinutes", opt(Minutes)),
+        ("PricePerPeriod", opt(Amount)),
+        ("DailyMaximum", opt(Amount)),
+        ("EntryCharge", opt(Amount)),
+        ("Band", many(TimeBand)),
+    ]
+
+
+class SpecialRate(_Model):
+    _type_info = [
+        ("Name", req(ShortText)),
+        ("FirstDay", opt(Date)),
+        ("LastDay", opt(Date)),
+        ("Weekday", many(Weekday)),
+        ("Rates", req(TariffRates)),
+    ]
+
+
+class TariffRules(_Model):
+    _type_info = [
+        ("RateCode", opt(Identifier)),
+        ("GraceMinutes", opt(Minutes)),
+        ("Rates", opt(TariffRates)),
+        ("OvernightCutoff", opt(TimeOfDay)),
+        ("OvernightCharge", opt(Amount)),
+        ("LostTicket", opt(Amount)),
+        ("ExitAfterPaymentMinutes", opt(Minutes)),
+        ("SpecialRate", many(SpecialRate)),
+    ]
+
+
+class TariffVersion(_Model):
+    _type_info = [
+        ("FacilityID", req(Identifier)),
+        ("VehicleType", req(VehicleType)),
+        ("Version", req(Integer64)),
+        ("EffectiveFrom", req(DateTime)),
+        ("Currency", req(CurrencyCode)),
+        ("Rules", req(TariffRules)),
+        ("SetBy", req(ShortText)),
+        ("SetAt", opt(DateTime)),
+        ("Reason", opt(LongText)),
     ]

@@ -40,3 +40,10 @@ def listing(conn: Connection, facility_id: str | None = None, category: str | No
         query = query.where(or_(_HOTLIST.c.expires_at.is_(None), _HOTLIST.c.expires_at > live_at))
     entries = [HotlistEntry(**row._mapping) for row in conn.execute(query)]
     return sorted(entries, key=lambda e: e.plate)
+
+
+def remove_entries(conn: Connection, entry_ids: list[int]) -> int:
+    """Remove these entries (a feed's import: what its source no longer lists)."""
+    if not entry_ids:
+        return 0
+    return conn.execute(delete(_HOTLIST).where(_HOTLIST.c.id.in_(entry_ids))).rowcount

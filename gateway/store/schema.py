@@ -127,6 +127,12 @@ class SessionRecord(Base):
     amount_charged: Mapped[Decimal | None]
     amount_paid: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     paid_at: Mapped[datetime | None]
+    # issue 16: vehicle type, zone, the pictures at entry and exit (content hashes) and how alike
+    vehicle_type: Mapped[str] = mapped_column(String(16), default="car", server_default=text("'car'"))
+    zone_id: Mapped[str | None] = mapped_column(String(64))
+    entry_image: Mapped[str | None] = mapped_column(String(64))
+    exit_image: Mapped[str | None] = mapped_column(String(64))
+    image_match_score: Mapped[Decimal | None] = mapped_column(ExactDecimal(6, 4))
     __table_args__ = (
         # At most one open session per plate and facility.
         Index("uq_sessions_open_plate", "facility_id", "plate_index", unique=True,
@@ -424,3 +430,41 @@ class LostTicketRecord(Base):
 
 # Reports read sessions by facility and entry time.
 Index("ix_sessions_facility_entry", SessionRecord.facility_id, SessionRecord.entry_time)
+
+
+class OccupancyHourRecord(Base):
+    """A facility's hour as its lanes counted it (issue 17): kept by each entry and exit as it happens."""
+    __tablename__ = "occupancy_hours"
+    facility_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    hour: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)   # its start, UTC
+    entries: Mapped[int] = mapped_column(Integer)
+    exits: Mapped[int] = mapped_column(Integer)
+    stays: Mapped[int] = mapped_column(Integer)
+    stay_seconds: Mapped[int] = mapped_column(Integer)
+    peak: Mapped[int] = mapped_column(Integer)
+    occupied_end: Mapped[int] = mapped_column(Integer)
+# --- issue 16: versioned tariffs, stored pictures ---------------------------------------------
+
+class TariffVersionRecord(Base):
+    """A tariff version set since start (SetTariff): never changed, never deleted; ``id`` is its
+    version number. ``rules``: :func:`gateway.domain.tariff_settings.settings_of`, as JSON."""
+    __tablename__ = "tariff_versions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    facility_id: Mapped[str] = mapped_column(String(64))
+    vehicle_type: Mapped[str] = mapped_column(String(16))
+    effective_from: Mapped[datetime]
+    currency: Mapped[str] = mapped_column(String(3))
+    rules: Mapped[str] = mapped_column(Text)
+    set_by: Mapped[str] = mapped_column(String(128))
+    set_at: Mapped[datetime]
+    reason: Mapped[str | None] = mapped_column(String(500))
+    __table_args__ = (Index("ix_tariff_versions_facility", "facility_id", "vehicle_type", "effective_from"),)
+
+
+class StoredImageRecord(Base):
+    """A picture of a vehicle kept once by its content hash (the file lies under [storage]
+    images_dir); ``stored_at``: when first kept (retention counts from it)."""
+    __tablename__ = "stored_images"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    stored_at: Mapped[datetime] = mapped_column(index=True)

@@ -1,5 +1,7 @@
 """Parking sessions: opened by an entry, closed by an exit, paid towards in between."""
 
+from decimal import Decimal
+
 from sqlalchemy import Connection, bindparam, case, func, select, update
 
 from ..domain.sessions import ParkingSession
@@ -27,6 +29,12 @@ def close(conn: Connection, closed: ParkingSession) -> bool:
     """Write ``closed`` (a session as its exit closed it); False when it was no longer open."""
     return _CLOSE.run(conn, dict(session_id=closed.id, status=closed.status, exit_time=closed.exit_time,
                                  exit_event_id=closed.exit_event_id, amount_charged=closed.amount_charged)) == 1
+
+
+def pictured_at_exit(conn: Connection, session_id: str, exit_image: str, score: Decimal | None) -> None:
+    """The exit's picture, and how alike it is to the entry's (None: not compared)."""
+    conn.execute(update(_SESSIONS).where(_SESSIONS.c.id == session_id).values(
+        exit_image=exit_image, image_match_score=score))
 
 
 def get(conn: Connection, session_id: str, for_update: bool = False) -> ParkingSession | None:

@@ -29,8 +29,10 @@ class EventService(ServiceBase):
             ReviewID=r.id, EventID=r.event_id, FacilityID=r.facility_id, CameraID=r.camera_id,
             Direction=r.direction, Timestamp=r.occurred_at, Reason=r.reason, PlateRead=r.plate,
             Confidence=r.confidence, ImageURL=r.image_url, Image=[r.image] if IncludeImages and r.image else None,
-            State=r.state, ResolvedBy=r.resolved_by, ResolvedPlate=r.resolved_plate, Decision=r.outcome)
-            for r in use_cases(ctx).reviews.listing(FacilityID, str(State or "OPEN"), Limit or 50)]
+            State=r.state, ResolvedBy=r.resolved_by, ResolvedPlate=r.resolved_plate, Decision=r.outcome,
+            EntryImage=[r.entry_image] if r.entry_image else None)
+            for r in use_cases(ctx).reviews.listing(FacilityID, str(State or "OPEN"), Limit or 50,
+                                                    with_images=bool(IncludeImages))]
 
     @operation(t.req(Integer32), t.req(t.ShortText), roles=("admin", "operator"), **DECIDED,
                throws=(f.NotFoundFault, f.ConflictFault, f.BusyFault))
@@ -46,7 +48,8 @@ class EventService(ServiceBase):
         s = quote.session
         charged, due = charges(quote)
         return t.SessionView(FacilityID=s.facility_id, Plate=s.plate, Status=s.status,
-                             Session=documents.session(s, quote.at), Charges=charged, AmountDue=due)
+                             Session=documents.session(s, quote.at), Charges=charged, AmountDue=due,
+                             ImageMatchScore=s.image_match_score)
 
     @operation(t.req(t.Identifier), t.opt(DateTime), roles=ALL_ROLES, returns=t.req(t.FeeQuote),
                names="FeeQuote", throws=(f.NotFoundFault, f.InvalidTimeFault))
@@ -76,6 +79,20 @@ class EventService(ServiceBase):
         return t.Occupancy(FacilityID=o.facility.id, Capacity=o.facility.capacity, Occupied=o.occupied,
                            Available=o.available, AsOf=o.as_of)
 
+    @operation(t.req(t.Identifier), t.req(DateTime), t.req(DateTime), roles=ALL_ROLES,
+               returns=t.req(t.OccupancyHistory), names="OccupancyHistory",
+               throws=(f.UnknownFacilityFault, f.InvalidTimeFault))
+    def GetOccupancyHistory(ctx, FacilityID, From, To):
+        """Hour by hour (whole UTC hours, at most 31 days), as the lanes counted them."""
+        h = use_cases(ctx).occupancy.history(FacilityID, From, To)
+        peak = h.peak_hour
+        return t.OccupancyHistory(
+            FacilityID=h.facility_id, Capacity=h.capacity, From=h.start, To=h.end, Entries=h.entries,
+            Exits=h.exits, PeakHour=peak.hour if peak else None, PeakOccupancy=peak.peak if peak else 0,
+            AverageStay=h.average_stay, Turnover=h.turnover,
+            Hour=[t.OccupancyHour(Hour=x.hour, Entries=x.entries, Exits=x.exits, Peak=x.peak,
+                                   OccupiedAtEnd=x.occupied_end) for x in h.hours])
+
 
 def _lane_event(e):
     v = e.Vehicle
@@ -86,7 +103,8 @@ def _lane_event(e):
         vehicle=None if v is None else VehicleAttributes(
             make=v.Make, model=v.Model, year=v.Year, color=v.Color,
             vehicle_class=None if v.VehicleClass is None else str(v.VehicleClass)),
-        space_assigned=e.SpaceAssigned)
+        space_assigned=e.SpaceAssigned, permit_token=e.PermitToken,
+        vehicle_type=str(e.VehicleType) if e.VehicleType else None)
 
 
 def _bytes(value):

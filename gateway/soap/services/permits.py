@@ -23,6 +23,15 @@ class PermitService(ServiceBase):
         return use_cases(ctx).permits.issue(Plate, str(PermitType), ValidFrom, ValidUntil, caller(ctx),
                                             facility_id=FacilityID, permit_number=PermitNumber)
 
+    @operation(t.req(t.Identifier), roles=("admin", "operator"), returns=t.req(t.PermitPass), names="PermitPass",
+               throws=(f.NotFoundFault, f.ConflictFault))
+    def GetPermitPass(ctx, PermitNumber):
+        """The pass of an issued permit: a signed token (checked offline with `parkgate permit verify`,
+        or scanned at a lane) and its QR code."""
+        p = use_cases(ctx).permit_passes.pass_of(PermitNumber, caller(ctx))
+        return t.PermitPass(PermitNumber=p.permit.permit_number, Token=p.token, MediaType="image/png",
+                            QRCode=[p.qr_png])
+
     @operation(t.req(t.Identifier), t.req(t.LongText), roles=("admin", "operator"), returns=t.req(t.Permit),
                names="Permit", throws=(f.NotFoundFault, f.ConflictFault))
     def RevokePermit(ctx, PermitNumber, Reason):
