@@ -104,3 +104,28 @@ def test_reports_export(gw):
     r = admin.get("/reports/export.doc")
     assert r.status_code == 400 and "exported as csv, xlsx, pdf" in r.text
     assert logged_in(gw, "operator").get("/reports").status_code == 403
+
+
+def test_the_exit_page_compares_the_vehicle_with_its_entry_picture(gw):
+    import cv2
+    import numpy as np
+
+    def picture(colour):
+        scene = np.full((240, 320, 3), colour, np.uint8)
+        cv2.rectangle(scene, (60, 60), (260, 200), (20, 20, 20), -1)
+        return cv2.imencode(".jpg", scene)[1].tobytes()
+
+    gw.clock.now = SettableClock().now
+    officer = logged_in(gw, "operator")
+    officer.get("/entry")
+    red, blue = picture((30, 30, 200)), picture((200, 60, 20))
+    officer.post("/entry/read", files={"image": ("entry.jpg", red, "image/jpeg")})   # the booth camera's shot
+    number, page = entry(officer, unique_plate())
+    session = page.url.split("/console/ticket/")[1].split("?")[0]
+    assert officer.get(f"/sessions/{session}/entry-picture").content == red         # kept with the entry
+    same = officer.post("/entry/read", data={"session": session},
+                        files={"image": ("exit.jpg", red, "image/jpeg")}).json()
+    other = officer.post("/entry/read", data={"session": session},
+                         files={"image": ("exit.jpg", blue, "image/jpeg")}).json()
+    assert same["match_ok"] and float(same["match"]) > float(other["match"]) and not other["match_ok"]
+    assert 'id="match-meter"' in officer.get("/exit", params={"ticket": number}).text

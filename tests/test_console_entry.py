@@ -135,6 +135,12 @@ def test_an_officers_day_in_the_browser(page, gw):
     wait.until(EC.presence_of_element_located((By.ID, "ticket"))).send_keys(number, Keys.ENTER)  # as a scanner types
     assert wait.until(EC.presence_of_element_located((By.ID, "due"))).text == "$3.00"
     assert page.find_element(By.ID, "session-plate").text == "B1234XYZ"
+    assert page.find_element(By.ID, "entry-photo").get_attribute("naturalWidth") != "0"   # kept at the entry
+    wait.until(lambda d: d.execute_script("return document.getElementById('preview').videoWidth") == 640)
+    page.find_element(By.TAG_NAME, "h1").click()
+    page.switch_to.active_element.send_keys("c")                 # the vehicle at the exit, beside it
+    match = WebDriverWait(page, 120).until(EC.visibility_of_element_located((By.ID, "match")))
+    assert float(match.get_attribute("data-score")) >= 0.9 and "ok" in match.get_attribute("class").split()
     Select(page.find_element(By.ID, "method")).select_by_value("CASH")
     page.find_element(By.ID, "tendered").send_keys("10", Keys.ENTER)
     assert wait.until(EC.presence_of_element_located((By.ID, "change"))).text == "$7.00"

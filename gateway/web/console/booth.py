@@ -47,7 +47,13 @@ def entry_read(ctx):
     except ParkgateError as e:  # Busy: the recognisers are full; the officer types the plate or tries again
         return _json({"message": ctx._(e.message)}, 503 if isinstance(e, Busy) else 400)
     ctx.session.capture = data
+    compared = None
+    if ctx.form("session"):   # the exit page: this vehicle against the session's entry picture
+        stay = ctx.use_cases.sessions.get(ctx.form("session"), username=ctx.username).session
+        compared = ctx.use_cases.events.match(stay.entry_image, data)
     return _json({
+        "match": str(compared[0]) if compared else "", "threshold": str(compared[1]) if compared else "",
+        "match_ok": bool(compared and compared[0] >= compared[1]),
         "plate": reading.plate or "", "confidence": str(reading.confidence) if reading.confidence is not None else "",
         "unread": reading.unread or "",
         "message": ctx._("Read %(plate)s: check it against the car.", plate=reading.plate) if reading.plate

@@ -61,6 +61,8 @@ def exit_desk(ctx):
         view, quote = _find(ctx, scanned, plate)
     parked = view.session if view else quote.session if quote else None
     picture_url, picture = ctx.use_cases.tickets.entry_picture(parked.id) if parked is not None else (None, None)
+    if parked is not None and parked.entry_image:
+        picture = ctx.use_cases.events.stored_picture(parked.entry_image) or picture
     return ctx.render("exit.html", view=view, quote=quote, parked=parked, lanes=_exit_lanes(ctx),
                       methods=DESK_METHODS, picture_url=picture_url, has_picture=picture is not None,
                       scanned=scanned, plate=plate,
@@ -69,7 +71,8 @@ def exit_desk(ctx):
 
 @page("/sessions/<session_id>/entry-picture", roles=OFFICER)
 def entry_picture(ctx, session_id):
-    _, image = ctx.use_cases.tickets.entry_picture(session_id)
+    stay = ctx.use_cases.sessions.get(session_id, username=ctx.username).session   # a look at a vehicle: audited
+    image = ctx.use_cases.events.stored_picture(stay.entry_image) or ctx.use_cases.tickets.entry_picture(session_id)[1]
     if not image:
         return Response(ctx._("No picture was kept for this event."), status=404, content_type="text/plain")
     from .monitor import _image_type

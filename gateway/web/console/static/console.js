@@ -50,12 +50,22 @@ document.addEventListener("DOMContentLoaded", () => {
     const form = new FormData();
     form.append("csrf", document.getElementById("camera-csrf").value);
     form.append("image", blob, "capture.jpg");
+    if (box.dataset.session) { form.append("session", box.dataset.session); }
     try {
       const response = await fetch(box.dataset.read, {method: "POST", body: form, credentials: "same-origin"});
       if (response.status === 401) { window.location.reload(); return; }
       const answer = await response.json();
       if (answer.plate) { plate.value = answer.plate; }
       if (!response.ok) { answer.confidence = ""; }
+      const match = document.getElementById("match");
+      if (match && answer.match) {   // the image match score as a coloured bar
+        match.hidden = false;
+        const meter = match.querySelector("meter");   // green at or above the threshold, red below it
+        meter.low = meter.high = Number(answer.threshold); meter.value = Number(answer.match);
+        match.classList.toggle("ok", answer.match_ok); match.classList.toggle("low", !answer.match_ok);
+        match.querySelector(".score").textContent = answer.match;
+        match.dataset.score = answer.match;
+      }
       if (reading) { reading.textContent = answer.message + (answer.confidence ? " (" + answer.confidence + ")" : ""); }
       status.textContent = reading ? "" : answer.message;
       box.dataset.captured = String(Date.now());
