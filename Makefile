@@ -28,7 +28,8 @@ install: system-packages $(STAMP)
 # Debian packages the gateway and its tests use, installed only when missing: Tesseract,
 # xmllint (an independent schema validator for the tests), the GL/GLib libraries that
 # opencv-python's wheel loads, the fonts the plate renderer draws with (recognition/training), and
-# pg_dump/pg_restore (backups of a PostgreSQL database).
+# pg_dump/pg_restore (backups of a PostgreSQL database), and Chromium with its WebDriver (the
+# console's browser tests).
 system-packages:
 	@missing=""; \
 	command -v tesseract >/dev/null 2>&1 || missing="$$missing tesseract-ocr"; \
@@ -37,6 +38,8 @@ system-packages:
 	         liberation2/LiberationSans-Bold.ttf:fonts-liberation2; do \
 	  test -f /usr/share/fonts/truetype/$${f%%:*} || missing="$$missing $${f##*:}"; done; \
 	command -v pg_dump >/dev/null 2>&1 || missing="$$missing postgresql-client"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v chromedriver >/dev/null 2>&1 || missing="$$missing chromium-driver"; \
 	ldconfig -p | grep -q 'libGL.so.1 ' || missing="$$missing libgl1"; \
 	ldconfig -p | grep -q 'libglib-2.0.so.0 ' || missing="$$missing libglib2.0-0"; \
 	$(PYTHON) -c 'import ensurepip, venv' >/dev/null 2>&1 || missing="$$missing python3-venv"; \

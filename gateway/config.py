@@ -115,6 +115,46 @@ class OpsSettings:
         return KeyRing.load(self.key_file)
 
 
+# --- the operator console (issue 18) ----------------------------------------------------
+
+CONSOLE_LANGUAGES = ("en", "id")
+
+
+@dataclass(frozen=True)
+class ConsoleSettings:
+    """The browser console under ``/console``."""
+    enabled: bool = True
+    idle_timeout_s: float = 900        # a log-in unused this long ends
+    language: str = "en"               # before a person picks one (and their browser names none we have)
+    threads: int = 4                   # console request threads (their database work runs there)
+    printer: tuple[str, int] | None = None   # a network receipt printer (ESC/POS on raw TCP), host and port
+    printer_timeout_s: float = 3       # to connect, and again to send
+    receipt_columns: int = 42          # characters on a line: 42 on 80 mm paper, 32 on 58 mm
+
+
+def _console(raw):
+    table = raw.get("console", {})
+    unknown = set(table) - {"enabled", "idle_timeout_s", "language", "threads", "printer", "printer_timeout_s",
+                            "receipt_columns"}
+    if unknown:
+        raise ConfigError(f"console: unknown setting(s) {', '.join(sorted(unknown))}")
+    language = str(table.get("language", "en"))
+    if language not in CONSOLE_LANGUAGES:
+        raise ConfigError(f"console.language must be one of {', '.join(CONSOLE_LANGUAGES)}")
+    printer = None
+    if table.get("printer"):
+        host, _, port = str(table["printer"]).rpartition(":")
+        if not host or not port.isdigit():
+            raise ConfigError(f"console.printer must be HOST:PORT (port 9100, usually), not {table['printer']!r}")
+        printer = (host.strip("[]"), int(port))
+    return ConsoleSettings(enabled=bool(table.get("enabled", True)),
+                           idle_timeout_s=_number(table, "idle_timeout_s", 900, "console", minimum=1),
+                           language=language, threads=int(_number(table, "threads", 4, "console", minimum=1)),
+                           printer=printer, printer_timeout_s=_number(table, "printer_timeout_s", 3, "console",
+                                                                      minimum=0.1),
+                           receipt_columns=int(_number(table, "receipt_columns", 42, "console", minimum=24)))
+
+
 @dataclass(frozen=True)
 class Config:
     host: str = "127.0.0.1"
@@ -140,6 +180,7 @@ class Config:
     ops: OpsSettings = OpsSettings()
     open_data: Publisher = Publisher()                   # DATEX II publications (issue 17)
     hotlist_feed: FeedSettings = FeedSettings()          # the scheduled hotlist import (issue 17)
+    console: ConsoleSettings = ConsoleSettings()
 
     @property
     def scheme(self):
@@ -217,6 +258,7 @@ def parse(raw, source=None):
         ops=_ops(raw, server, source),
         open_data=_open_data(raw.get("open_data", {})),
         hotlist_feed=_hotlist_feed(raw.get("hotlist_feed", {})),
+        console=_console(raw),
     )
 
 

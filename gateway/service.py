@@ -17,14 +17,16 @@ from adapters.contract import Contract
 from adapters.delivery import Relays, node_name
 from adapters.outbox import Outbox, OutboxTables
 from plc.service import Barriers
+from printer.escpos import NetworkPrinter
 
 from .app.audit import Audit
-from .app.auth import Authenticator
+from .app.auth import Authenticator, Users
 from .app.authorization import Authorizations
 from .app.backups import Backups
 from .app.citations import Citations
 from .app.clock import utcnow
 from .app.cluster import ClusterBarriers, DatabaseLaneLease, LaneBus
+from .app.dashboard import Dashboard
 from .app.enforcement import Enforcement
 from .app.events import LaneEvents
 from .app.frames import FrameWindows
@@ -40,6 +42,7 @@ from .app.payments import Payments
 from .app.permit_passes import PermitPasses
 from .app.permits import Permits
 from .app.pictures import Pictures
+from .app.printing import Printing
 from .app.privacy import Erasure
 from .app.recording import EventRecorder
 from .app.relaying import Relaying
@@ -64,6 +67,7 @@ from .store.presence import Serving
 from .store.schema import OutboxMessage, RelayLease
 from .store.signing import load_permit_key
 from .store.vault import ImageVault
+from .web.console import console_resource, home_redirect
 from .web.opendata import Signage, datex2_resource
 from .web.ops import MetricsPage, Ready
 from .web.site import Health, build_root, build_site
@@ -86,6 +90,14 @@ def outbox(store, config, clock):
     """The relays' outbox on the gateway's tables (the gateway owns the schema and its migrations)."""
     return Outbox(store, OutboxTables(messages=OutboxMessage.__table__, leases=RelayLease.__table__), config.relays,
                   clock)
+
+
+def receipt_printer(settings):
+    """The booth's network receipt printer, if one is configured."""
+    if settings.printer is None:
+        return None
+    host, port = settings.printer
+    return NetworkPrinter(host=host, port=port, timeout=settings.printer_timeout_s, columns=settings.receipt_columns)
 
 
 def is_loopback(host):
@@ -177,7 +189,11 @@ class GatewayService(service.MultiService):
             payments=Payments(facilities=facilities, store=self.store, codes=codes, clock=clock, tariffs=tariffs),
             shifts=Shifts(facilities=facilities, store=self.store, clock=clock),
             reports=Reports(facilities=facilities, store=self.store, clock=clock),
-            tariffs=tariffs)
+            tariffs=tariffs,
+            users=Users(self.store, clock, config.passwords),
+            dashboard=Dashboard(facilities=facilities, store=self.store, lanes=lanes, clock=clock),
+            printing=Printing(printer=receipt_printer(config.console), audit=self.audit))
+        self.console_pool = ThreadPool(minthreads=0, maxthreads=config.console.threads, name="parkgate-console")
         self.port = None
         self.published = []
         self._loops = []
@@ -264,6 +280,7 @@ class GatewayService(service.MultiService):
         self.threadpool.start()
         self.relay_pool.start()
         self.jobs_pool.start()
+        self.console_pool.start()
         super().startService()
         # Listen first, then build the WSDLs: with port 0 their address is the real one.
         site = build_site(Health(), self.config.max_body_bytes)
@@ -279,6 +296,12 @@ class GatewayService(service.MultiService):
             extra[b"metrics"] = MetricsPage(self.metrics, self.reactor, self.jobs_pool)
         extra[b"datex2"] = datex2_resource(self.use_cases.open_data, self.reactor, self.threadpool)
         extra[b"signage"] = Signage(self.use_cases.open_data, self.reactor, self.threadpool)
+        if self.config.console.enabled:
+            extra[b"console"] = console_resource(
+                self.use_cases, facilities=self.config.facilities, settings=self.config.console,
+                secure=self.config.scheme == "https", backup_interval_h=ops.backup.interval_h, reactor=self.reactor,
+                threadpool=self.console_pool)
+            extra[b""] = home_redirect()
         site.resource = build_root(self.published, self.reactor, self.threadpool, extra)
         if self.lane_bus is not None:
             self.lane_bus.start()
@@ -295,6 +318,8 @@ class GatewayService(service.MultiService):
             threads.deferToThread(self.images.warm).addErrback(
                 lambda failure: log.error("recognition: the workers did not start: %s", failure.getErrorMessage()))
         log.info("parkgate listening on %s", self.base_url)
+        if self.config.console.enabled:
+            log.info("  operator console: %s/console/", self.base_url)
         for p in self.published:
             log.info("  %s WSDL: %s%s?wsdl", p.name, self.base_url, p.path)
 
@@ -314,6 +339,7 @@ class GatewayService(service.MultiService):
         d.addCallback(lambda _: self.pictures.close())
         d.addCallback(lambda _: self.relay_pool.stop())
         d.addCallback(lambda _: self.jobs_pool.stop())
+        d.addCallback(lambda _: self.console_pool.stop())
         d.addCallback(lambda _: self.store.dispose())
         d.addBoth(self._not_serving)
         return d

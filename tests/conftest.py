@@ -178,3 +178,11 @@ def unique(prefix="E"):
 
 def unique_plate():
     return "T" + secrets.token_hex(4).upper()
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Each phase's report on the test item (``item.rep_call``): browser tests screenshot a failure."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)

@@ -338,15 +338,33 @@ class Users:
         with self.store.connection() as conn:
             return users.listing(conn)
 
+    def get(self, username: str) -> User:
+        with self.store.connection() as conn:
+            user = users.get(conn, username)
+        if user is None:
+            raise NotFound(f"no user {username!r}", "username")
+        return user
+
     def disable(self, username: str, by: str = "system") -> User:
+        return self.update(username, disabled=True, by=by)
+
+    def update(self, username: str, *, role: str | None = None, disabled: bool | None = None,
+               by: str = "system") -> User:
+        """Change a user's role or whether they may log in (the password stays); audited."""
+        if role is not None and role not in ROLES:
+            raise InvalidInput(f"role must be one of {', '.join(ROLES)}", "role")
         with self.store.connection() as conn:
             user = users.get(conn, username)
             if user is None:
                 raise NotFound(f"no user {username!r}", "username")
-            user = replace(user, disabled=True)
-            users.save(conn, user)
-            audit.record(conn, self.clock(), by, "UserDisable", username, None)
-        return user
+            changed = replace(user, role=role or user.role, disabled=user.disabled if disabled is None else disabled)
+            users.save(conn, changed)
+            if changed.disabled != user.disabled:
+                audit.record(conn, self.clock(), by, "UserDisable" if changed.disabled else "UserEnable", username,
+                             None)
+            if changed.role != user.role:
+                audit.record(conn, self.clock(), by, "UserRole", username, f"{user.role} -> {changed.role}")
+        return changed
 
     def unlock(self, username: str, by: str = "system") -> User:
         """Clear an account's failed logins and lock (an admin's decision, audited)."""

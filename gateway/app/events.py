@@ -5,7 +5,8 @@ no barrier), another request under a used EventID is a Conflict.
 """
 
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import datetime
 from decimal import Decimal
 
 from ..domain.events import LaneEvent, VehicleAttributes
@@ -17,6 +18,14 @@ from .images import LaneImages
 from .lanes import Decided, Lanes
 from .permit_passes import PermitPasses
 from .pictures import Pictures
+
+
+@dataclass(frozen=True)
+class PlateReading:
+    """What a picture says: the plate and how sure the reader is, or why nothing was read."""
+    plate: str | None
+    confidence: Decimal | None
+    unread: str | None
 
 
 class LaneEvents:
@@ -73,3 +82,25 @@ class LaneEvents:
                 (ev.confidence is None or ev.confidence >= self.frames.rules.confidence_threshold):
             return replace(ev, token_refusal="PERMIT_TOKEN_OTHER_VEHICLE")
         return replace(ev, plate_text=plate, confidence=Decimal("1"), unread=None)
+
+    def stored_picture(self, name: str | None) -> bytes | None:
+        """A picture kept in the vault (a session's entry or exit picture), for a person to look at."""
+        return self.pictures.picture(name) if self.pictures is not None and name else None
+
+    def match(self, entry_picture: str | None, image: bytes) -> tuple[Decimal, Decimal] | None:
+        """How alike the vehicle in ``image`` is to a session's entry picture (0-1), and the
+        ``[decisions] image_match_threshold`` below which an exit goes to a person; None when there is
+        nothing to compare."""
+        if self.pictures is None or not entry_picture or self.pictures.threshold <= 0:
+            return None
+        score = self.pictures.score(entry_picture, image)
+        return (score, self.pictures.threshold) if score is not None else None
+
+    def read_plate(self, facility_id: str, image: bytes, at: datetime) -> PlateReading:
+        """Read a booth camera's picture (the console's entry page) without recording anything: the
+        officer confirms or corrects the plate, then the entry is submitted as a lane event."""
+        facility = find_facility(self.facilities, facility_id)
+        probe = LaneEvent(event_id="booth-reading", facility_id=facility.id, camera_id="booth", direction="ENTRY",
+                          timestamp=at, image=image)
+        read = self.images.read(probe, facility)
+        return PlateReading(read.plate_text, read.confidence, read.unread)

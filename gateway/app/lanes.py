@@ -131,6 +131,13 @@ class Lanes:
         return [self._state(fac, lane) for fac in facilities
                 for lane in sorted(fac.lanes.values(), key=lambda lane: lane.number)]
 
+    def attention(self, facility_id: str) -> list[LaneState]:
+        """The facility's lanes that need a person (PLC offline, a fault, in local mode); not audited
+        (the console's dashboard asks every few seconds)."""
+        fac = find_facility(self.facilities, facility_id)
+        states = [self._state(fac, lane) for lane in sorted(fac.lanes.values(), key=lambda lane: lane.number)]
+        return [s for s in states if s.controlled and (not s.online or s.fault or s.local_mode)]
+
     def _state(self, fac: Facility, lane: Lane) -> LaneState:
         controller = self.barriers.by_number(fac.id, lane.number)
         if controller is None:

@@ -58,6 +58,18 @@ class Reviews:
             return review
         return replace(review, entry_image=self.pictures.picture(stay.entry_image))
 
+    def get(self, review_id: int) -> Review:
+        with self.store.connection() as conn:
+            review = reviews.get(conn, review_id)
+        if review is None:
+            raise NotFound("no such review", "ReviewID")
+        return review
+
+    def waiting(self, facility_id: str | None = None) -> int:
+        """How many reviews are open (in one facility, or all)."""
+        with self.store.connection() as conn:
+            return reviews.count(conn, OPEN, facility_id)
+
     def resolve(self, review_id: int, plate_text: str, username: str) -> Decided:
         """A person read the plate: the event completes as if it had been read so, and its lane's
         barrier follows."""

@@ -114,6 +114,15 @@ class Tickets:
         with self.store.connection() as conn:
             return tickets.of_session(conn, session_id)
 
+    def entry_picture(self, session_id: str) -> tuple[str | None, bytes | None]:
+        """The picture a session's entry was decided on (its URL, and the image where one was kept),
+        for the exit page to show beside the vehicle at the exit."""
+        with self.store.connection() as conn:
+            session = sessions.get(conn, session_id)
+            if session is None:
+                raise NotFound("no such session", "SessionID")
+            return tickets.entry_image(conn, session.entry_event_id)
+
     def printout(self, facility_id: str | None = None, number: str | None = None, code: str | None = None,
                  media: str = "pdf") -> Printout:
         """The ticket as printed at the entry: PDF or PNG at receipt-printer width."""

@@ -4,11 +4,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .audit import Audit
-from .auth import Authenticator
+from .auth import Authenticator, Users
 from .authorization import Authorizations
 from .backups import Backups
 from .citations import Citations
 from .clock import Clock
+from .dashboard import Dashboard
 from .enforcement import Enforcement
 from .events import LaneEvents
 from .hotlist import Hotlist
@@ -19,6 +20,7 @@ from .opendata import OpenData
 from .payments import Payments
 from .permit_passes import PermitPasses
 from .permits import Permits
+from .printing import Printing
 from .privacy import Erasure
 from .relays import RelayStatus
 from .reports import Reports
@@ -62,3 +64,7 @@ class UseCases:
     tariffs: Tariffs
     # privacy (issue 19, part B)
     erasure: Erasure
+    # the operator console (issue 18)
+    users: Users
+    dashboard: Dashboard
+    printing: Printing

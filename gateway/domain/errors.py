@@ -47,3 +47,7 @@ class NotPermitted(ParkgateError):
 
 class Busy(ParkgateError):
     """A bounded queue is full: try again shortly."""
+
+
+class DeviceUnavailable(ParkgateError):
+    """A device the request needs (a receipt printer) did not answer in time."""

@@ -3,7 +3,7 @@
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, func, select, update
 
 from ..domain.reviews import OPEN, RESOLVED, Review
 from .schema import ReviewRecord, table_of
@@ -53,3 +53,10 @@ def resolved_with_images(conn: Connection, since: datetime | None) -> list[Revie
     if since is not None:
         query = query.where(_REVIEWS.c.resolved_at >= since)
     return [Review(**row._mapping) for row in conn.execute(query)]
+
+
+def count(conn: Connection, state: str, facility_id: str | None) -> int:
+    query = select(func.count()).select_from(_REVIEWS).where(_REVIEWS.c.state == state)
+    if facility_id:
+        query = query.where(_REVIEWS.c.facility_id == facility_id)
+    return conn.execute(query).scalar_one()

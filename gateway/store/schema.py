@@ -359,6 +359,8 @@ class LaneCommandRecord(Base):
 
 # Closed sessions are purged and anonymised oldest exit first (gateway.store.retention).
 Index("ix_sessions_exit_time", SessionRecord.exit_time)
+# The console's dashboard: a facility's exits per hour and day (issue 18; its entries: the index below).
+Index("ix_sessions_facility_exit", SessionRecord.facility_id, SessionRecord.exit_time)
 
 
 class LaneWindowRecord(Base):

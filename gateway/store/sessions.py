@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, bindparam, case, func, select, update
 
 from ..domain.sessions import ParkingSession
 from .facts import OCCUPIED, OPEN
@@ -62,6 +62,18 @@ def paid(conn: Connection, session: ParkingSession) -> None:
         amount_paid=session.amount_paid, paid_at=session.paid_at))
 
 
+def counts_by_bucket(conn: Connection, facility_id: str, column: str, edges: list) -> list[int]:
+    """How many of the facility's sessions have ``column`` (``entry_time`` or ``exit_time``) in each
+    interval between consecutive ``edges`` (ascending times): one statement, one scan."""
+    moment = _SESSIONS.c[column]
+    bucket = case(*[(moment < edge, i) for i, edge in enumerate(edges[1:])], else_=None)
+    query = select(bucket.label("bucket"), func.count()).where(
+        _SESSIONS.c.facility_id == facility_id, moment >= edges[0], moment < edges[-1]).group_by(bucket)
+    counts = [0] * (len(edges) - 1)
+    for index, count in conn.execute(query):
+        if index is not None:
+            counts[index] = count
+    return counts
 def open_in(conn: Connection, facility_id: str) -> list[ParkingSession]:
     """The facility's open sessions, oldest entry first (the violation scan reads them)."""
     query = _RECORD.where(_SESSIONS.c.facility_id == facility_id, _SESSIONS.c.status == OPEN) \
