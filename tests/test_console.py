@@ -169,8 +169,9 @@ def test_the_dashboard_follows_lane_events_and_payments(gw):
         assert submit(gw, "CAM-IN", "ENTRY", plate).Decision == "OPEN"
     gw.clock.advance(timedelta(hours=2))
     session_id = gw.service.use_cases.sessions.get(plate=plates[0], facility_id="LOT-TEST").session.id
-    gw.client("EventService").RecordPayment(SessionID=session_id, Amount={"_value_1": Decimal("6.00"),
-                                                                          "currency": "USD"}, Method="CASH")
+    pay_station = gw.client("EventService", user="integrator")  # RecordPayment: the integrators' channel
+    pay_station.RecordPayment(SessionID=session_id, Amount={"_value_1": Decimal("6.00"), "currency": "USD"},
+                              Method="CASH")
     submit(gw, "CAM-OUT", "EXIT", plates[0])
     html = logged_in(gw, "admin").get("/dashboard/live").text  # two hours on: the first log-in has ended
     assert int(figure(html, "vehicles-in")) == before_in + 2

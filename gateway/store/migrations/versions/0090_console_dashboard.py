@@ -1,12 +1,12 @@
 """console dashboard: sessions by facility and exit time (its exits per hour and day; entries and payments by time: 0065)
 
 Revision ID: 0090
-Revises: 0060
+Revises: 0067
 """
 from alembic import op
 
 revision = '0090'
-down_revision = '0060'
+down_revision = '0067'
 branch_labels = None
 depends_on = None
 
