@@ -4,17 +4,23 @@ process on the database)."""
 from dataclasses import asdict
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, bindparam, delete, select, update
 
 from ..domain.users import User
+from .prepared import Prepared
 from .schema import NonceRecord, UserRecord, table_of
 
 _USERS, _NONCES = table_of(UserRecord), table_of(NonceRecord)
 
 
+# Read on every authenticated request (a disabled account or a new password counts at once), so
+# compiled once and run on the cursor: through Connection.execute it was a third of a Ping's CPU.
+_BY_NAME = Prepared(select(_USERS).where(_USERS.c.username == bindparam("username")))
+
+
 def get(conn: Connection, username: str) -> User | None:
-    row = conn.execute(select(_USERS).where(_USERS.c.username == username)).first()
-    return User(**row._mapping) if row is not None else None
+    rows = _BY_NAME.rows(conn, {"username": username})
+    return User(**rows[0]) if rows else None
 
 
 def save(conn: Connection, user: User) -> None:
