@@ -16,28 +16,18 @@ from decimal import Decimal
 
 from .errors import InvalidInput
 from .facility import ACTUAL_FEE, LOST_TICKET_AMOUNT
+from .vehicle_types import DEFAULT as DEFAULT_VEHICLE_TYPE
 
 SERIAL_DIGITS, CHECK_DIGITS = 12, 4
 ISSUED, USED, LOST = "ISSUED", "USED", "LOST"
 CODE_PREFIX = "PGT1"
 
-#: The vehicle types a ticket (and a payment) is counted under.
-VEHICLE_TYPES = ("car", "motorcycle", "van", "truck", "bus")
-DEFAULT_VEHICLE_TYPE = "car"
 _OF_CLASS = {"Sedan": "car", "SUV": "car", "Truck": "truck", "Van": "van", "Motorcycle": "motorcycle", "Bus": "bus"}
 
 
 def vehicle_type_of(vehicle_class: str | None) -> str:
     """The vehicle type an event's VehicleClass is charged as (a car when none is given)."""
     return _OF_CLASS.get(vehicle_class or "", DEFAULT_VEHICLE_TYPE)
-
-
-def checked_vehicle_type(value: str | None) -> str:
-    if value is None:
-        return DEFAULT_VEHICLE_TYPE
-    if value.lower() not in VEHICLE_TYPES:
-        raise InvalidInput(f"a vehicle type is one of {', '.join(VEHICLE_TYPES)}", "VehicleType")
-    return value.lower()
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ from printer.escpos import Line, Receipt
 from ...domain.errors import Busy, InvalidInput, ParkgateError
 from ...domain.events import LaneEvent, VehicleAttributes
 from ...domain.plates import normalise_plate
-from ...domain.tickets import DEFAULT_VEHICLE_TYPE, VEHICLE_TYPES
+from ...domain.vehicle_types import DEFAULT as DEFAULT_VEHICLE_TYPE
+from ...domain.vehicle_types import VEHICLE_TYPES
 from .app import OFFICER, page
 
 MAX_PICTURE = 2 * 1024 * 1024
