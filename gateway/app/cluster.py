@@ -80,7 +80,7 @@ class LaneBus:
     LISTEN_TIMEOUT = 0.5  # the driving side looks for commands at least this often
 
     def __init__(self, store: Store, node: str, barriers: Any, reactor: Any, clock: Clock,
-                 timeout: float = 2.0) -> None:
+                 timeout: float = 5.0) -> None:
         self.store, self.node, self.barriers, self.reactor, self.clock = store, node, barriers, reactor, clock
         self.timeout = timeout
         self._running = False
