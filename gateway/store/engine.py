@@ -121,12 +121,16 @@ class Store:
             session.commit()
 
     @contextmanager
-    def connection(self, background: bool = False) -> Iterator[Connection]:
+    def connection(self, background: bool = False, grouped: bool = False) -> Iterator[Connection]:
         """A unit of work on a plain Core connection: committed when the block ends, rolled back if it
         raises. The repositories take this connection.
 
         ``background`` (the retention job's batches): on SQLite, the unit takes its turn only once no
         other unit waits for one (or after half a second of waiting), so lane events go first.
+
+        ``grouped``: on PostgreSQL too, the unit takes its turn and commits in a group as on SQLite
+        (below). For small units that all lock one row (the audit chain's head): they take turns on
+        that lock anyway, each holding it through its own commit's sync; in a group they share one.
 
         SQLite has one writer at a time; its busy handler makes waiting writers sleep and retry,
         which turns contention into latency spikes of hundreds of milliseconds. So the units of
@@ -138,7 +142,7 @@ class Store:
         committed. Under load many events share one sync to disk; one at a time, each commits
         at once as before.
         """
-        if self.dialect != "sqlite":
+        if self.dialect != "sqlite" and not grouped:
             with self.engine.begin() as conn:
                 yield conn
             return
@@ -164,6 +168,9 @@ class Store:
                 if first:  # nothing else is in the transaction yet
                     self._group = None
                     group.transaction.rollback()
+                    if conn.invalidated:  # the server went away: the next unit connects afresh
+                        conn.close()
+                        self._connection = None
                     raise
                 driver.execute("ROLLBACK TO SAVEPOINT unit")
                 driver.execute("RELEASE SAVEPOINT unit")
@@ -234,7 +241,7 @@ class Store:
     def dispose(self) -> None:
         if self._readers is not None:
             self._readers.dispose()
-        if self.dialect == "sqlite":
+        if self._connection is not None or self.dialect == "sqlite":
             with self._turn():
                 self._commit_group()
                 if self._connection is not None:
