@@ -18,6 +18,8 @@ import argparse
 import asyncio
 import os
 import random
+import subprocess
+import sys
 import tempfile
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -51,6 +53,12 @@ def seed(database_url, permits):
     store.dispose()
 
 
+def seeded(repo, database_url, permits):
+    """``seed`` run by ``repo``'s own code (its migrations, its keys: plates are sealed at rest)."""
+    subprocess.run([sys.executable, str(Path(__file__).resolve()), "--seed", database_url, "--permits", str(permits)],
+                   cwd=repo, env={**os.environ, "PYTHONPATH": str(repo)}, check=True)
+
+
 def asks_for(permits):
     def for_connection(conn):
         rng = random.Random(conn)
@@ -71,7 +79,10 @@ def main():
     parser.add_argument("--database-url", help="default: SQLite in a temporary folder")
     parser.add_argument("--sqlite-synchronous", default="FULL", choices=("FULL", "NORMAL"))
     parser.add_argument("--baseline", type=Path, help="another checkout, measured in turn with this one")
+    parser.add_argument("--seed", metavar="DATABASE_URL", help=argparse.SUPPRESS)  # seeded(): this process seeds
     args = parser.parse_args()
+    if args.seed:
+        return seed(args.seed, args.permits)
     if args.database_url and args.baseline:
         raise SystemExit("--baseline runs on SQLite only (two gateways would share one database)")
     checkouts = {"this": REPO} | ({"baseline": args.baseline.resolve()} if args.baseline else {})
@@ -86,7 +97,7 @@ def main():
                 home = Path(tmp) / label
                 home.mkdir()
                 db = args.database_url or f"sqlite:///{home}/bench.db"
-                seed(db, args.permits)
+                seeded(repo, db, args.permits)
                 config = configs.gateway(
                     configs.facility("LOT-BENCH", configs.lane("CAM-IN", 1, "ENTRY"),
                                      configs.lane("CAM-OUT", 2, "EXIT")),
