@@ -154,3 +154,47 @@ def test_grouped_units_on_postgresql_share_one_commit_and_a_failing_one_takes_ba
     t.start()
     t.join(10)
     assert alone == {"D": True} and len(commits) == 2
+
+
+@pytest.mark.postgres
+def test_a_group_whose_connection_dies_tells_every_member_and_the_next_unit_connects_afresh(pg_store):
+    """The server ends the group's connection between two units: no member is left waiting for a
+    commit that cannot come; the units after them commit on a new connection."""
+    inside, release, backend = threading.Event(), threading.Event(), []
+    outcomes = {}
+
+    def first():
+        try:
+            with pg_store.connection(grouped=True) as conn:
+                conn.execute(insert(AUDIT), dict(at=datetime.now(timezone.utc), username="t", action="test",
+                                                 subject="A"))
+                backend.append(conn.execute(text("SELECT pg_backend_pid()")).scalar())
+                inside.set()
+                release.wait(10)
+            outcomes["A"] = True
+        except Exception as e:  # noqa: BLE001 - asserted below
+            outcomes["A"] = e
+    threads = [threading.Thread(target=first)]
+    threads[0].start()
+    assert inside.wait(10)
+    for subject in "BC":
+        threads.append(unit(pg_store, subject, outcomes, grouped=True))
+        threads[-1].start()
+    for _ in range(2000):
+        if pg_store._waiting == 2:
+            break
+        inside.wait(0.005)
+    with pg_store.engine.connect() as other:
+        other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend[0]})
+    release.set()
+    for t in threads:
+        t.join(20)
+    assert not any(t.is_alive() for t in threads)
+    assert isinstance(outcomes["A"], CommitFailed)
+    failed = [s for s in "BC" if outcomes[s] is not True]
+    assert failed and all(isinstance(outcomes[s], Exception) for s in failed)
+    after = {}
+    t = unit(pg_store, "D", after, grouped=True)
+    t.start()
+    t.join(10)
+    assert after == {"D": True} and "A" not in committed_subjects(pg_store) and "D" in committed_subjects(pg_store)

@@ -6,7 +6,6 @@ signage feed says the same free spaces as XML or JSON for signs at the road. :cl
 owes both to the relays that want them.
 """
 
-import logging
 from collections.abc import Mapping
 
 from ..contract import datex2, signage
@@ -16,8 +15,6 @@ from ..store.engine import Store
 from .clock import Clock
 from .occupancy import Occupancy
 from .relaying import Relaying
-
-log = logging.getLogger("parkgate")
 
 
 class OpenData:

@@ -161,7 +161,7 @@ class Store:
             # One unit at a time holds the connection, so one name serves them all.
             driver: Any = conn.connection.driver_connection
             if not first:
-                driver.execute("SAVEPOINT unit")
+                self._on_savepoint(driver, "SAVEPOINT unit")
             try:
                 yield conn
             except BaseException:
@@ -172,13 +172,12 @@ class Store:
                         conn.close()
                         self._connection = None
                     raise
-                driver.execute("ROLLBACK TO SAVEPOINT unit")
-                driver.execute("RELEASE SAVEPOINT unit")
+                self._on_savepoint(driver, "ROLLBACK TO SAVEPOINT unit", "RELEASE SAVEPOINT unit")
                 if not self._waiting:
                     self._commit_group()
                 raise
             if not first:
-                driver.execute("RELEASE SAVEPOINT unit")
+                self._on_savepoint(driver, "RELEASE SAVEPOINT unit")
             group.members += 1
             if not self._waiting or group.members >= self.GROUP_MAX:
                 self._commit_group()
@@ -222,6 +221,22 @@ class Store:
             yield
         finally:
             self._writer.release()
+
+    def _on_savepoint(self, driver: Any, *statements: str) -> None:
+        """A unit's savepoint statements; should they fail (the server went away: PostgreSQL), the
+        group is rolled back and its members told, rather than left open with members waiting."""
+        try:
+            for statement in statements:
+                driver.execute(statement)
+        except Exception as e:
+            group, self._group = self._group, None
+            if group is not None:
+                group.error = e
+                group.committed.set()
+            if self._connection is not None:
+                self._connection.invalidate()  # its state is unknown: the next unit starts afresh
+                self._connection = None
+            raise
 
     def _commit_group(self) -> None:
         """Commit the open group, if any (holding the writer lock); its members learn how it went."""
