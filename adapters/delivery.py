@@ -1,14 +1,14 @@
 """A delivery worker per destination, and the service that runs them.
 
 A worker takes the destination's due messages from the outbox (in a thread), checks each
-against xsd/ (a document that fails is dead-lettered with the reason, never sent), hands
-them to the channel (in a thread, with timeouts) and records the outcome: delivered; failed,
-retried with capped back-off until the message is ``max_age`` old (an outage of hours loses
-nothing); or refused, as the destination would refuse it again (dead-lettered at once, with
-the reason). It runs again at once while there is work, sleeps until the head's retry time
-while backing off, and waits for a wake-up (a commit that owes it something) or the poll
-interval when idle. A slow or dead destination only ever occupies its own worker: lane
-decisions never wait for it.
+against its kind's schema (xsd/, or the official DATEX II schemas for a DATEX II publication; a
+document that fails is dead-lettered with the reason, never sent), hands them to the channel
+(in a thread, with timeouts) and records the outcome: delivered; failed, retried with capped
+back-off until the message is ``max_age`` old (an outage of hours loses nothing); or refused, as
+the destination would refuse it again (dead-lettered at once, with the reason). It runs again
+at once while there is work, sleeps until the head's retry time while backing off, and waits for
+a wake-up (a commit that owes it something) or the poll interval when idle. A slow or dead
+destination only ever occupies its own worker: lane decisions never wait for it.
 
 Where several nodes share the database, every node runs a worker per destination, and only
 the holder of the destination's lease delivers (:meth:`adapters.outbox.Outbox.claim`). The
@@ -149,7 +149,7 @@ class DeliveryWorker:
                 return window_ends - now.timestamp()
         sendable = []
         for row in rows:
-            error = self.contract.schema_error(row.document)
+            error = self.contract.schema_error(row.document, row.kind)
             if error:
                 log.error("relay %s: message %d fails the schema, not sent", d.name, row.id)
                 self.outbox.reject(row.id, f"schema: {error}")

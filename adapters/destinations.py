@@ -10,7 +10,10 @@ from datetime import timedelta
 from pathlib import Path
 
 KINDS = ("soap", "xml", "json", "webhook")
-DOCUMENTS = ("ParkingEvent", "Citation", "Permit", "SecurityEvent")
+#: DATEX II v3 publications (issue 17): checked against the official schemas, not xsd/, and sent
+#: as they are (a ``d2:payload`` each), never in one of our batches.
+DATEX2_DOCUMENTS = ("ParkingTablePublication", "ParkingStatusPublication")
+DOCUMENTS = ("ParkingEvent", "Citation", "Permit", "SecurityEvent") + DATEX2_DOCUMENTS
 #: What a destination gets when it does not say: security events (issue 17) go only to those that ask.
 DEFAULT_DOCUMENTS = ("ParkingEvent", "Citation", "Permit")
 SETTINGS = ("name", "kind", "url", "documents", "facilities", "timeout_s", "max_age_s", "backoff_s", "backoff_max_s",
@@ -106,6 +109,8 @@ def parse(raw_list, base_dir):
                            ("batch_max", destination.batch_max)):
             if value <= 0:
                 raise ValueError(f"{where}.{key} must be positive")
+        if destination.batched and docs & set(DATEX2_DOCUMENTS):
+            raise ValueError(f"{where}: DATEX II publications are sent one by one (batch_window_s = 0)")
         if destination.backoff_max < destination.backoff:
             raise ValueError(f"{where}.backoff_max_s must be at least backoff_s")
         if destination.lease < 2 * destination.request_time:

@@ -20,7 +20,7 @@ def as_json(contract, rows, batch_id=None):
     """``{"kind", "key", "document"}`` (and ``"provisional": true`` for a REVIEW whose resolution
     follows), or a batch of them."""
     items = [{"kind": row.kind, "key": row.key, **({"provisional": True} if row.provisional else {}),
-              "document": contract.as_dict(row.document)} for row in rows]
+              "document": contract.as_dict(row.document, row.kind)} for row in rows]
     body = {"batch_id": batch_id, "documents": items} if batch_id else items[0]
     return json.dumps(body, default=_json_default, separators=(",", ":")).encode()
 

@@ -7,16 +7,24 @@ whether plates may pass the entry lane: four in five hold a permit, the rest are
 Ping on the same server, in the same run, is the ceiling (spyne's own cost per request).
 
     .venv/bin/python bench/authorize_plate.py [--permits 100000] [--connections 8] [--duration 10]
+                                              [--baseline CHECKOUT]
+
+``--baseline``: another checkout's gateway (``git worktree add ../before main``) runs beside this
+one on a database of its own seeded alike, and every point is measured on both in turn, so the
+two share the machine's state of the moment.
 """
 
 import argparse
 import asyncio
 import os
 import random
+import subprocess
+import sys
 import tempfile
 from datetime import date, datetime, timezone
+from pathlib import Path
 
-from harness import configs, cpu_seconds, latency_summary, request, start_gateway
+from harness import REPO, configs, cpu_seconds, latency_summary, request, start_gateway
 from soap_events import ping_for, run_load
 from sqlalchemy import insert
 
@@ -45,6 +53,12 @@ def seed(database_url, permits):
     store.dispose()
 
 
+def seeded(repo, database_url, permits):
+    """``seed`` run by ``repo``'s own code (its migrations, its keys: plates are sealed at rest)."""
+    subprocess.run([sys.executable, str(Path(__file__).resolve()), "--seed", database_url, "--permits", str(permits)],
+                   cwd=repo, env={**os.environ, "PYTHONPATH": str(repo)}, check=True)
+
+
 def asks_for(permits):
     def for_connection(conn):
         rng = random.Random(conn)
@@ -63,29 +77,49 @@ def main():
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--threads", type=int, default=16)
     parser.add_argument("--database-url", help="default: SQLite in a temporary folder")
+    parser.add_argument("--sqlite-synchronous", default="FULL", choices=("FULL", "NORMAL"))
+    parser.add_argument("--baseline", type=Path, help="another checkout, measured in turn with this one")
+    parser.add_argument("--seed", metavar="DATABASE_URL", help=argparse.SUPPRESS)  # seeded(): this process seeds
     args = parser.parse_args()
+    if args.seed:
+        return seed(args.seed, args.permits)
+    if args.database_url and args.baseline:
+        raise SystemExit("--baseline runs on SQLite only (two gateways would share one database)")
+    checkouts = {"this": REPO} | ({"baseline": args.baseline.resolve()} if args.baseline else {})
     with tempfile.TemporaryDirectory() as tmp:
-        db = args.database_url or f"sqlite:///{tmp}/bench.db"
         print(f"AuthorizePlate: {os.cpu_count()} cores (client and server share them), {args.permits} permits, "
-              f"c={args.connections}, {args.duration:.0f} s per point, {db.split(':')[0]}")
-        seed(db, args.permits)
-        config = configs.gateway(
-            configs.facility("LOT-BENCH", configs.lane("CAM-IN", 1, "ENTRY"), configs.lane("CAM-OUT", 2, "EXIT")),
-            database_url=db, server={"threads": args.threads}, metrics={"enabled": False})
-        server, port = start_gateway(tmp, config, role="integrator")
+              f"c={args.connections}, {args.duration:.0f} s per point, "
+              f"{args.database_url.split(':')[0] if args.database_url else 'sqlite'} "
+              f"(synchronous={args.sqlite_synchronous}), load average {os.getloadavg()[0]:.1f}")
+        servers = {}
         try:
-            asyncio.run(run_load(port, 2, 2.0, asks_for(args.permits)))  # warm-up
+            for label, repo in checkouts.items():
+                home = Path(tmp) / label
+                home.mkdir()
+                db = args.database_url or f"sqlite:///{home}/bench.db"
+                seeded(repo, db, args.permits)
+                config = configs.gateway(
+                    configs.facility("LOT-BENCH", configs.lane("CAM-IN", 1, "ENTRY"),
+                                     configs.lane("CAM-OUT", 2, "EXIT")),
+                    database_url=db, server={"threads": args.threads}, metrics={"enabled": False},
+                    database={"sqlite_synchronous": args.sqlite_synchronous})
+                servers[label] = start_gateway(home, config, role="integrator", repo=repo)
+            for _, port in servers.values():
+                asyncio.run(run_load(port, 2, 2.0, asks_for(args.permits)))  # warm-up
             for name, maker in (("Ping", ping_for), ("AuthorizePlate", asks_for(args.permits))):
-                cpu = cpu_seconds(server.pid)
-                rate, lat, failures = asyncio.run(run_load(port, args.connections, args.duration, maker))
-                cpu = cpu_seconds(server.pid) - cpu
-                if failures:
-                    print(f"  {len(failures)} failed, first: {failures[0]!r}")
-                per_request = cpu / len(lat) * 1e6
-                print(f"{name:<15} {rate:7.0f}/s   {latency_summary(lat)}   server CPU {per_request:5.0f} us/req")
+                for label, (server, port) in servers.items():
+                    cpu = cpu_seconds(server.pid)
+                    rate, lat, failures = asyncio.run(run_load(port, args.connections, args.duration, maker))
+                    cpu = cpu_seconds(server.pid) - cpu
+                    if failures:
+                        print(f"  {len(failures)} failed, first: {failures[0]!r}")
+                    tag = f"[{label}]".ljust(11) if args.baseline else ""
+                    print(f"{tag}{name:<15} {rate:7.0f}/s   {latency_summary(lat)}   "
+                          f"server CPU {cpu / len(lat) * 1e6:5.0f} us/req")
         finally:
-            server.terminate()
-            server.wait(10)
+            for server, _ in servers.values():
+                server.terminate()
+                server.wait(10)
 
 
 if __name__ == "__main__":

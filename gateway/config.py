@@ -20,6 +20,7 @@ from recognition.fetch import ImageSources
 
 from .app.auth import PasswordPolicy
 from .app.hotlist_feed import FeedSettings
+from .contract import datex2
 from .contract.datex2 import Publisher
 from .domain import tariffs
 from .domain.decisions import DecisionRules
@@ -156,6 +157,16 @@ def _console(raw):
 
 
 @dataclass(frozen=True)
+class Datex2Relaying:
+    """DATEX II publications owed to relays (issue 17): ``schemas``, the folder of the official
+    schemas they are checked against (not in this repository); ``status_push_s``, how often the
+    status is looked at and, where it changed, pushed; ``relayed``, the kinds some relay wants."""
+    schemas: Path | None = None
+    status_push_s: float = 30.0
+    relayed: tuple = ()
+
+
+@dataclass(frozen=True)
 class Config:
     host: str = "127.0.0.1"
     port: int = 8080
@@ -179,6 +190,7 @@ class Config:
     source: Path | None = None
     ops: OpsSettings = OpsSettings()
     open_data: Publisher = Publisher()                   # DATEX II publications (issue 17)
+    datex2: Datex2Relaying = Datex2Relaying()           # DATEX II relayed: the schemas, the push period
     hotlist_feed: FeedSettings = FeedSettings()          # the scheduled hotlist import (issue 17)
     console: ConsoleSettings = ConsoleSettings()
 
@@ -224,6 +236,7 @@ def parse(raw, source=None):
         if fac.id in facilities:
             raise ConfigError(f"facility {fac.id!r} is configured twice")
         facilities[fac.id] = fac
+    relays = _relays(raw.get("relay", []), source)
     return Config(
         host=host, port=port,
         public_url=server.get("public_url", ""),
@@ -253,10 +266,11 @@ def parse(raw, source=None):
                                                 "recognition.reader").lower(),
                                         colour_min_confidence=_number(rec, "colour_min_confidence", 0.8,
                                                                       "recognition")),
-        relays=_relays(raw.get("relay", []), source),
+        relays=relays,
         source=source,
         ops=_ops(raw, server, source),
         open_data=_open_data(raw.get("open_data", {})),
+        datex2=_datex2_relaying(raw.get("open_data", {}), source, relays),
         hotlist_feed=_hotlist_feed(raw.get("hotlist_feed", {})),
         console=_console(raw),
     )
@@ -434,7 +448,7 @@ def _policy(p, where):
 
 def _open_data(table):
     """``[open_data]``: who the DATEX II publications name as their creator (issue 17)."""
-    unknown = set(table) - {"country", "national_identifier", "lang", "table_id"}
+    unknown = set(table) - {"country", "national_identifier", "lang", "table_id", "schemas", "status_push_s"}
     if unknown:
         raise ConfigError(f"open_data: unknown setting(s) {', '.join(sorted(unknown))}")
     country = str(table.get("country", "US")).upper()
@@ -443,6 +457,25 @@ def _open_data(table):
     d = Publisher()
     return Publisher(country=country, national_identifier=str(table.get("national_identifier", d.national_identifier)),
                      lang=str(table.get("lang", d.lang)), table_id=str(table.get("table_id", d.table_id)))
+
+
+def _datex2_relaying(table, source, relays):
+    """``[open_data] schemas`` (the official DATEX II v3 schemas' folder, relative to the config file)
+    and ``status_push_s``; a relay of DATEX II publications needs the schemas, and finds them at start."""
+    wanted = sorted({kind for d in relays for kind in d.documents if kind in relay_destinations.DATEX2_DOCUMENTS})
+    folder = table.get("schemas")
+    schemas = None
+    if folder:
+        schemas = Path(folder)
+        if not schemas.is_absolute():
+            schemas = (Path(source).parent if source else REPO_ROOT) / schemas
+        if wanted and not (schemas / datex2.PAYLOAD_XSD).is_file():
+            raise ConfigError(f"open_data.schemas: {schemas} has no {datex2.PAYLOAD_XSD}")
+    elif wanted:
+        raise ConfigError(f"a relay wants {', '.join(wanted)}: set open_data.schemas to the folder of the official "
+                          "DATEX II v3 schemas (every publication is checked against them before it is sent)")
+    push = _number(table, "status_push_s", 30, "open_data", minimum=1)
+    return Datex2Relaying(schemas=schemas, status_push_s=push, relayed=tuple(wanted))
 
 
 def _hotlist_feed(table):

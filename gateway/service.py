@@ -13,7 +13,7 @@ from twisted.application import service
 from twisted.internet import task, threads
 from twisted.python.threadpool import ThreadPool
 
-from adapters.contract import Contract
+from adapters.contract import Contract, Schema
 from adapters.delivery import Relays, node_name
 from adapters.outbox import Outbox, OutboxTables
 from plc.service import Barriers
@@ -37,7 +37,7 @@ from .app.images import LaneImages
 from .app.lanes import Incidents, Lanes
 from .app.metrics import Metrics, gauge
 from .app.occupancy import Occupancy
-from .app.opendata import OpenData
+from .app.opendata import OpenData, StatusPush
 from .app.payments import Payments
 from .app.permit_passes import PermitPasses
 from .app.permits import Permits
@@ -55,6 +55,7 @@ from .app.shifts import Shifts
 from .app.tariffs import Tariffs
 from .app.tickets import Tickets
 from .app.usecases import UseCases
+from .contract import datex2
 from .contract.documents import parse
 from .contract.namespace import NS
 from .contract.schema import CONTRACT_XSD, document_schema
@@ -81,9 +82,14 @@ def relay_threads(config):
     return ThreadPool(minthreads=0, maxthreads=len(config.relays) + 1, name="parkgate-relay")
 
 
-def relay_contract():
-    """The document contract as the relays see it (adapters/ does not import gateway/)."""
-    return Contract(namespace=NS, parse=parse, validator=document_schema(), xsd=CONTRACT_XSD)
+def relay_contract(config=None):
+    """The document contract as the relays see it (adapters/ does not import gateway/): with the
+    official DATEX II schemas, loaded once here, where a relay wants DATEX II publications."""
+    standards = {}
+    if config is not None and config.datex2.relayed:
+        official = Schema(datex2.official_schema(config.datex2.schemas), config.datex2.schemas / datex2.PAYLOAD_XSD)
+        standards = {kind: official for kind in datex2.KINDS}
+    return Contract(namespace=NS, parse=parse, validator=document_schema(), xsd=CONTRACT_XSD, standards=standards)
 
 
 def outbox(store, config, clock):
@@ -130,7 +136,7 @@ class GatewayService(service.MultiService):
         self.audit = Audit(self.store, clock, self.metrics)
         self.outbox = outbox(self.store, config, clock)
         self.relay_pool = relay_threads(config)
-        self.relays = relays or Relays(self.outbox, relay_contract(), reactor, self.relay_pool)
+        self.relays = relays or Relays(self.outbox, relay_contract(config), reactor, self.relay_pool)
         self.relays.setServiceParent(self)
         relaying = Relaying(self.outbox, lambda names: reactor.callFromThread(self.relays.wake, names), clock)
         self.authenticator = Authenticator(self.store, clock, allow_demo=is_loopback(config.host),
@@ -167,6 +173,9 @@ class GatewayService(service.MultiService):
                               tokens=PermitTokens.signing(load_permit_key(ops.permit_key_file)))
         self.enforcement = Enforcement(facilities, self.store, citations, clock, self.node)
         occupancy = Occupancy(facilities, self.store, clock)
+        open_data = OpenData(facilities=facilities, occupancy=occupancy, publisher=config.open_data, clock=clock)
+        self.status_push = StatusPush(open_data=open_data, store=self.store, relaying=relaying, node=self.node,
+                                      period=config.datex2.status_push_s)
         self.hotlist_feeds = HotlistFeeds(facilities=facilities, store=self.store, clock=clock,
                                           settings=config.hotlist_feed)
         self.use_cases = UseCases(
@@ -181,7 +190,7 @@ class GatewayService(service.MultiService):
             audit=self.audit, backups=self.backups, retention=self.retention, metrics=self.metrics,
             authorizations=Authorizations(facilities, rules, self.store, clock), enforcement=self.enforcement,
             hotlist=Hotlist(facilities, self.store, clock),
-            open_data=OpenData(facilities=facilities, occupancy=occupancy, publisher=config.open_data, clock=clock),
+            open_data=open_data,
             permit_passes=passes,
             erasure=Erasure(self.store, clock),
             tickets=Tickets(facilities=facilities, store=self.store, codes=codes, recorder=recorder, lanes=lanes,
@@ -313,6 +322,8 @@ class GatewayService(service.MultiService):
                            lambda fac_id=fac.id: self.enforcement.scheduled(fac_id), f"enforcement {fac.id}")
         if self.config.hotlist_feed.location:  # issue 17: the hotlist feed, imported on a schedule
             self._schedule(self.config.hotlist_feed.interval_minutes * 60, self.hotlist_feeds.scheduled, "hotlist feed")
+        if self.config.datex2.relayed:  # issue 17: DATEX II publications pushed to the relays that want them
+            self._schedule(self.config.datex2.status_push_s, self.status_push.scheduled, "datex2 status")
         self._watch_keys(ops.key_reload_s)
         if self.config.recognition.warm_at_start:
             threads.deferToThread(self.images.warm).addErrback(

@@ -1,8 +1,17 @@
-"""AuthorizePlate over real SOAP: a PARCS asks whether a plate may pass a lane, nothing is opened."""
+"""AuthorizePlate over real SOAP: a PARCS asks whether a plate may pass a lane, nothing is opened;
+every question audited once, durably, before its answer. On SQLite and PostgreSQL."""
 
+import threading
 from datetime import date, timedelta
 
-from conftest import FACILITY, unique_plate
+import zeep
+from zeep.wsse.username import UsernameToken
+
+from conftest import FACILITY, PASSWORD, unique_plate
+from gateway.app.authorization import Authorizations
+from gateway.store import audit as audit_store
+from gateway.store.audit import AuditFilter
+from gateway.store.engine import Store
 from gateway.store.schema import AuditRecord, HotlistRecord
 from test_events import fault_of, issue_permit, submit
 
@@ -84,3 +93,43 @@ def test_each_question_is_audited_without_the_plate(gateway, clock):
     mine = [r for r in rows if r.subject == f"{FACILITY}:1" and r.kind == "QUERY"]
     assert mine and all(plate not in (r.detail or "") for r in mine)
     assert all(r.username == "integrator" for r in mine)
+
+
+def test_concurrent_questions_each_leave_one_audit_entry_and_the_chain_verifies(gateway, clock):
+    """Questions at once from several connections (and, on PostgreSQL, a second node on the same
+    database, its own engine and its own commit groups): each is recorded once, before its answer,
+    and the chain they were appended to in groups verifies."""
+    plates = [unique_plate() for _ in range(6 * 5)]
+    second = None
+    if gateway.store.dialect != "sqlite":
+        second = Store(gateway.store.url, keys=gateway.store.keys)
+        node2 = Authorizations(gateway.service.config.facilities, gateway.service.config.decision_rules, second,
+                               clock)
+    answers, errors = {}, []
+
+    def ask(n):
+        try:
+            if second is not None and n % 2:
+                for plate in plates[n::6]:
+                    answers[plate] = node2.authorize(FACILITY, 1, plate, "integrator").decision
+                return
+            client = zeep.Client(gateway.url("PermitService") + "?wsdl",
+                                 wsse=UsernameToken("integrator", PASSWORD)).service
+            for plate in plates[n::6]:
+                answers[plate] = client.AuthorizePlate(FacilityID=FACILITY, LaneNumber=1, Plate=plate).Decision
+        except Exception as e:  # noqa: BLE001 - asserted below
+            errors.append(e)
+    threads = [threading.Thread(target=ask, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    if second is not None:
+        second.dispose()
+    assert not errors and len(answers) == len(plates) and set(answers.values()) == {"GRANTED"}
+    with gateway.store.connection() as conn:
+        for plate in plates:
+            found = audit_store.find(conn, AuditFilter(plate=plate, action="AuthorizePlate"))
+            assert len(found) == 1 and found[0].detail == "ENTRY GRANTED TRANSIENT_ENTRY"
+    check = gateway.service.audit.verify()
+    assert check.verified and check.broken_at is None

@@ -1,15 +1,17 @@
-"""SQLite group commit (gateway.store.engine.Store.connection): units of work that wait for the writer
-while another writes share its commit; each still returns only once its changes are on disk,
-and a unit that fails takes back only its own changes. Real SQLite files, real threads; each
-test holds the first unit open until the others are queued behind it."""
+"""SQLite group commit (gateway.store.engine.Store.connection), and PostgreSQL's for ``grouped`` units
+(the audit chain's appends): units of work that wait for the writer while another writes share its
+commit; each still returns only once its changes are on disk, and a unit that fails takes back only
+its own changes. Real SQLite files and PostgreSQL, real threads; each test holds the first unit open
+until the others are queued behind it."""
 
 import sqlite3
 import threading
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import event, insert
+from sqlalchemy import event, insert, text
 
+from conftest import PG_URL, _drop_pg_schema, _fresh_pg_schema
 from gateway.store.engine import CommitFailed, Store
 from gateway.store.migrate import upgrade
 from gateway.store.schema import AuditRecord
@@ -26,17 +28,32 @@ def store(tmp_path):
     store.dispose()
 
 
+@pytest.fixture
+def pg_store():
+    if not PG_URL:
+        pytest.skip("PostgreSQL tests need PARKGATE_TEST_PG_URL")
+    url, schema = _fresh_pg_schema()
+    upgrade(url)
+    store = Store(url)
+    yield store
+    store.dispose()
+    _drop_pg_schema(schema)
+
+
 def committed_subjects(store):
     """What another connection (another process, after a crash) would read."""
+    if store.dialect != "sqlite":
+        with store.engine.connect() as other:
+            return {row[0] for row in other.execute(text("SELECT subject FROM audit_log"))}
     with sqlite3.connect(store.url.removeprefix("sqlite:///")) as other:
         return {row[0] for row in other.execute("SELECT subject FROM audit_log")}
 
 
-def unit(store, subject, outcomes, fail=False, hold=None):
+def unit(store, subject, outcomes, fail=False, hold=None, grouped=False):
     """A unit of work writing one row; records what it saw once its block returned."""
     def run():
         try:
-            with store.connection() as conn:
+            with store.connection(grouped=grouped) as conn:
                 conn.execute(insert(AUDIT), dict(at=datetime.now(timezone.utc), username="t", action="test",
                                                  subject=subject))
                 if hold:
@@ -122,3 +139,62 @@ def test_a_commit_that_fails_fails_every_unit_of_its_group_and_the_next_unit_com
     t.start()
     t.join(10)
     assert after == {"D": True} and committed_subjects(store) == {"D"}
+
+
+@pytest.mark.postgres
+def test_grouped_units_on_postgresql_share_one_commit_and_a_failing_one_takes_back_only_its_own(pg_store):
+    commits = count_commits(pg_store)
+    grouped = {"grouped": True}
+    outcomes = run_group(pg_store, ("A", grouped), [("B", {**grouped, "fail": True}), ("C", grouped)])
+    assert outcomes["A"] is True and outcomes["C"] is True and isinstance(outcomes["B"], ValueError)
+    assert committed_subjects(pg_store) == {"A", "C"} and len(commits) == 1
+    # A unit that is not grouped commits on its own, as before.
+    alone = {}
+    t = unit(pg_store, "D", alone)
+    t.start()
+    t.join(10)
+    assert alone == {"D": True} and len(commits) == 2
+
+
+@pytest.mark.postgres
+def test_a_group_whose_connection_dies_tells_every_member_and_the_next_unit_connects_afresh(pg_store):
+    """The server ends the group's connection between two units: no member is left waiting for a
+    commit that cannot come; the units after them commit on a new connection."""
+    inside, release, backend = threading.Event(), threading.Event(), []
+    outcomes = {}
+
+    def first():
+        try:
+            with pg_store.connection(grouped=True) as conn:
+                conn.execute(insert(AUDIT), dict(at=datetime.now(timezone.utc), username="t", action="test",
+                                                 subject="A"))
+                backend.append(conn.execute(text("SELECT pg_backend_pid()")).scalar())
+                inside.set()
+                release.wait(10)
+            outcomes["A"] = True
+        except Exception as e:  # noqa: BLE001 - asserted below
+            outcomes["A"] = e
+    threads = [threading.Thread(target=first)]
+    threads[0].start()
+    assert inside.wait(10)
+    for subject in "BC":
+        threads.append(unit(pg_store, subject, outcomes, grouped=True))
+        threads[-1].start()
+    for _ in range(2000):
+        if pg_store._waiting == 2:
+            break
+        inside.wait(0.005)
+    with pg_store.engine.connect() as other:
+        other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend[0]})
+    release.set()
+    for t in threads:
+        t.join(20)
+    assert not any(t.is_alive() for t in threads)
+    assert isinstance(outcomes["A"], CommitFailed)
+    failed = [s for s in "BC" if outcomes[s] is not True]
+    assert failed and all(isinstance(outcomes[s], Exception) for s in failed)
+    after = {}
+    t = unit(pg_store, "D", after, grouped=True)
+    t.start()
+    t.join(10)
+    assert after == {"D": True} and "A" not in committed_subjects(pg_store) and "D" in committed_subjects(pg_store)

@@ -48,7 +48,7 @@ class Audit:
 
     def record(self, username: str, action: str, subject: str, detail: str | None = None, *,
                plate: str | None = None, address: str | None = None, kind: str | None = None) -> None:
-        with self.store.connection() as conn:
+        with self.store.connection(grouped=True) as conn:
             audit.record(conn, self.clock(), username, action, subject, detail, plate=plate, address=address,
                          kind=kind)
 

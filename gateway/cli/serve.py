@@ -116,7 +116,7 @@ def cmd_relay(args, cfg):
     # for, and hold the SQLite write lock for microseconds instead of a disk flush.
     outbox = relay_outbox(open_store(cfg, sqlite_synchronous="NORMAL"), cfg, utcnow)
     pool = relay_threads(cfg)
-    relays = Relays(outbox, relay_contract(), reactor, pool, node=args.node)
+    relays = Relays(outbox, relay_contract(cfg), reactor, pool, node=args.node)
 
     def start():
         pool.start()

@@ -1,7 +1,9 @@
 """DATEX II v3 parking publications: each facility's static description and its live status.
 
-The European exchange format for parking data (the official schemas are not in this repository;
-tests validate against ``../shared/standards/datex2-v3-parking``). A facility is a ``prk:Place`` of
+The European exchange format for parking data. The official schemas are not in this repository
+(their publisher's folder says they are not copied): ``[open_data] schemas`` names the folder they
+are installed in, and the relays check every publication against them (:func:`official_schema`);
+tests use ``../shared/standards/datex2-v3-parking``. A facility is a ``prk:Place`` of
 one ``prk:ParkingTable``; its status a ``prk:PlaceStatus`` that refers to it by id and version.
 The version is a digest of what the table says about the place, so it changes exactly when its
 description does and a consumer knows its cached table is stale. The builders read facilities and
@@ -13,10 +15,12 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from lxml import etree
 
 from .documents import text
+from .schema import secure_parser
 
 D2 = "http://datex2.eu/schema/3/d2Payload"
 COM = "http://datex2.eu/schema/3/common"
@@ -25,6 +29,12 @@ PRK = "http://datex2.eu/schema/3/parking"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 NSMAP = {"d2": D2, "com": COM, "fac": FAC, "prk": PRK, "xsi": XSI}
 _PREFIX = {"d2": D2, "com": COM, "fac": FAC, "prk": PRK}
+
+#: The publications as relayed documents (outbox kinds, ``[[relay]] documents``).
+TABLE, STATUS = "ParkingTablePublication", "ParkingStatusPublication"
+KINDS = (TABLE, STATUS)
+#: The official schema set's entry file: it imports the rest from its own folder.
+PAYLOAD_XSD = "DATEXII_3_D2Payload.xsd"
 
 #: The signs' words (gateway.domain.occupancy.spaces_status) as DATEX II's place status.
 PLACE_STATUS = {"SPACES_AVAILABLE": "spacesAvailable", "ALMOST_FULL": "almostFull", "FULL": "full"}
@@ -110,3 +120,12 @@ def status_publication(occupancies: Iterable, publisher: Publisher, at: datetime
 
 def serialise(document: etree._Element) -> bytes:
     return etree.tostring(document, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def official_schema(folder: Path | str) -> etree.XMLSchema:
+    """The official DATEX II v3 schemas in ``folder`` (loaded from files only, never the network);
+    OSError or etree.XMLSchemaParseError when they are not there or do not load."""
+    path = Path(folder) / PAYLOAD_XSD
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is not there")
+    return etree.XMLSchema(etree.parse(str(path), secure_parser(remove_comments=True)))

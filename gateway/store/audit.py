@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Connection, Select, delete, func, insert, select, update
+from sqlalchemy import Connection, Select, bindparam, delete, func, insert, select, update
 
 from ..domain.audit import GENESIS, AuditEntry, AuditKeys, ChainHead, fields_of, kind_of
+from .prepared import Prepared
 from .schema import AuditHeadRecord, AuditRecord, table_of
 
 _AUDIT = table_of(AuditRecord)
@@ -86,19 +87,27 @@ def current_address() -> str | None:
     return _ADDRESS.get()
 
 
+# The append's three statements, compiled once (gateway.store.prepared): every plate query runs them.
+_HEAD_ROW = Prepared(select(_HEAD.c.last_id, _HEAD.c.last_hash, _HEAD.c.first_id)
+                     .where(_HEAD.c.id == bindparam("head")).with_for_update())
+_APPEND = Prepared(insert(_AUDIT).returning(_AUDIT.c.id),
+                   ["at", "username", "address", "kind", "action", "subject", "detail", "plate_hash", "prev_hash",
+                    "entry_hash"])
+_ADVANCE = Prepared(update(_HEAD).where(_HEAD.c.id == bindparam("head")), ["last_id", "last_hash", "first_id"])
+
+
 def record(conn: Connection, at: datetime, username: str, action: str, subject: str, detail: str | None = None,
            *, plate: str | None = None, address: str | None = None, kind: str | None = None) -> int:
     """Append an entry (its id). ``plate``: the normalised plate it concerns, kept only as a keyed hash;
     ``address``: where the request came from (default: the transport's :func:`origin`); ``kind``:
     QUERY, CHANGE or SYSTEM (default: from the action's name)."""
     k = keys()
-    head = conn.execute(select(_HEAD.c.last_id, _HEAD.c.last_hash, _HEAD.c.first_id)
-                        .where(_HEAD.c.id == 1).with_for_update()).first()
-    if head is None:  # a database made without the migration's row (never on one Alembic made)
+    heads = _HEAD_ROW.rows(conn, {"head": 1})
+    if not heads:  # a database made without the migration's row (never on one Alembic made)
         conn.execute(insert(_HEAD).values(id=1, last_id=None, last_hash=GENESIS, first_id=None))
         prev, first_id = GENESIS, None
     else:
-        prev, first_id = head.last_hash, head.first_id
+        prev, first_id = heads[0]["last_hash"], heads[0]["first_id"]
     origin_address = (address or current_address() or "")[:64] or None
     kind = kind or kind_of(action)
     action, subject, detail = action[:64], subject[:128], (detail or "")[:1000] or None
@@ -106,11 +115,11 @@ def record(conn: Connection, at: datetime, username: str, action: str, subject: 
     username = username[:64]
     entry_hash = k.entry_hash(prev, fields_of(at, username, origin_address, kind, action, subject, detail,
                                               plate_hash))
-    entry_id = conn.execute(insert(_AUDIT).values(
-        at=at, username=username, address=origin_address, kind=kind, action=action, subject=subject, detail=detail,
-        plate_hash=plate_hash, prev_hash=prev, entry_hash=entry_hash).returning(_AUDIT.c.id)).scalar_one()
-    conn.execute(update(_HEAD).where(_HEAD.c.id == 1).values(
-        last_id=entry_id, last_hash=entry_hash, first_id=entry_id if first_id is None else first_id))
+    entry_id = _APPEND.rows(conn, dict(at=at, username=username, address=origin_address, kind=kind, action=action,
+                                       subject=subject, detail=detail, plate_hash=plate_hash, prev_hash=prev,
+                                       entry_hash=entry_hash))[0]["id"]
+    _ADVANCE.run(conn, dict(head=1, last_id=entry_id, last_hash=entry_hash,
+                            first_id=entry_id if first_id is None else first_id))
     return entry_id
 
 

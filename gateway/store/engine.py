@@ -121,12 +121,16 @@ class Store:
             session.commit()
 
     @contextmanager
-    def connection(self, background: bool = False) -> Iterator[Connection]:
+    def connection(self, background: bool = False, grouped: bool = False) -> Iterator[Connection]:
         """A unit of work on a plain Core connection: committed when the block ends, rolled back if it
         raises. The repositories take this connection.
 
         ``background`` (the retention job's batches): on SQLite, the unit takes its turn only once no
         other unit waits for one (or after half a second of waiting), so lane events go first.
+
+        ``grouped``: on PostgreSQL too, the unit takes its turn and commits in a group as on SQLite
+        (below). For small units that all lock one row (the audit chain's head): they take turns on
+        that lock anyway, each holding it through its own commit's sync; in a group they share one.
 
         SQLite has one writer at a time; its busy handler makes waiting writers sleep and retry,
         which turns contention into latency spikes of hundreds of milliseconds. So the units of
@@ -138,7 +142,7 @@ class Store:
         committed. Under load many events share one sync to disk; one at a time, each commits
         at once as before.
         """
-        if self.dialect != "sqlite":
+        if self.dialect != "sqlite" and not grouped:
             with self.engine.begin() as conn:
                 yield conn
             return
@@ -157,21 +161,23 @@ class Store:
             # One unit at a time holds the connection, so one name serves them all.
             driver: Any = conn.connection.driver_connection
             if not first:
-                driver.execute("SAVEPOINT unit")
+                self._on_savepoint(driver, "SAVEPOINT unit")
             try:
                 yield conn
             except BaseException:
                 if first:  # nothing else is in the transaction yet
                     self._group = None
                     group.transaction.rollback()
+                    if conn.invalidated:  # the server went away: the next unit connects afresh
+                        conn.close()
+                        self._connection = None
                     raise
-                driver.execute("ROLLBACK TO SAVEPOINT unit")
-                driver.execute("RELEASE SAVEPOINT unit")
+                self._on_savepoint(driver, "ROLLBACK TO SAVEPOINT unit", "RELEASE SAVEPOINT unit")
                 if not self._waiting:
                     self._commit_group()
                 raise
             if not first:
-                driver.execute("RELEASE SAVEPOINT unit")
+                self._on_savepoint(driver, "RELEASE SAVEPOINT unit")
             group.members += 1
             if not self._waiting or group.members >= self.GROUP_MAX:
                 self._commit_group()
@@ -216,6 +222,22 @@ class Store:
         finally:
             self._writer.release()
 
+    def _on_savepoint(self, driver: Any, *statements: str) -> None:
+        """A unit's savepoint statements; should they fail (the server went away: PostgreSQL), the
+        group is rolled back and its members told, rather than left open with members waiting."""
+        try:
+            for statement in statements:
+                driver.execute(statement)
+        except Exception as e:
+            group, self._group = self._group, None
+            if group is not None:
+                group.error = e
+                group.committed.set()
+            if self._connection is not None:
+                self._connection.invalidate()  # its state is unknown: the next unit starts afresh
+                self._connection = None
+            raise
+
     def _commit_group(self) -> None:
         """Commit the open group, if any (holding the writer lock); its members learn how it went."""
         group, self._group = self._group, None
@@ -234,7 +256,7 @@ class Store:
     def dispose(self) -> None:
         if self._readers is not None:
             self._readers.dispose()
-        if self.dialect == "sqlite":
+        if self._connection is not None or self.dialect == "sqlite":
             with self._turn():
                 self._commit_group()
                 if self._connection is not None:

@@ -87,7 +87,7 @@ class _PreparedPlan:
     def result(self, description: Any) -> tuple[list[str], list[Any]]:
         """(names, result processors) for the cursor's columns (worked out on the first rows)."""
         if self._results is None:
-            columns = self.statement.selected_columns
+            columns = self.statement.exported_columns  # a SELECT's columns, or what an INSERT returns
             self._results = (list(columns.keys()),
                              [column.type.dialect_impl(self.dialect).result_processor(self.dialect, described[1])
                               for column, described in zip(columns, description)])

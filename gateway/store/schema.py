@@ -242,7 +242,7 @@ class OutboxMessage(Base):
     __tablename__ = "outbox"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     destination: Mapped[str] = mapped_column(String(64))
-    kind: Mapped[str] = mapped_column(String(16))           # ParkingEvent, Citation, Permit
+    kind: Mapped[str] = mapped_column(String(32))           # ParkingEvent, ..., ParkingStatusPublication
     key: Mapped[str] = mapped_column(String(96))            # the idempotency key sent with it
     facility_id: Mapped[str | None] = mapped_column(String(64))
     document: Mapped[str] = mapped_column(Sealed())   # quotes the plate
