@@ -2,11 +2,12 @@
 the quarter hours the report's rollups count in.
 
 Reports read rollups kept as sessions open and close and payments are taken, per quarter hour of
-UTC. A period is counted exactly when it starts and ends on a quarter hour: every period here
-runs from a local midnight to a local midnight, and every zone's offset is a whole number of
-quarter hours (India's +5:30 and Nepal's +5:45 too). A period that starts or ends mid-day is
-exact on the same terms (its bounds on the hour, a quarter past, half past or a quarter to);
-:func:`period` refuses any other bounds rather than answer for part of a quarter.
+UTC. A period is counted exactly when it starts and ends on a quarter hour. Every period here
+runs from a local midnight to a local midnight, and every zone's offset today is a whole number
+of quarter hours (India's +5:30 and Nepal's +5:45 too); a custom period that started or ended
+mid-day would be exact on the same terms (bounds on the hour, a quarter past, half past or a
+quarter to). :func:`period` refuses a midnight off the quarter hours (a historical local mean
+time) rather than answer for part of a quarter.
 """
 
 from dataclasses import dataclass

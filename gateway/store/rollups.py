@@ -113,7 +113,8 @@ def moved_since(conn: Connection, facility_id: str, at: datetime) -> tuple[int, 
 # --- counted afresh from the rows --------------------------------------------------------------
 
 def _quarter_sql(conn: Connection, column):
-    """The quarter hour of ``column`` as the store keeps such times (SQLite: text)."""
+    """The quarter hour of ``column`` as the store keeps such times (SQLite: SQLAlchemy's text,
+    ``YYYY-MM-DD HH:MM:SS.ffffff``, which compares as the times do)."""
     if conn.dialect.name == "sqlite":
         minute = cast(func.substr(column, 15, 2), Integer)
         return func.substr(column, 1, 14, type_=String).concat(func.printf("%02d", minute - minute % 15)) \
