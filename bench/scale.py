@@ -3,12 +3,16 @@ past sessions with payments, against the same on an empty database, in one run; 
 monthly report over the seeded sessions (in this process: one core).
 
     nice -n 10 .venv/bin/python bench/scale.py [--sessions 5500000] [--duration 10] [--connections 8]
-        [--rounds 3] [--start-timeout 180]
+        [--rounds 3] [--start-timeout 180] [--baseline CHECKOUT] [--report-only]
 
 Seeding is bulk (executemany in chunks on SQLite), spread over the six months before today; its
-rate is printed, so a run with fewer sessions tells how long 5.5 million would take. Both gateways
-run at once and the loads alternate (empty, seeded, empty, seeded...) for ``--rounds``: on a shared
-machine the noise falls on both alike; the medians over the rounds are compared.
+rate is printed, so a run with fewer sessions tells how long 5.5 million would take. Bulk rows
+bypass the rollups each write keeps, so they are then counted from the rows (as migration 0110
+does; its time is printed). Both gateways run at once and the loads alternate (empty, seeded,
+empty, seeded...) for ``--rounds``: on a shared machine the noise falls on both alike; the medians
+over the rounds are compared. ``--baseline``: the monthly report also by another checkout's code
+(e.g. main, which read the sessions themselves), on the same database, in turn with this one's;
+``--report-only``: no load, only the seeding and the reports.
 """
 
 import argparse
@@ -18,6 +22,7 @@ import os
 import random
 import secrets
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
@@ -82,6 +87,15 @@ def seed(path, sessions, now):
     db.execute("ANALYZE")
     db.commit()
     db.close()
+    from sqlalchemy import create_engine
+
+    from gateway.store import rollups
+    started = time.perf_counter()
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        rollups.rebuild(conn)
+    engine.dispose()
+    print(f"rollups counted from the seeded rows in {time.perf_counter() - started:.1f} s", flush=True)
 
 
 def _pct(latencies, q):
@@ -122,6 +136,15 @@ def measure(tmp, dbs, connections, duration, plates, rounds, start_timeout):
             server.wait(10)
 
 
+def baseline_report(checkout, db, now):
+    """The monthly report by ``checkout``'s code (its own bench/scale.py's), in a process of its own."""
+    code = ("import sys; from datetime import datetime; sys.path.insert(0, 'bench'); from scale import monthly_report; "
+            "monthly_report(sys.argv[1], datetime.fromisoformat(sys.argv[2]))")
+    run = subprocess.run([sys.executable, "-c", code, db, now.isoformat()], cwd=checkout, capture_output=True,
+                         text=True, check=True)
+    return run.stdout.strip()
+
+
 def monthly_report(db, now):
     from gateway import config as configuration
     from gateway.app.reports import Reports
@@ -149,6 +172,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=3, help="alternations of empty and seeded (medians)")
     parser.add_argument("--start-timeout", type=float, default=180.0,
                         help="seconds a gateway has to start listening (a loaded machine: longer)")
+    parser.add_argument("--baseline", type=Path, help="another checkout: its monthly report too, in turn with ours")
+    parser.add_argument("--report-only", action="store_true", help="no SubmitEvent or LookupPermit load")
     args = parser.parse_args()
     now = datetime.now(timezone.utc)
     print(f"parkgate scale benchmark: {os.cpu_count()} cores (client, server and seeding share them), "
@@ -164,9 +189,14 @@ def main():
         print(f"seeded in {took:.0f} s ({os.path.getsize(full) / 2 ** 30:.2f} GiB): {rate:,.0f} sessions+payments/s,"
               f" so 5,500,000 in about {5_500_000 / rate / 60:.0f} min at this rate", flush=True)
         plates = [f"P{i:09d}"[-10:] for i in range(0, args.sessions, max(1, args.sessions // 1000))]
-        measure(tmp, {"empty database": f"sqlite:///{empty}", f"{args.sessions:,} sessions": f"sqlite:///{full}"},
-                args.connections, args.duration, plates, args.rounds, args.start_timeout)
-        monthly_report(full, now)
+        if not args.report_only:
+            measure(tmp, {"empty database": f"sqlite:///{empty}", f"{args.sessions:,} sessions": f"sqlite:///{full}"},
+                    args.connections, args.duration, plates, args.rounds, args.start_timeout)
+        for _ in range(2 if args.baseline else 1):   # in turn: the machine's noise on both
+            if args.baseline:
+                print(f"[baseline] {baseline_report(args.baseline.resolve(), full, now)}", flush=True)
+            print(("[this]     " if args.baseline else ""), end="", flush=True)
+            monthly_report(full, now)
 
 
 if __name__ == "__main__":

@@ -101,6 +101,18 @@ def test_a_change_mid_stay_charges_each_part_by_its_version():
     assert cost((old, new), hours=4, entry=MONDAY + timedelta(hours=3)) == Decimal("20.00")   # all after
 
 
+def test_one_daily_maximum_for_the_day_of_a_change():
+    """10 h at the old rules reach their 24.00 cap; the new ones (1.00 an hour, 20.00 a day) add 10.00
+    for the rest of those 24 hours under their own cap: 34.00 for one day, beyond either cap, before
+    the rule. Now: the cap in force when the 24 hours began."""
+    old, new = version(), version(effective_from=MONDAY + timedelta(hours=10), number=1, price_per_period="1.00",
+                                  daily_maximum="20.00")
+    assert cost((old, new), hours=24) == Decimal("24.00")
+    assert cost((old, new), hours=26) == Decimal("26.00")     # the next 24 hours: the new version and its cap
+    assert cost((old, new), hours=48) == Decimal("44.00")
+    assert cost((old, new), hours=8) == Decimal("24.00")      # all before the change: the old rules alone
+
+
 def test_a_later_version_never_rewrites_history():
     later = version(effective_from=MONDAY + timedelta(days=1), number=1, price_per_period="9.00")
     assert cost((version(), later), hours=5) == cost(version(), hours=5) == Decimal("15.00")
@@ -211,7 +223,25 @@ def test_a_change_mid_stay_splits_the_stay(v, entry, stay, where, k):
     all_old, all_new = fee((v,), "car", entry, leave, NY), fee((replace(new, effective_from=EPOCH),), "car", entry,
                                                                leave, NY)
     assert all_old <= split <= all_new
-    if change > entry + v.grace:
-        assert split == charge(v, entry, change, NY) + charge(new, entry, leave, NY) - charge(new, entry, change, NY)
+    if change > entry + v.grace:   # at most: the 24 hours the change falls in are capped once (below)
+        assert split <= charge(v, entry, change, NY) + charge(new, entry, leave, NY) - charge(new, entry, change, NY)
     assert fee((v, replace(v, effective_from=change, version=1)), "car", entry, leave, NY) == all_old  # same rules
     assert fee((v, replace(new, effective_from=leave + timedelta(seconds=1))), "car", entry, leave, NY) == all_old
+
+
+@FAST
+@given(versions(overnight=False), versions(overnight=False), entries, stays, st.floats(0, 1))
+def test_one_daily_maximum_per_24_hours_across_a_change(a, b, entry, stay, where):
+    """Whatever two versions charge a stay, each 24 hours from the entry add at most the daily maximum
+    of the version in force when they began (its rates for that day), and the fee still never falls
+    as the stay goes on."""
+    leave, change = entry + stay, entry + stay * where
+    both = (a, replace(b, effective_from=change, version=1))
+    start, before = entry, Decimal("0.00")
+    while start < leave:
+        end = min(start + timedelta(hours=24), leave)
+        upto = fee(both, "car", entry, end, NY)
+        in_force = a if start < change else both[1]
+        assert upto - before <= in_force.rates_on(start.astimezone(NY).date()).daily_maximum
+        assert upto >= before
+        start, before = end, upto

@@ -86,3 +86,56 @@ def test_a_scheduled_version_applies_from_its_time_on(gateway, clock):
         == Decimal("3.00")
     assert tariffs.GetTariffs(FacilityID=FACILITY, VehicleType="bus", At=later)[0].Rules.Rates.PricePerPeriod \
         == Decimal("9.00")
+
+
+def _money(m):
+    return None if m is None else m._value_1
+
+
+def test_charges_show_the_tariff_of_the_sessions_vehicle_type(gateway, clock):
+    """The ParkingEvent's and the ticket's Charges: the truck's rate and maximum for a truck (the
+    version it came in under), the car's for a car."""
+    admin = gateway.client("TariffService", user="admin")
+    admin.SetTariff(FacilityID=FACILITY, VehicleType="truck",
+                    Rules={"RateCode": "TRUCK", "Rates": {"PricePerPeriod": "7.00", "DailyMaximum": "70.00"}})
+    truck, car = unique_plate(), unique_plate()
+    entered = submit(gateway, "ENTRY", truck, VehicleType="truck")
+    submit(gateway, "ENTRY", car)
+    shown = entered.ParkingEvent.Charges
+    assert (shown.RateCode, _money(shown.BaseRate), _money(shown.MaximumDaily)) == \
+        ("TRUCK", Decimal("7.00"), Decimal("70.00"))
+    clock.advance(timedelta(hours=2))
+    ticket = gateway.client("TicketService").GetTicket(FacilityID=FACILITY, TicketNumber=entered.TicketNumber)
+    assert (ticket.Charges.RateCode, _money(ticket.Charges.BaseRate), _money(ticket.Charges.MaximumDaily),
+            _money(ticket.Charges.CurrentCharge)) == ("TRUCK", Decimal("7.00"), Decimal("70.00"), Decimal("14.00"))
+    # a later version changes what new trucks are shown, not this stay's
+    admin.SetTariff(FacilityID=FACILITY, VehicleType="truck", Rules={"Rates": {"PricePerPeriod": "8.00"}})
+    left = submit(gateway, "EXIT", truck).ParkingEvent.Charges
+    assert (left.RateCode, _money(left.BaseRate), _money(left.MaximumDaily), _money(left.CurrentCharge)) == \
+        ("TRUCK", Decimal("7.00"), Decimal("70.00"), Decimal("14.00"))
+    car_left = submit(gateway, "EXIT", car).ParkingEvent.Charges
+    assert (_money(car_left.BaseRate), _money(car_left.MaximumDaily), _money(car_left.CurrentCharge)) == \
+        (Decimal("3.00"), Decimal("24.00"), Decimal("6.00"))
+
+
+def test_set_tariff_clears_what_clear_names(gateway, clock):
+    admin = gateway.client("TariffService", user="admin")
+    admin.SetTariff(FacilityID=FACILITY, VehicleType="motorcycle",
+                    Rules={"Rates": {"PricePerPeriod": "1.00", "DailyMaximum": "8.00",
+                                     "Band": [{"Name": "night", "Start": "20:00", "End": "06:00",
+                                               "PricePerPeriod": "0.50"}]},
+                           "OvernightCutoff": "02:00", "OvernightCharge": "5.00",
+                           "SpecialRate": [{"Name": "sun", "Weekday": ["SUN"], "Rates": {"PricePerPeriod": "0.00"}}]})
+    cleared = admin.SetTariff(FacilityID=FACILITY, VehicleType="motorcycle", Rules={"GraceMinutes": 5},
+                              Clear=["DailyMaximum", "OvernightCutoff", "Band", "SpecialRate"], Reason="no cap")
+    rules = cleared.Rules
+    assert rules.Rates.DailyMaximum is None and rules.OvernightCutoff is None
+    assert not rules.Rates.Band and not rules.SpecialRate
+    assert (rules.Rates.PricePerPeriod, rules.GraceMinutes) == (Decimal("1.00"), 5)   # the rest kept
+    in_force = gateway.client("TariffService").GetTariffs(FacilityID=FACILITY, VehicleType="motorcycle", At=clock())
+    assert in_force[0].Version == cleared.Version and in_force[0].Rules.Rates.DailyMaximum is None
+    # Clear alone is a change; a setting both given and cleared is refused, the field named
+    admin.SetTariff(FacilityID=FACILITY, VehicleType="motorcycle", Rules={}, Clear=["DailyMaximum"])
+    both = fault_of(lambda: admin.SetTariff(FacilityID=FACILITY, VehicleType="motorcycle",
+                                            Rules={"Rates": {"DailyMaximum": "9.00"}}, Clear=["DailyMaximum"]))
+    assert "InvalidInput" in both.code and "both given and cleared" in both.message

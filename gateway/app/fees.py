@@ -9,7 +9,7 @@ from sqlalchemy import Connection
 
 from ..domain.facility import Facility
 from ..domain.sessions import ParkingSession, quote
-from ..domain.tariffs import Schedule, configured
+from ..domain.tariffs import Schedule, TariffVersion, configured
 from ..domain.tickets import LostTicket, owed_after_lost_ticket
 
 
@@ -28,3 +28,9 @@ def owed(facility: Facility, session: ParkingSession, at: datetime,
 def schedule_of(tariffs: Any, facility: Facility, conn: Connection | None = None) -> Schedule:
     """The facility's tariff versions: those set since start too, when ``tariffs`` is given."""
     return configured(facility) if tariffs is None else tariffs.schedule(facility.id, conn)
+
+
+def shown_tariff(schedule: Schedule, session: ParkingSession) -> TariffVersion:
+    """The tariff a session's Charges show (rate code, base rate, daily maximum): its vehicle
+    type's, the version in force at its entry (the rates it came in under)."""
+    return schedule.in_force(session.vehicle_type, session.entry_time)

@@ -24,10 +24,11 @@ from ..domain.hotlist import SEVERITY
 from ..domain.permits import NO_PERMIT, VALID, Standing
 from ..domain.plates import normalise_plate
 from ..domain.sessions import ParkingSession
-from ..domain.tickets import ISSUED, Ticket, TicketCodes, vehicle_type_of
+from ..domain.tickets import DEFAULT_VEHICLE_TYPE, ISSUED, Ticket, TicketCodes, vehicle_type_of
 from ..store import events, facts, occupancy, reviews, sessions, tickets
 from ..store.engine import Store
 from .clock import Clock, new_id
+from .fees import schedule_of, shown_tariff
 from .relaying import Relaying
 from .tariffs import Tariffs
 
@@ -164,7 +165,7 @@ class EventRecorder:
         if ev.picture is not None and ev.direction != "ENTRY" and session is not None:
             sessions.pictured_at_exit(conn, session.id, ev.picture, ev.image_match)
         event, text = self.write(conn, fac, lane, ev, when, plate, ev.confidence, verdict.decision, verdict.reason,
-                                 verdict.standing, session, verdict.charge, verdict.paid)
+                                 verdict.standing, session, verdict.charge, verdict.paid, vehicle_type=kind)
         if verdict.decision == REVIEW and queue_review:
             reviews.insert(conn, event_id=ev.event_id, facility_id=fac.id, camera_id=ev.camera_id,
                            direction=ev.direction, occurred_at=when, reason=verdict.reason, plate=plate,
@@ -184,13 +185,20 @@ class EventRecorder:
     def write(self, conn: Connection, fac: Facility, lane: Lane, ev: LaneEvent, when: datetime, plate: str | None,
               confidence: Decimal | None, decision: str, reason: str, standing: Standing,
               session: ParkingSession | None, charge: Decimal | None = None,
-              paid: Decimal | None = None) -> tuple[Any, str]:
-        """The event's ParkingEvent document, built and recorded with the outcome: (element, text)."""
+              paid: Decimal | None = None, vehicle_type: str | None = None) -> tuple[Any, str]:
+        """The event's ParkingEvent document, built and recorded with the outcome: (element, text).
+        Its Charges show the session's tariff (:func:`~gateway.app.fees.shown_tariff`); with no
+        session, the one of ``vehicle_type`` (the vehicle at the lane) in force at ``when``."""
         shown = (confidence if confidence is not None else Decimal("1")) if plate else Decimal("0")
+        tariff = None
+        if charge is not None:
+            schedule = schedule_of(self.tariffs, fac, conn)
+            tariff = shown_tariff(schedule, session) if session is not None \
+                else schedule.in_force(vehicle_type or DEFAULT_VEHICLE_TYPE, when)
         event = documents.parking_event(
             ev.event_id, when, fac, lane, ev.camera_id, ev.direction, plate, shown, ev.jurisdiction, ev.country,
             ev.vehicle, session_rec=session, authorization_of=(standing.status, standing.permit, decision == OPEN),
-            charge=charge, paid=paid, image_url=ev.image_url)
+            charge=charge, paid=paid, tariff=tariff, image_url=ev.image_url)
         text = documents.serialize(event).decode()
         events.insert(conn, event_id=ev.event_id, facility_id=fac.id, camera_id=ev.camera_id, direction=ev.direction,
                       occurred_at=when, recorded_at=self.clock(), plate=plate, confidence=confidence,

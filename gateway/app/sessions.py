@@ -17,7 +17,7 @@ from ..domain.tickets import LostTicket
 from ..store import audit, payments, sessions, tickets
 from ..store.engine import Store
 from .clock import Clock, new_id
-from .fees import owed
+from .fees import owed, shown_tariff
 from .payments import OFFICERS
 from .tariffs import Tariffs
 
@@ -71,7 +71,7 @@ class Sessions:
         """``lost``: a lost ticket processed for the session (it owes at least that charge)."""
         fac = find_facility(self.facilities, session.facility_id)
         sched = self.schedule(fac.id)
-        return SessionQuote(session, sched.in_force(session.vehicle_type, session.entry_time), at,
+        return SessionQuote(session, shown_tariff(sched, session), at,
                             *owed(fac, session, at, lost, self.tariffs))
 
     def get(self, session_id: str | None = None, plate: str | None = None,

@@ -14,12 +14,13 @@ from ..domain.events import LaneEvent
 from ..domain.facility import Facility, find_facility
 from ..domain.plates import normalise_plate
 from ..domain.sessions import CLOSED, ParkingSession
+from ..domain.tariffs import TariffVersion
 from ..domain.tickets import ISSUED, LOST, USED, LostTicket, Ticket, TicketCodes, first_cutoff_after, lost_ticket_charge
 from ..store import audit, sessions, shifts, tickets
 from ..store.engine import Store
 from . import printouts
 from .clock import Clock, new_id
-from .fees import owed, schedule_of
+from .fees import owed, schedule_of, shown_tariff
 from .lanes import Decided, Lanes
 from .recording import EventRecorder
 
@@ -34,6 +35,7 @@ class TicketView:
     state: str
     charge: Decimal
     due: Decimal
+    tariff: TariffVersion            # what its Charges show (gateway.app.fees.shown_tariff)
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,8 @@ class Tickets:
         charge, due = owed(fac, session, self.clock(), tickets.lost_of_session(conn, session.id),
             tariffs=self.tariffs, conn=conn)
         state = USED if session.status == CLOSED and ticket.state == ISSUED else ticket.state
-        return TicketView(ticket, fac, session, self.codes.code(facility_id, number), state, charge, due)
+        return TicketView(ticket, fac, session, self.codes.code(facility_id, number), state, charge, due,
+                          shown_tariff(schedule_of(self.tariffs, fac, conn), session))
 
     def get(self, facility_id: str | None = None, number: str | None = None, code: str | None = None,
             username: str = "system") -> TicketView:

@@ -167,9 +167,9 @@ def _fields(parent, tag, values):
 
 def parking_event(event_id, when, fac, lane, camera_id, direction, plate, confidence, jurisdiction=None,
                   country=None, vehicle=None, session_rec=None, authorization_of=None, charge=None, paid=None,
-                  image_url=None):
+                  tariff=None, image_url=None):
     """``authorization_of``: (status, permit or None, access granted); ``charge`` and ``paid``
-    in the facility's tariff's currency."""
+    under ``tariff`` (the version the Charges show)."""
     doc = element("ParkingEvent")
     leaf("EventID", event_id, doc)
     leaf("Timestamp", when, doc)
@@ -186,7 +186,7 @@ def parking_event(event_id, when, fac, lane, camera_id, direction, plate, confid
         status, permit_of, granted = authorization_of
         authorization(status, permit_of, granted, parent=doc)
     if charge is not None:
-        charges(fac.tariff, charge, paid, parent=doc)
+        charges(tariff, charge, paid, parent=doc)
     if image_url:
         leaf("OriginalURL", image_url, element("Image", doc))
     return checked(doc)

@@ -1,4 +1,14 @@
-"""Report periods (daily, weekly, monthly, custom) in a facility's own time, and stay-length bands."""
+"""Report periods (daily, weekly, monthly, custom) in a facility's own time, stay-length bands, and
+the quarter hours the report's rollups count in.
+
+Reports read rollups kept as sessions open and close and payments are taken, per quarter hour of
+UTC. A period is counted exactly when it starts and ends on a quarter hour. Every period here
+runs from a local midnight to a local midnight, and every zone's offset today is a whole number
+of quarter hours (India's +5:30 and Nepal's +5:45 too); a custom period that started or ended
+mid-day would be exact on the same terms (bounds on the hour, a quarter past, half past or a
+quarter to). :func:`period` refuses a midnight off the quarter hours (a historical local mean
+time) rather than answer for part of a quarter.
+"""
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
@@ -9,6 +19,8 @@ DAILY, WEEKLY, MONTHLY, CUSTOM = "daily", "weekly", "monthly", "custom"
 PERIODS = (DAILY, WEEKLY, MONTHLY, CUSTOM)
 #: Stay-length bands, in hours: [lower, upper).
 STAY_BANDS = ((0, 1), (1, 2), (2, 4), (4, 8), (8, 24), (24, None))
+#: What the rollups count in: every period is a whole number of them.
+QUARTER = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -41,9 +53,27 @@ def period(kind: str, day: date, tz: tzinfo, until: date | None = None) -> Perio
         raise InvalidInput(f"a period is one of {', '.join(PERIODS)}", "Period")
 
     def utc(d: date) -> datetime:
-        return datetime.combine(d, time(0), tzinfo=tz).astimezone(timezone.utc)
+        at = datetime.combine(d, time(0), tzinfo=tz).astimezone(timezone.utc)
+        if quarter_of(at) != at:
+            raise InvalidInput("the facility's midnight is no quarter hour: no report counts it exactly", "Period")
+        return at
     return Period(kind, first, last, utc(first), utc(last + timedelta(days=1)))
 
 
 def band_label(lower: int, upper: int | None) -> str:
     return f"{lower}-{upper} h" if upper is not None else f"{lower}+ h"
+
+
+def quarter_of(when: datetime) -> datetime:
+    """The start of the quarter hour of UTC that ``when`` falls in (the key of its rollups)."""
+    at = when.astimezone(timezone.utc)
+    return at.replace(minute=at.minute - at.minute % 15, second=0, microsecond=0)
+
+
+def stay_band(entry: datetime, leave: datetime) -> int:
+    """The index in :data:`STAY_BANDS` of a stay from ``entry`` to ``leave``."""
+    stayed = leave - entry
+    for i, (_, upper) in enumerate(STAY_BANDS):
+        if upper is not None and stayed < timedelta(hours=upper):
+            return i
+    return len(STAY_BANDS) - 1

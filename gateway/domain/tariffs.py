@@ -7,6 +7,12 @@ what its rules add to the stay while it is in force (the stay's charge under tha
 end of its time, less the charge at its start), so a change mid-stay splits the stay, and a
 "change" to the same rules changes nothing.
 
+One daily maximum per 24 hours, across a change: the 24 hours from the entry (and each 24 hours
+after) cost at most the daily maximum of the version in force when they began (of its rates for
+the day they began on), whatever the versions that charged them; as a driver reads the sign at
+the start of the day. Without the rule a stay over a change could pay up to both versions' caps
+for one day. Overnight charges stay beyond the cap.
+
 Under one version, a stay:
 
 - is free within the grace (the grace of the version in force at entry: promised at the gate);
@@ -148,13 +154,24 @@ def from_tariff(tariff: Tariff, facility_id: str, vehicle_type: str, effective_f
 
 def charge(version: TariffVersion, entry: datetime, until: datetime, zone: tzinfo = timezone.utc) -> Decimal:
     """What the stay from ``entry`` costs up to ``until`` under ``version`` alone."""
+    return (_periods(version, entry, until, zone) + _overnight(version, entry, until, zone)).quantize(CENTS)
+
+
+def _periods(version: TariffVersion, entry: datetime, until: datetime, zone: tzinfo) -> Decimal:
+    """:func:`charge` less the overnight charges: the periods, each 24 hours capped."""
     if until - entry <= version.grace:
         return ZERO
     total, start, first = ZERO, entry, True
     while start < until:
         total += _window(version, start, min(start + DAY, until), first, zone)
         start, first = start + DAY, False
-    return (total + _overnights(version, entry, until, zone) * version.overnight_charge).quantize(CENTS)
+    return total
+
+
+def _overnight(version: TariffVersion, entry: datetime, until: datetime, zone: tzinfo) -> Decimal:
+    if until - entry <= version.grace:
+        return ZERO
+    return _overnights(version, entry, until, zone) * version.overnight_charge
 
 
 def _window(version: TariffVersion, start: datetime, end: datetime, first: bool, zone: tzinfo) -> Decimal:
@@ -236,8 +253,18 @@ def fee(versions: Sequence[TariffVersion], vehicle_type: str, entry: datetime, l
     found = chain(versions, vehicle_type)
     if leave - entry <= in_force(found, vehicle_type, entry).grace:
         return ZERO
-    total = sum((charge(v, entry, b, zone) - charge(v, entry, a, zone) for v, a, b in _segments(found, entry, leave)),
-                ZERO)
+    parts = list(_segments(found, entry, leave))
+    if len(parts) == 1:
+        return charge(parts[0][0], entry, leave, zone)
+    total = sum((_overnight(v, entry, b, zone) - _overnight(v, entry, a, zone) for v, a, b in parts), ZERO)
+    start = entry
+    while start < leave:   # each 24 hours: what every version adds to them, capped once
+        end = min(start + DAY, leave)
+        added = sum((_periods(v, entry, min(b, end), zone) - _periods(v, entry, max(a, start), zone)
+                     for v, a, b in parts if a < end and b > start), ZERO)
+        cap = in_force(found, vehicle_type, start).rates_on(start.astimezone(zone).date()).daily_maximum
+        total += added if cap is None else min(added, cap)
+        start = end
     return total.quantize(CENTS)
 
 

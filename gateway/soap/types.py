@@ -755,6 +755,7 @@ class Erasure(_Model):
 # --- issue 16: tariffs per vehicle type, versioned: defined by xsd/parkgate.xsd ----------------
 
 Weekday = _enum("Weekday", "MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+TariffSetting = _enum("TariffSetting", "DailyMaximum", "OvernightCutoff", "Band", "SpecialRate")  # SetTariff's Clear
 Minutes = _simple(Integer32, "Minutes", ge=0)
 TimeOfDay = _simple(Unicode, "TimeOfDay", pattern=r"([01][0-9]|2[0-3]):[0-5][0-9]")
 

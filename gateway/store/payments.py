@@ -6,16 +6,19 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, select
 
-from ..domain.payments import PaymentEntry
+from ..domain.payments import PAYMENT, PaymentEntry
 from ..domain.sessions import Payment
 from ..domain.tickets import DEFAULT_VEHICLE_TYPE
+from . import rollups
 from .schema import PaymentRecord, SessionRecord, table_of
 
 _PAYMENTS, _SESSIONS = table_of(PaymentRecord), table_of(SessionRecord)
 
 
 def insert(conn: Connection, payment: Payment) -> None:
+    """An integrator's payment (its lane and vehicle type not known here)."""
     conn.execute(_PAYMENTS.insert(), asdict(payment))
+    rollups.paid(conn, payment.facility_id, payment.paid_at, payment.method, PAYMENT, None, None, payment.amount)
 
 
 def revenue_by_method(conn: Connection, facility_id: str, since: datetime, until: datetime) -> dict[str, Decimal]:
@@ -32,6 +35,8 @@ def revenue_by_method(conn: Connection, facility_id: str, since: datetime, until
 
 def insert_entry(conn: Connection, entry: PaymentEntry) -> None:
     conn.execute(_PAYMENTS.insert(), asdict(entry))
+    rollups.paid(conn, entry.facility_id, entry.paid_at, entry.method, entry.kind, entry.vehicle_type,
+                 entry.lane_number, entry.amount)
 
 
 def _entry(row) -> PaymentEntry:

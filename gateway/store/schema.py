@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import cast
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -468,3 +469,31 @@ class StoredImageRecord(Base):
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     size: Mapped[int] = mapped_column(Integer)
     stored_at: Mapped[datetime] = mapped_column(index=True)
+
+
+# --- issue 16: the report's rollups, kept by each write they count (gateway.store.rollups) ----
+
+class RevenueRollupRecord(Base):
+    """The payments journal summed per facility, quarter hour of UTC (``paid_at``), method, kind,
+    vehicle type and lane (0: none). ``amount_e4``: in ten-thousandths of the currency, exact on
+    every database and by integer addition."""
+    __tablename__ = "revenue_rollups"
+    facility_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    quarter: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    method: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    vehicle_type: Mapped[str] = mapped_column(String(16), primary_key=True)
+    lane_number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    amount_e4: Mapped[int] = mapped_column(BigInteger)
+
+
+class TrafficRollupRecord(Base):
+    """Entries and exits per facility and quarter hour of UTC; an exit also by the band of
+    :data:`gateway.domain.reports.STAY_BANDS` its stay fell in (an entry: band 0)."""
+    __tablename__ = "traffic_rollups"
+    facility_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    quarter: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    movement: Mapped[str] = mapped_column(String(5), primary_key=True)     # ENTRY, EXIT
+    stay_band: Mapped[int] = mapped_column(Integer, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)

@@ -5,6 +5,7 @@ from decimal import Decimal
 from sqlalchemy import Connection, bindparam, case, func, select, update
 
 from ..domain.sessions import ParkingSession
+from . import rollups
 from .facts import OCCUPIED, OPEN
 from .prepared import Prepared
 from .schema import SessionRecord, table_of
@@ -23,12 +24,17 @@ _CLOSE = Prepared(
 def insert(conn: Connection, session: ParkingSession) -> None:
     """A second open session of one plate in one facility fails here (``IntegrityError``)."""
     _INSERT.run(conn, {**{key: getattr(session, key) for key in _FIELDS}, "plate_index": session.plate})
+    rollups.entered(conn, session.facility_id, session.entry_time)
 
 
 def close(conn: Connection, closed: ParkingSession) -> bool:
     """Write ``closed`` (a session as its exit closed it); False when it was no longer open."""
-    return _CLOSE.run(conn, dict(session_id=closed.id, status=closed.status, exit_time=closed.exit_time,
-                                 exit_event_id=closed.exit_event_id, amount_charged=closed.amount_charged)) == 1
+    if _CLOSE.run(conn, dict(session_id=closed.id, status=closed.status, exit_time=closed.exit_time,
+                             exit_event_id=closed.exit_event_id, amount_charged=closed.amount_charged)) != 1:
+        return False
+    assert closed.exit_time is not None
+    rollups.left(conn, closed.facility_id, closed.entry_time, closed.exit_time)
+    return True
 
 
 def pictured_at_exit(conn: Connection, session_id: str, exit_image: str, score: Decimal | None) -> None:

@@ -2,6 +2,7 @@
 
 from spyne import DateTime, ServiceBase
 
+from ...domain.errors import InvalidInput
 from ...domain.tariff_settings import settings_of
 from .. import faults as f
 from .. import types as t
@@ -14,6 +15,9 @@ RULES = {"RateCode": "rate_code", "GraceMinutes": "grace_minutes", "OvernightCut
          "OvernightCharge": "overnight_charge", "LostTicket": "lost_ticket",
          "ExitAfterPaymentMinutes": "exit_after_payment_minutes"}
 BAND = {"Name": "name", "Start": "start", "End": "end", "PricePerPeriod": "price_per_period"}
+#: What SetTariff's Clear names, as the settings that clear it (as ``parkgate tariff set`` clears).
+CLEARED = {"DailyMaximum": ("daily_maximum", ""), "OvernightCutoff": ("overnight_cutoff", ""), "Band": ("band", []),
+           "SpecialRate": ("special", [])}
 
 
 def _given(obj, names):
@@ -28,8 +32,8 @@ def _rates_settings(r):
     return out
 
 
-def settings_from(rules):
-    """SetTariff's Rules as settings: only what is given."""
+def settings_from(rules, clear=()):
+    """SetTariff's Rules as settings: only what is given, and what ``clear`` names cleared."""
     out = {**_given(rules, RULES), **_rates_settings(rules.Rates)}
     if rules.SpecialRate:
         out["special"] = [{"name": s.Name, **_rates_settings(s.Rates),
@@ -37,6 +41,11 @@ def settings_from(rules):
                            **({"last_day": s.LastDay} if s.LastDay else {}),
                            **({"weekdays": [str(d) for d in s.Weekday]} if s.Weekday else {})}
                           for s in rules.SpecialRate]
+    for name in dict.fromkeys(str(c) for c in clear or ()):
+        key, cleared = CLEARED[name]
+        if key in out:
+            raise InvalidInput(f"{name} is both given and cleared", "Clear")
+        out[key] = cleared
     return out
 
 
@@ -73,11 +82,12 @@ class TariffService(ServiceBase):
         return [tariff_version(v) for v in found]
 
     @operation(t.req(t.Identifier), t.req(t.VehicleType), t.req(t.TariffRules), t.opt(DateTime), t.opt(t.LongText),
-               roles=("admin",), returns=t.req(t.TariffVersion), names="TariffVersion",
+               t.many(t.TariffSetting), roles=("admin",), returns=t.req(t.TariffVersion), names="TariffVersion",
                throws=(f.UnknownFacilityFault, f.InvalidTimeFault))
-    def SetTariff(ctx, FacilityID, VehicleType, Rules, EffectiveFrom, Reason):
+    def SetTariff(ctx, FacilityID, VehicleType, Rules, EffectiveFrom, Reason, Clear):
         """A new version from EffectiveFrom (default now; never earlier): the rules in force then
-        with what Rules gives on top."""
-        version = use_cases(ctx).tariffs.set(FacilityID, str(VehicleType), settings_from(Rules), caller(ctx),
+        with what Rules gives on top, less what Clear names (a cap, the overnight cut-off, the time
+        bands, the special rates)."""
+        version = use_cases(ctx).tariffs.set(FacilityID, str(VehicleType), settings_from(Rules, Clear), caller(ctx),
                                              EffectiveFrom, Reason)
         return tariff_version(version)

@@ -19,7 +19,7 @@ class TicketService(ServiceBase):
                returns=t.req(t.TicketView), names="TicketView", throws=(f.NotFoundFault, f.UnknownFacilityFault))
     def GetTicket(ctx, FacilityID, TicketNumber, TicketCode):
         view = use_cases(ctx).tickets.get(FacilityID, TicketNumber, TicketCode, username=caller(ctx))
-        charged, due = charges_of(view.facility.tariff, view.charge, view.session.amount_paid, view.due)
+        charged, due = charges_of(view.tariff, view.charge, view.session.amount_paid, view.due)
         return t.TicketView(Ticket=ticket_document(view), Plate=view.session.plate, Charges=charged, AmountDue=due)
 
     @operation(t.opt(t.Identifier), t.opt(t.ShortText), t.opt(t.LongText), t.opt(t.ShortText), roles=STAFF,
