@@ -10,7 +10,7 @@ import gateway.store.schema
 from gateway.store import rollups
 
 revision = '0110'
-down_revision = '0090'
+down_revision = '0120'
 branch_labels = None
 depends_on = None
 
