@@ -12,8 +12,9 @@ recognition pool): how many are read, how many are told Server.Busy, and how soo
                                           [--baseline CHECKOUT]
 
 ``--baseline``: another checkout's gateway (``git worktree add ../before <commit>``) runs beside
-this one, each in its own process, and every point is measured on both in turn, so the two
-columns share the machine's state of the moment.
+this one, each in its own process, and every point is measured on each in turn, so the columns
+share the machine's state of the moment. Give it more than once for more columns (main and an
+older commit beside this one); each is labelled by its folder's name.
 """
 
 import argparse
@@ -143,16 +144,18 @@ def main():
                                                "(default: SQLite in a temporary folder)")
     parser.add_argument("--sqlite-synchronous", default="FULL", choices=("FULL", "NORMAL"))
     parser.add_argument("--images", type=int, default=40, help="image events sent at once at the end (0: none)")
-    parser.add_argument("--baseline", type=Path, help="another checkout, measured in turn with this one")
+    parser.add_argument("--baseline", type=Path, action="append", default=[],
+                        help="another checkout, measured in turn with this one (repeatable)")
     args = parser.parse_args()
     levels = [int(c) for c in args.connections.split(",")]
     database = (args.database_url.split("://")[0] if args.database_url
                 else f"SQLite (WAL, synchronous={args.sqlite_synchronous})")
     print(f"parkgate SOAP benchmark: {os.cpu_count()} cores (client and server share them), "
           f"{args.duration:.0f} s per point, server with {args.threads} request threads, {database}")
-    checkouts = {"this": REPO} | ({"baseline": args.baseline.resolve()} if args.baseline else {})
+    checkouts = {"this": REPO} | {path.resolve().name: path.resolve() for path in args.baseline}
     if args.database_url and args.baseline:
         raise SystemExit("--baseline runs on SQLite only (two gateways would share one database)")
+    width = max(len(label) for label in checkouts) + 3
     with tempfile.TemporaryDirectory() as tmp:
         servers = {}
         try:
@@ -171,15 +174,15 @@ def main():
                     for label, (server, port) in servers.items():
                         rate, line = measure(port, server.pid, name, maker, c, args.duration)
                         results[(name, label)] = rate
-                        tag = f"[{label}]".ljust(11) if args.baseline else ""
+                        tag = f"[{label}]".ljust(width) if args.baseline else ""
                         print(f"{tag}{name:<12} c={c:<3} {line}")
                 for label in servers:
-                    tag = f"[{label}]".ljust(11) if args.baseline else ""
+                    tag = f"[{label}]".ljust(width) if args.baseline else ""
                     print(f"  {tag}SubmitEvent/Ping at c={c}: "
                           f"{results[('SubmitEvent', label)] / results[('Ping', label)]:.0%}")
             if args.images:
                 for label, (_, port) in servers.items():
-                    tag = f"[{label}]".ljust(11) if args.baseline else ""
+                    tag = f"[{label}]".ljust(width) if args.baseline else ""
                     print(tag + asyncio.run(image_burst(port, args.images)))
         finally:
             for server, _ in servers.values():

@@ -206,6 +206,7 @@ class GatewayService(service.MultiService):
         self.port = None
         self.published = []
         self._loops = []
+        self.job_runs = {}   # job name -> the Deferred of its latest run (fires once it ended): what tests wait on
 
     # --- operations (issue 19, part A) ----------------------------------------------
 
@@ -257,6 +258,7 @@ class GatewayService(service.MultiService):
             d = threads.deferToThreadPool(self.reactor, self.jobs_pool, job)
             d.addErrback(lambda f: log.error("%s job failed: %s", name, f.getErrorMessage()))
             d.addBoth(lambda _: running.clear())
+            self.job_runs[name] = d
         loop = task.LoopingCall(tick)
         loop.clock = self.job_clock
         loop.start(seconds, now=False)

@@ -75,6 +75,17 @@ def reactor_thread():
     # The reactor thread is a daemon; it dies with the test process.
 
 
+@pytest.fixture(scope="module")
+def receiver():
+    """An HTTP relay destination on the reactor (``legacy.doubles.HttpReceiver``), shared by a module's tests."""
+    from legacy.doubles import HttpReceiver
+
+    r = HttpReceiver()
+    blockingCallFromThread(reactor, r.start)
+    yield r
+    blockingCallFromThread(reactor, r.stop)
+
+
 def _fresh_pg_schema():
     """A schema of its own in the CI database: tests never see each other's rows."""
     name = f"t_{secrets.token_hex(6)}"

@@ -5,7 +5,6 @@ citation relayed to an enforcement destination over real HTTP."""
 import subprocess
 import sys
 import threading
-import time
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -21,8 +20,8 @@ from gateway.service import GatewayService
 from gateway.store import sessions
 from gateway.store.migrate import upgrade
 from gateway.store.schema import CitationRecord
-from legacy.doubles import HttpReceiver
 from test_events import submit
+from test_plc import until
 
 CITATIONS = {"EXPIRED_TIME": ("50.00", 30), "INVALID_PERMIT": ("75.00", 30), "UNPAID_STAY": ("40.00", 14)}
 
@@ -60,14 +59,6 @@ class Node:
 
 
 @pytest.fixture(scope="module")
-def receiver():
-    r = HttpReceiver()
-    blockingCallFromThread(reactor, r.start)
-    yield r
-    blockingCallFromThread(reactor, r.stop)
-
-
-@pytest.fixture(scope="module")
 def node(database_url, receiver):
     upgrade(database_url)
     add_test_users(database_url)
@@ -95,13 +86,6 @@ def citations_of(n, session_id):
     with n.service.store.connection() as conn:
         T = CitationRecord.__table__
         return conn.execute(select(T).where(T.c.session_id == session_id).order_by(T.c.violation)).all()
-
-
-def until(predicate, timeout=10):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"not within {timeout} s"
-        time.sleep(0.05)
 
 
 def test_dry_run_shows_then_a_scan_cites_once_with_evidence_and_relays_it(node, receiver):
@@ -169,7 +153,7 @@ def test_the_scan_runs_on_its_schedule_and_survives_a_restart(node, database_url
     blockingCallFromThread(reactor, node.jobs.advance, 29 * 60)
     assert citations_of(node, session_id) == []        # not yet: every 30 minutes
     blockingCallFromThread(reactor, node.jobs.advance, 60)
-    until(lambda: len(citations_of(node, session_id)) == 2)
+    until(lambda: len(citations_of(node, session_id)) == 2, blocking=True)
     # Another gateway on the same database (a restart): the same violations are not cited again.
     other = Node(database_url, receiver.url, node.clock, "enf-restarted")
     try:

@@ -3,7 +3,6 @@
 
 import subprocess
 import sys
-import time
 from datetime import datetime, timezone
 
 import configs
@@ -71,15 +70,17 @@ def node(database_url, feed):
     blockingCallFromThread(reactor, service.stopService)
 
 
+def scheduled_import(service, jobs):
+    """Let the job clock reach the next scheduled import and wait (on its Deferred) until it ended."""
+    before = service.job_runs.get("hotlist feed")
+    blockingCallFromThread(reactor, jobs.advance, 5 * 60)
+    run = service.job_runs["hotlist feed"]
+    assert run is not before, "the scheduled import did not start"
+    blockingCallFromThread(reactor, lambda: run)
+
+
 def listed(service, source):
     return {(e.plate, e.category) for e in service.use_cases.hotlist.listing() if e.source == source}
-
-
-def until(predicate, timeout=20):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"not within {timeout} s"
-        time.sleep(0.05)
 
 
 def test_the_scheduled_import_follows_the_feed(node, feed):
@@ -87,13 +88,13 @@ def test_the_scheduled_import_follows_the_feed(node, feed):
     stolen, watched, released = unique_plate(), unique_plate(), unique_plate()
     feed[0].body = xml_feed((stolen, "stolen", None), (watched, "watch", "2030-01-01T00:00:00Z"),
                             (released, "banned", None))
-    blockingCallFromThread(reactor, jobs.advance, 5 * 60)
-    until(lambda: listed(service, "police") == {(stolen, "stolen"), (watched, "watch"), (released, "banned")})
+    scheduled_import(service, jobs)
+    assert listed(service, "police") == {(stolen, "stolen"), (watched, "watch"), (released, "banned")}
     assert (submit(gw, "ENTRY", stolen, camera="FEED-IN", facility=LOT).Reason) == "HOTLISTED"
 
     feed[0].body = xml_feed((stolen, "stolen", None), (watched, "watch", "2030-01-01T00:00:00Z"))
-    blockingCallFromThread(reactor, jobs.advance, 5 * 60)
-    until(lambda: listed(service, "police") == {(stolen, "stolen"), (watched, "watch")})
+    scheduled_import(service, jobs)
+    assert listed(service, "police") == {(stolen, "stolen"), (watched, "watch")}
     assert submit(gw, "ENTRY", released, camera="FEED-IN", facility=LOT).Decision == "OPEN"
 
 
@@ -103,13 +104,12 @@ def test_an_invalid_feed_changes_nothing_and_the_job_goes_on(node, feed):
     feed[0].body = b"<HotlistFeed xmlns='urn:parkgate:v1'><Nonsense/></HotlistFeed>"
     with pytest.raises(Exception, match="not a HotlistFeed"):
         service.hotlist_feeds.import_feed(feed[1])
-    blockingCallFromThread(reactor, jobs.advance, 5 * 60)
-    time.sleep(0.5)
+    scheduled_import(service, jobs)
     assert listed(service, "police") == before
     plate = unique_plate()
     feed[0].body = xml_feed((plate, "wanted", None))
-    blockingCallFromThread(reactor, jobs.advance, 5 * 60)
-    until(lambda: listed(service, "police") == {(plate, "wanted")})
+    scheduled_import(service, jobs)
+    assert listed(service, "police") == {(plate, "wanted")}
 
 
 def test_a_feed_from_a_source_not_allowed_is_refused(node):

@@ -23,25 +23,15 @@ from twisted.internet.threads import blockingCallFromThread
 
 from conftest import PASSWORD, PG_URL, _drop_pg_schema, _fresh_pg_schema, unique
 from gateway.store.migrate import upgrade
-from legacy.doubles import HttpReceiver
 from test_crash import free_port, serve
 from test_hardening import envelope
-from test_plc import fast_simulator
+from test_plc import fast_simulator, until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.skipif(not PG_URL, reason="two nodes need PARKGATE_TEST_PG_URL")]
 
 
 def on_reactor(fn, *args):
     return blockingCallFromThread(reactor, fn, *args)
-
-
-def until(predicate, timeout, interval=0.2):
-    """Poll from the test's thread: the simulator lives on the reactor, which must stay free to answer."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout} s")
-        time.sleep(interval)
 
 
 def submit(port, event_id=None, plate=None, timeout=10, at=None, with_reason=False):
@@ -64,13 +54,11 @@ def submit(port, event_id=None, plate=None, timeout=10, at=None, with_reason=Fal
 
 
 @pytest.fixture
-def cluster(tmp_path):
+def cluster(tmp_path, receiver):
     url, schema = _fresh_pg_schema()
     upgrade(url)
     sim = fast_simulator(lanes=1, heartbeat_timeout=None)
     on_reactor(sim.start)
-    receiver = HttpReceiver()
-    on_reactor(receiver.start)
     ports = [free_port(), free_port()]
     cli = {}
     for port in ports:
@@ -99,18 +87,17 @@ def cluster(tmp_path):
             proc.terminate()
             proc.wait(20)
     engine.dispose()
-    on_reactor(receiver.stop)
     on_reactor(sim.stop)
     _drop_pg_schema(schema)
 
 
 def test_two_nodes_share_a_lane_and_carry_on_when_its_driver_dies(cluster):
     ports, nodes, barrier = cluster["ports"], cluster["nodes"], cluster["sim"].barriers[1]
-    until(lambda: cluster["holder"]() is not None, timeout=30, interval=0.1)
+    until(lambda: cluster["holder"]() is not None, timeout=30, interval=0.1, blocking=True)
     driver = cluster["holder"]()
     driving = next(p for p in ports if driver.endswith(f":{p}"))
     other = next(p for p in ports if p != driving)
-    until(lambda: submit(driving)[2] == "COMMANDED", timeout=30, interval=0.2)
+    until(lambda: submit(driving)[2] == "COMMANDED", timeout=30, interval=0.2, blocking=True)
 
     acknowledged, opens = [], barrier.opens
     for n in range(10):  # either node decides; the driving one pulses the barrier for both
@@ -135,8 +122,8 @@ def test_two_nodes_share_a_lane_and_carry_on_when_its_driver_dies(cluster):
     nodes[driving].wait(10)
     killed_at = time.monotonic()
     until(lambda: cluster["holder"]() is not None and cluster["holder"]().endswith(f":{other}"), timeout=30,
-          interval=0.1)
-    until(lambda: submit(other)[2] == "COMMANDED", timeout=30, interval=0.2)
+          interval=0.1, blocking=True)
+    until(lambda: submit(other)[2] == "COMMANDED", timeout=30, interval=0.2, blocking=True)
     taken_over = time.monotonic() - killed_at
     assert taken_over < 15, f"the lane was taken over after {taken_over:.1f} s"
     for _ in range(5):

@@ -125,3 +125,36 @@ def test_the_signage_feed_says_the_free_spaces(gateway, tmp_path):
         get(gateway, "/signage?facility=LOT-NOWHERE&format=json")
     assert info.value.code == 404
     assert etree.fromstring(get(gateway, "/signage")[1]).tag == f"{{{NS}}}SignageFeed"
+
+
+@pytest.mark.postgres
+def test_lane_events_side_by_side_never_wait_on_one_hour_s_row(database_url):
+    """Two units of work open at once count the same hour (PostgreSQL runs lane events side by side):
+    the second does not wait for the first's row lock (each connection keeps a shard of its own),
+    and the hour reads as both together: the counts summed, the highest peak, what the latest left."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite takes units of work in turn")
+    from sqlalchemy import text
+
+    from gateway.store import occupancy
+    from gateway.store.engine import Store
+
+    upgrade(database_url)
+    store = Store(database_url)
+    hour = datetime(2025, 4, 1, 9, 0, tzinfo=timezone.utc)
+    facility = f"LOT-SHARDS-{unique_plate()}"
+    try:
+        with store.connection() as first:
+            occupancy.count(first, facility, hour + timedelta(minutes=10), 5, entered=True)
+            with store.connection() as second:
+                second.execute(text("SET LOCAL lock_timeout = '3s'"))  # one row for both: it would wait, then fail
+                occupancy.count(second, facility, hour + timedelta(minutes=20), 4, entered=False, stay_seconds=600)
+            occupancy.count(first, facility, hour + timedelta(minutes=5), 6, entered=True)
+        with store.connection() as conn:
+            [counted] = occupancy.hours(conn, facility, hour, hour + timedelta(hours=1))
+            carried = occupancy.occupied_before(conn, facility, hour + timedelta(hours=1))
+    finally:
+        store.dispose()
+    assert (counted.entries, counted.exits, counted.stays, counted.stay_seconds) == (2, 1, 1, 600)
+    assert counted.peak == 6
+    assert counted.occupied_end == carried == 4   # the exit at 9:20 was the hour's latest event

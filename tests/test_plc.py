@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from twisted.internet import defer, protocol, reactor, task
+from twisted.internet import defer, protocol, reactor, task, threads
 from twisted.internet.threads import blockingCallFromThread
 from zope.interface import implementer
 from zope.interface.verify import verifyObject
@@ -43,16 +43,24 @@ def on_reactor(fn, *args, timeout=5):
     return blockingCallFromThread(reactor, call)
 
 
-def until(predicate, timeout=20, interval=0.01):
+def until(predicate, timeout=20, interval=0.01, blocking=False):
     """Wait (on the reactor, polling with a deadline) until ``predicate()`` holds. The deadline only
-    bounds a failure: on a loaded machine a relay child or a PLC link can take seconds to come up."""
+    bounds a failure: on a loaded machine a relay child or a PLC link can take seconds to come up.
+    ``blocking``: the predicate blocks (a database query, a request to a gateway whose PLC is a
+    simulator on this reactor), so each check runs in a reactor thread and the reactor stays free."""
     def poll():
         d = defer.Deferred()
 
-        def check():
-            if predicate():
+        def holds(result):
+            if result and not d.called:
                 loop.stop()
                 d.callback(True)
+
+        def check():
+            if blocking:
+                return threads.deferToThread(predicate).addCallback(holds)
+            holds(predicate())
+
         def give_up(failure):
             if loop.running:
                 loop.stop()

@@ -99,3 +99,16 @@ def test_statements_whose_values_the_caller_does_not_give_are_refused(store):
     columns = [c for c in SESSIONS.c.keys() if c != "amount_paid"]
     with store.connection() as conn, pytest.raises(ValueError, match="caller"):
         Prepared(insert(SESSIONS), columns).run(conn, session_row("PREP6"))
+
+
+def test_a_parameter_the_sql_names_several_times_is_processed_once(store, monkeypatch):
+    """The lane facts name the plate three times (hotlist, open session, permits): one HMAC, not three."""
+    with store.connection() as conn:
+        sessions._INSERT.run(conn, session_row("PREP5"))
+    blinded = []
+    blind = store.keys.blind
+    monkeypatch.setattr(store.keys, "blind", lambda plate: blinded.append(plate) or blind(plate))
+    with store.connection() as conn:
+        rows = facts.STATEMENTS["ENTRY"].rows(conn, {"plate": "PREP5", "facility_id": "LOT-P", "now": ENTRY})
+    assert blinded == ["PREP5"]
+    assert rows[0]["open_session_id"] == "S-PREP5"

@@ -2,7 +2,6 @@
 through, expired entries ignored; each read of a listed plate relayed as a SecurityEvent to a VMS
 over real HTTP, schema-valid; ManageHotlist and ListHotlist audited."""
 
-import time
 from datetime import timedelta
 
 import configs
@@ -19,25 +18,17 @@ from gateway.contract.schema import document_schema
 from gateway.service import GatewayService
 from gateway.store.migrate import upgrade
 from gateway.store.schema import AuditRecord
-from legacy.doubles import HttpReceiver
+from test_plc import until
 
 
 @pytest.fixture(scope="module")
-def vms():
-    r = HttpReceiver()
-    blockingCallFromThread(reactor, r.start)
-    yield r
-    blockingCallFromThread(reactor, r.stop)
-
-
-@pytest.fixture(scope="module")
-def gw(database_url, vms):
+def gw(database_url, receiver):
     upgrade(database_url)
     add_test_users(database_url)
     raw = configs.gateway(
         configs.facility("LOT-SEC", configs.lane("S-IN", 1, "ENTRY"), configs.lane("S-OUT", 2, "EXIT")),
         configs.facility("LOT-OTHER", configs.lane("O-IN", 1, "ENTRY")),
-        relays=[configs.relay("vms", vms.url, documents=["SecurityEvent"], backoff_s=0.1)])
+        relays=[configs.relay("vms", receiver.url, documents=["SecurityEvent"], backoff_s=0.1)])
     service = GatewayService(configs.parse(raw, database_url=database_url), clock=SettableClock(), reactor=reactor)
     blockingCallFromThread(reactor, service.startService)
     yield service
@@ -54,17 +45,14 @@ def enter(gw, plate, facility="LOT-SEC", camera="S-IN", event_id=None, **more):
         "Timestamp": gw.use_cases.clock(), "PlateText": plate, "Confidence": "0.97", **more})
 
 
-def delivered(vms, key, timeout=10):
-    deadline = time.monotonic() + timeout
-    while key not in vms.keys:
-        assert time.monotonic() < deadline, f"{key} not delivered within {timeout} s"
-        time.sleep(0.02)
-    return etree.fromstring(next(r.body for r in vms.received if r.key == key))
+def delivered(receiver, key):
+    until(lambda: key in receiver.keys)
+    return etree.fromstring(next(r.body for r in receiver.received if r.key == key))
 
 
 @pytest.mark.parametrize("category, decision, severity", [
     ("stolen", "HOLD", "HIGH"), ("banned", "HOLD", "MEDIUM"), ("wanted", "OPEN", "HIGH"), ("watch", "OPEN", "LOW")])
-def test_each_category_decides_and_raises_a_security_event(gw, vms, category, decision, severity):
+def test_each_category_decides_and_raises_a_security_event(gw, receiver, category, decision, severity):
     plate = unique_plate()
     added = client(gw, "SecurityService").ManageHotlist(Action="ADD", Plate=plate.lower(), Category=category,
                                                         Reason="from the police feed", Source="police")
@@ -73,7 +61,7 @@ def test_each_category_decides_and_raises_a_security_event(gw, vms, category, de
     outcome = enter(gw, plate, event_id=event_id, ImageURL="https://cams.example/lane1/1.jpg")
     assert outcome.Decision == decision
     assert (outcome.Reason == "HOTLISTED") == (decision == "HOLD")
-    doc = delivered(vms, f"{event_id}:SEC")
+    doc = delivered(receiver, f"{event_id}:SEC")
     alert = doc if doc.tag.endswith("SecurityEvent") else doc[0]
     assert document_schema().validate(alert), document_schema().error_log
     ns = {"pg": "urn:parkgate:v1"}
@@ -84,7 +72,7 @@ def test_each_category_decides_and_raises_a_security_event(gw, vms, category, de
     assert (alert.findtext("pg:CameraID", namespaces=ns), alert.findtext("pg:Plate", namespaces=ns)) == ("S-IN", plate)
 
 
-def test_the_most_severe_entry_decides_and_expired_or_other_lots_entries_do_not_count(gw, vms):
+def test_the_most_severe_entry_decides_and_expired_or_other_lots_entries_do_not_count(gw, receiver):
     security = client(gw, "SecurityService")
     plate = unique_plate()
     now = gw.use_cases.clock()
@@ -110,7 +98,7 @@ def test_the_most_severe_entry_decides_and_expired_or_other_lots_entries_do_not_
         gw.use_cases.clock.now = SettableClock().now
 
 
-def test_plates_not_listed_raise_nothing_and_changes_are_audited(gw, vms):
+def test_plates_not_listed_raise_nothing_and_changes_are_audited(gw, receiver):
     event_id = unique()
     enter(gw, unique_plate(), event_id=event_id)
     plate = unique_plate()
@@ -120,7 +108,7 @@ def test_plates_not_listed_raise_nothing_and_changes_are_audited(gw, vms):
         T = AuditRecord.__table__
         actions = {(r.action, r.username) for r in conn.execute(select(T.c.action, T.c.username))}
     assert {("AddHotlistEntry", "operator"), ("ListHotlist", "enforcement")} <= actions
-    assert f"{event_id}:SEC" not in vms.keys
+    assert f"{event_id}:SEC" not in receiver.keys
 
 
 def test_bad_hotlist_requests_get_faults(gw):

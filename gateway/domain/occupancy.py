@@ -1,7 +1,8 @@
 """Occupancy over time: a facility's hours as its lanes counted them, and what they add up to.
 
-The hours are kept as vehicles come and go (one row per facility and hour, updated by each entry
-and exit in the same unit of work), so a history is read, never recomputed from the events. An
+The hours are kept as vehicles come and go (rows per facility and hour, updated by each entry
+and exit in the same unit of work: see :mod:`gateway.store.occupancy`), so a history is read,
+never recomputed from the events. An
 hour without traffic has no row: it carries the occupancy the hour before ended with.
 """
 

@@ -37,7 +37,7 @@ def applies_here(table):
                 or_(table.c.facility_id == bindparam("facility_id"), table.c.facility_id.is_(None)))
 
 
-OCCUPIED = select(func.count()).select_from(_SESSIONS).where(
+OCCUPIED = select(func.count().label("occupied")).select_from(_SESSIONS).where(
     _SESSIONS.c.facility_id == bindparam("facility_id"), _SESSIONS.c.status == OPEN)
 
 

@@ -1,12 +1,16 @@
 """Occupancy hours (issue 17): counted by each entry and exit, in its unit of work, read as a history.
 
-One upsert per entry or exit: the hour's row is made by its first vehicle and added to by the
-rest. Its peak keeps the highest occupancy an entry or exit of the hour left behind.
+One upsert per entry or exit, into the hour's shard of the database connection it runs on
+(:class:`gateway.store.schema.OccupancyHourRecord`): a connection runs one unit at a time, so
+no two lane events ever wait for one row's lock (with one row per hour, every event of a facility
+did: they took turns through each other's commits). The shard's row is made by its first vehicle
+and added to by the rest; its peak keeps the highest occupancy an entry or exit left behind, and
+its ``occupied_end`` what its latest event (by time) left. Read, an hour is its shards together.
 """
 
 from datetime import datetime
 
-from sqlalchemy import Connection, case, select
+from sqlalchemy import Connection, case, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..domain.occupancy import OccupancyHour, hour_of
@@ -15,19 +19,34 @@ from .schema import OccupancyHourRecord, table_of
 
 _HOURS = table_of(OccupancyHourRecord)
 _KEYS = [c.key for c in _HOURS.columns]
+_SHARD = "parkgate_occupancy_shard"   # the shard kept in the pooled connection's info
 
 
 def _upsert(insert):
     stmt = insert(_HOURS)
     new, old = stmt.excluded, _HOURS.c
-    return Prepared(stmt.on_conflict_do_update(index_elements=[old.facility_id, old.hour], set_={
+    later = or_(old.last_at.is_(None), new.last_at >= old.last_at)
+    return Prepared(stmt.on_conflict_do_update(index_elements=[old.facility_id, old.hour, old.shard], set_={
         "entries": old.entries + new.entries, "exits": old.exits + new.exits, "stays": old.stays + new.stays,
         "stay_seconds": old.stay_seconds + new.stay_seconds,
         "peak": case((new.peak > old.peak, new.peak), else_=old.peak),
-        "occupied_end": new.occupied_end}), _KEYS)
+        "occupied_end": case((later, new.occupied_end), else_=old.occupied_end),
+        "last_at": case((later, new.last_at), else_=old.last_at)}), _KEYS)
 
 
 _COUNT = {"sqlite": _upsert(sqlite.insert), "postgresql": _upsert(postgresql.insert)}
+
+
+def _shard(conn: Connection) -> int:
+    """This connection's shard: its PostgreSQL backend's pid (unique among the connections open at
+    once, every node's), asked once per connection; 0 on SQLite (one writer at a time)."""
+    if conn.dialect.name == "sqlite":
+        return 0
+    info = conn.connection.info
+    shard = info.get(_SHARD)
+    if shard is None:
+        shard = info[_SHARD] = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    return shard
 
 
 def count(conn: Connection, facility_id: str, when: datetime, occupied: int, entered: bool,
@@ -35,20 +54,38 @@ def count(conn: Connection, facility_id: str, when: datetime, occupied: int, ent
     """An entry (``entered``) or an exit at ``when``, after which ``occupied`` vehicles are inside;
     ``stay_seconds``: the stay the exit closed."""
     _COUNT[conn.dialect.name].run(conn, {
-        "facility_id": facility_id, "hour": hour_of(when), "entries": int(entered), "exits": int(not entered),
-        "stays": int(stay_seconds is not None), "stay_seconds": stay_seconds or 0, "peak": occupied,
-        "occupied_end": occupied})
+        "facility_id": facility_id, "hour": hour_of(when), "shard": _shard(conn), "entries": int(entered),
+        "exits": int(not entered), "stays": int(stay_seconds is not None), "stay_seconds": stay_seconds or 0,
+        "peak": occupied, "occupied_end": occupied, "last_at": when})
 
 
 def hours(conn: Connection, facility_id: str, start: datetime, end: datetime) -> list[OccupancyHour]:
+    """The counted hours of [start, end), each its shards together, in order."""
     query = select(_HOURS).where(_HOURS.c.facility_id == facility_id, _HOURS.c.hour >= start,
                                  _HOURS.c.hour < end).order_by(_HOURS.c.hour)
-    return [OccupancyHour(**row._mapping) for row in conn.execute(query)]
+    merged: dict[datetime, OccupancyHour] = {}
+    latest: dict[datetime, datetime | None] = {}
+    for row in conn.execute(query):
+        found = merged.get(row.hour)
+        if found is None:
+            merged[row.hour] = OccupancyHour(facility_id, row.hour, row.entries, row.exits, row.stays,
+                                             row.stay_seconds, row.peak, row.occupied_end)
+            latest[row.hour] = row.last_at
+            continue
+        newer = latest[row.hour] is None or (row.last_at is not None and row.last_at >= latest[row.hour])
+        merged[row.hour] = OccupancyHour(
+            facility_id, row.hour, found.entries + row.entries, found.exits + row.exits, found.stays + row.stays,
+            found.stay_seconds + row.stay_seconds, max(found.peak, row.peak),
+            row.occupied_end if newer else found.occupied_end)
+        if newer:
+            latest[row.hour] = row.last_at
+    return list(merged.values())
 
 
 def occupied_before(conn: Connection, facility_id: str, start: datetime) -> int:
     """What the last counted hour before ``start`` ended with (0: none was counted)."""
     found = conn.execute(select(_HOURS.c.occupied_end).where(_HOURS.c.facility_id == facility_id,
                                                              _HOURS.c.hour < start)
-                         .order_by(_HOURS.c.hour.desc()).limit(1)).scalar()
+                         .order_by(_HOURS.c.hour.desc(), _HOURS.c.last_at.is_(None), _HOURS.c.last_at.desc())
+                         .limit(1)).scalar()
     return int(found or 0)

@@ -65,13 +65,19 @@ class _PreparedPlan:
         self.dialect = dialect
         order = compiled.positiontup if compiled.positional else list(compiled.binds)
         self.names = None if compiled.positional else order  # pyformat drivers take a dict by name
+        # Each parameter processed once, however often the SQL names it: a plate bound in three
+        # places of the lane facts' statement is blinded (an HMAC) once, not three times.
+        unique = list(dict.fromkeys(order))
         self.binds = [(name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
-                      for name in order]
+                      for name in unique]
+        self.positions = None if len(unique) == len(order) else [unique.index(name) for name in order]
         self.statement = statement
         self._results: tuple[list[str], list[Any]] | None = None
 
     def execute(self, conn: Connection, params: dict[str, Any]) -> Any:
         values: Any = [params[name] if process is None else process(params[name]) for name, process in self.binds]
+        if self.positions is not None:
+            values = [values[i] for i in self.positions]
         if self.names is not None:
             values = dict(zip(self.names, values))
         dbapi: Any = conn.connection.dbapi_connection

@@ -434,16 +434,23 @@ Index("ix_sessions_facility_entry", SessionRecord.facility_id, SessionRecord.ent
 
 
 class OccupancyHourRecord(Base):
-    """A facility's hour as its lanes counted it (issue 17): kept by each entry and exit as it happens."""
+    """A facility's hour as its lanes counted it (issue 17): kept by each entry and exit as it happens.
+
+    In shards (0150): each database connection adds to a row of its own (``shard``: its PostgreSQL
+    backend's pid; 0 on SQLite, which has one writer), so lane events running side by side never
+    wait on one another's row lock; the hour is the sum of its shards (the highest peak, and the
+    occupancy its latest event, ``last_at``, left)."""
     __tablename__ = "occupancy_hours"
     facility_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     hour: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)   # its start, UTC
+    shard: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False, server_default="0")
     entries: Mapped[int] = mapped_column(Integer)
     exits: Mapped[int] = mapped_column(Integer)
     stays: Mapped[int] = mapped_column(Integer)
     stay_seconds: Mapped[int] = mapped_column(Integer)
     peak: Mapped[int] = mapped_column(Integer)
     occupied_end: Mapped[int] = mapped_column(Integer)
+    last_at: Mapped[datetime | None] = mapped_column(UTCDateTime)   # the latest event counted here
 # --- issue 16: versioned tariffs, stored pictures ---------------------------------------------
 
 class TariffVersionRecord(Base):

@@ -19,6 +19,7 @@ _INSERT = Prepared(_SESSIONS.insert(), _SESSIONS.c.keys())
 _CLOSE = Prepared(
     update(_SESSIONS).where(_SESSIONS.c.id == bindparam("session_id"), _SESSIONS.c.status == OPEN),
     ["session_id", "status", "exit_time", "exit_event_id", "amount_charged"])
+_OCCUPIED = Prepared(OCCUPIED)  # every exit counts what it leaves inside (the occupancy hour)
 
 
 def insert(conn: Connection, session: ParkingSession) -> None:
@@ -59,7 +60,7 @@ def of_plate(conn: Connection, facility_id: str, plate: str, for_update: bool = 
 
 
 def occupied(conn: Connection, facility_id: str) -> int:
-    return conn.execute(OCCUPIED, {"facility_id": facility_id}).scalar_one()
+    return _OCCUPIED.rows(conn, {"facility_id": facility_id})[0]["occupied"]
 
 
 def paid(conn: Connection, session: ParkingSession) -> None:

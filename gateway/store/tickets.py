@@ -1,6 +1,6 @@
 """Tickets, lost tickets, and the open sessions a facility's overnight list is made of."""
 
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from datetime import datetime
 
 from sqlalchemy import Connection, delete, select, update
@@ -9,6 +9,7 @@ from ..contract.documents import parse
 from ..contract.namespace import NS
 from ..domain.sessions import ParkingSession
 from ..domain.tickets import LostTicket, Ticket
+from .prepared import Prepared
 from .schema import LaneEventRecord, LostTicketRecord, ReviewRecord, SessionRecord, TicketRecord, table_of
 from .sealed import readable
 
@@ -17,11 +18,14 @@ _LOST = table_of(LostTicketRecord)
 _SESSIONS = table_of(SessionRecord)
 _EVENTS = table_of(LaneEventRecord)
 _REVIEWS = table_of(ReviewRecord)
+# Every transient entry issues one: compiled once, run on the cursor (asdict() would deep-copy the record).
+_TICKET_FIELDS = [f.name for f in fields(Ticket)]
+_INSERT = Prepared(_TICKETS.insert(), _TICKET_FIELDS)
 
 
 def insert(conn: Connection, ticket: Ticket) -> None:
     """A number already used in the facility fails here (``IntegrityError``)."""
-    conn.execute(_TICKETS.insert(), asdict(ticket))
+    _INSERT.run(conn, {name: getattr(ticket, name) for name in _TICKET_FIELDS})
 
 
 def get(conn: Connection, facility_id: str, number: str) -> Ticket | None:
