@@ -9,7 +9,7 @@ from alembic import op
 import gateway.store.schema
 
 revision = '0150'
-down_revision = '0090'
+down_revision = '0110'
 branch_labels = None
 depends_on = None
 
