@@ -10,8 +10,9 @@ from datetime import timedelta
 from pathlib import Path
 
 KINDS = ("soap", "xml", "json", "webhook")
-DOCUMENTS = ("ParkingEvent", "Citation", "Permit", "SecurityEvent")
-#: What a destination gets when it does not say: security events (issue 17) go only to those that ask.
+DOCUMENTS = ("ParkingEvent", "Citation", "Permit", "SecurityEvent", "SpaceAssigned")
+#: What a destination gets when it does not say: security events (issue 17) and spaces assigned
+#: (issue 16) go only to those that ask.
 DEFAULT_DOCUMENTS = ("ParkingEvent", "Citation", "Permit")
 SETTINGS = ("name", "kind", "url", "documents", "facilities", "timeout_s", "max_age_s", "backoff_s", "backoff_max_s",
             "batch_window_s", "batch_max", "lease_s", "basic_auth", "client_cert", "client_key", "ca_bundle", "secret",

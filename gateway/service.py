@@ -55,6 +55,7 @@ from .app.shifts import Shifts
 from .app.tariffs import Tariffs
 from .app.tickets import Tickets
 from .app.usecases import UseCases
+from .app.zones import Zones
 from .contract.documents import parse
 from .contract.namespace import NS
 from .contract.schema import CONTRACT_XSD, document_schema
@@ -150,7 +151,9 @@ class GatewayService(service.MultiService):
                       self.audit, reactor, metrics=self.metrics)
         codes = TicketCodes(audit_log.keys().tickets)
         tariffs = Tariffs(facilities=facilities, store=self.store, clock=clock)
-        recorder = EventRecorder(facilities, rules, self.store, relaying, clock, ticket_codes=codes, tariffs=tariffs)
+        zones = Zones(facilities=facilities, store=self.store, clock=clock, relaying=relaying)   # issue 16
+        recorder = EventRecorder(facilities, rules, self.store, relaying, clock, ticket_codes=codes, tariffs=tariffs,
+                                 zones=zones)
         self.pictures = Pictures(vault=ImageVault(directory=ops.images_dir, keys=self.store.keys), store=self.store,
                                  threshold=rules.image_match_threshold, deadline_s=config.recognition.time_limit)
         reviews = Reviews(recorder, facilities, self.store, lanes, clock, self.pictures)
@@ -166,7 +169,7 @@ class GatewayService(service.MultiService):
         passes = PermitPasses(facilities=facilities, store=self.store, clock=clock,
                               tokens=PermitTokens.signing(load_permit_key(ops.permit_key_file)))
         self.enforcement = Enforcement(facilities, self.store, citations, clock, self.node)
-        occupancy = Occupancy(facilities, self.store, clock)
+        occupancy = Occupancy(facilities, self.store, clock, zones)
         self.hotlist_feeds = HotlistFeeds(facilities=facilities, store=self.store, clock=clock,
                                           settings=config.hotlist_feed)
         self.use_cases = UseCases(
@@ -190,6 +193,7 @@ class GatewayService(service.MultiService):
             shifts=Shifts(facilities=facilities, store=self.store, clock=clock),
             reports=Reports(facilities=facilities, store=self.store, clock=clock),
             tariffs=tariffs,
+            zones=zones,
             users=Users(self.store, clock, config.passwords),
             dashboard=Dashboard(facilities=facilities, store=self.store, lanes=lanes, clock=clock),
             printing=Printing(printer=receipt_printer(config.console), audit=self.audit))

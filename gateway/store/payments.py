@@ -8,7 +8,7 @@ from sqlalchemy import Connection, select
 
 from ..domain.payments import PaymentEntry
 from ..domain.sessions import Payment
-from ..domain.tickets import DEFAULT_VEHICLE_TYPE
+from ..domain.vehicle_types import DEFAULT as DEFAULT_VEHICLE_TYPE
 from .schema import PaymentRecord, SessionRecord, table_of
 
 _PAYMENTS, _SESSIONS = table_of(PaymentRecord), table_of(SessionRecord)
