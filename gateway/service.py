@@ -195,7 +195,7 @@ class GatewayService(service.MultiService):
             tariffs=tariffs,
             zones=zones,
             users=Users(self.store, clock, config.passwords),
-            dashboard=Dashboard(facilities=facilities, store=self.store, lanes=lanes, clock=clock),
+            dashboard=Dashboard(facilities=facilities, store=self.store, lanes=lanes, clock=clock, zones=zones),
             printing=Printing(printer=receipt_printer(config.console), audit=self.audit))
         self.console_pool = ThreadPool(minthreads=0, maxthreads=config.console.threads, name="parkgate-console")
         self.port = None
