@@ -129,7 +129,7 @@ class EventRecorder:
     def record(self, conn: Connection, fac: Facility, lane: Lane, ev: LaneEvent, plate: str | None, when: datetime,
                relay_key: str | None = None, queue_review: bool = True) -> tuple[Outcome, Sequence[str]]:
         """Decide and write ``ev`` on ``conn``: (its outcome, the relays owed its document)."""
-        hotlisted, occupied, owed_space = None, None, []
+        hotlisted, occupied, zone_occupied, owed_space = None, None, None, []
         kind = lane.vehicle_type or ev.vehicle_type or of_class(ev.vehicle.vehicle_class if ev.vehicle else None)
         if ev.token_refusal:  # a permit token scanned at the lane that does not admit (issue 17)
             verdict = Verdict(HOLD, ev.token_refusal, NO_PERMIT)
@@ -139,7 +139,7 @@ class EventRecorder:
             zone = self.zone_of(conn, fac, lane) if ev.direction == "ENTRY" else None
             known = facts.of_plate(conn, fac.id, plate, ev.direction, when, zone.id if zone else None, kind)
             known.zone = zone
-            hotlisted, occupied = known.hotlisted, known.occupied
+            hotlisted, occupied, zone_occupied = known.hotlisted, known.occupied, known.zone_occupied
             if self.tariffs is not None and ev.direction != "ENTRY":
                 known.schedule = self.tariffs.schedule(fac.id, conn)
             verdict = decide(known, fac, self.rules, ev.event_id, ev.direction, when, ev.confidence, kind,
@@ -159,7 +159,8 @@ class EventRecorder:
             inside = occupied + 1 if occupied is not None else sessions.occupied(conn, fac.id)
             occupancy.count(conn, fac.id, when, inside, entered=True)
             if lane.zone is not None:   # issue 16: counted into the lane's zone, and its space assigned
-                zone_store.count(conn, fac.id, lane.zone, kind, when, entered=True)
+                zone_store.count(conn, fac.id, lane.zone, kind, when, entered=True,
+                                 inside=zone_occupied + 1 if zone_occupied is not None else None)
                 owed_space = owe_assignment(self.relaying, conn, SpaceAssignment(
                     f"{ev.event_id}:SPA", session, lane.zone, session.space_assigned, when, f"lane {lane.number}"))
             if permit is None and self.ticket_codes is not None:

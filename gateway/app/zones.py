@@ -145,5 +145,7 @@ class Zones:
 def owe_assignment(relaying: Relaying, conn: Connection, a: SpaceAssignment) -> list[str]:
     """The assignment's SpaceAssigned document, owed on ``conn``: the relays owed it."""
     s = a.session
+    if not relaying.wanted("SpaceAssigned", s.facility_id):
+        return []
     doc = documents.space_assigned(a.id, s.id, s.facility_id, a.zone_id, a.space_id, s.vehicle_type, a.at, a.by)
     return list(relaying.owe(conn, "SpaceAssigned", a.id, s.facility_id, documents.serialize(doc)))

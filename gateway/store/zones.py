@@ -65,10 +65,11 @@ _COUNT = {"sqlite": _upsert(sqlite.insert), "postgresql": _upsert(postgresql.ins
 
 
 def count(conn: Connection, facility_id: str, zone_id: str, vehicle_type: str, when: datetime,
-          entered: bool) -> None:
-    """An entry into (``entered``) or an exit from the zone at ``when``, counted after the session's
-    write (the spaces taken are read on the same unit of work)."""
-    inside = occupied_by(conn, facility_id, zone_id, vehicle_type)
+          entered: bool, inside: int | None = None) -> None:
+    """An entry into (``entered``) or an exit from the zone at ``when``, after which ``inside``
+    vehicles of the type are there (None: read on the same unit of work, after the session's write)."""
+    if inside is None:
+        inside = occupied_by(conn, facility_id, zone_id, vehicle_type)
     _COUNT[conn.dialect.name].run(conn, {
         "facility_id": facility_id, "zone_id": zone_id, "vehicle_type": vehicle_type, "hour": hour_of(when),
         "entries": int(entered), "exits": int(not entered), "peak": inside, "occupied_end": inside})
