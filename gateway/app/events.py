@@ -59,7 +59,7 @@ class LaneEvents:
 
     @staticmethod
     def _lane_class(ev: LaneEvent, facility: Facility) -> LaneEvent:
-        """A lane for one class of vehicle (a motorcycle lane) says the class the caller did not."""
+        """A lane for one vehicle type (a motorcycle lane) says its VehicleClass when the caller did not."""
         lane = facility.lanes.get(ev.camera_id)
         said = class_of(lane.vehicle_type) if lane is not None else None
         if said is None or (ev.vehicle and ev.vehicle.vehicle_class):

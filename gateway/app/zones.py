@@ -77,6 +77,8 @@ class Zones:
     def listing(self, facility_id: str) -> list[ZoneView]:
         """Every zone with its spaces per vehicle type now (blocking: the database)."""
         zones = self.of(facility_id)
+        if not zones:
+            return []
         with self.store.connection() as conn:
             taken = stored.occupied(conn, facility_id)
         found = spaces(zones, taken)
