@@ -182,7 +182,7 @@ class GatewayService(service.MultiService):
             citations=citations, lanes=lanes,
             relay_status=lambda: relay_status(self.outbox),
             audit=self.audit, backups=self.backups, retention=self.retention, metrics=self.metrics,
-            authorizations=Authorizations(facilities, rules, self.store, clock), enforcement=self.enforcement,
+            authorizations=Authorizations(facilities, rules, self.store, clock, zones), enforcement=self.enforcement,
             hotlist=Hotlist(facilities, self.store, clock),
             open_data=OpenData(facilities=facilities, occupancy=occupancy, publisher=config.open_data, clock=clock),
             permit_passes=passes,

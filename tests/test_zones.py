@@ -92,6 +92,12 @@ def test_a_zone_full_for_a_type_holds_that_type_only(gw):
     bus = event(gw, "ENTRY", unique_plate(), "Z-IN", VehicleType="bus")           # no bus spaces on level 1
     assert (bus.Decision, bus.Reason) == ("HOLD", "FACILITY_FULL")
     assert event(gw, "ENTRY", unique_plate(), "Z-FREE", VehicleType="bus").Decision == "OPEN"   # a lane of no zone
+    # a PARCS asking whether a plate may pass is told as a lane event would be
+    asked = {lane: gw.client("PermitService", "integrator").AuthorizePlate(FacilityID=LOT, LaneNumber=lane,
+                                                                          Plate=unique_plate())
+             for lane in (1, 2, 4)}
+    assert [(asked[n].Decision, asked[n].Reason) for n in (1, 2, 4)] == [
+        ("DECLINED", "FACILITY_FULL"), ("DECLINED", "FACILITY_FULL"), ("GRANTED", "TRANSIENT_ENTRY")]
     now = spaces(gw)
     assert now[("L1", "car")] == (2, 2, 0) and now[("L1", "van")] == (1, 1, 0) and now[("MOTO", "motorcycle")][1] == 1
 

@@ -26,14 +26,13 @@ from ..domain.plates import normalise_plate
 from ..domain.sessions import ParkingSession
 from ..domain.tickets import ISSUED, Ticket, TicketCodes
 from ..domain.vehicle_types import of_class
-from ..domain.zones import Zone, in_force
 from ..store import events, facts, occupancy, reviews, sessions, tickets
 from ..store import zones as zone_store
 from ..store.engine import Store
 from .clock import Clock, new_id
 from .relaying import Relaying
 from .tariffs import Tariffs
-from .zones import SpaceAssignment, Zones, owe_assignment
+from .zones import SpaceAssignment, Zones, lane_zone, owe_assignment
 
 #: How often a lane event is decided again when what it read changed before it wrote.
 ATTEMPTS = 3
@@ -136,7 +135,7 @@ class EventRecorder:
         elif plate is None:
             verdict = Verdict(REVIEW, ev.unread or "NO_PLATE_READ", NO_PERMIT)
         else:
-            zone = self.zone_of(conn, fac, lane) if ev.direction == "ENTRY" else None
+            zone = lane_zone(self.zones, conn, fac, lane) if ev.direction == "ENTRY" else None
             known = facts.of_plate(conn, fac.id, plate, ev.direction, when, zone.id if zone else None, kind)
             known.zone = zone
             hotlisted, occupied, zone_occupied = known.hotlisted, known.occupied, known.zone_occupied
@@ -197,13 +196,6 @@ class EventRecorder:
                                               documents.serialize(alert))]
         return Outcome(ev.event_id, event, verdict.decision, verdict.reason, session.id if session else None,
                        ticket_number=ticket.number if ticket else None), owed
-
-    def zone_of(self, conn: Connection, fac: Facility, lane: Lane) -> Zone | None:
-        """The zone the lane leads into, as it is now (None: the lane has none)."""
-        if lane.zone is None:
-            return None
-        found = self.zones.of(fac.id, conn) if self.zones is not None else in_force(fac.zones, ())
-        return found.get(lane.zone)
 
     def write(self, conn: Connection, fac: Facility, lane: Lane, ev: LaneEvent, when: datetime, plate: str | None,
               confidence: Decimal | None, decision: str, reason: str, standing: Standing,

@@ -16,7 +16,7 @@ from sqlalchemy import Connection
 
 from ..contract import documents
 from ..domain.errors import Conflict, InvalidInput, NotFound
-from ..domain.facility import Facility, find_facility
+from ..domain.facility import Facility, Lane, find_facility
 from ..domain.sessions import ParkingSession
 from ..domain.zones import Zone, ZoneSpaces, changed, has_space, in_force, spaces
 from ..store import audit, sessions
@@ -142,6 +142,14 @@ class Zones:
                          f"zone {zone.id}" + (f", space {space_id}" if space_id else ""))
         self.relaying.wake(owed)
         return assignment
+
+
+def lane_zone(zones: Zones | None, conn: Connection, fac: Facility, lane: Lane) -> Zone | None:
+    """The zone ``lane`` leads into, as it is now (``zones``: None, as configured); None: it has none."""
+    if lane.zone is None:
+        return None
+    found = zones.of(fac.id, conn) if zones is not None else in_force(fac.zones, ())
+    return found.get(lane.zone)
 
 
 def owe_assignment(relaying: Relaying, conn: Connection, a: SpaceAssignment) -> list[str]:
