@@ -13,8 +13,9 @@ KINDS = ("soap", "xml", "json", "webhook")
 #: DATEX II v3 publications (issue 17): checked against the official schemas, not xsd/, and sent
 #: as they are (a ``d2:payload`` each), never in one of our batches.
 DATEX2_DOCUMENTS = ("ParkingTablePublication", "ParkingStatusPublication")
-DOCUMENTS = ("ParkingEvent", "Citation", "Permit", "SecurityEvent") + DATEX2_DOCUMENTS
-#: What a destination gets when it does not say: security events (issue 17) go only to those that ask.
+DOCUMENTS = ("ParkingEvent", "Citation", "Permit", "SecurityEvent", "SpaceAssigned") + DATEX2_DOCUMENTS
+#: What a destination gets when it does not say: security events (issue 17) and spaces assigned
+#: (issue 16) go only to those that ask.
 DEFAULT_DOCUMENTS = ("ParkingEvent", "Citation", "Permit")
 SETTINGS = ("name", "kind", "url", "documents", "facilities", "timeout_s", "max_age_s", "backoff_s", "backoff_max_s",
             "batch_window_s", "batch_max", "lease_s", "basic_auth", "client_cert", "client_key", "ca_bundle", "secret",

@@ -9,7 +9,7 @@ Ping on the same server. Last, ``--images`` image events at once (a rendered pla
 recognition pool): how many are read, how many are told Server.Busy, and how soon.
 
     .venv/bin/python bench/soap_events.py [--duration 10] [--connections 1,8,32] [--images 40]
-                                          [--baseline CHECKOUT]
+                                          [--baseline CHECKOUT] [--zoned]
 
 ``--baseline``: another checkout's gateway (``git worktree add ../before <commit>``) runs beside
 this one, each in its own process, and every point is measured on each in turn, so the columns
@@ -30,11 +30,17 @@ from pathlib import Path
 from harness import REPO, configs, cpu_seconds, open_connection, read_response, request, start_gateway
 
 
-def bench_config(threads, database_url, synchronous):
-    """Every event a vehicle of its own; capacity without end; exits within grace."""
+def bench_config(threads, database_url, synchronous, zoned=False):
+    """Every event a vehicle of its own; capacity without end; exits within grace. ``zoned``: the
+    entry lane leads into a zone (issue 16: its spaces per vehicle type counted and checked too)."""
+    entry = configs.lane("CAM-IN", 1, "ENTRY")
+    zones = {}
+    if zoned:
+        entry["zone"] = "L1"
+        zones = {"zone": [{"id": "L1", "kind": "level", "capacity": {"car": 10 ** 9}}]}
     return configs.gateway(
-        configs.facility("LOT-BENCH", configs.lane("CAM-IN", 1, "ENTRY"), configs.lane("CAM-OUT", 2, "EXIT"),
-                         name="Bench Garage", tariff_=configs.tariff("H", "3.00", "24.00", grace_minutes=15)),
+        configs.facility("LOT-BENCH", entry, configs.lane("CAM-OUT", 2, "EXIT"),
+                         name="Bench Garage", tariff_=configs.tariff("H", "3.00", "24.00", grace_minutes=15), **zones),
         database_url=database_url, frame_window_s=0, server={"threads": threads},
         database={"sqlite_synchronous": synchronous})
 
@@ -146,6 +152,7 @@ def main():
     parser.add_argument("--images", type=int, default=40, help="image events sent at once at the end (0: none)")
     parser.add_argument("--baseline", type=Path, action="append", default=[],
                         help="another checkout, measured in turn with this one (repeatable)")
+    parser.add_argument("--zoned", action="store_true", help="the entry lane leads into a zone (issue 16)")
     args = parser.parse_args()
     levels = [int(c) for c in args.connections.split(",")]
     database = (args.database_url.split("://")[0] if args.database_url
@@ -163,8 +170,8 @@ def main():
                 home = Path(tmp) / label
                 home.mkdir()
                 db = args.database_url or f"sqlite:///{home}/bench.db"
-                servers[label] = start_gateway(home, bench_config(args.threads, db, args.sqlite_synchronous),
-                                               role="integrator", repo=repo)
+                config = bench_config(args.threads, db, args.sqlite_synchronous, args.zoned)
+                servers[label] = start_gateway(home, config, role="integrator", repo=repo)
             for _, port in servers.values():
                 asyncio.run(run_load(port, 2, 2.0, ping_for))  # warm-up: imports, caches, first hash check
                 asyncio.run(run_load(port, 2, 2.0, events_for))

@@ -5,6 +5,7 @@ types), so a bad file fails at start with a message naming the key, never later 
 of a lane event.
 """
 
+import logging
 import tomllib
 from dataclasses import dataclass, field, replace
 from datetime import time, timedelta
@@ -38,10 +39,12 @@ from .domain.facility import (
 )
 from .domain.tariff_settings import version_from_settings
 from .domain.users import Lockout
-from .domain.vehicle_types import CAR, VEHICLE_TYPES, vehicle_type
+from .domain.vehicle_types import CAR, VEHICLE_CLASSES, VEHICLE_TYPES, of_class, vehicle_type
+from .domain.zones import AREA, zone
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = REPO_ROOT / "parkgate.toml"
+log = logging.getLogger("parkgate.config")
 
 
 class ConfigError(ValueError):
@@ -357,10 +360,6 @@ def _require(table, key, where):
     return table[key]
 
 
-#: What a lane may say of every vehicle it sees (the contract's VehicleClass), e.g. a motorcycle lane.
-VEHICLE_CLASSES = ("Sedan", "SUV", "Truck", "Van", "Motorcycle", "Bus")
-
-
 def _facility(f, where, registers, recognition):
     fid = _require(f, "id", where)
     try:
@@ -382,6 +381,7 @@ def _facility(f, where, registers, recognition):
     if tariff.period <= timedelta(0):
         raise ConfigError(f"{tw}.period_minutes must be positive")
     versions = _tariff_versions(fid, t, tariff, tw)
+    zones = _zones(fid, f.get("zone", []), where)
     lanes = {}
     for j, lane in enumerate(f.get("lane", [])):
         lw = f"{where}.lane[{j}]"
@@ -389,17 +389,12 @@ def _facility(f, where, registers, recognition):
         if direction not in ("ENTRY", "EXIT", "BOTH"):
             raise ConfigError(f"{lw}.direction must be ENTRY, EXIT or BOTH")
         plc = lane.get("plc")
-        vehicle_class = lane.get("vehicle_class")
-        if vehicle_class is not None and vehicle_class not in VEHICLE_CLASSES:
-            raise ConfigError(f"{lw}.vehicle_class: one of {', '.join(VEHICLE_CLASSES)}")
-        try:
-            fixed = vehicle_type(lane["vehicle_type"], "vehicle_type") if lane.get("vehicle_type") else None
-        except InvalidInput as e:
-            raise ConfigError(f"{lw}.{e.message}") from None
+        if lane.get("zone") is not None and lane["zone"] not in zones:
+            raise ConfigError(f"{lw}.zone: no [[facility.zone]] with id {lane['zone']!r}")
         lanes[_require(lane, "camera_id", lw)] = Lane(
             camera_id=lane["camera_id"], number=int(_require(lane, "number", lw)), direction=direction,
-            plc=_plc_endpoint(plc, registers, f"{lw}.plc") if plc else None, vehicle_class=vehicle_class,
-            vehicle_type=fixed, zone=lane.get("zone"))
+            plc=_plc_endpoint(plc, registers, f"{lw}.plc") if plc else None, vehicle_type=_lane_type(lane, lw),
+            zone=lane.get("zone"))
     rules = {}
     for violation, rule in f.get("citations", {}).items():
         cw = f"{where}.citations.{violation}"
@@ -408,12 +403,52 @@ def _facility(f, where, registers, recognition):
     regions = f.get("plate_regions")
     if regions is not None and not set(regions) <= {"US", "EU", "UK", "BR"}:
         raise ConfigError(f"{where}.plate_regions: US, EU, UK, BR")
-    return Facility(id=fid, name=f.get("name", fid), capacity=int(f.get("capacity", 0)), timezone=tz,
+    capacity = int(f.get("capacity", sum(z.total for z in zones.values())))
+    return Facility(id=fid, name=f.get("name", fid), capacity=capacity, timezone=tz, zones=tuple(zones.values()),
                     tariff=tariff, permit_only=bool(f.get("permit_only", False)),
                     image_sources=ImageSources.parse({**recognition, **f.get("recognition", {})}),
                     plate_regions=tuple(regions) if regions else None, lanes=lanes, citation_rules=rules,
                     enforcement=_enforcement(f.get("enforcement", {}), f"{where}.enforcement"),
                     policy=_policy(f.get("operator", {}), f"{where}.operator"), tariff_versions=versions)
+
+
+def _lane_type(lane, where):
+    """The lane's ``vehicle_type``; ``vehicle_class`` (the contract's word, e.g. "Motorcycle") is
+    its deprecated alias."""
+    if lane.get("vehicle_class") is not None:
+        if lane["vehicle_class"] not in VEHICLE_CLASSES:
+            raise ConfigError(f"{where}.vehicle_class: one of {', '.join(VEHICLE_CLASSES)}")
+        if lane.get("vehicle_type") is None:
+            log.warning("%s.vehicle_class is deprecated: say vehicle_type = %r", where, of_class(lane["vehicle_class"]))
+            return of_class(lane["vehicle_class"])
+    try:
+        return vehicle_type(lane["vehicle_type"], "vehicle_type") if lane.get("vehicle_type") else None
+    except InvalidInput as e:
+        raise ConfigError(f"{where}.{e.message}") from None
+
+
+#: [[facility.zone]] keys (issue 16).
+ZONE_KEYS = {"id", "name", "kind", "capacity", "permit_only"}
+
+
+def _zones(facility_id, tables, where):
+    """Zone id -> the facility's configured zones (issue 16)."""
+    zones = {}
+    for i, table in enumerate(tables):
+        zw = f"{where}.zone[{i}]"
+        unknown = set(table) - ZONE_KEYS
+        if unknown:
+            raise ConfigError(f"{zw}: unknown keys {', '.join(sorted(unknown))} "
+                              f"(known: {', '.join(sorted(ZONE_KEYS))})")
+        zone_id = _require(table, "id", zw)
+        if zone_id in zones:
+            raise ConfigError(f"{zw}.id: {zone_id!r} twice")
+        try:
+            zones[zone_id] = zone(facility_id, zone_id, name=table.get("name"), kind=table.get("kind", AREA),
+                                  capacity=table.get("capacity", {}), permit_only=bool(table.get("permit_only")))
+        except InvalidInput as e:
+            raise ConfigError(f"{zw}: {e.message}") from None
+    return zones
 
 
 #: [facility.enforcement] keys (issue 17); a key not listed is refused at start.

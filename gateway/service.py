@@ -55,6 +55,7 @@ from .app.shifts import Shifts
 from .app.tariffs import Tariffs
 from .app.tickets import Tickets
 from .app.usecases import UseCases
+from .app.zones import Zones
 from .contract import datex2
 from .contract.documents import parse
 from .contract.namespace import NS
@@ -156,7 +157,9 @@ class GatewayService(service.MultiService):
                       self.audit, reactor, metrics=self.metrics)
         codes = TicketCodes(audit_log.keys().tickets)
         tariffs = Tariffs(facilities=facilities, store=self.store, clock=clock)
-        recorder = EventRecorder(facilities, rules, self.store, relaying, clock, ticket_codes=codes, tariffs=tariffs)
+        zones = Zones(facilities=facilities, store=self.store, clock=clock, relaying=relaying)   # issue 16
+        recorder = EventRecorder(facilities, rules, self.store, relaying, clock, ticket_codes=codes, tariffs=tariffs,
+                                 zones=zones)
         self.pictures = Pictures(vault=ImageVault(directory=ops.images_dir, keys=self.store.keys), store=self.store,
                                  threshold=rules.image_match_threshold, deadline_s=config.recognition.time_limit)
         reviews = Reviews(recorder, facilities, self.store, lanes, clock, self.pictures)
@@ -172,7 +175,7 @@ class GatewayService(service.MultiService):
         passes = PermitPasses(facilities=facilities, store=self.store, clock=clock,
                               tokens=PermitTokens.signing(load_permit_key(ops.permit_key_file)))
         self.enforcement = Enforcement(facilities, self.store, citations, clock, self.node)
-        occupancy = Occupancy(facilities, self.store, clock)
+        occupancy = Occupancy(facilities, self.store, clock, zones)
         open_data = OpenData(facilities=facilities, occupancy=occupancy, publisher=config.open_data, clock=clock)
         self.status_push = StatusPush(open_data=open_data, store=self.store, relaying=relaying, node=self.node,
                                       period=config.datex2.status_push_s)
@@ -188,7 +191,7 @@ class GatewayService(service.MultiService):
             citations=citations, lanes=lanes,
             relay_status=lambda: relay_status(self.outbox),
             audit=self.audit, backups=self.backups, retention=self.retention, metrics=self.metrics,
-            authorizations=Authorizations(facilities, rules, self.store, clock), enforcement=self.enforcement,
+            authorizations=Authorizations(facilities, rules, self.store, clock, zones), enforcement=self.enforcement,
             hotlist=Hotlist(facilities, self.store, clock),
             open_data=open_data,
             permit_passes=passes,
@@ -199,8 +202,9 @@ class GatewayService(service.MultiService):
             shifts=Shifts(facilities=facilities, store=self.store, clock=clock),
             reports=Reports(facilities=facilities, store=self.store, clock=clock),
             tariffs=tariffs,
+            zones=zones,
             users=Users(self.store, clock, config.passwords),
-            dashboard=Dashboard(facilities=facilities, store=self.store, lanes=lanes, clock=clock),
+            dashboard=Dashboard(facilities=facilities, store=self.store, lanes=lanes, clock=clock, zones=zones),
             printing=Printing(printer=receipt_printer(config.console), audit=self.audit))
         self.console_pool = ThreadPool(minthreads=0, maxthreads=config.console.threads, name="parkgate-console")
         self.port = None

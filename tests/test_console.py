@@ -106,7 +106,7 @@ def test_every_post_needs_the_csrf_token(gw):
 
 def test_officers_are_refused_admin_pages(gw):
     client = logged_in(gw, "operator")
-    for path in ("/users", "/activity", "/activity.csv", "/backups"):
+    for path in ("/users", "/zones", "/activity", "/activity.csv", "/backups"):
         r = client.get(path)
         assert r.status_code == 403, path
         assert "for administrators" in r.text

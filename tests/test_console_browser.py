@@ -158,7 +158,7 @@ def test_every_control_is_labelled_and_pages_fit(page, gw, size):
     page.set_window_size(*size)
     shots = SCREENSHOTS / "pages"
     shots.mkdir(parents=True, exist_ok=True)
-    for path in ("dashboard", "reviews", "lanes", "users", "activity", "backups"):
+    for path in ("dashboard", "reviews", "lanes", "users", "zones", "activity", "backups"):
         page.get(f"{gw.base_url}/console/{path}")
         wait(page).until(EC.presence_of_element_located((By.TAG_NAME, "h1")))
         assert page.execute_script(UNLABELLED) == [], path

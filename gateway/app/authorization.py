@@ -12,15 +12,20 @@ from ..domain import times
 from ..domain.authorization import PlateAuthorization, authorize
 from ..domain.decisions import DecisionRules
 from ..domain.errors import InvalidInput
-from ..domain.facility import BOTH, Facility, find_facility
+from ..domain.facility import BOTH, ENTRY, Facility, find_facility
 from ..domain.plates import normalise_plate
+from ..domain.vehicle_types import DEFAULT
 from ..store import audit, facts
 from ..store.engine import Store
 from .clock import Clock
+from .zones import Zones, lane_zone
 
 
 class Authorizations:
-    def __init__(self, facilities: Mapping[str, Facility], rules: DecisionRules, store: Store, clock: Clock) -> None:
+    def __init__(self, facilities: Mapping[str, Facility], rules: DecisionRules, store: Store, clock: Clock,
+                 zones: Zones | None = None) -> None:
+        """``zones``: the zones set since start (None: as configured)."""
+        self.zones = zones
         self.facilities = facilities
         self.rules = rules
         self.store = store
@@ -44,7 +49,11 @@ class Authorizations:
         # The facts are read beside the writer (no turn to wait for); the audit entry is a unit of its
         # own, committed in a group with the other requests' entries, before the answer goes out.
         with self.store.read() as conn:
-            answer = authorize(facts.of_plate(conn, fac.id, plate, direction, when), fac, self.rules, direction, when)
+            zone = lane_zone(self.zones, conn, fac, lane) if direction == ENTRY else None
+            kind = lane.vehicle_type or DEFAULT   # a PARCS does not say the vehicle's type: the lane's, else a car
+            known = facts.of_plate(conn, fac.id, plate, direction, when, zone.id if zone else None, kind)
+            known.zone = zone
+            answer = authorize(known, fac, self.rules, direction, when, kind)
         with self.store.connection(grouped=True) as conn:
             audit.record(conn, now, username, "AuthorizePlate", f"{fac.id}:{lane.number}",
                          f"{direction} {answer.decision} {answer.reason}", plate=plate, kind="QUERY")

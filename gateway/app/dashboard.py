@@ -18,6 +18,7 @@ from ..store import payments, reviews, sessions
 from ..store.engine import Store
 from .clock import Clock
 from .lanes import Lanes, LaneState
+from .zones import Zones, ZoneView
 
 TREND_DAYS = 30
 #: How long the days before today are kept between two counts.
@@ -42,6 +43,7 @@ class DashboardView:
     days: list[Traffic]                  # the last TREND_DAYS days, today last
     open_reviews: int
     attention: list[LaneState]           # lanes that need a person: offline, fault, local mode
+    zones: tuple[ZoneView, ...] = ()     # issue 16: free spaces per zone and vehicle type
 
     @property
     def available(self) -> int:
@@ -63,7 +65,9 @@ def _traffic(conn, fac: Facility, edges: list[datetime]) -> list[Traffic]:
 
 
 class Dashboard:
-    def __init__(self, *, facilities: Mapping[str, Facility], store: Store, lanes: Lanes, clock: Clock) -> None:
+    def __init__(self, *, facilities: Mapping[str, Facility], store: Store, lanes: Lanes, clock: Clock,
+                 zones: Zones | None = None) -> None:
+        self.zones = zones
         self.facilities = facilities
         self.store = store
         self.lanes = lanes
@@ -98,4 +102,5 @@ class Dashboard:
         whole_day = Traffic(start.astimezone(fac.timezone), sum(t.entries for t in by_hour),
                             sum(t.exits for t in by_hour))
         return DashboardView(facility=fac, as_of=now, occupied=occupied, revenue=revenue, hours=by_hour,
-                             days=[*past, whole_day], open_reviews=waiting, attention=self.lanes.attention(fac.id))
+                             days=[*past, whole_day], open_reviews=waiting, attention=self.lanes.attention(fac.id),
+                             zones=tuple(self.zones.listing(fac.id)) if self.zones is not None else ())

@@ -13,6 +13,7 @@ from ..domain.events import LaneEvent, VehicleAttributes
 from ..domain.facility import Facility, find_facility
 from ..domain.permit_tokens import TamperedToken
 from ..domain.plates import normalise_plate
+from ..domain.vehicle_types import class_of
 from .frames import FrameWindows
 from .images import LaneImages
 from .lanes import Decided, Lanes
@@ -58,12 +59,13 @@ class LaneEvents:
 
     @staticmethod
     def _lane_class(ev: LaneEvent, facility: Facility) -> LaneEvent:
-        """A lane for one class of vehicle (a motorcycle lane) says the class the caller did not."""
+        """A lane for one vehicle type (a motorcycle lane) says its VehicleClass when the caller did not."""
         lane = facility.lanes.get(ev.camera_id)
-        if lane is None or lane.vehicle_class is None or (ev.vehicle and ev.vehicle.vehicle_class):
+        said = class_of(lane.vehicle_type) if lane is not None else None
+        if said is None or (ev.vehicle and ev.vehicle.vehicle_class):
             return ev
         return replace(ev, submitted=ev.fingerprint,
-                       vehicle=replace(ev.vehicle or VehicleAttributes(), vehicle_class=lane.vehicle_class))
+                       vehicle=replace(ev.vehicle or VehicleAttributes(), vehicle_class=said))
 
     def _scanned(self, ev: LaneEvent, facility: Facility) -> LaneEvent:
         """The event as its scanned permit token says: the permit's vehicle (when the camera read

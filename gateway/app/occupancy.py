@@ -8,8 +8,10 @@ from ..domain import occupancy as hours
 from ..domain.facility import Facility, find_facility
 from ..store import occupancy as kept
 from ..store import sessions
+from ..store import zones as zone_hours
 from ..store.engine import Store
 from .clock import Clock
+from .zones import Zones, ZoneView
 
 
 @dataclass(frozen=True)
@@ -17,6 +19,7 @@ class FacilityOccupancy:
     facility: Facility
     occupied: int                    # open sessions
     as_of: datetime
+    zones: tuple[ZoneView, ...] = ()   # issue 16: each zone's spaces per vehicle type
 
     @property
     def available(self) -> int:
@@ -28,16 +31,48 @@ class FacilityOccupancy:
         return hours.spaces_status(self.facility.capacity, self.occupied)
 
 
+@dataclass(frozen=True)
+class ZoneHistory:
+    """A zone's hours for one vehicle type (its capacity: that type's spaces there now)."""
+    zone_id: str
+    vehicle_type: str
+    history: hours.OccupancyHistory
+
+
 class Occupancy:
-    def __init__(self, facilities: Mapping[str, Facility], store: Store, clock: Clock) -> None:
+    def __init__(self, facilities: Mapping[str, Facility], store: Store, clock: Clock,
+                 zones: Zones | None = None) -> None:
         self.facilities = facilities
         self.store = store
         self.clock = clock
+        self.zones = zones
 
     def of(self, facility_id: str) -> FacilityOccupancy:
         fac = find_facility(self.facilities, facility_id)
         with self.store.connection() as conn:
-            return FacilityOccupancy(fac, sessions.occupied(conn, fac.id), self.clock())
+            occupied = sessions.occupied(conn, fac.id)
+        views = tuple(self.zones.listing(fac.id)) if self.zones is not None else ()
+        return FacilityOccupancy(fac, occupied, self.clock(), views)
+
+    def zone_history(self, facility_id: str, start: datetime, end: datetime) -> list[ZoneHistory]:
+        """Every zone's hours of [start, end) per vehicle type, as kept (whole UTC hours)."""
+        fac = find_facility(self.facilities, facility_id)
+        first, last = hours.span(start, end)
+        zones = self.zones.of(fac.id) if self.zones is not None else {}
+        with self.store.connection() as conn:
+            rows, before = zone_hours.hours(conn, fac.id, first, last), zone_hours.occupied_before(conn, fac.id, first)
+        kept: dict[tuple[str, str], list[hours.OccupancyHour]] = {}
+        for r in rows:
+            kept.setdefault((r.zone_id, r.vehicle_type), []).append(
+                hours.OccupancyHour(fac.id, r.hour, r.entries, r.exits, 0, 0, r.peak, r.occupied_end))
+        pairs = {(z.id, k) for z in zones.values() for k in z.capacity} | set(kept) | set(before)
+        out = []
+        for zone_id, kind in sorted(pairs):
+            z = zones.get(zone_id)
+            out.append(ZoneHistory(zone_id, kind, hours.history(
+                fac.id, z.spaces(kind) if z else 0, first, last, kept.get((zone_id, kind), []),
+                before.get((zone_id, kind), 0))))
+        return out
 
     def history(self, facility_id: str, start: datetime, end: datetime) -> hours.OccupancyHistory:
         """Every hour of [start, end) (widened to whole UTC hours): as kept, never recomputed."""

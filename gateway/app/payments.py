@@ -11,7 +11,8 @@ from ..domain.facility import Facility, find_facility
 from ..domain.payments import PAYMENT, REFUND, VOID, PaymentEntry, Tender, checked_method, reversible, settle
 from ..domain.sessions import OPEN, ParkingSession
 from ..domain.shifts import OPEN as SHIFT_OPEN
-from ..domain.tickets import DEFAULT_VEHICLE_TYPE, TicketCodes
+from ..domain.tickets import TicketCodes
+from ..domain.vehicle_types import DEFAULT as DEFAULT_VEHICLE_TYPE
 from ..store import audit, payments, sessions, shifts, tickets
 from ..store.engine import Store
 from . import printouts

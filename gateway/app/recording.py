@@ -24,13 +24,17 @@ from ..domain.hotlist import SEVERITY
 from ..domain.permits import NO_PERMIT, VALID, Standing
 from ..domain.plates import normalise_plate
 from ..domain.sessions import ParkingSession
-from ..domain.tickets import DEFAULT_VEHICLE_TYPE, ISSUED, Ticket, TicketCodes, vehicle_type_of
+from ..domain.tickets import ISSUED, Ticket, TicketCodes
+from ..domain.vehicle_types import DEFAULT as DEFAULT_VEHICLE_TYPE
+from ..domain.vehicle_types import of_class
 from ..store import events, facts, occupancy, reviews, sessions, tickets
+from ..store import zones as zone_store
 from ..store.engine import Store
 from .clock import Clock, new_id
 from .fees import schedule_of, shown_tariff
 from .relaying import Relaying
 from .tariffs import Tariffs
+from .zones import SpaceAssignment, Zones, lane_zone, owe_assignment
 
 #: How often a lane event is decided again when what it read changed before it wrote.
 ATTEMPTS = 3
@@ -63,9 +67,11 @@ class Outcome:
 class EventRecorder:
     def __init__(self, facilities: Mapping[str, Facility], rules: DecisionRules, store: Store,
                  relaying: Relaying, clock: Clock, ticket_codes: TicketCodes | None = None,
-                 tariffs: Tariffs | None = None) -> None:
+                 tariffs: Tariffs | None = None, zones: Zones | None = None) -> None:
         """``ticket_codes``: every transient entry issues a ticket (numbered with them); ``tariffs``:
-        the versions set since start (None: the configured tariffs only)."""
+        the versions set since start (None: the configured tariffs only); ``zones``: the zones set
+        since start (None: as configured)."""
+        self.zones = zones
         self.ticket_codes = ticket_codes
         self.tariffs = tariffs
         self.facilities = facilities
@@ -124,15 +130,17 @@ class EventRecorder:
     def record(self, conn: Connection, fac: Facility, lane: Lane, ev: LaneEvent, plate: str | None, when: datetime,
                relay_key: str | None = None, queue_review: bool = True) -> tuple[Outcome, Sequence[str]]:
         """Decide and write ``ev`` on ``conn``: (its outcome, the relays owed its document)."""
-        hotlisted, occupied = None, None
-        kind = lane.vehicle_type or ev.vehicle_type or vehicle_type_of(ev.vehicle.vehicle_class if ev.vehicle else None)
+        hotlisted, occupied, zone_occupied, owed_space = None, None, None, []
+        kind = lane.vehicle_type or ev.vehicle_type or of_class(ev.vehicle.vehicle_class if ev.vehicle else None)
         if ev.token_refusal:  # a permit token scanned at the lane that does not admit (issue 17)
             verdict = Verdict(HOLD, ev.token_refusal, NO_PERMIT)
         elif plate is None:
             verdict = Verdict(REVIEW, ev.unread or "NO_PLATE_READ", NO_PERMIT)
         else:
-            known = facts.of_plate(conn, fac.id, plate, ev.direction, when)
-            hotlisted, occupied = known.hotlisted, known.occupied
+            zone = lane_zone(self.zones, conn, fac, lane) if ev.direction == "ENTRY" else None
+            known = facts.of_plate(conn, fac.id, plate, ev.direction, when, zone.id if zone else None, kind)
+            known.zone = zone
+            hotlisted, occupied, zone_occupied = known.hotlisted, known.occupied, known.zone_occupied
             if self.tariffs is not None and ev.direction != "ENTRY":
                 known.schedule = self.tariffs.schedule(fac.id, conn)
             verdict = decide(known, fac, self.rules, ev.event_id, ev.direction, when, ev.confidence, kind,
@@ -151,6 +159,11 @@ class EventRecorder:
             sessions.insert(conn, session)
             inside = occupied + 1 if occupied is not None else sessions.occupied(conn, fac.id)
             occupancy.count(conn, fac.id, when, inside, entered=True)
+            if lane.zone is not None:   # issue 16: counted into the lane's zone, and its space assigned
+                zone_store.count(conn, fac.id, lane.zone, kind, when, entered=True,
+                                 inside=zone_occupied + 1 if zone_occupied is not None else None)
+                owed_space = owe_assignment(self.relaying, conn, SpaceAssignment(
+                    f"{ev.event_id}:SPA", session, lane.zone, session.space_assigned, when, f"lane {lane.number}"))
             if permit is None and self.ticket_codes is not None:
                 ticket = Ticket(facility_id=fac.id, number=self.ticket_codes.new_number(fac.id), session_id=session.id,
                                 issued_at=when, lane_number=lane.number, state=ISSUED,
@@ -162,6 +175,8 @@ class EventRecorder:
                 raise Overtaken("the session was closed meanwhile")
             occupancy.count(conn, fac.id, when, sessions.occupied(conn, fac.id), entered=False,
                             stay_seconds=max(int((when - session.entry_time).total_seconds()), 0))
+            if session.zone_id is not None:
+                zone_store.count(conn, fac.id, session.zone_id, session.vehicle_type, when, entered=False)
         if ev.picture is not None and ev.direction != "ENTRY" and session is not None:
             sessions.pictured_at_exit(conn, session.id, ev.picture, ev.image_match)
         event, text = self.write(conn, fac, lane, ev, when, plate, ev.confidence, verdict.decision, verdict.reason,
@@ -172,6 +187,8 @@ class EventRecorder:
                            confidence=ev.confidence, image=ev.image, image_url=ev.image_url, created_at=self.clock())
         owed = self.relaying.owe(conn, "ParkingEvent", relay_key or ev.event_id, fac.id, text,
                                  provisional=verdict.decision == REVIEW and queue_review)
+        if owed_space:
+            owed = [*owed, *owed_space]
         if hotlisted is not None and (verdict.decision != REVIEW or not queue_review):
             # A listed plate read surely (or as a person confirmed it): the VMS is told, once per event.
             assert plate is not None

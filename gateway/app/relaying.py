@@ -14,6 +14,8 @@ class Outbox(Protocol):
     def enqueue(self, conn: Connection, kind: str, key: str, facility_id: str | None, document: str | bytes,
                 now: object, provisional: bool = False) -> Sequence[str]: ...
 
+    def routes(self, kind: str, facility_id: str | None) -> Sequence[str]: ...
+
 
 class Relaying:
     def __init__(self, outbox: Outbox | None = None, notify: Callable[[Sequence[str]], None] | None = None,
@@ -29,6 +31,10 @@ class Relaying:
         if self.outbox is None:
             return ()
         return self.outbox.enqueue(conn, kind, key, facility_id, document, self.clock(), provisional)
+
+    def wanted(self, kind: str, facility_id: str | None) -> bool:
+        """Whether any destination takes ``kind`` from the facility: a document nobody takes is not built."""
+        return self.outbox is not None and bool(self.outbox.routes(kind, facility_id))
 
     def wake(self, names: Sequence[str]) -> None:
         """After the commit: the destinations' workers have something to deliver."""

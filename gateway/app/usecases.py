@@ -30,6 +30,7 @@ from .sessions import Sessions
 from .shifts import Shifts
 from .tariffs import Tariffs
 from .tickets import Tickets
+from .zones import Zones
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class UseCases:
     reports: Reports
     # issue 16, part A: tariffs (vehicle types, versions)
     tariffs: Tariffs
+    zones: Zones   # issue 16: zones, spaces
     # privacy (issue 19, part B)
     erasure: Erasure
     # the operator console (issue 18)

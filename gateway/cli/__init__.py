@@ -11,6 +11,7 @@
 - ``operator``: tickets printed, shifts, payments at the booth, reports.
 - ``opendata``: the DATEX II v3 publications, permit tokens checked (issue 17).
 - ``tariffs``: tariff versions per vehicle type (issue 16, part A).
+- ``zones``: zones and their spaces per vehicle type (issue 16).
 """
 
 import argparse
@@ -18,7 +19,7 @@ import os
 import sys
 
 from .. import config as configuration
-from . import admin, enforce, opendata, operator, ops, outbox, privacy, recognition, serve, tariffs, wsdl
+from . import admin, enforce, opendata, operator, ops, outbox, privacy, recognition, serve, tariffs, wsdl, zones
 
 
 def main(argv=None):
@@ -27,7 +28,8 @@ def main(argv=None):
                         help=f"TOML configuration (default: {configuration.DEFAULT_CONFIG.name} in the repository)")
     parser.add_argument("--database-url", help="override [database] url")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for group in (serve, recognition, wsdl, admin, outbox, ops, enforce, privacy, operator, opendata, tariffs):
+    for group in (serve, recognition, wsdl, admin, outbox, ops, enforce, privacy, operator, opendata, tariffs,
+                  zones):
         group.register(sub)
     args = parser.parse_args(argv)
     try:

@@ -259,3 +259,11 @@ def receipt(entry, amount_paid, due, ticket_number=None):
                         ("OriginalReceipt", entry.original_id), ("Reason", entry.reason)):
         leaf(name, value, doc)
     return checked(doc)
+# --- issue 16: zones ---------------------------------------------------------------------------
+
+def space_assigned(assignment_id, session_id, facility_id, zone_id, space_id, vehicle_type, when, by):
+    """A session given a zone (and perhaps a space in it), for the destinations that ask for it."""
+    return checked(_fields(None, "SpaceAssigned", (
+        ("AssignmentID", assignment_id), ("SessionID", session_id), ("FacilityID", facility_id),
+        ("ZoneID", zone_id), ("SpaceID", space_id), ("VehicleType", vehicle_type), ("AssignedAt", when),
+        ("AssignedBy", by))))

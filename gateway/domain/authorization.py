@@ -10,6 +10,7 @@ from datetime import datetime
 from .decisions import OPEN, DecisionRules, LaneFacts, decide
 from .facility import Facility
 from .permits import Standing
+from .vehicle_types import CAR
 
 GRANTED, DECLINED = "GRANTED", "DECLINED"
 
@@ -22,7 +23,8 @@ class PlateAuthorization:
 
 
 def authorize(facts: LaneFacts, facility: Facility, rules: DecisionRules, direction: str,
-              when: datetime) -> PlateAuthorization:
-    """GRANTED exactly when a lane event of this plate, read surely, would open the barrier."""
-    verdict = decide(facts, facility, rules, "AUTHORIZATION", direction, when, None)
+              when: datetime, vehicle_type: str = CAR) -> PlateAuthorization:
+    """GRANTED exactly when a lane event of this plate (a vehicle of ``vehicle_type``), read surely,
+    would open the barrier."""
+    verdict = decide(facts, facility, rules, "AUTHORIZATION", direction, when, None, vehicle_type)
     return PlateAuthorization(GRANTED if verdict.decision == OPEN else DECLINED, verdict.reason, verdict.standing)

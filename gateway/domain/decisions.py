@@ -17,6 +17,7 @@ from .permits import EXPIRED, NONE, VALID, Permit, Standing, judge
 from .sessions import ParkingSession
 from .tickets import owed_after_lost_ticket
 from .vehicle_types import CAR
+from .zones import Zone, has_space
 
 OPEN, HOLD, REVIEW = "OPEN", "HOLD", "REVIEW"
 IMAGE_MISMATCH = "IMAGE_MISMATCH"   # the exit's picture does not show the vehicle that entered
@@ -39,6 +40,8 @@ class LaneFacts:
     permits: tuple[Permit, ...]      # the plate's permits there (its facility's and everywhere's)
     schedule: tariffs.Schedule | None = None   # the facility's tariff versions (None: as configured)
     lost_charge: Decimal | None = None   # a lost ticket processed for the open session: its charge (exits)
+    zone: Zone | None = None             # the zone the entry's lane leads into, as it is now (entries)
+    zone_occupied: int | None = None     # open sessions of the vehicle's type in that zone (entries)
 
 
 @dataclass(slots=True)  # not frozen: on the lane-event path, 2 us a record (nothing changes one)
@@ -66,7 +69,7 @@ def decide(facts: LaneFacts, facility: Facility, rules: DecisionRules, event_id:
     if confidence is not None and confidence < rules.confidence_threshold:
         return Verdict(REVIEW, "LOW_CONFIDENCE", standing, facts.session)
     if direction == ENTRY:
-        return _entry(facts, facility, standing)
+        return _entry(facts, facility, standing, vehicle_type)
     verdict = _exit(facts, facility, standing, event_id, when, vehicle_type)
     if verdict.closes_session and image_match is not None and image_match < rules.image_match_threshold:
         # The plate says the stay is over, the pictures say another vehicle: a person looks.
@@ -74,16 +77,20 @@ def decide(facts: LaneFacts, facility: Facility, rules: DecisionRules, event_id:
     return verdict
 
 
-def _entry(facts: LaneFacts, facility: Facility, standing: Standing) -> Verdict:
+def _entry(facts: LaneFacts, facility: Facility, standing: Standing, vehicle_type: str) -> Verdict:
     if holds(facts.hotlisted):
         return Verdict(HOLD, "HOTLISTED", standing)
     if facts.session is not None:
         return Verdict(REVIEW, "OPEN_SESSION_EXISTS", standing, facts.session)
-    if facility.permit_only and standing.status != VALID:
+    zone = facts.zone
+    if (facility.permit_only or (zone is not None and zone.permit_only)) and standing.status != VALID:
         reason = {NONE: "NO_PERMIT", EXPIRED: "PERMIT_EXPIRED"}.get(standing.status, "PERMIT_INVALID")
         return Verdict(HOLD, reason, standing)
-    if standing.status != VALID and (facts.occupied or 0) >= facility.capacity:
-        return Verdict(HOLD, "FACILITY_FULL", standing)
+    if standing.status != VALID:   # a valid permit holder passes however full it is
+        if (facts.occupied or 0) >= facility.capacity:
+            return Verdict(HOLD, "FACILITY_FULL", standing)
+        if zone is not None and not has_space(zone, vehicle_type, facts.zone_occupied or 0):
+            return Verdict(HOLD, "FACILITY_FULL", standing)   # no space of its type in the lane's zone
     reason = "PERMIT_VALID" if standing.status == VALID else "TRANSIENT_ENTRY"
     return Verdict(OPEN, reason, standing, charge=tariffs.ZERO, opens_session=True)
 

@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .errors import InvalidInput, UnknownFacility, UnknownLane
+from .zones import Zone
 
 ENTRY, EXIT, BOTH = "ENTRY", "EXIT", "BOTH"
 
@@ -58,8 +59,7 @@ class Lane:
     number: int
     direction: str       # ENTRY, EXIT or BOTH
     plc: Any = None      # where its barrier PLC listens (the composition root's PlcEndpoint); None: no PLC
-    vehicle_class: str | None = None   # issue 17: every vehicle here is of this class (a motorcycle lane)
-    vehicle_type: str | None = None   # issue 16: a lane for one type (a motorcycle lane); None: the caller says
+    vehicle_type: str | None = None   # a lane for one type (a motorcycle lane); None: the caller says
     zone: str | None = None           # issue 16: the zone (level, area) it leads into
 
     def admits(self, direction: str) -> bool:
@@ -83,6 +83,7 @@ class Facility:
     # issue 16: the configured tariff versions per vehicle type (domain.tariffs.TariffVersion);
     # none: ``tariff`` for every type (domain.tariffs.configured)
     tariff_versions: tuple[Any, ...] = ()
+    zones: tuple[Zone, ...] = ()   # issue 16: its levels and areas as configured; none: one pool of ``capacity``
 
     @property
     def currency(self) -> str:

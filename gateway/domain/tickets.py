@@ -16,19 +16,10 @@ from decimal import Decimal
 
 from .errors import InvalidInput
 from .facility import ACTUAL_FEE, LOST_TICKET_AMOUNT
-from .vehicle_types import DEFAULT as DEFAULT_VEHICLE_TYPE
 
 SERIAL_DIGITS, CHECK_DIGITS = 12, 4
 ISSUED, USED, LOST = "ISSUED", "USED", "LOST"
 CODE_PREFIX = "PGT1"
-
-_OF_CLASS = {"Sedan": "car", "SUV": "car", "Truck": "truck", "Van": "van", "Motorcycle": "motorcycle", "Bus": "bus"}
-
-
-def vehicle_type_of(vehicle_class: str | None) -> str:
-    """The vehicle type an event's VehicleClass is charged as (a car when none is given)."""
-    return _OF_CLASS.get(vehicle_class or "", DEFAULT_VEHICLE_TYPE)
-
 
 @dataclass(frozen=True)
 class Ticket:

@@ -41,6 +41,7 @@ from .services.security import SecurityService
 from .services.shifts import ShiftService
 from .services.tariffs import TariffService
 from .services.tickets import TicketService
+from .services.zones import ZoneService
 from .wsdl import merge_contract, message_schema
 from .wsse import username_token
 
@@ -68,6 +69,7 @@ SERVICES = {
     "ShiftService": [Health, ShiftService],
     "ReportService": [Health, ReportService],
     "TariffService": [Health, TariffService],   # issue 16, part A
+    "ZoneService": [Health, ZoneService],       # issue 16: zones, spaces
 }
 
 

@@ -332,6 +332,19 @@ class OccupancyHour(_Model):
     ]
 
 
+class ZoneHistory(_Model):
+    """A zone's hours for one vehicle type (GetOccupancyHistory with ByZone)."""
+    _type_info = [
+        ("ZoneID", req(Identifier)),
+        ("VehicleType", req(VehicleType)),
+        ("Capacity", req(Integer32)),
+        ("Entries", req(Integer32)),
+        ("Exits", req(Integer32)),
+        ("PeakOccupancy", req(Integer32)),
+        ("Hour", many(OccupancyHour)),
+    ]
+
+
 class OccupancyHistory(_Model):
     """A facility's hours over a period and what they add up to (issue 17)."""
     _type_info = [
@@ -346,6 +359,7 @@ class OccupancyHistory(_Model):
         ("AverageStay", opt(Duration)),
         ("Turnover", req(Decimal)),
         ("Hour", many(OccupancyHour)),
+        ("Zone", many(ZoneHistory)),   # issue 16: with ByZone, per zone and vehicle type
     ]
 
 
@@ -817,3 +831,56 @@ class TariffVersion(_Model):
         ("SetAt", opt(DateTime)),
         ("Reason", opt(LongText)),
     ]
+
+
+# --- issue 16: zones (levels, areas), their spaces per vehicle type, a space assigned ----------------
+
+ZoneKind = _enum("ZoneKind", "level", "area")
+SpacesStatus = _enum("SpacesStatus", "SPACES_AVAILABLE", "ALMOST_FULL", "FULL")
+
+
+class ZoneCapacity(_Model):
+    _type_info = [
+        ("VehicleType", req(VehicleType)),
+        ("Spaces", req(Integer32)),
+    ]
+
+
+class ZoneSpaces(_Model):
+    _type_info = [
+        ("VehicleType", req(VehicleType)),
+        ("Capacity", req(Integer32)),
+        ("Occupied", req(Integer32)),
+        ("Available", req(Integer32)),
+        ("Status", req(SpacesStatus)),
+    ]
+
+
+class Zone(_Model):
+    _type_info = [
+        ("FacilityID", req(Identifier)),
+        ("ZoneID", req(Identifier)),
+        ("Name", req(LongText)),
+        ("Kind", req(ZoneKind)),
+        ("PermitOnly", req(Boolean)),
+        ("Capacity", many(ZoneCapacity)),
+        ("Version", req(Integer64)),
+        ("SetBy", opt(ShortText)),
+        ("SetAt", opt(DateTime)),
+        ("Reason", opt(LongText)),
+        ("Spaces", many(ZoneSpaces)),
+    ]
+
+
+class SpaceAssigned(_Model):
+    _type_info = [
+        ("AssignmentID", req(Identifier)),
+        ("SessionID", req(Identifier)),
+        ("FacilityID", req(Identifier)),
+        ("ZoneID", req(Identifier)),
+        ("SpaceID", opt(ShortText)),
+        ("VehicleType", req(VehicleType)),
+        ("AssignedAt", req(DateTime)),
+        ("AssignedBy", req(ShortText)),
+    ]
+

@@ -51,14 +51,23 @@ HOTLISTED = select(func.min(_RANK)).where(
     .scalar_subquery()
 
 
-def _statement(occupancy: bool) -> Select:
+#: Open sessions of the bound vehicle type in the bound zone (its spaces of that type taken).
+ZONE_OCCUPIED = select(func.count()).select_from(_SESSIONS).where(
+    _SESSIONS.c.facility_id == bindparam("facility_id"), _SESSIONS.c.zone_id == bindparam("zone_id"),
+    _SESSIONS.c.vehicle_type == bindparam("vehicle_type"), _SESSIONS.c.status == OPEN)
+
+
+def _statement(occupancy: bool, zone: bool = False) -> Select:
     """Whether the plate is hotlisted, its open session there and its permits, one row per permit
     (at least one row); with ``occupancy``, also the facility's count of open sessions (entries
     need it; counting on every exit would cost large facilities for nothing); without it (exits),
-    the charge of a lost ticket processed for the open session."""
+    the charge of a lost ticket processed for the open session. ``zone``: also the spaces of the
+    vehicle's type taken in the lane's zone (entries at a lane of a zone)."""
     facts = [HOTLISTED.label("hotlisted")]
     if occupancy:
         facts.append(OCCUPIED.scalar_subquery().label("occupied"))
+    if zone:
+        facts.append(ZONE_OCCUPIED.scalar_subquery().label("zone_occupied"))
     subquery = select(*facts).subquery("facts")
     session, permit = _SESSIONS.alias("open_session"), _PERMITS.alias("permit")
     joined = subquery.outerjoin(session, and_(session.c.facility_id == bindparam("facility_id"),
@@ -71,15 +80,22 @@ def _statement(occupancy: bool) -> Select:
         .set_label_style(LABEL_STYLE_TABLENAME_PLUS_COL)
 
 
-#: Direction -> the statement (exits do not count occupancy).
+#: Direction -> the statement (exits do not count occupancy); entries into a zone count it too.
 STATEMENTS = {"ENTRY": Prepared(_statement(occupancy=True)), "EXIT": Prepared(_statement(occupancy=False))}
+ZONE_ENTRY = Prepared(_statement(occupancy=True, zone=True))
 _SESSION_KEYS = [(f"open_session_{c.name}", c.name) for c in readable(_SESSIONS)]
 _PERMIT_KEYS = [(f"permit_{c.name}", c.name) for c in readable(_PERMITS)]
 
 
-def of_plate(conn: Connection, facility_id: str, plate: str, direction: str, now: datetime) -> LaneFacts:
-    """What is known about the plate there at ``now`` (hotlist entries expired by then do not count)."""
-    rows = STATEMENTS[direction].rows(conn, {"plate": plate, "facility_id": facility_id, "now": now})
+def of_plate(conn: Connection, facility_id: str, plate: str, direction: str, now: datetime,
+             zone_id: str | None = None, vehicle_type: str | None = None) -> LaneFacts:
+    """What is known about the plate there at ``now`` (hotlist entries expired by then do not count);
+    an entry with ``zone_id``: also the spaces of ``vehicle_type`` taken in that zone."""
+    params = {"plate": plate, "facility_id": facility_id, "now": now}
+    if direction == "ENTRY" and zone_id is not None:
+        rows = ZONE_ENTRY.rows(conn, {**params, "zone_id": zone_id, "vehicle_type": vehicle_type})
+    else:
+        rows = STATEMENTS[direction].rows(conn, params)
     first = rows[0]
     session = None
     if first["open_session_id"] is not None:
@@ -88,4 +104,4 @@ def of_plate(conn: Connection, facility_id: str, plate: str, direction: str, now
                     for row in rows if row["permit_permit_number"] is not None)
     rank = first["facts_hotlisted"]
     return LaneFacts(None if rank is None else CATEGORIES[rank], first.get("facts_occupied"), session, permits,
-                     lost_charge=first.get("lost_charge"))
+                     lost_charge=first.get("lost_charge"), zone_occupied=first.get("facts_zone_occupied"))

@@ -8,7 +8,7 @@ from sqlalchemy import Connection, select
 
 from ..domain.payments import PAYMENT, PaymentEntry
 from ..domain.sessions import Payment
-from ..domain.tickets import DEFAULT_VEHICLE_TYPE
+from ..domain.vehicle_types import DEFAULT as DEFAULT_VEHICLE_TYPE
 from . import rollups
 from .schema import PaymentRecord, SessionRecord, table_of
 

@@ -139,6 +139,9 @@ class SessionRecord(Base):
         Index("uq_sessions_open_plate", "facility_id", "plate_index", unique=True,
               sqlite_where=text("status = 'OPEN'"), postgresql_where=text("status = 'OPEN'")),
         Index("ix_sessions_plate", "plate_index", "facility_id"),
+        # issue 16: the open sessions of a zone and vehicle type (its spaces taken), counted at entry.
+        Index("ix_sessions_open_zone", "facility_id", "zone_id", "vehicle_type",
+              sqlite_where=text("status = 'OPEN'"), postgresql_where=text("status = 'OPEN'")),
     )
 
 
@@ -504,3 +507,35 @@ class TrafficRollupRecord(Base):
     movement: Mapped[str] = mapped_column(String(5), primary_key=True)     # ENTRY, EXIT
     stay_band: Mapped[int] = mapped_column(Integer, primary_key=True)
     count: Mapped[int] = mapped_column(Integer)
+
+
+# --- issue 16: zones (levels, areas) ----------------------------------------------------------
+
+class ZoneVersionRecord(Base):
+    """A zone as an admin set it (SetZone): appended, never changed; ``id`` is its version number,
+    the latest of a zone in force. ``capacity``: vehicle type -> spaces, as JSON."""
+    __tablename__ = "zone_versions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    facility_id: Mapped[str] = mapped_column(String(64))
+    zone_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    capacity: Mapped[str] = mapped_column(Text)
+    permit_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    set_by: Mapped[str] = mapped_column(String(128))
+    set_at: Mapped[datetime]
+    reason: Mapped[str | None] = mapped_column(String(500))
+    __table_args__ = (Index("ix_zone_versions_facility", "facility_id", "zone_id"),)
+
+
+class ZoneOccupancyHourRecord(Base):
+    """A zone's hour for one vehicle type, as its entries and exits counted it (like occupancy_hours)."""
+    __tablename__ = "zone_occupancy_hours"
+    facility_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    zone_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    vehicle_type: Mapped[str] = mapped_column(String(16), primary_key=True)
+    hour: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)   # its start, UTC
+    entries: Mapped[int] = mapped_column(Integer)
+    exits: Mapped[int] = mapped_column(Integer)
+    peak: Mapped[int] = mapped_column(Integer)
+    occupied_end: Mapped[int] = mapped_column(Integer)

@@ -79,19 +79,28 @@ class EventService(ServiceBase):
         return t.Occupancy(FacilityID=o.facility.id, Capacity=o.facility.capacity, Occupied=o.occupied,
                            Available=o.available, AsOf=o.as_of)
 
-    @operation(t.req(t.Identifier), t.req(DateTime), t.req(DateTime), roles=ALL_ROLES,
+    @operation(t.req(t.Identifier), t.req(DateTime), t.req(DateTime), t.opt(Boolean), roles=ALL_ROLES,
                returns=t.req(t.OccupancyHistory), names="OccupancyHistory",
                throws=(f.UnknownFacilityFault, f.InvalidTimeFault))
-    def GetOccupancyHistory(ctx, FacilityID, From, To):
-        """Hour by hour (whole UTC hours, at most 31 days), as the lanes counted them."""
+    def GetOccupancyHistory(ctx, FacilityID, From, To, ByZone):
+        """Hour by hour (whole UTC hours, at most 31 days), as the lanes counted them; with ByZone
+        also per zone and vehicle type (issue 16)."""
         h = use_cases(ctx).occupancy.history(FacilityID, From, To)
+        zones = use_cases(ctx).occupancy.zone_history(FacilityID, From, To) if ByZone else []
         peak = h.peak_hour
         return t.OccupancyHistory(
             FacilityID=h.facility_id, Capacity=h.capacity, From=h.start, To=h.end, Entries=h.entries,
             Exits=h.exits, PeakHour=peak.hour if peak else None, PeakOccupancy=peak.peak if peak else 0,
-            AverageStay=h.average_stay, Turnover=h.turnover,
-            Hour=[t.OccupancyHour(Hour=x.hour, Entries=x.entries, Exits=x.exits, Peak=x.peak,
-                                   OccupiedAtEnd=x.occupied_end) for x in h.hours])
+            AverageStay=h.average_stay, Turnover=h.turnover, Hour=_hours(h),
+            Zone=[t.ZoneHistory(ZoneID=z.zone_id, VehicleType=z.vehicle_type, Capacity=z.history.capacity,
+                                Entries=z.history.entries, Exits=z.history.exits,
+                                PeakOccupancy=max((x.peak for x in z.history.hours), default=0),
+                                Hour=_hours(z.history)) for z in zones] or None)
+
+
+def _hours(h):
+    return [t.OccupancyHour(Hour=x.hour, Entries=x.entries, Exits=x.exits, Peak=x.peak, OccupiedAtEnd=x.occupied_end)
+            for x in h.hours]
 
 
 def _lane_event(e):

@@ -132,7 +132,7 @@ class Context:
 class Console:
     def __init__(self, *, use_cases: Any, facilities: Mapping[str, Any], idle_timeout: timedelta, language: str,
                  secure: bool, backup_interval_h: float = 0) -> None:
-        from . import admin, booth, cashier, monitor, signin  # noqa: F401  (their pages register themselves)
+        from . import admin, booth, cashier, monitor, signin, zones  # noqa: F401  (their pages register themselves)
         self.use_cases = use_cases
         self.facilities = facilities
         self.default_language = language

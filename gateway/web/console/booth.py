@@ -13,12 +13,10 @@ from ...domain.errors import Busy, InvalidInput, ParkgateError
 from ...domain.events import LaneEvent, VehicleAttributes
 from ...domain.plates import normalise_plate
 from ...domain.vehicle_types import DEFAULT as DEFAULT_VEHICLE_TYPE
-from ...domain.vehicle_types import VEHICLE_TYPES
+from ...domain.vehicle_types import VEHICLE_TYPES, class_of
 from .app import OFFICER, page
 
 MAX_PICTURE = 2 * 1024 * 1024
-#: The vehicle class an event carries for each vehicle type the officer picks (as cameras report them).
-_CLASS_OF = {"car": "Sedan", "motorcycle": "Motorcycle", "van": "Van", "truck": "Truck", "bus": "Bus"}
 ONE = Decimal("1")
 
 
@@ -75,19 +73,25 @@ def entry_record(ctx):
     if not event_id.startswith("BOOTH-") or len(event_id) > 40:
         raise InvalidInput(ctx._("Reload the page and try again."), "event_id")
     vehicle_type = ctx.form("vehicle_type", DEFAULT_VEHICLE_TYPE)
-    if vehicle_type not in _CLASS_OF:
+    if vehicle_type not in VEHICLE_TYPES:
         raise InvalidInput(ctx._("Choose the vehicle type."), "vehicle_type")
     picture, ctx.session.capture = ctx.session.capture, None
     decided = ctx.use_cases.events.submit(LaneEvent(
         event_id=event_id, facility_id=ctx.facility.id, camera_id=lane.camera_id, direction="ENTRY",
         timestamp=ctx.use_cases.clock(), plate_text=plate, confidence=ONE, image=picture,
-        vehicle=VehicleAttributes(vehicle_class=_CLASS_OF[vehicle_type])))
+        vehicle_type=vehicle_type, vehicle=_seen(vehicle_type)))
     outcome = decided.outcome
     if outcome.session_id is None or outcome.decision != "OPEN":
         ctx.flash(ctx._("Entry not admitted: %(decision)s (%(reason)s).", decision=outcome.decision,
                         reason=outcome.reason), "error")
         return ctx.redirect("entry", lane=lane.camera_id)
     return ctx.redirect("ticket", session_id=outcome.session_id, barrier=decided.barrier.result)
+
+
+def _seen(vehicle_type):
+    """What the event says of the vehicle the officer picked the type of (a car: nothing more)."""
+    said = class_of(vehicle_type)
+    return VehicleAttributes(vehicle_class=said) if said else None
 
 
 @page("/ticket/<session_id>", roles=OFFICER)

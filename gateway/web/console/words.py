@@ -15,4 +15,5 @@ VOCABULARY = (
     _("car"), _("motorcycle"), _("van"), _("truck"), _("bus"),
     _("daily"), _("weekly"), _("monthly"), _("custom"),
     _("ISSUED"), _("USED"), _("LOST"),
+    _("level"), _("area"),
 )

@@ -1,0 +1,161 @@
+"""Zones (issue 16): a facility's levels and areas as they are now, set by an admin, and the spaces
+assigned to sessions.
+
+A zone set (SetZone, ``parkgate zone set``, the console) is a new version, audited; the latest
+version of a zone is in force. Each facility's zones are read once and kept; a zone set here is
+seen at once, one set on another node within ``refresh_s`` (as tariffs are).
+"""
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy import Connection
+
+from ..contract import documents
+from ..domain.errors import Conflict, InvalidInput, NotFound
+from ..domain.facility import Facility, Lane, find_facility
+from ..domain.sessions import ParkingSession
+from ..domain.zones import Zone, ZoneSpaces, changed, has_space, in_force, spaces
+from ..store import audit, sessions
+from ..store import zones as stored
+from ..store.engine import Store
+from .clock import Clock, new_id
+from .relaying import Relaying
+
+
+@dataclass(frozen=True)
+class SpaceAssignment:
+    """A session given a zone (and perhaps a space in it): what the SpaceAssigned document says."""
+    id: str
+    session: ParkingSession
+    zone_id: str
+    space_id: str | None
+    at: datetime
+    by: str                          # the user, or the lane that assigned it
+
+
+@dataclass(frozen=True)
+class ZoneView:
+    """A zone as it is now, with its spaces per vehicle type taken and free."""
+    zone: Zone
+    spaces: tuple[ZoneSpaces, ...]
+
+
+class Zones:
+    def __init__(self, *, facilities: Mapping[str, Facility], store: Store, clock: Clock, relaying: Relaying,
+                 refresh_s: float = 5.0, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.facilities = facilities
+        self.store = store
+        self.clock = clock
+        self.relaying = relaying
+        self.refresh_s = refresh_s
+        self.monotonic = monotonic
+        self._lock = threading.Lock()
+        self._cache: dict[str, tuple[float, dict[str, Zone]]] = {}
+
+    def of(self, facility_id: str, conn: Connection | None = None) -> dict[str, Zone]:
+        """Zone id -> the facility's zones in force. ``conn``: the caller's unit of work (read on it)."""
+        fac = find_facility(self.facilities, facility_id)
+        now = self.monotonic()
+        with self._lock:
+            cached = self._cache.get(fac.id)
+        if cached is not None and now - cached[0] < self.refresh_s:
+            return cached[1]
+        if conn is not None:
+            versions = stored.of_facility(conn, fac.id)
+        else:
+            with self.store.connection() as own:
+                versions = stored.of_facility(own, fac.id)
+        found = in_force(fac.zones, versions)
+        with self._lock:
+            self._cache[fac.id] = (now, found)
+        return found
+
+    def listing(self, facility_id: str) -> list[ZoneView]:
+        """Every zone with its spaces per vehicle type now (blocking: the database)."""
+        zones = self.of(facility_id)
+        if not zones:
+            return []
+        with self.store.connection() as conn:
+            taken = stored.occupied(conn, facility_id)
+        found = spaces(zones, taken)
+        return [ZoneView(z, tuple(s for s in found if s.zone.id == z.id)) for z in zones.values()]
+
+    def history(self, facility_id: str) -> list[Zone]:
+        """Every version set at runtime, oldest first (the configured ones are version 0)."""
+        find_facility(self.facilities, facility_id)
+        with self.store.connection() as conn:
+            return stored.of_facility(conn, facility_id)
+
+    def set(self, facility_id: str, zone_id: str, username: str, *, name: str | None = None,
+            kind: str | None = None, capacity: Mapping[str, object] | None = None, permit_only: bool | None = None,
+            reason: str | None = None) -> Zone:
+        """The zone's next version (a new zone when there is none of that id): what is given on top
+        of the version in force. Audited."""
+        fac = find_facility(self.facilities, facility_id)
+        if name is None and kind is None and not capacity and permit_only is None:
+            raise InvalidInput("give at least one setting that changes", "Capacity")
+        now = self.clock()
+        with self.store.connection() as conn:
+            current = in_force(fac.zones, stored.of_facility(conn, fac.id)).get(zone_id)
+            z = changed(current, fac.id, zone_id, name=name, kind=kind, capacity=capacity, permit_only=permit_only)
+            z = stored.insert(conn, replace(z, set_by=username, set_at=now, reason=reason))
+            spaces_text = ", ".join(f"{k} {n}" for k, n in z.capacity.items()) or "no spaces"
+            audit.record(conn, now, username, "SetZone", f"{fac.id}/{z.id}",
+                         f"version {z.version}: {z.kind} {z.name!r}, {spaces_text}"
+                         + (", permit holders only" if z.permit_only else "") + (f": {reason}" if reason else ""))
+        with self._lock:
+            self._cache.pop(fac.id, None)
+        return z
+
+    def assign(self, session_id: str, zone_id: str, space_id: str | None, username: str) -> SpaceAssignment:
+        """Give an open session a zone (and a space in it): counted out of its former zone and into
+        this one, audited, and the SpaceAssigned document owed to the destinations."""
+        now = self.clock()
+        with self.store.connection() as conn:
+            session = sessions.get(conn, session_id, for_update=True)
+            if session is None:
+                raise NotFound(f"no session {session_id!r}", "SessionID")
+            if session.status != "OPEN":
+                raise Conflict(f"session {session_id} is closed", "SessionID")
+            fac = find_facility(self.facilities, session.facility_id)
+            zone = self.of(fac.id, conn).get(zone_id)
+            if zone is None:
+                raise NotFound(f"{fac.id} has no zone {zone_id!r}", "ZoneID")
+            kind = session.vehicle_type
+            moving = session.zone_id != zone.id
+            if moving and not has_space(zone, kind, stored.occupied_by(conn, fac.id, zone.id, kind)):
+                raise Conflict(f"zone {zone.id} has no free space for a {kind}", "ZoneID")
+            if space_id is not None and stored.space_taken(conn, fac.id, space_id, session.id):
+                raise Conflict(f"space {space_id} is taken by another open session", "SpaceID")
+            stored.assign(conn, session.id, zone.id, space_id)
+            if moving:
+                if session.zone_id is not None:
+                    stored.count(conn, fac.id, session.zone_id, kind, now, entered=False)
+                stored.count(conn, fac.id, zone.id, kind, now, entered=True)
+            assignment = SpaceAssignment(new_id("SPA", now), session, zone.id, space_id, now, username)
+            owed = owe_assignment(self.relaying, conn, assignment)
+            audit.record(conn, now, username, "AssignSpace", session.id,
+                         f"zone {zone.id}" + (f", space {space_id}" if space_id else ""))
+        self.relaying.wake(owed)
+        return assignment
+
+
+def lane_zone(zones: Zones | None, conn: Connection, fac: Facility, lane: Lane) -> Zone | None:
+    """The zone ``lane`` leads into, as it is now (``zones``: None, as configured); None: it has none."""
+    if lane.zone is None:
+        return None
+    found = zones.of(fac.id, conn) if zones is not None else in_force(fac.zones, ())
+    return found.get(lane.zone)
+
+
+def owe_assignment(relaying: Relaying, conn: Connection, a: SpaceAssignment) -> list[str]:
+    """The assignment's SpaceAssigned document, owed on ``conn``: the relays owed it."""
+    s = a.session
+    if not relaying.wanted("SpaceAssigned", s.facility_id):
+        return []
+    doc = documents.space_assigned(a.id, s.id, s.facility_id, a.zone_id, a.space_id, s.vehicle_type, a.at, a.by)
+    return list(relaying.owe(conn, "SpaceAssigned", a.id, s.facility_id, documents.serialize(doc)))

@@ -1,0 +1,204 @@
+"""Zones over real SOAP (issue 16): FACILITY_FULL per zone and vehicle type, zones listed with their
+spaces now and set by an admin (audited), each zone's hours, the signage per zone, and a space
+assigned to a session relayed as a schema-valid SpaceAssigned document (xmllint)."""
+
+import subprocess
+import time
+import urllib.request
+from datetime import timedelta
+
+import configs
+import pytest
+import zeep
+from lxml import etree
+from sqlalchemy import select
+from twisted.internet import reactor
+from twisted.internet.threads import blockingCallFromThread
+
+from conftest import SettableClock, add_test_users, start_gateway, stop_gateway, unique, unique_plate
+from gateway.contract.schema import CONTRACT_XSD
+from gateway.store.schema import AuditRecord
+from legacy.doubles import HttpReceiver
+
+LOT = "LOT-ZONES"
+NS = {"pg": "urn:parkgate:v1"}
+ZONES = [{"id": "L1", "name": "Level 1", "kind": "level", "capacity": {"car": 2, "van": 1}},
+         {"id": "MOTO", "name": "Motorcycle area", "capacity": {"motorcycle": 1}}]
+
+
+@pytest.fixture(scope="module")
+def receiver():
+    r = HttpReceiver()
+    blockingCallFromThread(reactor, r.start)
+    yield r
+    blockingCallFromThread(reactor, r.stop)
+
+
+@pytest.fixture(scope="module")
+def gw(database_url, receiver):
+    raw = configs.gateway(
+        configs.facility(LOT, dict(configs.lane("Z-IN", 1, "ENTRY"), zone="L1"),
+                         dict(configs.lane("Z-MOTO", 2, "ENTRY"), zone="MOTO", vehicle_type="motorcycle"),
+                         configs.lane("Z-OUT", 3, "EXIT"), configs.lane("Z-FREE", 4, "ENTRY"),
+                         tariff_=configs.tariff(grace_minutes=60), zone=ZONES),
+        relays=[configs.relay("spaces", receiver.url, documents=["SpaceAssigned"], backoff_s=0.1)])
+    running = start_gateway(configs.parse(raw, database_url=database_url), SettableClock())
+    add_test_users(database_url)
+    yield running
+    stop_gateway(running)
+
+
+def event(gw, direction, plate, camera, **more):
+    return gw.client("EventService").SubmitEvent(Event={
+        "EventID": unique(), "FacilityID": LOT, "CameraID": camera, "Direction": direction,
+        "Timestamp": gw.clock(), "PlateText": plate, "Confidence": "0.97", **more})
+
+
+def spaces(gw, user="operator"):
+    """(zone, type) -> (capacity, occupied, available) as ListZones says."""
+    return {(z.ZoneID, s.VehicleType): (s.Capacity, s.Occupied, s.Available)
+            for z in gw.client("ZoneService", user).ListZones(FacilityID=LOT) for s in z.Spaces}
+
+
+def delivered(receiver, key, timeout=10):
+    deadline = time.monotonic() + timeout
+    while key not in receiver.keys:
+        assert time.monotonic() < deadline, f"{key} not delivered within {timeout} s"
+        time.sleep(0.02)
+    body = etree.fromstring(next(r.body for r in receiver.received if r.key == key))
+    return body if body.tag.endswith("SpaceAssigned") else body.find(".//pg:SpaceAssigned", NS)
+
+
+def xmllint(tmp_path, document):
+    path = tmp_path / "doc.xml"
+    path.write_bytes(etree.tostring(document))
+    run = subprocess.run(["xmllint", "--noout", "--schema", str(CONTRACT_XSD), str(path)], capture_output=True,
+                         text=True)
+    assert run.returncode == 0, run.stderr
+
+
+def test_a_zone_full_for_a_type_holds_that_type_only(gw):
+    before = spaces(gw)
+    assert before[("L1", "car")] == (2, 0, 2) and before[("MOTO", "motorcycle")] == (1, 0, 1)
+    cars = [unique_plate() for _ in range(3)]
+    assert [event(gw, "ENTRY", p, "Z-IN").Decision for p in cars[:2]] == ["OPEN", "OPEN"]
+    full = event(gw, "ENTRY", cars[2], "Z-IN")
+    assert (full.Decision, full.Reason) == ("HOLD", "FACILITY_FULL")
+    van = event(gw, "ENTRY", unique_plate(), "Z-IN", VehicleType="van")          # the vans' own spaces
+    assert van.Decision == "OPEN"
+    moto = event(gw, "ENTRY", unique_plate(), "Z-MOTO")                           # a motorcycle lane
+    assert moto.Decision == "OPEN" and moto.ParkingEvent.Vehicle.Attributes.VehicleClass == "Motorcycle"
+    assert event(gw, "ENTRY", unique_plate(), "Z-MOTO").Reason == "FACILITY_FULL"
+    bus = event(gw, "ENTRY", unique_plate(), "Z-IN", VehicleType="bus")           # no bus spaces on level 1
+    assert (bus.Decision, bus.Reason) == ("HOLD", "FACILITY_FULL")
+    assert event(gw, "ENTRY", unique_plate(), "Z-FREE", VehicleType="bus").Decision == "OPEN"   # a lane of no zone
+    # a PARCS asking whether a plate may pass is told as a lane event would be
+    asked = {lane: gw.client("PermitService", "integrator").AuthorizePlate(FacilityID=LOT, LaneNumber=lane,
+                                                                          Plate=unique_plate())
+             for lane in (1, 2, 4)}
+    assert [(asked[n].Decision, asked[n].Reason) for n in (1, 2, 4)] == [
+        ("DECLINED", "FACILITY_FULL"), ("DECLINED", "FACILITY_FULL"), ("GRANTED", "TRANSIENT_ENTRY")]
+    now = spaces(gw)
+    assert now[("L1", "car")] == (2, 2, 0) and now[("L1", "van")] == (1, 1, 0) and now[("MOTO", "motorcycle")][1] == 1
+
+    # a car leaves: its space is free again
+    gw.clock.advance(timedelta(minutes=5))
+    assert event(gw, "EXIT", cars[0], "Z-OUT").Decision == "OPEN"
+    assert spaces(gw)[("L1", "car")] == (2, 1, 1)
+    assert event(gw, "ENTRY", cars[2], "Z-IN").Decision == "OPEN"
+
+
+def test_a_permit_holder_passes_a_full_zone(gw):
+    plate = unique_plate()
+    today = gw.clock().date()
+    gw.client("PermitService").IssuePermit(Plate=plate, PermitType="Monthly", FacilityID=LOT, ValidFrom=today,
+                                           ValidUntil=today + timedelta(days=30))
+    for _ in range(3):   # the level's cars as many as it holds, or more
+        event(gw, "ENTRY", unique_plate(), "Z-IN")
+    assert spaces(gw)[("L1", "car")][2] == 0
+    admitted = event(gw, "ENTRY", plate, "Z-IN")
+    assert (admitted.Decision, admitted.Reason) == ("OPEN", "PERMIT_VALID")
+
+
+def test_an_admin_sets_a_zone_audited_and_an_operator_may_not(gw):
+    zones = gw.client("ZoneService", "admin")
+    made = zones.SetZone(FacilityID=LOT, ZoneID="L1", Capacity=[{"VehicleType": "car", "Spaces": 50}],
+                         Reason="level 1 reopened")
+    assert (made.Version > 0, made.Name, made.Kind, made.SetBy, made.Reason) == (True, "Level 1", "level", "admin",
+                                                                                  "level 1 reopened")
+    assert {(c.VehicleType, c.Spaces) for c in made.Capacity} == {("car", 50), ("van", 1)}
+    assert spaces(gw)[("L1", "car")][0] == 50
+    assert event(gw, "ENTRY", unique_plate(), "Z-IN").Decision == "OPEN"     # the new capacity decides at once
+    with gw.store.transaction() as db:
+        entry = db.execute(select(AuditRecord).where(AuditRecord.action == "SetZone")
+                           .order_by(AuditRecord.id.desc())).scalars().first()
+    assert (entry.username, entry.subject) == ("admin", f"{LOT}/L1") and "car 50" in entry.detail
+    new = zones.SetZone(FacilityID=LOT, ZoneID="ROOF", Name="Roof", Kind="area",
+                        Capacity=[{"VehicleType": "car", "Spaces": 10}])
+    assert new.Version > made.Version and "ROOF" in {z.ZoneID for z in zones.ListZones(FacilityID=LOT)}
+    with pytest.raises(zeep.exceptions.Fault) as refused:
+        gw.client("ZoneService").SetZone(FacilityID=LOT, ZoneID="L1", Capacity=[{"VehicleType": "car", "Spaces": 1}])
+    assert refused.value.code.endswith("Authorization")
+    with pytest.raises(zeep.exceptions.Fault) as bad:
+        zones.SetZone(FacilityID=LOT, ZoneID="L1", Capacity=[{"VehicleType": "car", "Spaces": -3}])
+    assert "negative" in bad.value.message
+    with pytest.raises(zeep.exceptions.Fault) as nothing:
+        zones.SetZone(FacilityID=LOT, ZoneID="L1")
+    assert "at least one" in nothing.value.message
+    with pytest.raises(zeep.exceptions.Fault) as unknown:
+        zones.ListZones(FacilityID="NOWHERE")
+    assert unknown.value.code.endswith("UnknownFacility")
+
+
+def test_a_space_assigned_is_relayed_and_valid(gw, receiver, tmp_path):
+    entered = event(gw, "ENTRY", unique_plate(), "Z-FREE")
+    session_id = entered.ParkingEvent.Session.SessionID
+    zones = gw.client("ZoneService", "admin")
+    zones.SetZone(FacilityID=LOT, ZoneID="L2", Name="Level 2", Kind="level",
+                  Capacity=[{"VehicleType": "car", "Spaces": 5}])
+    before = spaces(gw).get(("L2", "car"))
+    assigned = gw.client("ZoneService").AssignSpace(SessionID=session_id, ZoneID="L2", SpaceID="L2-017")
+    assert (assigned.SessionID, assigned.ZoneID, assigned.SpaceID, assigned.AssignedBy) == (
+        session_id, "L2", "L2-017", "operator")
+    assert spaces(gw)[("L2", "car")][1] == before[1] + 1
+    doc = delivered(receiver, assigned.AssignmentID)
+    xmllint(tmp_path, doc)
+    assert doc.findtext("pg:SpaceID", namespaces=NS) == "L2-017"
+    session = gw.client("EventService").GetSession(SessionID=session_id)
+    assert session.Session.SpaceAssigned == "L2-017"
+    # an entry through a lane of a zone assigns that zone
+    zones.SetZone(FacilityID=LOT, ZoneID="MOTO", Capacity=[{"VehicleType": "motorcycle", "Spaces": 2}])
+    through = event(gw, "ENTRY", unique_plate(), "Z-MOTO")
+    assert through.Decision == "OPEN"
+    auto = delivered(receiver, f"{through.ParkingEvent.EventID}:SPA")
+    xmllint(tmp_path, auto)
+    assert (auto.findtext("pg:ZoneID", namespaces=NS), auto.findtext("pg:AssignedBy", namespaces=NS)) == (
+        "MOTO", "lane 2")
+    # the space is another session's; a zone there is not; a session that is not there
+    other = event(gw, "ENTRY", unique_plate(), "Z-FREE").ParkingEvent.Session.SessionID
+    for kwargs, code in [({"SessionID": other, "ZoneID": "L2", "SpaceID": "L2-017"}, "Conflict"),
+                         ({"SessionID": other, "ZoneID": "NOPE"}, "NotFound"),
+                         ({"SessionID": "S-NONE", "ZoneID": "L2"}, "NotFound")]:
+        with pytest.raises(zeep.exceptions.Fault) as refused:
+            gw.client("ZoneService").AssignSpace(**kwargs)
+        assert refused.value.code.endswith(code), kwargs
+
+
+def test_zone_hours_and_signage_per_zone(gw, tmp_path):
+    start = gw.clock() - timedelta(hours=2)
+    gw.clock.advance(timedelta(hours=1))
+    history = gw.client("EventService").GetOccupancyHistory(FacilityID=LOT, From=start,
+                                                            To=gw.clock() + timedelta(hours=1), ByZone=True)
+    by_zone = {(z.ZoneID, z.VehicleType): z for z in history.Zone}
+    cars = by_zone[("L1", "car")]
+    assert cars.Capacity == 50 and cars.Entries >= 4 and cars.Exits == 1 and len(cars.Hour) == len(history.Hour)
+    assert cars.Hour[-1].OccupiedAtEnd == spaces(gw)[("L1", "car")][1]
+    assert by_zone[("MOTO", "motorcycle")].PeakOccupancy == 2
+    plain = gw.client("EventService").GetOccupancyHistory(FacilityID=LOT, From=start, To=gw.clock())
+    assert not plain.Zone
+    xml = urllib.request.urlopen(f"{gw.base_url}/signage?facility={LOT}", timeout=10).read()
+    feed = etree.fromstring(xml)
+    xmllint(tmp_path, feed)
+    motos = feed.find("pg:Facility/pg:Zone[pg:ZoneID='MOTO']/pg:Spaces", NS)
+    assert (motos.findtext("pg:VehicleType", namespaces=NS), motos.findtext("pg:Status", namespaces=NS)) == (
+        "motorcycle", "FULL")
