@@ -87,7 +87,7 @@ def test_sealed_values_are_authenticated_and_name_their_key(tmp_path, monkeypatc
     init(tmp_path / "keys.json")
     ring = KeyRing.load(tmp_path / "keys.json")
     sealed = ring.seal_text("AB123CD")
-    assert sealed.startswith(f"{ring.current}:") and "AB123CD" not in sealed
+    assert sealed.startswith(f"{ring.current}:") and "AB123CD" not in sealed     # format 1: no place
     assert ring.open_text(sealed) == "AB123CD" and ring.seal_text("AB123CD") != sealed   # a fresh nonce each time
     assert ring.blind("AB123CD") == ring.blind("AB123CD") != ring.blind("AB123CE")
     body = bytearray(ring.seal(b"picture"))
@@ -156,9 +156,9 @@ def test_the_migration_seals_what_is_there(kind, tmp_path):
                 for table, column in (("lane_events", "plate"), ("lane_events", "document"), ("sessions", "plate"),
                                       ("hotlist", "plate"), ("reviews", "plate"), ("lane_events", "fingerprint")):
                     value = conn.execute(text(f"SELECT {column} FROM {table}")).scalar_one()
-                    assert value.startswith("k1:") and plate not in value, (table, column)
+                    assert value.startswith("k1@2:") and plate not in value, (table, column)
                 image = conn.execute(text("SELECT image FROM reviews")).scalar_one()
-                assert bytes(image).startswith(b"k1:") and plate.encode() not in bytes(image)
+                assert bytes(image).startswith(b"k1@2:") and plate.encode() not in bytes(image)
             with store.connection() as conn:
                 found = sessions.of_plate(conn, "LOT-TEST", plate)
                 assert found is not None and found.id == "S-OLD" and found.plate == plate
@@ -181,11 +181,11 @@ def test_the_vault_seals_pictures(tmp_path):
     name = vault.put(b"JPEG of AB123CD")
     assert vault.put(b"JPEG of AB123CD") == name and list(vault.names()) == [name]   # once per picture
     assert b"AB123CD" not in vault.path(name).read_bytes() and vault.get(name) == b"JPEG of AB123CD"
-    assert vault.key_of(name) == "k1" and not vault.reseal(name)
+    assert vault.head_of(name) == "k1@2" and not vault.reseal(name)
     old = vault.path(name).stat().st_mtime_ns - 10**12
     os.utime(vault.path(name), ns=(old, old))
     vault.keys.add_key()
-    assert vault.reseal(name) and vault.key_of(name) == "k2" and vault.get(name) == b"JPEG of AB123CD"
+    assert vault.reseal(name) and vault.head_of(name) == "k2@2" and vault.get(name) == b"JPEG of AB123CD"
     assert vault.path(name).stat().st_mtime_ns == old     # re-sealing does not make a picture young again
     assert vault.remove(name) and not vault.remove(name)
     with pytest.raises(ValueError):
@@ -382,10 +382,10 @@ def test_keys_rotate_while_serving(keyed, capsys, tmp_path):
         loader.join(30)
     assert not errors and len(acknowledged) > 0
     assert done.key != old and done.retired == [old] and not done.left and sum(done.resealed.values()) > 0
-    assert done.pictures == 1 and vault.key_of(picture) == done.key and vault.get(picture) == b"JPEG of a car"
+    assert done.pictures == 1 and vault.head_of(picture) == f"{done.key}@2" and vault.get(picture) == b"JPEG of a car"
     assert list(json.loads(key_file.read_text())["keys"]) == [done.key]
     census = rotation.census()
-    assert set(census) == {done.key}, census
+    assert set(census) == {f"{done.key}@2"}, census
     # The serving gateway re-read the file: it seals with the new key and reads everything.
     assert gw.store.keys.current == done.key
     for plate, event_id in before:
