@@ -461,7 +461,8 @@ def test_keys_rotate_resume_binds_values_sealed_before_places(keyed, tmp_path):
     submit(gw, "ENTRY", plate)
     S = table_of(SessionRecord)
     with gw.store.connection() as conn:
-        conn.execute(update(S).where(plate_is(S, plate)).values(plate=type_coerce(gw.store.keys.seal_text(plate), Text())))
+        unbound = gw.store.keys.seal_text(plate)                                 # as sealed before places
+        conn.execute(update(S).where(plate_is(S, plate)).values(plate=type_coerce(unbound, Text())))
     with gw.store.connection() as conn:
         assert sessions.of_plate(conn, FACILITY, plate).plate == plate            # format 1 opens
     rotation = KeyRotation(gw.store, None, SettableClock(), batch=50, pause_s=0, grace_s=0)
@@ -512,7 +513,8 @@ def _plates_now(gw):
 def _looked_up(gw, parked, permitted, listed, exit_too=False):
     events = gw.client("EventService")
     assert events.GetSession(FacilityID=FACILITY, Plate=parked).Status == "OPEN"
-    assert gw.client("PermitService").LookupPermit(Plate=permitted, FacilityID=FACILITY).Permit.LicensePlate == permitted
+    permit = gw.client("PermitService").LookupPermit(Plate=permitted, FacilityID=FACILITY).Permit
+    assert permit.LicensePlate == permitted
     assert submit(gw, "ENTRY", listed).Reason == "HOTLISTED"
     if exit_too:
         assert submit(gw, "EXIT", parked).Reason not in ("NO_SESSION", "HOTLISTED")
