@@ -51,6 +51,11 @@ def _sqlite_begin(conn: Connection) -> None:
     driver.execute("BEGIN IMMEDIATE")
 
 
+def _sqlite_synchronous(conn: Connection, level: str) -> None:
+    driver: Any = conn.connection.driver_connection
+    driver.execute(f"PRAGMA synchronous={level}")
+
+
 class CommitFailed(Exception):
     """The transaction a unit of work was committed in failed to commit: nothing of it was kept."""
 
@@ -76,6 +81,7 @@ class Store:
         """``keys``: what seals plates at rest (default :meth:`KeyRing.load`: ``PARKGATE_KEYS``, else
         ``var/keys.json``, made on first use)."""
         self.url = url
+        self.synchronous = sqlite_synchronous
         self.keys = keys or KeyRing.load()
         kwargs: dict = {}
         if url.startswith("sqlite"):
@@ -121,12 +127,16 @@ class Store:
             session.commit()
 
     @contextmanager
-    def connection(self, background: bool = False) -> Iterator[Connection]:
+    def connection(self, background: bool = False, durable: bool = True) -> Iterator[Connection]:
         """A unit of work on a plain Core connection: committed when the block ends, rolled back if it
         raises. The repositories take this connection.
 
         ``background`` (the retention job's batches): on SQLite, the unit takes its turn only once no
         other unit waits for one (or after half a second of waiting), so lane events go first.
+        ``durable=False`` (what a power cut may undo at no cost: a purge batch, done again by the next
+        run): on SQLite, a unit that finds no group open commits on its own at once and without a
+        sync to disk (``synchronous=NORMAL`` for that commit), so lane events never wait behind its
+        fsync; the next durable commit's sync covers its pages too (the WAL is written in order).
 
         SQLite has one writer at a time; its busy handler makes waiting writers sleep and retry,
         which turns contention into latency spikes of hundreds of milliseconds. So the units of
@@ -151,30 +161,37 @@ class Store:
                 self._connection = self.engine.connect()
             conn = self._connection
             first = self._group is None
-            group = self._group = _Group(conn.begin()) if self._group is None else self._group
-            # A later unit's savepoint is plain SQL on the driver's connection: SQLAlchemy's
-            # begin_nested() compiles a statement with a fresh name every time (40 us a unit).
-            # One unit at a time holds the connection, so one name serves them all.
-            driver: Any = conn.connection.driver_connection
-            if not first:
-                driver.execute("SAVEPOINT unit")
+            alone = first and not durable
+            if alone:  # the safety level cannot change inside a transaction: before it begins
+                _sqlite_synchronous(conn, "NORMAL")
             try:
-                yield conn
-            except BaseException:
-                if first:  # nothing else is in the transaction yet
-                    self._group = None
-                    group.transaction.rollback()
+                group = self._group = _Group(conn.begin()) if self._group is None else self._group
+                # A later unit's savepoint is plain SQL on the driver's connection: SQLAlchemy's
+                # begin_nested() compiles a statement with a fresh name every time (40 us a unit).
+                # One unit at a time holds the connection, so one name serves them all.
+                driver: Any = conn.connection.driver_connection
+                if not first:
+                    driver.execute("SAVEPOINT unit")
+                try:
+                    yield conn
+                except BaseException:
+                    if first:  # nothing else is in the transaction yet
+                        self._group = None
+                        group.transaction.rollback()
+                        raise
+                    driver.execute("ROLLBACK TO SAVEPOINT unit")
+                    driver.execute("RELEASE SAVEPOINT unit")
+                    if not self._waiting:
+                        self._commit_group()
                     raise
-                driver.execute("ROLLBACK TO SAVEPOINT unit")
-                driver.execute("RELEASE SAVEPOINT unit")
-                if not self._waiting:
+                if not first:
+                    driver.execute("RELEASE SAVEPOINT unit")
+                group.members += 1
+                if alone or not self._waiting or group.members >= self.GROUP_MAX:
                     self._commit_group()
-                raise
-            if not first:
-                driver.execute("RELEASE SAVEPOINT unit")
-            group.members += 1
-            if not self._waiting or group.members >= self.GROUP_MAX:
-                self._commit_group()
+            finally:
+                if alone and self._connection is not None:
+                    _sqlite_synchronous(self._connection, self.synchronous)
         group.committed.wait()
         if group.error is not None:
             raise CommitFailed(f"the transaction failed to commit: {group.error}") from group.error

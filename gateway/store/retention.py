@@ -58,9 +58,13 @@ def _by_id(conn: Connection, T, time_col, cutoff: datetime, *where, limit: int, 
 
 
 def _delete_by_id(conn, T, time_col, cutoff, *where, limit, cursor):
+    """The rows :func:`_by_id` finds, deleted: by their range of ids when nothing but age chooses
+    them (every id in it is one of them: a statement of two bounds, not one of ``limit`` values)."""
     ids, done = _by_id(conn, T, time_col, cutoff, *where, limit=limit, cursor=cursor)
     if ids:
-        conn.execute(delete(T).where(T.c.id.in_(ids)))
+        chosen = [T.c.id <= ids[-1], *([] if cursor is None else [T.c.id > cursor])] if not where \
+            else [T.c.id.in_(ids)]
+        conn.execute(delete(T).where(*chosen))
     return len(ids), ids[-1] if ids else cursor, done
 
 
@@ -212,6 +216,13 @@ def sqlite_vacuum_some(conn: Connection, pages: int) -> None:
     driver = _driver(conn)
     for _ in range(pages):
         driver.execute("PRAGMA incremental_vacuum(1)")
+
+
+def sqlite_checkpoint(conn: Connection) -> None:
+    """Copy what the WAL holds into the database (PASSIVE: beside the writer, never waiting for it),
+    from a connection that is not the writer's: the pages a purge wrote are not left for a lane
+    event's commit to checkpoint (SQLite checkpoints in the connection whose commit fills the WAL)."""
+    _driver(conn).execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
 
 def sqlite_analyze(conn: Connection) -> None:
