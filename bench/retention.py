@@ -6,13 +6,15 @@ Seeds the database with ``--rows`` lane events recorded a year ago (and as many 
 a table the job also purges), starts `parkgate serve`, measures SubmitEvent at ``--connections`` for
 ``--duration`` seconds with nothing else going on, then starts a retention run (SOAP
 ``RunRetention``) and measures the same load again while it runs; says how many rows the run had
-purged by the end of the measurement and how long the whole run took.
+purged by the end of the measurement (and its rate). With ``--wait``, lets the run finish, says how
+long it took, and measures the idle load once more; without it, each gateway is stopped after its
+purge's measurement (a purge still running would load the next one's).
 
 ``--baseline DIR``: another checkout (``git worktree add DIR main``) with a database and a gateway
 of its own, measured in the same run: both idle in turns, then each one's purge in turn (the other
 gateway idle beside it), so the machine's load is the same for both.
 
-    .venv/bin/python bench/retention.py [--rows 1000000] [--duration 15] [--connections 8] [--baseline DIR]
+    .venv/bin/python bench/retention.py [--rows 1000000] [--duration 15] [--connections 8] [--baseline DIR] [--wait]
 """
 
 import argparse
@@ -102,7 +104,12 @@ class Gateway:
         self.measure("purging", args)
         with sqlite3.connect(self.db) as conn:
             left = conn.execute("SELECT count(*) FROM lane_events WHERE event_id LIKE 'OLD-%'").fetchone()[0]
-        print(f"  [{self.label}] purged during the measurement: {args.rows - left:,} of {args.rows:,} old lane events")
+        purged = args.rows - left
+        print(f"  [{self.label}] purged during the measurement: {purged:,} of {args.rows:,} old lane events "
+              f"({purged / (time.monotonic() - started):,.0f} rows/s)")
+        if not args.wait:
+            self.stop()
+            return
         while True:  # the run goes on: how long it takes in all
             status, body = asyncio.run(soap(self.port, "<pg:RunRetention/>"))
             if "<tns:Started>false</tns:Started>" not in body:
@@ -116,8 +123,9 @@ class Gateway:
             print(f"  [{self.label}] " + ", ".join(f"{k} {v}" for k, v in found if v != "0"))
 
     def stop(self):
-        self.server.terminate()
-        self.server.wait(30)
+        if self.server.poll() is None:
+            self.server.terminate()
+            self.server.wait(30)
 
 
 def main():
@@ -128,6 +136,7 @@ def main():
     parser.add_argument("--batch", type=int, default=500, help="[retention] batch")
     parser.add_argument("--pause", type=float, default=0.02, help="[retention] pause_s")
     parser.add_argument("--baseline", type=Path, help="another checkout, measured in the same run")
+    parser.add_argument("--wait", action="store_true", help="let each run finish (its time, then idle again)")
     args = parser.parse_args()
     print(f"parkgate retention benchmark: {os.cpu_count()} cores, SQLite (WAL, synchronous=FULL), "
           f"{args.rows:,} old lane events and {args.rows:,} old incidents, batches of {args.batch}, "
@@ -144,7 +153,7 @@ def main():
                 gw.measure("idle", args)
             for gw in gateways:
                 gw.purge(args)
-            for gw in gateways:   # the same load once more, the job idle again: the machine's drift shows
+            for gw in gateways if args.wait else ():   # once more, the job idle again: the machine's drift
                 gw.measure("idle", args, "   (after the run)")
         finally:
             for gw in gateways:

@@ -205,8 +205,9 @@ class Retention:
             cursor = None
         while True:
             limit = self._sizes.get(step.name, self.settings.batch)
-            started = self.timer()
+            asked = self.timer()
             with self.store.connection(background=True, durable=False) as conn:
+                started = self.timer()   # the turn is the job's from here (waiting for it is resting)
                 changed, cursor, done = step.run(conn, cutoff, limit, cursor)
                 worked = self.timer() - started
             held = self.timer() - started
@@ -215,7 +216,7 @@ class Retention:
             if done:
                 return total
             self._sizes[step.name] = self.resized(limit, worked, self.settings.batch)
-            self._rest(held + self._checkpoint())
+            self._rest(held + self._checkpoint(), started - asked)
 
     def resized(self, size: int, held: float, most: int) -> int:
         """The next batch's size after one of ``size`` held the database ``held`` seconds: towards
@@ -223,9 +224,10 @@ class Retention:
         ideal = size * self.HOLD_S / max(held, 1e-6)
         return max(self.MIN_BATCH, min(most, size * 2, max(size // 2, round(ideal))))
 
-    def _rest(self, busy: float) -> None:
-        """After ``busy`` seconds of the job's work: what keeps its share of the time at SHARE."""
-        self.sleep(max(self.settings.pause_s, busy * (1 - self.SHARE) / self.SHARE))
+    def _rest(self, busy: float, waited: float = 0.0) -> None:
+        """After ``busy`` seconds of the job's work, having ``waited`` for its turn (lane events went
+        first meanwhile): what keeps its share of the time at SHARE."""
+        self.sleep(max(self.settings.pause_s, busy * (1 - self.SHARE) / self.SHARE - waited))
 
     def _checkpoint(self) -> float:
         """SQLite: the WAL the job wrote checkpointed beside the writer (see
@@ -261,8 +263,9 @@ class Retention:
             return  # PostgreSQL's autovacuum reclaims and analyses
         before, pages = None, self.VACUUM_PAGES
         while True:
-            started = self.timer()
+            asked = self.timer()
             with self.store.connection(background=True, durable=False) as conn:
+                started = self.timer()
                 mode, free = purge.sqlite_free_pages(conn)
                 if mode != 2 or not free or (before is not None and free >= before):
                     break  # not incremental, nothing free, or no progress (never loop for ever)
@@ -271,6 +274,6 @@ class Retention:
                 worked = self.timer() - started
             held = self.timer() - started
             pages = self.resized(pages, worked, self.VACUUM_PAGES)
-            self._rest(held + self._checkpoint())
+            self._rest(held + self._checkpoint(), started - asked)
         with self.store.connection(background=True) as conn:
             purge.sqlite_analyze(conn)

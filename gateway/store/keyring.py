@@ -199,7 +199,8 @@ class KeyRing:
         """The indexes a look-up matches, end to end: the one rows are written with, then the one of
         the other key while an index rotation runs (else the same one again)."""
         k = self._keys
-        return _blind(k.index_key, plate) + _blind(k.index_also or k.index_key, plate)
+        mine = _blind(k.index_key, plate)
+        return mine + (_blind(k.index_also, plate) if k.index_also else mine)
 
     @property
     def index_rotating(self) -> str | None:
