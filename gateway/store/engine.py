@@ -4,7 +4,6 @@ All calls here block; the server runs them in its request threads, never on the 
 """
 
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -100,6 +99,7 @@ class Store:
         self._writer = threading.Lock()
         self._waiting = 0                   # threads waiting for the writer lock
         self._waiting_count = threading.Lock()
+        self._nobody_waits = threading.Condition(self._waiting_count)   # told when the count drops to 0
         self._connection: Connection | None = None
         self._group: _Group | None = None   # the SQLite transaction units are being added to
         self._readers: Any = None           # SQLite: the engine of read(), made on first use
@@ -153,9 +153,8 @@ class Store:
                 yield conn
             return
         if background:  # lane events first; but never starved for more than half a second
-            deadline = time.monotonic() + 0.5
-            while self._waiting and time.monotonic() < deadline:
-                time.sleep(0.001)
+            with self._waiting_count:   # woken when nobody waits: no polling thread to take the GIL
+                self._nobody_waits.wait_for(lambda: not self._waiting, timeout=0.5)
         with self._turn():
             if self._connection is None:
                 self._connection = self.engine.connect()
@@ -228,6 +227,8 @@ class Store:
         finally:
             with self._waiting_count:
                 self._waiting -= 1
+                if not self._waiting:
+                    self._nobody_waits.notify_all()
         try:
             yield
         finally:
