@@ -6,9 +6,15 @@ Seeds the database with ``--rows`` lane events recorded a year ago (and as many 
 a table the job also purges), starts `parkgate serve`, measures SubmitEvent at ``--connections`` for
 ``--duration`` seconds with nothing else going on, then starts a retention run (SOAP
 ``RunRetention``) and measures the same load again while it runs; says how many rows the run had
-purged by the end of the measurement and how long the whole run took.
+purged by the end of the measurement (and its rate). With ``--wait``, lets the run finish, says how
+long it took, and measures the idle load once more; without it, each gateway is stopped after its
+purge's measurement (a purge still running would load the next one's).
 
-    .venv/bin/python bench/retention.py [--rows 1000000] [--duration 15] [--connections 8]
+``--baseline DIR``: another checkout (``git worktree add DIR main``) with a database and a gateway
+of its own, measured in the same run: both idle in turns, then each one's purge in turn (the other
+gateway idle beside it), so the machine's load is the same for both.
+
+    .venv/bin/python bench/retention.py [--rows 1000000] [--duration 15] [--connections 8] [--baseline DIR] [--wait]
 """
 
 import argparse
@@ -18,11 +24,12 @@ import re
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from tempfile import TemporaryDirectory
 
-from harness import PASSWORD, configs, cpu_seconds, free_port, open_connection, read_response, request
+from harness import PASSWORD, REPO, configs, cpu_seconds, free_port, open_connection, read_response, request
 from soap_events import bench_config, events_for, run_load, summary
 
 
@@ -54,6 +61,73 @@ async def soap(port, body):
     return status, data.decode()
 
 
+class Gateway:
+    """One checkout's gateway on a seeded database of its own."""
+
+    def __init__(self, label, repo, home, args):
+        self.label, self.repo, self.db = label, repo, home / "bench.db"
+        self.port = free_port()
+        config = bench_config(16, f"sqlite:///{self.db}", "FULL")
+        config["server"]["listen"] = f"127.0.0.1:{self.port}"
+        config["retention"] = {"interval_s": 0, "batch": args.batch, "pause_s": args.pause}
+        cfg = home / "bench.toml"
+        cfg.write_text(configs.toml(config))
+        self.cli = [sys.executable, "-m", "gateway", "--config", str(cfg)]
+        subprocess.run(self.cli + ["user", "add", "bench", "--role", "admin", "--password", PASSWORD], check=True,
+                       capture_output=True, cwd=repo)
+        started = time.monotonic()
+        seed(self.db, args.rows)
+        print(f"  [{label}] seeded in {time.monotonic() - started:.0f} s ({os.path.getsize(self.db) / 1e6:.0f} MB)")
+        self.server = subprocess.Popen(self.cli + ["serve"], cwd=repo, stdout=subprocess.DEVNULL,
+                                       stderr=subprocess.PIPE)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                asyncio.run(soap(self.port, "<pg:Ping/>"))
+                break
+            except OSError:
+                time.sleep(0.2)
+        asyncio.run(run_load(self.port, 2, 2.0, events_for))  # warm-up
+
+    def measure(self, label, args, note=""):
+        cpu = cpu_seconds(self.server.pid)
+        rate, lat, failures = asyncio.run(run_load(self.port, args.connections, args.duration, events_for))
+        cpu = cpu_seconds(self.server.pid) - cpu
+        print(f"[{self.label}]".ljust(11) + f"SubmitEvent  {label:<8} {summary(rate, lat)}   "
+              f"server CPU {cpu / len(lat) * 1e6:5.0f} us/req" + (f"   ({len(failures)} failed)" if failures else "")
+              + note)
+
+    def purge(self, args):
+        status, body = asyncio.run(soap(self.port, "<pg:RunRetention/>"))
+        assert status == 200 and "<tns:Started>true</tns:Started>" in body, body[:500]
+        started = time.monotonic()
+        self.measure("purging", args)
+        with sqlite3.connect(self.db) as conn:
+            left = conn.execute("SELECT count(*) FROM lane_events WHERE event_id LIKE 'OLD-%'").fetchone()[0]
+        purged = args.rows - left
+        print(f"  [{self.label}] purged during the measurement: {purged:,} of {args.rows:,} old lane events "
+              f"({purged / (time.monotonic() - started):,.0f} rows/s)")
+        if not args.wait:
+            self.stop()
+            return
+        while True:  # the run goes on: how long it takes in all
+            status, body = asyncio.run(soap(self.port, "<pg:RunRetention/>"))
+            if "<tns:Started>false</tns:Started>" not in body:
+                break
+            time.sleep(0.5)
+        elapsed = time.monotonic() - started
+        print(f"  [{self.label}] the whole run: {elapsed:.0f} s, {2 * args.rows / elapsed:,.0f} rows/s "
+              f"(a second run was started at its end: the first had finished)")
+        found = re.findall(r"<tns:Step>(\w+)</tns:Step><tns:Rows>(\d+)</tns:Rows>", body)
+        if found:
+            print(f"  [{self.label}] " + ", ".join(f"{k} {v}" for k, v in found if v != "0"))
+
+    def stop(self):
+        if self.server.poll() is None:
+            self.server.terminate()
+            self.server.wait(30)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="lane events to purge (and as many incidents)")
@@ -61,66 +135,29 @@ def main():
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--batch", type=int, default=500, help="[retention] batch")
     parser.add_argument("--pause", type=float, default=0.02, help="[retention] pause_s")
+    parser.add_argument("--baseline", type=Path, help="another checkout, measured in the same run")
+    parser.add_argument("--wait", action="store_true", help="let each run finish (its time, then idle again)")
     args = parser.parse_args()
     print(f"parkgate retention benchmark: {os.cpu_count()} cores, SQLite (WAL, synchronous=FULL), "
           f"{args.rows:,} old lane events and {args.rows:,} old incidents, batches of {args.batch}, "
           f"{args.connections} connections, {args.duration:.0f} s per measurement")
-    with tempfile.TemporaryDirectory() as tmp:
-        db = f"{tmp}/bench.db"
-        url = f"sqlite:///{db}"
-        port = free_port()
-        config = bench_config(16, url, "FULL")
-        config["server"]["listen"] = f"127.0.0.1:{port}"
-        config["retention"] = {"interval_s": 0, "batch": args.batch, "pause_s": args.pause}
-        cfg = f"{tmp}/bench.toml"
-        with open(cfg, "w") as f:
-            f.write(configs.toml(config))
-        cli = [sys.executable, "-m", "gateway", "--config", cfg]
-        subprocess.run(cli + ["user", "add", "bench", "--role", "admin", "--password", PASSWORD], check=True,
-                       capture_output=True)
-        started = time.monotonic()
-        seed(db, args.rows)
-        print(f"  seeded in {time.monotonic() - started:.0f} s ({os.path.getsize(db) / 1e6:.0f} MB)")
-        server = subprocess.Popen(cli + ["serve"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    checkouts = ({"baseline": args.baseline.resolve()} if args.baseline else {}) | {"this": REPO}
+    with TemporaryDirectory() as tmp:
+        gateways = []
         try:
-            deadline = time.time() + 30
-            while time.time() < deadline:
-                try:
-                    asyncio.run(soap(port, "<pg:Ping/>"))
-                    break
-                except OSError:
-                    time.sleep(0.2)
-            asyncio.run(run_load(port, 2, 2.0, events_for))  # warm-up
-            for label in ("idle", "purging"):
-                if label == "purging":
-                    status, body = asyncio.run(soap(port, "<pg:RunRetention/>"))
-                    assert status == 200 and "<tns:Started>true</tns:Started>" in body, body[:500]
-                    purge_started = time.monotonic()
-                cpu = cpu_seconds(server.pid)
-                rate, lat, failures = asyncio.run(run_load(port, args.connections, args.duration, events_for))
-                cpu = cpu_seconds(server.pid) - cpu
-                print(f"SubmitEvent  {label:<8} {summary(rate, lat)}   server CPU {cpu / len(lat) * 1e6:5.0f} us/req"
-                      + (f"   ({len(failures)} failed)" if failures else ""))
-            with sqlite3.connect(db) as conn:
-                left = conn.execute("SELECT count(*) FROM lane_events WHERE event_id LIKE 'OLD-%'").fetchone()[0]
-            print(f"  purged during the measurement: {args.rows - left:,} of {args.rows:,} old lane events")
-            while True:  # the run goes on: how long it takes in all
-                status, body = asyncio.run(soap(port, "<pg:RunRetention/>"))
-                if "<tns:Started>false</tns:Started>" not in body:
-                    break
-                time.sleep(0.5)
-            elapsed = time.monotonic() - purge_started
-            print(f"  the whole run: {elapsed:.0f} s, {2 * args.rows / elapsed:,.0f} rows/s "
-                  f"(a second run was started at its end: the first had finished)")
-            found = re.findall(r"<tns:Step>(\w+)</tns:Step><tns:Rows>(\d+)</tns:Rows>", body)
-            if found:
-                print("  " + ", ".join(f"{k} {v}" for k, v in found if v != "0"))
-            # The same load once more with the job idle again: the machine's drift shows against the first.
-            rate, lat, failures = asyncio.run(run_load(port, args.connections, args.duration, events_for))
-            print(f"SubmitEvent  {'idle':<8} {summary(rate, lat)}   (after the run)")
+            for label, repo in checkouts.items():
+                home = Path(tmp) / label
+                home.mkdir()
+                gateways.append(Gateway(label, repo, home, args))
+            for gw in gateways:
+                gw.measure("idle", args)
+            for gw in gateways:
+                gw.purge(args)
+            for gw in gateways if args.wait else ():   # once more, the job idle again: the machine's drift
+                gw.measure("idle", args, "   (after the run)")
         finally:
-            server.terminate()
-            server.wait(30)
+            for gw in gateways:
+                gw.stop()
 
 
 if __name__ == "__main__":

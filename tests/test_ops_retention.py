@@ -3,9 +3,11 @@ then removed or anonymised in small batches by a registry of purge steps; open s
 citations stay; the audit chain still verifies; the job runs on an injected clock; SQLite gives the
 freed pages back. On SQLite and PostgreSQL, over SOAP and the CLI."""
 
+import threading
 from datetime import date, timedelta
 
 import configs
+import pytest
 from sqlalchemy import func, select, text
 from twisted.internet import task
 from twisted.internet.threads import blockingCallFromThread
@@ -14,6 +16,7 @@ from conftest import FACILITY, TEST_CONFIG, SettableClock, add_test_users, react
 from gateway.app.retention import PurgeStep, Retention
 from gateway.service import GatewayService
 from gateway.store import audit as audit_store
+from gateway.store.engine import Store
 from gateway.store.migrate import upgrade
 from gateway.store.schema import LaneEventRecord, ReviewRecord, SessionRecord
 from test_events import issue_permit
@@ -166,3 +169,55 @@ def test_cli_runs_it(gateway, clock):
                           "retention", "run"], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert "lane_events" in run.stdout and "retention run in" in run.stdout
+
+
+def test_batches_are_sized_to_their_hold_and_rest_for_the_rest_of_their_share(gateway, clock):
+    """A step whose rows cost 0.1 ms each (on a timer the test keeps): its batches shrink from
+    [retention] batch towards HOLD_S (10 ms: 100 rows), at most halving at a time, and after each
+    the job rests so that it holds the database SHARE (a half) of the time, never less than pause_s."""
+    now, sizes, rests = [0.0], [], []
+
+    def slow(conn, cutoff, limit, cursor=None):
+        sizes.append(limit)
+        now[0] += limit * 0.0001
+        return limit, (cursor or 0) + 1, len(sizes) >= 8
+    service = gateway.service
+    retention = Retention(service.store, service.config.ops.retention, clock, sleep=rests.append,
+                          timer=lambda: now[0])
+    retention.steps = [PurgeStep("slow", "records", slow)]
+    assert retention.run("admin").rows["slow"] == sum(sizes)
+    assert (Retention.HOLD_S, Retention.SHARE) == (0.01, 0.5)
+    assert sizes == [500, 250, 125, 100, 100, 100, 100, 100]
+    assert rests[0] == pytest.approx(0.05)                        # 500 rows held it 50 ms: as long again
+    assert rests[-1] == pytest.approx(0.02)                       # 10 ms: pause_s, 20 ms, is the least
+    assert len(rests) == 7                                        # none after the last batch
+
+
+def test_a_purge_batch_commits_alone_and_unsynced(tmp_path):
+    """SQLite: a unit that may be lost (durable=False) commits at once with synchronous=NORMAL, even
+    while a lane event waits for its turn; every other unit syncs as configured."""
+    url = f"sqlite:///{tmp_path / 'sync.db'}"
+    upgrade(url)
+    store = Store(url)
+    level = "SELECT * FROM pragma_synchronous"
+    try:
+        waiting = threading.Event()
+
+        def lane():
+            waiting.set()
+            with store.connection() as conn:
+                return conn.exec_driver_sql(level).scalar()
+        with store.connection(background=True, durable=False) as conn:
+            assert conn.exec_driver_sql(level).scalar() == 1              # NORMAL
+            conn.exec_driver_sql("DELETE FROM lane_incidents")
+            thread = threading.Thread(target=lane)
+            thread.start()
+            assert waiting.wait(10)
+            until(lambda: store._waiting > 0, timeout=10)
+            assert store._group is not None
+        assert store._group is None or store._group.members == 0          # committed, not left open
+        thread.join(10)
+        with store.connection() as conn:
+            assert conn.exec_driver_sql(level).scalar() == 2              # FULL again
+    finally:
+        store.dispose()

@@ -1,4 +1,5 @@
-"""Plates sealed at rest, erasure by plate, key rotation while serving (issue 19, part B).
+"""Plates sealed at rest, erasure by plate, key rotation while serving (issue 19, part B; values bound
+to their columns and the blind index key's rotation: issue 19's leftovers).
 
 Over real SOAP (zeep) to a gateway on a free port, on SQLite and PostgreSQL: a plate written
 through SOAP is found nowhere in the database file, its WAL, the image directory or the logs;
@@ -6,6 +7,8 @@ ErasePlate removes or anonymises every record of a plate but what a legal hold k
 re-seals everything under a new key while events keep coming, and retires the old one.
 """
 
+import hashlib
+import hmac
 import json
 import logging
 import os
@@ -16,7 +19,7 @@ from decimal import Decimal
 import configs
 import pytest
 import zeep
-from sqlalchemy import column, func, insert, select, text, update
+from sqlalchemy import Text, column, delete, func, insert, select, text, type_coerce, update
 from sqlalchemy import table as sql_table
 from twisted.logger import formatEvent, globalLogPublisher
 
@@ -40,6 +43,8 @@ from gateway.store import reviews, sessions, windows
 from gateway.store.engine import Store
 from gateway.store.keyring import KEYS_ENV, KeyRing, KeyRingError, init
 from gateway.store.migrate import upgrade
+from gateway.store.rotation import indexed_tables as rotation_tables
+from gateway.store.rotation import reindex
 from gateway.store.schema import (
     CitationRecord,
     HotlistRecord,
@@ -87,7 +92,7 @@ def test_sealed_values_are_authenticated_and_name_their_key(tmp_path, monkeypatc
     init(tmp_path / "keys.json")
     ring = KeyRing.load(tmp_path / "keys.json")
     sealed = ring.seal_text("AB123CD")
-    assert sealed.startswith(f"{ring.current}:") and "AB123CD" not in sealed
+    assert sealed.startswith(f"{ring.current}:") and "AB123CD" not in sealed     # format 1: no place
     assert ring.open_text(sealed) == "AB123CD" and ring.seal_text("AB123CD") != sealed   # a fresh nonce each time
     assert ring.blind("AB123CD") == ring.blind("AB123CD") != ring.blind("AB123CE")
     body = bytearray(ring.seal(b"picture"))
@@ -113,6 +118,49 @@ def test_sealed_values_are_authenticated_and_name_their_key(tmp_path, monkeypatc
     assert env.open_text(sealed) == "AB123CD" and not env.from_file
     with pytest.raises(KeyRingError, match=KEYS_ENV):
         env.add_key()
+
+
+def test_a_sealed_value_opens_only_where_it_was_sealed(tmp_path):
+    """Format 2 binds a value to its place (AES-GCM's associated data); format 1, sealed before
+    places were bound, opens anywhere until a rotation re-seals it."""
+    init(tmp_path / "keys.json")
+    ring = KeyRing.load(tmp_path / "keys.json")
+    bound = ring.seal_text("AB123CD", b"sessions.plate")
+    assert bound.startswith(f"{ring.current}@2:") and ring.is_current(bound)
+    assert ring.open_text(bound, b"sessions.plate") == "AB123CD"
+    with pytest.raises(KeyRingError, match="moved"):
+        ring.open_text(bound, b"hotlist.plate")
+    with pytest.raises(KeyRingError, match="without it"):
+        ring.open_text(bound)
+    picture = ring.seal(b"JPEG", b"picture:ab12")
+    assert ring.open(picture, b"picture:ab12") == b"JPEG"
+    with pytest.raises(KeyRingError, match="moved"):
+        ring.open(picture, b"picture:cd34")
+    unbound = ring.seal_text("AB123CD")
+    assert not ring.is_current(unbound) and ring.open_text(unbound, b"anywhere.at_all") == "AB123CD"
+
+
+def test_a_sealed_value_moved_to_another_column_does_not_open(keyed):
+    """Raw SQL copies a session's sealed plate into a hotlist row: the gateway refuses to read it
+    (it is not that row's plate), while the session's own value still opens."""
+    gw, plate = keyed, unique_plate()
+    submit(gw, "ENTRY", plate)
+    S, H = table_of(SessionRecord), table_of(HotlistRecord)
+    with gw.store.connection() as conn:
+        sealed = conn.execute(select(text("plate")).select_from(S).where(plate_is(S, plate))).scalar_one()
+        assert sealed.startswith(f"{gw.store.keys.current}@2:")
+        moved = conn.execute(insert(H).values(plate="XX0000", reason="planted", added_at=gw.clock())
+                             .returning(H.c.id)).scalar_one()
+        conn.execute(update(H).where(H.c.id == moved).values(plate=type_coerce(sealed, Text())))
+    try:
+        with gw.store.connection() as conn:
+            with pytest.raises(KeyRingError, match="moved"):
+                conn.execute(select(H.c.plate).where(H.c.id == moved)).all()
+        with gw.store.connection() as conn:
+            assert sessions.of_plate(conn, FACILITY, plate).plate == plate
+    finally:
+        with gw.store.connection() as conn:
+            conn.execute(delete(H).where(H.c.id == moved))
 
 
 def test_a_sealed_column_cannot_be_compared():
@@ -156,9 +204,9 @@ def test_the_migration_seals_what_is_there(kind, tmp_path):
                 for table, column in (("lane_events", "plate"), ("lane_events", "document"), ("sessions", "plate"),
                                       ("hotlist", "plate"), ("reviews", "plate"), ("lane_events", "fingerprint")):
                     value = conn.execute(text(f"SELECT {column} FROM {table}")).scalar_one()
-                    assert value.startswith("k1:") and plate not in value, (table, column)
+                    assert value.startswith("k1@2:") and plate not in value, (table, column)
                 image = conn.execute(text("SELECT image FROM reviews")).scalar_one()
-                assert bytes(image).startswith(b"k1:") and plate.encode() not in bytes(image)
+                assert bytes(image).startswith(b"k1@2:") and plate.encode() not in bytes(image)
             with store.connection() as conn:
                 found = sessions.of_plate(conn, "LOT-TEST", plate)
                 assert found is not None and found.id == "S-OLD" and found.plate == plate
@@ -181,11 +229,11 @@ def test_the_vault_seals_pictures(tmp_path):
     name = vault.put(b"JPEG of AB123CD")
     assert vault.put(b"JPEG of AB123CD") == name and list(vault.names()) == [name]   # once per picture
     assert b"AB123CD" not in vault.path(name).read_bytes() and vault.get(name) == b"JPEG of AB123CD"
-    assert vault.key_of(name) == "k1" and not vault.reseal(name)
+    assert vault.head_of(name) == "k1@2" and not vault.reseal(name)
     old = vault.path(name).stat().st_mtime_ns - 10**12
     os.utime(vault.path(name), ns=(old, old))
     vault.keys.add_key()
-    assert vault.reseal(name) and vault.key_of(name) == "k2" and vault.get(name) == b"JPEG of AB123CD"
+    assert vault.reseal(name) and vault.head_of(name) == "k2@2" and vault.get(name) == b"JPEG of AB123CD"
     assert vault.path(name).stat().st_mtime_ns == old     # re-sealing does not make a picture young again
     assert vault.remove(name) and not vault.remove(name)
     with pytest.raises(ValueError):
@@ -382,10 +430,10 @@ def test_keys_rotate_while_serving(keyed, capsys, tmp_path):
         loader.join(30)
     assert not errors and len(acknowledged) > 0
     assert done.key != old and done.retired == [old] and not done.left and sum(done.resealed.values()) > 0
-    assert done.pictures == 1 and vault.key_of(picture) == done.key and vault.get(picture) == b"JPEG of a car"
+    assert done.pictures == 1 and vault.head_of(picture) == f"{done.key}@2" and vault.get(picture) == b"JPEG of a car"
     assert list(json.loads(key_file.read_text())["keys"]) == [done.key]
     census = rotation.census()
-    assert set(census) == {done.key}, census
+    assert set(census) == {f"{done.key}@2"}, census
     # The serving gateway re-read the file: it seals with the new key and reads everything.
     assert gw.store.keys.current == done.key
     for plate, event_id in before:
@@ -404,3 +452,135 @@ def test_keys_rotate_while_serving(keyed, capsys, tmp_path):
     assert main(["--config", str(config), "keys", "rotate", "--resume"]) in (0, None)
     assert "re-sealed 0 row(s)" in capsys.readouterr().out
     cli_store.dispose()
+
+
+def test_keys_rotate_resume_binds_values_sealed_before_places(keyed, tmp_path):
+    """Values of format 1 (sealed, unbound, before this change) still open; `keys rotate --resume`
+    re-seals them bound to their column under the same key, and keeps the key."""
+    gw, plate = keyed, unique_plate()
+    submit(gw, "ENTRY", plate)
+    S = table_of(SessionRecord)
+    with gw.store.connection() as conn:
+        unbound = gw.store.keys.seal_text(plate)                                 # as sealed before places
+        conn.execute(update(S).where(plate_is(S, plate)).values(plate=type_coerce(unbound, Text())))
+    with gw.store.connection() as conn:
+        assert sessions.of_plate(conn, FACILITY, plate).plate == plate            # format 1 opens
+    rotation = KeyRotation(gw.store, None, SettableClock(), batch=50, pause_s=0, grace_s=0)
+    assert rotation.census()[gw.store.keys.current] >= 1                        # counted apart: "k1", not "k1@2"
+    done = rotation.rotate("cli:test", new_key=False)
+    assert done.resealed["sessions"] >= 1 and not done.left and done.key == gw.store.keys.current
+    with gw.store.connection() as conn:
+        raw = conn.execute(select(text("plate")).select_from(S).where(plate_is(S, plate))).scalar_one()
+        assert gw.store.keys.is_current(raw) and sessions.of_plate(conn, FACILITY, plate).plate == plate
+
+
+def test_the_census_never_holds_the_writer(keyed):
+    """While a unit of work holds SQLite's writer (a lane event), the census still counts: it reads
+    in batches beside the writer, not in a unit of work of its own."""
+    gw = keyed
+    rotation = KeyRotation(gw.store, None, SettableClock(), batch=2)
+    holding, release = threading.Event(), threading.Event()
+
+    def writer():
+        with gw.store.connection():
+            holding.set()
+            release.wait(30)
+    held = threading.Thread(target=writer)
+    held.start()
+    try:
+        assert holding.wait(10)
+        counted: list = []
+        census = threading.Thread(target=lambda: counted.append(rotation.census()))
+        census.start()
+        census.join(20)
+        assert counted and sum(counted[0].values()) > 0, "the census waited for the writer"
+    finally:
+        release.set()
+        held.join(30)
+
+
+def _plates_now(gw):
+    """A parked car (GetSession, then its exit), a permit holder (LookupPermit), a hotlisted plate
+    (an entry held): written under whichever index key the gateway writes with now."""
+    parked, permitted, listed = unique_plate(), unique_plate(), unique_plate()
+    assert submit(gw, "ENTRY", parked).Decision == "OPEN"
+    issue_permit(gw, permitted)
+    with gw.store.transaction() as db:
+        db.add(HotlistRecord(plate=listed, facility_id=None, reason="stolen", added_at=gw.clock()))
+    return parked, permitted, listed
+
+
+def _looked_up(gw, parked, permitted, listed, exit_too=False):
+    events = gw.client("EventService")
+    assert events.GetSession(FacilityID=FACILITY, Plate=parked).Status == "OPEN"
+    permit = gw.client("PermitService").LookupPermit(Plate=permitted, FacilityID=FACILITY).Permit
+    assert permit.LicensePlate == permitted
+    assert submit(gw, "ENTRY", listed).Reason == "HOTLISTED"
+    if exit_too:
+        assert submit(gw, "EXIT", parked).Reason not in ("NO_SESSION", "HOTLISTED")
+        assert events.GetSession(FacilityID=FACILITY, Plate=parked).Status == "CLOSED"
+
+
+def test_the_blind_index_key_rotates_while_look_ups_go_on(keyed, tmp_path):
+    """Plates written before, during each step and after an index rotation (another process's key
+    ring, as `parkgate keys rotate --index` has it) are found by every look-up at every step: the
+    session, the permit, the hotlist, the exit. At the end no row keeps an index under the old key,
+    the old key is gone from the file, and the audit log (its plate hashes under the audit key)
+    still verifies and still finds a plate's queries."""
+    gw = keyed
+    key_file = gw.folder / "keys.json"
+    cli_ring = KeyRing.load(key_file)
+    old_key = bytes.fromhex(json.loads(key_file.read_text())["index_key"])
+    before = _plates_now(gw)
+    _looked_up(gw, *before)
+
+    cli_ring.add_index_key()                        # step 1: the new index matched, not yet written
+    assert gw.store.keys.reload() and gw.store.keys.index_rotating == "next"
+    step1 = _plates_now(gw)
+    for plates in (before, step1):
+        _looked_up(gw, *plates)
+
+    cli_ring.write_index_key()                      # step 2: written under the new key, the old still matched
+    assert gw.store.keys.reload() and gw.store.keys.index_rotating == "previous"
+    step2 = _plates_now(gw)
+    with gw.store.connection() as conn:              # half-way through the rewrite: a batch of one row per table
+        for table, indexes in rotation_tables():
+            reindex(conn, table, indexes, cli_ring, None, 1)
+    for plates in (before, step1, step2):
+        _looked_up(gw, *plates)
+    _looked_up(gw, *before, exit_too=True)           # an exit finds a session indexed under the old key
+
+    cli_store = Store(gw.store.url, keys=cli_ring)
+    try:
+        done = KeyRotation(cli_store, None, SettableClock(), batch=3, pause_s=0, grace_s=0).rotate_index(
+            "cli:test", resume=True)
+    finally:
+        cli_store.dispose()
+    assert done.retired and done.rewritten["sessions"] >= 1 and done.rewritten["hotlist"] >= 1
+    assert gw.store.keys.reload() and gw.store.keys.index_rotating is None
+    after = _plates_now(gw)
+    for plates in (step1, step2, after):
+        _looked_up(gw, *plates)
+    _looked_up(gw, *step2, exit_too=True)
+    file = json.loads(key_file.read_text())
+    assert bytes.fromhex(file["index_key"]) != old_key and "index_previous" not in file
+    stale = {plate: hmac.new(old_key, plate.encode(), hashlib.sha256).hexdigest()[:32]
+             for plate in (*before, *step1, *step2)}
+    with gw.store.connection() as conn:
+        for table, indexes in rotation_tables():
+            for index in indexes:
+                found = conn.execute(select(func.count()).select_from(table)
+                                     .where(type_coerce(index, Text()).in_(list(stale.values())))).scalar_one()
+                assert found == 0, (table.name, index.name)
+    audit = gw.client("AuditService", user="admin")
+    assert audit.VerifyAudit().Verified
+    assert {e.Action for e in audit.QueryAudit(Plate=before[0], Limit=1000)} >= {"GetSession"}
+    assert any(e.Action == "RotateIndexKey" for e in audit.QueryAudit(Action="RotateIndexKey", Limit=1000))
+    # The whole of it from the command line; and --resume with nothing under way is refused.
+    config = tmp_path / "parkgate.toml"
+    config.write_text(configs.toml({**gw.raw, "database": {"url": gw.store.url},
+                                    "privacy": {"key_file": str(key_file), "key_reload_s": 0}}))
+    assert main(["--config", str(config), "keys", "rotate", "--index"]) in (0, None)
+    assert gw.store.keys.reload()
+    _looked_up(gw, *after, exit_too=True)
+    assert main(["--config", str(config), "keys", "rotate", "--index", "--resume"]) == 2

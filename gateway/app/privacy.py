@@ -10,8 +10,17 @@ deleting its rows of the plate; a table of another part that must keep rows regi
 Rotation (``parkgate keys rotate``) adds a key to the file and makes it current; serving gateways
 re-read the file (``[privacy] key_reload_s``) and seal with it from then on. After that grace, every
 sealed column and every picture in the vault is re-sealed in batches (small units of work, lane
-events first), passes repeat until nothing is sealed with an older key, and the older keys are
-retired from the file. Until then they stay in it, so everything still opens.
+events first), passes repeat until nothing is sealed with an older key (or unbound, format 1), and
+the older keys are retired from the file. Until then they stay in it, so everything still opens.
+
+The blind index key rotates too (``parkgate keys rotate --index``), in steps that each wait for the
+serving gateways to re-read the file: a new index key that look-ups also match, then written
+instead of the old one, the index columns rewritten in batches, the old key dropped. Look-ups by
+plate (LookupPermit, GetSession, an exit, the hotlist) match either index meanwhile. The audit
+log's plate hashes are not blind indexes: they are keyed by the audit secret
+(``PARKGATE_AUDIT_KEY``), which this rotation leaves alone, and each is part of its entry's chained
+hash, so rewriting them would break the chain; they stay as they are, ``audit verify`` holds and
+the log is still filtered by plate.
 """
 
 import logging
@@ -24,6 +33,7 @@ from typing import Any
 from ..domain.plates import normalise_plate
 from ..store import audit, erasure, rotation
 from ..store.engine import Store
+from ..store.keyring import BOUND, KeyRingError
 from ..store.schema import Base
 from ..store.sealed import is_index
 from ..store.vault import ImageVault
@@ -101,7 +111,13 @@ class Rotated:
     resealed: dict[str, int] = field(default_factory=dict)
     pictures: int = 0
     retired: list[str] = field(default_factory=list)
-    left: Counter = field(default_factory=Counter)    # values still sealed with an older key
+    left: Counter = field(default_factory=Counter)    # values still sealed with an older key (or unbound)
+
+
+@dataclass
+class Reindexed:
+    rewritten: dict[str, int] = field(default_factory=dict)   # rows per table
+    retired: bool = False                                       # the old index key dropped
 
 
 class KeyRotation:
@@ -119,13 +135,18 @@ class KeyRotation:
         self.sleep = sleep
 
     def census(self) -> Counter:
-        """How many stored values (and pictures) each key seals."""
+        """How many stored values (and pictures) each key seals, by key and format (``k2@2``; ``k1``:
+        format 1, unbound). Read in batches on a connection that only reads, each batch apart: it
+        never holds the writer (SQLite's lane events go on beside it)."""
         counts: Counter = Counter()
-        with self.store.connection() as conn:
-            for table, columns in rotation.sealed_tables():
-                counts.update(rotation.census(conn, table, columns))
+        for table, columns in rotation.sealed_tables():
+            cursor, done = None, False
+            while not done:
+                with self.store.read() as conn:
+                    found, cursor, done = rotation.census(conn, table, columns, cursor, self.batch)
+                counts.update(found)
         if self.vault is not None:
-            counts.update(self.vault.key_of(name) or "unsealed" for name in self.vault.names())
+            counts.update(self.vault.head_of(name) or "unsealed" for name in self.vault.names())
         return counts
 
     def rotate(self, username: str, new_key: bool = True, passes: int = 3) -> Rotated:
@@ -136,8 +157,9 @@ class KeyRotation:
         if new_key:
             self.sleep(self.grace_s)   # serving gateways re-read the file and seal with the new key
         for _ in range(passes):
-            changed = self._pass(result)
-            result.left = Counter({k: n for k, n in self.census().items() if k != keys.current})
+            changed = self._pass(rotation.sealed_tables(), rotation.reseal, result.resealed)
+            changed += self._pictures(result)
+            result.left = Counter({k: n for k, n in self.census().items() if k != f"{keys.current}{BOUND}"})
             if not result.left or not changed:
                 break
         if not result.left:
@@ -148,17 +170,49 @@ class KeyRotation:
                          f"retired {', '.join(result.retired) or 'none'}", kind="CHANGE")
         return result
 
-    def _pass(self, result: Rotated) -> int:
+    def rotate_index(self, username: str, resume: bool = False, passes: int = 3) -> "Reindexed":
+        """The blind index key: a new one matched, then written, every index rewritten under it in
+        batches (passes until one finds nothing left), the old one dropped. ``resume``: carry on
+        from the step an interrupted rotation reached (the key file says which)."""
+        keys = self.store.keys
+        if not resume or keys.index_rotating is None:
+            if resume:
+                raise KeyRingError("no index rotation is under way")
+            keys.add_index_key()
+            log.info("keys: a new blind index key; look-ups match either from now on")
+            self.sleep(self.grace_s)   # every gateway matches the new index before any row has it
+        if keys.index_rotating == "next":
+            keys.write_index_key()
+            log.info("keys: indexing under the new blind index key; rewriting the indexes")
+            self.sleep(self.grace_s)   # nobody writes the old index any more
+        result = Reindexed()
+        for _ in range(passes):
+            if not self._pass(rotation.indexed_tables(), rotation.reindex, result.rewritten):
+                result.retired = keys.retire_index_key()   # a pass found nothing under the old key
+                break
+        with self.store.connection() as conn:
+            audit.record(conn, self.clock(), username, "RotateIndexKey", "index",
+                         f"rewrote the blind index of {sum(result.rewritten.values())} row(s); the old index key "
+                         + ("retired" if result.retired else "kept (rows changed on every pass: resume)"),
+                         kind="CHANGE")
+        return result
+
+    def _pass(self, tables, step, tally: dict[str, int]) -> int:
+        """One batched pass of ``step`` (re-seal or re-index) over ``tables``: rows changed."""
         changed = 0
-        for table, columns in rotation.sealed_tables():
+        for table, columns in tables:
             cursor, done = None, False
             while not done:
                 with self.store.connection(background=True) as conn:
-                    n, cursor, done = rotation.reseal(conn, table, columns, self.store.keys, cursor, self.batch)
-                result.resealed[table.name] = result.resealed.get(table.name, 0) + n
+                    n, cursor, done = step(conn, table, columns, self.store.keys, cursor, self.batch)
+                tally[table.name] = tally.get(table.name, 0) + n
                 changed += n
                 if not done and self.pause_s:
                     self.sleep(self.pause_s)
+        return changed
+
+    def _pictures(self, result: Rotated) -> int:
+        changed = 0
         if self.vault is not None:
             for name in list(self.vault.names()):
                 if self.vault.reseal(name):

@@ -2,10 +2,16 @@
 
 A registry of purge steps, one per table and kind of data (``images``, ``plates``, ``records``,
 ``audit``): the job runs them in order, each in small batches (one unit of work each, a pause
-between two), so that a lane decision never waits behind more than one short batch. Then the
-database's own maintenance: on SQLite the pages freed are given back (incremental vacuum, when
-the database has it on) and the planner's statistics refreshed (ANALYZE, sampled); PostgreSQL's
-autovacuum does both there.
+between two), so that a lane decision never waits behind more than one short batch. Each batch
+measures how long it held the database: the next one is sized to hold it about ``HOLD_S`` (at most
+``[retention] batch`` rows), and the pause after it keeps the job's share of the time at ``SHARE``
+(a budget per second, whatever a row costs on this machine). On SQLite its batches commit without
+a sync to disk (a power cut may undo one: the next run does it again; the next lane event's sync
+covers it), so no lane event waits behind the job's fsync, and the job checkpoints the WAL it
+wrote, beside the writer, so that no lane event's commit does it. Then the database's
+own maintenance, on the same budget: on SQLite the pages freed are given back (incremental vacuum,
+when the database has it on) and the planner's statistics refreshed (ANALYZE, sampled);
+PostgreSQL's autovacuum does both there.
 
 Tables added elsewhere plug in a step: ``retention.register(PurgeStep("tickets", "records",
 tickets.purge), before="closed_sessions")``. A step's function takes (connection, cutoff, batch
@@ -83,13 +89,22 @@ class RetentionRun:
 class Retention:
     """``settings``: :class:`gateway.config.RetentionSettings`; ``images_dir``: lane pictures on disk
     (files older than the images' retention are removed); ``sleep``: how a pause between batches
-    waits (tests pass one that does not)."""
+    waits, ``timer``: how a batch's hold is measured (tests pass ones that do not wait)."""
 
-    #: SQLite pages given back per unit of work (4 KiB each, about 10 ms) after a purge.
+    #: How long one unit of work of the job should hold the database (SQLite's one writer): what a
+    #: lane event that arrives meanwhile waits at most, beside its own work.
+    HOLD_S = 0.01
+    #: The share of the time the job may hold it: after a unit that held it h seconds, it rests
+    #: h * (1 - SHARE) / SHARE (and at least ``[retention] pause_s``).
+    SHARE = 0.5
+    #: The fewest rows a batch is cut to, the fewest SQLite pages a vacuum unit gives back.
+    MIN_BATCH = 10
+    #: The most SQLite pages (4 KiB each, about 40 us each) a unit gives back after a purge.
     VACUUM_PAGES = 250
 
     def __init__(self, store: Store, settings: Any, clock: Clock, images_dir: Path | None = None,
-                 metrics: Any = None, node: str = "", sleep: Callable[[float], None] = time.sleep) -> None:
+                 metrics: Any = None, node: str = "", sleep: Callable[[float], None] = time.sleep,
+                 timer: Callable[[], float] = time.monotonic) -> None:
         self.store = store
         self.settings = settings
         self.clock = clock
@@ -97,10 +112,12 @@ class Retention:
         self.metrics = metrics
         self.node = node
         self.sleep = sleep
+        self.timer = timer
         self.steps: list[PurgeStep] = list(DEFAULT_STEPS)
         self.last: RetentionRun | None = None
         self._running = threading.Lock()
         self._cursors: dict[str, Any] = {}   # step -> where its last batch stopped, while the cutoff holds
+        self._sizes: dict[str, int] = {}     # step -> the rows its next batch takes (see HOLD_S)
 
     def register(self, step: PurgeStep, before: str | None = None) -> None:
         """Add a step (tables of other parts), at the end or before the named one."""
@@ -180,19 +197,47 @@ class Retention:
         return result
 
     def _purge(self, step: PurgeStep, cutoff: datetime) -> int:
-        """Batches of the step until it is done for now: one unit of work each, a pause between."""
+        """Batches of the step until it is done for now: one unit of work each, sized to hold the
+        database about HOLD_S, a rest between two."""
         total = 0
         key, cursor = self._cursors.get(step.name, (None, None))
         if key is None or key > cutoff:  # the cursor holds while the cutoff only moves on
             cursor = None
         while True:
-            with self.store.connection(background=True) as conn:
-                changed, cursor, done = step.run(conn, cutoff, self.settings.batch, cursor)
+            limit = self._sizes.get(step.name, self.settings.batch)
+            asked = self.timer()
+            with self.store.connection(background=True, durable=False) as conn:
+                started = self.timer()   # the turn is the job's from here (waiting for it is resting)
+                changed, cursor, done = step.run(conn, cutoff, limit, cursor)
+                worked = self.timer() - started
+            held = self.timer() - started
             total += changed
             self._cursors[step.name] = (cutoff, cursor)
             if done:
                 return total
-            self.sleep(self.settings.pause_s)
+            self._sizes[step.name] = self.resized(limit, worked, self.settings.batch)
+            self._rest(held + self._checkpoint(), started - asked)
+
+    def resized(self, size: int, held: float, most: int) -> int:
+        """The next batch's size after one of ``size`` held the database ``held`` seconds: towards
+        HOLD_S, by at most a half or a double at a time (one slow batch is not the rule)."""
+        ideal = size * self.HOLD_S / max(held, 1e-6)
+        return max(self.MIN_BATCH, min(most, size * 2, max(size // 2, round(ideal))))
+
+    def _rest(self, busy: float, waited: float = 0.0) -> None:
+        """After ``busy`` seconds of the job's work, having ``waited`` for its turn (lane events went
+        first meanwhile): what keeps its share of the time at SHARE."""
+        self.sleep(max(self.settings.pause_s, busy * (1 - self.SHARE) / self.SHARE - waited))
+
+    def _checkpoint(self) -> float:
+        """SQLite: the WAL the job wrote checkpointed beside the writer (see
+        :func:`gateway.store.retention.sqlite_checkpoint`); the seconds it took."""
+        if self.store.dialect != "sqlite":
+            return 0.0
+        started = self.timer()
+        with self.store.read() as conn:
+            purge.sqlite_checkpoint(conn)
+        return self.timer() - started
 
     def _image_files(self, cutoff: datetime) -> int:
         """Picture files older than the cutoff (by modification time), anywhere under the directory."""
@@ -212,17 +257,23 @@ class Retention:
         return removed
 
     def maintain(self) -> None:
-        """SQLite: give freed pages back (when auto_vacuum is incremental), then ANALYZE (sampled)."""
+        """SQLite: give freed pages back (when auto_vacuum is incremental), then ANALYZE (sampled);
+        on the job's budget (HOLD_S a unit, SHARE of the time)."""
         if self.store.dialect != "sqlite":
             return  # PostgreSQL's autovacuum reclaims and analyses
-        before = None
+        before, pages = None, self.VACUUM_PAGES
         while True:
-            with self.store.connection(background=True) as conn:
+            asked = self.timer()
+            with self.store.connection(background=True, durable=False) as conn:
+                started = self.timer()
                 mode, free = purge.sqlite_free_pages(conn)
                 if mode != 2 or not free or (before is not None and free >= before):
                     break  # not incremental, nothing free, or no progress (never loop for ever)
                 before = free
-                purge.sqlite_vacuum_some(conn, self.VACUUM_PAGES)
-            self.sleep(self.settings.pause_s)
+                purge.sqlite_vacuum_some(conn, pages)
+                worked = self.timer() - started
+            held = self.timer() - started
+            pages = self.resized(pages, worked, self.VACUUM_PAGES)
+            self._rest(held + self._checkpoint(), started - asked)
         with self.store.connection(background=True) as conn:
             purge.sqlite_analyze(conn)

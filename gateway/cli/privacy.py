@@ -17,10 +17,16 @@ def register(sub):
                                     "pictures) each seals.").set_defaults(run=cmd_keys_status)
     rotate = keys_sub.add_parser("rotate", help="a new key; re-seal everything in batches while serving",
                                  description="Add a key and make it current (serving gateways re-read the file), "
-                                             "re-seal every sealed value and picture under it in small batches, "
-                                             "then retire the older keys once nothing needs them.")
+                                             "re-seal every sealed value and picture under it in small batches "
+                                             "(bound to its column), then retire the older keys once nothing "
+                                             "needs them. With --index: the blind index key instead (look-ups "
+                                             "match the old and the new index until every row is rewritten).")
     rotate.add_argument("--resume", action="store_true",
-                        help="no new key: finish re-sealing under the current one (after an interrupted rotation)")
+                        help="no new key: finish re-sealing under the current one (after an interrupted rotation, "
+                             "or to bind values sealed before values were bound to their columns)")
+    rotate.add_argument("--index", action="store_true",
+                        help="rotate the blind index key: match both, write the new, rewrite the index columns, "
+                             "drop the old (the audit log's plate hashes are under the audit key: untouched)")
     rotate.add_argument("--batch", type=int, default=500, help="rows per unit of work (default 500)")
     rotate.set_defaults(run=cmd_keys_rotate)
 
@@ -49,13 +55,21 @@ def _rotation(cfg, batch=500):
 
 
 def cmd_keys_status(args, cfg):
+    from ..store.keyring import BOUND, key_id_of
     rotation = _rotation(cfg)
     keys = rotation.store.keys
     counts = rotation.census()
-    print(f"keys from {keys.path or 'PARKGATE_KEYS'}; sealing with {keys.current}")
-    for kid in sorted(set(keys.key_ids) | set(counts)):
+    print(f"keys from {keys.path or 'PARKGATE_KEYS'}; sealing with {keys.current}"
+          + (f"; blind index key rotation under way ({keys.index_rotating})" if keys.index_rotating else ""))
+    by_key: dict[str, dict[bool, int]] = {kid: {} for kid in keys.key_ids}
+    for head, n in counts.items():
+        kid = key_id_of(head) or head
+        by_key.setdefault(kid, {})[head.endswith(BOUND)] = n
+    for kid in sorted(by_key):
         state = "current" if kid == keys.current else ("MISSING" if kid not in keys.key_ids else "older")
-        print(f"  {kid:<8} {state:<8} {counts.get(kid, 0):>10} value(s)")
+        unbound = by_key[kid].get(False, 0)
+        print(f"  {kid:<8} {state:<8} {sum(by_key[kid].values()):>10} value(s)"
+              + (f", {unbound} unbound (`keys rotate --resume` binds them)" if unbound else ""))
 
 
 def cmd_keys_rotate(args, cfg):
@@ -64,6 +78,8 @@ def cmd_keys_rotate(args, cfg):
     rotation = _rotation(cfg, args.batch)
     try:
         with cli_origin():
+            if args.index:
+                return _rotated_index(rotation.rotate_index(operator(), resume=args.resume))
             done = rotation.rotate(operator(), new_key=not args.resume)
     except KeyRingError as e:
         print(f"rotation refused: {e}", file=sys.stderr)
@@ -74,6 +90,15 @@ def cmd_keys_rotate(args, cfg):
               "(run `parkgate keys rotate --resume`)", file=sys.stderr)
         return 1
     print(f"retired: {', '.join(done.retired) or 'none'}")
+
+
+def _rotated_index(done):
+    print(f"rewrote the blind index of {sum(done.rewritten.values())} row(s)")
+    if not done.retired:
+        print("rows kept changing: the old index key stays in the key file (run `parkgate keys rotate --index "
+              "--resume`)", file=sys.stderr)
+        return 1
+    print("retired the old index key")
 
 
 def cmd_erase(args, cfg):

@@ -4,7 +4,6 @@ All calls here block; the server runs them in its request threads, never on the 
 """
 
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -51,6 +50,11 @@ def _sqlite_begin(conn: Connection) -> None:
     driver.execute("BEGIN IMMEDIATE")
 
 
+def _sqlite_synchronous(conn: Connection, level: str) -> None:
+    driver: Any = conn.connection.driver_connection
+    driver.execute(f"PRAGMA synchronous={level}")
+
+
 class CommitFailed(Exception):
     """The transaction a unit of work was committed in failed to commit: nothing of it was kept."""
 
@@ -76,6 +80,7 @@ class Store:
         """``keys``: what seals plates at rest (default :meth:`KeyRing.load`: ``PARKGATE_KEYS``, else
         ``var/keys.json``, made on first use)."""
         self.url = url
+        self.synchronous = sqlite_synchronous
         self.keys = keys or KeyRing.load()
         kwargs: dict = {}
         if url.startswith("sqlite"):
@@ -94,6 +99,7 @@ class Store:
         self._writer = threading.Lock()
         self._waiting = 0                   # threads waiting for the writer lock
         self._waiting_count = threading.Lock()
+        self._nobody_waits = threading.Condition(self._waiting_count)   # told when the count drops to 0
         self._connection: Connection | None = None
         self._group: _Group | None = None   # the SQLite transaction units are being added to
         self._readers: Any = None           # SQLite: the engine of read(), made on first use
@@ -121,12 +127,17 @@ class Store:
             session.commit()
 
     @contextmanager
-    def connection(self, background: bool = False, grouped: bool = False) -> Iterator[Connection]:
+    def connection(self, background: bool = False, grouped: bool = False,
+                   durable: bool = True) -> Iterator[Connection]:
         """A unit of work on a plain Core connection: committed when the block ends, rolled back if it
         raises. The repositories take this connection.
 
         ``background`` (the retention job's batches): on SQLite, the unit takes its turn only once no
         other unit waits for one (or after half a second of waiting), so lane events go first.
+        ``durable=False`` (what a power cut may undo at no cost: a purge batch, done again by the next
+        run): on SQLite, a unit that finds no group open commits on its own at once and without a
+        sync to disk (``synchronous=NORMAL`` for that commit), so lane events never wait behind its
+        fsync; the next durable commit's sync covers its pages too (the WAL is written in order).
 
         ``grouped``: on PostgreSQL too, the unit takes its turn and commits in a group as on SQLite
         (below). For small units that all lock one row (the audit chain's head): they take turns on
@@ -147,40 +158,46 @@ class Store:
                 yield conn
             return
         if background:  # lane events first; but never starved for more than half a second
-            deadline = time.monotonic() + 0.5
-            while self._waiting and time.monotonic() < deadline:
-                time.sleep(0.001)
+            with self._waiting_count:   # woken when nobody waits: no polling thread to take the GIL
+                self._nobody_waits.wait_for(lambda: not self._waiting, timeout=0.5)
         with self._turn():
             if self._connection is None:
                 self._connection = self.engine.connect()
             conn = self._connection
             first = self._group is None
-            group = self._group = _Group(conn.begin()) if self._group is None else self._group
-            # A later unit's savepoint is plain SQL on the driver's connection: SQLAlchemy's
-            # begin_nested() compiles a statement with a fresh name every time (40 us a unit).
-            # One unit at a time holds the connection, so one name serves them all.
-            driver: Any = conn.connection.driver_connection
-            if not first:
-                self._on_savepoint(driver, "SAVEPOINT unit")
+            alone = first and not durable and self.dialect == "sqlite"
+            if alone:  # the safety level cannot change inside a transaction: before it begins
+                _sqlite_synchronous(conn, "NORMAL")
             try:
-                yield conn
-            except BaseException:
-                if first:  # nothing else is in the transaction yet
-                    self._group = None
-                    group.transaction.rollback()
-                    if conn.invalidated:  # the server went away: the next unit connects afresh
-                        conn.close()
-                        self._connection = None
+                group = self._group = _Group(conn.begin()) if self._group is None else self._group
+                # A later unit's savepoint is plain SQL on the driver's connection: SQLAlchemy's
+                # begin_nested() compiles a statement with a fresh name every time (40 us a unit).
+                # One unit at a time holds the connection, so one name serves them all.
+                driver: Any = conn.connection.driver_connection
+                if not first:
+                    self._on_savepoint(driver, "SAVEPOINT unit")
+                try:
+                    yield conn
+                except BaseException:
+                    if first:  # nothing else is in the transaction yet
+                        self._group = None
+                        group.transaction.rollback()
+                        if conn.invalidated:  # the server went away: the next unit connects afresh
+                            conn.close()
+                            self._connection = None
+                        raise
+                    self._on_savepoint(driver, "ROLLBACK TO SAVEPOINT unit", "RELEASE SAVEPOINT unit")
+                    if not self._waiting:
+                        self._commit_group()
                     raise
-                self._on_savepoint(driver, "ROLLBACK TO SAVEPOINT unit", "RELEASE SAVEPOINT unit")
-                if not self._waiting:
+                if not first:
+                    self._on_savepoint(driver, "RELEASE SAVEPOINT unit")
+                group.members += 1
+                if alone or not self._waiting or group.members >= self.GROUP_MAX:
                     self._commit_group()
-                raise
-            if not first:
-                self._on_savepoint(driver, "RELEASE SAVEPOINT unit")
-            group.members += 1
-            if not self._waiting or group.members >= self.GROUP_MAX:
-                self._commit_group()
+            finally:
+                if alone and self._connection is not None:
+                    _sqlite_synchronous(self._connection, self.synchronous)
         group.committed.wait()
         if group.error is not None:
             raise CommitFailed(f"the transaction failed to commit: {group.error}") from group.error
@@ -217,6 +234,8 @@ class Store:
         finally:
             with self._waiting_count:
                 self._waiting -= 1
+                if not self._waiting:
+                    self._nobody_waits.notify_all()
         try:
             yield
         finally:

@@ -44,23 +44,28 @@ _PLATE_PARTS = [f"{{{NS}}}{name}" for name in ("Number", "Jurisdiction")]
 def _by_id(conn: Connection, T, time_col, cutoff: datetime, *where, limit: int, cursor) -> tuple[list, bool]:
     """The oldest rows (by id, which grows as rows are recorded) matching ``where`` with ``time_col``
     before the cutoff: (ids, whether that is all of them for now). Stops at the first row recorded
-    after the cutoff, so it never scans the young part of a table."""
-    query = select(T.c.id, time_col).where(*where).order_by(T.c.id).limit(limit)
+    after the cutoff, so it never scans the young part of a table. The age is compared in SQL: no
+    time is read into Python (a batch's work holds the GIL less)."""
+    query = select(T.c.id, (time_col < cutoff).label("old")).where(*where).order_by(T.c.id).limit(limit)
     if cursor is not None:
         query = query.where(T.c.id > cursor)
     rows = conn.execute(query).all()
     ids: list = []
     for row in rows:
-        if row[1] >= cutoff:
+        if not row[1]:
             return ids, True
         ids.append(row[0])
     return ids, len(rows) < limit
 
 
 def _delete_by_id(conn, T, time_col, cutoff, *where, limit, cursor):
+    """The rows :func:`_by_id` finds, deleted: by their range of ids when nothing but age chooses
+    them (every id in it is one of them: a statement of two bounds, not one of ``limit`` values)."""
     ids, done = _by_id(conn, T, time_col, cutoff, *where, limit=limit, cursor=cursor)
     if ids:
-        conn.execute(delete(T).where(T.c.id.in_(ids)))
+        chosen = [T.c.id <= ids[-1], *([] if cursor is None else [T.c.id > cursor])] if not where \
+            else [T.c.id.in_(ids)]
+        conn.execute(delete(T).where(*chosen))
     return len(ids), ids[-1] if ids else cursor, done
 
 
@@ -212,6 +217,13 @@ def sqlite_vacuum_some(conn: Connection, pages: int) -> None:
     driver = _driver(conn)
     for _ in range(pages):
         driver.execute("PRAGMA incremental_vacuum(1)")
+
+
+def sqlite_checkpoint(conn: Connection) -> None:
+    """Copy what the WAL holds into the database (PASSIVE: beside the writer, never waiting for it),
+    from a connection that is not the writer's: the pages a purge wrote are not left for a lane
+    event's commit to checkpoint (SQLite checkpoints in the connection whose commit fills the WAL)."""
+    _driver(conn).execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
 
 def sqlite_analyze(conn: Connection) -> None:

@@ -1,5 +1,6 @@
 """Pictures on disk, sealed: ``[storage] images_dir`` holds each picture once, encrypted with the key
-ring (AES-GCM, the key id in the file), under a keyed digest of its bytes as its name. Whoever keeps
+ring (AES-GCM, the key id in the file, bound to its name: a file renamed does not open), under a
+keyed digest of its bytes as its name. Whoever keeps
 lane pictures on disk keeps them here (``put`` the bytes, keep the name, ``get`` them back);
 retention removes files by age and backups copy them as they are, sealed.
 """
@@ -8,7 +9,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from .keyring import KeyRing, key_id_of
+from .keyring import KeyRing, seal_head
 
 SUFFIX = ".sealed"
 
@@ -28,11 +29,11 @@ class ImageVault:
         name = self.keys.name_of(data)
         path = self.path(name)
         if not path.exists():
-            self._write(path, self.keys.seal(data))
+            self._write(path, self.keys.seal(data, _place(name)))
         return name
 
     def get(self, name: str) -> bytes:
-        return self.keys.open(self.path(name).read_bytes())
+        return self.keys.open(self.path(name).read_bytes(), _place(name))
 
     def remove(self, name: str) -> bool:
         try:
@@ -46,19 +47,20 @@ class ImageVault:
             for path in sorted(self.directory.glob(f"*/*{SUFFIX}")):
                 yield path.name[:-len(SUFFIX)]
 
-    def key_of(self, name: str) -> str | None:
-        """The id of the key the picture is sealed with."""
+    def head_of(self, name: str) -> str | None:
+        """The id of the key the picture is sealed with, and its format (``k2@2``)."""
         with open(self.path(name), "rb") as f:
-            return key_id_of(f.read(20))
+            return seal_head(f.read(24))
 
     def reseal(self, name: str) -> bool:
-        """Seal the picture again under the current key, unless it is already; whether it was."""
+        """Seal the picture again under the current key, bound to its name, unless it is already;
+        whether it was."""
         path = self.path(name)
         sealed = path.read_bytes()
-        if key_id_of(sealed) == self.keys.current:
+        if self.keys.is_current(sealed):
             return False
         kept = path.stat()
-        self._write(path, self.keys.seal(self.keys.open(sealed)))
+        self._write(path, self.keys.seal(self.keys.open(sealed, _place(name)), _place(name)))
         os.utime(path, ns=(kept.st_atime_ns, kept.st_mtime_ns))   # retention goes by the picture's age
         return True
 
@@ -71,3 +73,7 @@ class ImageVault:
         with os.fdopen(fd, "wb") as f:
             f.write(sealed)
         os.replace(tmp, path)
+
+
+def _place(name: str) -> bytes:
+    return f"picture:{name}".encode()

@@ -72,12 +72,12 @@ def _seal_rows():
             values = {f'_k_{k}': row._mapping[k] for k in keys}
             for c in plates + texts:
                 plain = row._mapping[c]
-                values[c] = None if plain is None else keys_ring.seal_text(plain)
+                values[c] = None if plain is None else keys_ring.seal_text(plain, f'{table}.{c}'.encode())
                 if c in plates:
                     values[f'{c}_index'] = None if plain is None else keys_ring.blind(plain)
             for c in blobs:
                 plain = row._mapping[c]
-                values[c] = None if plain is None else keys_ring.seal(bytes(plain))
+                values[c] = None if plain is None else keys_ring.seal(bytes(plain), f'{table}.{c}'.encode())
             updates.append(values)
         bind.execute(sa.update(T).where(where).values({c: sa.bindparam(c) for c in updates[0] if not c.startswith('_k_')}),
                      updates)
@@ -94,9 +94,10 @@ def downgrade():
             keys_ring = ring(bind.dialect)
             where = sa.and_(*[T.c[k] == sa.bindparam(f'_k_{k}') for k in keys])
             updates = [{**{f'_k_{k}': row._mapping[k] for k in keys},
-                        **{c: None if row._mapping[c] is None else keys_ring.open_text(row._mapping[c])
+                        **{c: None if row._mapping[c] is None else keys_ring.open_text(row._mapping[c], f'{table}.{c}'.encode())
                            for c in plates + texts},
-                        **{c: None if row._mapping[c] is None else keys_ring.open(row._mapping[c]) for c in blobs}}
+                        **{c: None if row._mapping[c] is None else keys_ring.open(row._mapping[c], f'{table}.{c}'.encode())
+                           for c in blobs}}
                        for row in rows]
             bind.execute(sa.update(T).where(where).values({c: sa.bindparam(c) for c in plates + texts + blobs}),
                          updates)
