@@ -63,10 +63,12 @@ class ConsoleSessions:
         if now - session.last_seen >= self.touch_every:
             session.last_seen = now
 
-    def save(self, session: ConsoleSession) -> None:
-        """What a request changed (its language, facility, messages to show, last use)."""
-        with self.store.connection() as conn:
-            stored.save(conn, session)
+    def save(self, session: ConsoleSession, before: dict) -> None:
+        """What a request changed since ``before`` (its :meth:`ConsoleSession.state` then), if anything."""
+        changed = {k: v for k, v in session.state().items() if before.get(k) != v}
+        if changed:
+            with self.store.connection() as conn:
+                stored.save(conn, session.id_hash, changed)
 
     def log_in(self, before: ConsoleSession, username: str, role: str) -> ConsoleSession:
         """The session that replaces ``before`` now that its person logged in."""

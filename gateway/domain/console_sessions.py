@@ -29,9 +29,11 @@ class ConsoleSession:
     def ended(self, now: datetime, idle: timedelta) -> bool:
         return now - self.last_seen > idle
 
-    def state(self) -> tuple:
-        """What a request may change, to tell whether it must be written back."""
-        return self.language, self.facility_id, tuple(self.flashes), self.last_seen
+    def state(self) -> dict:
+        """What a request may change: what differs at its end is written back (only that, so that two
+        requests of one browser at once do not undo each other's changes)."""
+        return dict(language=self.language, facility_id=self.facility_id, flashes=tuple(self.flashes),
+                    last_seen=self.last_seen)
 
 
 def id_hash(session_id: str) -> str:

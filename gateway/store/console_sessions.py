@@ -31,10 +31,10 @@ def get(conn: Connection, session_id: str, id_hash: str) -> ConsoleSession | Non
                           flashes=[(k, v) for k, v in json.loads(m["flashes"] or "[]")])
 
 
-def save(conn: Connection, s: ConsoleSession) -> None:
-    """What a request may change: the language, the facility, the messages to show, the last use."""
-    conn.execute(update(_SESSIONS).where(_SESSIONS.c.id_hash == s.id_hash).values(
-        language=s.language, facility_id=s.facility_id, flashes=_flashes(s.flashes), last_seen=s.last_seen))
+def save(conn: Connection, id_hash: str, changed: dict) -> None:
+    """``changed``: of :meth:`ConsoleSession.state`'s fields, those a request changed."""
+    values = {**changed, **({"flashes": _flashes(list(changed["flashes"]))} if "flashes" in changed else {})}
+    conn.execute(update(_SESSIONS).where(_SESSIONS.c.id_hash == id_hash).values(values))
 
 
 def keep_capture(conn: Connection, id_hash: str, picture: bytes | None) -> None:

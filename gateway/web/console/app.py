@@ -194,8 +194,8 @@ class Console:
             self.sessions.use(session)
         ctx = Context(self, request, session, urls)
         response = self._dispatch(ctx, route, arguments, expired)
-        if not ctx.ended and (ctx.session is not session or ctx.session.state() != before):
-            self.sessions.save(ctx.session)
+        if not ctx.ended:   # a session made at log-in was written whole: only what this request changed since
+            self.sessions.save(ctx.session, before if ctx.session is session else ctx.session.state())
         path = request.script_root or "/"
         if ctx.ended:
             response.delete_cookie(COOKIE, path=path, httponly=True, samesite="Strict", secure=self.secure)

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from ...domain.errors import InvalidInput, ParkgateError
+from ...domain.tariffs import EPOCH
 from ...domain.vehicle_types import DEFAULT as DEFAULT_VEHICLE_TYPE
 from ...domain.vehicle_types import VEHICLE_TYPES
 from .app import ADMIN, page
@@ -40,13 +41,13 @@ def _effective(ctx) -> datetime | None:
 def _quote(ctx):
     """(vehicle type, hours, fee, currency) of the preview asked for, or None."""
     args = ctx.request.args
-    kind = args.get("quote_type") or DEFAULT_VEHICLE_TYPE
-    try:
-        hours = Decimal(args.get("quote_hours") or "0")
-    except InvalidOperation:
-        raise InvalidInput(ctx._("Give the stay in hours."), "quote_hours") from None
     if not args.get("quote_hours"):
         return None
+    kind = args.get("quote_type") or DEFAULT_VEHICLE_TYPE
+    try:
+        hours = Decimal(args["quote_hours"])
+    except InvalidOperation:
+        raise InvalidInput(ctx._("Give the stay in hours."), "quote_hours") from None
     if not hours.is_finite() or hours <= 0 or hours > MAX_QUOTE_HOURS:
         raise InvalidInput(ctx._("Give the stay in hours."), "quote_hours")
     now = ctx.use_cases.clock()
@@ -63,7 +64,7 @@ def _view(ctx, status=200, error=None, values=None):
     except ParkgateError as e:
         quote, quote_error = None, ctx._(e.message)
     return ctx.render("tariffs.html", status=status, vehicle_types=VEHICLE_TYPES, in_force=in_force, history=history,
-                      now=now, quote=quote, quote_error=quote_error, error=error, values=values or {},
+                      now=now, epoch=EPOCH, quote=quote, quote_error=quote_error, error=error, values=values or {},
                       args=ctx.request.args)
 
 
