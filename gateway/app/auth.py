@@ -330,7 +330,8 @@ class Users:
                         digest_secret=password if allow_digest else None,
                         created_at=existing.created_at if existing else self.clock(), disabled=False, demo=demo)
             users.save(conn, user)
-            console_sessions.delete_user(conn, username)   # a reset password logs their browsers out
+            if existing:   # a reset password logs their browsers out
+                console_sessions.delete_user(conn, username)
             audit.record(conn, self.clock(), by, "UserReset" if existing else "UserAdd", username,
                          f"role {role}{', digest allowed' if allow_digest else ''}{', demo' if demo else ''}")
         return user
