@@ -26,6 +26,7 @@ from .app.backups import Backups
 from .app.citations import Citations
 from .app.clock import utcnow
 from .app.cluster import ClusterBarriers, DatabaseLaneLease, LaneBus
+from .app.console_sessions import ConsoleSessions
 from .app.dashboard import Dashboard
 from .app.enforcement import Enforcement
 from .app.events import LaneEvents
@@ -205,7 +206,9 @@ class GatewayService(service.MultiService):
             zones=zones,
             users=Users(self.store, clock, config.passwords),
             dashboard=Dashboard(facilities=facilities, store=self.store, lanes=lanes, clock=clock, zones=zones),
-            printing=Printing(printer=receipt_printer(config.console), audit=self.audit))
+            printing=Printing(printer=receipt_printer(config.console), audit=self.audit),
+            console_sessions=ConsoleSessions(store=self.store, clock=clock,
+                                             idle=timedelta(seconds=config.console.idle_timeout_s)))
         self.console_pool = ThreadPool(minthreads=0, maxthreads=config.console.threads, name="parkgate-console")
         self.port = None
         self.published = []
@@ -314,8 +317,8 @@ class GatewayService(service.MultiService):
         if self.config.console.enabled:
             extra[b"console"] = console_resource(
                 self.use_cases, facilities=self.config.facilities, settings=self.config.console,
-                secure=self.config.scheme == "https", backup_interval_h=ops.backup.interval_h, reactor=self.reactor,
-                threadpool=self.console_pool)
+                secure=self.config.scheme == "https", backup_interval_h=ops.backup.interval_h,
+                trusted_proxies=ops.trusted_proxies, reactor=self.reactor, threadpool=self.console_pool)
             extra[b""] = home_redirect()
         site.resource = build_root(self.published, self.reactor, self.threadpool, extra)
         if self.lane_bus is not None:

@@ -161,7 +161,7 @@ def test_the_existing_call_signatures_still_record(gateway, clock):
 def test_the_callers_address_behind_a_trusted_load_balancer():
     import ipaddress
 
-    from gateway.soap.application import caller_address
+    from gateway.app.callers import caller_address
     lb = (ipaddress.ip_network("10.0.0.0/24"),)
     assert caller_address({"REMOTE_ADDR": "192.0.2.7"}, lb) == "192.0.2.7"
     behind = {"REMOTE_ADDR": "10.0.0.5", "HTTP_X_FORWARDED_FOR": "203.0.113.9, 10.0.0.4"}

@@ -70,8 +70,8 @@ def test_login_sets_a_strict_httponly_cookie_and_rotates_the_session(gw):
 
 
 def test_the_cookie_is_secure_under_tls(gw):
-    console = Console(use_cases=gw.service.use_cases, facilities=gw.service.config.facilities,
-                      idle_timeout=timedelta(minutes=5), language="en", secure=True)
+    console = Console(use_cases=gw.service.use_cases, facilities=gw.service.config.facilities, language="en",
+                      secure=True)
     r = Client(console).get("/login")
     assert "Secure" in r.headers["Set-Cookie"] and "HttpOnly" in r.headers["Set-Cookie"]
 

@@ -144,6 +144,34 @@ def test_the_language_switch(page, gw):
     wait(page).until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Dashboard"))
 
 
+def test_an_admin_sets_a_new_car_rate_and_the_quote_follows(page, gw):
+    """On the tiny lot (the other tests' fees stay as they were), with the keyboard."""
+    log_in(page, gw, "admin")
+    wait(page).until(EC.presence_of_element_located((By.ID, "vehicles-in")))
+    choice = page.find_element(By.ID, "facility-choice")
+    Select(choice).select_by_value("LOT-TINY")                         # applies at once: the page reloads
+    wait(page).until(EC.staleness_of(choice))
+    page.find_element(By.LINK_TEXT, "Tariffs").click()
+
+    def quote():
+        Select(wait(page).until(EC.presence_of_element_located((By.ID, "quote-type")))).select_by_value("car")
+        hours = page.find_element(By.ID, "quote-hours")
+        hours.clear()
+        hours.send_keys("3", Keys.ENTER)
+        return wait(page).until(EC.presence_of_element_located((By.ID, "quote-fee"))).text
+    assert quote() == "$5.00"                                          # FLAT: 5.00 a day
+    page.find_element(By.ID, "tariff-price_per_period").send_keys("2.50")
+    page.find_element(By.ID, "tariff-daily_maximum").send_keys("20.00")
+    page.find_element(By.ID, "tariff-reason").send_keys("hourly from today", Keys.ENTER)
+    assert "Tariff version" in flash(page) and "for car" in flash(page)
+    current = page.find_element(By.CSS_SELECTOR, "#tariff-list tr.current")
+    assert "$2.50" in current.text and "in force" in current.text
+    assert quote() == "$7.50"                                          # three hours at 2.50
+    page.find_element(By.ID, "tariff-price_per_period").send_keys("two", Keys.ENTER)
+    assert "is not an amount" in wait(page).until(EC.presence_of_element_located((By.ID, "tariff-error"))).text
+    assert page.find_element(By.ID, "tariff-price_per_period").get_attribute("value") == "two"   # kept to correct
+
+
 UNLABELLED = """return Array.from(document.querySelectorAll('input:not([type=hidden]), select, textarea'))
   .filter(e => !(e.id && document.querySelector('label[for="' + e.id + '"]')) && !e.getAttribute('aria-label'))
   .map(e => e.outerHTML);"""
@@ -158,7 +186,7 @@ def test_every_control_is_labelled_and_pages_fit(page, gw, size):
     page.set_window_size(*size)
     shots = SCREENSHOTS / "pages"
     shots.mkdir(parents=True, exist_ok=True)
-    for path in ("dashboard", "reviews", "lanes", "users", "zones", "activity", "backups"):
+    for path in ("dashboard", "reviews", "lanes", "users", "zones", "activity", "backups", "tariffs"):
         page.get(f"{gw.base_url}/console/{path}")
         wait(page).until(EC.presence_of_element_located((By.TAG_NAME, "h1")))
         assert page.execute_script(UNLABELLED) == [], path

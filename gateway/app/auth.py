@@ -33,7 +33,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..domain.errors import AuthenticationFailed, Busy, InvalidInput, NotFound, NotPermitted
 from ..domain.users import ROLES, Lockout, User
-from ..store import audit, users
+from ..store import audit, console_sessions, users
 from ..store.engine import Store
 from .clock import Clock, utcnow
 
@@ -330,6 +330,8 @@ class Users:
                         digest_secret=password if allow_digest else None,
                         created_at=existing.created_at if existing else self.clock(), disabled=False, demo=demo)
             users.save(conn, user)
+            if existing:   # a reset password logs their browsers out
+                console_sessions.delete_user(conn, username)
             audit.record(conn, self.clock(), by, "UserReset" if existing else "UserAdd", username,
                          f"role {role}{', digest allowed' if allow_digest else ''}{', demo' if demo else ''}")
         return user
@@ -359,6 +361,8 @@ class Users:
                 raise NotFound(f"no user {username!r}", "username")
             changed = replace(user, role=role or user.role, disabled=user.disabled if disabled is None else disabled)
             users.save(conn, changed)
+            if changed.disabled or changed.role != user.role:   # a new role applies from their next log-in
+                console_sessions.delete_user(conn, username)
             if changed.disabled != user.disabled:
                 audit.record(conn, self.clock(), by, "UserDisable" if changed.disabled else "UserEnable", username,
                              None)

@@ -9,6 +9,7 @@ from .authorization import Authorizations
 from .backups import Backups
 from .citations import Citations
 from .clock import Clock
+from .console_sessions import ConsoleSessions
 from .dashboard import Dashboard
 from .enforcement import Enforcement
 from .events import LaneEvents
@@ -70,3 +71,4 @@ class UseCases:
     users: Users
     dashboard: Dashboard
     printing: Printing
+    console_sessions: ConsoleSessions

@@ -7,7 +7,6 @@ in (:func:`gateway.soap.wsdl.merge_contract`). Each application carries the gate
 (``ctx.app.use_cases``), which the services call.
 """
 
-import ipaddress
 import logging
 import math
 import time
@@ -22,6 +21,7 @@ from spyne.server.wsgi import WsgiApplication
 
 from ..app.audit import enter_origin, leave_origin
 from ..app.auth import require_role
+from ..app.callers import caller_address
 from ..contract.namespace import NS
 from ..contract.schema import secure_parser
 from ..domain.errors import ParkgateError
@@ -77,27 +77,6 @@ SERVICES = {
 class Caller:
     username: str
     role: str
-
-
-def caller_address(environ, trusted_proxies=()):
-    """Where a request came from: the peer, or what a trusted proxy (a load balancer) says it
-    forwarded for (the last address in X-Forwarded-For that is not itself a trusted proxy)."""
-    peer = environ.get("REMOTE_ADDR")
-    forwarded = environ.get("HTTP_X_FORWARDED_FOR")
-    if not forwarded or not trusted_proxies or not _within(peer, trusted_proxies):
-        return peer
-    for hop in reversed([h.strip() for h in forwarded.split(",") if h.strip()]):
-        if not _within(hop, trusted_proxies):
-            return hop
-    return peer
-
-
-def _within(address, networks):
-    try:
-        ip = ipaddress.ip_address(address)
-    except (TypeError, ValueError):
-        return False
-    return any(ip in network for network in networks)
 
 
 class GatewayApplication(Application):

@@ -539,3 +539,23 @@ class ZoneOccupancyHourRecord(Base):
     exits: Mapped[int] = mapped_column(Integer)
     peak: Mapped[int] = mapped_column(Integer)
     occupied_end: Mapped[int] = mapped_column(Integer)
+
+
+# --- the operator console's log-ins (issue 18) ---------------------------------------------------
+
+class ConsoleSessionRecord(Base):
+    """A console session, shared by every node (a restart logs nobody out, no sticky sessions): the
+    browser's cookie holds the id, kept here only as its SHA-256 (a copy of this table logs nobody
+    in). ``flashes`` (messages shown once, which may quote a plate) and ``capture`` (the booth
+    camera's last picture) are sealed like plates."""
+    __tablename__ = "console_sessions"
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str | None] = mapped_column(String(64), index=True)
+    role: Mapped[str | None] = mapped_column(String(16))
+    csrf: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(8))
+    facility_id: Mapped[str | None] = mapped_column(String(64))
+    created: Mapped[datetime]
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    flashes: Mapped[str | None] = mapped_column(Sealed())
+    capture: Mapped[bytes | None] = mapped_column(SealedBytes())

@@ -1,8 +1,6 @@
 """The operator console in a browser (``/console``): officers' and admins' pages on the gateway's
 own site, calling the same use cases as the SOAP services."""
 
-from datetime import timedelta
-
 from twisted.web import resource, util
 from twisted.web.wsgi import WSGIResource
 
@@ -11,11 +9,11 @@ from .app import Console
 __all__ = ["Console", "console_resource", "home_redirect"]
 
 
-def console_resource(use_cases, *, facilities, settings, secure, backup_interval_h, reactor, threadpool):
+def console_resource(use_cases, *, facilities, settings, secure, backup_interval_h, trusted_proxies, reactor,
+                     threadpool):
     """``/console`` as a Twisted resource: the WSGI application in its own thread pool."""
-    console = Console(use_cases=use_cases, facilities=facilities,
-                      idle_timeout=timedelta(seconds=settings.idle_timeout_s), language=settings.language,
-                      secure=secure, backup_interval_h=backup_interval_h)
+    console = Console(use_cases=use_cases, facilities=facilities, language=settings.language, secure=secure,
+                      backup_interval_h=backup_interval_h, trusted_proxies=trusted_proxies)
     return WSGIResource(reactor, threadpool, console)
 
 

@@ -40,11 +40,9 @@ def user_change(ctx, username):
         raise InvalidInput(ctx._("You cannot disable yourself or change your own role."), "username")
     if action == "role":
         users.update(username, role=ctx.form("role"), by=ctx.username)
-        ctx.console.sessions.end_user(username)  # the new role applies from their next log-in
         ctx.flash(ctx._("%(name)s is now %(role)s.", name=username, role=ctx.form("role")), "success")
     elif action == "disable":
         users.update(username, disabled=True, by=ctx.username)
-        ctx.console.sessions.end_user(username)
         ctx.flash(ctx._("%(name)s can no longer log in.", name=username), "success")
     elif action == "enable":
         users.update(username, disabled=False, by=ctx.username)
@@ -56,7 +54,6 @@ def user_change(ctx, username):
         user = users.get(username)
         users.add(username, ctx.request.form.get("password", ""), user.role,
                   allow_digest=user.digest_secret is not None, demo=user.demo, by=ctx.username)
-        ctx.console.sessions.end_user(username)
         ctx.flash(ctx._("The password of %(name)s is reset.", name=username), "success")
     else:
         raise InvalidInput(ctx._("Choose what to change."), "action")

@@ -12,7 +12,6 @@ import logging
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +22,11 @@ from werkzeug.utils import redirect, send_from_directory
 from werkzeug.wrappers import Request, Response
 
 from ...app.audit import origin
+from ...app.callers import Networks, caller_address
+from ...domain.console_sessions import ConsoleSession
 from ...domain.errors import NotFound as DomainNotFound
 from ...domain.errors import ParkgateError, UnknownFacility, UnknownLane
 from .i18n import LANGUAGES, Formats, best_language, compile_catalogue
-from .sessions import ConsoleSession, ConsoleSessions
 
 log = logging.getLogger("parkgate")
 
@@ -93,6 +93,11 @@ class Context:
         return facilities.get(self.session.facility_id or "") or next(iter(facilities.values()))
 
     @property
+    def address(self) -> str | None:
+        """The caller's address, as SOAP's is taken (behind a trusted proxy: whom it forwarded for)."""
+        return (caller_address(self.request.environ, self.console.trusted_proxies) or "")[:64] or None
+
+    @property
     def here(self) -> str:
         """This page's own address (path and query), as a ``next`` or ``back``."""
         return self.request.script_root + self.request.full_path.rstrip("?")
@@ -130,16 +135,17 @@ class Context:
 
 
 class Console:
-    def __init__(self, *, use_cases: Any, facilities: Mapping[str, Any], idle_timeout: timedelta, language: str,
-                 secure: bool, backup_interval_h: float = 0) -> None:
-        from . import admin, booth, cashier, monitor, signin, zones  # noqa: F401  (their pages register themselves)
+    def __init__(self, *, use_cases: Any, facilities: Mapping[str, Any], language: str, secure: bool,
+                 backup_interval_h: float = 0, trusted_proxies: Networks = ()) -> None:
+        from . import admin, booth, cashier, monitor, signin, tariffs, zones  # noqa: F401  (their pages register themselves)
         self.use_cases = use_cases
         self.facilities = facilities
         self.default_language = language
         self.secure = secure
         self.backup_interval_h = backup_interval_h
+        self.trusted_proxies = trusted_proxies
         self.default_zone = next(iter(facilities.values())).timezone if facilities else None
-        self.sessions = ConsoleSessions(clock=use_cases.clock, idle=idle_timeout)
+        self.sessions = use_cases.console_sessions
         self.translations = {lang: compile_catalogue(lang) for lang in LANGUAGES}
         self.environments = {lang: self._environment(lang) for lang in LANGUAGES}
         self.url_map = Map([Rule(r.path, endpoint=name, methods=list(r.methods)) for name, r in ROUTES.items()]
@@ -183,8 +189,13 @@ class Console:
         fresh = session is None
         if session is None:
             session = self.sessions.new(best_language(request.headers.get("Accept-Language"), self.default_language))
+        before = session.state()
+        if route.touch:
+            self.sessions.use(session)
         ctx = Context(self, request, session, urls)
         response = self._dispatch(ctx, route, arguments, expired)
+        if not ctx.ended:   # a session made at log-in was written whole: only what this request changed since
+            self.sessions.save(ctx.session, before if ctx.session is session else ctx.session.state())
         path = request.script_root or "/"
         if ctx.ended:
             response.delete_cookie(COOKIE, path=path, httponly=True, samesite="Strict", secure=self.secure)
@@ -207,7 +218,7 @@ class Console:
         if request.method == "POST" and not hmac.compare_digest(request.form.get("csrf", ""), session.csrf):
             return ctx.render("error.html", status=403, title=ctx._("The form has expired"),
                               message=ctx._("Reload the page and try again."))
-        with origin((request.remote_addr or "")[:64] or None):
+        with origin(ctx.address):
             try:
                 return route.handler(ctx, **arguments)
             except ParkgateError as e:

@@ -45,7 +45,7 @@ def entry_read(ctx):
         reading = ctx.use_cases.events.read_plate(ctx.facility.id, data, ctx.use_cases.clock())
     except ParkgateError as e:  # Busy: the recognisers are full; the officer types the plate or tries again
         return _json({"message": ctx._(e.message)}, 503 if isinstance(e, Busy) else 400)
-    ctx.session.capture = data
+    ctx.console.sessions.keep_capture(ctx.session, data)
     compared = None
     if ctx.form("session"):   # the exit page: this vehicle against the session's entry picture
         stay = ctx.use_cases.sessions.get(ctx.form("session"), username=ctx.username).session
@@ -75,7 +75,7 @@ def entry_record(ctx):
     vehicle_type = ctx.form("vehicle_type", DEFAULT_VEHICLE_TYPE)
     if vehicle_type not in VEHICLE_TYPES:
         raise InvalidInput(ctx._("Choose the vehicle type."), "vehicle_type")
-    picture, ctx.session.capture = ctx.session.capture, None
+    picture = ctx.console.sessions.take_capture(ctx.session)
     decided = ctx.use_cases.events.submit(LaneEvent(
         event_id=event_id, facility_id=ctx.facility.id, camera_id=lane.camera_id, direction="ENTRY",
         timestamp=ctx.use_cases.clock(), plate_text=plate, confidence=ONE, image=picture,

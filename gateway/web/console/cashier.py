@@ -124,7 +124,7 @@ def exit_leave(ctx):
     event_id = ctx.form("event_id")
     if not event_id.startswith("BOOTH-") or len(event_id) > 40:
         raise InvalidInput(ctx._("Reload the page and try again."), "event_id")
-    picture, ctx.session.capture = ctx.session.capture, None
+    picture = ctx.console.sessions.take_capture(ctx.session)
     left = ctx.use_cases.tickets.exit_by(event_id=event_id, facility_id=ctx.facility.id, camera_id=lane.camera_id,
                                          timestamp=None, number=ctx.form("ticket"), image=picture)
     outcome = left.decided.outcome

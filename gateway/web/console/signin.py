@@ -33,7 +33,7 @@ def login(ctx):
     audit = ctx.use_cases.audit
     try:
         username, role = ctx.use_cases.authenticator.authenticate(UsernameToken(username, password, PASSWORD_TEXT),
-                                                                  source=ctx.request.remote_addr)
+                                                                  source=ctx.address)
     except AuthenticationFailed:
         audit.record(username[:64] or "-", "ConsoleLoginFailed", "console", None, kind="SYSTEM")
         ctx.flash(ctx._("Wrong user name or password, or the account is disabled."), "error")

@@ -1,0 +1,49 @@
+"""A console log-in as the gateway keeps it, and the rules of its life: when it has ended (unused
+for the idle timeout) and when a use is worth writing down (not on every request)."""
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+
+@dataclass
+class ConsoleSession:
+    id: str                          # the cookie's value: held by the browser, stored only as id_hash
+    csrf: str
+    language: str
+    created: datetime
+    last_seen: datetime              # as stored: a use within TouchPolicy.every of it is not written
+    username: str | None = None
+    role: str | None = None
+    facility_id: str | None = None
+    flashes: list[tuple[str, str]] = field(default_factory=list)   # (kind, message) shown once
+
+    @property
+    def logged_in(self) -> bool:
+        return self.username is not None
+
+    @property
+    def id_hash(self) -> str:
+        return id_hash(self.id)
+
+    def ended(self, now: datetime, idle: timedelta) -> bool:
+        return now - self.last_seen > idle
+
+    def state(self) -> dict:
+        """What a request may change: what differs at its end is written back (only that, so that two
+        requests of one browser at once do not undo each other's changes)."""
+        return dict(language=self.language, facility_id=self.facility_id, flashes=tuple(self.flashes),
+                    last_seen=self.last_seen)
+
+
+def id_hash(session_id: str) -> str:
+    """What is kept of a session's id: a stolen copy of the table holds no cookie. The id is 256
+    random bits, so a plain hash is enough (nothing to guess from a dictionary)."""
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def touch_interval(idle: timedelta) -> timedelta:
+    """How stale the stored last use may be: a tenth of the idle timeout, at most a minute. A session
+    may so end up to that much before its full idle time; in exchange a person's clicks write their
+    session about once a minute, not once a request."""
+    return min(idle / 10, timedelta(minutes=1))

@@ -1,0 +1,69 @@
+"""Console sessions (gateway.domain.console_sessions), by the hash of their id. The booth camera's
+picture is read and written apart (:func:`take_capture`): the row is read on every request, the
+picture only when an entry is recorded."""
+
+import json
+from datetime import datetime
+
+from sqlalchemy import Connection, and_, delete, or_, select, update
+
+from ..domain.console_sessions import ConsoleSession
+from .schema import ConsoleSessionRecord, table_of
+
+_SESSIONS = table_of(ConsoleSessionRecord)
+_FIELDS = [c for c in _SESSIONS.c if c.name != "capture"]
+
+
+def insert(conn: Connection, s: ConsoleSession) -> None:
+    conn.execute(_SESSIONS.insert(), dict(
+        id_hash=s.id_hash, username=s.username, role=s.role, csrf=s.csrf, language=s.language,
+        facility_id=s.facility_id, created=s.created, last_seen=s.last_seen, flashes=_flashes(s.flashes)))
+
+
+def get(conn: Connection, session_id: str, id_hash: str) -> ConsoleSession | None:
+    row = conn.execute(select(*_FIELDS).where(_SESSIONS.c.id_hash == id_hash)).first()
+    if row is None:
+        return None
+    m = row._mapping
+    return ConsoleSession(id=session_id, csrf=m["csrf"], language=m["language"], created=m["created"],
+                          last_seen=m["last_seen"], username=m["username"], role=m["role"],
+                          facility_id=m["facility_id"],
+                          flashes=[(k, v) for k, v in json.loads(m["flashes"] or "[]")])
+
+
+def save(conn: Connection, id_hash: str, changed: dict) -> None:
+    """``changed``: of :meth:`ConsoleSession.state`'s fields, those a request changed."""
+    values = {**changed, **({"flashes": _flashes(list(changed["flashes"]))} if "flashes" in changed else {})}
+    conn.execute(update(_SESSIONS).where(_SESSIONS.c.id_hash == id_hash).values(values))
+
+
+def keep_capture(conn: Connection, id_hash: str, picture: bytes | None) -> None:
+    conn.execute(update(_SESSIONS).where(_SESSIONS.c.id_hash == id_hash).values(capture=picture))
+
+
+def take_capture(conn: Connection, id_hash: str) -> bytes | None:
+    """The picture kept, which is kept no longer."""
+    picture = conn.execute(select(_SESSIONS.c.capture).where(_SESSIONS.c.id_hash == id_hash)).scalar()
+    if picture is not None:
+        keep_capture(conn, id_hash, None)
+    return picture
+
+
+def delete_one(conn: Connection, id_hash: str) -> None:
+    conn.execute(delete(_SESSIONS).where(_SESSIONS.c.id_hash == id_hash))
+
+
+def delete_user(conn: Connection, username: str) -> int:
+    """Every session of the user; how many there were."""
+    return conn.execute(delete(_SESSIONS).where(_SESSIONS.c.username == username)).rowcount
+
+
+def delete_unused(conn: Connection, since: datetime, anonymous_since: datetime) -> int:
+    """Sessions unused since ``since``, and those nobody logged in to unused since ``anonymous_since``."""
+    return conn.execute(delete(_SESSIONS).where(or_(
+        _SESSIONS.c.last_seen < since,
+        and_(_SESSIONS.c.username.is_(None), _SESSIONS.c.last_seen < anonymous_since)))).rowcount
+
+
+def _flashes(flashes: list[tuple[str, str]]) -> str | None:
+    return json.dumps(flashes) if flashes else None
