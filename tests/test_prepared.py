@@ -106,8 +106,8 @@ def test_a_parameter_the_sql_names_several_times_is_processed_once(store, monkey
     with store.connection() as conn:
         sessions._INSERT.run(conn, session_row("PREP5"))
     blinded = []
-    blind = store.keys.blind
-    monkeypatch.setattr(store.keys, "blind", lambda plate: blinded.append(plate) or blind(plate))
+    blinds = store.keys.blinds   # a look-up's indexes (both keys' while an index rotation runs)
+    monkeypatch.setattr(store.keys, "blinds", lambda plate: blinded.append(plate) or blinds(plate))
     with store.connection() as conn:
         rows = facts.STATEMENTS["ENTRY"].rows(conn, {"plate": "PREP5", "facility_id": "LOT-P", "now": ENTRY})
     assert blinded == ["PREP5"]
