@@ -27,7 +27,7 @@ from .platemodel import CALIBRATION, MODEL, Decoded, PlateModel, decode
 RECOGNISERS = ("generic", "plate")
 
 MAX_SIDE = 1280          # text is read on a copy at most this large, then re-read at full size
-DETECT_SIDE = 960        # ... and found on one at most this large (never scaled up): half the pixels
+DETECT_SIDE = 960        # ... and found on one this large (scaled up or down; see read_lines)
 REREAD = 3               # how many of the best candidates are re-read from the full-size image
 MARGIN_PENALTY = 0.5     # how much a close runner-up lowers the confidence
 DISAGREEMENT = 0.6       # the two readings of a candidate differ: this much of the confidence is left
@@ -94,12 +94,18 @@ class PPOCRReader:
         self.recogniser = recogniser
         self.plate_model = (PlateModel(model or MODEL, threads=threads, precision=precision)
                             if recogniser == "plate" else None)
-        # The detector scales an image down to this (and never up), and the lines it finds are
-        # read from the larger copy: finding text is where the time goes, reading needs pixels.
-        self._ocr.text_det.limit_type, self._ocr.text_det.limit_side_len = "max", DETECT_SIDE
         self._classes = self._plate_classes(self._ocr.text_rec.postprocess_op.character)
 
     def read_lines(self, image):
+        # The detector sees the picture with its long side at DETECT_SIDE: smaller ones scaled up
+        # (small plates' characters need it), larger ones down (half the pixels of 1280 px, where
+        # the time goes); the lines it finds are read from the picture as given.
+        h, w = image.shape[:2]
+        detector = self._ocr.text_det
+        if max(h, w) > DETECT_SIDE:
+            detector.limit_type, detector.limit_side_len = "max", DETECT_SIDE
+        else:
+            detector.limit_type, detector.limit_side_len = "min", round(DETECT_SIDE * min(h, w) / max(h, w, 1))
         result, _ = self._ocr(image, use_cls=False)
         return [(quad, text, float(score)) for quad, text, score in (result or [])]
 
