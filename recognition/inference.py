@@ -21,7 +21,6 @@ import cv2
 import numpy as np
 import openvino as ov
 import rapidocr_onnxruntime
-from rapidocr_onnxruntime.ch_ppocr_det.utils import DetPreProcess
 
 from . import PRECISIONS
 
@@ -81,11 +80,10 @@ def _normalise_in_one_pass(detector):
     values (to float rounding), so only for the mean and spread it was configured with."""
     if list(detector.mean) != [0.5] * 3 or list(detector.std) != [0.5] * 3:
         return
+    configured = detector.get_preprocess
 
     def get_preprocess(max_wh):
-        # The side and the limit's type as set on the detector (RapidOCR's own picks 960, 1500 or
-        # 2000 by the picture's size where the type is "max", whatever the side says).
-        resize = DetPreProcess(detector.limit_side_len, detector.limit_type, detector.mean, detector.std).resize
+        resize = configured(max_wh).resize
 
         def preprocess(image):
             resized = resize(image)

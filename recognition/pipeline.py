@@ -26,8 +26,8 @@ from .platemodel import CALIBRATION, MODEL, Decoded, PlateModel, decode
 #: plates) and ``plate`` (the same network fine-tuned here for plates, recognition/models).
 RECOGNISERS = ("generic", "plate")
 
-MAX_SIDE = 1280          # text is read on a copy at most this large, then re-read at full size
-DETECT_SIDE = 960        # ... and found first on one this large (scaled up or down; see read_lines)
+MAX_SIDE = 1280          # text is found on a copy at most this large, then re-read at full size
+DETECT_MIN_SIDE = 720    # ... and never scaled up again before detection
 REREAD = 3               # how many of the best candidates are re-read from the full-size image
 MARGIN_PENALTY = 0.5     # how much a close runner-up lowers the confidence
 DISAGREEMENT = 0.6       # the two readings of a candidate differ: this much of the confidence is left
@@ -73,10 +73,8 @@ class Reading:
 
 
 class IPlateReader(Interface):
-    def read_lines(image, finer=False):
-        """[(quad, text, score)]: every line of text found in a BGR image, with its 4-point box.
-        ``finer``: found at the image's own size where the reader finds text on a smaller copy
-        (a second look: the first found no plate)."""
+    def read_lines(image):
+        """[(quad, text, score)]: every line of text found in a BGR image, with its 4-point box."""
 
     def read_crops(crops):
         """[(text, score)]: one line of text read from each (already cut out and upright) crop."""
@@ -96,19 +94,12 @@ class PPOCRReader:
         self.recogniser = recogniser
         self.plate_model = (PlateModel(model or MODEL, threads=threads, precision=precision)
                             if recogniser == "plate" else None)
+        # The detector scales an image up until its short side reaches this: keep it from
+        # undoing our own scaling down (MAX_SIDE), which is where the time goes.
+        self._ocr.text_det.limit_side_len = DETECT_MIN_SIDE
         self._classes = self._plate_classes(self._ocr.text_rec.postprocess_op.character)
 
-    def read_lines(self, image, finer=False):
-        # The detector sees the picture with its long side at DETECT_SIDE: smaller ones scaled up
-        # (small plates' characters need it), larger ones down (half the pixels of 1280 px, where
-        # the time goes), unless ``finer``; the lines it finds are read from the picture as given.
-        h, w = image.shape[:2]
-        detector = self._ocr.text_det
-        if max(h, w) > DETECT_SIDE and not finer:
-            detector.limit_type, detector.limit_side_len = "max", DETECT_SIDE
-        else:
-            short = round(min(h, w) * max(1.0, DETECT_SIDE / max(h, w, 1)))
-            detector.limit_type, detector.limit_side_len = "min", short
+    def read_lines(self, image):
         result, _ = self._ocr(image, use_cls=False)
         return [(quad, text, float(score)) for quad, text, score in (result or [])]
 
@@ -157,7 +148,7 @@ class TesseractReader:
 
     WHITELIST = "-c tessedit_char_whitelist=ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-"
 
-    def read_lines(self, image, finer=False):
+    def read_lines(self, image):
         import pytesseract
         data = pytesseract.image_to_data(image, config="--psm 11", output_type=pytesseract.Output.DICT)
         lines = {}
@@ -248,14 +239,6 @@ class PlateRecognizer:
         t = time.perf_counter()
         candidates = self._candidates(lines)
         timings["choose"] = _ms(t)
-
-        if all(fitted.word for _, fitted, _ in candidates) and max(small.shape[:2]) > DETECT_SIDE:
-            # Nothing that can be a plate on the smaller copy: a second look at full size (small
-            # plates' characters), before looking for a plate's shape.
-            t = time.perf_counter()
-            lines = self.reader.read_lines(small, finer=True)
-            candidates = self._candidates(lines)
-            timings["finer"] = _ms(t)
 
         localised = set()
         if all(fitted.word for _, fitted, _ in candidates):

@@ -145,7 +145,7 @@ class DetectorMissesIt:
     def __init__(self, reader):
         self.read_crops = reader.read_crops
 
-    def read_lines(self, image, finer=False):
+    def read_lines(self, image):
         return []
 
 
@@ -261,7 +261,7 @@ class LinesReader:
     def __init__(self, lines):
         self.lines = [([[x, 10], [x + w, 10], [x + w, 40], [x, 40]], text, score) for x, w, text, score in lines]
 
-    def read_lines(self, image, finer=False):
+    def read_lines(self, image):
         return self.lines
 
     def read_crops(self, crops):
@@ -330,7 +330,7 @@ class PlateReaderDouble:
         self.tight, self.wide, self.lead, self.alikes = tight, wide, lead or tight, alikes
         self.batches = []
 
-    def read_lines(self, image, finer=False):
+    def read_lines(self, image):
         return self.lines
 
     def read_crops(self, crops):
@@ -395,25 +395,6 @@ def test_a_sure_first_reading_that_the_scene_and_the_longer_cut_agree_with_is_no
     likelier = calibrated(lines, [("7ABC123", 0.95), ("4XYZ567", 0.99)], [("7ABC123", 0.95), ("4XYZ567", 0.99)],
                           batches=[3, 2])
     assert likelier.plate == "4XYZ567"
-
-
-def test_where_the_smaller_copy_shows_no_plate_the_text_is_looked_for_again_at_full_size():
-    from recognition.calibration import FEATURES, Calibration
-
-    class SmallPlate(PlateReaderDouble):
-        """Its plate's characters are too small for the detector on the smaller copy."""
-
-        def read_lines(self, image, finer=False):
-            self.looks = getattr(self, "looks", []) + [finer]
-            return self.lines if finer else []
-
-    weights = dict.fromkeys(FEATURES, 0.0) | {"least": 1.0, "bias": 1.0}
-    for size, looks, plate in (((720, 1280, 3), [False, True], "7ABC123"), ((480, 640, 3), [False], None)):
-        reader = SmallPlate([(300, 150, "7ABC123", 0.9)], [("7ABC123", 0.97)], [("7ABC123", 0.97)])
-        reading = PlateRecognizer(reader, calibration=Calibration(tuple(weights.values()))).recognize(
-            np.zeros(size, np.uint8))
-        assert reader.looks == looks and reading.plate == plate   # 640 px: the detector saw it whole
-        assert ("finer" in reading.timings) == (plate is not None)
 
 
 def test_a_reading_that_depends_on_a_confusable_guess_is_less_sure():

@@ -360,7 +360,7 @@ def test_the_splits_reads_are_kept_and_read_again_without_the_networks(tmp_path)
     class NoNetworks:
         plate_model = object()      # any read not in the cache fails loudly
 
-        def read_lines(self, image, finer=False):
+        def read_lines(self, image):
             raise AssertionError("read a scene again")
 
     cached = CachedReader(NoNetworks(), tmp_path / "reads")

@@ -43,12 +43,12 @@ class CachedReader:
         self.hits = self.misses = 0
         self._new = False
 
-    def read_lines(self, image, finer=False):
-        key = _key(image) + (":finer" if finer else "")
+    def read_lines(self, image):
+        key = _key(image)
         if key not in self._lines:
             self.misses += 1
             self._lines[key] = [([[float(v) for v in p] for p in quad], text, float(score))
-                                for quad, text, score in self.reader.read_lines(image, finer)]
+                                for quad, text, score in self.reader.read_lines(image)]
             self._new = True
         else:
             self.hits += 1
