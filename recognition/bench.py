@@ -6,6 +6,7 @@ recogniser in turn), so that the machine's noise falls on all of them alike; the
 are printed side by side, with the precision per confidence bin (the reliability diagram).
 """
 
+import importlib.util
 import statistics
 import sys
 from dataclasses import dataclass
@@ -41,6 +42,22 @@ def overlaps(a, b):
         return False
     cx, cy = b[0] + b[2] / 2, b[1] + b[3] / 2
     return a[0] <= cx <= a[0] + a[2] and a[1] <= cy <= a[1] + a[3]
+
+
+def baseline(root, reader="plate", precision="f32", regions_allowed=None):
+    """The recogniser of another checkout (``root``: e.g. ``git worktree add /tmp/base main``), its
+    ``recognition`` package imported under a name of its own, to be read beside this one in one
+    run: old and new code on the same images at the same moment of a noisy machine."""
+    name = "baseline_recognition"
+    if name not in sys.modules:
+        package = Path(root) / "recognition"
+        spec = importlib.util.spec_from_file_location(name, package / "__init__.py",
+                                                      submodule_search_locations=[str(package)])
+        if spec is None or spec.loader is None:
+            raise FileNotFoundError(f"no recognition package under {root}")
+        sys.modules[name] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(sys.modules[name])
+    return importlib.import_module(f"{name}.pipeline").recognizer(reader, precision, regions_allowed)
 
 
 def run(recognizers, folder, out=None, progress=None):

@@ -38,6 +38,7 @@ LOOSE = 0.5              # a line no format admits as read: its scene score coun
 #: and longer to the left alone (a leading character dropped, the commonest miss on US plates).
 #: A cut with a lead is made of the likeliest candidate only: each crop read costs ~20 ms a core.
 CUTS = ((0.08, 0.08, 0.0), (0.3, 0.15, 0.0), (0.08, 0.08, 0.3))
+SURE = 0.9               # a first re-read this sure, that the scene and the longer cut agree with, settles it
 GUESS = 0.02             # a look-alike this likely at a character is a guess the reading depends on
 # Camera timestamps (2014-06-16 06:46:42) also cut in pieces (2014-05-, 014-05-12, 06:11),
 # clocks, phone numbers (376-8750, 1-800-), web addresses.
@@ -209,6 +210,7 @@ class PlateRecognizer:
         self.calibration = calibration
         # Cut as the calibration's readings were cut: its evidence means what it meant.
         self.cuts = cuts or getattr(calibration, "cuts", None) or CUTS
+        self._once = {}   # (shape, hash of pixels) -> Decoded: the crops read in this picture
 
     def recognize(self, image, clip=False):
         """A Reading of ``image`` (BGR); with ``clip``, also a JPEG of the plate to store."""
@@ -223,6 +225,7 @@ class PlateRecognizer:
 
     def _recognize(self, image):
         timings = {}
+        self._once = {}
         started = time.perf_counter()
         h, w = image.shape[:2]
         scale = min(1.0, MAX_SIDE / max(h, w))
@@ -243,7 +246,7 @@ class PlateRecognizer:
             # read what is there. Read only so, a plate is for a person to confirm.
             t = time.perf_counter()
             quads = [_quad(box) for box in plate_regions(small)]
-            reads = [_decoded(r) for r in self.reader.read_crops([_cut(small, quad, 1.0) for quad in quads])]
+            reads = self._read([_cut(small, quad, 1.0) for quad in quads])
             found = self._candidates([(quad, r.text, r.score) for quad, r in zip(quads, reads)])
             localised = {fitted.text for _, fitted, _ in found}
             candidates += found
@@ -286,7 +289,7 @@ class PlateRecognizer:
         full-size, plate-decoded re-read vouches for it, and when both agree its least sure
         character says how sure we are."""
         scored = {}
-        rereads = [_decoded(r) for r in self.reader.read_crops([_cut(image, quad, scale) for _, _, quad in top])]
+        rereads = self._read([_cut(image, quad, scale) for _, _, quad in top])
         for (first, fitted, quad), again_read in zip(top, rereads):
             again = regions.fit(again_read.text, self.regions_allowed)
             if again is not None and again.text == fitted.text:
@@ -309,10 +312,17 @@ class PlateRecognizer:
         """[(text, (confidence, quad, Fit, Evidence))], best first: each candidate is re-read
         from the full-size image once per cut (:data:`CUTS`; longer to the left: the likeliest
         only); the best fitting reading decides, and the confidence is the calibrated
-        probability of its evidence."""
-        cuts = [(i, _cut(image, quad, scale, margin=(across, up), lead=lead))
-                for across, up, lead in self.cuts for i, (_, _, quad) in enumerate(top) if not (lead and i)]
-        reads = [_decoded(r) for r in self.reader.read_crops([crop for _, crop in cuts])] if top else []
+        probability of its evidence. The cuts are read in two batches: each candidate as found
+        and the likeliest one longer to the left first, the other cuts only when those leave the
+        plate open (:meth:`_settled`): each crop read costs about as much as the scene's text."""
+        plan = [(i, cut) for cut in self.cuts for i in range(len(top)) if not (cut[2] and i)]
+        early = [p for p in plan if p[1] == self.cuts[0] or p[1][2]]
+        reads = dict(zip(early, self._reread(image, scale, top, early)))
+        if not self._settled(top, reads):
+            rest = [p for p in plan if p not in reads]
+            reads.update(zip(rest, self._reread(image, scale, top, rest)))
+        cuts = [p for p in plan if p in reads]
+        reads = [reads[p] for p in cuts]
         found = {}
         for i, (first, scene_fit, quad) in enumerate(top):
             mine = [read for (owner, _), read in zip(cuts, reads) if owner == i]
@@ -353,6 +363,36 @@ class PlateRecognizer:
                 confidence = min(confidence, regions.UNSURE)
             out.append((text, (confidence, quad, fitted, evidence)))
         return out
+
+    def _reread(self, image, scale, top, plan):
+        """[Decoded] of each (candidate, cut) of ``plan``, in one batch."""
+        crops = [_cut(image, top[i][2], scale, margin=(across, up), lead=lead) for i, (across, up, lead) in plan]
+        return self._read(crops)
+
+    def _read(self, crops):
+        """[Decoded] of each crop, each distinct crop read once per picture: a plate found by its
+        shape in a picture read at full size is cut again exactly so for its re-read."""
+        keys = [(c.shape, hash(c.tobytes())) for c in crops]
+        new = list(dict.fromkeys(k for k in keys if k not in self._once))
+        if new:
+            first = {k: c for k, c in zip(keys, crops)}
+            self._once.update(zip(new, (_decoded(r) for r in self.reader.read_crops([first[k] for k in new]))))
+        return [self._once[k] for k in keys]
+
+    def _settled(self, top, reads):
+        """Whether the first batch already decides: the likeliest candidate as found reads, as
+        sure as :data:`SURE`, a plate of a usual length without fixes that the scene's reading and
+        the cut longer to the left both read too, and no other candidate reads likelier."""
+        if not top:
+            return True
+        fits = {p: (read, regions.fit(read.text, self.regions_allowed)) for p, read in reads.items()}
+        read, fitted = fits[(0, self.cuts[0])]
+        if (fitted is None or fitted.word or fitted.rare or fitted.cost or read.score < SURE
+                or fitted.text != top[0][1].text):
+            return False
+        if any(f is None or f.text != fitted.text for (i, cut), (_, f) in fits.items() if i == 0 and cut[2]):
+            return False
+        return all(f is None or r.score * f.factor <= read.score for (i, _), (r, f) in fits.items() if i)
 
     def _candidates(self, lines):
         """[(score, Fit, quad)] of the lines of text that can be plates. With a calibration (the

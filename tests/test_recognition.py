@@ -319,35 +319,41 @@ def test_a_missing_recogniser_model_says_how_to_install_it(monkeypatch):
 
 @implementer(IPlateReader)
 class PlateReaderDouble:
-    """The scene's lines are given; the re-reads of the candidates (cut as found, cut wider, and
-    the likeliest cut longer to the left) say what ``tight``, ``wide`` and ``lead`` (else
-    ``tight``) say, in the candidates' order; ``alikes``: the look-alikes of the first tight cut's
-    characters."""
+    """The scene's lines are given; the re-reads of the candidates say what ``tight`` (cut as
+    found), ``lead`` (the likeliest cut longer to the left; else ``tight``) and ``wide`` (cut
+    wider) say, in the candidates' order: the first batch is the tight cuts and the lead, the
+    second the wide ones. ``alikes``: the look-alikes of the first tight cut's characters;
+    ``batches``: how many crops each batch had."""
 
     def __init__(self, lines, tight, wide, lead=None, alikes=None):
         self.lines = [([[x, 10], [x + w, 10], [x + w, 40], [x, 40]], text, score) for x, w, text, score in lines]
         self.tight, self.wide, self.lead, self.alikes = tight, wide, lead or tight, alikes
+        self.batches = []
 
     def read_lines(self, image):
         return self.lines
 
     def read_crops(self, crops):
         from recognition.platemodel import Decoded
-        n = (len(crops) - 1) // 2      # the cut longer to the left: of the likeliest candidate only
-        reads = self.tight[:n] + self.wide[:n] + self.lead[:1]
+        n = len(crops)
+        reads = self.wide[:n] if self.batches else self.tight[:n - 1] + self.lead[:1]
         out = [Decoded(text, tuple(p for _ in text), tuple(("", 0.01) for _ in text), tuple(() for _ in text))
                for text, p in reads]
-        if self.alikes:
+        if self.alikes and not self.batches:
             out[0] = Decoded(out[0].text, out[0].probs, out[0].runners, tuple(self.alikes))
+        self.batches.append(n)
         return out
 
 
-def calibrated(lines, tight, wide, lead=None, alikes=None, regions_allowed=None, **extra_weights):
+def calibrated(lines, tight, wide, lead=None, alikes=None, regions_allowed=None, batches=None, **extra_weights):
     from recognition.calibration import FEATURES, Calibration
     weights = dict.fromkeys(FEATURES, 0.0) | {"least": 1.0, "recut_agrees": 1.0, "scene_agrees": 1.0} | extra_weights
-    recognizer = PlateRecognizer(PlateReaderDouble(lines, tight, wide, lead, alikes), regions_allowed,
-                                 calibration=Calibration(tuple(weights.values())))
-    return recognizer.recognize(np.zeros((100, 900, 3), np.uint8))
+    reader = PlateReaderDouble(lines, tight, wide, lead, alikes)
+    recognizer = PlateRecognizer(reader, regions_allowed, calibration=Calibration(tuple(weights.values())))
+    reading = recognizer.recognize(np.zeros((100, 900, 3), np.uint8))
+    if batches is not None:
+        assert reader.batches == batches
+    return reading
 
 
 def test_with_a_calibration_the_plate_reader_decides_and_its_evidence_is_the_confidence():
@@ -372,6 +378,23 @@ def test_the_cut_longer_to_the_left_finds_a_leading_character_the_detector_dropp
     assert dropped.plate == sure.plate == "BC1234"        # the surer read decides ...
     assert dropped.evidence.longer and not sure.evidence.longer
     assert dropped.confidence < sure.confidence            # ... but a character may be missing
+
+
+def test_a_sure_first_reading_that_the_scene_and_the_longer_cut_agree_with_is_not_cut_again():
+    """Each crop read costs as much as the scene's text: the wider cuts are read only when the
+    first batch leaves the plate open."""
+    lines = [(300, 150, "7ABC123", 0.9), (500, 160, "4XYZ567", 0.5)]   # cuts of other sizes: read apart
+    settled = calibrated(lines, [("7ABC123", 0.97), ("4XYZ567", 0.6)], [("7ABC123", 0.97)], batches=[3])
+    assert settled.plate == "7ABC123" and settled.evidence.recut_agrees and not settled.evidence.longer
+    unsure = calibrated(lines, [("7ABC123", 0.8), ("4XYZ567", 0.6)], [("7ABC123", 0.97), ("4XYZ567", 0.6)],
+                        batches=[3, 2])
+    assert unsure.plate == "7ABC123"
+    dropped = calibrated([(300, 150, "BC1234", 0.9)], [("BC1234", 0.97)], [("BC1234", 0.97)],
+                         lead=[("7BC1234", 0.95)], batches=[2, 1])
+    assert dropped.plate == "BC1234" and dropped.evidence.longer
+    likelier = calibrated(lines, [("7ABC123", 0.95), ("4XYZ567", 0.99)], [("7ABC123", 0.95), ("4XYZ567", 0.99)],
+                          batches=[3, 2])
+    assert likelier.plate == "4XYZ567"
 
 
 def test_a_reading_that_depends_on_a_confusable_guess_is_less_sure():

@@ -6,6 +6,8 @@ only where torch is installed (the training virtualenv)."""
 import importlib.util
 import io
 import math
+import sys
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -373,7 +375,8 @@ def test_the_splits_reads_are_kept_and_read_again_without_the_networks(tmp_path)
 @requires_model
 def test_bench_alpr_puts_another_calibration_beside_the_shipped_one(tmp_path, capsys):
     """`parkgate bench-alpr --calibration FILE`: the same reader with an older calibration (fitted on
-    two cuts, fewer features), side by side in one run, on a folder in the dataset format."""
+    two cuts, fewer features), side by side in one run, on a folder in the dataset format; with
+    ``--baseline DIR`` another checkout's reader beside them."""
     from gateway.cli import main
     from test_recognition import encoded, scene
 
@@ -384,10 +387,14 @@ def test_bench_alpr_puts_another_calibration_beside_the_shipped_one(tmp_path, ca
         (folder / f"car{n}.txt").write_text(f"car{n}.jpg 240 250 240 80 {plate}\n")
     older = tmp_path / "round1.json"
     older.write_text('{"features": ["least", "recut_agrees", "bias"], "weights": [1.0, 1.0, 0.0]}')
-    assert main(["bench-alpr", str(folder), "--reader", "plate", "--calibration", str(older)]) == 0
+    checkout = Path(__file__).resolve().parents[1]   # another checkout's code: here, this one's own
+    assert main(["bench-alpr", str(folder), "--reader", "plate", "--calibration", str(older),
+                 "--baseline", str(checkout)]) == 0
     text = capsys.readouterr().out
-    assert "readers plate (f32), plate round1" in text
+    assert "readers plate (f32), plate round1, plate baseline" in text
     lines = text.splitlines()
     header = next(line for line in lines if "plate round1" in line and "readers" not in line)
     exact = next(line for line in lines if line.strip().startswith("exact"))
-    assert header.split() == ["plate", "(f32)", "plate", "round1"] and exact.split()[1:] == ["100.0%", "100.0%"]
+    assert header.split() == ["plate", "(f32)", "plate", "round1", "plate", "baseline"]
+    assert exact.split()[1:] == ["100.0%"] * 3
+    assert sys.modules["baseline_recognition.pipeline"].__file__.startswith(str(checkout))

@@ -41,6 +41,9 @@ def register(sub):
     bench_alpr.add_argument("--calibration", action="append", default=[], metavar="FILE",
                             help="also the plate reader with this calibration file (and the cuts it was fitted "
                                  "with), side by side (repeatable): an older or a candidate calibration")
+    bench_alpr.add_argument("--baseline", metavar="DIR",
+                            help="also the same readers of another checkout (e.g. main's, by git worktree add), "
+                                 "side by side: old and new code in one run")
     bench_alpr.add_argument("--region", action="append", choices=REGIONS,
                             help="plate formats to admit (repeatable; default: all), as a facility would set")
     bench_alpr.add_argument("--precision", choices=PRECISIONS,
@@ -112,6 +115,9 @@ def cmd_bench_alpr(args, cfg):
                    for name in readers}
     for path in args.calibration:
         recognizers[f"plate {Path(path).stem}"] = recognizer("plate", precision, args.region, calibration=path)
+    if args.baseline:
+        recognizers |= {f"{name} baseline": bench.baseline(args.baseline, name, precision, args.region)
+                        for name in readers}
     print(f"parkgate bench-alpr: {os.cpu_count()} cores; one image at a time on one core (as a pool worker), "
           f"readers {', '.join(recognizers)}, formats {', '.join(args.region or ['all'])}")
     for folder in args.folders:
