@@ -121,7 +121,7 @@ def test_two_nodes_share_a_lane_and_carry_on_when_its_driver_dies(cluster):
     nodes[driving].send_signal(signal.SIGKILL)
     nodes[driving].wait(10)
     killed_at = time.monotonic()
-    until(lambda: cluster["holder"]() is not None and cluster["holder"]().endswith(f":{other}"), timeout=30,
+    until(lambda: (cluster["holder"]() or "").endswith(f":{other}"), timeout=30,   # asked once a check
           interval=0.1, blocking=True)
     until(lambda: submit(other)[2] == "COMMANDED", timeout=30, interval=0.2, blocking=True)
     taken_over = time.monotonic() - killed_at
