@@ -12,10 +12,12 @@ databases on the server, other people's tests, are not counted).
 
     .venv/bin/python bench/nodes.py [--url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
                                     [--duration 15] [--connections 8] [--rounds 1] [--baseline CHECKOUT]
+                                    [--zoned]
 
 ``--baseline``: another checkout's nodes measured in turns with this one's (one node, two nodes, for
 each), each point on a database of its own; repeatable, each column labelled by its folder's name.
 ``--rounds``: each point that many times, in turns (a noisy machine: read the medians' spread).
+``--zoned``: the entry lane leads into a zone (its spaces checked, its hours counted too).
 """
 
 import argparse
@@ -88,7 +90,7 @@ class LockSampler(threading.Thread):
         self.engine.dispose()
 
 
-def run_point(admin_url, nodes, connections, duration, threads, repo):
+def run_point(admin_url, nodes, connections, duration, threads, repo, zoned):
     database = f"bench_nodes_{secrets.token_hex(4)}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -100,7 +102,7 @@ def run_point(admin_url, nodes, connections, duration, threads, repo):
             for n in range(nodes):
                 folder = Path(tmp) / f"node{n}"
                 folder.mkdir()
-                servers.append(start_gateway(folder, bench_config(threads, url, "FULL"), role="integrator",
+                servers.append(start_gateway(folder, bench_config(threads, url, "FULL", zoned), role="integrator",
                                              repo=repo, start_timeout=120))  # a loaded machine: migrations
             ports = [port for _, port in servers]
 
@@ -190,17 +192,19 @@ def main():
     parser.add_argument("--rounds", type=int, default=1, help="each point this many times, in turns")
     parser.add_argument("--baseline", type=Path, action="append", default=[],
                         help="another checkout, measured in turns with this one (repeatable)")
+    parser.add_argument("--zoned", action="store_true", help="the entry lane leads into a zone (issue 16)")
     args = parser.parse_args()
     checkouts = {"this": REPO} | {path.resolve().name: path.resolve() for path in args.baseline}
     width = max(len(label) for label in checkouts) + 3
     print(f"parkgate nodes benchmark: {os.cpu_count()} cores (nodes, PostgreSQL and the load share them), "
-          f"{args.duration:.0f} s per point, {args.connections} connections spread over the nodes")
+          f"{args.duration:.0f} s per point, {args.connections} connections spread over the nodes"
+          f"{', the entry lane into a zone' if args.zoned else ''}")
     results = {}
     for round_ in range(args.rounds):
         for nodes in (1, 2):
             for label, repo in checkouts.items():
                 r = results[(label, nodes, round_)] = run_point(args.url, nodes, args.connections, args.duration,
-                                                                args.threads, repo)
+                                                                args.threads, repo, args.zoned)
                 report(f"[{label}]".ljust(width) if args.baseline else "", nodes, r)
     for label in checkouts:
         per = {n: [(sum(r["cpu"]) + r["pg"]) / r["events"] for (lbl, nn, _), r in results.items()

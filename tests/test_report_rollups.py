@@ -13,7 +13,7 @@ import configs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from gateway.app.reports import Reports
 from gateway.domain.payments import PAYMENT, REFUND, VOID, PaymentEntry
@@ -161,8 +161,14 @@ def _as_read(f):
 
 
 def _rollups(store):
+    """Each rollup's groups, their shards summed (kept live: a row per connection; counted afresh: shard 0)."""
+    groups = []
     with store.connection() as conn:
-        return [sorted(tuple(r) for r in conn.execute(select(t))) for t in ROLLUPS]
+        for t in ROLLUPS:
+            keys = [c for c in t.primary_key.columns if c.key != "shard"]
+            sums = [func.sum(c) for c in t.columns if not c.primary_key]
+            groups.append(sorted(tuple(r) for r in conn.execute(select(*keys, *sums).group_by(*keys))))
+    return groups
 
 
 periods = st.tuples(st.sampled_from(["daily", "weekly", "monthly", "custom"]), st.integers(0, 36), st.integers(0, 9),
@@ -197,3 +203,38 @@ def test_a_half_hour_zone_counts_its_own_midnight():
                                 datetime(2025, 3, 2, 18, 30, tzinfo=timezone.utc))
     with pytest.raises(Exception, match="no quarter hour"):
         period("daily", date(1930, 3, 2), ZoneInfo("Europe/Amsterdam"))
+
+
+@pytest.mark.postgres
+def test_lane_events_side_by_side_never_wait_on_one_quarter_s_rollup(store, database_url):
+    """Two units of work open at once count the same quarter hour and journal group (PostgreSQL
+    runs lane events side by side): the second does not wait for the first's row lock (each
+    connection keeps a shard of its own), and the report reads both shards summed."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite takes units of work in turn")
+    from sqlalchemy import text
+
+    facility = f"LOT-SHARDS-{secrets.token_hex(4)}"
+    at = datetime(2025, 4, 1, 9, 2, tzinfo=timezone.utc)
+    with store.connection() as first:
+        rollups.entered(first, facility, at)
+        rollups.paid(first, facility, at, "CARD", PAYMENT, "car", 1, Decimal("2.50"))
+        with store.connection() as second:
+            second.execute(text("SET LOCAL lock_timeout = '3s'"))   # one row for both: it would wait, then fail
+            rollups.entered(second, facility, at + timedelta(minutes=5))
+            rollups.left(second, facility, at - timedelta(hours=3), at + timedelta(minutes=6))
+            rollups.paid(second, facility, at + timedelta(minutes=6), "CARD", PAYMENT, "car", 1, Decimal("1.25"))
+        rollups.entered(first, facility, at + timedelta(minutes=7))
+    quarter, end = datetime(2025, 4, 1, 9, 0, tzinfo=timezone.utc), datetime(2025, 4, 1, 10, 0, tzinfo=timezone.utc)
+    traffic_rows = ROLLUPS[1]
+    with store.connection() as conn:
+        shards = conn.execute(select(traffic_rows.c.shard).distinct().where(
+            traffic_rows.c.facility_id == facility)).scalars().all()
+        traffic = sorted(rollups.traffic(conn, facility, quarter, end))
+        revenue = rollups.revenue(conn, facility, quarter, end)
+        moved = rollups.moved_since(conn, facility, quarter)
+    _wipe(store)
+    assert len(shards) == 2
+    assert traffic == [(quarter, rollups.ENTRY, 0, 3), (quarter, rollups.EXIT, 2, 1)]   # 3 h: the 2-4 h band
+    assert revenue == [("CARD", PAYMENT, "car", 1, 2, Decimal("3.75"))]
+    assert moved == (3, 1)

@@ -5,7 +5,7 @@ assigned to a session relayed as a schema-valid SpaceAssigned document (xmllint)
 import subprocess
 import time
 import urllib.request
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import configs
 import pytest
@@ -202,3 +202,38 @@ def test_zone_hours_and_signage_per_zone(gw, tmp_path):
     motos = feed.find("pg:Facility/pg:Zone[pg:ZoneID='MOTO']/pg:Spaces", NS)
     assert (motos.findtext("pg:VehicleType", namespaces=NS), motos.findtext("pg:Status", namespaces=NS)) == (
         "motorcycle", "FULL")
+
+
+@pytest.mark.postgres
+def test_zone_events_side_by_side_never_wait_on_one_zone_hour_s_row(database_url):
+    """Two units of work open at once count the same zone hour (PostgreSQL runs lane events side by
+    side): the second does not wait for the first's row lock (each connection keeps a shard of its
+    own); the hour reads as both together (counts summed, the highest peak, what the latest event
+    left), and so does the hour after, carried from it."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite takes units of work in turn")
+    from sqlalchemy import text
+
+    from gateway.store import zones
+    from gateway.store.engine import Store
+    from gateway.store.migrate import upgrade
+
+    upgrade(database_url)
+    store = Store(database_url)
+    hour = datetime(2025, 4, 1, 9, 0, tzinfo=timezone.utc)
+    facility = f"LOT-SHARDS-{unique_plate()}"
+    try:
+        with store.connection() as first:
+            zones.count(first, facility, "L1", "car", hour + timedelta(minutes=10), entered=True, inside=5)
+            with store.connection() as second:
+                second.execute(text("SET LOCAL lock_timeout = '3s'"))  # one row for both: it would wait, then fail
+                zones.count(second, facility, "L1", "car", hour + timedelta(minutes=20), entered=False, inside=4)
+            zones.count(first, facility, "L1", "car", hour + timedelta(minutes=5), entered=True, inside=6)
+        with store.connection() as conn:
+            kept = zones.hours(conn, facility, hour, hour + timedelta(hours=1))
+            carried = zones.occupied_before(conn, facility, hour + timedelta(hours=1))
+    finally:
+        store.dispose()
+    [counted] = kept[("L1", "car")]
+    assert (counted.hour, counted.entries, counted.exits, counted.peak) == (hour, 2, 1, 6)
+    assert counted.occupied_end == carried[("L1", "car")] == 4   # the exit at 9:20 was the hour's latest event

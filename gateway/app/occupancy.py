@@ -60,11 +60,7 @@ class Occupancy:
         first, last = hours.span(start, end)
         zones = self.zones.of(fac.id) if self.zones is not None else {}
         with self.store.connection() as conn:
-            rows, before = zone_hours.hours(conn, fac.id, first, last), zone_hours.occupied_before(conn, fac.id, first)
-        kept: dict[tuple[str, str], list[hours.OccupancyHour]] = {}
-        for r in rows:
-            kept.setdefault((r.zone_id, r.vehicle_type), []).append(
-                hours.OccupancyHour(fac.id, r.hour, r.entries, r.exits, 0, 0, r.peak, r.occupied_end))
+            kept, before = zone_hours.hours(conn, fac.id, first, last), zone_hours.occupied_before(conn, fac.id, first)
         pairs = {(z.id, k) for z in zones.values() for k in z.capacity} | set(kept) | set(before)
         out = []
         for zone_id, kind in sorted(pairs):

@@ -44,6 +44,14 @@ class OccupancyHour:
     occupied_end: int       # vehicles inside after the hour's last entry or exit
 
 
+def together(earlier: OccupancyHour, later: OccupancyHour) -> OccupancyHour:
+    """Two shards of one hour as one (:mod:`gateway.store.shards`): the counts summed, the higher
+    peak, and what ``later`` (the shard whose latest event came last) left inside."""
+    return replace(later, entries=earlier.entries + later.entries, exits=earlier.exits + later.exits,
+                   stays=earlier.stays + later.stays, stay_seconds=earlier.stay_seconds + later.stay_seconds,
+                   peak=max(earlier.peak, later.peak))
+
+
 @dataclass(frozen=True)
 class OccupancyHistory:
     facility_id: str

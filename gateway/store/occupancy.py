@@ -10,16 +10,16 @@ its ``occupied_end`` what its latest event (by time) left. Read, an hour is its 
 
 from datetime import datetime
 
-from sqlalchemy import Connection, case, or_, select, text
+from sqlalchemy import Connection, case, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ..domain.occupancy import OccupancyHour, hour_of
+from ..domain.occupancy import OccupancyHour, hour_of, together
 from .prepared import Prepared
 from .schema import OccupancyHourRecord, table_of
+from .shards import shard_of
 
 _HOURS = table_of(OccupancyHourRecord)
 _KEYS = [c.key for c in _HOURS.columns]
-_SHARD = "parkgate_occupancy_shard"   # the shard kept in the pooled connection's info
 
 
 def _upsert(insert):
@@ -37,48 +37,26 @@ def _upsert(insert):
 _COUNT = {"sqlite": _upsert(sqlite.insert), "postgresql": _upsert(postgresql.insert)}
 
 
-def _shard(conn: Connection) -> int:
-    """This connection's shard: its PostgreSQL backend's pid (unique among the connections open at
-    once, every node's), asked once per connection; 0 on SQLite (one writer at a time)."""
-    if conn.dialect.name == "sqlite":
-        return 0
-    info = conn.connection.info
-    shard = info.get(_SHARD)
-    if shard is None:
-        shard = info[_SHARD] = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
-    return shard
-
-
 def count(conn: Connection, facility_id: str, when: datetime, occupied: int, entered: bool,
           stay_seconds: int | None = None) -> None:
     """An entry (``entered``) or an exit at ``when``, after which ``occupied`` vehicles are inside;
     ``stay_seconds``: the stay the exit closed."""
     _COUNT[conn.dialect.name].run(conn, {
-        "facility_id": facility_id, "hour": hour_of(when), "shard": _shard(conn), "entries": int(entered),
+        "facility_id": facility_id, "hour": hour_of(when), "shard": shard_of(conn), "entries": int(entered),
         "exits": int(not entered), "stays": int(stay_seconds is not None), "stay_seconds": stay_seconds or 0,
         "peak": occupied, "occupied_end": occupied, "last_at": when})
 
 
 def hours(conn: Connection, facility_id: str, start: datetime, end: datetime) -> list[OccupancyHour]:
     """The counted hours of [start, end), each its shards together, in order."""
-    query = select(_HOURS).where(_HOURS.c.facility_id == facility_id, _HOURS.c.hour >= start,
-                                 _HOURS.c.hour < end).order_by(_HOURS.c.hour)
+    h = _HOURS.c
+    query = select(_HOURS).where(h.facility_id == facility_id, h.hour >= start, h.hour < end) \
+        .order_by(h.hour, h.last_at.is_not(None), h.last_at)   # a shard before 0150 (no last_at) the oldest
     merged: dict[datetime, OccupancyHour] = {}
-    latest: dict[datetime, datetime | None] = {}
     for row in conn.execute(query):
-        found = merged.get(row.hour)
-        if found is None:
-            merged[row.hour] = OccupancyHour(facility_id, row.hour, row.entries, row.exits, row.stays,
-                                             row.stay_seconds, row.peak, row.occupied_end)
-            latest[row.hour] = row.last_at
-            continue
-        newer = latest[row.hour] is None or (row.last_at is not None and row.last_at >= latest[row.hour])
-        merged[row.hour] = OccupancyHour(
-            facility_id, row.hour, found.entries + row.entries, found.exits + row.exits, found.stays + row.stays,
-            found.stay_seconds + row.stay_seconds, max(found.peak, row.peak),
-            row.occupied_end if newer else found.occupied_end)
-        if newer:
-            latest[row.hour] = row.last_at
+        shard = OccupancyHour(facility_id, row.hour, row.entries, row.exits, row.stays, row.stay_seconds,
+                              row.peak, row.occupied_end)
+        merged[row.hour] = together(merged[row.hour], shard) if row.hour in merged else shard
     return list(merged.values())
 
 

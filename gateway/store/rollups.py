@@ -1,10 +1,12 @@
 """The report's rollups (issue 16): counted by each session's entry and exit and each journal
 entry, in the unit of work that writes it, and read by reports instead of millions of rows.
 
-One upsert per write: a quarter hour's row is made by its first entry (or payment) and added to
-by the rest. Voids and refunds are journal entries of their own (negative), so they net in the
-rollups exactly as in the journal. :func:`rebuild` counts them afresh from the rows (the
-migration that brought rollups in, and the scale bench's bulk seeding, which writes rows only).
+One upsert per write, into the shard of the database connection it runs on
+(:mod:`gateway.store.shards`): a quarter hour's row is made by its first entry (or payment) there
+and added to by the rest; read, a group is its shards summed. Voids and refunds are journal
+entries of their own (negative), so they net in the rollups exactly as in the journal.
+:func:`rebuild` counts them afresh from the rows (the migration that brought rollups in, and the
+scale bench's bulk seeding, which writes rows only), into shard 0.
 """
 
 from datetime import datetime
@@ -30,6 +32,7 @@ from ..domain.reports import STAY_BANDS, quarter_of, stay_band
 from ..domain.vehicle_types import DEFAULT as DEFAULT_VEHICLE_TYPE
 from .prepared import Prepared
 from .schema import PaymentRecord, RevenueRollupRecord, SessionRecord, TrafficRollupRecord, table_of
+from .shards import shard_of
 
 _REVENUE, _TRAFFIC = table_of(RevenueRollupRecord), table_of(TrafficRollupRecord)
 _P, _S = table_of(PaymentRecord), table_of(SessionRecord)
@@ -60,12 +63,14 @@ def _e4(amount: Decimal) -> int:
 
 def entered(conn: Connection, facility_id: str, when: datetime) -> None:
     _ADD_TRAFFIC[conn.dialect.name].run(conn, {"facility_id": facility_id, "quarter": quarter_of(when),
-                                               "movement": ENTRY, "stay_band": 0, "count": 1})
+                                               "movement": ENTRY, "stay_band": 0, "shard": shard_of(conn),
+                                               "count": 1})
 
 
 def left(conn: Connection, facility_id: str, entry: datetime, leave: datetime) -> None:
     _ADD_TRAFFIC[conn.dialect.name].run(conn, {"facility_id": facility_id, "quarter": quarter_of(leave),
-                                               "movement": EXIT, "stay_band": stay_band(entry, leave), "count": 1})
+                                               "movement": EXIT, "stay_band": stay_band(entry, leave),
+                                               "shard": shard_of(conn), "count": 1})
 
 
 def paid(conn: Connection, facility_id: str | None, paid_at: datetime, method: str, kind: str,
@@ -76,7 +81,8 @@ def paid(conn: Connection, facility_id: str | None, paid_at: datetime, method: s
     _ADD_REVENUE[conn.dialect.name].run(conn, {
         "facility_id": facility_id, "quarter": quarter_of(paid_at), "method": method, "kind": kind,
         "vehicle_type": vehicle_type or DEFAULT_VEHICLE_TYPE,
-        "lane_number": NO_LANE if lane_number is None else lane_number, "count": 1, "amount_e4": _e4(amount)})
+        "lane_number": NO_LANE if lane_number is None else lane_number, "shard": shard_of(conn), "count": 1,
+        "amount_e4": _e4(amount)})
 
 
 # --- read by reports -------------------------------------------------------------------------
@@ -94,11 +100,12 @@ def revenue(conn: Connection, facility_id: str, start: datetime, end: datetime) 
 
 def traffic(conn: Connection, facility_id: str, start: datetime, end: datetime
             ) -> list[tuple[datetime, str, int, int]]:
-    """(quarter, ENTRY or EXIT, stay band, count) of the period."""
+    """(quarter, ENTRY or EXIT, stay band, count) of the period, its shards summed."""
     T = _TRAFFIC
-    query = select(T.c.quarter, T.c.movement, T.c.stay_band, T.c.count).where(
-        T.c.facility_id == facility_id, T.c.quarter >= start, T.c.quarter < end)
-    return [(q, m, b, n) for q, m, b, n in conn.execute(query)]
+    query = select(T.c.quarter, T.c.movement, T.c.stay_band, func.sum(T.c.count)).where(
+        T.c.facility_id == facility_id, T.c.quarter >= start, T.c.quarter < end) \
+        .group_by(T.c.quarter, T.c.movement, T.c.stay_band)
+    return [(q, m, b, int(n)) for q, m, b, n in conn.execute(query)]
 
 
 def moved_since(conn: Connection, facility_id: str, at: datetime) -> tuple[int, int]:
@@ -135,7 +142,7 @@ def _micros_sql(conn: Connection, a, b):
 
 
 def rebuild(conn: Connection) -> None:
-    """Every rollup counted afresh from the sessions and the journal (one pass over each)."""
+    """Every rollup counted afresh from the sessions and the journal (one pass over each), into shard 0."""
     conn.execute(delete(_REVENUE))
     conn.execute(delete(_TRAFFIC))
     e4 = cast(func.round(cast(_P.c.amount, Float) * 10000), BigInteger) if conn.dialect.name == "sqlite" \
@@ -147,8 +154,8 @@ def rebuild(conn: Connection) -> None:
     keys = [journal.c.facility_id, journal.c.quarter, journal.c.method, journal.c.kind, journal.c.vehicle_type,
             journal.c.lane_number]
     conn.execute(_REVENUE.insert().from_select(
-        [*(k.key for k in keys), "count", "amount_e4"],
-        select(*keys, func.count(), func.sum(journal.c.amount_e4)).group_by(*keys)))
+        [*(k.key for k in keys), "shard", "count", "amount_e4"],
+        select(*keys, literal(0), func.count(), func.sum(journal.c.amount_e4)).group_by(*keys)))
     micros = _micros_sql(conn, _S.c.entry_time, _S.c.exit_time)
     band = case(*[(micros < literal_column(str(upper * 3_600_000_000)), i)
                   for i, (_, upper) in enumerate(STAY_BANDS) if upper is not None], else_=len(STAY_BANDS) - 1)
@@ -157,5 +164,5 @@ def rebuild(conn: Connection) -> None:
         select(_S.c.facility_id, _quarter_sql(conn, _S.c.exit_time), literal(EXIT), band)
         .where(_S.c.exit_time.is_not(None))).subquery()
     keys = [moves.c.facility_id, moves.c.quarter, moves.c.movement, moves.c.stay_band]
-    conn.execute(_TRAFFIC.insert().from_select([*(k.key for k in keys), "count"],
-                                               select(*keys, func.count()).group_by(*keys)))
+    conn.execute(_TRAFFIC.insert().from_select([*(k.key for k in keys), "shard", "count"],
+                                               select(*keys, literal(0), func.count()).group_by(*keys)))

@@ -485,8 +485,9 @@ class StoredImageRecord(Base):
 
 class RevenueRollupRecord(Base):
     """The payments journal summed per facility, quarter hour of UTC (``paid_at``), method, kind,
-    vehicle type and lane (0: none). ``amount_e4``: in ten-thousandths of the currency, exact on
-    every database and by integer addition."""
+    vehicle type and lane (0: none), in shards (:mod:`gateway.store.shards`: read, a group is its
+    shards summed). ``amount_e4``: in ten-thousandths of the currency, exact on every database and
+    by integer addition."""
     __tablename__ = "revenue_rollups"
     facility_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     quarter: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
@@ -494,18 +495,21 @@ class RevenueRollupRecord(Base):
     kind: Mapped[str] = mapped_column(String(8), primary_key=True)
     vehicle_type: Mapped[str] = mapped_column(String(16), primary_key=True)
     lane_number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shard: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     count: Mapped[int] = mapped_column(Integer)
     amount_e4: Mapped[int] = mapped_column(BigInteger)
 
 
 class TrafficRollupRecord(Base):
     """Entries and exits per facility and quarter hour of UTC; an exit also by the band of
-    :data:`gateway.domain.reports.STAY_BANDS` its stay fell in (an entry: band 0)."""
+    :data:`gateway.domain.reports.STAY_BANDS` its stay fell in (an entry: band 0); in shards, like
+    revenue_rollups."""
     __tablename__ = "traffic_rollups"
     facility_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     quarter: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
     movement: Mapped[str] = mapped_column(String(5), primary_key=True)     # ENTRY, EXIT
     stay_band: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shard: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     count: Mapped[int] = mapped_column(Integer)
 
 
@@ -529,16 +533,19 @@ class ZoneVersionRecord(Base):
 
 
 class ZoneOccupancyHourRecord(Base):
-    """A zone's hour for one vehicle type, as its entries and exits counted it (like occupancy_hours)."""
+    """A zone's hour for one vehicle type, as its entries and exits counted it (like occupancy_hours,
+    in shards: the latest shard, by ``last_at``, holds the hour's ``occupied_end``)."""
     __tablename__ = "zone_occupancy_hours"
     facility_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     zone_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     vehicle_type: Mapped[str] = mapped_column(String(16), primary_key=True)
     hour: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)   # its start, UTC
+    shard: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     entries: Mapped[int] = mapped_column(Integer)
     exits: Mapped[int] = mapped_column(Integer)
     peak: Mapped[int] = mapped_column(Integer)
     occupied_end: Mapped[int] = mapped_column(Integer)
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime)   # the latest event counted here
 
 
 # --- the operator console's log-ins (issue 18) ---------------------------------------------------

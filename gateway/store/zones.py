@@ -1,7 +1,8 @@
 """Zones (issue 16): the versions an admin set, the spaces taken now, and each zone's hours.
 
 A zone's hours are counted like a facility's (gateway.store.occupancy): one upsert per entry or
-exit of a session in a zone, in its unit of work, per vehicle type.
+exit of a session in a zone, in its unit of work, per vehicle type, into the shard of its database
+connection (gateway.store.shards); read, an hour is its shards together.
 """
 
 import json
@@ -11,11 +12,12 @@ from datetime import datetime
 from sqlalchemy import Connection, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ..domain.occupancy import hour_of
+from ..domain.occupancy import OccupancyHour, hour_of, together
 from ..domain.zones import Zone, zone
 from .facts import OPEN, ZONE_OCCUPIED
 from .prepared import Prepared
 from .schema import SessionRecord, ZoneOccupancyHourRecord, ZoneVersionRecord, table_of
+from .shards import shard_of
 
 _VERSIONS, _HOURS, _SESSIONS = table_of(ZoneVersionRecord), table_of(ZoneOccupancyHourRecord), table_of(SessionRecord)
 _KEYS = [c.key for c in _HOURS.columns]
@@ -55,10 +57,12 @@ def occupied_by(conn: Connection, facility_id: str, zone_id: str, vehicle_type: 
 def _upsert(insert_):
     stmt = insert_(_HOURS)
     new, old = stmt.excluded, _HOURS.c
-    keys = [old.facility_id, old.zone_id, old.vehicle_type, old.hour]
-    return Prepared(stmt.on_conflict_do_update(index_elements=keys, set_={
+    later = new.last_at >= old.last_at
+    return Prepared(stmt.on_conflict_do_update(index_elements=list(_HOURS.primary_key.columns), set_={
         "entries": old.entries + new.entries, "exits": old.exits + new.exits,
-        "peak": case((new.peak > old.peak, new.peak), else_=old.peak), "occupied_end": new.occupied_end}), _KEYS)
+        "peak": case((new.peak > old.peak, new.peak), else_=old.peak),
+        "occupied_end": case((later, new.occupied_end), else_=old.occupied_end),
+        "last_at": case((later, new.last_at), else_=old.last_at)}), _KEYS)
 
 
 _COUNT = {"sqlite": _upsert(sqlite.insert), "postgresql": _upsert(postgresql.insert)}
@@ -72,24 +76,32 @@ def count(conn: Connection, facility_id: str, zone_id: str, vehicle_type: str, w
         inside = occupied_by(conn, facility_id, zone_id, vehicle_type)
     _COUNT[conn.dialect.name].run(conn, {
         "facility_id": facility_id, "zone_id": zone_id, "vehicle_type": vehicle_type, "hour": hour_of(when),
-        "entries": int(entered), "exits": int(not entered), "peak": inside, "occupied_end": inside})
+        "shard": shard_of(conn), "entries": int(entered), "exits": int(not entered), "peak": inside,
+        "occupied_end": inside, "last_at": when})
 
 
-def hours(conn: Connection, facility_id: str, start: datetime, end: datetime) -> list:
-    """Every zone's counted hours in [start, end), by zone, type and hour."""
+def hours(conn: Connection, facility_id: str, start: datetime, end: datetime
+          ) -> dict[tuple[str, str], list[OccupancyHour]]:
+    """(zone id, vehicle type) -> its counted hours in [start, end), each its shards together, in order."""
     h = _HOURS.c
-    return list(conn.execute(select(_HOURS).where(h.facility_id == facility_id, h.hour >= start, h.hour < end)
-                             .order_by(h.zone_id, h.vehicle_type, h.hour)))
+    query = select(_HOURS).where(h.facility_id == facility_id, h.hour >= start, h.hour < end) \
+        .order_by(h.zone_id, h.vehicle_type, h.hour, h.last_at)
+    merged: dict[tuple[str, str], dict[datetime, OccupancyHour]] = {}
+    for row in conn.execute(query):
+        kept = merged.setdefault((row.zone_id, row.vehicle_type), {})
+        shard = OccupancyHour(facility_id, row.hour, row.entries, row.exits, 0, 0, row.peak, row.occupied_end)
+        kept[row.hour] = together(kept[row.hour], shard) if row.hour in kept else shard
+    return {pair: list(kept.values()) for pair, kept in merged.items()}
 
 
 def occupied_before(conn: Connection, facility_id: str, start: datetime) -> dict[tuple[str, str], int]:
-    """(zone, type) -> what its last counted hour before ``start`` ended with."""
+    """(zone, type) -> what its last counted hour before ``start`` ended with (that hour's latest shard's)."""
     h = _HOURS.c
-    last = select(h.zone_id, h.vehicle_type, func.max(h.hour).label("hour")).where(
+    last = select(h.zone_id, h.vehicle_type, func.max(h.last_at).label("last_at")).where(
         h.facility_id == facility_id, h.hour < start).group_by(h.zone_id, h.vehicle_type).subquery()
     rows = conn.execute(select(h.zone_id, h.vehicle_type, h.occupied_end).join(
-        last, (h.zone_id == last.c.zone_id) & (h.vehicle_type == last.c.vehicle_type) & (h.hour == last.c.hour))
-        .where(h.facility_id == facility_id))
+        last, (h.zone_id == last.c.zone_id) & (h.vehicle_type == last.c.vehicle_type) & (h.last_at == last.c.last_at))
+        .where(h.facility_id == facility_id, h.hour < start))
     return {(zone_id, kind): end for zone_id, kind, end in rows}
 
 

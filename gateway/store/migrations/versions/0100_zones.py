@@ -1,4 +1,4 @@
-"""issue 16: zones set at runtime (versions), zone occupancy hours, open sessions by zone and type
+"""issue 16: zones set at runtime (versions), zone occupancy hours (in shards, issue 19), open sessions by zone and type
 
 Revision ID: 0100
 Revises: 0090
@@ -35,11 +35,13 @@ def upgrade():
         sa.Column('zone_id', sa.String(length=64), nullable=False),
         sa.Column('vehicle_type', sa.String(length=16), nullable=False),
         sa.Column('hour', gateway.store.schema.UTCDateTime(), nullable=False),
+        sa.Column('shard', sa.Integer(), autoincrement=False, nullable=False),
         sa.Column('entries', sa.Integer(), nullable=False),
         sa.Column('exits', sa.Integer(), nullable=False),
         sa.Column('peak', sa.Integer(), nullable=False),
         sa.Column('occupied_end', sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint('facility_id', 'zone_id', 'vehicle_type', 'hour'))
+        sa.Column('last_at', gateway.store.schema.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint('facility_id', 'zone_id', 'vehicle_type', 'hour', 'shard'))
     op.create_index('ix_sessions_open_zone', 'sessions', ['facility_id', 'zone_id', 'vehicle_type'],
                     sqlite_where=sa.text("status = 'OPEN'"), postgresql_where=sa.text("status = 'OPEN'"))
 
