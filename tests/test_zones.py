@@ -3,7 +3,6 @@ spaces now and set by an admin (audited), each zone's hours, the signage per zon
 assigned to a session relayed as a schema-valid SpaceAssigned document (xmllint)."""
 
 import subprocess
-import time
 import urllib.request
 from datetime import datetime, timedelta, timezone
 
@@ -12,26 +11,16 @@ import pytest
 import zeep
 from lxml import etree
 from sqlalchemy import select
-from twisted.internet import reactor
-from twisted.internet.threads import blockingCallFromThread
 
 from conftest import SettableClock, add_test_users, start_gateway, stop_gateway, unique, unique_plate
 from gateway.contract.schema import CONTRACT_XSD
 from gateway.store.schema import AuditRecord
-from legacy.doubles import HttpReceiver
+from test_plc import until
 
 LOT = "LOT-ZONES"
 NS = {"pg": "urn:parkgate:v1"}
 ZONES = [{"id": "L1", "name": "Level 1", "kind": "level", "capacity": {"car": 2, "van": 1}},
          {"id": "MOTO", "name": "Motorcycle area", "capacity": {"motorcycle": 1}}]
-
-
-@pytest.fixture(scope="module")
-def receiver():
-    r = HttpReceiver()
-    blockingCallFromThread(reactor, r.start)
-    yield r
-    blockingCallFromThread(reactor, r.stop)
 
 
 @pytest.fixture(scope="module")
@@ -64,11 +53,8 @@ def spaces(gw, user="operator"):
             for z in gw.client("ZoneService", user).ListZones(FacilityID=LOT) for s in z.Spaces}
 
 
-def delivered(receiver, key, timeout=10):
-    deadline = time.monotonic() + timeout
-    while key not in receiver.keys:
-        assert time.monotonic() < deadline, f"{key} not delivered within {timeout} s"
-        time.sleep(0.02)
+def delivered(receiver, key):
+    until(lambda: key in receiver.keys)
     body = etree.fromstring(next(r.body for r in receiver.received if r.key == key))
     return body if body.tag.endswith("SpaceAssigned") else body.find(".//pg:SpaceAssigned", NS)
 
