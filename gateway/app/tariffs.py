@@ -8,7 +8,6 @@ Each facility's versions are read once and kept; a version set here is seen at o
 on another node within ``refresh_s``.
 """
 
-import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -27,6 +26,7 @@ from ..store import audit
 from ..store import tariffs as stored
 from ..store.engine import Store
 from .clock import Clock
+from .refreshed import PerFacility
 
 
 class Tariffs:
@@ -35,30 +35,17 @@ class Tariffs:
         self.facilities = facilities
         self.store = store
         self.clock = clock
-        self.refresh_s = refresh_s
-        self.monotonic = monotonic
-        self._lock = threading.Lock()
-        self._cache: dict[str, tuple[float, Schedule]] = {}
+        self._schedules = PerFacility(store=store, load=self._load, refresh_s=refresh_s, monotonic=monotonic)
 
     def schedule(self, facility_id: str, conn: Connection | None = None) -> Schedule:
         """The facility's versions (every vehicle type): the configured ones, then those set since.
         ``conn``: the unit of work the caller is in (read on it: a second one would wait for it)."""
-        fac = find_facility(self.facilities, facility_id)
-        now = self.monotonic()
-        with self._lock:
-            cached = self._cache.get(fac.id)
-        if cached is not None and now - cached[0] < self.refresh_s:
-            return cached[1]
-        if conn is not None:
-            later = stored.of_facility(conn, fac.id)
-        else:
-            with self.store.connection() as own:
-                later = stored.of_facility(own, fac.id)
+        return self._schedules.get(find_facility(self.facilities, facility_id).id, conn)
+
+    def _load(self, conn: Connection, facility_id: str) -> Schedule:
+        fac = self.facilities[facility_id]
         base = configured(fac)
-        found = Schedule(base.versions + tuple(later), base.zone)
-        with self._lock:
-            self._cache[fac.id] = (now, found)
-        return found
+        return Schedule(base.versions + tuple(stored.of_facility(conn, fac.id)), base.zone)
 
     def listing(self, facility_id: str, vehicle_type_: str | None = None,
                 at: datetime | None = None) -> list[TariffVersion]:
@@ -101,6 +88,5 @@ class Tariffs:
             version = stored.insert(conn, version)
             audit.record(conn, now, username, "SetTariff", f"{fac.id}/{kind}",
                          f"version {version.version} from {when.isoformat()}" + (f": {reason}" if reason else ""))
-        with self._lock:
-            self._cache.pop(fac.id, None)
+        self._schedules.forget(fac.id)
         return version

@@ -6,7 +6,6 @@ version of a zone is in force. Each facility's zones are read once and kept; a z
 seen at once, one set on another node within ``refresh_s`` (as tariffs are).
 """
 
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -23,6 +22,7 @@ from ..store import audit, sessions
 from ..store import zones as stored
 from ..store.engine import Store
 from .clock import Clock, new_id
+from .refreshed import PerFacility
 from .relaying import Relaying
 
 
@@ -51,28 +51,14 @@ class Zones:
         self.store = store
         self.clock = clock
         self.relaying = relaying
-        self.refresh_s = refresh_s
-        self.monotonic = monotonic
-        self._lock = threading.Lock()
-        self._cache: dict[str, tuple[float, dict[str, Zone]]] = {}
+        self._zones = PerFacility(store=store, load=self._load, refresh_s=refresh_s, monotonic=monotonic)
 
     def of(self, facility_id: str, conn: Connection | None = None) -> dict[str, Zone]:
         """Zone id -> the facility's zones in force. ``conn``: the caller's unit of work (read on it)."""
-        fac = find_facility(self.facilities, facility_id)
-        now = self.monotonic()
-        with self._lock:
-            cached = self._cache.get(fac.id)
-        if cached is not None and now - cached[0] < self.refresh_s:
-            return cached[1]
-        if conn is not None:
-            versions = stored.of_facility(conn, fac.id)
-        else:
-            with self.store.connection() as own:
-                versions = stored.of_facility(own, fac.id)
-        found = in_force(fac.zones, versions)
-        with self._lock:
-            self._cache[fac.id] = (now, found)
-        return found
+        return self._zones.get(find_facility(self.facilities, facility_id).id, conn)
+
+    def _load(self, conn: Connection, facility_id: str) -> dict[str, Zone]:
+        return in_force(self.facilities[facility_id].zones, stored.of_facility(conn, facility_id))
 
     def listing(self, facility_id: str) -> list[ZoneView]:
         """Every zone with its spaces per vehicle type now (blocking: the database)."""
@@ -107,8 +93,7 @@ class Zones:
             audit.record(conn, now, username, "SetZone", f"{fac.id}/{z.id}",
                          f"version {z.version}: {z.kind} {z.name!r}, {spaces_text}"
                          + (", permit holders only" if z.permit_only else "") + (f": {reason}" if reason else ""))
-        with self._lock:
-            self._cache.pop(fac.id, None)
+        self._zones.forget(fac.id)
         return z
 
     def assign(self, session_id: str, zone_id: str, space_id: str | None, username: str) -> SpaceAssignment:
