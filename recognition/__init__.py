@@ -14,8 +14,9 @@
 - ``bench``: accuracy, calibration and speed on a folder in the dataset format.
 """
 
-#: How the networks compute (``[recognition] precision``): ``f32`` gives the readings the models
-#: were made for; ``bf16``, on CPUs with bf16 units (AVX512-BF16, AMX), takes ~40% less time and
+#: How the recognisers compute (``[recognition] precision``; the text detector runs in bf16 either
+#: way, :data:`recognition.inference.DETECTOR_PRECISION`): ``f32`` gives the readings the models
+#: were made for; ``bf16``, on CPUs with bf16 units (AVX512-BF16, AMX), takes less time and
 #: reads a few plates in a hundred differently (bench-alpr, see the README). Elsewhere
 #: OpenVINO computes in f32 either way.
 PRECISIONS = ("f32", "bf16")

@@ -292,8 +292,9 @@ def test_a_rare_length_is_for_a_person_to_confirm():
 
 
 def test_openvino_computes_what_onnxruntime_computes(recognizer):
-    """The networks run on OpenVINO (f32) instead of onnxruntime, the engine their wheel ships
-    with: same detector map and same recogniser output, so the same readings."""
+    """The networks run on OpenVINO instead of onnxruntime, the engine their wheel ships with:
+    the same recogniser output (f32), and the detector's map (bf16 where the CPU has bf16 units)
+    within bf16's rounding (a few pixels at a text's edge flip), so the same boxes."""
     from rapidocr_onnxruntime.utils import OrtInferSession
 
     from recognition.inference import DETECTOR, recogniser_path
@@ -302,11 +303,18 @@ def test_openvino_computes_what_onnxruntime_computes(recognizer):
     det_input = ocr.text_det.get_preprocess(max(image.shape[:2]))(image)
     line = cv2.resize(image[240:340, 230:490], (320, 48)).astype(np.float32)[np.newaxis].transpose(0, 3, 1, 2)
     line = line / 127.5 - 1
-    for path, session, x in ((DETECTOR, ocr.text_det.infer, det_input),
-                             (recogniser_path(), ocr.text_rec.session, line)):
+    for path, session, x, differs in ((DETECTOR, ocr.text_det.infer, det_input, np.mean),
+                                      (recogniser_path(), ocr.text_rec.session, line, np.max)):
         reference = OrtInferSession({"model_path": str(path), "intra_op_num_threads": 1})(x)[0]
         ours = session(x)[0]
-        assert ours.shape == reference.shape and np.abs(ours - reference).max() < 1e-3
+        assert ours.shape == reference.shape and differs(np.abs(ours - reference)) < 1e-3
+    boxes, ours = ocr.text_det(image)[0], ocr.text_det.infer
+    try:
+        ocr.text_det.infer = OrtInferSession({"model_path": str(DETECTOR), "intra_op_num_threads": 1})
+        reference_boxes = ocr.text_det(image)[0]
+    finally:
+        ocr.text_det.infer = ours
+    assert len(boxes) == len(reference_boxes) and np.abs(np.array(boxes) - np.array(reference_boxes)).max() <= 2
 
 
 
