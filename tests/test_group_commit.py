@@ -9,6 +9,7 @@ import threading
 from datetime import datetime, timezone
 
 import pytest
+from psycopg.pq import TransactionStatus
 from sqlalchemy import create_engine, event, insert, text
 from sqlalchemy.pool import NullPool
 
@@ -235,3 +236,20 @@ def test_killed_idle_connection_is_replaced_without_a_ping(pg_store):
     t.join(10)
     assert outcomes == {"after-kill": True} and "after-kill" in committed_subjects(pg_store)
 
+
+
+def test_reads_run_without_a_transaction_and_units_keep_theirs(pg_store):
+    """read() on PostgreSQL is autocommit (no BEGIN, no ROLLBACK: one round trip a statement), and the
+    pooled connection it used is transactional again for the next unit of work: one that raises
+    takes its row back."""
+    with pg_store.read() as conn:
+        assert conn.execute(text("SELECT 1")).scalar() == 1
+        driver = conn.connection.driver_connection
+        assert driver.autocommit and driver.info.transaction_status == TransactionStatus.IDLE
+    with pytest.raises(RuntimeError), pg_store.connection() as conn:
+        conn.execute(insert(AUDIT), dict(at=datetime.now(timezone.utc), username="t", action="test",
+                                         subject="taken-back"))
+        driver = conn.connection.driver_connection
+        assert not driver.autocommit and driver.info.transaction_status == TransactionStatus.INTRANS
+        raise RuntimeError("the unit fails")
+    assert "taken-back" not in committed_subjects(pg_store)
