@@ -7,7 +7,11 @@ whether plates may pass the entry lane: four in five hold a permit, the rest are
 Ping on the same server, in the same run, is the ceiling (spyne's own cost per request).
 
     .venv/bin/python bench/authorize_plate.py [--permits 100000] [--connections 8] [--duration 10]
-                                              [--baseline CHECKOUT]
+                                              [--baseline CHECKOUT] [--pin]
+
+``--pin``: the client (this process) on the first core, the gateways (all their threads) on the others,
+so that the figures show what the server does with its own cores; the client's CPU per request is
+printed either way.
 
 ``--baseline``: another checkout's gateway (``git worktree add ../before main``) runs beside this
 one on a database of its own seeded alike, and every point is measured on both in turn, so the
@@ -21,6 +25,7 @@ import random
 import subprocess
 import sys
 import tempfile
+import time
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -59,6 +64,12 @@ def seeded(repo, database_url, permits):
                    cwd=repo, env={**os.environ, "PYTHONPATH": str(repo)}, check=True)
 
 
+def pin(pid, cores):
+    """Every thread of process ``pid`` (0: this one) onto ``cores``; threads made later inherit it."""
+    for tid in os.listdir(f"/proc/{pid or os.getpid()}/task"):
+        os.sched_setaffinity(int(tid), cores)
+
+
 def asks_for(permits):
     def for_connection(conn):
         rng = random.Random(conn)
@@ -79,24 +90,28 @@ def main():
     parser.add_argument("--database-url", help="default: SQLite in a temporary folder")
     parser.add_argument("--sqlite-synchronous", default="FULL", choices=("FULL", "NORMAL"))
     parser.add_argument("--baseline", type=Path, help="another checkout, measured in turn with this one")
+    parser.add_argument("--baseline-database-url", help="with --database-url: the baseline's own database")
+    parser.add_argument("--pin", action="store_true", help="client on core 0, gateways on the other cores")
     parser.add_argument("--seed", metavar="DATABASE_URL", help=argparse.SUPPRESS)  # seeded(): this process seeds
     args = parser.parse_args()
     if args.seed:
         return seed(args.seed, args.permits)
-    if args.database_url and args.baseline:
-        raise SystemExit("--baseline runs on SQLite only (two gateways would share one database)")
+    if args.database_url and args.baseline and not args.baseline_database_url:
+        raise SystemExit("--baseline on PostgreSQL needs --baseline-database-url (a database of its own)")
     checkouts = {"this": REPO} | ({"baseline": args.baseline.resolve()} if args.baseline else {})
     with tempfile.TemporaryDirectory() as tmp:
         print(f"AuthorizePlate: {os.cpu_count()} cores (client and server share them), {args.permits} permits, "
               f"c={args.connections}, {args.duration:.0f} s per point, "
               f"{args.database_url.split(':')[0] if args.database_url else 'sqlite'} "
-              f"(synchronous={args.sqlite_synchronous}), load average {os.getloadavg()[0]:.1f}")
+              f"(synchronous={args.sqlite_synchronous}), load average {os.getloadavg()[0]:.1f}"
+              f"{', client pinned to core 0, gateways to the others' if args.pin else ''}")
         servers = {}
         try:
             for label, repo in checkouts.items():
                 home = Path(tmp) / label
                 home.mkdir()
-                db = args.database_url or f"sqlite:///{home}/bench.db"
+                given = args.baseline_database_url if label == "baseline" else args.database_url
+                db = given or f"sqlite:///{home}/bench.db"
                 seeded(repo, db, args.permits)
                 config = configs.gateway(
                     configs.facility("LOT-BENCH", configs.lane("CAM-IN", 1, "ENTRY"),
@@ -104,18 +119,27 @@ def main():
                     database_url=db, server={"threads": args.threads}, metrics={"enabled": False},
                     database={"sqlite_synchronous": args.sqlite_synchronous})
                 servers[label] = start_gateway(home, config, role="integrator", repo=repo)
+            if args.pin:
+                rest = set(range(1, os.cpu_count() or 2))
+                for server, _ in servers.values():
+                    pin(server.pid, rest)
+                pin(0, {0})
             for _, port in servers.values():
                 asyncio.run(run_load(port, 2, 2.0, asks_for(args.permits)))  # warm-up
+                if args.pin:   # the request threads the warm-up started
+                    for server, _ in servers.values():
+                        pin(server.pid, rest)
             for name, maker in (("Ping", ping_for), ("AuthorizePlate", asks_for(args.permits))):
                 for label, (server, port) in servers.items():
-                    cpu = cpu_seconds(server.pid)
+                    cpu, client = cpu_seconds(server.pid), time.process_time()
                     rate, lat, failures = asyncio.run(run_load(port, args.connections, args.duration, maker))
-                    cpu = cpu_seconds(server.pid) - cpu
+                    cpu, client = cpu_seconds(server.pid) - cpu, time.process_time() - client
                     if failures:
                         print(f"  {len(failures)} failed, first: {failures[0]!r}")
                     tag = f"[{label}]".ljust(11) if args.baseline else ""
                     print(f"{tag}{name:<15} {rate:7.0f}/s   {latency_summary(lat)}   "
-                          f"server CPU {cpu / len(lat) * 1e6:5.0f} us/req")
+                          f"server CPU {cpu / len(lat) * 1e6:5.0f} us/req   "
+                          f"client CPU {client / len(lat) * 1e6:5.0f} us/req")
         finally:
             for server, _ in servers.values():
                 server.terminate()

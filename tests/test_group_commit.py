@@ -9,7 +9,9 @@ import threading
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import event, insert, text
+from psycopg.pq import TransactionStatus
+from sqlalchemy import create_engine, event, insert, text
+from sqlalchemy.pool import NullPool
 
 from conftest import PG_URL, _drop_pg_schema, _fresh_pg_schema
 from gateway.store.engine import CommitFailed, Store
@@ -198,3 +200,56 @@ def test_a_group_whose_connection_dies_tells_every_member_and_the_next_unit_conn
     t.start()
     t.join(10)
     assert after == {"D": True} and "A" not in committed_subjects(pg_store) and "D" in committed_subjects(pg_store)
+
+
+def terminate(store, pid):
+    """Kill a backend from outside the store's pool, and wait until it is gone."""
+    killer = create_engine(store.url, poolclass=NullPool)
+    try:
+        with killer.connect() as other:
+            assert other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
+            for _ in range(2000):
+                if not other.execute(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"),
+                                     {"pid": pid}).scalar():
+                    return
+                other.rollback()
+            raise AssertionError(f"backend {pid} still there")
+    finally:
+        killer.dispose()
+
+
+def test_killed_idle_connection_is_replaced_without_a_ping(pg_store):
+    """No SELECT 1 before each checkout (pool_pre_ping): a pooled or held connection whose backend was
+    killed while idle is found dead at checkout without a round trip and replaced; no unit fails."""
+    assert not pg_store.engine.pool._pre_ping
+    with pg_store.read() as conn:
+        pooled = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+    terminate(pg_store, pooled)
+    with pg_store.read() as conn:
+        assert conn.execute(text("SELECT pg_backend_pid()")).scalar() != pooled
+    with pg_store.connection(grouped=True) as conn:
+        held = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+    terminate(pg_store, held)
+    outcomes = {}
+    t = unit(pg_store, "after-kill", outcomes, grouped=True)
+    t.start()
+    t.join(10)
+    assert outcomes == {"after-kill": True} and "after-kill" in committed_subjects(pg_store)
+
+
+
+def test_reads_run_without_a_transaction_and_units_keep_theirs(pg_store):
+    """read() on PostgreSQL is autocommit (no BEGIN, no ROLLBACK: one round trip a statement), and the
+    pooled connection it used is transactional again for the next unit of work: one that raises
+    takes its row back."""
+    with pg_store.read() as conn:
+        assert conn.execute(text("SELECT 1")).scalar() == 1
+        driver = conn.connection.driver_connection
+        assert driver.autocommit and driver.info.transaction_status == TransactionStatus.IDLE
+    with pytest.raises(RuntimeError), pg_store.connection() as conn:
+        conn.execute(insert(AUDIT), dict(at=datetime.now(timezone.utc), username="t", action="test",
+                                         subject="taken-back"))
+        driver = conn.connection.driver_connection
+        assert not driver.autocommit and driver.info.transaction_status == TransactionStatus.INTRANS
+        raise RuntimeError("the unit fails")
+    assert "taken-back" not in committed_subjects(pg_store)
