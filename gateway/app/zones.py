@@ -144,11 +144,13 @@ class Zones:
 
 
 def lane_zone(zones: Zones | None, conn: Connection, fac: Facility, lane: Lane) -> Zone | None:
-    """The zone ``lane`` leads into, as it is now (``zones``: None, as configured); None: it has none."""
-    if lane.zone is None:
+    """The zone ``lane`` leads into, as it is now (``zones``: None, as configured); None: it has none.
+    A facility whose capacity is the sum of its zones has them read for every lane (kept
+    ``refresh_s``): a zone set on another node changes that capacity here too."""
+    if lane.zone is None and not fac.capacity_of_zones:
         return None
     found = zones.of(fac.id, conn) if zones is not None else in_force(fac.zones, ())
-    return found.get(lane.zone)
+    return found.get(lane.zone) if lane.zone is not None else None
 
 
 def owe_assignment(relaying: Relaying, conn: Connection, a: SpaceAssignment) -> list[str]:
