@@ -3,7 +3,7 @@ past sessions with payments, against the same on an empty database, in one run; 
 monthly report over the seeded sessions (in this process: one core).
 
     nice -n 10 .venv/bin/python bench/scale.py [--sessions 5500000] [--duration 10] [--connections 8]
-        [--rounds 3] [--start-timeout 180] [--baseline CHECKOUT] [--report-only]
+        [--rounds 3] [--start-timeout 180] [--baseline CHECKOUT] [--report-only] [--report-core 0]
 
 Seeding is bulk (executemany in chunks on SQLite), spread over the six months before today; its
 rate is printed, so a run with fewer sessions tells how long 5.5 million would take. Bulk rows
@@ -174,6 +174,8 @@ def main():
                         help="seconds a gateway has to start listening (a loaded machine: longer)")
     parser.add_argument("--baseline", type=Path, help="another checkout: its monthly report too, in turn with ours")
     parser.add_argument("--report-only", action="store_true", help="no SubmitEvent or LookupPermit load")
+    parser.add_argument("--report-core", type=int,
+                        help="the monthly reports pinned to this core (after the load, which has every core)")
     args = parser.parse_args()
     now = datetime.now(timezone.utc)
     print(f"parkgate scale benchmark: {os.cpu_count()} cores (client, server and seeding share them), "
@@ -192,6 +194,9 @@ def main():
         if not args.report_only:
             measure(tmp, {"empty database": f"sqlite:///{empty}", f"{args.sessions:,} sessions": f"sqlite:///{full}"},
                     args.connections, args.duration, plates, args.rounds, args.start_timeout)
+        if args.report_core is not None:
+            os.sched_setaffinity(0, {args.report_core})          # the baseline's process inherits it
+            print(f"monthly reports pinned to core {args.report_core}", flush=True)
         for _ in range(2 if args.baseline else 1):   # in turn: the machine's noise on both
             if args.baseline:
                 print(f"[baseline] {baseline_report(args.baseline.resolve(), full, now)}", flush=True)

@@ -405,6 +405,7 @@ def _facility(f, where, registers, recognition):
         raise ConfigError(f"{where}.plate_regions: US, EU, UK, BR")
     capacity = int(f.get("capacity", sum(z.total for z in zones.values())))
     return Facility(id=fid, name=f.get("name", fid), capacity=capacity, timezone=tz, zones=tuple(zones.values()),
+                    capacity_of_zones=bool(zones) and "capacity" not in f,
                     tariff=tariff, permit_only=bool(f.get("permit_only", False)),
                     image_sources=ImageSources.parse({**recognition, **f.get("recognition", {})}),
                     plate_regions=tuple(regions) if regions else None, lanes=lanes, citation_rules=rules,

@@ -159,6 +159,7 @@ class GatewayService(service.MultiService):
         codes = TicketCodes(audit_log.keys().tickets)
         tariffs = Tariffs(facilities=facilities, store=self.store, clock=clock)
         zones = Zones(facilities=facilities, store=self.store, clock=clock, relaying=relaying)   # issue 16
+        zones.load_all()
         recorder = EventRecorder(facilities, rules, self.store, relaying, clock, ticket_codes=codes, tariffs=tariffs,
                                  zones=zones)
         self.pictures = Pictures(vault=ImageVault(directory=ops.images_dir, keys=self.store.keys), store=self.store,

@@ -227,3 +227,43 @@ def test_zone_events_side_by_side_never_wait_on_one_zone_hour_s_row(database_url
     [counted] = kept[("L1", "car")]
     assert (counted.hour, counted.entries, counted.exits, counted.peak) == (hour, 2, 1, 6)
     assert counted.occupied_end == carried[("L1", "car")] == 4   # the exit at 9:20 was the hour's latest event
+
+
+def test_a_zone_set_changes_a_capacity_that_is_the_sum_of_its_zones(database_url, receiver):
+    """No capacity configured: the facility holds what its zones hold, as set at run time (the
+    facility-wide FACILITY_FULL and GetOccupancy follow it at once), and a gateway started later
+    counts the zones set before it; a capacity configured stays as configured."""
+    lot, fixed = f"LOT-SUM-{unique_plate()}", f"LOT-FIXED-{unique_plate()}"
+    summed = configs.facility(lot, configs.lane("S-IN", 1, "ENTRY"), zone=[
+        {"id": "A", "name": "Area A", "capacity": {"car": 1}}])
+    del summed["capacity"]
+    kept = configs.facility(fixed, configs.lane("F-IN", 1, "ENTRY"), capacity=1, zone=[
+        {"id": "A", "name": "Area A", "capacity": {"car": 1}}])
+    cfg = configs.parse(configs.gateway(summed, kept), database_url=database_url)
+
+    def enter(gw, facility, camera):
+        gw.clock.advance(timedelta(seconds=1))
+        return gw.client("EventService").SubmitEvent(Event={
+            "EventID": unique(), "FacilityID": facility, "CameraID": camera, "Direction": "ENTRY",
+            "Timestamp": gw.clock(), "PlateText": unique_plate(), "Confidence": "0.97"})
+
+    gw = start_gateway(cfg, SettableClock())
+    try:
+        add_test_users(database_url)
+        assert gw.client("EventService").GetOccupancy(FacilityID=lot).Capacity == 1
+        assert enter(gw, lot, "S-IN").Decision == "OPEN"
+        assert enter(gw, lot, "S-IN").Reason == "FACILITY_FULL"
+        admin = gw.client("ZoneService", "admin")
+        admin.SetZone(FacilityID=lot, ZoneID="A", Capacity=[{"VehicleType": "car", "Spaces": 2}])
+        admin.SetZone(FacilityID=lot, ZoneID="B", Name="Area B", Capacity=[{"VehicleType": "van", "Spaces": 3}])
+        assert gw.client("EventService").GetOccupancy(FacilityID=lot).Capacity == 5
+        assert enter(gw, lot, "S-IN").Decision == "OPEN"                  # the new total decides at once
+        admin.SetZone(FacilityID=fixed, ZoneID="A", Capacity=[{"VehicleType": "car", "Spaces": 9}])
+        assert gw.client("EventService").GetOccupancy(FacilityID=fixed).Capacity == 1
+    finally:
+        stop_gateway(gw)
+    later = start_gateway(cfg, SettableClock())
+    try:
+        assert later.client("EventService").GetOccupancy(FacilityID=lot).Capacity == 5
+    finally:
+        stop_gateway(later)

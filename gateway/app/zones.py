@@ -7,7 +7,7 @@ seen at once, one set on another node within ``refresh_s`` (as tariffs are).
 """
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -45,7 +45,7 @@ class ZoneView:
 
 
 class Zones:
-    def __init__(self, *, facilities: Mapping[str, Facility], store: Store, clock: Clock, relaying: Relaying,
+    def __init__(self, *, facilities: MutableMapping[str, Facility], store: Store, clock: Clock, relaying: Relaying,
                  refresh_s: float = 5.0, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.facilities = facilities
         self.store = store
@@ -58,7 +58,20 @@ class Zones:
         return self._zones.get(find_facility(self.facilities, facility_id).id, conn)
 
     def _load(self, conn: Connection, facility_id: str) -> dict[str, Zone]:
-        return in_force(self.facilities[facility_id].zones, stored.of_facility(conn, facility_id))
+        """The zones in force; a facility whose capacity is the sum of its zones is replaced (in the
+        mapping every use case reads) by one of the zones' total now."""
+        fac = self.facilities[facility_id]
+        zones = in_force(fac.zones, stored.of_facility(conn, facility_id))
+        total = sum(z.total for z in zones.values())
+        if fac.capacity_of_zones and fac.capacity != total:
+            self.facilities[facility_id] = replace(fac, capacity=total)
+        return zones
+
+    def load_all(self) -> None:
+        """Read every zoned facility's zones now (at start: zones set before it count at once)."""
+        for fac in list(self.facilities.values()):
+            if fac.capacity_of_zones:
+                self.of(fac.id)
 
     def listing(self, facility_id: str) -> list[ZoneView]:
         """Every zone with its spaces per vehicle type now (blocking: the database)."""
@@ -94,6 +107,7 @@ class Zones:
                          f"version {z.version}: {z.kind} {z.name!r}, {spaces_text}"
                          + (", permit holders only" if z.permit_only else "") + (f": {reason}" if reason else ""))
         self._zones.forget(fac.id)
+        self.of(fac.id)             # read again now: the facility's capacity for the next event
         return z
 
     def assign(self, session_id: str, zone_id: str, space_id: str | None, username: str) -> SpaceAssignment:
@@ -130,11 +144,13 @@ class Zones:
 
 
 def lane_zone(zones: Zones | None, conn: Connection, fac: Facility, lane: Lane) -> Zone | None:
-    """The zone ``lane`` leads into, as it is now (``zones``: None, as configured); None: it has none."""
-    if lane.zone is None:
+    """The zone ``lane`` leads into, as it is now (``zones``: None, as configured); None: it has none.
+    A facility whose capacity is the sum of its zones has them read for every lane (kept
+    ``refresh_s``): a zone set on another node changes that capacity here too."""
+    if lane.zone is None and not fac.capacity_of_zones:
         return None
     found = zones.of(fac.id, conn) if zones is not None else in_force(fac.zones, ())
-    return found.get(lane.zone)
+    return found.get(lane.zone) if lane.zone is not None else None
 
 
 def owe_assignment(relaying: Relaying, conn: Connection, a: SpaceAssignment) -> list[str]:

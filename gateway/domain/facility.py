@@ -84,6 +84,9 @@ class Facility:
     # none: ``tariff`` for every type (domain.tariffs.configured)
     tariff_versions: tuple[Any, ...] = ()
     zones: tuple[Zone, ...] = ()   # issue 16: its levels and areas as configured; none: one pool of ``capacity``
+    # no capacity configured: ``capacity`` is the sum of its zones' spaces, so a zone set at run
+    # time changes it (app.zones.Zones)
+    capacity_of_zones: bool = False
 
     @property
     def currency(self) -> str:
