@@ -6,9 +6,12 @@ HTTP on loopback, exactly as a parking platform would.
 """
 
 import asyncio
+import functools
 import os
 import secrets
+import shutil
 import threading
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from twisted.internet import asyncioreactor
@@ -23,7 +26,7 @@ from twisted.internet import reactor  # noqa: E402
 from twisted.internet.threads import blockingCallFromThread  # noqa: E402
 from zeep.wsse.username import UsernameToken  # noqa: E402
 
-from gateway.app.auth import Users  # noqa: E402
+from gateway.app.auth import PasswordPolicy, Users  # noqa: E402
 from gateway.service import GatewayService  # noqa: E402
 from gateway.store.engine import Store  # noqa: E402
 from gateway.store.migrate import upgrade  # noqa: E402
@@ -156,21 +159,57 @@ def stop_gateway(gw):
     blockingCallFromThread(reactor, gw.service.stopService)
 
 
+@functools.cache
+def _test_user_hash(username):
+    """A test user's password hash, made once a session: scrypt is what the authentication tests
+    measure, not what every module's databases need (each user keeps a salt of its own)."""
+    return configs.QUICK_PASSWORDS.hash(PASSWORD)
+
+
+@dataclass(frozen=True)
+class _RememberedPasswords(PasswordPolicy):
+    """QUICK_PASSWORDS, with the test password of ``username`` hashed once a session."""
+    username: str = ""
+
+    def hash(self, password):
+        return _test_user_hash(self.username) if password == PASSWORD else super().hash(password)
+
+
 def add_test_users(database_url):
     store = Store(database_url)
     for username, role in USERS.items():
-        Users(store, passwords=configs.QUICK_PASSWORDS).add(username, PASSWORD, role,
-                                                           allow_digest=(username == "digester"))
+        Users(store, passwords=_RememberedPasswords(n=configs.QUICK_PASSWORDS.n, username=username)).add(
+            username, PASSWORD, role, allow_digest=(username == "digester"))
     store.dispose()
 
 
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory):
+    """A SQLite database migrated to head with the test users, made once a session and copied."""
+    path = tmp_path_factory.mktemp("template") / "parkgate.db"
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    add_test_users(url)
+    return path
+
+
+def migrated_with_users(database_url, request):
+    """Migrate ``database_url`` to head and add the test users; a SQLite file not made yet is a
+    copy of the session's template (the same schema and rows, without running the migrations)."""
+    prefix = "sqlite:///"
+    if database_url.startswith(prefix) and not os.path.exists(database_url[len(prefix):]):
+        shutil.copyfile(request.getfixturevalue("_sqlite_template"), database_url[len(prefix):])
+        return
+    upgrade(database_url)
+    add_test_users(database_url)
+
+
 @pytest.fixture(scope="module")
-def gateway(database_url):
+def gateway(database_url, request):
     """A running gateway on its own database, shared by the tests of one module."""
     clock = SettableClock()
     cfg = make_config(database_url)
-    upgrade(database_url)
-    add_test_users(database_url)
+    migrated_with_users(database_url, request)
     gw = start_gateway(cfg, clock)
     yield gw
     stop_gateway(gw)
