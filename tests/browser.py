@@ -28,6 +28,15 @@ def chromium(width=1280, height=720, fake_video=None):
     return webdriver.Chrome(service=Service(executable_path=driver), options=options)
 
 
+def wait(driver, seconds=20):
+    """A wait that takes an element the page replaced while it was read (the dashboard redraws its
+    figures every 5 s) as "not yet" rather than as a failure."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, seconds, ignored_exceptions=(StaleElementReferenceException,))
+
+
 def screenshot_if_failed(request, driver):
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed:

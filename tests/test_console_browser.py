@@ -6,11 +6,11 @@ saved when a test fails (``var/screenshots/``)."""
 
 import configs
 import pytest
-from browser import SCREENSHOTS, chromium, screenshot_if_failed
+from browser import SCREENSHOTS, chromium, screenshot_if_failed, wait
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
 from conftest import (
     PASSWORD,
@@ -51,10 +51,6 @@ def page(driver, gw, request):
     driver.delete_all_cookies()
     yield driver
     screenshot_if_failed(request, driver)
-
-
-def wait(driver, seconds=20):
-    return WebDriverWait(driver, seconds)
 
 
 def log_in(driver, gw, username, password=PASSWORD):

@@ -10,10 +10,10 @@ import cv2
 import numpy as np
 import pytest
 from browser import chromium, screenshot_if_failed
+from browser import wait as browser_wait
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
 
 from conftest import PASSWORD, TEST_CONFIG, SettableClock, add_test_users, start_gateway, stop_gateway
 from gateway.store.migrate import upgrade
@@ -71,20 +71,20 @@ def test_an_entry_from_the_booth_camera_prints_a_ticket(page, gw):
     page.get(gw.base_url + "/console/login")
     page.find_element(By.ID, "username").send_keys("operator", Keys.TAB)
     page.switch_to.active_element.send_keys(PASSWORD, Keys.ENTER)
-    WebDriverWait(page, 20).until(EC.presence_of_element_located((By.ID, "vehicles-in")))
+    browser_wait(page, 20).until(EC.presence_of_element_located((By.ID, "vehicles-in")))
     page.find_element(By.LINK_TEXT, "Entry").click()
-    WebDriverWait(page, 20).until(lambda d: d.execute_script(
+    browser_wait(page, 20).until(lambda d: d.execute_script(
         "return document.getElementById('preview').videoWidth") == 640)   # the live picture plays
     page.find_element(By.TAG_NAME, "h1").click()
     page.switch_to.active_element.send_keys("c")                        # the capture key
-    WebDriverWait(page, 120).until(lambda d: d.find_element(By.ID, "camera").get_attribute("data-captured"))
+    browser_wait(page, 120).until(lambda d: d.find_element(By.ID, "camera").get_attribute("data-captured"))
     assert page.find_element(By.ID, "reading").text                     # read (or "no plate read")
     assert page.find_element(By.ID, "captured").get_attribute("src").startswith("blob:")
     field = page.find_element(By.ID, "plate")
     assert page.switch_to.active_element == field                        # ready to be checked
     field.clear()
     field.send_keys(PLATE, Keys.ENTER)                                   # the officer confirms (or corrects)
-    number = WebDriverWait(page, 30).until(EC.presence_of_element_located((By.ID, "ticket-number"))).text
+    number = browser_wait(page, 30).until(EC.presence_of_element_located((By.ID, "ticket-number"))).text
     assert page.find_element(By.ID, "ticket-plate").text == PLATE
     session = gw.service.use_cases.tickets.get("LOT-TEST", number=number.replace("-", "")).session
     assert (session.plate, session.status, session.lane_number) == (PLATE, "OPEN", 1)
@@ -103,7 +103,7 @@ def test_an_officers_day_in_the_browser(page, gw):
 
     from selenium.webdriver.support.ui import Select
 
-    wait = WebDriverWait(page, 30)
+    wait = browser_wait(page, 30)
     page.get(gw.base_url + "/console/login")
     page.find_element(By.ID, "username").send_keys("operator", Keys.TAB)
     page.switch_to.active_element.send_keys(PASSWORD, Keys.ENTER)
@@ -120,7 +120,7 @@ def test_an_officers_day_in_the_browser(page, gw):
     wait.until(lambda d: d.execute_script("return document.getElementById('preview').videoWidth") == 640)
     page.find_element(By.TAG_NAME, "h1").click()
     page.switch_to.active_element.send_keys("c")
-    WebDriverWait(page, 120).until(lambda d: d.find_element(By.ID, "camera").get_attribute("data-captured"))
+    browser_wait(page, 120).until(lambda d: d.find_element(By.ID, "camera").get_attribute("data-captured"))
     Select(page.find_element(By.ID, "vehicle-type")).select_by_value("car")
     field = page.find_element(By.ID, "plate")
     field.clear()
@@ -139,7 +139,7 @@ def test_an_officers_day_in_the_browser(page, gw):
     wait.until(lambda d: d.execute_script("return document.getElementById('preview').videoWidth") == 640)
     page.find_element(By.TAG_NAME, "h1").click()
     page.switch_to.active_element.send_keys("c")                 # the vehicle at the exit, beside it
-    match = WebDriverWait(page, 120).until(EC.visibility_of_element_located((By.ID, "match")))
+    match = browser_wait(page, 120).until(EC.visibility_of_element_located((By.ID, "match")))
     assert float(match.get_attribute("data-score")) >= 0.9 and "ok" in match.get_attribute("class").split()
     Select(page.find_element(By.ID, "method")).select_by_value("CASH")
     page.find_element(By.ID, "tendered").send_keys("10", Keys.ENTER)

@@ -5,10 +5,10 @@ headless Chromium (an admin edits a capacity and the dashboard shows it)."""
 import configs
 import pytest
 from browser import chromium, screenshot_if_failed
+from browser import wait as browser_wait
 from console_client import logged_in
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
 
 from conftest import PASSWORD, SettableClock, add_test_users, start_gateway, stop_gateway, unique, unique_plate
@@ -89,7 +89,7 @@ def page(browser_gw, request):
 
 
 def test_in_the_browser_an_admin_edits_a_capacity_and_the_dashboard_shows_it(page, browser_gw):
-    gw, wait = browser_gw, WebDriverWait(page, 20)
+    gw, wait = browser_gw, browser_wait(page, 20)
     page.get(gw.base_url + "/console/")
     wait.until(EC.presence_of_element_located((By.ID, "username"))).send_keys("admin")
     page.find_element(By.ID, "password").send_keys(PASSWORD + "\n")
