@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import Table, and_, bindparam, delete, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+
+from .leases import take
 
 #: SKIPPED: settled without being sent, the destination's profile maps nothing for the document.
 PENDING, DELIVERED, SKIPPED, DEAD = "PENDING", "DELIVERED", "SKIPPED", "DEAD"
@@ -147,30 +148,14 @@ class Outbox:
 
     def claim(self, destination, node, seconds):
         """Hold ``destination``'s queue for ``node`` until ``seconds`` from now, unless another
-        node holds it: the new expiry, or None. A node renews its own lease the same way.
-
-        The lease row is locked with SKIP LOCKED: a node never waits on another's claim, it
-        tries again next round. Expiry is judged by each node's clock, which must agree within
-        the margin a lease leaves (half a lease, less a request's time).
+        node holds it: the new expiry, or None. A node renews its own lease the same way; the rules
+        are :func:`adapters.leases.take`'s. Expiry is judged by each node's clock, which must agree
+        within the margin a lease leaves (half a lease, less a request's time).
         """
         L = self.tables.leases
         now = self.clock()
-        until = now + timedelta(seconds=seconds)
-        try:
-            with self.store.connection() as conn:
-                row = conn.execute(select(L.c.owner, L.c.expires_at).where(L.c.destination == destination)
-                                   .with_for_update(skip_locked=True)).first()
-                if row is None:
-                    if conn.execute(select(L.c.destination).where(L.c.destination == destination)).first():
-                        return None  # being claimed by another node at this moment
-                    conn.execute(insert(L).values(destination=destination, owner=node, expires_at=until))
-                    return until
-                if row.owner != node and row.expires_at > now:
-                    return None
-                conn.execute(update(L).where(L.c.destination == destination).values(owner=node, expires_at=until))
-                return until
-        except IntegrityError:  # two nodes made the first row at once; the other one's stands
-            return None
+        return take(self.store, L, L.c.destination, destination, node=node, now=now,
+                    until=now + timedelta(seconds=seconds))
 
     def release(self, node):
         """Give up ``node``'s leases (it stops): the other nodes may take its queues at once."""

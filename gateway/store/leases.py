@@ -1,15 +1,15 @@
 """Named leases: one gateway node at a time holds a duty (driving a lane's PLC, a scheduled job).
 
-The same rules as the relays' leases (:meth:`adapters.outbox.Outbox.claim`): the row is locked with
-SKIP LOCKED, so a node never waits on another's claim; a holder renews its own lease; a lease
-nobody renewed expires and the next claim takes it; a node that stops gives its leases up.
-Expiry is judged by each node's clock (keep them in step: NTP).
+The same rules as the relays' leases, in one place (:func:`adapters.leases.take`): a node never
+waits on another's claim; a holder renews its own lease; a lease nobody renewed expires and the next
+claim takes it; a node that stops gives its leases up.
 """
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, select, update
+
+from adapters.leases import take
 
 from .engine import Store
 from .schema import NodeLease, table_of
@@ -20,23 +20,7 @@ _LEASES = table_of(NodeLease)
 def claim(store: Store, name: str, node: str, now: datetime, seconds: float) -> datetime | None:
     """Hold ``name`` for ``node`` until ``seconds`` from ``now`` unless another node holds it: the new
     expiry, or None."""
-    L = _LEASES
-    until = now + timedelta(seconds=seconds)
-    try:
-        with store.connection() as conn:
-            row = conn.execute(select(L.c.owner, L.c.expires_at).where(L.c.name == name)
-                               .with_for_update(skip_locked=True)).first()
-            if row is None:
-                if conn.execute(select(L.c.name).where(L.c.name == name)).first():
-                    return None  # another node is claiming it this moment
-                conn.execute(insert(L).values(name=name, owner=node, expires_at=until))
-                return until
-            if row.owner != node and row.expires_at > now:
-                return None
-            conn.execute(update(L).where(L.c.name == name).values(owner=node, expires_at=until))
-            return until
-    except IntegrityError:  # two nodes made the first row at once; the other one's stands
-        return None
+    return take(store, _LEASES, _LEASES.c.name, name, node=node, now=now, until=now + timedelta(seconds=seconds))
 
 
 def release(store: Store, node: str, now: datetime, names: list[str] | None = None) -> None:
