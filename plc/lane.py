@@ -189,19 +189,7 @@ class LaneController:
     def _stand_by(self):
         """Stop driving without touching the PLC: the node that holds the lease now drives it."""
         self._driving = False
-        self._stop_loops()
-        if self._reconnect_call is not None and self._reconnect_call.active():
-            self._reconnect_call.cancel()
-        self._reconnect_call = None
-        if self._attempt is not None:
-            self._attempt.cancel()
-        self._end_cycle()
-        for pending in self._resets.values():
-            if pending.active():
-                pending.cancel()
-        self._resets.clear()
-        self._pulsed.clear()
-        self.online = False
+        self._stand_down()
         self.driver.disconnect()
 
     def stop(self) -> defer.Deferred:
@@ -211,19 +199,9 @@ class LaneController:
         if self._leasing is not None and self._leasing.running:
             self._leasing.stop()
         driving, self._driving = self._driving, False
-        self._stop_loops()
-        if self._reconnect_call is not None and self._reconnect_call.active():
-            self._reconnect_call.cancel()
-        if self._attempt is not None:
-            self._attempt.cancel()
-        self._end_cycle()
-        for pending in self._resets.values():
-            if pending.active():
-                pending.cancel()
-        self._resets.clear()
-        coils = sorted(self._pulsed) if self.online else []
-        self._pulsed.clear()
-        self.online = False
+        online = self.online
+        pulsed = self._stand_down()
+        coils = pulsed if online else []   # offline: nothing to reset them through
         resets = defer.DeferredList([self._write_reset(name) for name in coils], consumeErrors=True)
         if coils:
             resets.addTimeout(self.settings.timeout * len(coils), self.clock)
@@ -239,6 +217,25 @@ class LaneController:
         d = self.driver.write_command(name, False)
         return d.addErrback(lambda f: log.warning("%r: could not reset the %s coil: %s", self, name,
                                                   f.getErrorMessage()))
+
+    def _stand_down(self) -> list[str]:
+        """Stop every loop, timer and attempt of this controller and go offline, as a stop and a lease
+        given up both do: the pulse coils that were left set (to be reset by whoever can)."""
+        self._stop_loops()
+        if self._reconnect_call is not None and self._reconnect_call.active():
+            self._reconnect_call.cancel()
+        self._reconnect_call = None
+        if self._attempt is not None:
+            self._attempt.cancel()
+        self._end_cycle()
+        for pending in self._resets.values():
+            if pending.active():
+                pending.cancel()
+        self._resets.clear()
+        pulsed = sorted(self._pulsed)
+        self._pulsed.clear()
+        self.online = False
+        return pulsed
 
     def _stop_loops(self):
         for loop in (self._poller, self._heartbeat):
