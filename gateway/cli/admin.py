@@ -123,25 +123,23 @@ def cmd_user_list(args, cfg):
 
 
 def cmd_user_disable(args, cfg):
-    from ..app.auth import Users
-    try:
-        with cli_origin():
-            Users(open_store(cfg)).disable(args.username, by=operator())
-    except ParkgateError as e:
-        print(e.message, file=sys.stderr)
-        return 2
-    print(f"user {args.username} disabled")
+    return _change_user(args, cfg, "disable", "disabled")
 
 
 def cmd_user_unlock(args, cfg):
+    return _change_user(args, cfg, "unlock", "unlocked")
+
+
+def _change_user(args, cfg, change, done):
+    """``Users.<change>`` of ``args.username`` by the person at the terminal, audited as theirs."""
     from ..app.auth import Users
     try:
         with cli_origin():
-            Users(open_store(cfg)).unlock(args.username, by=operator())
+            getattr(Users(open_store(cfg)), change)(args.username, by=operator())
     except ParkgateError as e:
         print(e.message, file=sys.stderr)
         return 2
-    print(f"user {args.username} unlocked")
+    print(f"user {args.username} {done}")
 
 
 def _hotlist(cfg):
