@@ -15,6 +15,7 @@ alternating. Every open browser on the dashboard costs one refresh every 5 s.
 import argparse
 import os
 import random
+import secrets
 import sqlite3
 import statistics
 import sys
@@ -28,6 +29,7 @@ sys.path.insert(0, str(REPO))
 
 from gateway.app.auth import Users  # noqa: E402
 from gateway.app.clock import utcnow  # noqa: E402
+from gateway.app.console_sessions import ConsoleSessions  # noqa: E402
 from gateway.app.dashboard import Dashboard  # noqa: E402
 from gateway.store.engine import Store  # noqa: E402
 from gateway.store.migrate import upgrade  # noqa: E402
@@ -111,8 +113,9 @@ def main():
         authenticator = __import__("gateway.app.auth", fromlist=["Authenticator"]).Authenticator(store, utcnow)
         audit = type("NoAudit", (), {"record": lambda *a, **k: None})()
     UseCases.dashboard = dashboard
-    console = Console(use_cases=UseCases, facilities=cfg.facilities, idle_timeout=timedelta(hours=1), language="id",
-                      secure=False)
+    UseCases.console_sessions = ConsoleSessions(store=store, clock=utcnow, idle=timedelta(hours=1),
+                                                form_key=secrets.token_bytes(32))
+    console = Console(use_cases=UseCases, facilities=cfg.facilities, language="id", secure=False)
     browser = Client(console)
     page = browser.get("/login")
     token = page.get_data(as_text=True).split('name="csrf" value="')[1].split('"')[0]

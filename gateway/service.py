@@ -209,7 +209,8 @@ class GatewayService(service.MultiService):
             dashboard=Dashboard(facilities=facilities, store=self.store, lanes=lanes, clock=clock, zones=zones),
             printing=Printing(printer=receipt_printer(config.console), audit=self.audit),
             console_sessions=ConsoleSessions(store=self.store, clock=clock,
-                                             idle=timedelta(seconds=config.console.idle_timeout_s)))
+                                             idle=timedelta(seconds=config.console.idle_timeout_s),
+                                             form_key=audit_log.keys().console_forms))
         self.console_pool = ThreadPool(minthreads=0, maxthreads=config.console.threads, name="parkgate-console")
         self.port = None
         self.published = []

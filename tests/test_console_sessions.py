@@ -4,18 +4,23 @@ the id's hash; the idle timeout runs on the injected clock and the last use is w
 minute, not per request; logging out on one node ends the session on every node; disabling a user
 anywhere (the CLI's use case too) ends their sessions. And the caller's address: a console action
 through a trusted proxy is audited with the address it forwarded for; from any other peer the
-header is ignored."""
+header is ignored. A visitor's session is stored only once it carries state: cookie-less visits
+write nothing, and the log-in form's token is derived from the cookie's id (the same on every node)."""
 
+import dataclasses
 import hashlib
 from datetime import timedelta
 
 import configs
 import pytest
-from console_client import ConsoleClient, logged_in
+import requests
+from console_client import TOKEN, ConsoleClient, logged_in
 from sqlalchemy import select
+from werkzeug.test import Client
 
-from conftest import TEST_CONFIG, SettableClock, add_test_users, start_gateway, stop_gateway, unique_plate
+from conftest import PASSWORD, TEST_CONFIG, SettableClock, add_test_users, start_gateway, stop_gateway, unique_plate
 from gateway.app.auth import Users
+from gateway.domain.errors import Busy
 from gateway.store.migrate import upgrade
 from gateway.store.schema import ConsoleSessionRecord, table_of
 
@@ -97,6 +102,7 @@ def test_the_idle_timeout_on_the_injected_clock_and_uses_written_once_a_minute(d
         r = client.get("/dashboard")
         assert "/console/login" in r.url and "without use" in r.text
         assert stored(gw, cookie) is None
+        assert client.http.cookies.get(COOKIE) != cookie                 # a visitor again, of a new id
     finally:
         stop_gateway(gw)
 
@@ -163,3 +169,126 @@ def test_a_console_action_behind_a_trusted_proxy_is_audited_with_the_forwarded_a
         assert entries[-1].Address == "127.0.0.1"
     finally:
         stop_gateway(direct)
+
+
+def every_row(gw):
+    """The console-session table as it is (ids' hashes, last uses, languages, users)."""
+    with gw.store.read() as conn:
+        return sorted(tuple(r) for r in conn.execute(select(
+            SESSIONS.c.id_hash, SESSIONS.c.last_seen, SESSIONS.c.language, SESSIONS.c.username)))
+
+
+def test_cookie_less_visits_and_a_failed_log_in_write_no_session(db, clock):
+    gw = node(db, clock)
+    try:
+        logged_in(gw, "operator")                                           # a table not empty
+        before = every_row(gw)
+        tokens = set()
+        for i in range(60):                                                 # a scanner, a health check
+            r = requests.get(gw.base_url + ("/console/" if i % 2 else "/console/login"), timeout=30)
+            assert r.status_code == 200 and r.url.split("?")[0].endswith("/console/login")
+            tokens.add(TOKEN.search(r.text).group(1))
+        assert every_row(gw) == before and len(tokens) == 60                # each visitor its own token
+        visitor = ConsoleClient(gw.base_url)
+        visitor.get("/login")
+        cookie, token = visitor.http.cookies.get(COOKIE), visitor.csrf
+        for _ in range(3):                                                  # coming back: the same id, token
+            visitor.get("/login")
+            assert (visitor.http.cookies.get(COOKIE), visitor.csrf) == (cookie, token)
+        r = visitor.post("/login", {"username": "operator", "password": "wrong"})
+        assert r.status_code == 401 and "Wrong user name or password" in r.text   # its flash, on that page
+        assert every_row(gw) == before
+        r = visitor.post("/login", {"username": "operator", "password": PASSWORD})
+        assert r.url.endswith("/console/dashboard")                         # the form checks without a row
+        after = visitor.http.cookies.get(COOKIE)
+        assert after != cookie and stored(gw, cookie) is None and stored(gw, after).username == "operator"
+        assert len(every_row(gw)) == len(before) + 1
+    finally:
+        stop_gateway(gw)
+
+
+def test_a_token_of_another_id_or_none_is_refused(db, clock):
+    gw = node(db, clock)
+    try:
+        mine, theirs = ConsoleClient(gw.base_url), ConsoleClient(gw.base_url)
+        mine.get("/login")
+        theirs.get("/login")
+        assert mine.csrf != theirs.csrf
+        login = {"username": "operator", "password": PASSWORD}
+        for token in (theirs.csrf, "forged", ""):
+            r = mine.post("/login", {**login, "csrf": token})
+            assert r.status_code == 403 and "expired" in r.text
+        assert mine.post("/language", {"language": "id", "csrf": theirs.csrf}).status_code == 403
+        r = requests.get(gw.base_url + "/console/login", headers={"Cookie": f"{COOKIE}={'x' * 42}"}, timeout=30)
+        assert len(r.cookies.get(COOKIE)) == 43                             # no id: the visitor gets a new one
+        assert mine.post("/login", login).url.endswith("/console/dashboard")
+    finally:
+        stop_gateway(gw)
+
+
+def test_a_language_picked_before_log_in_is_stored_and_the_form_still_checks(db, clock):
+    gw = node(db, clock)
+    try:
+        visitor = ConsoleClient(gw.base_url)
+        visitor.get("/login")
+        cookie, token = visitor.http.cookies.get(COOKIE), visitor.csrf
+        assert stored(gw, cookie) is None
+        r = visitor.post("/language", {"language": "id", "back": "/console/login"})
+        assert 'lang="id"' in r.text and visitor.csrf == token             # the page's token is the same
+        row = stored(gw, cookie)
+        assert row.language == "id" and row.username is None
+        clock.advance(timedelta(seconds=30))
+        r = visitor.post("/login", {"username": "operator", "password": PASSWORD})
+        assert r.url.endswith("/console/dashboard") and "Dasbor" in r.text
+        assert stored(gw, cookie) is None                                   # replaced, with a new id
+        assert stored(gw, visitor.http.cookies.get(COOKIE)).language == "id"
+    finally:
+        stop_gateway(gw)
+
+
+class Crowded:
+    def authenticate(self, token, source=None):
+        raise Busy("too many logins at once; try again")
+
+
+def test_a_flash_shown_after_a_redirect_stores_the_visitors_session(db, clock):
+    gw = node(db, clock)
+    try:
+        from gateway.web.console import Console
+        console = Console(use_cases=dataclasses.replace(gw.service.use_cases, authenticator=Crowded()),
+                          facilities=gw.service.config.facilities, language="en", secure=False)
+        browser = Client(console)
+        before = every_row(gw)
+        page = browser.get("/login").get_data(as_text=True)
+        assert every_row(gw) == before
+        token = TOKEN.search(page).group(1)
+        r = browser.post("/login", data={"csrf": token, "username": "operator", "password": PASSWORD})
+        assert r.status_code == 303                                         # flashed, then redirected
+        cookie = browser.get_cookie("parkgate_console").value
+        assert stored(gw, cookie).flashes is not None
+        r = browser.get(r.headers["Location"], follow_redirects=True)
+        assert "too many logins" in r.get_data(as_text=True)
+        assert stored(gw, cookie).flashes is None                           # shown once
+    finally:
+        stop_gateway(gw)
+
+
+@pytest.mark.postgres
+def test_a_visitors_token_from_one_node_checks_on_the_other(db, clock):
+    if db.startswith("sqlite"):
+        pytest.skip("two nodes share a PostgreSQL database")
+    a, b = node(db, clock), node(db, clock)
+    try:
+        before = every_row(a)
+        visitor = ConsoleClient(a.base_url)
+        visitor.get("/login")                                               # the form from node a
+        assert every_row(b) == before
+        on_b = moved(visitor, b)
+        assert on_b.post("/login", {"username": "operator", "password": PASSWORD, "csrf": "forged"}
+                         ).status_code == 403
+        r = on_b.post("/login", {"username": "operator", "password": PASSWORD})   # a's token, checked on b
+        assert r.status_code == 200 and r.url.endswith("/console/dashboard")
+        assert moved(on_b, a).get("/dashboard").url.endswith("/console/dashboard")
+    finally:
+        stop_gateway(a)
+        stop_gateway(b)

@@ -2,18 +2,20 @@
 knows every session (no sticky sessions at the load balancer). The browser holds only a random id
 (an HttpOnly cookie); the table only its hash.
 
-A session is made before log-in (it carries the log-in form's CSRF token and the language picked),
-and replaced by a new one, with a new id and token, when its person logs in: an id planted before
-log-in is worth nothing after it. A session unused for the idle timeout (on the injected clock) ends;
-its last use is written at most every :func:`touch_interval`, not on every request. Logging out
-deletes it; disabling a user, changing their role or resetting their password deletes theirs
-(:class:`gateway.app.auth.Users`).
+A visitor has a session before log-in (the log-in form's CSRF token, the language), stored only once
+it carries state (a language picked, a flash shown after a redirect): until then its token is derived
+from its id (:func:`form_token`, under a key every node derives from the audit secret), so a flood of
+cookie-less visits writes nothing. Logging in replaces it by a stored one with a new id and token: an
+id planted before log-in is worth nothing after it. A session unused for the idle timeout (on the
+injected clock) ends; its last use is written at most every :func:`touch_interval`, not on every
+request. Logging out deletes it; disabling a user, changing their role or resetting their password
+deletes theirs (:class:`gateway.app.auth.Users`).
 """
 
 import secrets
 from datetime import timedelta
 
-from ..domain.console_sessions import ConsoleSession, id_hash, touch_interval
+from ..domain.console_sessions import ID_SHAPE, ConsoleSession, form_token, id_hash, touch_interval
 from ..store import console_sessions as stored
 from ..store.engine import Store
 from .clock import Clock
@@ -23,22 +25,21 @@ KEEP_ENDED = timedelta(days=1)
 
 
 class ConsoleSessions:
-    def __init__(self, *, store: Store, clock: Clock, idle: timedelta) -> None:
+    def __init__(self, *, store: Store, clock: Clock, idle: timedelta, form_key: bytes) -> None:
         self.store = store
         self.clock = clock
         self.idle = idle
+        self.form_key = form_key
         self.touch_every = touch_interval(idle)
 
-    def new(self, language: str) -> ConsoleSession:
-        """A visitor's session; those left unused are cleared as new ones come (a flood of anonymous
-        visits keeps at most an idle timeout's worth)."""
+    def visitor(self, session_id: str | None, language: str) -> ConsoleSession:
+        """A visitor's session, not stored: of the cookie's id if it is one (a visitor's id has no row),
+        else of a new id."""
+        if not (session_id and ID_SHAPE.fullmatch(session_id)):
+            session_id = secrets.token_urlsafe(32)
         now = self.clock()
-        session = ConsoleSession(id=secrets.token_urlsafe(32), csrf=secrets.token_urlsafe(32), language=language,
-                                 created=now, last_seen=now)
-        with self.store.connection() as conn:
-            stored.delete_unused(conn, since=now - self.idle - KEEP_ENDED, anonymous_since=now - self.idle)
-            stored.insert(conn, session)
-        return session
+        return ConsoleSession(id=session_id, csrf=form_token(self.form_key, session_id), language=language,
+                              created=now, last_seen=now, stored=False)
 
     def get(self, session_id: str | None, touch: bool = True) -> tuple[ConsoleSession | None, bool]:
         """The live session of that id, and whether one of that id had just ended. ``touch``: counts
@@ -52,7 +53,7 @@ class ConsoleSessions:
         now = self.clock()
         if session.ended(now, self.idle):
             if touch:  # an automatic refresh leaves it for the page it reloads to say so
-                self.end(session_id)
+                self.end(session)
             return None, session.logged_in
         return session, False
 
@@ -64,11 +65,17 @@ class ConsoleSessions:
             session.last_seen = now
 
     def save(self, session: ConsoleSession, before: dict) -> None:
-        """What a request changed since ``before`` (its :meth:`ConsoleSession.state` then), if anything."""
+        """What a request changed since ``before`` (its :meth:`ConsoleSession.state` then), if anything;
+        a visitor's session is stored then (unless a request of the same browser just did)."""
         changed = {k: v for k, v in session.state().items() if before.get(k) != v}
-        if changed:
-            with self.store.connection() as conn:
-                stored.save(conn, session.id_hash, changed)
+        if not changed:
+            return
+        with self.store.connection() as conn:
+            if not session.stored:
+                self._prune(conn)
+                stored.insert(conn, session, if_absent=True)
+                session.stored = True
+            stored.save(conn, session.id_hash, changed)
 
     def log_in(self, before: ConsoleSession, username: str, role: str) -> ConsoleSession:
         """The session that replaces ``before`` now that its person logged in."""
@@ -77,13 +84,22 @@ class ConsoleSessions:
                                  language=before.language, created=now, last_seen=now, username=username, role=role,
                                  facility_id=before.facility_id)
         with self.store.connection() as conn:
-            stored.delete_one(conn, before.id_hash)
+            self._prune(conn)
+            if before.stored:
+                stored.delete_one(conn, before.id_hash)
             stored.insert(conn, session)
         return session
 
-    def end(self, session_id: str) -> None:
-        with self.store.connection() as conn:
-            stored.delete_one(conn, id_hash(session_id))
+    def end(self, session: ConsoleSession) -> None:
+        if session.stored:
+            with self.store.connection() as conn:
+                stored.delete_one(conn, session.id_hash)
+
+    def _prune(self, conn) -> None:
+        """Sessions are cleared as new ones are stored: a flood of visitors that store state keeps at
+        most an idle timeout's worth."""
+        now = self.clock()
+        stored.delete_unused(conn, since=now - self.idle - KEEP_ENDED, anonymous_since=now - self.idle)
 
     def keep_capture(self, session: ConsoleSession, picture: bytes) -> None:
         """The booth camera's picture, kept (sealed) until the entry it shows is recorded."""

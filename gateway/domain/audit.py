@@ -56,7 +56,8 @@ def fields_of(at: datetime, username: str, address: str | None, kind: str, actio
 
 
 class AuditKeys:
-    """The two keys derived from the audit secret: one chains entries, one hashes plates."""
+    """The keys derived from the audit secret, each with its own label: one chains entries, one hashes
+    plates, and those the tickets and the console share across nodes."""
 
     def __init__(self, secret: bytes) -> None:
         if len(secret) < 16:
@@ -65,6 +66,8 @@ class AuditKeys:
         self._plates = hmac.new(secret, b"parkgate audit plates v1", hashlib.sha256).digest()
         # Ticket numbers' check digits (gateway.domain.tickets): from the same secret, on every node.
         self.tickets = hmac.new(secret, b"parkgate tickets v1", hashlib.sha256).digest()
+        # The console log-in form's CSRF tokens (gateway.domain.console_sessions.form_token): likewise.
+        self.console_forms = hmac.new(secret, b"parkgate console forms v1", hashlib.sha256).digest()
 
     def plate_hash(self, plate: str) -> str:
         """A normalised plate's keyed hash: the same plate, the same hash, on every node."""

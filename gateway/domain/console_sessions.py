@@ -1,7 +1,11 @@
 """A console log-in as the gateway keeps it, and the rules of its life: when it has ended (unused
-for the idle timeout) and when a use is worth writing down (not on every request)."""
+for the idle timeout), when a use is worth writing down (not on every request), and the log-in
+form's CSRF token of a visitor not yet stored (derived from the id, so it checks without a row)."""
 
+import base64
 import hashlib
+import hmac
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -17,6 +21,7 @@ class ConsoleSession:
     role: str | None = None
     facility_id: str | None = None
     flashes: list[tuple[str, str]] = field(default_factory=list)   # (kind, message) shown once
+    stored: bool = True              # False: a visitor's, written only once it carries state
 
     @property
     def logged_in(self) -> bool:
@@ -47,3 +52,15 @@ def touch_interval(idle: timedelta) -> timedelta:
     may so end up to that much before its full idle time; in exchange a person's clicks write their
     session about once a minute, not once a request."""
     return min(idle / 10, timedelta(minutes=1))
+
+
+#: What a session id looks like (``secrets.token_urlsafe(32)``): a cookie of any other shape is no id.
+ID_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")
+
+
+def form_token(key: bytes, session_id: str) -> str:
+    """The CSRF token of a session not stored: a keyed digest of its id, the same on every node that
+    shares ``key``. Only who holds the id (the cookie, HttpOnly, SameSite=Strict) or the key can
+    make it; another id's token is another token."""
+    digest = hmac.new(key, session_id.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()

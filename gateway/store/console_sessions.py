@@ -6,6 +6,7 @@ import json
 from datetime import datetime
 
 from sqlalchemy import Connection, and_, delete, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..domain.console_sessions import ConsoleSession
 from .schema import ConsoleSessionRecord, table_of
@@ -14,8 +15,14 @@ _SESSIONS = table_of(ConsoleSessionRecord)
 _FIELDS = [c for c in _SESSIONS.c if c.name != "capture"]
 
 
-def insert(conn: Connection, s: ConsoleSession) -> None:
-    conn.execute(_SESSIONS.insert(), dict(
+def insert(conn: Connection, s: ConsoleSession, if_absent: bool = False) -> None:
+    """``if_absent``: unless a row of that id is there already (a request of the same browser, on any
+    node, stored it first)."""
+    statement = _SESSIONS.insert()
+    if if_absent:
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(_SESSIONS).on_conflict_do_nothing(index_elements=[_SESSIONS.c.id_hash])
+    conn.execute(statement, dict(
         id_hash=s.id_hash, username=s.username, role=s.role, csrf=s.csrf, language=s.language,
         facility_id=s.facility_id, created=s.created, last_seen=s.last_seen, flashes=_flashes(s.flashes)))
 

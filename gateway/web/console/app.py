@@ -186,9 +186,11 @@ class Console:
         if session is None and not route.touch:  # a refresh after the end: the page itself will say why
             return Response("Your session has ended: log in again.\n", status=401,
                             content_type="text/plain; charset=utf-8")
-        fresh = session is None
-        if session is None:
-            session = self.sessions.new(best_language(request.headers.get("Accept-Language"), self.default_language))
+        if session is None:   # a visitor (kept only once there is something to keep: nothing written here)
+            session = self.sessions.visitor(None if expired else cookie,
+                                            best_language(request.headers.get("Accept-Language"),
+                                                          self.default_language))
+        fresh = session.id != cookie
         before = session.state()
         if route.touch:
             self.sessions.use(session)

@@ -51,7 +51,7 @@ def login(ctx):
 def logout(ctx):
     if ctx.session.logged_in:
         ctx.use_cases.audit.record(ctx.username, "ConsoleLogout", "console", None, kind="SYSTEM")
-    ctx.console.sessions.end(ctx.session.id)
+    ctx.console.sessions.end(ctx.session)
     ctx.ended = True
     return ctx.redirect("login")
 
