@@ -49,6 +49,26 @@ def test_ping_by_hand(gateway):
     still_serving(gateway)
 
 
+def test_an_answer_is_one_whole_document_and_a_caller_that_hangs_up_gets_none(gateway):
+    """The request thread hands the reactor the whole answer at once: its length is known (no
+    chunks), a fault's as well; a caller gone before it is ready leaves the gateway serving."""
+    url = urlsplit(gateway.base_url)
+    for body in (envelope("<pg:Ping/>"), envelope("<pg:Ping/>", header="")):
+        conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+        conn.request("POST", "/soap/EventService", body=body, headers={"Content-Type": "text/xml; charset=utf-8"})
+        resp = conn.getresponse()
+        data = resp.read()
+        conn.close()
+        assert resp.getheader("Transfer-Encoding") is None and int(resp.getheader("Content-Length")) == len(data)
+        assert resp.getheader("Content-Type").startswith("text/xml") and data.startswith(b"<?xml")
+    body = envelope("<pg:Ping/>")
+    for _ in range(20):
+        with socket.create_connection((url.hostname, url.port), timeout=10) as s:
+            s.sendall(b"POST /soap/EventService HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\n"
+                      b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+    still_serving(gateway)
+
+
 @pytest.mark.parametrize("body", [
     b"<not-xml",
     b"\x00\x01\x02",

@@ -1,14 +1,20 @@
 """HTTP: the Twisted site that carries the SOAP services, and ``/healthz``.
 
 spyne runs as a WSGI application inside Twisted, in a thread pool of its own, so each SOAP
-request (and the database work it does) runs off the reactor thread.
+request (and the database work it does) runs off the reactor thread: one hand-off to the thread,
+one back with the whole answer.
 """
 
+import logging
+import sys
+
+from twisted.internet import threads
 from twisted.web import resource, server
-from twisted.web.wsgi import WSGIResource
 
 from . import memory
 from .limits import request_factory
+
+log = logging.getLogger("parkgate")
 
 
 class SoapEndpoint(resource.Resource):
@@ -17,11 +23,12 @@ class SoapEndpoint(resource.Resource):
 
     isLeaf = True
 
-    def __init__(self, published, wsgi_resource, reactor):
+    def __init__(self, published, reactor, threadpool):
         super().__init__()
         self.wsdl = published.wsdl
-        self.wsgi = wsgi_resource
+        self.app = published.wsgi
         self.reactor = reactor
+        self.threadpool = threadpool
 
     def render_GET(self, request):
         query = request.uri.partition(b"?")[2].lower().split(b"&")
@@ -44,7 +51,86 @@ class SoapEndpoint(resource.Resource):
             request.requestHeaders.setRawHeaders(b"content-length", [str(size).encode()])
         if size >= memory.LARGE:
             request.notifyFinish().addBoth(lambda _: self.reactor.callInThread(memory.give_back))
-        return self.wsgi.render(request)
+        request.defaultContentType = None   # the application's headers say what it is
+        gone = []   # the caller hung up: nobody to answer
+        request.notifyFinish().addErrback(gone.append)
+        d = threads.deferToThreadPool(self.reactor, self.threadpool, _answer, self.app, _environ(request))
+        d.addCallbacks(lambda answer: gone or _send(request, *answer),
+                       lambda failure: gone or _failed(request, failure))
+        return server.NOT_DONE_YET
+
+
+def _answer(app, environ):
+    """Run spyne's WSGI application to the end, in a request thread: (status, headers, body).
+
+    Twisted's WSGI bridge waits in the thread for the reactor to write each chunk and then hands
+    it the finish as well (three or more hand-offs a request, each a wake-up of the other thread);
+    a SOAP answer is a whole document anyway, so it goes to the reactor once, whole."""
+    started, written = [], []
+
+    def start_response(status, headers, exc_info=None):
+        started.append((status, headers))
+        return written.append
+
+    chunks = app(environ, start_response)
+    try:
+        rest = list(chunks)   # what start_response's write() took came first
+        body = b"".join(written + rest)
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+    status, headers = started[-1]
+    return status, headers, body
+
+
+def _send(request, status, headers, body):
+    code, _, message = status.partition(" ")
+    request.setResponseCode(int(code), message.encode("latin-1"))
+    for name, value in headers:
+        if name.lower() not in ("server", "date"):
+            request.responseHeaders.addRawHeader(name.encode("latin-1"), value.encode("latin-1"))
+    request.write(body)
+    request.finish()
+
+
+def _failed(request, failure):
+    """spyne answers every error as a SOAP fault; this is a bug in the bridge itself."""
+    log.error("SOAP request failed outside spyne: %s", failure.type.__name__)   # its message may quote the request
+    request.setResponseCode(500)
+    request.setHeader(b"Content-Type", b"text/plain")
+    request.write(b"internal error\n")
+    request.finish()
+
+
+def _environ(request):
+    """The WSGI environment Twisted's own bridge builds (PEP 3333: headers as latin-1 text)."""
+    peer = request.getClientAddress()
+    query = request.uri.partition(b"?")[2]
+    environ = {
+        "REQUEST_METHOD": request.method.decode("latin-1"),
+        "REMOTE_ADDR": getattr(peer, "host", "") or "",
+        "REMOTE_PORT": str(getattr(peer, "port", "")),
+        "SCRIPT_NAME": ("/" + "/".join(p.decode("latin-1") for p in request.prepath)) if request.prepath else "",
+        "PATH_INFO": ("/" + "/".join(p.decode("latin-1") for p in request.postpath)) if request.postpath else "",
+        "QUERY_STRING": query.decode("latin-1"),
+        "CONTENT_TYPE": (request.getHeader(b"content-type") or b"").decode("latin-1"),
+        "CONTENT_LENGTH": (request.getHeader(b"content-length") or b"").decode("latin-1"),
+        "SERVER_NAME": request.getRequestHostname().decode("latin-1"),
+        "SERVER_PORT": str(request.host.port),   # the address Request.__init__ asked the socket for
+        "SERVER_PROTOCOL": request.clientproto.decode("latin-1"),
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "https" if request.isSecure() else "http",
+        "wsgi.run_once": False,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": False,
+        "wsgi.input": request.content,
+        "wsgi.errors": sys.stderr,
+    }
+    for name, values in request.requestHeaders.getAllRawHeaders():
+        environ["HTTP_" + name.decode("latin-1").upper().replace("-", "_")] = \
+            ",".join(v.decode("latin-1") for v in values).replace("\n", " ")
+    return environ
 
 
 class Health(resource.Resource):
@@ -67,8 +153,7 @@ def build_root(published, reactor, threadpool, extra=None):
         prefix, name = service.path.strip("/").encode().split(b"/")
         if prefix not in root.children:
             root.putChild(prefix, resource.Resource())
-        root.children[prefix].putChild(name, SoapEndpoint(service, WSGIResource(reactor, threadpool, service.wsgi),
-                                                                reactor))
+        root.children[prefix].putChild(name, SoapEndpoint(service, reactor, threadpool))
     return root
 
 
