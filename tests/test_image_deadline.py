@@ -11,9 +11,17 @@ import pytest
 import zeep
 from zeep.wsse.username import UsernameToken
 
-from conftest import FACILITY, PASSWORD, SettableClock, add_test_users, make_config, start_gateway, stop_gateway, unique
+from conftest import (
+    FACILITY,
+    PASSWORD,
+    SettableClock,
+    make_config,
+    migrated_with_users,
+    start_gateway,
+    stop_gateway,
+    unique,
+)
 from gateway import config as configuration
-from gateway.store.migrate import upgrade
 from recognition.fetch import ImageSources, ImageUnavailable, fetch
 from test_plc import until
 from test_pool_fetch import JPEG
@@ -83,15 +91,14 @@ def test_one_deadline_for_the_whole_image(dripping, path):
 
 
 @pytest.fixture(scope="module")
-def image_gateway(database_url):
+def image_gateway(database_url, request):
     """Four request threads (two for pictures), images from loopback within a second."""
     base = make_config(database_url)
     allowed = ImageSources.parse({"allowed_sources": ["127.0.0.1/32"], "fetch_timeout_s": 1})
     cfg = base.override(facilities={**base.facilities, FACILITY: replace(base.facilities[FACILITY],
                                                                            image_sources=allowed)},
                         threads=4, recognition=configuration.RecognitionSettings(workers=1, time_limit=30, queue=4))
-    upgrade(database_url)
-    add_test_users(database_url)
+    migrated_with_users(database_url, request)
     gw = start_gateway(cfg, SettableClock())
     yield gw
     stop_gateway(gw)

@@ -17,10 +17,9 @@ from twisted.internet.threads import blockingCallFromThread
 from zeep.transports import Transport
 from zeep.wsse.username import UsernameToken
 
-from conftest import PASSWORD, add_test_users, start_gateway, stop_gateway, unique, unique_plate
+from conftest import PASSWORD, migrated_with_users, start_gateway, stop_gateway, unique, unique_plate
 from gateway import config as configuration
 from gateway.contract.schema import CONTRACT_XSD
-from gateway.store.migrate import upgrade
 from gateway.store.schema import OutboxMessage
 from legacy.doubles import HttpReceiver, enforcement_office, gate_system, kept_transits
 from test_plc import until
@@ -148,10 +147,9 @@ def relay_config(doubles, url):
 
 
 @pytest.fixture(scope="module")
-def relaying(doubles, tmp_path_factory):
+def relaying(doubles, tmp_path_factory, request):
     url = f"sqlite:///{tmp_path_factory.mktemp('relay') / 'relay.db'}"
-    upgrade(url)
-    add_test_users(url)
+    migrated_with_users(url, request)
     gw = start_gateway(relay_config(doubles, url), lambda: datetime.now(timezone.utc))
     yield gw
     stop_gateway(gw)
