@@ -14,10 +14,9 @@ from sqlalchemy import select
 from twisted.internet import reactor, task
 from twisted.internet.threads import blockingCallFromThread
 
-from conftest import PASSWORD, RunningGateway, SettableClock, add_test_users, unique_plate
+from conftest import PASSWORD, RunningGateway, SettableClock, migrated_with_users, unique_plate
 from gateway.config import ConfigError
 from gateway.service import GatewayService
-from gateway.store.migrate import upgrade
 from gateway.store.schema import OutboxMessage
 from legacy.doubles import HttpReceiver
 from test_datex2 import NS, PAYLOAD_XSD, STANDARDS, XSI_TYPE
@@ -51,10 +50,9 @@ def receiver():
 
 
 @pytest.fixture(scope="module")
-def published(receiver, database_url):
+def published(receiver, database_url, request):
     """A gateway relaying DATEX II to ``receiver``; its push runs when the test advances the job clock."""
-    upgrade(database_url)
-    add_test_users(database_url)
+    migrated_with_users(database_url, request)
     jobs = task.Clock()
     service = GatewayService(configs.parse(d2_config(receiver.url, database_url)), clock=SettableClock(
         datetime.now(timezone.utc)), reactor=reactor, job_clock=jobs)

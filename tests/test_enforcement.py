@@ -14,11 +14,10 @@ from sqlalchemy import select
 from twisted.internet import reactor, task
 from twisted.internet.threads import blockingCallFromThread
 
-from conftest import SettableClock, add_test_users, unique, unique_plate
+from conftest import SettableClock, migrated_with_users, unique, unique_plate
 from gateway.domain.sessions import ParkingSession
 from gateway.service import GatewayService
 from gateway.store import sessions
-from gateway.store.migrate import upgrade
 from gateway.store.schema import CitationRecord
 from test_events import submit
 from test_plc import until
@@ -59,9 +58,8 @@ class Node:
 
 
 @pytest.fixture(scope="module")
-def node(database_url, receiver):
-    upgrade(database_url)
-    add_test_users(database_url)
+def node(database_url, receiver, request):
+    migrated_with_users(database_url, request)
     n = Node(database_url, receiver.url, SettableClock(), "enf-1")
     yield n
     n.stop()

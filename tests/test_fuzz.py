@@ -21,8 +21,7 @@ from hypothesis import strategies as st
 from lxml import etree
 from sqlalchemy import func, select
 
-from conftest import SettableClock, add_test_users, make_config, start_gateway, stop_gateway
-from gateway.store.migrate import upgrade
+from conftest import SettableClock, make_config, migrated_with_users, start_gateway, stop_gateway
 from gateway.store.schema import LaneEventRecord, SessionRecord, table_of
 from test_hardening import HEADER, SOAP_ENV, post
 
@@ -40,11 +39,10 @@ FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize
 
 
 @pytest.fixture(scope="module")
-def gateway(tmp_path_factory):
+def gateway(tmp_path_factory, request):
     """On SQLite only: what is fuzzed is the SOAP surface (the store has its tests on both)."""
     url = f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'parkgate.db'}"
-    upgrade(url)
-    add_test_users(url)
+    migrated_with_users(url, request)
     gw = start_gateway(make_config(url, max_body_bytes=1024 * 1024), SettableClock())
     yield gw
     stop_gateway(gw)

@@ -16,14 +16,13 @@ from sqlalchemy import func, select
 from conftest import (
     PASSWORD,
     SettableClock,
-    add_test_users,
     make_config,
+    migrated_with_users,
     start_gateway,
     stop_gateway,
     unique,
     unique_plate,
 )
-from gateway.store.migrate import upgrade
 from gateway.store.schema import SessionRecord, table_of
 from test_hardening import HEADER, SOAP_ENV, envelope, fault, post, still_serving
 
@@ -33,10 +32,9 @@ HEADER12 = HEADER.replace("soapenv:", "env:")
 
 
 @pytest.fixture(scope="module")
-def gateway(database_url):
+def gateway(database_url, request):
     """The test gateway with the default body limit (1 MiB), so that hostile bodies reach the parser."""
-    upgrade(database_url)
-    add_test_users(database_url)
+    migrated_with_users(database_url, request)
     gw = start_gateway(make_config(database_url, max_body_bytes=1024 * 1024), SettableClock())
     yield gw
     stop_gateway(gw)

@@ -11,10 +11,9 @@ from twisted.internet import reactor, task
 from twisted.internet.threads import blockingCallFromThread
 from twisted.web import resource, server
 
-from conftest import SettableClock, add_test_users, unique_plate
+from conftest import SettableClock, migrated_with_users, unique_plate
 from gateway.contract.schema import CONTRACT_XSD
 from gateway.service import GatewayService
-from gateway.store.migrate import upgrade
 from test_events import submit
 
 LOT = "LOT-FEED"
@@ -45,9 +44,8 @@ def feed():
 
 
 @pytest.fixture(scope="module")
-def node(database_url, feed):
-    upgrade(database_url)
-    add_test_users(database_url)
+def node(database_url, feed, request):
+    migrated_with_users(database_url, request)
     raw = configs.gateway(configs.facility(LOT, configs.lane("FEED-IN", 1, "ENTRY")),
                           hotlist_feed={"location": feed[1], "source": "police", "interval_minutes": 5,
                                         "allowed_sources": ["127.0.0.1"]})

@@ -9,16 +9,14 @@ import pytest
 import zeep
 from sqlalchemy import text
 
-from conftest import FACILITY, PASSWORD, SettableClock, add_test_users, make_config, start_gateway, stop_gateway
+from conftest import FACILITY, PASSWORD, SettableClock, make_config, migrated_with_users, start_gateway, stop_gateway
 from gateway.cli.serve import quiet_libraries
-from gateway.store.migrate import upgrade
 
 
 @pytest.fixture
-def broken_gateway(tmp_path):
+def broken_gateway(tmp_path, request):
     url = f"sqlite:///{tmp_path / 'broken.db'}"
-    upgrade(url)
-    add_test_users(url)
+    migrated_with_users(url, request)
     gw = start_gateway(make_config(url), SettableClock())
     with gw.store.engine.begin() as conn:
         conn.execute(text("DROP TABLE permits"))  # every lane decision and permit lookup reads it

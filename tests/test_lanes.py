@@ -6,9 +6,8 @@ from datetime import date, timedelta
 import configs
 import pytest
 
-from conftest import SettableClock, add_test_users, start_gateway, stop_gateway, unique, unique_plate
+from conftest import SettableClock, migrated_with_users, start_gateway, stop_gateway, unique, unique_plate
 from gateway import config as configuration
-from gateway.store.migrate import upgrade
 from gateway.store.schema import AuditRecord, IncidentRecord
 from test_events import fault_of
 from test_plc import SilentPeer, fast_simulator, listening, on_reactor, until
@@ -40,10 +39,9 @@ def hung():
 
 
 @pytest.fixture(scope="module")
-def gated(sim, hung, tmp_path_factory):
+def gated(sim, hung, tmp_path_factory, request):
     url = f"sqlite:///{tmp_path_factory.mktemp('gated') / 'gate.db'}"
-    upgrade(url)
-    add_test_users(url)
+    migrated_with_users(url, request)
     gw = start_gateway(gated_config(sim.port, hung.port, url), SettableClock())
     barriers = gw.service.barriers
     until(lambda: all(barriers.by_number("LOT-GATE", n).online for n in (1, 2)))
@@ -172,13 +170,12 @@ def test_dead_plc_still_records_the_decision_and_says_so(gated, sim):
     assert incidents(gated, 1, after=mark) == ["PLC_OFFLINE", "PLC_ONLINE"]  # one outage, one of each
 
 
-def test_stopping_the_gateway_during_a_pulse_leaves_no_coil_set(hung, tmp_path):
+def test_stopping_the_gateway_during_a_pulse_leaves_no_coil_set(hung, tmp_path, request):
     plc = fast_simulator()
     on_reactor(plc.start)
     try:
         url = f"sqlite:///{tmp_path / 'stop.db'}"
-        upgrade(url)
-        add_test_users(url)
+        migrated_with_users(url, request)
         gw = start_gateway(gated_config(plc.port, hung.port, url, pulse_ms=60_000), SettableClock())
         until(lambda: gw.service.barriers.by_number("LOT-GATE", 1).online)
         r = submit(gw, "GATE-IN", "ENTRY", unique_plate())

@@ -12,7 +12,7 @@ import configs
 import pytest
 from lxml import etree
 
-from conftest import SettableClock, add_test_users, start_gateway, stop_gateway, unique_plate
+from conftest import SettableClock, migrated_with_users, start_gateway, stop_gateway, unique_plate
 from gateway.contract.documents import parse
 from gateway.contract.namespace import NS
 from gateway.contract.schema import CONTRACT_XSD, document_schema
@@ -24,14 +24,13 @@ FREE = configs.tariff("FREE", "0.00", "0.00", grace_minutes=0)
 
 
 @pytest.fixture(scope="module")
-def gateway(database_url):
+def gateway(database_url, request):
     """Two lots of two spaces each, free to park in (every exit closes its stay)."""
     raw = configs.gateway(
         configs.facility(LOT, configs.lane("OCC-IN", 1, "ENTRY"), configs.lane("OCC-OUT", 2, "EXIT"),
                          name="Occupancy Lot", capacity=2, tariff_=FREE),
         configs.facility("LOT-OTHER", configs.lane("OTHER-IN", 1, "BOTH"), capacity=2, tariff_=FREE))
-    upgrade(database_url)
-    add_test_users(database_url)
+    migrated_with_users(database_url, request)
     gw = start_gateway(configs.parse(raw, database_url=database_url),
                        SettableClock(datetime(2025, 3, 1, 8, 0, tzinfo=timezone.utc)))
     yield gw

@@ -16,7 +16,7 @@ import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 
-from conftest import PG_URL, TEST_CONFIG, SettableClock, add_test_users, start_gateway, stop_gateway, unique
+from conftest import PG_URL, TEST_CONFIG, SettableClock, migrated_with_users, start_gateway, stop_gateway, unique
 from gateway.app.backups import Backups, RestoreRefused, read, restore
 from gateway.store.engine import Store
 from gateway.store.migrate import MIGRATIONS, upgrade
@@ -28,15 +28,14 @@ HEAD = ScriptDirectory(str(MIGRATIONS)).get_current_head()
 
 
 @pytest.fixture(scope="module")
-def served(database_url, tmp_path_factory):
+def served(database_url, tmp_path_factory, request):
     """A gateway on the real clock (events are acknowledged now) with its own backup and image folders."""
     folder = tmp_path_factory.mktemp("backups")
     (folder / "images" / "2026").mkdir(parents=True)
     (folder / "images" / "2026" / "entry.jpg").write_bytes(b"\xff\xd8 a picture \xff\xd9")
     raw = {**TEST_CONFIG, "backup": {"directory": str(folder / "kept"), "keep": 2},
            "storage": {"images_dir": str(folder / "images")}}
-    upgrade(database_url)
-    add_test_users(database_url)
+    migrated_with_users(database_url, request)
     gw = start_gateway(configs.parse(raw, database_url=database_url), SettableClock(datetime.now(timezone.utc)))
     yield gw, folder
     stop_gateway(gw)
@@ -168,7 +167,7 @@ def test_an_older_copy_is_migrated_up(tmp_path):
     assert event_ids(target)[1] == HEAD
 
 
-def test_scheduled_backups_on_the_job_clock(tmp_path):
+def test_scheduled_backups_on_the_job_clock(tmp_path, request):
     from twisted.internet import task
     from twisted.internet.threads import blockingCallFromThread
 
@@ -176,7 +175,7 @@ def test_scheduled_backups_on_the_job_clock(tmp_path):
     from gateway.service import GatewayService
     from test_plc import until
     url = f"sqlite:///{tmp_path / 'scheduled.db'}"
-    upgrade(url)
+    migrated_with_users(url, request)
     jobs = task.Clock()
     cfg = configs.parse({**TEST_CONFIG, "backup": {"directory": str(tmp_path / "kept"), "interval_h": 1, "keep": 2}},
                         database_url=url)

@@ -22,14 +22,13 @@ from conftest import (
     PASSWORD,
     TEST_CONFIG,
     SettableClock,
-    add_test_users,
+    migrated_with_users,
     start_gateway,
     stop_gateway,
     unique,
     unique_plate,
 )
 from gateway import config as configuration
-from gateway.store.migrate import upgrade
 
 
 def get(url, context=None):
@@ -96,14 +95,13 @@ def test_metrics_show_the_jobs_results(gateway, clock):
 
 
 @pytest.fixture(scope="module")
-def relayed(tmp_path_factory):
+def relayed(tmp_path_factory, request):
     """A gateway whose relay destination never answers: its backlog grows and readiness says so."""
     db = f"sqlite:///{tmp_path_factory.mktemp('relay-lag') / 'lag.db'}"
     raw = {**TEST_CONFIG, "relay": [configs.relay("nowhere", "http://127.0.0.1:9/", timeout_s=0.2, backoff_s=60)],
            "health": {"max_relay_lag_s": 60}}
     clock = SettableClock(datetime.now(timezone.utc))
-    upgrade(db)
-    add_test_users(db)
+    migrated_with_users(db, request)
     gw = start_gateway(configs.parse(raw, database_url=db), clock)
     yield gw
     stop_gateway(gw)
@@ -123,7 +121,7 @@ def test_relay_lag_makes_a_node_unready_and_shows_in_the_backlog(relayed):
 
 
 @pytest.fixture(scope="module")
-def tls_gateway(tmp_path_factory):
+def tls_gateway(tmp_path_factory, request):
     folder = tmp_path_factory.mktemp("tls")
     ca = trustme.CA()
     cert = ca.issue_cert("127.0.0.1", "localhost")
@@ -136,8 +134,7 @@ def tls_gateway(tmp_path_factory):
     db = f"sqlite:///{folder / 'tls.db'}"
     raw = {**TEST_CONFIG, "server": {**TEST_CONFIG["server"], "tls_cert": str(folder / "cert.pem"),
                                      "tls_key": str(folder / "key.pem")}}
-    upgrade(db)
-    add_test_users(db)
+    migrated_with_users(db, request)
     gw = start_gateway(configs.parse(raw, database_url=db), SettableClock())
     yield gw, folder / "ca.pem"
     stop_gateway(gw)

@@ -13,11 +13,10 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import TEST_CONFIG, SettableClock, add_test_users, start_gateway, stop_gateway, unique_plate
+from conftest import TEST_CONFIG, SettableClock, migrated_with_users, start_gateway, stop_gateway, unique_plate
 from gateway import config as configuration
 from gateway.domain.decisions import OPEN, REVIEW, DecisionRules, LaneFacts, decide
 from gateway.domain.sessions import ParkingSession
-from gateway.store.migrate import upgrade
 from test_events import submit
 
 CROPS = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "plate-crops" / "us"
@@ -40,12 +39,11 @@ def shot_again(data):
 
 
 @pytest.fixture(scope="module")
-def pictured(database_url, tmp_path_factory):
+def pictured(database_url, tmp_path_factory, request):
     """A gateway keeping pictures in a folder of its own (threshold 0.5, as configured by default)."""
     folder = tmp_path_factory.mktemp("pictures")
     cfg = configs.parse({**TEST_CONFIG, "storage": {"images_dir": str(folder)}}, database_url=database_url)
-    upgrade(database_url, keys=cfg.ops.key_ring())
-    add_test_users(database_url)
+    migrated_with_users(database_url, request)  # the test configuration's keys are the template's
     gw = start_gateway(cfg, SettableClock())
     gw.folder = folder
     yield gw

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
+from conftest import migrated_with_users
 from gateway.store import facts, sessions
 from gateway.store.engine import Store
-from gateway.store.migrate import upgrade
 from gateway.store.prepared import Prepared
 from gateway.store.schema import PermitRecord, SessionRecord
 
@@ -20,8 +20,8 @@ ENTRY = datetime(2026, 3, 1, 7, 30, 15, 123456, tzinfo=timezone.utc)
 
 
 @pytest.fixture(scope="module")
-def store(database_url):
-    upgrade(database_url)
+def store(database_url, request):
+    migrated_with_users(database_url, request)
     store = Store(database_url)
     yield store
     store.dispose()

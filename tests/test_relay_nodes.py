@@ -20,7 +20,7 @@ from twisted.internet.threads import blockingCallFromThread
 from twisted.web import resource, server
 
 from adapters.delivery import DeliveryWorker
-from conftest import PG_URL, SettableClock, _drop_pg_schema, _fresh_pg_schema, unique
+from conftest import PG_URL, SettableClock, _drop_pg_schema, _fresh_pg_schema, migrated_with_users, unique
 from gateway import config as configuration
 from gateway.service import outbox as make_outbox
 from gateway.store.engine import Store
@@ -164,8 +164,8 @@ def cluster(tmp_path):
     _drop_pg_schema(schema)
 
 
-def test_a_lease_is_held_renewed_given_up_and_taken_over_once_expired(database_url):
-    upgrade(database_url)
+def test_a_lease_is_held_renewed_given_up_and_taken_over_once_expired(database_url, request):
+    migrated_with_users(database_url, request)
     store, clock = Store(database_url), SettableClock()
     cfg = configuration.parse(configuration.tomllib.loads(RELAYS.format(url="http://127.0.0.1:9/")))
     outbox = make_outbox(store, cfg, clock)

@@ -16,12 +16,11 @@ from twisted.internet.threads import blockingCallFromThread
 from adapters.channels import channel_for
 from adapters.delivery import DeliveryWorker
 from adapters.outbox import retry_delay
-from conftest import SettableClock, unique
+from conftest import SettableClock, migrated_with_users, unique
 from gateway import config as configuration
 from gateway.service import outbox as make_outbox
 from gateway.service import relay_contract
 from gateway.store.engine import Store
-from gateway.store.migrate import upgrade
 from gateway.store.schema import OutboxMessage
 from legacy.doubles import HttpReceiver, gate_system
 from test_contract import SEED
@@ -88,10 +87,9 @@ def document(event_id):
 
 
 class Relay:
-    """One module's outbox on the test database, its receivers, and a worker per destination."""
+    """One module's outbox on the (migrated) test database, its receivers, and a worker per destination."""
 
     def __init__(self, url, receivers, stylesheet):
-        upgrade(url)
         self.store = Store(url, sqlite_synchronous="NORMAL")
         self.clock = SettableClock()
         self.receivers = receivers
@@ -131,13 +129,14 @@ class Relay:
 
 
 @pytest.fixture(scope="module")
-def relay(database_url, tmp_path_factory):
+def relay(database_url, tmp_path_factory, request):
     receivers = {"long-outage": HttpReceiver(), "expiring": HttpReceiver(), "refusing": HttpReceiver(),
                  "gate": gate_system()}
     for r in receivers.values():
         on_reactor(r.start)
     stylesheet = tmp_path_factory.mktemp("profiles") / "unmappable.xsl"
     stylesheet.write_text(UNMAPPABLE)
+    migrated_with_users(database_url, request)
     relay = Relay(database_url, receivers, stylesheet)
     yield relay
     relay.store.dispose()

@@ -10,10 +10,10 @@ import pytest
 
 from adapters.destinations import SETTINGS
 from adapters.destinations import parse as parse_destinations
+from conftest import migrated_with_users
 from gateway import config as configuration
 from gateway.service import outbox as make_outbox
 from gateway.store.engine import Store
-from gateway.store.migrate import upgrade
 from gateway.store.schema import OutboxMessage
 
 
@@ -43,13 +43,13 @@ def test_every_relay_setting_is_documented_with_its_default():
         assert getattr(shown, attribute) == getattr(default, attribute), attribute
 
 
-def test_outbox_status_says_how_each_queue_stands(tmp_path):
+def test_outbox_status_says_how_each_queue_stands(tmp_path, request):
     config = tmp_path / "parkgate.toml"
     config.write_text('[database]\nurl = "sqlite:///%s"\n'
                       '[[relay]]\nname = "feed"\nkind = "xml"\nurl = "http://127.0.0.1:9/"\n'
                       '[[relay]]\nname = "quiet"\nkind = "json"\nurl = "http://127.0.0.1:9/"\n' % (tmp_path / "db"))
     cfg = configuration.load(config)
-    upgrade(cfg.database_url)
+    migrated_with_users(cfg.database_url, request)
     store = Store(cfg.database_url)
     now = datetime.now(timezone.utc)
     with store.transaction() as db:

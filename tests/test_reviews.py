@@ -16,8 +16,8 @@ import pool_tasks
 from conftest import (
     FACILITY,
     SettableClock,
-    add_test_users,
     make_config,
+    migrated_with_users,
     start_gateway,
     stop_gateway,
     unique,
@@ -36,7 +36,7 @@ NS = "{urn:parkgate:v1}"
 
 
 @pytest.fixture(scope="module")
-def reading_gateway(database_url):
+def reading_gateway(database_url, request):
     base = make_config(database_url)
     facility = base.facilities[FACILITY]
     allowed = configuration.ImageSources.parse({"allowed_sources": ["127.0.0.1/32"]})
@@ -44,8 +44,7 @@ def reading_gateway(database_url):
         facilities={**base.facilities, FACILITY: replace(facility, image_sources=allowed)},
         recognition=configuration.RecognitionSettings(workers=1, time_limit=30, queue=4),
         max_body_bytes=4 * 1024 * 1024)
-    upgrade(database_url)
-    add_test_users(database_url)
+    migrated_with_users(database_url, request)
     gw = start_gateway(cfg, SettableClock())
     yield gw
     stop_gateway(gw)
@@ -179,14 +178,13 @@ class HeldReadings:
         self.server.close()
 
 
-def test_pictures_beyond_what_the_pool_can_take_are_answered_busy_at_once_with_the_defaults(database_url):
+def test_pictures_beyond_what_the_pool_can_take_are_answered_busy_at_once_with_the_defaults(database_url, request):
     """40 image events at once with the default request threads and queue: the pool takes what it
     can, the others are told Server.Busy at once, and the gateway answers other requests meanwhile."""
     defaults = configuration.Config()
     cfg = make_config(database_url).override(threads=defaults.threads, max_body_bytes=4 * 1024 * 1024,
                                              recognition=replace(defaults.recognition, workers=2, time_limit=120))
-    upgrade(database_url)
-    add_test_users(database_url)
+    migrated_with_users(database_url, request)
     gw = start_gateway(cfg, SettableClock())
     gw.service.images.pool_factory = partial(RecognitionPool, task=pool_tasks.held)
     readings = HeldReadings()

@@ -13,18 +13,16 @@ from twisted.internet import reactor
 from twisted.internet.threads import blockingCallFromThread
 from zeep.wsse.username import UsernameToken
 
-from conftest import PASSWORD, SettableClock, add_test_users, unique, unique_plate
+from conftest import PASSWORD, SettableClock, migrated_with_users, unique, unique_plate
 from gateway.contract.schema import document_schema
 from gateway.service import GatewayService
-from gateway.store.migrate import upgrade
 from gateway.store.schema import AuditRecord
 from test_plc import until
 
 
 @pytest.fixture(scope="module")
-def gw(database_url, receiver):
-    upgrade(database_url)
-    add_test_users(database_url)
+def gw(database_url, receiver, request):
+    migrated_with_users(database_url, request)
     raw = configs.gateway(
         configs.facility("LOT-SEC", configs.lane("S-IN", 1, "ENTRY"), configs.lane("S-OUT", 2, "EXIT")),
         configs.facility("LOT-OTHER", configs.lane("O-IN", 1, "ENTRY")),

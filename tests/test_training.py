@@ -301,20 +301,20 @@ def test_training_smoke(tmp_path):
     assert len(PlateModel(out).read([np.full((30, 100, 3), 255, np.uint8)])) == 1
 
 
-def test_the_training_export_command_writes_the_crops_of_resolved_reviews(tmp_path, capsys):
+def test_the_training_export_command_writes_the_crops_of_resolved_reviews(tmp_path, capsys, request):
     """`parkgate training export`: from the gateway's review queue, only what a person resolved and kept
     the picture of, once however often it runs."""
     from datetime import datetime, timezone
     from decimal import Decimal
 
+    from conftest import migrated_with_users
     from gateway.cli import main
     from gateway.store import reviews
     from gateway.store.engine import Store
-    from gateway.store.migrate import upgrade
     from test_recognition import encoded, scene
 
     url = f"sqlite:///{tmp_path / 'gw.db'}"
-    upgrade(url)
+    migrated_with_users(url, request)
     store = Store(url)
     at = datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)
     with store.connection() as conn:

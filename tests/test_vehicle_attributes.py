@@ -7,26 +7,24 @@ from dataclasses import replace
 import configs
 import pytest
 
-from conftest import SettableClock, add_test_users, start_gateway, stop_gateway, unique, unique_plate
+from conftest import SettableClock, migrated_with_users, start_gateway, stop_gateway, unique, unique_plate
 from gateway import config as configuration
 from gateway.app.images import LaneImages
 from gateway.domain.events import VehicleAttributes
-from gateway.store.migrate import upgrade
 from test_recognition import encoded, scene
 
 LOT = "LOT-ATTR"
 
 
 @pytest.fixture(scope="module")
-def gateway(database_url):
+def gateway(database_url, request):
     raw = configs.gateway(configs.facility(LOT, configs.lane("CAR-IN", 1, "ENTRY"),
                                            dict(configs.lane("MOTO-IN", 2, "ENTRY"), vehicle_class="Motorcycle"),
                                            plate_regions=["US"]),
                           server={"max_body_bytes": 4 * 1024 * 1024})
     cfg = configs.parse(raw, database_url=database_url)
     cfg = cfg.override(recognition=replace(cfg.recognition, workers=1, time_limit=60))
-    upgrade(database_url)
-    add_test_users(database_url)
+    migrated_with_users(database_url, request)
     gw = start_gateway(cfg, SettableClock())
     yield gw
     stop_gateway(gw)
