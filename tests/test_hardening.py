@@ -71,9 +71,9 @@ def test_an_answer_is_one_whole_document_and_a_caller_that_hangs_up_gets_none(ga
 
 
 def test_a_failure_outside_spyne_is_a_short_500_that_names_only_its_kind(gateway, monkeypatch, caplog):
-    """The bridge's own last resort: spyne raising, or answering without a status, is a plain 500
-    that says so (never an empty one), logged by the error's kind, not its message (it may quote the
-    request); the gateway goes on serving."""
+    """The bridge's own last resort: spyne raising, answering without a status or with a header HTTP
+    cannot carry, is a plain 500 that says so (never an empty one, never no answer), logged by the
+    error's kind, not its message (it may quote the request); the gateway goes on serving."""
     wsgi = next(p.wsgi for p in gateway.service.published if p.path == "/soap/EventService")
 
     def raising(environ, start_response):
@@ -82,8 +82,12 @@ def test_a_failure_outside_spyne_is_a_short_500_that_names_only_its_kind(gateway
     def silent(environ, start_response):
         return [b"no status"]
 
+    def unsendable(environ, start_response):   # a header HTTP cannot carry (not latin-1)
+        start_response("200 OK", [("Content-Type", "text/xml"), ("Content-Length", "7"), ("X-Note", "\u20ac")])
+        return [b"<a/>\n"]
+
     caplog.set_level(logging.ERROR, logger="parkgate")
-    for broken, kind in ((raising, "RuntimeError"), (silent, "IndexError")):
+    for broken, kind in ((raising, "RuntimeError"), (silent, "IndexError"), (unsendable, "UnicodeEncodeError")):
         monkeypatch.setattr(wsgi, "handle_rpc", broken)
         status, data = post(gateway, envelope("<pg:Ping/>"))
         assert (status, data) == (500, b"internal error\n")
