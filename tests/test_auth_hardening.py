@@ -110,6 +110,21 @@ def test_nonces_that_are_not_strict_base64_of_enough_bytes_are_refused(gateway, 
     assert fault(data)[0].endswith("Client.Authentication")
 
 
+def test_a_digest_that_is_not_ascii_is_a_failed_login_not_an_internal_error(gateway, clock):
+    """The digest is compared as bytes: a Password of any text (here one no base64 spells) is a
+    wrong digest, counted against the account, never a Server fault that says the account exists."""
+    Users(gateway.store, passwords=USERS).add("wide", PASSWORD, "integrator", allow_digest=True)
+    nonce = secrets.token_bytes(16)
+    created = clock().strftime("%Y-%m-%dT%H:%M:%SZ")
+    body = digest_envelope(base64.b64encode(nonce).decode(), nonce, created, user="wide")
+    right = password_digest(nonce, created, PASSWORD).encode()
+    status, data = post(gateway, body.replace(right, "é".encode() + right[2:]))
+    assert status == 500 and fault(data)[0].endswith("Client.Authentication")
+    assert account(gateway, "wide").failed_logins == 1
+    status, data = post(gateway, body)                        # the right digest still logs in
+    assert status == 200 and b"ServerTime" in data
+
+
 def test_an_unknown_user_costs_the_same_hash_as_a_wrong_password(gateway, clock, monkeypatch):
     hashed = []
     real = auth.check_password

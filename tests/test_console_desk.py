@@ -129,3 +129,11 @@ def test_the_exit_page_compares_the_vehicle_with_its_entry_picture(gw):
                          files={"image": ("exit.jpg", blue, "image/jpeg")}).json()
     assert same["match_ok"] and float(same["match"]) > float(other["match"]) and not other["match_ok"]
     assert 'id="match-meter"' in officer.get("/exit", params={"ticket": number}).text
+
+
+def test_a_ticket_number_in_other_digits_is_not_a_ticket(gw):
+    """A ticket number is sixteen ASCII digits: digits of another script (what ``\\d`` also matches)
+    are refused as any mistyped number is, never a page that failed."""
+    officer = logged_in(gw, "operator")
+    r = officer.get("/exit", params={"ticket": "\u0661" * 16})            # ARABIC-INDIC DIGIT ONE
+    assert r.status_code == 400 and "16 digits" in r.text

@@ -1,6 +1,7 @@
 """Bad and hostile input over raw HTTP: each gets a clear fault or status, and the server keeps serving."""
 
 import http.client
+import logging
 import socket
 import time
 from urllib.parse import urlsplit
@@ -66,6 +67,33 @@ def test_an_answer_is_one_whole_document_and_a_caller_that_hangs_up_gets_none(ga
         with socket.create_connection((url.hostname, url.port), timeout=10) as s:
             s.sendall(b"POST /soap/EventService HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\n"
                       b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+    still_serving(gateway)
+
+
+def test_a_failure_outside_spyne_is_a_short_500_that_names_only_its_kind(gateway, monkeypatch, caplog):
+    """The bridge's own last resort: spyne raising, answering without a status or with a header HTTP
+    cannot carry, is a plain 500 that says so (never an empty one, never no answer), logged by the
+    error's kind, not its message (it may quote the request); the gateway goes on serving."""
+    wsgi = next(p.wsgi for p in gateway.service.published if p.path == "/soap/EventService")
+
+    def raising(environ, start_response):
+        raise RuntimeError("working on plate B 1234 XYZ")
+
+    def silent(environ, start_response):
+        return [b"no status"]
+
+    def unsendable(environ, start_response):   # a header HTTP cannot carry (not latin-1)
+        start_response("200 OK", [("Content-Type", "text/xml"), ("Content-Length", "7"), ("X-Note", "\u20ac")])
+        return [b"<a/>\n"]
+
+    caplog.set_level(logging.ERROR, logger="parkgate")
+    for broken, kind in ((raising, "RuntimeError"), (silent, "IndexError"), (unsendable, "UnicodeEncodeError")):
+        monkeypatch.setattr(wsgi, "handle_rpc", broken)
+        status, data = post(gateway, envelope("<pg:Ping/>"))
+        assert (status, data) == (500, b"internal error\n")
+        assert f"SOAP request failed outside spyne: {kind}" in caplog.text
+    assert "1234" not in caplog.text
+    monkeypatch.undo()
     still_serving(gateway)
 
 

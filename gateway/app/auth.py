@@ -283,8 +283,8 @@ class Authenticator:
         user = self._account(username)
         locked = user is not None and self.lockout.locked(user, now)
         if user is None or locked or not self._admits(user) or not user.digest_secret \
-                or not hmac.compare_digest(password_digest(nonce, token.created, user.digest_secret),
-                                           str(token.password)):
+                or not hmac.compare_digest(password_digest(nonce, token.created, user.digest_secret).encode(),
+                                           str(token.password).encode()):   # bytes: any text is just wrong
             self._failed(username, user, source, now, locked)
         try:
             # Remember the nonce only once the digest is right, so nobody can burn others' nonces;

@@ -59,7 +59,7 @@ class TicketCodes:
     def verify(self, facility_id: str, typed: str) -> str:
         """The number ``typed`` (spaces and dashes allowed) if its check holds, else InvalidInput."""
         number = re.sub(r"[\s-]", "", typed or "")
-        if not re.fullmatch(rf"\d{{{SERIAL_DIGITS + CHECK_DIGITS}}}", number):
+        if not re.fullmatch(rf"[0-9]{{{SERIAL_DIGITS + CHECK_DIGITS}}}", number):   # \d: any script's digits
             raise InvalidInput(f"a ticket number is {SERIAL_DIGITS + CHECK_DIGITS} digits", "TicketNumber")
         serial, check = number[:SERIAL_DIGITS], number[SERIAL_DIGITS:]
         if not hmac.compare_digest(check, self._check(facility_id, serial)):

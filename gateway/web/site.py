@@ -55,8 +55,8 @@ class SoapEndpoint(resource.Resource):
         gone = []   # the caller hung up: nobody to answer
         request.notifyFinish().addErrback(gone.append)
         d = threads.deferToThreadPool(self.reactor, self.threadpool, _answer, self.app, _environ(request))
-        d.addCallbacks(lambda answer: gone or _send(request, *answer),
-                       lambda failure: gone or _failed(request, failure))
+        d.addCallback(lambda answer: gone or _send(request, *answer))
+        d.addErrback(lambda failure: gone or _failed(request, failure))   # _send's own failure too
         return server.NOT_DONE_YET
 
 
@@ -85,11 +85,15 @@ def _answer(app, environ):
 
 
 def _send(request, status, headers, body):
+    """The answer, once all of it is known to be sendable: what fails to encode fails before the
+    request is touched, so that :func:`_failed` can still answer."""
     code, _, message = status.partition(" ")
-    request.setResponseCode(int(code), message.encode("latin-1"))
-    for name, value in headers:
-        if name.lower() not in ("server", "date"):
-            request.responseHeaders.addRawHeader(name.encode("latin-1"), value.encode("latin-1"))
+    code, message = int(code), message.encode("latin-1")
+    raw = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers
+           if name.lower() not in ("server", "date")]
+    request.setResponseCode(code, message)
+    for name, value in raw:
+        request.responseHeaders.addRawHeader(name, value)
     request.write(body)
     request.finish()
 

@@ -217,7 +217,8 @@ class Console:
         if route.roles is not None and session.role not in route.roles:
             return ctx.render("error.html", status=403, title=ctx._("Not for your role"),
                               message=ctx._("This page is for administrators."))
-        if request.method == "POST" and not hmac.compare_digest(request.form.get("csrf", ""), session.csrf):
+        if request.method == "POST" and not hmac.compare_digest(request.form.get("csrf", "").encode(),
+                                                                session.csrf.encode()):   # bytes: any text
             return ctx.render("error.html", status=403, title=ctx._("The form has expired"),
                               message=ctx._("Reload the page and try again."))
         with origin(ctx.address):
