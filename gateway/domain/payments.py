@@ -80,7 +80,7 @@ def settle(tender: Tender, due: Decimal, partial_allowed: bool) -> Settlement:
         raise Conflict("nothing is due", "SessionID")
     if tender.reference and _PAN.search(tender.reference):
         raise InvalidInput("a reference must not be a card number (give the last four digits only)", "Reference")
-    if tender.card_last_four is not None and not re.fullmatch(r"\d{4}", tender.card_last_four):
+    if tender.card_last_four is not None and not re.fullmatch(r"[0-9]{4}", tender.card_last_four):
         raise InvalidInput("the last four digits of the card, and no more", "CardLastFour")
     if method != CARD and tender.card_last_four is not None:
         raise InvalidInput("last four digits belong to card payments", "CardLastFour")
