@@ -18,6 +18,11 @@ is two thirds of a reading's time, bf16 units (AVX512-BF16, AMX) take ~30% off a
 it only places boxes, which the re-reads cut with a margin; the text and its probabilities, which
 the calibration was fitted on, stay the recognisers' (f32 unless told). A CPU without bf16
 units runs it in f32.
+
+The generic recogniser's 18,710-class head is cut to the classes a line near a plate is read as
+(:func:`line_class`: CTC's blank and printable ASCII, 96): the head is ~12% of its time, and
+the plate decoding folds and renormalises over those classes anyway, so its probabilities are
+the same; a line's text differs only where another script's character was likeliest.
 """
 
 import importlib.metadata
@@ -26,12 +31,15 @@ from pathlib import Path
 import cv2
 import numpy as np
 import openvino as ov
+import openvino.opset13 as opset
 import rapidocr_onnxruntime
 
 from . import PRECISIONS
 
 DETECTOR = Path(rapidocr_onnxruntime.__file__).parent / "models" / "ch_PP-OCRv4_det_infer.onnx"
 DETECTOR_PRECISION = "bf16"
+#: What a scene's lines depend on besides the files: the reads cache (recognition.training.cache) is named by it.
+SCENE_READING = f"detector {DETECTOR_PRECISION}; recogniser's head cut to printable ASCII"
 RECOGNISER_WHEEL = ("rapidocr", "3.10.0", "rapidocr/models/PP-OCRv6_rec_small.onnx")
 
 
@@ -52,11 +60,18 @@ def recogniser_path():
     return path
 
 
-class OpenVinoSession:
-    """Called like RapidOCR's ``OrtInferSession``: one input array in, the list of outputs out."""
+def line_class(character):
+    """Whether a class of the generic recogniser is kept: printable ASCII (the plate's characters,
+    the separators the timestamp check needs, the lower case of state names)."""
+    return len(character) == 1 and " " <= character <= "~"
 
-    def __init__(self, core, model_path, threads, precision="f32"):
-        model = core.compile_model(str(model_path), "CPU", {
+
+class OpenVinoSession:
+    """Called like RapidOCR's ``OrtInferSession``: one input array in, the list of outputs out.
+    ``model``: a file, or an ``openvino.Model``."""
+
+    def __init__(self, core, model, threads, precision="f32"):
+        model = core.compile_model(model if isinstance(model, ov.Model) else str(model), "CPU", {
             "PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": threads,
             "INFERENCE_PRECISION_HINT": precision})
         self._request = model.create_infer_request()
@@ -77,9 +92,33 @@ def rapidocr(threads=1, precision="f32"):
                    intra_op_num_threads=threads, inter_op_num_threads=1)
     core = ov.Core()
     ocr.text_det.infer = OpenVinoSession(core, DETECTOR, threads, precision=DETECTOR_PRECISION)
-    ocr.text_rec.session = OpenVinoSession(core, recogniser, threads, precision=precision)
+    decoder = ocr.text_rec.postprocess_op
+    kept = [0] + [i for i, c in enumerate(decoder.character) if line_class(c)]
+    ocr.text_rec.session = OpenVinoSession(core, _cut_head(core.read_model(str(recogniser)), kept), threads,
+                                           precision=precision)
+    ocr.text_rec.classes = kept   # the full head's class of each output
+    decoder.character = [decoder.character[i] for i in kept]
+    decoder.dict = {c: i for i, c in enumerate(decoder.character)}
     _normalise_in_one_pass(ocr.text_det)
     return ocr
+
+
+def _cut_head(model, kept):
+    """The recogniser with its last linear layer (features x classes, then the bias and a softmax)
+    cut to the classes ``kept``: the softmax over them is the full one's, renormalised."""
+    softmax = next(op for op in reversed(model.get_ordered_ops()) if op.get_type_name() == "Softmax")
+    add = softmax.input_value(0).get_node()
+    while add.get_type_name() == "Identity":
+        add = add.input_value(0).get_node()
+    matmul, bias = add.input_value(0).get_node(), add.input_value(1).get_node()
+    weights = matmul.input_value(1).get_node()
+    if (matmul.get_type_name(), bias.get_type_name(), weights.get_type_name()) != ("MatMul", "Constant", "Constant"):
+        raise ValueError("the recogniser's head is not a linear layer and a softmax: another model than expected")
+    features = matmul.input_value(0)
+    w = np.ascontiguousarray(weights.get_data()[:, kept])
+    b = np.ascontiguousarray(bias.get_data()[kept])
+    head = opset.softmax(opset.add(opset.matmul(features, opset.constant(w), False, False), opset.constant(b)), -1)
+    return ov.Model([head], model.get_parameters(), "recogniser, cut head")
 
 
 def _normalise_in_one_pass(detector):

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import calibration
+from ..inference import SCENE_READING
 from ..pipeline import CUTS
 from . import data
 from .augment import light
@@ -78,8 +79,9 @@ def recognizer_for(model, weights=None, cache=None):
 
 
 def cache_of(work, model, split, seed):
-    """Where a split's reads by ``model`` are kept: the model's hash names it (new weights, new reads)."""
-    digest = hashlib.sha1(Path(model).read_bytes()).hexdigest()[:12]
+    """Where a split's reads by ``model`` are kept: the hash of the model and of how the scene's lines
+    are read names it (new weights or a new scene reading, new reads)."""
+    digest = hashlib.sha1(Path(model).read_bytes() + SCENE_READING.encode()).hexdigest()[:12]
     return Path(work) / "reads" / f"{split}-seed{seed}-{digest}"
 
 
