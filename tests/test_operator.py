@@ -133,8 +133,9 @@ def test_a_day_at_the_booth(gateway, clock, officer):
     pan = fault_of(lambda: payments.TakePayment(Method="CARD", FacilityID=FACILITY, TicketNumber=number2,
                                                 Reference="4111 1111 1111 1111"))
     assert pan.code.endswith("Client.InvalidInput")
+    arabic_indic = "\u0661" * 4
     other_digits = fault_of(lambda: payments.TakePayment(Method="CARD", FacilityID=FACILITY, TicketNumber=number2,
-                                                         Reference="TERM-7781", CardLastFour="\u0661\u0661\u0661\u0661"))
+                                                         Reference="TERM-7781", CardLastFour=arabic_indic))
     assert other_digits.code.endswith("Client.InvalidInput")   # Arabic-Indic digits are no card's last four
     card = payments.TakePayment(Method="CARD", FacilityID=FACILITY, TicketNumber=number2, Reference="TERM-7781",
                                 CardLastFour="1111")
