@@ -42,6 +42,17 @@ def db(database_url):
 
 
 @pytest.fixture
+def two_nodes(db, clock):
+    """Two gateway nodes on one PostgreSQL database, stopped after the test."""
+    if db.startswith("sqlite"):
+        pytest.skip("two nodes share a PostgreSQL database")
+    a, b = node(db, clock), node(db, clock)
+    yield a, b
+    stop_gateway(a)
+    stop_gateway(b)
+
+
+@pytest.fixture
 def clock():
     return SettableClock()
 
@@ -123,21 +134,15 @@ def test_disabling_a_user_through_the_use_case_ends_their_console_sessions(db, c
 
 
 @pytest.mark.postgres
-def test_two_nodes_share_the_sessions(db, clock):
-    if db.startswith("sqlite"):
-        pytest.skip("two nodes share a PostgreSQL database")
-    a, b = node(db, clock), node(db, clock)
-    try:
-        on_a = logged_in(a, "admin")
-        on_b = moved(on_a, b)
-        assert on_b.get("/users").status_code == 200                        # the cookie from node a
-        r = on_b.post("/lanes/1", {"command": "OPEN", "reason": "from node b"})   # a's CSRF token too
-        assert r.status_code == 200 and "Lane 1: OPEN -&gt;" in r.text
-        on_b.post("/logout")
-        assert "/console/login" in moved(on_b, a).get("/dashboard").url    # ended on both
-    finally:
-        stop_gateway(a)
-        stop_gateway(b)
+def test_two_nodes_share_the_sessions(two_nodes):
+    a, b = two_nodes
+    on_a = logged_in(a, "admin")
+    on_b = moved(on_a, b)
+    assert on_b.get("/users").status_code == 200                        # the cookie from node a
+    r = on_b.post("/lanes/1", {"command": "OPEN", "reason": "from node b"})   # a's CSRF token too
+    assert r.status_code == 200 and "Lane 1: OPEN -&gt;" in r.text
+    on_b.post("/logout")
+    assert "/console/login" in moved(on_b, a).get("/dashboard").url    # ended on both
 
 
 def addresses(gw, action):
@@ -274,21 +279,15 @@ def test_a_flash_shown_after_a_redirect_stores_the_visitors_session(db, clock):
 
 
 @pytest.mark.postgres
-def test_a_visitors_token_from_one_node_checks_on_the_other(db, clock):
-    if db.startswith("sqlite"):
-        pytest.skip("two nodes share a PostgreSQL database")
-    a, b = node(db, clock), node(db, clock)
-    try:
-        before = every_row(a)
-        visitor = ConsoleClient(a.base_url)
-        visitor.get("/login")                                               # the form from node a
-        assert every_row(b) == before
-        on_b = moved(visitor, b)
-        assert on_b.post("/login", {"username": "operator", "password": PASSWORD, "csrf": "forged"}
-                         ).status_code == 403
-        r = on_b.post("/login", {"username": "operator", "password": PASSWORD})   # a's token, checked on b
-        assert r.status_code == 200 and r.url.endswith("/console/dashboard")
-        assert moved(on_b, a).get("/dashboard").url.endswith("/console/dashboard")
-    finally:
-        stop_gateway(a)
-        stop_gateway(b)
+def test_a_visitors_token_from_one_node_checks_on_the_other(two_nodes):
+    a, b = two_nodes
+    before = every_row(a)
+    visitor = ConsoleClient(a.base_url)
+    visitor.get("/login")                                               # the form from node a
+    assert every_row(b) == before
+    on_b = moved(visitor, b)
+    assert on_b.post("/login", {"username": "operator", "password": PASSWORD, "csrf": "forged"}
+                     ).status_code == 403
+    r = on_b.post("/login", {"username": "operator", "password": PASSWORD})   # a's token, checked on b
+    assert r.status_code == 200 and r.url.endswith("/console/dashboard")
+    assert moved(on_b, a).get("/dashboard").url.endswith("/console/dashboard")
