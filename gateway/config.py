@@ -429,7 +429,7 @@ def _lane_type(lane, where):
 
 
 #: [[facility.zone]] keys (issue 16).
-ZONE_KEYS = {"id", "name", "kind", "capacity", "permit_only"}
+ZONE_KEYS = {"id", "name", "kind", "capacity", "permit_only", "floor"}
 
 
 def _zones(facility_id, tables, where):
@@ -446,7 +446,8 @@ def _zones(facility_id, tables, where):
             raise ConfigError(f"{zw}.id: {zone_id!r} twice")
         try:
             zones[zone_id] = zone(facility_id, zone_id, name=table.get("name"), kind=table.get("kind", AREA),
-                                  capacity=table.get("capacity", {}), permit_only=bool(table.get("permit_only")))
+                                  capacity=table.get("capacity", {}), permit_only=bool(table.get("permit_only")),
+                                  floor=table.get("floor"))
         except InvalidInput as e:
             raise ConfigError(f"{zw}: {e.message}") from None
     return zones

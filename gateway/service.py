@@ -178,7 +178,8 @@ class GatewayService(service.MultiService):
                               tokens=PermitTokens.signing(load_permit_key(ops.permit_key_file)))
         self.enforcement = Enforcement(facilities, self.store, citations, clock, self.node)
         occupancy = Occupancy(facilities, self.store, clock, zones)
-        open_data = OpenData(facilities=facilities, occupancy=occupancy, publisher=config.open_data, clock=clock)
+        open_data = OpenData(facilities=facilities, occupancy=occupancy, publisher=config.open_data, clock=clock,
+                             zones=zones)
         self.status_push = StatusPush(open_data=open_data, store=self.store, relaying=relaying, node=self.node,
                                       period=config.datex2.status_push_s)
         self.hotlist_feeds = HotlistFeeds(facilities=facilities, store=self.store, clock=clock,

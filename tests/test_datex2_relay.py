@@ -24,6 +24,8 @@ from test_plc import until
 
 PERIOD = 20
 STATUS, TABLE = "ParkingStatusPublication", "ParkingTablePublication"
+QUIET_ZONES = [{"id": "G", "name": "Ground", "kind": "level", "floor": "0", "capacity": {"car": 8}},
+               {"id": "BIKES", "name": "Bikes", "capacity": {"motorcycle": 2}}]
 
 
 def on_reactor(fn, *args):
@@ -34,7 +36,8 @@ def d2_config(receiver_url, database_url, schemas=STANDARDS, **relay):
     return configs.gateway(
         configs.facility("LOT-D2", configs.lane("D2-IN", 1, "ENTRY"), configs.lane("D2-OUT", 2, "EXIT"),
                          name="Open Data Garage", capacity=40),
-        configs.facility("LOT-QUIET", configs.lane("Q-IN", 1, "ENTRY"), name="Quiet Lot", capacity=10),
+        configs.facility("LOT-QUIET", configs.lane("Q-IN", 1, "ENTRY"), name="Quiet Lot", capacity=10,
+                         zone=QUIET_ZONES),
         database_url=database_url, frame_window_s=0,
         relays=[configs.relay("d2", receiver_url, documents=[STATUS, TABLE], timeout_s=0.5, backoff_s=0.05,
                               backoff_max_s=0.2, **relay)],
@@ -67,10 +70,18 @@ def bodies(receiver):
     return [r.body for r in receiver.received]
 
 
+def look(gw):
+    """One look of the status push, waited for: one still running when the clock moves on is
+    skipped (never two at once), and a loaded machine takes its time."""
+    on_reactor(gw.jobs.advance, PERIOD)
+    run = gw.service.job_runs["datex2 status"]
+    until(lambda: run.called)
+
+
 def push(gw, receiver, expected):
     """One look of the status push; the documents the receiver got from it (``expected`` of them)."""
     before = len(receiver.received)
-    on_reactor(gw.jobs.advance, PERIOD)
+    look(gw)
     until(lambda: len(receiver.received) >= before + expected)
     return bodies(receiver)[before:]
 
@@ -92,6 +103,13 @@ def occupied(doc):
             int(counts.findtext("prk:numberOfVacantSpaces", namespaces=NS)))
 
 
+def zone_places(doc):
+    """A table's zones (layer 1) -> their spaces."""
+    return {p.get("id"): p.findtext("prk:commonComponents/prk:characteristics/prk:spacesTotal", namespaces=NS)
+            for p in doc.iterfind("prk:parkingTable/prk:hierarchyElementGeneral", NS)
+            if p.findtext("prk:layer", namespaces=NS) == "1"}
+
+
 def enter(gw, plate):
     gw.client("EventService", user="operator", password=PASSWORD).SubmitEvent(Event={
         "EventID": f"D2-{plate}", "FacilityID": "LOT-D2", "CameraID": "D2-IN", "Direction": "ENTRY",
@@ -105,6 +123,13 @@ def test_tables_then_statuses_on_change_coalesced_and_valid(published, receiver,
     assert kinds.index("prk:ParkingTablePublication") < kinds.index("prk:ParkingStatusPublication")
     assert {occupied(d) for d in first if d.get(XSI_TYPE).endswith("StatusPublication")} == {
         ("LOT-D2", 0, 40), ("LOT-QUIET", 0, 10)}
+    # The zoned facility's zones are places under it, with their status (valid, as xmllint said).
+    assert [zone_places(d) for d in first if d.get(XSI_TYPE).endswith("TablePublication")
+            and d.find(".//prk:hierarchyElementGeneral", NS).get("id") == "LOT-QUIET"] == [
+        {"LOT-QUIET/G": "8", "LOT-QUIET/BIKES": "2"}]
+    [quiet] = [d for d in first if d.get(XSI_TYPE).endswith("StatusPublication") and occupied(d)[0] == "LOT-QUIET"]
+    assert [r.get("id") for r in quiet.iterfind(".//fac:reference", NS)] == ["LOT-QUIET", "LOT-QUIET/G",
+                                                                             "LOT-QUIET/BIKES"]
     assert all(r.headers["content-type"].startswith("application/xml") for r in receiver.received)
     # Three vehicles in one period: one status, of the facility that changed only.
     for _ in range(3):
@@ -113,8 +138,8 @@ def test_tables_then_statuses_on_change_coalesced_and_valid(published, receiver,
     assert occupied(xmllint(status, tmp_path)) == ("LOT-D2", 3, 37)
     # Nothing changed: nothing is pushed.
     before = len(receiver.received)
-    on_reactor(published.jobs.advance, PERIOD)
-    on_reactor(published.jobs.advance, PERIOD)
+    look(published)
+    look(published)
     enter(published, unique_plate())
     [status] = push(published, receiver, 1)
     assert len(receiver.received) == before + 1
@@ -156,3 +181,22 @@ def test_relaying_datex2_needs_the_official_schemas(tmp_path):
     # Without a relay of DATEX II, none are needed (the HTTP feed and the CLI build without them).
     raw["relay"] = []
     assert configs.parse(raw).datex2.relayed == ()
+
+
+def test_a_zone_set_is_a_new_table_then_a_status(published, receiver, tmp_path):
+    published.client("ZoneService", user="admin", password=PASSWORD).SetZone(
+        FacilityID="LOT-QUIET", ZoneID="BIKES", Capacity=[{"VehicleType": "motorcycle", "Spaces": 5}])
+    table, status = (xmllint(body, tmp_path) for body in push(published, receiver, 2))
+    assert [d.get(XSI_TYPE) for d in (table, status)] == ["prk:ParkingTablePublication",
+                                                          "prk:ParkingStatusPublication"]
+    assert zone_places(table) == {"LOT-QUIET/G": "8", "LOT-QUIET/BIKES": "5"}
+    site = table.find("prk:parkingTable/prk:hierarchyElementGeneral", NS)
+    assert status.find("prk:parkingStatusInformation/fac:reference", NS).get("version") == site.get("version")
+    bikes = status.findall("prk:parkingStatusInformation", NS)[2]
+    assert bikes.findtext("prk:occupancy/prk:numberOfVacantSpaces", namespaces=NS) == "5"
+    # Nothing changed since: nothing more.
+    before = len(receiver.received)
+    look(published)
+    enter(published, unique_plate())
+    [status] = push(published, receiver, 1)
+    assert len(receiver.received) == before + 1 and occupied(xmllint(status, tmp_path))[0] == "LOT-D2"

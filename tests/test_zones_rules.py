@@ -56,6 +56,19 @@ def test_a_zone_version_changes_what_is_given_and_keeps_the_rest():
     assert now["L1"].name == "One" and now["L1"].spaces("car") == 5 and now["MOTO"] is MOTO
 
 
+def test_a_level_keeps_its_configured_floor_in_every_version():
+    b1 = zone("LOT", "B1", kind=LEVEL, capacity={"car": 2}, floor=-1)
+    assert b1.floor == "-1" and changed(b1, "LOT", "B1", capacity={"car": 3}).floor == "-1"
+    stored = zone("LOT", "B1", kind=LEVEL, capacity={"car": 9}, version=4)   # a version as the store reads it
+    roof = zone("LOT", "ROOF", kind=LEVEL, capacity={"car": 1}, version=5)  # set at run time: no floor known
+    now = in_force([b1], [stored, roof])
+    assert (now["B1"].floor, now["B1"].spaces("car"), now["ROOF"].floor) == ("-1", 9, None)
+    for bad in ("", "first floor", "x" * 17):
+        with pytest.raises(InvalidInput) as refused:
+            zone("LOT", "B1", kind=LEVEL, floor=bad)
+        assert refused.value.field == "Floor"
+
+
 @pytest.mark.parametrize("change, field", [({"capacity": {"car": -1}}, "Capacity"),
                                            ({"capacity": {"hovercraft": 1}}, "Capacity"),
                                            ({"capacity": {"car": "many"}}, "Capacity"),

@@ -48,10 +48,11 @@ class Occupancy:
         self.zones = zones
 
     def of(self, facility_id: str) -> FacilityOccupancy:
-        fac = find_facility(self.facilities, facility_id)
+        find_facility(self.facilities, facility_id)
+        views = tuple(self.zones.listing(facility_id)) if self.zones is not None else ()
+        fac = self.facilities[facility_id]   # after its zones were read: a capacity of zones is theirs now
         with self.store.connection() as conn:
             occupied = sessions.occupied(conn, fac.id)
-        views = tuple(self.zones.listing(fac.id)) if self.zones is not None else ()
         return FacilityOccupancy(fac, occupied, self.clock(), views)
 
     def zone_history(self, facility_id: str, start: datetime, end: datetime) -> list[ZoneHistory]:

@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 from ..contract import documents
 from ..domain.errors import Conflict, InvalidInput, NotFound
 from ..domain.facility import Facility, Lane, find_facility
+from ..domain.occupancy import spaces_status
 from ..domain.sessions import ParkingSession
 from ..domain.zones import Zone, ZoneSpaces, changed, has_space, in_force, spaces
 from ..store import audit, sessions
@@ -42,6 +43,21 @@ class ZoneView:
     """A zone as it is now, with its spaces per vehicle type taken and free."""
     zone: Zone
     spaces: tuple[ZoneSpaces, ...]
+
+    @property
+    def occupied(self) -> int:
+        return sum(s.occupied for s in self.spaces)
+
+    @property
+    def available(self) -> int:
+        """Free spaces of every type (a type over its capacity takes none of another's)."""
+        return sum(s.available for s in self.spaces)
+
+    @property
+    def status(self) -> str:
+        """The zone's spaces together, as a facility's: SPACES_AVAILABLE, ALMOST_FULL or FULL (by
+        the spaces taken, so that it agrees with :attr:`available`)."""
+        return spaces_status(self.zone.total, self.zone.total - self.available)
 
 
 class Zones:

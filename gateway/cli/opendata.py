@@ -18,11 +18,16 @@ def register(sub):
 
 
 def open_data(cfg):
+    """The publications as the gateway makes them: the zones in force (set at run time too) included."""
     from ..app.clock import utcnow
     from ..app.occupancy import Occupancy
     from ..app.opendata import OpenData
-    return OpenData(facilities=cfg.facilities, occupancy=Occupancy(cfg.facilities, open_store(cfg), utcnow),
-                    publisher=cfg.open_data, clock=utcnow)
+    from ..app.relaying import Relaying
+    from ..app.zones import Zones
+    store = open_store(cfg)
+    zones = Zones(facilities=cfg.facilities, store=store, clock=utcnow, relaying=Relaying(None, None, utcnow))
+    return OpenData(facilities=cfg.facilities, occupancy=Occupancy(cfg.facilities, store, utcnow, zones),
+                    publisher=cfg.open_data, clock=utcnow, zones=zones)
 
 
 def cmd_datex2(args, cfg):

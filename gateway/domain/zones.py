@@ -2,11 +2,12 @@
 
 A facility without zones is one space pool (its ``capacity``); with zones, an entry at a lane of a
 zone also needs a space of its vehicle type there. Zones are configured, and changed at runtime by
-an admin: each change is a new version of the zone (never an edit), the latest one in force.
+an admin: each change is a new version of the zone (never an edit), the latest one in force. A
+zone's floor (where a level is in the building) is configuration only: its versions keep it.
 """
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from .errors import InvalidInput
@@ -25,6 +26,7 @@ class Zone:
     kind: str                                   # level or area
     capacity: Mapping[str, int] = field(default_factory=dict)   # vehicle type -> spaces (none: no space)
     permit_only: bool = False                   # only valid permit holders enter it
+    floor: str | None = None                    # the floor it is on, as signs say it (e.g. "-1", "G", "2")
     version: int = 0                            # 0: as configured; then each SetZone's number
     set_by: str | None = None
     set_at: datetime | None = None
@@ -39,10 +41,14 @@ class Zone:
 
 
 def zone(facility_id: str, zone_id: str, *, name: str | None = None, kind: str = AREA,
-         capacity: Mapping[str, object] | None = None, permit_only: bool = False, **recorded) -> Zone:
+         capacity: Mapping[str, object] | None = None, permit_only: bool = False, floor: object = None,
+         **recorded) -> Zone:
     """A zone checked: a known kind, capacities of known vehicle types, none negative."""
     if not zone_id or len(zone_id) > 64:
         raise InvalidInput("a zone needs an id of at most 64 characters", "ZoneID")
+    floor_named = None if floor is None else str(floor).strip()
+    if floor_named is not None and (len(floor_named.split()) != 1 or len(floor_named) > 16):
+        raise InvalidInput("a zone's floor is one word of at most 16 characters (e.g. -1, G, 2)", "Floor")
     if kind not in KINDS:
         raise InvalidInput(f"a zone's kind is one of {', '.join(KINDS)}, not {kind!r}", "Kind")
     spaces = {}
@@ -56,7 +62,7 @@ def zone(facility_id: str, zone_id: str, *, name: str | None = None, kind: str =
             raise InvalidInput(f"the capacity for {kind_of} cannot be negative", "Capacity")
         spaces[kind_of] = count
     ordered = {k: spaces[k] for k in VEHICLE_TYPES if k in spaces}
-    return Zone(facility_id, zone_id, name or zone_id, kind, ordered, bool(permit_only), **recorded)
+    return Zone(facility_id, zone_id, name or zone_id, kind, ordered, bool(permit_only), floor_named, **recorded)
 
 
 def changed(current: Zone | None, facility_id: str, zone_id: str, *, name: str | None = None,
@@ -69,14 +75,16 @@ def changed(current: Zone | None, facility_id: str, zone_id: str, *, name: str |
                     permit_only=bool(permit_only))
     merged = {**current.capacity, **(capacity or {})}
     return zone(facility_id, zone_id, name=name or current.name, kind=kind or current.kind, capacity=merged,
-                permit_only=current.permit_only if permit_only is None else permit_only)
+                permit_only=current.permit_only if permit_only is None else permit_only, floor=current.floor)
 
 
 def in_force(configured: Iterable[Zone], versions: Iterable[Zone]) -> dict[str, Zone]:
-    """Zone id -> the zone as it is now: the configured ones, each replaced by its latest version."""
+    """Zone id -> the zone as it is now: the configured ones, each replaced by its latest version
+    (on the configured zone's floor)."""
     found = {z.id: z for z in configured}
+    floors = {z.id: z.floor for z in configured}
     for version in sorted(versions, key=lambda v: v.version):
-        found[version.id] = version
+        found[version.id] = replace(version, floor=floors.get(version.id))
     return found
 
 
