@@ -172,6 +172,35 @@ def test_a_day_at_the_booth(gateway, clock, officer):
     assert shifts.GetShiftReport(ShiftID=shift.ShiftID).Shift.State == "SIGNED"
 
 
+def test_money_in_another_currency_is_refused_not_read_as_the_facilitys(gateway, clock, officer):
+    """The facility takes USD: 20.00 EUR tendered is not 20.00 USD (nothing converts), for a
+    payment, a refund, a float and the cash counted at the close."""
+    def eur(amount):
+        return {"_value_1": Decimal(amount), "currency": "EUR"}
+    shifts, payments = svc(gateway, "ShiftService", officer), svc(gateway, "PaymentService", officer)
+    refused = fault_of(lambda: shifts.OpenShift(FacilityID=FACILITY, OpeningFloat=eur("100.00")))
+    assert refused.code.endswith("Client.InvalidInput") and "USD" in refused.message
+    shifts.OpenShift(FacilityID=FACILITY, OpeningFloat=usd("100.00"))
+    number = entry(gateway, unique_plate()).TicketNumber
+    clock.advance(timedelta(hours=1, minutes=5))                     # 6.00 USD
+    for given in (dict(Tendered=eur("20.00")), dict(Amount=eur("6.00"), Tendered=usd("20.00"))):
+        refused = fault_of(partial(payments.TakePayment, Method="CASH", FacilityID=FACILITY, TicketNumber=number,
+                                   **given))
+        assert refused.code.endswith("Client.InvalidInput") and "USD" in refused.message
+    assert fault_of(lambda: payments.TakePayment(Method="CARD", FacilityID=FACILITY, TicketNumber=number,
+                                                 Reference="T-9", Amount=eur("6.00"))).code.endswith("InvalidInput")
+    paid = payments.TakePayment(Method="CASH", FacilityID=FACILITY, TicketNumber=number, Tendered=usd("20.00"))
+    assert (paid.Amount._value_1, paid.Change._value_1) == (Decimal("6.00"), Decimal("14.00"))
+    admin = gateway.client("PaymentService", user="admin")
+    assert fault_of(lambda: admin.RefundPayment(PaymentID=paid.ReceiptNumber, Amount=eur("2.00"),
+                                                Reason="complaint")).code.endswith("Client.InvalidInput")
+    refused = fault_of(lambda: shifts.CloseShift(Declared=[{"Method": "CASH", "Amount": eur("106.00")}]))
+    assert refused.code.endswith("Client.InvalidInput") and "USD" in refused.message
+    report = shifts.CloseShift(Declared=[{"Method": "CASH", "Amount": usd("106.00")}])
+    cash = next(line for line in report.ByMethod if line.Method == "CASH")
+    assert (cash.Expected._value_1, cash.Difference._value_1) == (Decimal("106.00"), Decimal("0.00"))
+
+
 def test_a_plate_that_is_not_the_tickets_goes_to_review(gateway, clock):
     number = entry(gateway, unique_plate()).TicketNumber
     out = gateway.client("TicketService").ExitByTicket(

@@ -6,6 +6,7 @@ looks like a card number is refused before it could be stored.
 """
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -29,6 +30,7 @@ class Tender:
     tendered: Decimal | None = None
     reference: str | None = None     # card terminal, e-wallet transaction, voucher code, permit number
     card_last_four: str | None = None
+    currencies: tuple[str, ...] = ()  # the currencies ``amount`` and ``tendered`` were given in (none: the facility's)
 
 
 @dataclass(frozen=True)
@@ -73,9 +75,18 @@ def checked_method(method: str) -> str:
     return m
 
 
-def settle(tender: Tender, due: Decimal, partial_allowed: bool) -> Settlement:
-    """What ``tender`` pays towards ``due``, and the change; refused when it cannot be taken."""
+def checked_currency(given: Iterable[str], expected: str, field: str) -> None:
+    """Money given in another currency is refused, never read as ``expected`` (nothing converts)."""
+    if any(c != expected for c in given):
+        raise InvalidInput(f"this facility takes {expected}", field)
+
+
+def settle(tender: Tender, due: Decimal, partial_allowed: bool, currency: str | None = None) -> Settlement:
+    """What ``tender`` pays towards ``due`` (in ``currency``), and the change; refused when it cannot
+    be taken."""
     method = checked_method(tender.method)
+    if currency is not None:
+        checked_currency(tender.currencies, currency, "Amount")
     if due <= 0:
         raise Conflict("nothing is due", "SessionID")
     if tender.reference and _PAN.search(tender.reference):
