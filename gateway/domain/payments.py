@@ -103,6 +103,8 @@ def settle(tender: Tender, due: Decimal, partial_allowed: bool, currency: str | 
         tendered = tender.tendered if tender.tendered is not None else tender.amount
         if tendered is None or tendered <= 0:
             raise InvalidInput("cash needs the amount tendered", "Tendered")
+        if tender.amount is not None and tender.amount <= 0:
+            raise InvalidInput("a payment is a positive amount", "Amount")
         wanted = min(tender.amount, due) if tender.amount is not None else due
         applied = min(tendered, wanted)
         settlement = Settlement(applied.quantize(CENTS), tendered, (tendered - applied).quantize(CENTS),

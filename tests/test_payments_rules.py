@@ -1,0 +1,26 @@
+"""The payment rules alone (gateway.domain.payments.settle): what a tender pays and gives back."""
+
+from decimal import Decimal
+
+import pytest
+
+from gateway.domain.errors import InvalidInput
+from gateway.domain.payments import Tender, settle
+
+DUE = Decimal("6.00")
+
+
+@pytest.mark.parametrize("amount", ["0", "-5.00"])
+def test_cash_applies_a_positive_amount_only(amount):
+    """With partial payments allowed, cash of Amount 0 or -5.00 was "taken": a payment of -5.00 that
+    lowered what the session had paid, and 6.00 of change for 1.00 tendered."""
+    with pytest.raises(InvalidInput) as refused:
+        settle(Tender("CASH", amount=Decimal(amount), tendered=Decimal("1.00")), DUE, partial_allowed=True)
+    assert refused.value.field == "Amount"
+
+
+def test_cash_below_what_is_due_is_partial_by_policy():
+    s = settle(Tender("CASH", amount=Decimal("2.00"), tendered=Decimal("5.00")), DUE, partial_allowed=True)
+    assert (s.amount, s.tendered, s.change, s.partial) == (Decimal("2.00"), Decimal("5.00"), Decimal("3.00"), True)
+    with pytest.raises(InvalidInput):
+        settle(Tender("CASH", tendered=Decimal("5.00")), DUE, partial_allowed=False)
