@@ -292,6 +292,8 @@ def test_record_payment_is_the_integrators_channel_and_refuses_officers(gateway,
         refused = fault_of(partial(booth.RecordPayment, SessionID=sid, Amount=usd("6.00"), Method="cash"))
         assert refused.code.endswith("Client.Authorization") and "TakePayment" in refused.message
     assert gateway.client("EventService").QuoteFee(SessionID=sid).AmountDue._value_1 == Decimal("6.00")
+    short = fault_of(lambda: pay_station(gateway).RecordPayment(SessionID=sid, Amount=usd("5.9999"), Method="card"))
+    assert short.code.endswith("Client.InvalidInput")               # was taken, and left 0.00 due
     paid = pay_station(gateway).RecordPayment(SessionID=sid, Amount=usd("6.00"), Method="card")
     assert paid.AmountDue._value_1 == 0
     report = svc(gateway, "ShiftService", officer).CloseShift(Declared=[{"Method": "CASH", "Amount": usd("0")}])

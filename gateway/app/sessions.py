@@ -10,7 +10,7 @@ from sqlalchemy import Connection
 from ..domain import times
 from ..domain.errors import Conflict, InvalidInput, InvalidTime, NotFound, NotPermitted
 from ..domain.facility import Facility, find_facility
-from ..domain.payments import checked_currency
+from ..domain.payments import checked_currency, in_cents
 from ..domain.plates import normalise_plate
 from ..domain.sessions import OPEN, ParkingSession, Payment
 from ..domain.tariffs import Schedule, TariffVersion, configured
@@ -112,6 +112,7 @@ class Sessions:
                 raise Conflict("the session is closed", "SessionID")
             if amount <= 0:
                 raise InvalidInput("a payment is a positive amount", "Amount")
+            in_cents(amount, "Amount")
             checked_currency([currency], fac.currency, "Amount")
             now = self.clock()
             payment = Payment(id=new_id("PAY", now), session_id=found.id, amount=amount, currency=currency,

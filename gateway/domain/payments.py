@@ -81,12 +81,21 @@ def checked_currency(given: Iterable[str], expected: str, field: str) -> None:
         raise InvalidInput(f"this facility takes {expected}", field)
 
 
+def in_cents(amount: Decimal | None, field: str) -> None:
+    """Money changes hands in whole cents: a fraction of one is refused, never rounded into a
+    payment, a change or a refund that differs from what changed hands."""
+    if amount is not None and amount != amount.quantize(CENTS):
+        raise InvalidInput("an amount is in whole cents (at most two decimals)", field)
+
+
 def settle(tender: Tender, due: Decimal, partial_allowed: bool, currency: str | None = None) -> Settlement:
     """What ``tender`` pays towards ``due`` (in ``currency``), and the change; refused when it cannot
     be taken."""
     method = checked_method(tender.method)
     if currency is not None:
         checked_currency(tender.currencies, currency, "Amount")
+    in_cents(tender.amount, "Amount")
+    in_cents(tender.tendered, "Tendered")
     if due <= 0:
         raise Conflict("nothing is due", "SessionID")
     if tender.reference and _PAN.search(tender.reference):
@@ -132,6 +141,7 @@ def reversible(original: PaymentEntry, already_reversed: Decimal, amount: Decima
         if already_reversed:
             raise Conflict("a partly refunded payment cannot be voided", "PaymentID")
         return left
+    in_cents(amount, "Amount")
     if amount <= 0 or amount > left:
         raise InvalidInput(f"a refund is more than 0 and at most {left}", "Amount")
     return amount
