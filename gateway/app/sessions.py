@@ -92,7 +92,8 @@ class Sessions:
         with self.store.connection() as conn:
             found = self._find(conn, session_id)
             lost = tickets.lost_of_session(conn, found.id)
-        at = times.aware(at, "AsOf") if at is not None else self.clock()
+        now = self.clock()
+        at = times.ahead(at, now, "AsOf") if at is not None else now
         if at < found.entry_time:
             raise InvalidTime("AsOf is before the session's entry", "AsOf")
         return self._quote(found, at, lost)
