@@ -3,7 +3,6 @@
 
 from collections.abc import Collection, Mapping
 from dataclasses import replace
-from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy.exc import IntegrityError
@@ -12,7 +11,7 @@ from ..domain.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from ..domain.facility import Facility, find_facility
 from ..domain.payments import checked_currency, checked_method
 from ..domain.shifts import CLOSED, OPEN, SIGNED, Shift, ShiftReport, declared_amounts, report
-from ..domain.tickets import first_cutoff_after
+from ..domain.tickets import last_cutoff
 from ..store import audit, payments, shifts, tickets
 from ..store.engine import Store
 from . import printouts
@@ -107,7 +106,7 @@ class Shifts:
     def _report(self, conn, shift: Shift) -> ShiftReport:
         fac = find_facility(self.facilities, shift.facility_id)
         at = shift.closed_at or self.clock()
-        last_cutoff = first_cutoff_after(at - timedelta(days=1), fac.timezone, fac.policy.overnight_cutoff)
-        overnight = len(tickets.open_entered_before(conn, fac.id, last_cutoff, 10_000))
+        cutoff = last_cutoff(at, fac.timezone, fac.policy.overnight_cutoff)
+        overnight = len(tickets.open_entered_before(conn, fac.id, cutoff, 10_000))
         lost = [lt.charge for lt in tickets.lost_of_shift(conn, shift.id)]
         return report(shift, payments.of_shift(conn, shift.id), lost, overnight)
