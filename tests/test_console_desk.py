@@ -6,6 +6,7 @@ PDF. On SQLite and PostgreSQL."""
 
 import re
 from datetime import timedelta
+from decimal import Decimal
 
 import configs
 import pytest
@@ -90,6 +91,29 @@ def test_overnight_vehicles_and_money_refused(gw):
     assert "Write an amount as digits" in officer.last.text
     r = officer.get("/exit", params={"ticket": "0000-0000-0000-0000"})       # a mistyped number
     assert r.status_code == 400 and "<h1>Not possible</h1>" in r.text
+
+
+def test_amounts_are_read_as_the_officers_language_writes_them(gw):
+    """The Indonesian pages write US$1.250,00 for 1,250.00, so an officer there types 1.250 or 12,50.
+    "1.250" was read as 1.25 and "50.00" as fifty; now a number that reads two ways is asked again."""
+    gw.clock.now = SettableClock().now
+    officer = logged_in(gw, "operator", language="id")
+    r = officer.get("/shift")
+    if 'id="close-shift"' in r.text:
+        officer.post("/shift/close", {"declared-CASH": "0"})
+    r = officer.post("/shift/open", {"float": "50.00"})
+    assert 'id="close-shift"' not in r.text and "12,5" in r.text     # refused: 50,00 or 5.000? The hint in id
+    r = officer.post("/shift/open", {"float": "1.250"})
+    assert 'id="close-shift"' in r.text
+    report = gw.service.use_cases.shifts.report("operator", "operator")
+    assert report.shift.opening_float == Decimal("1250")
+    r = officer.post("/shift/close", {"declared-CASH": "1.250,50"})
+    cash = re.search(r'id="method-CASH">(.*?)</tr>', r.text, re.S).group(1)
+    assert "US$1.250,50" in cash and "US$0,50" in cash                # counted 1,250.50 against 1,250.00
+    english = logged_in(gw, "operator")
+    english.post("/shift/open", {"float": "12.50"})
+    assert gw.service.use_cases.shifts.report("operator", "operator").shift.opening_float == Decimal("12.50")
+    english.post("/shift/close", {"declared-CASH": "12.50"})
 
 
 def test_reports_export(gw):
