@@ -161,3 +161,15 @@ def test_a_ticket_number_in_other_digits_is_not_a_ticket(gw):
     officer = logged_in(gw, "operator")
     r = officer.get("/exit", params={"ticket": "\u0661" * 16})            # ARABIC-INDIC DIGIT ONE
     assert r.status_code == 400 and "16 digits" in r.text
+
+
+def test_days_and_times_off_the_calendar_are_refused_not_a_500(gw):
+    """December 9999 ran the report's period (and the activity log's filter) off the calendar's end:
+    an OverflowError, the console's 500 page."""
+    admin = logged_in(gw, "admin")
+    for params in ({"kind": "daily", "from": "9999-12-31"}, {"kind": "monthly", "from": "9999-12-01"}):
+        for path in ("/reports", "/reports/export.csv"):
+            r = admin.get(path, params=params)
+            assert r.status_code == 400 and "9999-12-30" in r.text, (path, params, r.status_code)
+    r = admin.get("/activity", params={"from": "9999-12-31T23:59"})
+    assert r.status_code == 400 and "9999-12-30" in r.text

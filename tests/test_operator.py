@@ -399,6 +399,9 @@ def test_reports_count_revenue_traffic_and_refunds_and_export_to_real_readers(ga
     assert rows[0] == ["facility", "section", "key", "count", "amount"]
     assert {r[0] for r in rows[1:]} == {"LOT-TEST", "LOT-SMALL", "LOT-TINY"}
     assert fault_of(lambda: reports.GetReport(Period="yearly")).code.endswith("Client.InvalidInput")
+    from datetime import date
+    off_the_calendar = fault_of(lambda: reports.GetReport(Period="monthly", From=date(9999, 12, 1)))
+    assert off_the_calendar.code.endswith("Client.InvalidTime")      # was a Server fault (OverflowError)
     assert fault_of(lambda: gateway.client("ReportService").GetReport(Period="daily")).code.endswith(
         "Client.Authorization")
 

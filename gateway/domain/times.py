@@ -32,7 +32,7 @@ def aware(when: datetime, field: str) -> datetime:
     """``when`` in UTC; a naive time is refused (nobody can tell which zone it meant)."""
     if when.tzinfo is None:
         raise InvalidTime("times must carry a timezone (e.g. 2025-01-22T14:30:45Z)", field)
-    return when.astimezone(timezone.utc)
+    return in_calendar(when, field).astimezone(timezone.utc)
 
 
 def reported(when: datetime | None, now: datetime, max_skew: timedelta, field: str) -> datetime:
