@@ -219,6 +219,9 @@ def test_partial_cash_is_refused_and_an_integrator_pays_on_its_channel(gateway, 
     short = fault_of(lambda: app.TakePayment(Method="CASH", FacilityID=FACILITY, TicketNumber=number,
                                              Tendered=usd("5.00")))
     assert "partial" in short.message
+    no_lane = fault_of(lambda: app.TakePayment(Method="EWALLET", FacilityID=FACILITY, TicketNumber=number,
+                                               Reference="WALLET-990", LaneNumber=999))
+    assert no_lane.code.endswith("Client.UnknownLane")              # was taken, on a "lane 999" in the reports
     paid = app.TakePayment(Method="EWALLET", FacilityID=FACILITY, TicketNumber=number, Reference="WALLET-991")
     assert (paid.Channel, paid.ShiftID, paid.Amount._value_1) == ("integrator", None, Decimal("6.00"))
     assert fault_of(lambda: app.TakePayment(Method="EWALLET", FacilityID=FACILITY, TicketNumber=number,

@@ -78,6 +78,8 @@ class Payments:
             if session.status != OPEN:
                 raise Conflict("the session is closed", "SessionID")
             fac = find_facility(self.facilities, session.facility_id)
+            if lane_number is not None:
+                fac.lane_numbered(lane_number)       # the reports count revenue by lane
             shift = None
             if role in OFFICERS:
                 shift = shifts.open_of(conn, username)

@@ -18,7 +18,7 @@ class PaymentService(ServiceBase):
     @operation(t.req(t.PaymentMethod), t.opt(t.Identifier), t.opt(t.Identifier), t.opt(t.ShortText),
                t.opt(t.Money), t.opt(t.Money), t.opt(t.ShortText), t.opt(t.CardLastFour), t.opt(Integer32),
                roles=("admin", "operator", "integrator"), returns=t.req(t.Receipt), names="Receipt",
-               throws=(f.NotFoundFault, f.ConflictFault, f.UnknownFacilityFault))
+               throws=(f.NotFoundFault, f.ConflictFault, f.UnknownFacilityFault, f.UnknownLaneFault))
     def TakePayment(ctx, Method, SessionID, FacilityID, TicketNumber, Amount, Tendered, Reference, CardLastFour,
                     LaneNumber):
         """An officer's payment belongs to their open shift (refused without one); an integrator's to
