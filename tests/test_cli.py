@@ -56,6 +56,16 @@ def test_user_add_and_hotlist(tmp_path):
     store.dispose()
 
 
+@pytest.mark.parametrize("amount", ["NaN", "Infinity", "ten"])
+def test_an_amount_that_is_no_number_is_refused_by_the_command_line(tmp_path, amount):
+    """--float Infinity opened a shift with an infinite float; --float NaN ended in a traceback."""
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    for args in (["shift", "open", "--officer", "o", "--facility", "LOT-DOWNTOWN-A", "--float", amount],
+                 ["pay", "--officer", "o", "--session", "S-1", "--tendered", amount]):
+        run = parkgate(*args, db=db)
+        assert run.returncode == 2 and "invalid amount value" in run.stderr and "Traceback" not in run.stderr
+
+
 def test_bad_configuration_is_reported(tmp_path):
     cfg = tmp_path / "bad.toml"
     cfg.write_text('[[facility]]\nid = "A"\n[facility.tariff]\nrate_code = "R"\nprice_per_period = 3.0\n'

@@ -6,6 +6,7 @@ PDF. On SQLite and PostgreSQL."""
 
 import re
 from datetime import timedelta
+from decimal import Decimal
 
 import configs
 import pytest
@@ -92,6 +93,29 @@ def test_overnight_vehicles_and_money_refused(gw):
     assert r.status_code == 400 and "<h1>Not possible</h1>" in r.text
 
 
+def test_amounts_are_read_as_the_officers_language_writes_them(gw):
+    """The Indonesian pages write US$1.250,00 for 1,250.00, so an officer there types 1.250 or 12,50.
+    "1.250" was read as 1.25 and "50.00" as fifty; now a number that reads two ways is asked again."""
+    gw.clock.now = SettableClock().now
+    officer = logged_in(gw, "operator", language="id")
+    r = officer.get("/shift")
+    if 'id="close-shift"' in r.text:
+        officer.post("/shift/close", {"declared-CASH": "0"})
+    r = officer.post("/shift/open", {"float": "50.00"})
+    assert 'id="close-shift"' not in r.text and "12,5" in r.text     # refused: 50,00 or 5.000? The hint in id
+    r = officer.post("/shift/open", {"float": "1.250"})
+    assert 'id="close-shift"' in r.text
+    report = gw.service.use_cases.shifts.report("operator", "operator")
+    assert report.shift.opening_float == Decimal("1250")
+    r = officer.post("/shift/close", {"declared-CASH": "1.250,50"})
+    cash = re.search(r'id="method-CASH">(.*?)</tr>', r.text, re.S).group(1)
+    assert "US$1.250,50" in cash and "US$0,50" in cash                # counted 1,250.50 against 1,250.00
+    english = logged_in(gw, "operator")
+    english.post("/shift/open", {"float": "12.50"})
+    assert gw.service.use_cases.shifts.report("operator", "operator").shift.opening_float == Decimal("12.50")
+    english.post("/shift/close", {"declared-CASH": "12.50"})
+
+
 def test_reports_export(gw):
     admin = logged_in(gw, "admin")
     r = admin.get("/reports", params={"kind": "daily"})
@@ -137,3 +161,15 @@ def test_a_ticket_number_in_other_digits_is_not_a_ticket(gw):
     officer = logged_in(gw, "operator")
     r = officer.get("/exit", params={"ticket": "\u0661" * 16})            # ARABIC-INDIC DIGIT ONE
     assert r.status_code == 400 and "16 digits" in r.text
+
+
+def test_days_and_times_off_the_calendar_are_refused_not_a_500(gw):
+    """December 9999 ran the report's period (and the activity log's filter) off the calendar's end:
+    an OverflowError, the console's 500 page."""
+    admin = logged_in(gw, "admin")
+    for params in ({"kind": "daily", "from": "9999-12-31"}, {"kind": "monthly", "from": "9999-12-01"}):
+        for path in ("/reports", "/reports/export.csv"):
+            r = admin.get(path, params=params)
+            assert r.status_code == 400 and "9999-12-30" in r.text, (path, params, r.status_code)
+    r = admin.get("/activity", params={"from": "9999-12-31T23:59"})
+    assert r.status_code == 400 and "9999-12-30" in r.text

@@ -84,6 +84,20 @@ def test_a_version_to_come(gw):
     assert fee_shown(admin.get("/tariffs", params={"quote_type": "truck", "quote_hours": "1"}).text) == "$3.00"
 
 
+def test_an_indonesian_admin_types_prices_as_the_page_writes_them(gw):
+    """The Indonesian page writes US$1.500,00 for 1,500.00; "1.500" typed there was set as 1.50."""
+    admin = logged_in(gw, "admin", language="id")
+    r = admin.post("/tariffs", {"vehicle_type": "bus", "price_per_period": "1.500", "daily_maximum": "12.000,50",
+                                "when": "at", "effective_from": "2025-03-01T00:00"})
+    assert r.status_code == 200, r.text[-500:]
+    rows = re.findall(r'<tr id="tariff-bus-\d+"[^>]*>(.*?)</tr>', r.text, re.S)
+    assert "US$1.500,00" in rows[-1] and "US$12.000,50" in rows[-1]
+    english = logged_in(gw, "admin")
+    r = english.post("/tariffs", {"vehicle_type": "bus", "price_per_period": "1,500.25", "when": "at",
+                                  "effective_from": "2025-03-02T00:00"})
+    assert "$1,500.25" in re.findall(r'<tr id="tariff-bus-\d+"[^>]*>(.*?)</tr>', r.text, re.S)[-1]
+
+
 @pytest.mark.parametrize("form, message", [
     ({"vehicle_type": "car", "price_per_period": "4.5.0"}, "is not an amount"),
     ({"vehicle_type": "car", "price_per_period": "-1"}, "at least 0"),

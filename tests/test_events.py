@@ -446,6 +446,10 @@ def test_a_fee_can_be_quoted_ahead(gateway, clock):
     assert ahead.AmountDue._value_1 == Decimal("6.00") and ahead.Duration == timedelta(minutes=90)
     naive = fault_of(lambda: events.QuoteFee(SessionID=sid, AsOf=clock().replace(tzinfo=None)))
     assert naive.code.endswith("Client.InvalidTime")
+    # At most a year ahead: the fee is worked out a day at a time (AsOf 9999-12-29 took a minute).
+    assert events.QuoteFee(SessionID=sid, AsOf=clock() + timedelta(days=365)).AmountDue._value_1 > 0
+    far = fault_of(lambda: events.QuoteFee(SessionID=sid, AsOf=clock() + timedelta(days=367)))
+    assert far.code.endswith("Client.InvalidTime") and "year ahead" in far.message
 
 
 def test_a_session_looked_up_by_plate_and_not_found_names_the_plate(gateway, clock):

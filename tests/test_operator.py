@@ -172,6 +172,35 @@ def test_a_day_at_the_booth(gateway, clock, officer):
     assert shifts.GetShiftReport(ShiftID=shift.ShiftID).Shift.State == "SIGNED"
 
 
+def test_money_in_another_currency_is_refused_not_read_as_the_facilitys(gateway, clock, officer):
+    """The facility takes USD: 20.00 EUR tendered is not 20.00 USD (nothing converts), for a
+    payment, a refund, a float and the cash counted at the close."""
+    def eur(amount):
+        return {"_value_1": Decimal(amount), "currency": "EUR"}
+    shifts, payments = svc(gateway, "ShiftService", officer), svc(gateway, "PaymentService", officer)
+    refused = fault_of(lambda: shifts.OpenShift(FacilityID=FACILITY, OpeningFloat=eur("100.00")))
+    assert refused.code.endswith("Client.InvalidInput") and "USD" in refused.message
+    shifts.OpenShift(FacilityID=FACILITY, OpeningFloat=usd("100.00"))
+    number = entry(gateway, unique_plate()).TicketNumber
+    clock.advance(timedelta(hours=1, minutes=5))                     # 6.00 USD
+    for given in (dict(Tendered=eur("20.00")), dict(Amount=eur("6.00"), Tendered=usd("20.00"))):
+        refused = fault_of(partial(payments.TakePayment, Method="CASH", FacilityID=FACILITY, TicketNumber=number,
+                                   **given))
+        assert refused.code.endswith("Client.InvalidInput") and "USD" in refused.message
+    assert fault_of(lambda: payments.TakePayment(Method="CARD", FacilityID=FACILITY, TicketNumber=number,
+                                                 Reference="T-9", Amount=eur("6.00"))).code.endswith("InvalidInput")
+    paid = payments.TakePayment(Method="CASH", FacilityID=FACILITY, TicketNumber=number, Tendered=usd("20.00"))
+    assert (paid.Amount._value_1, paid.Change._value_1) == (Decimal("6.00"), Decimal("14.00"))
+    admin = gateway.client("PaymentService", user="admin")
+    assert fault_of(lambda: admin.RefundPayment(PaymentID=paid.ReceiptNumber, Amount=eur("2.00"),
+                                                Reason="complaint")).code.endswith("Client.InvalidInput")
+    refused = fault_of(lambda: shifts.CloseShift(Declared=[{"Method": "CASH", "Amount": eur("106.00")}]))
+    assert refused.code.endswith("Client.InvalidInput") and "USD" in refused.message
+    report = shifts.CloseShift(Declared=[{"Method": "CASH", "Amount": usd("106.00")}])
+    cash = next(line for line in report.ByMethod if line.Method == "CASH")
+    assert (cash.Expected._value_1, cash.Difference._value_1) == (Decimal("106.00"), Decimal("0.00"))
+
+
 def test_a_plate_that_is_not_the_tickets_goes_to_review(gateway, clock):
     number = entry(gateway, unique_plate()).TicketNumber
     out = gateway.client("TicketService").ExitByTicket(
@@ -190,6 +219,9 @@ def test_partial_cash_is_refused_and_an_integrator_pays_on_its_channel(gateway, 
     short = fault_of(lambda: app.TakePayment(Method="CASH", FacilityID=FACILITY, TicketNumber=number,
                                              Tendered=usd("5.00")))
     assert "partial" in short.message
+    no_lane = fault_of(lambda: app.TakePayment(Method="EWALLET", FacilityID=FACILITY, TicketNumber=number,
+                                               Reference="WALLET-990", LaneNumber=999))
+    assert no_lane.code.endswith("Client.UnknownLane")              # was taken, on a "lane 999" in the reports
     paid = app.TakePayment(Method="EWALLET", FacilityID=FACILITY, TicketNumber=number, Reference="WALLET-991")
     assert (paid.Channel, paid.ShiftID, paid.Amount._value_1) == ("integrator", None, Decimal("6.00"))
     assert fault_of(lambda: app.TakePayment(Method="EWALLET", FacilityID=FACILITY, TicketNumber=number,
@@ -263,6 +295,8 @@ def test_record_payment_is_the_integrators_channel_and_refuses_officers(gateway,
         refused = fault_of(partial(booth.RecordPayment, SessionID=sid, Amount=usd("6.00"), Method="cash"))
         assert refused.code.endswith("Client.Authorization") and "TakePayment" in refused.message
     assert gateway.client("EventService").QuoteFee(SessionID=sid).AmountDue._value_1 == Decimal("6.00")
+    short = fault_of(lambda: pay_station(gateway).RecordPayment(SessionID=sid, Amount=usd("5.9999"), Method="card"))
+    assert short.code.endswith("Client.InvalidInput")               # was taken, and left 0.00 due
     paid = pay_station(gateway).RecordPayment(SessionID=sid, Amount=usd("6.00"), Method="card")
     assert paid.AmountDue._value_1 == 0
     report = svc(gateway, "ShiftService", officer).CloseShift(Declared=[{"Method": "CASH", "Amount": usd("0")}])
@@ -368,6 +402,9 @@ def test_reports_count_revenue_traffic_and_refunds_and_export_to_real_readers(ga
     assert rows[0] == ["facility", "section", "key", "count", "amount"]
     assert {r[0] for r in rows[1:]} == {"LOT-TEST", "LOT-SMALL", "LOT-TINY"}
     assert fault_of(lambda: reports.GetReport(Period="yearly")).code.endswith("Client.InvalidInput")
+    from datetime import date
+    off_the_calendar = fault_of(lambda: reports.GetReport(Period="monthly", From=date(9999, 12, 1)))
+    assert off_the_calendar.code.endswith("Client.InvalidTime")      # was a Server fault (OverflowError)
     assert fault_of(lambda: gateway.client("ReportService").GetReport(Period="daily")).code.endswith(
         "Client.Authorization")
 

@@ -85,6 +85,17 @@ def test_special_rates_for_weekdays_and_date_ranges():
     assert cost(v, hours=5, entry=sunday_evening) == Decimal("3.00") + Decimal("6.00")  # 3 h Sunday, 2 h Monday
 
 
+def test_a_sunday_rate_on_the_sunday_the_clocks_go_forward():
+    """That Sunday has 23 hours, so 24 hours from Saturday 23:30 end on Monday at 00:30: three local
+    dates in one 24 hours. Only the first and last were looked at, both on weekday rates, so all of
+    Sunday was charged at 3.00 an hour (72.00 instead of 26.00)."""
+    v = version(daily_maximum="", special=[{"name": "sunday", "weekdays": ["SUN"], "price_per_period": "1.00"}])
+    saturday_night = datetime(2025, 3, 8, 23, 30, tzinfo=NY).astimezone(timezone.utc)
+    assert cost(v, hours=24, entry=saturday_night) == Decimal("3.00") + 23 * Decimal("1.00")
+    a_week_later = datetime(2025, 3, 15, 23, 30, tzinfo=NY).astimezone(timezone.utc)
+    assert cost(v, hours=24, entry=a_week_later) == Decimal("3.00") + 23 * Decimal("1.00")
+
+
 def test_vehicle_types_have_their_own_versions():
     versions = (version("car"), version("motorcycle", price_per_period="1.00", daily_maximum="8.00"))
     assert cost(versions, hours=3) == Decimal("9.00")

@@ -8,7 +8,17 @@ from typing import Any
 
 from ..domain.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from ..domain.facility import Facility, find_facility
-from ..domain.payments import PAYMENT, REFUND, VOID, PaymentEntry, Tender, checked_method, reversible, settle
+from ..domain.payments import (
+    PAYMENT,
+    REFUND,
+    VOID,
+    PaymentEntry,
+    Tender,
+    checked_currency,
+    checked_method,
+    reversible,
+    settle,
+)
 from ..domain.sessions import OPEN, ParkingSession
 from ..domain.shifts import OPEN as SHIFT_OPEN
 from ..domain.tickets import TicketCodes
@@ -68,6 +78,8 @@ class Payments:
             if session.status != OPEN:
                 raise Conflict("the session is closed", "SessionID")
             fac = find_facility(self.facilities, session.facility_id)
+            if lane_number is not None:
+                fac.lane_numbered(lane_number)       # the reports count revenue by lane
             shift = None
             if role in OFFICERS:
                 shift = shifts.open_of(conn, username)
@@ -76,7 +88,7 @@ class Payments:
                 if shift.facility_id != fac.id:
                     raise Conflict("the shift is in another facility", "Shift")
             _, due = owed(fac, session, now, tickets.lost_of_session(conn, session.id), tariffs=self.tariffs, conn=conn)
-            settled = settle(tender, due, fac.policy.partial_payments)
+            settled = settle(tender, due, fac.policy.partial_payments, fac.currency)
             ticket = tickets.of_session(conn, session.id)
             entry = PaymentEntry(
                 id=new_id("PAY", now), session_id=session.id, facility_id=fac.id, kind=PAYMENT,
@@ -96,9 +108,9 @@ class Payments:
         return ReceiptView(entry, fac, paid, left, ticket.number if ticket else None)
 
     def reverse(self, payment_id: str, reason: str, username: str, role: str,
-                amount: Decimal | None = None) -> ReceiptView:
+                amount: Decimal | None = None, currency: str | None = None) -> ReceiptView:
         """A void (``amount`` None: all of it, while its shift is open) or a refund (any time, part or
-        all); a supervisor's (admin) act, with a reason."""
+        all, in the payment's ``currency``); a supervisor's (admin) act, with a reason."""
         if role != "admin":
             raise NotPermitted()
         if not reason or not reason.strip():
@@ -108,6 +120,7 @@ class Payments:
             original = payments.get(conn, payment_id)
             if original is None:
                 raise NotFound("no such payment", "PaymentID")
+            checked_currency([currency] if currency else [], original.currency, "Amount")
             session = sessions.get(conn, original.session_id, for_update=True)
             assert session is not None
             back = reversible(original, payments.reversed_total(conn, original.id), amount)

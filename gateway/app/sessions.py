@@ -10,6 +10,7 @@ from sqlalchemy import Connection
 from ..domain import times
 from ..domain.errors import Conflict, InvalidInput, InvalidTime, NotFound, NotPermitted
 from ..domain.facility import Facility, find_facility
+from ..domain.payments import checked_currency, in_cents
 from ..domain.plates import normalise_plate
 from ..domain.sessions import OPEN, ParkingSession, Payment
 from ..domain.tariffs import Schedule, TariffVersion, configured
@@ -91,7 +92,8 @@ class Sessions:
         with self.store.connection() as conn:
             found = self._find(conn, session_id)
             lost = tickets.lost_of_session(conn, found.id)
-        at = times.aware(at, "AsOf") if at is not None else self.clock()
+        now = self.clock()
+        at = times.ahead(at, now, "AsOf") if at is not None else now
         if at < found.entry_time:
             raise InvalidTime("AsOf is before the session's entry", "AsOf")
         return self._quote(found, at, lost)
@@ -111,8 +113,8 @@ class Sessions:
                 raise Conflict("the session is closed", "SessionID")
             if amount <= 0:
                 raise InvalidInput("a payment is a positive amount", "Amount")
-            if currency != fac.currency:
-                raise InvalidInput(f"this facility takes {fac.currency}", "Amount")
+            in_cents(amount, "Amount")
+            checked_currency([currency], fac.currency, "Amount")
             now = self.clock()
             payment = Payment(id=new_id("PAY", now), session_id=found.id, amount=amount, currency=currency,
                               method=method, paid_at=now, recorded_by=username, facility_id=fac.id,

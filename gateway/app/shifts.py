@@ -1,18 +1,17 @@
 """Officers' shifts: opened with a float, closed with the cash counted per method, reported
 (expected against declared) and signed off by a supervisor."""
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import replace
-from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy.exc import IntegrityError
 
 from ..domain.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from ..domain.facility import Facility, find_facility
-from ..domain.payments import checked_method
+from ..domain.payments import checked_currency, checked_method
 from ..domain.shifts import CLOSED, OPEN, SIGNED, Shift, ShiftReport, declared_amounts, report
-from ..domain.tickets import first_cutoff_after
+from ..domain.tickets import last_cutoff
 from ..store import audit, payments, shifts, tickets
 from ..store.engine import Store
 from . import printouts
@@ -27,9 +26,10 @@ class Shifts:
         self.clock = clock
 
     def open(self, officer: str, facility_id: str, opening_float: Decimal, lane_number: int | None = None,
-             booth: str | None = None) -> Shift:
-        """One open shift per officer."""
+             booth: str | None = None, currency: str | None = None) -> Shift:
+        """One open shift per officer; the float in the facility's currency (``currency``: as given)."""
         fac = find_facility(self.facilities, facility_id)
+        checked_currency([currency] if currency else [], fac.currency, "OpeningFloat")
         if lane_number is not None:
             fac.lane_numbered(lane_number)
         if opening_float < 0:
@@ -47,13 +47,16 @@ class Shifts:
             raise Conflict("this officer has a shift open already", "Officer") from None
         return shift
 
-    def close(self, officer: str, declared: Mapping[str, Decimal], note: str | None = None) -> ShiftReport:
+    def close(self, officer: str, declared: Mapping[str, Decimal], note: str | None = None,
+              currencies: Collection[str] = ()) -> ShiftReport:
+        """``currencies``: those the amounts were given in (the shift's, or refused)."""
         counted = declared_amounts({checked_method(m): a for m, a in declared.items()})
         now = self.clock()
         with self.store.connection() as conn:
             shift = shifts.open_of(conn, officer, for_update=True)
             if shift is None:
                 raise NotFound("this officer has no open shift", "Officer")
+            checked_currency(currencies, shift.currency, "Declared")
             closed = replace(shift, state=CLOSED, closed_at=now, declared=counted, note=note)
             shifts.save(conn, closed)
             audit.record(conn, now, officer, "CloseShift", shift.id,
@@ -103,7 +106,7 @@ class Shifts:
     def _report(self, conn, shift: Shift) -> ShiftReport:
         fac = find_facility(self.facilities, shift.facility_id)
         at = shift.closed_at or self.clock()
-        last_cutoff = first_cutoff_after(at - timedelta(days=1), fac.timezone, fac.policy.overnight_cutoff)
-        overnight = len(tickets.open_entered_before(conn, fac.id, last_cutoff, 10_000))
+        cutoff = last_cutoff(at, fac.timezone, fac.policy.overnight_cutoff)
+        overnight = len(tickets.open_entered_before(conn, fac.id, cutoff, 10_000))
         lost = [lt.charge for lt in tickets.lost_of_shift(conn, shift.id)]
         return report(shift, payments.of_shift(conn, shift.id), lost, overnight)

@@ -4,7 +4,7 @@ console call these and get typed results."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -15,7 +15,17 @@ from ..domain.facility import Facility, find_facility
 from ..domain.plates import normalise_plate
 from ..domain.sessions import CLOSED, ParkingSession
 from ..domain.tariffs import TariffVersion
-from ..domain.tickets import ISSUED, LOST, USED, LostTicket, Ticket, TicketCodes, first_cutoff_after, lost_ticket_charge
+from ..domain.tickets import (
+    ISSUED,
+    LOST,
+    USED,
+    LostTicket,
+    Ticket,
+    TicketCodes,
+    first_cutoff_after,
+    last_cutoff,
+    lost_ticket_charge,
+)
 from ..store import audit, sessions, shifts, tickets
 from ..store.engine import Store
 from . import printouts
@@ -198,11 +208,9 @@ class Tickets:
         at = times.aware(at, "AsOf") if at is not None else self.clock()
         if not 1 <= limit <= 10_000:
             raise InvalidInput("a limit is 1 to 10000", "Limit")
-        # The last cut-off at or before ``at``: sessions that entered before it are past it.
-        day_before = at - timedelta(days=1)
-        last_cutoff = first_cutoff_after(day_before, fac.timezone, fac.policy.overnight_cutoff)
+        cutoff = last_cutoff(at, fac.timezone, fac.policy.overnight_cutoff)
         with self.store.connection() as conn:
-            found = tickets.open_entered_before(conn, fac.id, last_cutoff, limit)
+            found = tickets.open_entered_before(conn, fac.id, cutoff, limit)
             audit.record(conn, self.clock(), username, "ListOvernightVehicles", fac.id, f"{len(found)} found",
                          kind="QUERY")
         return [OvernightVehicle(s, t, first_cutoff_after(s.entry_time, fac.timezone, fac.policy.overnight_cutoff))

@@ -26,16 +26,16 @@ def register(sub):
     so = s_sub.add_parser("open", help="open a shift with a float", description="Open the officer's shift.")
     so.add_argument("--officer", required=True)
     so.add_argument("--facility", required=True)
-    so.add_argument("--float", dest="opening_float", type=_money, default=Decimal("0.00"))
+    so.add_argument("--float", dest="opening_float", type=amount, default=Decimal("0.00"))
     so.add_argument("--lane", type=int)
     so.add_argument("--booth")
     so.set_defaults(run=cmd_shift_open)
     sc = s_sub.add_parser("close", help="close a shift with the cash counted",
                           description="Close the officer's shift: the amounts counted per method.")
     sc.add_argument("--officer", required=True)
-    sc.add_argument("--cash", type=_money, required=True, help="cash counted, float included")
+    sc.add_argument("--cash", type=amount, required=True, help="cash counted, float included")
     for method in ("card", "ewallet", "voucher", "permit"):
-        sc.add_argument(f"--{method}", type=_money)
+        sc.add_argument(f"--{method}", type=amount)
     sc.add_argument("--note")
     sc.set_defaults(run=cmd_shift_close)
     sr = s_sub.add_parser("report", help="a shift's report", description="The officer's open or latest shift.")
@@ -54,8 +54,8 @@ def register(sub):
     pay.add_argument("--ticket")
     pay.add_argument("--session")
     pay.add_argument("--method", default="CASH")
-    pay.add_argument("--tendered", type=_money)
-    pay.add_argument("--amount", type=_money)
+    pay.add_argument("--tendered", type=amount)
+    pay.add_argument("--amount", type=amount)
     pay.add_argument("--reference")
     pay.add_argument("--last-four")
     pay.add_argument("--receipt", help="also write the receipt's PDF here")
@@ -72,11 +72,15 @@ def register(sub):
     report.set_defaults(run=cmd_report)
 
 
-def _money(text):
+def amount(text):
+    """An amount: digits (NaN and Infinity are Decimals too, and opened a shift with an infinite float)."""
     try:
-        return Decimal(text)
+        value = Decimal(text)
     except InvalidOperation:
         raise ValueError(text) from None
+    if not value.is_finite():
+        raise ValueError(text)
+    return value
 
 
 def _use_cases(cfg):

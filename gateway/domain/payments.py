@@ -6,6 +6,7 @@ looks like a card number is refused before it could be stored.
 """
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -29,6 +30,7 @@ class Tender:
     tendered: Decimal | None = None
     reference: str | None = None     # card terminal, e-wallet transaction, voucher code, permit number
     card_last_four: str | None = None
+    currencies: tuple[str, ...] = ()  # the currencies ``amount`` and ``tendered`` were given in (none: the facility's)
 
 
 @dataclass(frozen=True)
@@ -73,9 +75,27 @@ def checked_method(method: str) -> str:
     return m
 
 
-def settle(tender: Tender, due: Decimal, partial_allowed: bool) -> Settlement:
-    """What ``tender`` pays towards ``due``, and the change; refused when it cannot be taken."""
+def checked_currency(given: Iterable[str], expected: str, field: str) -> None:
+    """Money given in another currency is refused, never read as ``expected`` (nothing converts)."""
+    if any(c != expected for c in given):
+        raise InvalidInput(f"this facility takes {expected}", field)
+
+
+def in_cents(amount: Decimal | None, field: str) -> None:
+    """Money changes hands in whole cents: a fraction of one is refused, never rounded into a
+    payment, a change or a refund that differs from what changed hands."""
+    if amount is not None and amount != amount.quantize(CENTS):
+        raise InvalidInput("an amount is in whole cents (at most two decimals)", field)
+
+
+def settle(tender: Tender, due: Decimal, partial_allowed: bool, currency: str | None = None) -> Settlement:
+    """What ``tender`` pays towards ``due`` (in ``currency``), and the change; refused when it cannot
+    be taken."""
     method = checked_method(tender.method)
+    if currency is not None:
+        checked_currency(tender.currencies, currency, "Amount")
+    in_cents(tender.amount, "Amount")
+    in_cents(tender.tendered, "Tendered")
     if due <= 0:
         raise Conflict("nothing is due", "SessionID")
     if tender.reference and _PAN.search(tender.reference):
@@ -92,6 +112,8 @@ def settle(tender: Tender, due: Decimal, partial_allowed: bool) -> Settlement:
         tendered = tender.tendered if tender.tendered is not None else tender.amount
         if tendered is None or tendered <= 0:
             raise InvalidInput("cash needs the amount tendered", "Tendered")
+        if tender.amount is not None and tender.amount <= 0:
+            raise InvalidInput("a payment is a positive amount", "Amount")
         wanted = min(tender.amount, due) if tender.amount is not None else due
         applied = min(tendered, wanted)
         settlement = Settlement(applied.quantize(CENTS), tendered, (tendered - applied).quantize(CENTS),
@@ -119,6 +141,7 @@ def reversible(original: PaymentEntry, already_reversed: Decimal, amount: Decima
         if already_reversed:
             raise Conflict("a partly refunded payment cannot be voided", "PaymentID")
         return left
+    in_cents(amount, "Amount")
     if amount <= 0 or amount > left:
         raise InvalidInput(f"a refund is more than 0 and at most {left}", "Amount")
     return amount

@@ -13,7 +13,8 @@ time) rather than answer for part of a quarter.
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
-from .errors import InvalidInput
+from .errors import InvalidInput, InvalidTime
+from .times import EARLIEST, LATEST, in_calendar
 
 DAILY, WEEKLY, MONTHLY, CUSTOM = "daily", "weekly", "monthly", "custom"
 PERIODS = (DAILY, WEEKLY, MONTHLY, CUSTOM)
@@ -34,6 +35,14 @@ class Period:
 
 def period(kind: str, day: date, tz: tzinfo, until: date | None = None) -> Period:
     """The period of ``kind`` that holds local ``day`` (custom: ``day`` to ``until``, both included)."""
+    try:
+        return _period(kind, day, tz, until)
+    except OverflowError:   # a period that runs off the calendar's ends (December 9999)
+        raise InvalidTime(f"a report's days are between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}",
+                          "From") from None
+
+
+def _period(kind: str, day: date, tz: tzinfo, until: date | None) -> Period:
     kind = (kind or DAILY).lower()
     if kind == DAILY:
         first, last = day, day
@@ -53,7 +62,7 @@ def period(kind: str, day: date, tz: tzinfo, until: date | None = None) -> Perio
         raise InvalidInput(f"a period is one of {', '.join(PERIODS)}", "Period")
 
     def utc(d: date) -> datetime:
-        at = datetime.combine(d, time(0), tzinfo=tz).astimezone(timezone.utc)
+        at = in_calendar(datetime.combine(d, time(0), tzinfo=tz), "From").astimezone(timezone.utc)
         if quarter_of(at) != at:
             raise InvalidInput("the facility's midnight is no quarter hour: no report counts it exactly", "Period")
         return at

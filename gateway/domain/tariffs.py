@@ -176,8 +176,10 @@ def _overnight(version: TariffVersion, entry: datetime, until: datetime, zone: t
 
 def _window(version: TariffVersion, start: datetime, end: datetime, first: bool, zone: tzinfo) -> Decimal:
     """One 24 hours of the stay (``first``: the stay's first), up to ``end``, capped."""
-    rates = version.rates_on(start.astimezone(zone).date())
-    days = {start.astimezone(zone).date(), end.astimezone(zone).date()}
+    first_day, last_day = start.astimezone(zone).date(), end.astimezone(zone).date()
+    rates = version.rates_on(first_day)
+    # Every local date the 24 hours touch: three when a day has 23 hours (the clocks go forward).
+    days = (first_day + timedelta(days=n) for n in range((last_day - first_day).days + 1))
     uniform = not rates.bands and all(version.rates_on(d) is rates for d in days)
     amount = rates.entry_charge if first else ZERO
     if uniform:  # every period at one price: count them

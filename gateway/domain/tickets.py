@@ -106,6 +106,17 @@ def first_cutoff_after(entry: datetime, tz: tzinfo, cutoff: time) -> datetime:
     return candidate.astimezone(timezone.utc)
 
 
+def last_cutoff(at: datetime, tz: tzinfo, cutoff: time) -> datetime:
+    """The last overnight cut-off (local ``cutoff``) at or before ``at``, as UTC: a vehicle still in
+    that entered before it stayed overnight. Taken from the local date, not from 24 hours before
+    ``at``, which on the day a clock goes forward (23 hours) is before the day's cut-off."""
+    day = at.astimezone(tz).date()
+    candidate = datetime.combine(day, cutoff, tzinfo=tz).astimezone(timezone.utc)
+    if candidate > at:
+        candidate = datetime.combine(day - timedelta(days=1), cutoff, tzinfo=tz).astimezone(timezone.utc)
+    return candidate
+
+
 def stayed_overnight(entry: datetime, at: datetime, tz: tzinfo, cutoff: time) -> bool:
     """Whether a vehicle in since ``entry`` and still in at ``at`` is past a cut-off."""
     return first_cutoff_after(entry, tz, cutoff) <= at

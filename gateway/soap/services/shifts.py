@@ -18,14 +18,16 @@ class ShiftService(ServiceBase):
                                                                   f.UnknownLaneFault))
     def OpenShift(ctx, FacilityID, OpeningFloat, LaneNumber, Booth):
         """One open shift per officer (the caller)."""
-        return shift_info(use_cases(ctx).shifts.open(caller(ctx), FacilityID, OpeningFloat.value, LaneNumber, Booth))
+        return shift_info(use_cases(ctx).shifts.open(caller(ctx), FacilityID, OpeningFloat.value, LaneNumber, Booth,
+                                                     currency=OpeningFloat.currency))
 
     @operation(t.many(t.DeclaredAmount), t.opt(t.LongText), roles=STAFF, returns=t.req(t.ShiftReport),
                names="ShiftReport", throws=(f.NotFoundFault,))
     def CloseShift(ctx, Declared, Note):
         """The caller's open shift, closed with what was counted per method (CASH at least)."""
         counted = {str(d.Method): d.Amount.value for d in Declared or []}
-        return shift_report(use_cases(ctx).shifts.close(caller(ctx), counted, Note))
+        return shift_report(use_cases(ctx).shifts.close(caller(ctx), counted, Note,
+                                                        currencies=[d.Amount.currency for d in Declared or []]))
 
     @operation(t.opt(t.Identifier), t.opt(t.ShortText), roles=STAFF, returns=t.req(t.ShiftReport),
                names="ShiftReport", throws=(f.NotFoundFault,))

@@ -3,7 +3,7 @@ with the amount tendered and the change; the receipt; the barrier), a lost ticke
 that stayed overnight, and the shift (opened with a float, closed with the cash counted, its report)."""
 
 import secrets
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from werkzeug.wrappers import Response
 
@@ -19,17 +19,20 @@ DESK_METHODS = tuple(m for m in METHODS if m != "PERMIT")
 
 
 def _amount(ctx, name: str, required: bool = True) -> Decimal | None:
-    text = ctx.form(name).replace(",", ".")
+    """An amount as the page's language writes it (the page shows them so)."""
+    text = ctx.form(name).strip()
     if not text:
         if required:
             raise InvalidInput(ctx._("Give the amount."), name)
         return None
+    hint = ctx._("Write an amount as digits, like %(whole)s or %(cents)s.", whole=ctx.formats.number(15000),
+                 cents=ctx.formats.number(Decimal("12.50")))
     try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise InvalidInput(ctx._("Write an amount as digits, like 15000 or 12.50."), name) from None
+        value = ctx.formats.amount(text)
+    except ValueError:
+        raise InvalidInput(hint, name) from None
     if not value.is_finite() or value < 0:
-        raise InvalidInput(ctx._("Write an amount as digits, like 15000 or 12.50."), name)
+        raise InvalidInput(hint, name)
     return value
 
 

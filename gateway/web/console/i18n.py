@@ -13,7 +13,7 @@ from babel import Locale as BabelLocale
 from babel.dates import format_date, format_datetime, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import NumberFormatError, format_currency, format_decimal, parse_decimal
 from babel.support import Translations
 
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -56,6 +56,14 @@ class Formats:
 
     def number(self, value: int | Decimal) -> str:
         return format_decimal(value, locale=self.locale)
+
+    def amount(self, text: str) -> Decimal:
+        """An amount typed as this language writes numbers (Indonesian: 1.250 is one thousand two
+        hundred and fifty, 12,50 twelve and a half); ValueError when it reads two ways or none."""
+        try:
+            return parse_decimal(text.strip(), locale=self.locale, strict=True)
+        except (NumberFormatError, ArithmeticError):
+            raise ValueError(text) from None
 
     def when(self, moment: datetime | None) -> str:
         return format_datetime(moment, "medium", tzinfo=self.zone, locale=self.locale) if moment else ""

@@ -16,6 +16,7 @@ from .app import ADMIN, page
 FIELDS = ("rate_code", "first_period_minutes", "first_price", "period_minutes", "price_per_period", "daily_maximum",
           "grace_minutes", "lost_ticket")
 MINUTES = {"first_period_minutes", "period_minutes", "grace_minutes"}
+AMOUNTS = {"first_price", "price_per_period", "daily_maximum", "lost_ticket"}
 MAX_QUOTE_HOURS = Decimal(24 * 31)
 
 
@@ -23,9 +24,20 @@ def _settings(ctx) -> dict:
     out: dict = {}
     for key in FIELDS:
         value = ctx.form(key)
-        if value:
+        if value and key in AMOUNTS:
+            out[key] = _typed_amount(ctx, value)
+        elif value:
             out[key] = int(value) if key in MINUTES and value.isdigit() else value
     return out
+
+
+def _typed_amount(ctx, value: str) -> str:
+    """An amount as the page's language writes it (Indonesian 1.500 is fifteen hundred), as the
+    tariff settings read amounts; what reads as no number goes on as typed, for their message."""
+    try:
+        return str(ctx.formats.amount(value))
+    except ValueError:
+        return value
 
 
 def _effective(ctx) -> datetime | None:
