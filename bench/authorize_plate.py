@@ -88,6 +88,7 @@ def bare_server(port):
         def render_POST(self, request):
             def send(body):
                 request.setHeader(b"Content-Type", b"text/xml; charset=utf-8")
+                request.setHeader(b"Content-Length", b"%d" % len(body))
                 request.write(body)
                 request.finish()
             threads.deferToThread(lambda: answer).addCallback(send)
