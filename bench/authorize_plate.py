@@ -13,6 +13,10 @@ Ping on the same server, in the same run, is the ceiling (spyne's own cost per r
 so that the figures show what the server does with its own cores; the client's CPU per request is
 printed either way.
 
+``--floor``: beside them, a bare Twisted site (the gateway's reactor) that hops to a thread and back
+and answers a fixed document of an answer's size: what HTTP and one thread hop cost on this machine
+now, the floor under any SOAP answer.
+
 ``--baseline``: another checkout's gateway (``git worktree add ../before main``) runs beside this
 one on a database of its own seeded alike, and every point is measured on both in turn, so the
 two share the machine's state of the moment.
@@ -29,7 +33,7 @@ import time
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from harness import REPO, configs, cpu_seconds, latency_summary, request, start_gateway
+from harness import REPO, configs, cpu_seconds, free_port, latency_summary, request, start_gateway, wait_listening
 from soap_events import ping_for, run_load
 from sqlalchemy import insert
 
@@ -70,6 +74,31 @@ def pin(pid, cores):
         os.sched_setaffinity(int(tid), cores)
 
 
+def bare_server(port):
+    """The floor (``--floor``): Twisted's HTTP, one hop to a thread and back, a fixed answer."""
+    from twisted.internet import asyncioreactor
+    asyncioreactor.install()
+    from twisted.internet import reactor, threads
+    from twisted.web import resource, server
+    answer = b"<?xml version='1.0' encoding='UTF-8'?>\n<answer>" + b"x" * 640 + b"</answer>"
+
+    class Bare(resource.Resource):
+        isLeaf = True
+
+        def render_POST(self, request):
+            def send(body):
+                request.setHeader(b"Content-Type", b"text/xml; charset=utf-8")
+                request.setHeader(b"Content-Length", b"%d" % len(body))
+                request.write(body)
+                request.finish()
+            threads.deferToThread(lambda: answer).addCallback(send)
+            return server.NOT_DONE_YET
+    site = server.Site(Bare())
+    site.log = lambda request: None
+    reactor.listenTCP(port, site, interface="127.0.0.1")
+    reactor.run()
+
+
 def asks_for(permits):
     def for_connection(conn):
         rng = random.Random(conn)
@@ -92,10 +121,14 @@ def main():
     parser.add_argument("--baseline", type=Path, help="another checkout, measured in turn with this one")
     parser.add_argument("--baseline-database-url", help="with --database-url: the baseline's own database")
     parser.add_argument("--pin", action="store_true", help="client on core 0, gateways on the other cores")
+    parser.add_argument("--floor", action="store_true", help="also measure a bare Twisted site with one thread hop")
     parser.add_argument("--seed", metavar="DATABASE_URL", help=argparse.SUPPRESS)  # seeded(): this process seeds
+    parser.add_argument("--bare-server", type=int, metavar="PORT", help=argparse.SUPPRESS)  # the floor's process
     args = parser.parse_args()
     if args.seed:
         return seed(args.seed, args.permits)
+    if args.bare_server:
+        return bare_server(args.bare_server)
     if args.database_url and args.baseline and not args.baseline_database_url:
         raise SystemExit("--baseline on PostgreSQL needs --baseline-database-url (a database of its own)")
     checkouts = {"this": REPO} | ({"baseline": args.baseline.resolve()} if args.baseline else {})
@@ -119,6 +152,11 @@ def main():
                     database_url=db, server={"threads": args.threads}, metrics={"enabled": False},
                     database={"sqlite_synchronous": args.sqlite_synchronous})
                 servers[label] = start_gateway(home, config, role="integrator", repo=repo)
+            if args.floor:
+                port = free_port()
+                servers["floor"] = subprocess.Popen([sys.executable, str(Path(__file__).resolve()),
+                                                     "--bare-server", str(port)]), port
+                wait_listening(port)
             if args.pin:
                 rest = set(range(1, os.cpu_count() or 2))
                 for server, _ in servers.values():
@@ -131,13 +169,16 @@ def main():
                         pin(server.pid, rest)
             for name, maker in (("Ping", ping_for), ("AuthorizePlate", asks_for(args.permits))):
                 for label, (server, port) in servers.items():
+                    if label == "floor" and name == "Ping":
+                        continue   # one point: it answers every request alike
                     cpu, client = cpu_seconds(server.pid), time.process_time()
                     rate, lat, failures = asyncio.run(run_load(port, args.connections, args.duration, maker))
                     cpu, client = cpu_seconds(server.pid) - cpu, time.process_time() - client
                     if failures:
                         print(f"  {len(failures)} failed, first: {failures[0]!r}")
-                    tag = f"[{label}]".ljust(11) if args.baseline else ""
-                    print(f"{tag}{name:<15} {rate:7.0f}/s   {latency_summary(lat)}   "
+                    tag = f"[{label}]".ljust(11) if len(servers) > 1 else ""
+                    point = "HTTP + 1 hop" if label == "floor" else name
+                    print(f"{tag}{point:<15} {rate:7.0f}/s   {latency_summary(lat)}   "
                           f"server CPU {cpu / len(lat) * 1e6:5.0f} us/req   "
                           f"client CPU {client / len(lat) * 1e6:5.0f} us/req")
         finally:

@@ -64,15 +64,22 @@ def start_gateway(tmp, config, role="admin", repo=REPO, start_timeout=30.0):
     subprocess.run(cli + ["user", "add", "bench", "--role", role, "--password", PASSWORD],
                    check=True, capture_output=True, cwd=repo)
     server = subprocess.Popen(cli + ["serve"], cwd=repo, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.time() + start_timeout
+    if wait_listening(port, start_timeout):
+        return server, port
+    server.kill()
+    raise SystemExit("the gateway did not start: " + server.stderr.read().decode()[-2000:])
+
+
+def wait_listening(port, timeout=30.0):
+    """Whether something listens on ``port`` within ``timeout`` seconds."""
+    deadline = time.time() + timeout
     while time.time() < deadline:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return server, port
+            return True
         except OSError:
             time.sleep(0.1)
-    server.kill()
-    raise SystemExit("the gateway did not start: " + server.stderr.read().decode()[-2000:])
+    return False
 
 
 def cpu_seconds(pid):

@@ -11,6 +11,7 @@ import logging
 import math
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import spyne.const
@@ -25,6 +26,7 @@ from ..app.callers import caller_address
 from ..contract.namespace import NS
 from ..contract.schema import secure_parser
 from ..domain.errors import ParkgateError
+from .authorize_plate import AuthorizePlateShortcut
 from .faults import fault_for
 from .protocol import ContractSoap11, ContractSoap12
 from .services.audit import AuditService
@@ -90,42 +92,53 @@ class GatewayApplication(Application):
         self.event_manager.add_listener("method_call", _authenticate)
 
     def call_wrapper(self, ctx):
+        return self.call(ctx.descriptor.name, ctx.transport.req, lambda: Application.call_wrapper(self, ctx))
+
+    def call(self, operation, environ, body):
+        """``body()`` as the operation ``operation`` of this service, called from the WSGI request
+        ``environ``: timed and counted, with its caller's address as the audit origin; a domain
+        error is its typed fault, any other error Server "Internal Error"."""
         started, outcome = time.perf_counter(), "ok"
-        token = enter_origin(caller_address(ctx.transport.req, self.trusted_proxies))
+        token = enter_origin(caller_address(environ, self.trusted_proxies))
         try:
-            return self._call(ctx)
+            return _translated(operation, body)
         except Fault as f:
             outcome = f.faultcode
             raise
         finally:
             leave_origin(token)
-            self.use_cases.metrics.request(self.name, ctx.descriptor.name, outcome, time.perf_counter() - started)
+            self.use_cases.metrics.request(self.name, operation, outcome, time.perf_counter() - started)
 
-    def _call(self, ctx):
-        try:
-            return super().call_wrapper(ctx)
-        except ParkgateError as e:
-            raise fault_for(e) from None
-        except Fault:
-            raise
-        except Exception as e:
-            # A bug or a failing database. The error's message may quote what it was working on
-            # (a driver's error quotes the row: plates), so the log says which operation failed,
-            # with what kind of error, where; the caller learns only that it failed.
-            log.error("%s failed: %s\n%s", ctx.descriptor.name, type(e).__name__,
-                      "".join(traceback.format_tb(e.__traceback__)).rstrip())
-            raise Fault("Server", "Internal Error") from None
+    def caller(self, header_elements, environ, roles):
+        """The caller of a request (its SOAP header's children, its WSGI ``environ``), verified by its
+        WS-Security UsernameToken and admitted by ``roles``; else the typed fault."""
+        def verified():
+            username, role = self.use_cases.authenticator.authenticate(
+                username_token(header_elements), caller_address(environ, self.trusted_proxies))
+            require_role(role, roles)
+            return Caller(username, role)
+        return _translated("authentication", verified)
+
+
+def _translated(operation, body):
+    try:
+        return body()
+    except ParkgateError as e:
+        raise fault_for(e) from None
+    except Fault:
+        raise
+    except Exception as e:
+        # A bug or a failing database. The error's message may quote what it was working on
+        # (a driver's error quotes the row: plates), so the log says which operation failed,
+        # with what kind of error, where; the caller learns only that it failed.
+        log.error("%s failed: %s\n%s", operation, type(e).__name__,
+                  "".join(traceback.format_tb(e.__traceback__)).rstrip())
+        raise Fault("Server", "Internal Error") from None
 
 
 def _authenticate(ctx):
     """WS-Security UsernameToken, then the operation's roles; before any method body runs."""
-    try:
-        username, role = ctx.app.use_cases.authenticator.authenticate(
-            username_token(ctx.in_header_doc), caller_address(ctx.transport.req, ctx.app.trusted_proxies))
-        require_role(role, ctx.descriptor.udd["roles"])
-    except ParkgateError as e:
-        raise fault_for(e) from None
-    ctx.udc = Caller(username, role)
+    ctx.udc = ctx.app.caller(ctx.in_header_doc, ctx.transport.req, ctx.descriptor.udd["roles"])
 
 
 #: SOAP version -> (its protocol, the path its services are published under, its WSDL files' suffix).
@@ -139,6 +152,8 @@ class PublishedService:
     path: str
     wsgi: WsgiApplication
     wsdl: bytes
+    #: ``(environ, body) -> (status, headers, body) | None``: requests it answers without spyne
+    shortcut: Callable[[dict, bytes], tuple | None] | None = None
 
     @property
     def file_name(self):
@@ -164,5 +179,6 @@ def publish(use_cases, base_url, trusted_proxies=()):
             path = f"{prefix}/{name}"
             wsgi, wsdl = build_wsdl(app, base_url + path)
             app.in_protocol.message_schema = message_schema(wsdl)
-            published.append(PublishedService(name, version, path, wsgi, wsdl))
+            shortcut = AuthorizePlateShortcut(app) if name == "PermitService" else None
+            published.append(PublishedService(name, version, path, wsgi, wsdl, shortcut))
     return published

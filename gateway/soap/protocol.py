@@ -80,18 +80,27 @@ class _ContractProtocol:
         if transport.get_request_method() != "POST":
             transport.resp_code = HTTP_405
             raise RequestNotAllowed("SOAP requests are POSTs")
-        media_type = (transport.get_request_content_type() or "").split(";")[0].strip().lower()
-        if media_type != _MEDIA_TYPES[env]:
+        if not self.speaks(transport.get_request_content_type()):
             transport.resp_code = HTTP_415
             raise InvalidInputFault(f"SOAP {_VERSIONS[env]} requests are {_MEDIA_TYPES[env]}")
-        root = envelope.parse(b"".join(ctx.in_string))
+        ctx.in_document = (self.read_envelope(b"".join(ctx.in_string)), {})
+
+    def speaks(self, content_type):
+        """Whether a request's Content-Type is this SOAP version's media type."""
+        return (content_type or "").split(";")[0].strip().lower() == _MEDIA_TYPES[self.ns_soap_env]
+
+    def read_envelope(self, data):
+        """The request's envelope: parsed within bounds, of this SOAP version and of SOAP's shape, with
+        no mandatory header block the gateway does not understand; else the fault that says why."""
+        env = self.ns_soap_env
+        root = envelope.parse(data)
         if root.tag != f"{{{env}}}Envelope":
             ns = etree.QName(root).namespace if root.tag.endswith("}Envelope") else None
             raise VersionMismatch(_VERSIONS.get(ns), _VERSIONS[env])
         envelope.check_shape(root, env)
         if len(root) == 2:
             self._must_understand(root[0])
-        ctx.in_document = (root, {})
+        return root
 
     def _must_understand(self, header):
         attribute, ours = _OURS[self.ns_soap_env]
@@ -277,6 +286,10 @@ class ContractSoap11(_ContractProtocol, Soap11):
 
     schema_validation_error_to_parent = fault_to_parent
 
+    def tidy(self, document):
+        """What spyne's serialize does to an answer last: unused namespace declarations dropped."""
+        etree.cleanup_namespaces(document)
+
 
 class ContractSoap12(_ContractProtocol, Soap12):
     def __init__(self, message_schema=None, **kwargs):
@@ -315,7 +328,7 @@ class ContractSoap12(_ContractProtocol, Soap12):
             retval = super().serialize(ctx, message)
             if isinstance(ctx.out_error, MustUnderstand):
                 self._not_understood(ctx.out_document, ctx.out_error.blocks)
-            etree.cleanup_namespaces(ctx.out_document, keep_ns_prefixes=_SUBCODE_PREFIXES)
+            self.tidy(ctx.out_document)
             return retval
         envelope = etree.Element(f"{{{SOAP11_ENV}}}Envelope", nsmap={"soap11env": SOAP11_ENV})
         upgrade = etree.SubElement(etree.SubElement(envelope, f"{{{SOAP11_ENV}}}Header"), f"{{{SOAP12_ENV}}}Upgrade",
@@ -326,6 +339,10 @@ class ContractSoap12(_ContractProtocol, Soap12):
         etree.SubElement(fault, "faultstring").text = ctx.out_error.faultstring
         ctx.out_document = envelope
         ctx.transport.resp_headers["Content-Type"] = ContractSoap11.mime_type
+
+    def tidy(self, document):
+        """Unused namespace declarations dropped, but for the prefixes a Subcode's text may name."""
+        etree.cleanup_namespaces(document, keep_ns_prefixes=_SUBCODE_PREFIXES)
 
     def _not_understood(self, envelope_elt, blocks):
         """A NotUnderstood header block per mandatory block not understood (SOAP 1.2 part 1, 5.4.8)."""

@@ -27,6 +27,7 @@ class SoapEndpoint(resource.Resource):
         super().__init__()
         self.wsdl = published.wsdl
         self.app = published.wsgi
+        self.shortcut = published.shortcut
         self.reactor = reactor
         self.threadpool = threadpool
 
@@ -54,18 +55,25 @@ class SoapEndpoint(resource.Resource):
         request.defaultContentType = None   # the application's headers say what it is
         gone = []   # the caller hung up: nobody to answer
         request.notifyFinish().addErrback(gone.append)
-        d = threads.deferToThreadPool(self.reactor, self.threadpool, _answer, self.app, _environ(request))
+        d = threads.deferToThreadPool(self.reactor, self.threadpool, _answer, self.app, _environ(request),
+                                      self.shortcut)
         d.addCallback(lambda answer: gone or _send(request, *answer))
         d.addErrback(lambda failure: gone or _failed(request, failure))   # _send's own failure too
         return server.NOT_DONE_YET
 
 
-def _answer(app, environ):
+def _answer(app, environ, shortcut=None):
     """Run spyne's WSGI application to the end, in a request thread: (status, headers, body).
+    ``shortcut``: what answers some requests without spyne (None: it leaves this one to spyne).
 
     Twisted's WSGI bridge waits in the thread for the reactor to write each chunk and then hands
     it the finish as well (three or more hand-offs a request, each a wake-up of the other thread);
     a SOAP answer is a whole document anyway, so it goes to the reactor once, whole."""
+    if shortcut is not None:
+        answered = shortcut(environ, environ["wsgi.input"].read())
+        if answered is not None:
+            return answered
+        environ["wsgi.input"].seek(0)
     started, written = [], []
 
     def start_response(status, headers, exc_info=None):
