@@ -320,24 +320,6 @@ def test_training_smoke(tmp_path):
     assert len(PlateModel(out).read([np.full((30, 100, 3), 255, np.uint8)])) == 1
 
 
-@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="torch: the training virtualenv only")
-@requires_model
-def test_a_round_goes_on_from_the_plate_recogniser_an_earlier_one_exported():
-    """``--init``: the exported plate recogniser converts back with its 37-class head, computing
-    what the ONNX file computes, every weight trainable."""
-    import onnxruntime
-    import torch
-
-    from recognition.training.model import plate_network
-    net, characters = plate_network(MODEL)
-    x = np.random.default_rng(0).uniform(-1, 1, (2, 3, HEIGHT, WIDTH)).astype(np.float32)
-    with torch.no_grad():
-        ours = torch.softmax(net.eval()(torch.from_numpy(x)), -1).numpy()
-    reference = onnxruntime.InferenceSession(str(MODEL)).run(None, {"x": x})[0]
-    assert characters == [] and ours.shape == (2, WIDTH // 8, 37) and np.abs(ours - reference).max() < 1e-4
-    assert sum(p.numel() for p in net.parameters()) > 2_500_000
-
-
 def test_held_out_errors_are_named_by_what_went_wrong():
     kind = heldout.error_kind
     assert kind("7ABC123", "ABC123") == "first character dropped"

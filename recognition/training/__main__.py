@@ -31,8 +31,6 @@ def main(argv=None):
     parser.add_argument("--resume", action="store_true", help="go on from the last checkpoint in --work")
     parser.add_argument("--site", action="append", default=[], metavar="DIR",
                         help="crops exported from a site (parkgate training export), repeatable")
-    parser.add_argument("--init", metavar="ONNX", help="fine-tune this plate recogniser (its 37-class head) "
-                        "instead of the generic one (default: the generic one, its head cut)")
     parser.add_argument("--mix", metavar="SOURCE=SHARE,...", help="each epoch's sources and shares "
                         "(default: recognition.training.train.MIX)")
     parser.add_argument("--lr", type=float, default=3e-4, help="the learning rate's peak")
@@ -56,10 +54,10 @@ def main(argv=None):
         from ..inference import recogniser_path
         from .train import train
         mix = {k: float(v) for k, v in (p.split("=") for p in args.mix.split(","))} if args.mix else None
-        record = {"training": train(args.data, args.init or recogniser_path(), out, args.work, seed=args.seed,
+        record = {"training": train(args.data, recogniser_path(), out, args.work, seed=args.seed,
                                     epochs=args.epochs, epoch_size=args.epoch_size, threads=args.threads,
                                     resume=args.resume, sites=args.site, log=log, mix=mix, lr=args.lr)}
-        record["training"]["command"] = {"init": args.init, "mix": mix, "lr": args.lr, "epochs": args.epochs,
+        record["training"]["command"] = {"mix": mix, "lr": args.lr, "epochs": args.epochs,
                                          "epoch_size": args.epoch_size, "seed": args.seed}
         save()
     if args.stage in ("all", "calibrate"):

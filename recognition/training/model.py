@@ -5,8 +5,6 @@ stride 1) have explicit pads; its outputs then agree with onnxruntime within ~2.
 weights the graph keeps as ONNX initializers (the attention blocks' matrices, the head) are
 made trainable parameters, the head is cut from 18,710 classes to :data:`ALPHABET`'s 37
 (its rows for blank, digits and capitals kept) and the final softmax is left to the caller.
-A plate recogniser exported here (no character list: its head is already the plate's) converts
-the same way, its head kept, so a later round can go on from an earlier round's weights.
 """
 
 import sys
@@ -43,8 +41,7 @@ def load_onnx(path):
 
 
 def plate_network(path):
-    """(module returning logits (batch, steps, 37), the generic characters list: empty for a
-    plate recogniser, whose head is kept)."""
+    """(module returning logits (batch, steps, 37), the generic characters list)."""
     _without_torchvision()
     import onnx2torch
     model, characters = load_onnx(path)
@@ -55,21 +52,19 @@ def plate_network(path):
     logits = softmax.args[0]
     output.args = (logits,)
     graph.erase_node(softmax)
-    weight_name = bias_name = keep = None
-    if characters:
-        add = logits.args[0] if "Identity" in str(logits.target) else logits
-        matmul = add.args[0]
-        weight_name, bias_name = matmul.args[1].target, add.args[1].target
-        # Class i of RapidOCR's list is character i - 1 (0 is the blank).
-        where = {c: i + 1 for i, c in enumerate(characters)}
-        keep = [0] + [where[c] for c in ALPHABET]
+    add = logits.args[0] if "Identity" in str(logits.target) else logits
+    matmul = add.args[0]
+    weight_name, bias_name = matmul.args[1].target, add.args[1].target
+    # Class i of RapidOCR's list is character i - 1 (0 is the blank).
+    where = {c: i + 1 for i, c in enumerate(characters)}
+    keep = [0] + [where[c] for c in ALPHABET]
     initializers = net.initializers
     for name, buffer in list(initializers.named_buffers(recurse=False)):
         key = name
         value = buffer.detach().clone()
-        if keep and f"initializers.{key}" == weight_name:
+        if f"initializers.{key}" == weight_name:
             value = value[:, keep]
-        elif keep and f"initializers.{key}" == bias_name:
+        elif f"initializers.{key}" == bias_name:
             value = value[keep]
         if value.is_floating_point() and value.numel() > 1:
             delattr(initializers, key)
