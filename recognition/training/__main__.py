@@ -6,7 +6,7 @@ trains (needs torch: the training virtualenv), exports ``recognition/models/plat
 fits the confidence on the calibration split (``plate-rec.calibration.json``), judges both on
 the test split and writes the record beside the model (``plate-rec.json``). ``--stage``
 runs one step alone (``calibrate``, ``judge`` and ``crops`` need no torch); ``crops`` reads the
-test split's single crops with the model and any ``--other-model`` side by side, in seconds.
+test split's single crops with the model and any ``--other-model`` side by side, in about a minute.
 """
 
 import argparse

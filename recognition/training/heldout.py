@@ -4,7 +4,7 @@ The validation split decides the best epoch (:mod:`train`); the test split judge
 before anything else does: its crops as they are and degraded once from the seed, per source,
 with the errors sorted into what they are (a look-alike read for its character, a character
 dropped at the start, ...), which is what the next round of training is picked from. The
-scenes of :mod:`calibrate` judge the whole pipeline; this judges the reader alone, in seconds.
+scenes of :mod:`calibrate` judge the whole pipeline; this judges the reader alone, in about a minute.
 """
 
 import difflib
