@@ -17,7 +17,7 @@ from recognition import calibration, regions
 from recognition.pipeline import PlateRecognizer
 from recognition.platemodel import ALPHABET, CALIBRATION, HEIGHT, MODEL, WIDTH, PlateModel, decode, prepare
 from recognition.training import calibrate as train_calibrate
-from recognition.training import data
+from recognition.training import data, heldout
 from recognition.training.augment import degrade
 from recognition.training.export import Review, export_reviews
 from recognition.training.render import Renderer
@@ -133,6 +133,25 @@ def test_the_calibration_is_fitted_to_the_evidence_and_round_trips(tmp_path):
     for _low, _high, n, precision, mean in bins:
         if n >= 60:
             assert abs(precision - mean) < 0.12   # calibrated where there is enough to tell
+
+
+def test_the_fit_stays_monotone_in_the_readers_sureness():
+    """Where the least and the mean character's probability are nearly collinear, a free fit can
+    weigh one against the other (round 5: a reading sure at 0.99 came out less likely than one at
+    0.5); the fit holds the reader's sureness at weights of 0 or above."""
+    rng = np.random.default_rng(3)
+    least = rng.uniform(0.4, 0.995, 800)
+    mean = np.clip(least + rng.uniform(0.0, 0.05, 800), 0, 0.9999)
+    items = [evidence(a, mean=float(b)) for a, b in zip(least, mean)]
+    z = 1.5 * np.log(least / (1 - least)) - 1.0 * np.log(mean / (1 - mean)) + 1.0
+    correct = rng.random(800) < 1 / (1 + np.exp(-z))
+    free = calibration.fit(items, correct, monotone=())
+    assert dict(zip(free.features, free.weights))["mean"] < 0    # the trade the data invite
+    fitted = calibration.fit(items, correct)
+    weights = dict(zip(fitted.features, fitted.weights))
+    assert all(weights[f] >= 0 for f in calibration.SURENESS)
+    sure = [fitted.probability(evidence(p, mean=min(p + 0.01, 0.9999))) for p in (0.5, 0.8, 0.95, 0.99, 0.999)]
+    assert sure == sorted(sure) and sure[-1] > sure[0]
 
 
 def test_a_calibration_of_other_features_is_refused(tmp_path):
@@ -299,6 +318,33 @@ def test_training_smoke(tmp_path):
                    validation_renders={"EU": 4}, log=lambda _: None)
     assert record["best"] == 0 and (tmp_path / "work" / "checkpoint.pt").is_file()
     assert len(PlateModel(out).read([np.full((30, 100, 3), 255, np.uint8)])) == 1
+
+
+def test_held_out_errors_are_named_by_what_went_wrong():
+    kind = heldout.error_kind
+    assert kind("7ABC123", "ABC123") == "first character dropped"
+    assert kind("7ABC123", "7ABC12") == "last character dropped"
+    assert kind("7ABC123", "7ABCI23") == "1->I" and kind("ABC0123", "ABCO123") == "0->O"
+    assert kind("7ABC123", "") == "nothing read" and kind("7ABC123", "7A8C12") == "shorter (other)"
+    assert kind("7ABC123", "7ABCC123") == "longer" and kind("7ABC123", "1ABC128") == "two or more characters"
+    figures = heldout.summary({"us": [("7ABC123", "7ABC123"), ("7ABC123", "ABC123")]})
+    assert figures == {"us": {"n": 2, "exact": 0.5, "errors": {"first character dropped": 1}}}
+
+
+def test_the_held_out_crops_are_the_same_for_the_same_seed(tmp_path):
+    folder = tmp_path / "us"
+    folder.mkdir()
+    renderer = Renderer(np.random.default_rng(0), "test")
+    rows = []
+    for n in range(3):
+        plate = renderer.render("US")
+        cv2.imwrite(str(folder / f"{n}.png"), plate.image)
+        rows.append(f"{n}.png\tXX\t{plate.plate}")
+    (folder / "labels.tsv").write_text("\n".join(rows) + "\n")
+    one, two = (heldout.samples(tmp_path, "test", 1, renders={"EU": 2}) for _ in range(2))
+    assert sorted(one) == ["render-EU", "us"] and len(one["us"]) == 3 and len(one["render-EU"]) == 2
+    assert all(np.array_equal(a, b) and s == t for g in one for (a, s), (b, t) in zip(one[g], two[g]))
+    assert all(data.split_of(text) == "test" for g in one for _, text in one[g])
 
 
 def test_the_training_export_command_writes_the_crops_of_resolved_reviews(tmp_path, capsys, request):

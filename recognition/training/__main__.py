@@ -5,7 +5,8 @@
 trains (needs torch: the training virtualenv), exports ``recognition/models/plate-rec.onnx``,
 fits the confidence on the calibration split (``plate-rec.calibration.json``), judges both on
 the test split and writes the record beside the model (``plate-rec.json``). ``--stage``
-runs one step alone (``calibrate`` and ``judge`` need no torch).
+runs one step alone (``calibrate``, ``judge`` and ``crops`` need no torch); ``crops`` reads the
+test split's single crops with the model and any ``--other-model`` side by side, in about a minute.
 """
 
 import argparse
@@ -30,7 +31,12 @@ def main(argv=None):
     parser.add_argument("--resume", action="store_true", help="go on from the last checkpoint in --work")
     parser.add_argument("--site", action="append", default=[], metavar="DIR",
                         help="crops exported from a site (parkgate training export), repeatable")
-    parser.add_argument("--stage", choices=("all", "train", "calibrate", "judge"), default="all")
+    parser.add_argument("--mix", metavar="SOURCE=SHARE,...", help="each epoch's sources and shares "
+                        "(default: recognition.training.train.MIX)")
+    parser.add_argument("--lr", type=float, default=3e-4, help="the learning rate's peak")
+    parser.add_argument("--stage", choices=("all", "train", "calibrate", "judge", "crops"), default="all")
+    parser.add_argument("--other-model", action="append", default=[], metavar="ONNX",
+                        help="another plate recogniser judged beside --out on the test split's crops (repeatable)")
     parser.add_argument("--compare", action="append", default=[], metavar="FILE",
                         help="another calibration file judged on the same test reads (repeatable)")
     args = parser.parse_args(argv)
@@ -47,9 +53,12 @@ def main(argv=None):
     if args.stage in ("all", "train"):
         from ..inference import recogniser_path
         from .train import train
-        record = {"training": train(args.data, recogniser_path(), out, args.work, seed=args.seed, epochs=args.epochs,
-                                    epoch_size=args.epoch_size, threads=args.threads, resume=args.resume,
-                                    sites=args.site, log=log)}
+        mix = {k: float(v) for k, v in (p.split("=") for p in args.mix.split(","))} if args.mix else None
+        record = {"training": train(args.data, recogniser_path(), out, args.work, seed=args.seed,
+                                    epochs=args.epochs, epoch_size=args.epoch_size, threads=args.threads,
+                                    resume=args.resume, sites=args.site, log=log, mix=mix, lr=args.lr)}
+        record["training"]["command"] = {"mix": mix, "lr": args.lr, "epochs": args.epochs,
+                                         "epoch_size": args.epoch_size, "seed": args.seed}
         save()
     if args.stage in ("all", "calibrate"):
         from .calibrate import calibrate
@@ -60,6 +69,10 @@ def main(argv=None):
         record["test"] = judge(args.data, out, args.work, seed=args.seed, log=log,
                                others={Path(f).name: Path(f) for f in args.compare})
         save()
+    if args.stage == "crops":
+        from .heldout import judge_crops
+        models = {str(out): out, **{f: Path(f) for f in args.other_model}}
+        print(json.dumps(judge_crops(args.data, models, seed=args.seed, log=log), indent=1))
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from ..platemodel import ALPHABET, prepare
-from . import data
+from . import data, heldout
 from .augment import degrade
 from .model import check_export, export, freeze_batchnorm, plate_network
 from .render import Renderer
@@ -26,34 +26,22 @@ from .render import Renderer
 MIX = {"us": 0.20, "br": 0.10, "br-synthetic": 0.05, "render-US": 0.27, "render-EU": 0.27, "render-BR": 0.06,
        "render-UK": 0.05}
 SITE_SHARE = 0.25    # crops exported from a site (parkgate training export), when given
-VALIDATION_RENDERS = {"US": 300, "EU": 300, "BR": 100}
+VALIDATION_RENDERS = heldout.RENDERS
 
 
 class Samples:
     """Training and validation samples, all drawn from generators seeded by (seed, purpose)."""
 
-    def __init__(self, root, seed, sites=(), renders=VALIDATION_RENDERS):
+    def __init__(self, root, seed, sites=(), renders=VALIDATION_RENDERS, mix=None):
         self.seed = seed
         self.sites = sites
         self.real = {}
         for crop in data.crops(root, "train", sites=sites):
             self.real.setdefault(crop.source, []).append((crop.image(), crop.plate))
-        self.mix = {s: share for s, share in MIX.items() if s.startswith("render-") or s in self.real}
+        self.mix = {s: share for s, share in (mix or MIX).items() if s.startswith("render-") or s in self.real}
         if "site" in self.real:
             self.mix["site"] = SITE_SHARE
-        self.validation = self._validation(root, renders)
-
-    def _validation(self, root, renders):
-        rng = np.random.default_rng([self.seed, 1])
-        groups = {}
-        for crop in data.crops(root, "validation", sites=self.sites):
-            groups.setdefault(crop.source, []).append((degrade(rng, crop.image(), clean=0.2), crop.plate))
-        renderer = Renderer(rng, "validation")
-        for region, n in renders.items():
-            for _ in range(n):
-                plate = renderer.render(region)
-                groups.setdefault(f"render-{region}", []).append((degrade(rng, plate.image, plate.box), plate.plate))
-        return groups
+        self.validation = heldout.samples(root, "validation", seed, renders, sites)
 
     def epoch(self, epoch, size):
         """``size`` (image, text) pairs, the same for the same seed and epoch."""
@@ -99,7 +87,7 @@ def evaluate(net, groups, batch=64):
 
 
 def train(root, recogniser, out, work, seed=1, epochs=8, epoch_size=3000, batch=32, lr=3e-4, patience=3,
-          threads=2, resume=False, sites=(), validation_renders=VALIDATION_RENDERS, log=print):
+          threads=2, resume=False, sites=(), validation_renders=VALIDATION_RENDERS, log=print, mix=None):
     """Train, keep the best epoch, export it to ``out`` (ONNX); returns the training record."""
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
@@ -124,7 +112,7 @@ def train(root, recogniser, out, work, seed=1, epochs=8, epoch_size=3000, batch=
         torch.set_rng_state(state["torch_rng"])
         log(f"resumed after epoch {len(record['epochs'])}")
     log("loading crops and the validation split")
-    samples = Samples(root, seed, sites, validation_renders)
+    samples = Samples(root, seed, sites, validation_renders, mix)
     log(f"train crops: {', '.join(f'{k} {len(v)}' for k, v in samples.real.items())}; validation: "
         f"{', '.join(f'{k} {len(v)}' for k, v in samples.validation.items())}")
     if not record["epochs"]:
