@@ -16,21 +16,19 @@ from conftest import (
     PASSWORD,
     TEST_CONFIG,
     SettableClock,
-    add_test_users,
+    migrated_with_users,
     start_gateway,
     stop_gateway,
     unique,
     unique_plate,
 )
-from gateway.store.migrate import upgrade
 
 
 @pytest.fixture(scope="module")
-def gw(tmp_path_factory):
+def gw(tmp_path_factory, request):
     folder = tmp_path_factory.mktemp("console-browser")
     url = f"sqlite:///{folder / 'parkgate.db'}"
-    upgrade(url)
-    add_test_users(url)
+    migrated_with_users(url, request)
     raw = {**TEST_CONFIG, "backup": {"directory": str(folder / "backups")}, "storage": {"images_dir": str(folder)}}
     gateway = start_gateway(configs.parse(raw, database_url=url), SettableClock())
     yield gateway
