@@ -14,8 +14,12 @@ run: install
 	trap 'kill $$sim 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/parkgate serve
 
+# Two test processes (pytest-xdist), each taking a whole file at a time (its module fixtures stay
+# one gateway, one database): on CI's two cores the tests wait on subprocesses, sockets and the
+# databases about as much as they compute. `make test PYTEST_WORKERS=` runs them in one process.
+PYTEST_WORKERS ?= -n 2 --dist loadfile
 test: check
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # The layers (import contracts in setup.cfg), lint and types: a violation fails `make test`, so CI.
 check: install

@@ -14,13 +14,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from adapters import destinations as relay_destinations
-from plc.lane import PlcSettings
 from plc.registers import RegisterMap
+from plc.settings import PlcSettings
 from recognition import PRECISIONS, READERS
-from recognition.fetch import ImageSources
+from recognition.sources import ImageSources
 
-from .app.auth import PasswordPolicy
-from .app.hotlist_feed import FeedSettings
+from .app.feed_settings import FeedSettings
 from .contract import datex2
 from .contract.datex2 import Publisher
 from .domain import tariffs
@@ -37,6 +36,7 @@ from .domain.facility import (
     OperatorPolicy,
     Tariff,
 )
+from .domain.passwords import PasswordPolicy
 from .domain.tariff_settings import version_from_settings
 from .domain.users import Lockout
 from .domain.vehicle_types import CAR, VEHICLE_CLASSES, VEHICLE_TYPES, of_class, vehicle_type

@@ -36,6 +36,7 @@ from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from .driver import PlcUnavailable
 from .interfaces import IBarrierDriver, ILaneLease
 from .registers import BarrierInputs
+from .settings import PlcSettings
 
 log = logging.getLogger("parkgate.plc")
 
@@ -53,23 +54,6 @@ PULSES = ("open", "close")
 
 # record_incident(facility_id, lane_number, kind, event_id, detail); may return a Deferred
 RecordIncident = Callable[[str, int, str, "str | None", str], object]
-
-
-@dataclass(frozen=True, kw_only=True)
-class PlcSettings:
-    pulse: float = 0.4             # seconds the OPEN/CLOSE coil stays set
-    timeout: float = 0.5           # per Modbus call
-    poll_interval: float = 0.1     # loop and limit-switch scan
-    heartbeat_interval: float = 2.0
-    rise_timeout: float = 5.0      # the arm must reach its up limit within this
-    passage_timeout: float = 30.0  # an authorisation no vehicle took by then lapses
-    reconnect_min: float = 0.5
-    reconnect_max: float = 30.0
-
-    def __post_init__(self):
-        if self.passage_timeout <= self.rise_timeout:
-            raise ValueError(f"the passage timeout ({self.passage_timeout:g} s) must be longer than the rise "
-                             f"timeout ({self.rise_timeout:g} s): a vehicle cannot pass before the arm is up")
 
 
 class _Authorization:

@@ -6,7 +6,7 @@
 - ``localise``: plates found by their shape (OpenCV), where the text detector found none;
 - ``inference``: where those networks run (OpenVINO, f32 or bf16);
 - ``colour``: the body's colour around the plate, as a hint;
-- ``fetch``, ``pool``, ``voting``: images from URLs without request forgery, the process pool,
+- ``fetch``, ``pool``, ``voting``: images from URLs without request forgery (``sources``: from where), the process pool,
   frames of one vehicle combined;
 - ``platemodel``: the plate recogniser trained here (``training``: how), its input and decoding;
 - ``calibration``: the confidence as a calibrated probability of a reading's evidence;

@@ -10,6 +10,7 @@ import functools
 import os
 import secrets
 import shutil
+import subprocess
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -19,6 +20,7 @@ from twisted.internet import asyncioreactor
 asyncioreactor.install(asyncio.new_event_loop())  # as `parkgate serve` does: pymodbus runs on it
 
 import configs  # noqa: E402
+import psycopg  # noqa: E402
 import pytest  # noqa: E402
 import zeep  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
@@ -193,12 +195,58 @@ def _sqlite_template(tmp_path_factory):
     return path
 
 
+def _libpq(url):
+    """The URL as libpq (pg_dump, psycopg) spells it: without SQLAlchemy's driver name."""
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+@pytest.fixture(scope="session")
+def _pg_template():
+    """A PostgreSQL schema migrated to head with the test users, made once a session and kept as
+    the SQL (pg_dump) that makes it again, and the schema's name in that SQL: the counterpart of
+    ``_sqlite_template`` (a schema cannot be copied in PostgreSQL, a database can but is not what
+    the tests get)."""
+    url, name = _fresh_pg_schema()
+    try:
+        upgrade(url)
+        add_test_users(url)
+        dump = subprocess.run(["pg_dump", "--no-owner", "--no-privileges", "--inserts", "--schema", name,
+                               _libpq(PG_URL)], capture_output=True, text=True, check=True, timeout=120).stdout
+    finally:
+        _drop_pg_schema(name)
+    # \restrict and the like are psql's commands; the copy's schema is made already.
+    sql = "\n".join(line for line in dump.splitlines()
+                    if not line.startswith("\\") and line != f"CREATE SCHEMA {name};")
+    return sql, name
+
+
+def _pg_schema_of(database_url):
+    return database_url.split("search_path%3D", 1)[1] if "search_path%3D" in database_url else None
+
+
+def _pg_copy_template(database_url, request):
+    """Fill ``database_url``'s schema, still empty, from the session's template; whether it was empty."""
+    schema = _pg_schema_of(database_url)
+    if schema is None:
+        return False
+    with psycopg.connect(_libpq(PG_URL)) as conn:
+        if conn.execute("SELECT 1 FROM information_schema.tables WHERE table_schema = %s LIMIT 1",
+                        (schema,)).fetchone():
+            return False
+        sql, template = request.getfixturevalue("_pg_template")
+        conn.execute(sql.replace(template, schema))
+    return True
+
+
 def migrated_with_users(database_url, request):
-    """Migrate ``database_url`` to head and add the test users; a SQLite file not made yet is a
-    copy of the session's template (the same schema and rows, without running the migrations)."""
+    """Migrate ``database_url`` to head and add the test users; a SQLite file not made yet, or a
+    PostgreSQL schema still empty, is a copy of the session's template (the same schema and rows,
+    without running the migrations)."""
     prefix = "sqlite:///"
     if database_url.startswith(prefix) and not os.path.exists(database_url[len(prefix):]):
         shutil.copyfile(request.getfixturevalue("_sqlite_template"), database_url[len(prefix):])
+        return
+    if database_url.startswith("postgresql") and _pg_copy_template(database_url, request):
         return
     upgrade(database_url)
     add_test_users(database_url)

@@ -12,10 +12,9 @@ from gateway.app.auth import (
     Authenticator,
     UsernameToken,
     Users,
-    check_password,
-    hash_password,
 )
 from gateway.domain.errors import AuthenticationFailed
+from gateway.domain.passwords import check_password, hash_password
 from test_events import fault_of
 
 

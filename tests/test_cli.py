@@ -31,6 +31,17 @@ def test_help(args):
     assert "usage: parkgate" in run.stdout
 
 
+def test_the_command_line_and_its_configuration_import_no_heavy_library():
+    """Each command imports what it needs: the command line itself and the configuration (every command reads it)
+    leave Twisted, OpenCV, requests, SQLAlchemy, spyne and pymodbus to the commands (a start in 0.2 s, not 1-3 s)."""
+    heavy = ("twisted", "cv2", "numpy", "requests", "sqlalchemy", "spyne", "pymodbus")
+    code = ("import sys; import gateway.cli; from gateway import config; config.load(None); "
+            f"print(sorted(m for m in {heavy!r} if m in sys.modules))")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[]"
+
+
 def test_checked_in_wsdls_are_current():
     run = parkgate("wsdl", "--check")
     assert run.returncode == 0, run.stderr

@@ -14,21 +14,19 @@ import pytest
 from console_client import ConsoleClient, logged_in
 from werkzeug.test import Client
 
-from conftest import TEST_CONFIG, SettableClock, add_test_users, start_gateway, stop_gateway, unique, unique_plate
+from conftest import TEST_CONFIG, SettableClock, migrated_with_users, start_gateway, stop_gateway, unique, unique_plate
 from gateway.app.auth import Users
-from gateway.store.migrate import upgrade
 from gateway.web.console import Console
 from gateway.web.console.i18n import LANGUAGES, compile_catalogue, extracted
 
 
 @pytest.fixture(scope="module")
-def gw(database_url, tmp_path_factory):
+def gw(database_url, tmp_path_factory, request):
     """A gateway whose console ends log-ins after 10 idle minutes, with its own backup folder."""
     folder = tmp_path_factory.mktemp("console")
     raw = {**TEST_CONFIG, "backup": {"directory": str(folder / "backups"), "keep": 2},
            "storage": {"images_dir": str(folder / "images")}, "console": {"idle_timeout_s": 600}}
-    upgrade(database_url)
-    add_test_users(database_url)
+    migrated_with_users(database_url, request)
     gateway = start_gateway(configs.parse(raw, database_url=database_url), SettableClock())
     yield gateway
     stop_gateway(gateway)
@@ -330,15 +328,14 @@ def test_a_review_shows_the_picture_the_camera_sent(gw):
     assert ConsoleClient(gw.base_url).get(f"/reviews/{review_id}/image").url.split("?")[0].endswith("/login")
 
 
-def test_the_dashboard_names_a_lane_whose_plc_is_offline(tmp_path):
+def test_the_dashboard_names_a_lane_whose_plc_is_offline(tmp_path, request):
     import socket
     closed = socket.socket()
     closed.bind(("127.0.0.1", 0))
     port = closed.getsockname()[1]
     closed.close()                                   # nothing listens there: the lane's PLC is offline
     url = f"sqlite:///{tmp_path / 'offline.db'}"
-    upgrade(url)
-    add_test_users(url)
+    migrated_with_users(url, request)
     raw = configs.gateway(configs.facility("LOT-PLC", configs.lane("PLC-IN", 1, "ENTRY", plc=(port, 1)),
                                            configs.lane("PLC-OUT", 2, "EXIT")),
                           plc={"timeout_ms": 200, "reconnect_max_s": 0.2})

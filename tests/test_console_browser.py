@@ -7,6 +7,7 @@ saved when a test fails (``var/screenshots/``)."""
 import configs
 import pytest
 from browser import SCREENSHOTS, chromium, screenshot_if_failed, wait
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
@@ -16,21 +17,19 @@ from conftest import (
     PASSWORD,
     TEST_CONFIG,
     SettableClock,
-    add_test_users,
+    migrated_with_users,
     start_gateway,
     stop_gateway,
     unique,
     unique_plate,
 )
-from gateway.store.migrate import upgrade
 
 
 @pytest.fixture(scope="module")
-def gw(tmp_path_factory):
+def gw(tmp_path_factory, request):
     folder = tmp_path_factory.mktemp("console-browser")
     url = f"sqlite:///{folder / 'parkgate.db'}"
-    upgrade(url)
-    add_test_users(url)
+    migrated_with_users(url, request)
     raw = {**TEST_CONFIG, "backup": {"directory": str(folder / "backups")}, "storage": {"images_dir": str(folder)}}
     gateway = start_gateway(configs.parse(raw, database_url=url), SettableClock())
     yield gateway
@@ -62,8 +61,14 @@ def log_in(driver, gw, username, password=PASSWORD):
     driver.switch_to.active_element.send_keys(password, Keys.ENTER)
 
 
-def flash(driver):
-    return wait(driver).until(EC.presence_of_element_located((By.CSS_SELECTOR, "p.flash"))).text
+def flash(driver, says):
+    """Wait until the page's message says ``says``: just after a click the last page's message may
+    still be on screen (and gone by the time it is read)."""
+    try:
+        wait(driver).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "p.flash"), says))
+    except TimeoutException:
+        shown = [p.text for p in driver.find_elements(By.CSS_SELECTOR, "p.flash")]
+        raise AssertionError(f"no message says {says!r}: {shown}") from None
 
 
 def submit(gw, camera, direction, plate, confidence="0.97"):
@@ -89,12 +94,12 @@ def test_an_officer_watches_the_dashboard_reviews_and_commands_lanes(page, gw):
     field = fields[-1]
     field.clear()
     field.send_keys(plate, Keys.ENTER)
-    assert "Review resolved: decision OPEN" in flash(page)
+    flash(page, "Review resolved: decision OPEN")
 
     page.find_element(By.LINK_TEXT, "Lanes").click()
     Select(wait(page).until(EC.presence_of_element_located((By.ID, "command-2")))).select_by_value("CLOSE")
     page.find_element(By.ID, "reason-2").send_keys("spill on the exit ramp", Keys.ENTER)
-    assert "Lane 2: CLOSE -> NOT_CONTROLLED" in flash(page)
+    flash(page, "Lane 2: CLOSE -> NOT_CONTROLLED")
 
     page.find_element(By.ID, "logout").click()
     wait(page).until(EC.presence_of_element_located((By.ID, "username")))
@@ -119,13 +124,13 @@ def test_an_admin_disables_a_user_who_then_cannot_log_in(page, gw):
     page.find_element(By.ID, "new-password").send_keys("booth-password-1")
     Select(page.find_element(By.ID, "new-role")).select_by_value("operator")
     page.find_element(By.CSS_SELECTOR, "#add-user button").click()
-    assert f"User {name} added" in flash(page)
+    flash(page, f"User {name} added")
     page.find_element(By.ID, f"disable-{name}").click()
-    assert "can no longer log in" in flash(page)
+    flash(page, "can no longer log in")
     assert "disabled" in page.find_element(By.ID, f"user-{name}").text
     page.find_element(By.ID, "logout").click()
     log_in(page, gw, name, "booth-password-1")
-    assert "Wrong user name or password, or the account is disabled." in flash(page)
+    flash(page, "Wrong user name or password, or the account is disabled.")
     assert "/console/login" in page.current_url
 
 
@@ -159,7 +164,8 @@ def test_an_admin_sets_a_new_car_rate_and_the_quote_follows(page, gw):
     page.find_element(By.ID, "tariff-price_per_period").send_keys("2.50")
     page.find_element(By.ID, "tariff-daily_maximum").send_keys("20.00")
     page.find_element(By.ID, "tariff-reason").send_keys("hourly from today", Keys.ENTER)
-    assert "Tariff version" in flash(page) and "for car" in flash(page)
+    flash(page, "Tariff version")
+    flash(page, "for car")
     current = page.find_element(By.CSS_SELECTOR, "#tariff-list tr.current")
     assert "$2.50" in current.text and "in force" in current.text
     assert quote() == "$7.50"                                          # three hours at 2.50
@@ -198,6 +204,6 @@ def test_an_idle_dashboard_returns_to_the_login(page, gw):
     gw.clock.advance(timedelta(minutes=16))          # past the 15 idle minutes; its refreshes are no use
     try:
         wait(page, 30).until(EC.presence_of_element_located((By.ID, "username")))
-        assert "ended after a while without use" in flash(page)
+        flash(page, "ended after a while without use")
     finally:
         gw.clock.now = SettableClock().now

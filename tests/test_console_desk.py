@@ -12,14 +12,12 @@ import configs
 import pytest
 from console_client import logged_in
 
-from conftest import TEST_CONFIG, SettableClock, add_test_users, start_gateway, stop_gateway, unique_plate
-from gateway.store.migrate import upgrade
+from conftest import TEST_CONFIG, SettableClock, migrated_with_users, start_gateway, stop_gateway, unique_plate
 
 
 @pytest.fixture(scope="module")
-def gw(database_url, tmp_path_factory):
-    upgrade(database_url)
-    add_test_users(database_url)
+def gw(database_url, tmp_path_factory, request):
+    migrated_with_users(database_url, request)
     gateway = start_gateway(configs.parse(TEST_CONFIG, database_url=database_url), SettableClock())
     yield gateway
     stop_gateway(gateway)

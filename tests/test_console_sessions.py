@@ -18,10 +18,17 @@ from console_client import TOKEN, ConsoleClient, logged_in
 from sqlalchemy import select
 from werkzeug.test import Client
 
-from conftest import PASSWORD, TEST_CONFIG, SettableClock, add_test_users, start_gateway, stop_gateway, unique_plate
+from conftest import (
+    PASSWORD,
+    TEST_CONFIG,
+    SettableClock,
+    migrated_with_users,
+    start_gateway,
+    stop_gateway,
+    unique_plate,
+)
 from gateway.app.auth import Users
 from gateway.domain.errors import Busy
-from gateway.store.migrate import upgrade
 from gateway.store.schema import ConsoleSessionRecord, table_of
 
 COOKIE = "parkgate_console"
@@ -35,9 +42,8 @@ def node(database_url, clock, **server):
 
 
 @pytest.fixture(scope="module")
-def db(database_url):
-    upgrade(database_url)
-    add_test_users(database_url)
+def db(database_url, request):
+    migrated_with_users(database_url, request)
     return database_url
 
 

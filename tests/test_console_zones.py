@@ -11,8 +11,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from sqlalchemy import select
 
-from conftest import PASSWORD, SettableClock, add_test_users, start_gateway, stop_gateway, unique, unique_plate
-from gateway.store.migrate import upgrade
+from conftest import PASSWORD, SettableClock, migrated_with_users, start_gateway, stop_gateway, unique, unique_plate
 from gateway.store.schema import AuditRecord
 
 LOT = "LOT-LEVELS"
@@ -20,18 +19,17 @@ ZONES = [{"id": "L1", "name": "Level 1", "kind": "level", "capacity": {"car": 3}
          {"id": "MOTO", "name": "Motorcycle area", "capacity": {"motorcycle": 2}}]
 
 
-def _gateway(url):
+def _gateway(url, request):
     raw = configs.gateway(configs.facility(
         LOT, dict(configs.lane("L-IN", 1, "ENTRY"), zone="L1"), configs.lane("L-OUT", 2, "EXIT"), zone=ZONES,
         name="Levels Garage"))
-    upgrade(url)
-    add_test_users(url)
+    migrated_with_users(url, request)
     return start_gateway(configs.parse(raw, database_url=url), SettableClock())
 
 
 @pytest.fixture(scope="module")
-def gw(database_url):
-    running = _gateway(database_url)
+def gw(database_url, request):
+    running = _gateway(database_url, request)
     yield running
     stop_gateway(running)
 
@@ -73,8 +71,8 @@ def test_the_zones_page_in_indonesian(gw):
 
 
 @pytest.fixture(scope="module")
-def browser_gw(tmp_path_factory):
-    running = _gateway(f"sqlite:///{tmp_path_factory.mktemp('zones-browser') / 'parkgate.db'}")
+def browser_gw(tmp_path_factory, request):
+    running = _gateway(f"sqlite:///{tmp_path_factory.mktemp('zones-browser') / 'parkgate.db'}", request)
     yield running
     stop_gateway(running)
 

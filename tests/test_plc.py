@@ -43,7 +43,7 @@ def on_reactor(fn, *args, timeout=5):
     return blockingCallFromThread(reactor, call)
 
 
-def until(predicate, timeout=20, interval=0.01, blocking=False):
+def until(predicate, timeout=60, interval=0.01, blocking=False):
     """Wait (on the reactor, polling with a deadline) until ``predicate()`` holds. The deadline only
     bounds a failure: on a loaded machine a relay child or a PLC link can take seconds to come up.
     ``blocking``: the predicate blocks (a database query, a request to a gateway whose PLC is a

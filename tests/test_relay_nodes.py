@@ -101,7 +101,7 @@ class Node:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True)
         ready = threading.Event()
         threading.Thread(target=lambda: self.proc.stdout.readline() and ready.set(), daemon=True).start()
-        if not ready.wait(30):
+        if not ready.wait(120):  # a bound on failure only: on a loaded machine a start takes tens of seconds
             self.proc.kill()
             raise AssertionError(f"relay node {name} did not start")
 

@@ -20,7 +20,6 @@ import binascii
 import hashlib
 import hmac
 import logging
-import os
 import secrets
 import threading
 from collections import OrderedDict, deque
@@ -32,6 +31,7 @@ from typing import NoReturn, TypeVar
 from sqlalchemy.exc import IntegrityError
 
 from ..domain.errors import AuthenticationFailed, Busy, InvalidInput, NotFound, NotPermitted
+from ..domain.passwords import MAX_PASSWORD, PasswordPolicy, check_password
 from ..domain.users import ROLES, Lockout, User
 from ..store import audit, console_sessions, users
 from ..store.engine import Store
@@ -44,58 +44,7 @@ PASSWORD_TEXT = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-usernam
 PASSWORD_DIGEST = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordDigest"
 FRESHNESS = timedelta(minutes=5)
 MAX_USERNAME = 64        # the column's width: longer names are nobody
-MAX_PASSWORD = 1024
 NONCE_BYTES = (8, 64)    # what a nonce may decode to (WS-Security: 16 bytes is usual)
-
-
-@dataclass(frozen=True)
-class PasswordPolicy:
-    """How passwords are kept and which are accepted. The cost is OWASP's for scrypt (2023:
-    N=2**17, r=8, p=1: 128 MiB and about half a second a hash); ``concurrent`` hashes at most run
-    at once (memory), a request waits ``wait_s`` for its turn before it is told Server.Busy."""
-    n: int = 2 ** 17
-    r: int = 8
-    p: int = 1
-    min_length: int = 8
-    concurrent: int = 2
-    wait_s: float = 5.0
-
-    def check(self, password: str) -> None:
-        if len(password) < self.min_length:
-            raise InvalidInput(f"a password has at least {self.min_length} characters", "password")
-        if len(password) > MAX_PASSWORD:
-            raise InvalidInput(f"a password has at most {MAX_PASSWORD} characters", "password")
-
-    def hash(self, password: str) -> str:
-        salt = os.urandom(16)
-        digest = _scrypt(password, salt, self.n, self.r, self.p, 32)
-        return f"scrypt${self.n}${self.r}${self.p}${_b64(salt)}${_b64(digest)}"
-
-    def outdated(self, stored: str) -> bool:
-        """Whether a hash is kept at a lower cost than this policy's (it is rehashed on login)."""
-        parts = stored.split("$")
-        try:
-            return len(parts) != 6 or (int(parts[1]), int(parts[2]), int(parts[3])) < (self.n, self.r, self.p)
-        except ValueError:
-            return True
-
-
-def hash_password(password: str, policy: PasswordPolicy = PasswordPolicy()) -> str:
-    return policy.hash(password)
-
-
-def check_password(stored: str, password: str) -> bool:
-    try:
-        scheme, n, r, p, salt, digest = stored.split("$")
-        expected = base64.b64decode(digest)
-        got = _scrypt(password, base64.b64decode(salt), int(n), int(r), int(p), len(expected))
-    except (ValueError, binascii.Error):
-        return False
-    return scheme == "scrypt" and hmac.compare_digest(got, expected)
-
-
-def _scrypt(password: str, salt: bytes, n: int, r: int, p: int, dklen: int) -> bytes:
-    return hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, dklen=dklen, maxmem=256 * r * (n + p))
 
 
 def _b64(data: bytes) -> str:

@@ -18,7 +18,7 @@ from datetime import datetime
 
 from lxml import etree
 
-from recognition.fetch import ImageSources, fetch
+from recognition.fetch import fetch
 
 from ..contract.documents import parse
 from ..contract.namespace import NS
@@ -31,6 +31,7 @@ from ..domain.plates import normalise_plate
 from ..store import audit, hotlist
 from ..store.engine import Store
 from .clock import Clock
+from .feed_settings import FeedSettings
 
 
 @dataclass(frozen=True)
@@ -50,15 +51,6 @@ class FeedImport:
     removed: int = 0
     expired: int = 0                                 # rows already past their expiry: not listed
     rejected: list[str] = field(default_factory=list)  # "line 4: why"
-
-
-@dataclass(frozen=True)
-class FeedSettings:
-    """``[hotlist_feed]``: where the scheduled import reads (a URL or file path) and how often."""
-    location: str | None = None
-    source: str = "feed"
-    interval_minutes: float = 60
-    fetch: ImageSources = ImageSources()
 
 
 def _entry(facilities, plate, category, reason, facility_id, expires_at) -> FeedEntry:
