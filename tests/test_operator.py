@@ -394,6 +394,8 @@ def test_reports_count_revenue_traffic_and_refunds_and_export_to_real_readers(ga
     figures = {(r[1], r[2]): r for r in sheet.iter_rows(min_row=2, values_only=True)}
     assert figures[("exceptions", "REFUND")][3] >= 1
     assert figures[("revenue by vehicle type", "van")][4] >= 10
+    amounts = [row[4] for row in sheet.iter_rows(min_row=2) if row[1].value == "revenue by vehicle type"]
+    assert amounts and all(cell.number_format == "#,##0.00" for cell in amounts)
     pdf = reports.GetReport(Period="weekly", FacilityID=FACILITY, Format="pdf").Export
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.Content)).pages)
     assert "Parking report, weekly" in text and "Entries (blue) and exits (orange) per hour" in text

@@ -4,6 +4,7 @@ and a chart of the traffic per hour, reportlab)."""
 import csv
 import io
 from collections.abc import Iterator
+from decimal import Decimal
 
 from openpyxl import Workbook
 from reportlab.graphics.charts.barcharts import VerticalBarChart
@@ -20,6 +21,8 @@ from .reports import FacilityReport, Report
 FORMATS = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
            "pdf": "application/pdf"}
 HEADER = ("facility", "section", "key", "count", "amount")
+#: How a spreadsheet shows an amount: two decimals, thousands grouped (the cell holds the exact digits).
+MONEY = "#,##0.00"
 
 
 def checked_format(fmt: str) -> str:
@@ -73,7 +76,10 @@ def _xlsx(report: Report) -> bytes:
     sheet.title = "Figures"
     sheet.append(HEADER)
     for row in rows(report):
-        sheet.append([float(v) if hasattr(v, "quantize") else v for v in row])
+        sheet.append(row)   # an amount as its Decimal's digits (openpyxl writes str(value)), not a float
+        for cell in sheet[sheet.max_row]:
+            if isinstance(cell.value, Decimal):
+                cell.number_format = MONEY
     traffic = wb.create_sheet("Traffic")
     traffic.append(("facility", "hour", "entries", "exits"))
     for f in report.facilities:

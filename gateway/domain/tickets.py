@@ -117,11 +117,6 @@ def last_cutoff(at: datetime, tz: tzinfo, cutoff: time) -> datetime:
     return candidate
 
 
-def stayed_overnight(entry: datetime, at: datetime, tz: tzinfo, cutoff: time) -> bool:
-    """Whether a vehicle in since ``entry`` and still in at ``at`` is past a cut-off."""
-    return first_cutoff_after(entry, tz, cutoff) <= at
-
-
 @dataclass(frozen=True)
 class LostTicket:
     """A lost ticket processed at a booth: what it was charged, by which policy, who did it and why."""
