@@ -149,6 +149,8 @@ def test_a_day_at_the_booth(gateway, clock, officer):
     assert (void.Kind, void.Amount._value_1, void.AmountDue._value_1) == ("VOID", Decimal("-3.00"), Decimal("3.00"))
     assert fault_of(lambda: admin.VoidPayment(PaymentID=card.ReceiptNumber, Reason="again")).code.endswith(
         "Client.Conflict")
+    assert _receipt_totals(payments, card.ReceiptNumber) == ("Paid 3.00 USD", "Due 0.00 USD")   # as paid, not now
+    assert _receipt_totals(payments, void.ReceiptNumber) == ("Paid 0.00 USD", "Due 3.00 USD")
 
     # Closing: 109.50 counted in cash against 109.00 expected (the float and the 9.00 taken).
     report = shifts.CloseShift(Declared=[{"Method": "CASH", "Amount": usd("109.50")},
@@ -170,6 +172,18 @@ def test_a_day_at_the_booth(gateway, clock, officer):
     signed = gateway.client("ShiftService", user="admin").SignOffShift(ShiftID=shift.ShiftID, Note="checked")
     assert (signed.Shift.State, signed.Shift.SignedBy) == ("SIGNED", "admin")
     assert shifts.GetShiftReport(ShiftID=shift.ShiftID).Shift.State == "SIGNED"
+
+    # Reprinted hours later, with the second car still in, each receipt says what it said then.
+    clock.advance(timedelta(hours=3))
+    assert _receipt_totals(payments, card.ReceiptNumber) == ("Paid 3.00 USD", "Due 0.00 USD")
+    assert _receipt_totals(payments, void.ReceiptNumber) == ("Paid 0.00 USD", "Due 3.00 USD")
+    assert _receipt_totals(payments, receipt.ReceiptNumber) == ("Paid 9.00 USD", "Due 0.00 USD")
+
+
+def _receipt_totals(payments, payment_id):
+    """The receipt's "Paid" and "Due" lines, as printed."""
+    text = PdfReader(io.BytesIO(payments.PrintReceipt(PaymentID=payment_id).Content)).pages[0].extract_text()
+    return tuple(line.strip() for line in text.splitlines() if line.startswith(("Paid ", "Due ")))
 
 
 def test_money_in_another_currency_is_refused_not_read_as_the_facilitys(gateway, clock, officer):

@@ -38,8 +38,8 @@ OFFICERS = ("operator", "admin")
 class ReceiptView:
     entry: PaymentEntry
     facility: Facility
-    session: ParkingSession          # as the entry left it
-    due: Decimal                     # still due after it
+    session: ParkingSession          # as the entry left it (its amount paid then, open)
+    due: Decimal                     # still due after it, then
     ticket_number: str | None
 
 
@@ -149,7 +149,8 @@ class Payments:
         return ReceiptView(entry, fac, changed, left, ticket.number if ticket else None)
 
     def receipt(self, payment_id: str) -> ReceiptView:
-        now = self.clock()
+        """The receipt of a journal line as it was when the line was recorded: a reprint hours later,
+        or after a void, says what was paid and still due then, not now."""
         with self.store.connection() as conn:
             entry = payments.get(conn, payment_id)
             if entry is None:
@@ -158,8 +159,12 @@ class Payments:
             assert session is not None
             fac = find_facility(self.facilities, session.facility_id)
             ticket = tickets.of_session(conn, session.id)
-            _, due = owed(fac, session, now, tickets.lost_of_session(conn, session.id), tariffs=self.tariffs, conn=conn)
-        return ReceiptView(entry, fac, session, due, ticket.number if ticket else None)
+            then = replace(session, status=OPEN, exit_time=None, amount_paid=payments.paid_as_of(conn, entry),
+                           paid_at=entry.paid_at)
+            lost = tickets.lost_of_session(conn, session.id)
+            _, due = owed(fac, then, entry.paid_at, lost if lost is not None and lost.at <= entry.paid_at else None,
+                          tariffs=self.tariffs, conn=conn)
+        return ReceiptView(entry, fac, then, due, ticket.number if ticket else None)
 
     def printout(self, payment_id: str, media: str = "pdf") -> Printout:
         view = self.receipt(payment_id)

@@ -4,7 +4,7 @@ from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, or_, select
 
 from ..domain.payments import PAYMENT, PaymentEntry
 from ..domain.sessions import Payment
@@ -54,6 +54,16 @@ def get(conn: Connection, payment_id: str) -> PaymentEntry | None:
 def reversed_total(conn: Connection, original_id: str) -> Decimal:
     """What voids and refunds took back of a payment so far (negative, or 0)."""
     amounts = conn.execute(select(_PAYMENTS.c.amount).where(_PAYMENTS.c.original_id == original_id)).scalars()
+    return sum(amounts, Decimal("0"))
+
+
+def paid_as_of(conn: Connection, entry: PaymentEntry) -> Decimal:
+    """What the session's journal held once ``entry`` was recorded: its lines up to ``entry``'s time,
+    but for reversals of ``entry`` itself (recorded after it, even at the same instant)."""
+    c = _PAYMENTS.c
+    amounts = conn.execute(select(c.amount).where(
+        c.session_id == entry.session_id, c.paid_at <= entry.paid_at,
+        or_(c.original_id.is_(None), c.original_id != entry.id))).scalars()
     return sum(amounts, Decimal("0"))
 
 
