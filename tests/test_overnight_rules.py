@@ -36,3 +36,15 @@ def test_a_cutoff_in_the_skipped_hour():
     at = local(2026, 3, 8, 12, 0).astimezone(timezone.utc)
     cut = last_cutoff(at, LA, time(2, 30))
     assert cut < at and first_cutoff_after(cut, LA, time(2, 30)) > at
+
+
+def test_a_cutoff_in_the_repeated_hour_is_the_next_after_the_entry():
+    """On 1 November 2026 01:00-02:00 happens twice in Los Angeles. A car in at the second 01:15
+    (PST) is past the first 01:30 (PDT, 15 minutes before it came) and reaches the second."""
+    entry = datetime(2026, 11, 1, 9, 15, tzinfo=timezone.utc)            # 01:15 PST, the second one
+    got = first_cutoff_after(entry, LA, time(1, 30))
+    assert got == datetime(2026, 11, 1, 9, 30, tzinfo=timezone.utc) and got > entry
+    first = datetime(2026, 11, 1, 8, 15, tzinfo=timezone.utc)            # 01:15 PDT, the first one
+    assert first_cutoff_after(first, LA, time(1, 30)) == datetime(2026, 11, 1, 8, 30, tzinfo=timezone.utc)
+    assert first_cutoff_after(datetime(2026, 6, 10, 9, 0, tzinfo=timezone.utc), LA, time(1, 30)) == \
+        datetime(2026, 6, 11, 8, 30, tzinfo=timezone.utc)                 # 02:00 PDT: tomorrow's

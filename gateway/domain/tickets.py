@@ -98,12 +98,13 @@ def owed_after_lost_ticket(charge: Decimal, due: Decimal, paid: Decimal,
 
 
 def first_cutoff_after(entry: datetime, tz: tzinfo, cutoff: time) -> datetime:
-    """The first overnight cut-off (local ``cutoff``) after ``entry``, as UTC."""
-    local = entry.astimezone(tz)
-    candidate = datetime.combine(local.date(), cutoff, tzinfo=tz)
-    if candidate <= local:
-        candidate = datetime.combine(local.date() + timedelta(days=1), cutoff, tzinfo=tz)
-    return candidate.astimezone(timezone.utc)
+    """The first overnight cut-off (local ``cutoff``) after ``entry``, as UTC. Compared as instants:
+    two times of one zone compare by their wall clocks, and a cut-off in the hour the clocks go back
+    happens twice (``fold``), once before an entry in the repeated hour and once after it."""
+    day = entry.astimezone(tz).date()
+    return next(candidate for date in (day, day + timedelta(days=1)) for fold in (0, 1)
+                if (candidate := datetime.combine(date, cutoff.replace(fold=fold), tzinfo=tz).astimezone(timezone.utc))
+                > entry)
 
 
 def last_cutoff(at: datetime, tz: tzinfo, cutoff: time) -> datetime:
