@@ -98,8 +98,8 @@ def test_an_unknown_facility_is_a_404_that_says_so(gateway, clock):
         get(gateway, "/datex2/status?facility=LOT-NOWHERE")
     assert info.value.code == 404 and b"LOT-NOWHERE" in info.value.read()
     with pytest.raises(urllib.error.HTTPError) as info:
-        get(gateway, "/datex2/nothing")
-    assert info.value.code == 404
+        get(gateway, "/datex2/nothing<b>")
+    assert info.value.code == 404 and b"<b>" not in info.value.read()   # the path is not echoed as markup
     # The gateway keeps serving.
     assert b"d2:payload" in get(gateway, "/datex2/table")
 

@@ -9,10 +9,11 @@ facility is a 404 that says so, never an empty answer.
 """
 
 from twisted.internet import threads
-from twisted.web import resource, server
+from twisted.web import server
 
 from ..domain.errors import UnknownFacility
 from .ops import _Deferred
+from .site import Branch
 
 
 class _Feed(_Deferred):
@@ -78,7 +79,7 @@ class Signage(_Feed):
 
 
 def datex2_resource(open_data, reactor, threadpool):
-    root = resource.Resource()
+    root = Branch()
     for kind in ("table", "status"):
         root.putChild(kind.encode(), Datex2(open_data, kind, reactor, threadpool))
     return root

@@ -9,7 +9,7 @@ import logging
 import sys
 
 from twisted.internet import threads
-from twisted.web import resource, server
+from twisted.web import pages, resource, server
 
 from . import memory
 from .limits import request_factory
@@ -155,16 +155,24 @@ class Health(resource.Resource):
         return b"ok\n"
 
 
+class Branch(resource.Resource):
+    """A resource that only holds children: any other path below it is a plain 404 (Twisted's
+    default for a missing child is a deprecated page that does not escape the path)."""
+
+    def getChild(self, path, request):
+        return pages.notFound("No Such Resource", "No such child resource.")
+
+
 def build_root(published, reactor, threadpool, extra=None):
     """``extra``: more resources by path (``/readyz``, ``/metrics``)."""
-    root = resource.Resource()
+    root = Branch()
     root.putChild(b"healthz", Health())
     for path, child in (extra or {}).items():
         root.putChild(path, child)
     for service in published:
         prefix, name = service.path.strip("/").encode().split(b"/")
         if prefix not in root.children:
-            root.putChild(prefix, resource.Resource())
+            root.putChild(prefix, Branch())
         root.children[prefix].putChild(name, SoapEndpoint(service, reactor, threadpool))
     return root
 
