@@ -198,7 +198,7 @@ class GatewayService(service.MultiService):
             hotlist=Hotlist(facilities, self.store, clock),
             open_data=open_data,
             permit_passes=passes,
-            erasure=Erasure(self.store, clock),
+            erasure=Erasure(self.store, clock, vault=self.pictures.vault),
             tickets=Tickets(facilities=facilities, store=self.store, codes=codes, recorder=recorder, lanes=lanes,
                             clock=clock, tariffs=tariffs),
             payments=Payments(facilities=facilities, store=self.store, codes=codes, clock=clock, tariffs=tariffs),
