@@ -176,7 +176,7 @@ class GatewayService(service.MultiService):
         citations = Citations(facilities, self.store, relaying, clock)
         passes = PermitPasses(facilities=facilities, store=self.store, clock=clock,
                               tokens=PermitTokens.signing(load_permit_key(ops.permit_key_file)))
-        self.enforcement = Enforcement(facilities, self.store, citations, clock, self.node)
+        self.enforcement = Enforcement(facilities, self.store, citations, clock, self.node, tariffs)
         occupancy = Occupancy(facilities, self.store, clock, zones)
         open_data = OpenData(facilities=facilities, occupancy=occupancy, publisher=config.open_data, clock=clock,
                              zones=zones)
@@ -198,7 +198,7 @@ class GatewayService(service.MultiService):
             hotlist=Hotlist(facilities, self.store, clock),
             open_data=open_data,
             permit_passes=passes,
-            erasure=Erasure(self.store, clock),
+            erasure=Erasure(self.store, clock, vault=self.pictures.vault),
             tickets=Tickets(facilities=facilities, store=self.store, codes=codes, recorder=recorder, lanes=lanes,
                             clock=clock, tariffs=tariffs),
             payments=Payments(facilities=facilities, store=self.store, codes=codes, clock=clock, tariffs=tariffs),

@@ -75,9 +75,9 @@ class _Gw:
         return self._n.client(name, user)
 
 
-def enter(n, plate, facility="LOT-ENF", camera="CAM-IN"):
+def enter(n, plate, facility="LOT-ENF", camera="CAM-IN", **extra):
     return submit(_Gw(n), "ENTRY", plate, camera=camera, facility=facility,
-                  ImageURL=f"https://cams.example/{unique('img')}.jpg")
+                  ImageURL=f"https://cams.example/{unique('img')}.jpg", **extra)
 
 
 def citations_of(n, session_id):
@@ -116,6 +116,21 @@ def test_dry_run_shows_then_a_scan_cites_once_with_evidence_and_relays_it(node, 
     until(lambda: ids <= set(receiver.keys))
     body = next(r.body for r in receiver.received if r.key == rows[0].id)
     assert b"<SessionID>" + session_id.encode() + b"</SessionID>" in body
+
+
+def test_an_unpaid_stay_is_judged_by_the_tariff_versions_set_since_start(node):
+    """SetTariff's versions price the stay the scan finds unpaid, as they price its exit and QuoteFee."""
+    node.clock.now = SettableClock().now
+    admin = node.client("TariffService", user="admin")
+    admin.SetTariff(FacilityID="LOT-ENF", VehicleType="bus", Reason="buses pay more",
+                    Rules={"Rates": {"PricePerPeriod": "10.00", "DailyMaximum": "80.00"}})
+    session_id = enter(node, unique_plate(), VehicleType="bus").ParkingEvent.Session.SessionID
+    node.clock.advance(timedelta(minutes=100))   # past the payment window (90): two hours at 10.00
+    due = node.client("EventService").QuoteFee(SessionID=session_id)
+    found = [v for v in node.client("CitationService").ScanViolations(FacilityID="LOT-ENF", DryRun=True)
+             if v.SessionID == session_id]
+    assert [v.ViolationType for v in found] == ["UNPAID_STAY"]
+    assert "20.00 USD unpaid after 1h40" in found[0].Reason, (found[0].Reason, due)
 
 
 def test_permits_that_lapse_and_permit_only_lots(node):

@@ -3,7 +3,7 @@
 
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import configs
 import pytest
@@ -94,6 +94,24 @@ def test_the_scheduled_import_follows_the_feed(node, feed):
     scheduled_import(service, jobs)
     assert listed(service, "police") == {(stolen, "stolen"), (watched, "watch")}
     assert submit(gw, "ENTRY", released, camera="FEED-IN", facility=LOT).Decision == "OPEN"
+
+
+def test_an_entry_the_feed_lists_again_with_a_new_expiry_or_reason_is_listed_as_it_now_says(node, feed):
+    """A police feed that extends a stolen car's entry keeps the car held past the first expiry."""
+    service, jobs, gw = node
+    plate = unique_plate()
+    soon = gw.clock() + timedelta(hours=1)
+    feed[0].body = xml_feed((plate, "stolen", soon.isoformat()))
+    scheduled_import(service, jobs)
+    feed[0].body = xml_feed((plate, "stolen", "2030-01-01T00:00:00Z")).replace(b"police", b"police: still sought")
+    scheduled_import(service, jobs)
+    (entry,) = [e for e in service.use_cases.hotlist.listing() if e.plate == plate]
+    assert (entry.expires_at, entry.reason) == (datetime(2030, 1, 1, tzinfo=timezone.utc), "police: still sought")
+    gw.clock.advance(timedelta(hours=2))
+    try:
+        assert submit(gw, "ENTRY", plate, camera="FEED-IN", facility=LOT).Reason == "HOTLISTED"
+    finally:
+        gw.clock.advance(-timedelta(hours=2))
 
 
 def test_an_invalid_feed_changes_nothing_and_the_job_goes_on(node, feed):

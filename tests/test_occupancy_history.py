@@ -93,6 +93,9 @@ def test_history_faults(gateway):
                     ).code.endswith("Client.InvalidTime")
     assert fault_of(lambda: events.GetOccupancyHistory(FacilityID=LOT, From=t0, To=t0 + timedelta(days=40))
                     ).code.endswith("Client.InvalidInput")
+    # A time without its offset is refused as every other one is (Client.InvalidTime), naming its field.
+    naive = fault_of(lambda: events.GetOccupancyHistory(FacilityID=LOT, From=t0, To=datetime(2025, 3, 1, 9)))
+    assert naive.code.endswith("Client.InvalidTime") and naive.detail.findtext(f".//{{{NS}}}Field") == "To"
 
 
 def test_the_signage_feed_says_the_free_spaces(gateway, tmp_path):

@@ -9,6 +9,7 @@ re-seals everything under a new key while events keep coming, and retires the ol
 
 import hashlib
 import hmac
+import io
 import json
 import logging
 import os
@@ -367,6 +368,45 @@ def test_erase_plate_removes_or_anonymises_all_but_the_legal_holds(keyed):
     # Still parked: the exit still finds the session and charges it.
     gw.clock.advance(timedelta(hours=1))
     assert submit(gw, "EXIT", plate).Reason != "NO_SESSION"
+
+
+def _png(shade):
+    from PIL import Image
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 40, shade)).save(out, "PNG")
+    return out.getvalue()
+
+
+def _stay_pictures(gw, session_id):
+    T = table_of(SessionRecord)
+    with gw.store.connection() as conn:
+        return conn.execute(select(T.c.entry_image, T.c.exit_image).where(T.c.id == session_id)).one()
+
+
+def test_erasure_takes_a_closed_stays_pictures_too(keyed, capsys, tmp_path):
+    """The pictures of the vehicle at entry and exit are the plate's records too: an erased stay no
+    longer names them and the vault no longer holds them (SOAP and the CLI); an open stay keeps its own."""
+    gw = keyed
+    gw.clock.now = SettableClock().now
+    vault = ImageVault(directory=gw.folder / "images", keys=gw.store.keys)
+    config = tmp_path / "parkgate.toml"
+    config.write_text(configs.toml({**gw.raw, "database": {"url": gw.store.url}}))
+    parked = unique_plate()
+    kept = submit(gw, "ENTRY", parked, Image=_png(1)).ParkingEvent.Session.SessionID
+    for shade, erase in ((2, lambda p: gw.client("MaintenanceService", user="admin").ErasePlate(Plate=p)),
+                         (3, lambda p: main(["--config", str(config), "erase", p]))):
+        plate, picture = unique_plate(), _png(shade)
+        stay = submit(gw, "ENTRY", plate, Image=picture).ParkingEvent.Session.SessionID
+        gw.clock.advance(timedelta(minutes=5))
+        assert submit(gw, "EXIT", plate, Image=picture).Reason == "WITHIN_GRACE"
+        name = _stay_pictures(gw, stay).entry_image
+        assert name and vault.path(name).exists()
+        erase(plate)
+        assert tuple(_stay_pictures(gw, stay)) == (None, None) and not vault.path(name).exists()
+    capsys.readouterr()
+    held = _stay_pictures(gw, kept).entry_image
+    assert held and vault.path(held).exists()
+    vault.remove(held)    # the rotation tests below count the pictures in the module's vault
 
 
 def test_parkgate_erase(keyed, capsys, tmp_path):

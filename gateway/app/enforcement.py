@@ -22,6 +22,8 @@ from ..store import audit, citations, events, leases, permits, sessions
 from ..store.engine import Store
 from .citations import Citations
 from .clock import Clock, new_id
+from .fees import schedule_of
+from .tariffs import Tariffs
 
 log = logging.getLogger("parkgate")
 
@@ -46,8 +48,10 @@ class ScanItem:
 
 class Enforcement:
     def __init__(self, facilities: Mapping[str, Facility], store: Store, citations_: Citations, clock: Clock,
-                 node: str = "local") -> None:
+                 node: str = "local", tariffs: Tariffs | None = None) -> None:
+        """``tariffs``: the versions set since start (None: as configured), which price an unpaid stay."""
         self.facilities = facilities
+        self.tariffs = tariffs
         self.store = store
         self.citations = citations_
         self.clock = clock
@@ -59,9 +63,10 @@ class Enforcement:
         now = self.clock()
         with self.store.connection() as conn:
             open_now = sessions.open_in(conn, fac.id)
+            schedule = schedule_of(self.tariffs, fac, conn)
             found = [f for s in open_now
                      for f in findings(s, judge(permits.of_plate_here(conn, s.plate, fac.id), fac.timezone, now),
-                                       fac, fac.enforcement, now)]
+                                       fac, fac.enforcement, now, schedule)]
             done = citations.cited(conn, [f.session.id for f in found])
             audit.record(conn, now, username, "EnforcementScan", fac.id,
                          f"{'dry run, ' if dry_run else ''}{len(open_now)} open, {len(found)} violations",

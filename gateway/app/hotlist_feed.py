@@ -144,7 +144,10 @@ class HotlistFeeds:
             listed = {(e.plate, e.category, e.facility_id): e for e in hotlist.listing(conn)
                       if e.source == source}
             for key, entry in entries.items():
-                if key in listed:
+                if key in listed:   # kept, as the feed says it now (an expiry moved, a reason changed)
+                    was = listed[key]
+                    if (was.reason, was.expires_at) != (entry.reason, entry.expires_at):
+                        hotlist.revise(conn, was.id, entry.reason, entry.expires_at)
                     result.kept += 1
                 else:
                     hotlist.add(conn, entry.plate, entry.facility_id, entry.reason, now, entry.category, source,

@@ -73,8 +73,11 @@ class Erased:
 
 
 class Erasure:
-    def __init__(self, store: Store, clock: Clock, metadata: Any = Base.metadata) -> None:
+    def __init__(self, store: Store, clock: Clock, metadata: Any = Base.metadata,
+                 vault: ImageVault | None = None) -> None:
+        """``vault``: where the stays' pictures lie (None: none kept)."""
         self.store = store
+        self.vault = vault
         self.clock = clock
         self.metadata = metadata
         self.steps: list[ErasureStep] = list(DEFAULT_STEPS)
@@ -97,10 +100,15 @@ class Erasure:
         plate = normalise_plate(plate, "Plate")
         result = Erased()
         with self.store.connection() as conn:
+            pictures = erasure.stay_pictures(conn, plate)      # first: found by the stays' plate
             for step in self._all_steps():
                 erased, held = step.run(conn, plate)
                 result.erased[step.name], result.held[step.name] = erased, held
+            result.erased["pictures"] = len(pictures)
             audit.record(conn, self.clock(), username, "ErasePlate", "plate", result.summary(), plate=plate)
+        if self.vault is not None:
+            for name in pictures:                              # once committed: a rollback keeps them shown
+                self.vault.remove(name)
         log.info("erasure: %s", result.summary())
         return result
 

@@ -24,10 +24,12 @@ def enforcement(cfg):
     from ..app.clock import utcnow
     from ..app.enforcement import Enforcement
     from ..app.relaying import Relaying
+    from ..app.tariffs import Tariffs
     from ..service import outbox
     store = open_store(cfg)
     relaying = Relaying(outbox(store, cfg, utcnow), clock=utcnow)  # the serving gateway's relays deliver them
-    return Enforcement(cfg.facilities, store, Citations(cfg.facilities, store, relaying, utcnow), utcnow)
+    return Enforcement(cfg.facilities, store, Citations(cfg.facilities, store, relaying, utcnow), utcnow,
+                       tariffs=Tariffs(facilities=cfg.facilities, store=store, clock=utcnow))
 
 
 def cmd_scan(args, cfg):

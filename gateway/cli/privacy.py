@@ -104,10 +104,13 @@ def _rotated_index(done):
 def cmd_erase(args, cfg):
     from ..app.clock import utcnow
     from ..app.privacy import Erasure
+    from ..store.vault import ImageVault
     from .admin import cli_origin, open_store, operator
     try:
         with cli_origin():
-            done = Erasure(open_store(cfg), utcnow).erase(args.plate, operator())
+            store = open_store(cfg)
+            vault = ImageVault(directory=cfg.ops.images_dir, keys=store.keys)
+            done = Erasure(store, utcnow, vault=vault).erase(args.plate, operator())
     except ParkgateError as e:
         print(e.message, file=sys.stderr)
         return 2

@@ -26,8 +26,9 @@ class Finding:
 
 
 def findings(session: ParkingSession, standing: Standing, facility: Facility, rules: EnforcementRules,
-             now: datetime) -> list[Finding]:
-    """The violations of one open session at ``now``."""
+             now: datetime, schedule: tariffs.Schedule | None = None) -> list[Finding]:
+    """The violations of one open session at ``now``; ``schedule``: the tariff versions in force
+    (those set since start too: what the exit would charge), default the configured ones."""
     found: list[Finding] = []
     stayed = now - session.entry_time
     if standing.status == VALID:
@@ -41,7 +42,7 @@ def findings(session: ParkingSession, standing: Standing, facility: Facility, ru
         found.append(Finding(session, OVERSTAY, f"stayed {_hours(stayed)} without a valid permit, "
                                                 f"limit {_hours(rules.time_limit)}"))
     if rules.payment_window is not None and session.permit_number is None and stayed > rules.payment_window:
-        _charge, due = quote(session, tariffs.configured(facility), now)
+        _charge, due = quote(session, schedule or tariffs.configured(facility), now)
         if due > 0:
             window = _hours(rules.payment_window)
             found.append(Finding(session, UNPAID_STAY, f"{due} {facility.currency} unpaid after {_hours(stayed)}, "

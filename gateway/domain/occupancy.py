@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
+from . import times
 from .errors import InvalidInput, InvalidTime
 
 HOUR = timedelta(hours=1)
@@ -89,8 +90,7 @@ class OccupancyHistory:
 
 def span(start: datetime, end: datetime) -> tuple[datetime, datetime]:
     """[start, end) widened to whole hours; refused when backwards or longer than :data:`MAX_SPAN`."""
-    if start.tzinfo is None or end.tzinfo is None:
-        raise InvalidInput("times must carry a UTC offset", "From")
+    start, end = times.aware(start, "From"), times.aware(end, "To")
     first, last = hour_of(start), hour_of(end)
     if last < end:
         last += HOUR

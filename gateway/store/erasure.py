@@ -71,6 +71,21 @@ def sessions(conn: Connection, plate: str) -> tuple[int, int]:
     return erased, held
 
 
+def stay_pictures(conn: Connection, plate: str) -> set[str]:
+    """The vehicle's pictures at the entry and exit of the plate's closed stays, unlinked from them
+    (before the stays lose the plate): the names no other stay still shows, for the vault to delete
+    once the unit of work commits. An open stay keeps its own (its exit compares against it)."""
+    T = _SESSIONS
+    closed = (plate_is(T, plate), T.c.status != "OPEN")
+    names = {name for row in conn.execute(select(T.c.entry_image, T.c.exit_image).where(*closed))
+             for name in row if name}
+    if not names:
+        return names
+    conn.execute(update(T).where(*closed).values(entry_image=None, exit_image=None))
+    shown = select(T.c.entry_image, T.c.exit_image).where(or_(T.c.entry_image.in_(names), T.c.exit_image.in_(names)))
+    return names - {name for row in conn.execute(shown) for name in row}
+
+
 def citations(conn: Connection, plate: str) -> tuple[int, int]:
     """Settled citations deleted; unpaid or disputed ones held (a legal hold)."""
     T = _CITATIONS

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, or_, select
+from sqlalchemy import Connection, delete, or_, select, update
 
 from ..domain.hotlist import HotlistEntry
 from .schema import HotlistRecord, table_of
@@ -47,3 +47,8 @@ def remove_entries(conn: Connection, entry_ids: list[int]) -> int:
     if not entry_ids:
         return 0
     return conn.execute(delete(_HOTLIST).where(_HOTLIST.c.id.in_(entry_ids))).rowcount
+
+
+def revise(conn: Connection, entry_id: int, reason: str, expires_at: datetime | None) -> None:
+    """An entry's reason and expiry as its feed now says (a feed's import)."""
+    conn.execute(update(_HOTLIST).where(_HOTLIST.c.id == entry_id).values(reason=reason, expires_at=expires_at))
