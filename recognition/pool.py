@@ -12,6 +12,7 @@ be answered at all.
 import multiprocessing
 import os
 import threading
+from concurrent.futures import InvalidStateError
 from concurrent.futures import TimeoutError as FutureTimeout
 
 from pebble import ProcessExpired, ProcessPool
@@ -53,6 +54,7 @@ class RecognitionPool:
         self._pool = ProcessPool(max_workers=self.workers, initializer=_load, initargs=(regions, precision, reader),
                                  context=multiprocessing.get_context("forkserver"))
         self._pending = 0
+        self._futures: set = set()
         self._lock = threading.Lock()
 
     def submit(self, *args):
@@ -62,6 +64,8 @@ class RecognitionPool:
                 raise RecognitionBusy("every recognition worker is busy and the queue is full: try again shortly")
             self._pending += 1
         future = self._pool.schedule(self.task, args=args, timeout=self.time_limit)
+        with self._lock:
+            self._futures.add(future)
         future.add_done_callback(self._done)
         return future
 
@@ -74,9 +78,10 @@ class RecognitionPool:
     def alive(self):
         return self._pool.active
 
-    def _done(self, _future):
+    def _done(self, future):
         with self._lock:
             self._pending -= 1
+            self._futures.discard(future)
 
     def run(self, *args):
         """Blocking (call from a request thread): the result, or RecognitionFailed."""
@@ -89,5 +94,14 @@ class RecognitionPool:
             raise RecognitionFailed(f"the recognition worker died ({e.exitcode})") from None
 
     def close(self):
+        """Stop the workers; the pictures still in the pool fail (pebble leaves their futures pending,
+        and a thread waiting on one would keep a stopping gateway from ever exiting)."""
         self._pool.stop()
         self._pool.join(timeout=10)
+        with self._lock:
+            left = list(self._futures)
+        for future in left:
+            try:
+                future.set_exception(RecognitionFailed("the recognition pool stopped"))
+            except InvalidStateError:  # it finished meanwhile
+                pass

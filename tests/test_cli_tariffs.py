@@ -33,3 +33,15 @@ def test_tariff_set_refuses_the_past_and_unknown_settings(tmp_path):
     assert unknown.returncode == 2 and "colour" in unknown.stderr
     facility = parkgate("tariff", "show", "NOWHERE", db=db)
     assert facility.returncode == 2 and "NOWHERE" in facility.stderr
+
+
+def test_tariff_set_names_a_file_it_cannot_read(tmp_path):
+    db = f"sqlite:///{tmp_path / 'p.db'}"
+    missing = parkgate("tariff", "set", "LOT-DOWNTOWN-A", "car", "--file", str(tmp_path / "weekend.toml"), db=db)
+    assert missing.returncode == 2 and "weekend.toml" in missing.stderr and "Traceback" not in missing.stderr
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[[band]\nname = night\n")
+    bad = parkgate("tariff", "set", "LOT-DOWNTOWN-A", "car", "--file", str(broken), db=db)
+    assert bad.returncode == 2 and "broken.toml" in bad.stderr and "Traceback" not in bad.stderr
+    history = parkgate("tariff", "show", "LOT-DOWNTOWN-A", "--vehicle-type", "car", db=db).stdout.splitlines()
+    assert len(history) == 1                                            # nothing was set

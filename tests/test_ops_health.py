@@ -3,10 +3,12 @@ that shows requests, decisions, relay backlog, PLC state and the jobs' results; 
 against a certificate from trustme."""
 
 import json
+import math
 import ssl
 import urllib.error
 import urllib.request
 from datetime import datetime, timezone
+from types import SimpleNamespace
 
 import configs
 import pytest
@@ -29,6 +31,7 @@ from conftest import (
     unique_plate,
 )
 from gateway import config as configuration
+from gateway.app.metrics import Metrics
 
 
 def get(url, context=None):
@@ -83,6 +86,13 @@ def test_metrics_scrape(gateway, clock):
     for name in ("parkgate_retention_runs_total", "parkgate_backups_total", "parkgate_audit_verifications_total",
                  "parkgate_relay_backlog", "parkgate_plc_online"):
         assert f"# TYPE {name.removesuffix('_total')}" in body
+
+
+def test_the_audit_chain_is_not_reported_broken_before_its_first_check():
+    metrics = Metrics()
+    assert math.isnan(metrics.registry.get_sample_value("parkgate_audit_chain_valid"))
+    metrics.audit_checked(SimpleNamespace(verified=False, last_id=None))
+    assert metrics.registry.get_sample_value("parkgate_audit_chain_valid") == 0.0
 
 
 def test_metrics_show_the_jobs_results(gateway, clock):

@@ -4,6 +4,7 @@ import socket
 import ssl
 import threading
 from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures import wait
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -55,6 +56,19 @@ def test_time_limit_and_full_queue():
         assert pool.run("after") == "after"
     finally:
         pool.close()
+
+
+def test_closing_the_pool_fails_the_pictures_still_in_it():
+    """A gateway stopped while its workers warm up (or while pictures wait) must not leave the threads
+    waiting on their futures for ever: the reactor's thread pool joins them, so the process never exits."""
+    pool = RecognitionPool(workers=1, time_limit=60.0, queue=2, task=pool_tasks.hang)
+    futures = [pool.submit(None) for _ in range(3)]      # one on the worker, two waiting for it
+    pool.close()
+    done, not_done = wait(futures, timeout=10)
+    assert not not_done
+    assert all(future.cancelled() or future.exception() is not None for future in done)  # on the worker: pebble's
+    assert isinstance(futures[-1].exception(), RecognitionFailed)     # one that never reached a worker
+    assert pool.pending == 0
 
 
 def test_real_recognition_in_the_pool():

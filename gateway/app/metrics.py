@@ -49,8 +49,9 @@ class Metrics:
                                       buckets=LATENCY_BUCKETS, registry=r)
         self._audit_checks = Counter("parkgate_audit_verifications", "Audit chain verifications, by result",
                                      ["result"], registry=r)
-        self._audit_valid = Gauge("parkgate_audit_chain_valid", "1 when the last audit chain check passed",
-                                  registry=r)
+        self._audit_valid = Gauge("parkgate_audit_chain_valid", "1 when the last audit chain check passed, 0 "
+                                  "when it failed, NaN before the first check", registry=r)
+        self._audit_valid.set(float("nan"))  # the first check is verify_interval_s after start: 0 would be an alarm
         self._audit_last = Gauge("parkgate_audit_last_verified_entry", "The last audit entry the chain was "
                                  "verified to", registry=r)
         self._retention_runs = Counter("parkgate_retention_runs", "Retention job runs, by result", ["result"],

@@ -67,8 +67,12 @@ def cmd_tariff_show(args, cfg):
 def cmd_tariff_set(args, cfg):
     settings = {}
     if args.file:
-        with open(args.file, "rb") as f:
-            settings.update(tomllib.load(f))
+        try:
+            with open(args.file, "rb") as f:
+                settings.update(tomllib.load(f))
+        except (OSError, tomllib.TOMLDecodeError) as e:  # a missing or broken file: a message, not a traceback
+            print(f"{args.file}: {getattr(e, 'strerror', None) or e}", file=sys.stderr)
+            return 2
     for pair in args.settings:
         key, sep, value = pair.partition("=")
         if not sep:
