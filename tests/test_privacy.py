@@ -13,6 +13,7 @@ import io
 import json
 import logging
 import os
+import re
 import threading
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -489,6 +490,8 @@ def test_keys_rotate_while_serving(keyed, capsys, tmp_path):
     assert main(["--config", str(config), "keys", "status"]) in (0, None)
     status = capsys.readouterr().out
     assert f"sealing with {done.key}" in status and old not in status
+    assert "MISSING" not in status   # every value under a key the ring holds (the census counts heads: k2@2)
+    assert re.search(rf"^  {done.key} +current +[1-9][0-9]* value", status, re.M), status
     assert main(["--config", str(config), "keys", "rotate", "--resume"]) in (0, None)
     assert "re-sealed 0 row(s)" in capsys.readouterr().out
     cli_store.dispose()

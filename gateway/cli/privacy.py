@@ -55,16 +55,16 @@ def _rotation(cfg, batch=500):
 
 
 def cmd_keys_status(args, cfg):
-    from ..store.keyring import BOUND, key_id_of
+    from ..store.keyring import parse_head
     rotation = _rotation(cfg)
     keys = rotation.store.keys
     counts = rotation.census()
     print(f"keys from {keys.path or 'PARKGATE_KEYS'}; sealing with {keys.current}"
           + (f"; blind index key rotation under way ({keys.index_rotating})" if keys.index_rotating else ""))
     by_key: dict[str, dict[bool, int]] = {kid: {} for kid in keys.key_ids}
-    for head, n in counts.items():
-        kid = key_id_of(head) or head
-        by_key.setdefault(kid, {})[head.endswith(BOUND)] = n
+    for head, n in counts.items():   # heads as the census counts them (k2@2); pictures also "unsealed"
+        kid, bound = parse_head(head)
+        by_key.setdefault(kid, {})[bound] = n
     for kid in sorted(by_key):
         state = "current" if kid == keys.current else ("MISSING" if kid not in keys.key_ids else "older")
         unbound = by_key[kid].get(False, 0)

@@ -152,7 +152,7 @@ class KeyRing:
         head, sep, rest = bytes(sealed).partition(b":")
         if not sep:
             raise KeyRingError("a stored value is not sealed")
-        kid, bound = _parse_head(head.decode("ascii", "replace"))
+        kid, bound = parse_head(head.decode("ascii", "replace"))
         return self._cipher(kid, lambda c: c.decrypt(rest[:_NONCE], rest[_NONCE:], _place(bound, place)))
 
     def seal_text(self, text: str, place: bytes | None = None) -> str:
@@ -165,7 +165,7 @@ class KeyRing:
         head, sep, rest = sealed.partition(":")
         if not sep:
             raise KeyRingError("a stored value is not sealed")
-        kid, bound = _parse_head(head)
+        kid, bound = parse_head(head)
         body = base64.b64decode(rest)
         return self._cipher(kid, lambda c: c.decrypt(body[:_NONCE], body[_NONCE:], _place(bound, place))).decode()
 
@@ -273,8 +273,8 @@ def _head(kid: str, place: bytes | None) -> str:
     return f"{kid}{BOUND if place is not None else ''}:"
 
 
-def _parse_head(head: str) -> tuple[str, bool]:
-    """(key id, whether the value is bound to its place)."""
+def parse_head(head: str) -> tuple[str, bool]:
+    """A seal head (``k2@2``, ``k1``) as (key id, whether the value is bound to its place)."""
     if head.endswith(BOUND):
         return head[:-len(BOUND)], True
     return head, False
@@ -298,12 +298,6 @@ def seal_head(value: str | bytes) -> str | None:
         raw, bsep, _ = bytes(value).partition(b":")
         head, sep = raw.decode("ascii", "replace"), bsep.decode()
     return head if sep and len(head) <= 16 + len(BOUND) else None
-
-
-def key_id_of(value: str | bytes) -> str | None:
-    """The id of the key a stored value is sealed with (None: not a sealed value)."""
-    head = seal_head(value)
-    return None if head is None else _parse_head(head)[0]
 
 
 def _write(path: Path, *, current: str, index_key: bytes, index_next: bytes | None, index_previous: bytes | None,
