@@ -363,21 +363,31 @@ class LaneController:
 
     def _pulse(self, name):
         self._pulsed.add(name)
+        # A new pulse on a coil still set from the last one extends it. The old end is dropped
+        # before the coil is written, or it could lower the coil between this write and its read-back.
+        self._end_pulse_later(name)
         d = self.driver.write_command(name, True)
         d.addCallback(lambda _: self.driver.read_commands())
 
+        def ended(result):   # confirmed or not, the pulse ends one pulse width from now
+            self._end_pulse_later(name, self.settings.pulse if self._running else None)  # else stop() reset it
+            return result
+
         def confirmed(commands):
-            # A new pulse on a coil still set from the last one extends it: the old end is dropped.
-            pending = self._resets.pop(name, None)
-            if pending is not None and pending.active():
-                pending.cancel()
-            if self._running:  # else stop() has reset it
-                self._resets[name] = self.clock.callLater(self.settings.pulse, self._reset, name)
             if not commands.get(name):
                 return FAILED, f"the {name} command did not read back"
             return COMMANDED, f"{name} pulse sent"
+        d.addBoth(ended)
         d.addCallback(confirmed)
         return d.addErrback(self._command_failed, self._connection)
+
+    def _end_pulse_later(self, name, after=None):
+        """Drop the pending end of ``name``'s pulse, and end it ``after`` seconds from now (None: not)."""
+        pending = self._resets.pop(name, None)
+        if pending is not None and pending.active():
+            pending.cancel()
+        if after is not None:
+            self._resets[name] = self.clock.callLater(after, self._reset, name)
 
     def _reset(self, name):
         del self._resets[name]

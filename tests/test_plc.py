@@ -791,3 +791,36 @@ def test_a_hold_outlives_the_controller_and_is_read_back():
 def test_the_passage_timeout_outlasts_the_rise():
     with pytest.raises(ValueError, match="must be longer than the rise timeout"):
         PlcSettings(rise_timeout=5, passage_timeout=5)
+
+
+class SlowReadDriver(MemoryDriver):
+    """Reads of the command coils answer only when the test says (a PLC slow to answer)."""
+
+    def __init__(self):
+        super().__init__()
+        self.slow, self.reads = False, []
+
+    def read_commands(self):
+        if not self.slow:
+            return super().read_commands()
+        self.reads.append(defer.Deferred())
+        return self.reads[-1]
+
+
+def test_a_second_pulse_is_not_cut_by_the_first_ones_end_while_it_is_read_back():
+    """Two cars 0.3 s apart at one lane: the first pulse's end (0.4 s) came while the second's
+    read-back was under way, lowered the coil and the second command was reported FAILED."""
+    clock, driver, _, lane = clocked_lane(SlowReadDriver())
+    assert lane.open("E1").result == (COMMANDED, "open pulse sent")
+    clock.advance(0.3)
+    driver.slow = True
+    second = lane.open("E2")
+    clock.advance(0.2)                       # past the first pulse's end
+    assert driver.commands["open"] is True   # not lowered under the second pulse
+    driver.reads.pop().callback(dict(driver.commands))
+    assert second.result == (COMMANDED, "open pulse sent")
+    driver.slow = False
+    clock.advance(0.39)
+    assert driver.commands["open"] is True   # a whole pulse from the second's confirmation
+    clock.advance(0.02)
+    assert driver.commands["open"] is False
