@@ -17,7 +17,8 @@ from twisted.internet.threads import blockingCallFromThread
 from conftest import SettableClock, migrated_with_users, unique, unique_plate
 from gateway.domain.sessions import ParkingSession
 from gateway.service import GatewayService
-from gateway.store import sessions
+from gateway.store import audit, sessions
+from gateway.store.audit import AuditFilter
 from gateway.store.schema import CitationRecord
 from test_events import submit
 from test_plc import until
@@ -156,6 +157,9 @@ def test_permits_that_lapse_and_permit_only_lots(node):
     assert found[holder][:2] == ("INVALID_PERMIT", "CITED") and "revoked" in found[holder][2]
     assert found[stray][:2] == ("NO_PERMIT", "ALREADY_CITED")
     assert [r.violation for r in citations_of(node, on_permit)] == ["INVALID_PERMIT"]
+    with node.service.store.read() as conn:   # a user's scan cites: a change of theirs, not the scheduler's
+        scans = audit.find(conn, AuditFilter(action="EnforcementScan"))
+    assert {(e.username, e.kind) for e in scans if e.subject == "LOT-PERMITS"} == {("enforcement", "CHANGE")}
 
 
 def test_the_scan_runs_on_its_schedule_and_survives_a_restart(node, database_url, receiver):
