@@ -142,7 +142,14 @@ def test_an_officers_day_in_the_browser(page, gw):
     match = browser_wait(page, 120).until(EC.visibility_of_element_located((By.ID, "match")))
     assert float(match.get_attribute("data-score")) >= 0.9 and "ok" in match.get_attribute("class").split()
     Select(page.find_element(By.ID, "method")).select_by_value("CASH")
-    page.find_element(By.ID, "tendered").send_keys("10", Keys.ENTER)
+    tendered = page.find_element(By.ID, "tendered")
+    tendered.send_keys("1")
+    captured = page.find_element(By.ID, "camera").get_attribute("data-captured")
+    page.execute_script("document.getElementById('capture').click()")    # a read that ends while typing
+    browser_wait(page, 120).until(lambda d: d.find_element(By.ID, "camera").get_attribute("data-captured")
+                                  != captured)
+    assert page.switch_to.active_element.get_attribute("id") == "tendered"   # the keys stay where typed
+    tendered.send_keys("0", Keys.ENTER)
     assert wait.until(EC.presence_of_element_located((By.ID, "change"))).text == "$7.00"
     page.find_element(By.ID, "open-exit").click()
     assert "Exit: OPEN" in wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "p.flash"))).text

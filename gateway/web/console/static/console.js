@@ -69,7 +69,10 @@ document.addEventListener("DOMContentLoaded", () => {
       if (reading) { reading.textContent = answer.message + (answer.confidence ? " (" + answer.confidence + ")" : ""); }
       status.textContent = reading ? "" : answer.message;
       box.dataset.captured = String(Date.now());
-      plate.focus(); plate.select();
+      // To the plate for checking, unless the officer is typing elsewhere (an amount tendered, say):
+      // a read that ends late must not take the keys meant for another field.
+      const active = document.activeElement;
+      if (!active || active === plate || !active.matches("input, select, textarea")) { plate.focus(); plate.select(); }
     } catch (e) {
       status.textContent = "-";
     } finally { busy = false; }
