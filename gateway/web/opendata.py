@@ -8,9 +8,6 @@ The occupancy is read in the SOAP requests' thread pool (:class:`gateway.web.ops
 facility is a 404 that says so, never an empty answer.
 """
 
-from twisted.internet import threads
-from twisted.web import server
-
 from ..domain.errors import UnknownFacility
 from .ops import _Deferred
 from .site import Branch
@@ -21,16 +18,9 @@ class _Feed(_Deferred):
 
     content_type = b"application/xml; charset=utf-8"
 
-    def render_GET(self, request):
-        facility = request.args.get(b"facility", [b""])[0].decode("utf-8", "replace") or None
-        d = threads.deferToThreadPool(self.reactor, self.threadpool, self.work_for, facility, request)
-        d.addTimeout(self.deadline, self.reactor)
-        d.addCallbacks(lambda body: self.answer(request, body), lambda failure: self.failed(request, failure))
-        d.addErrback(lambda _: None)  # the client went away
-        return server.NOT_DONE_YET
-
-    def work_for(self, facility, request):
-        raise NotImplementedError
+    @staticmethod
+    def facility(request):
+        return request.args.get(b"facility", [b""])[0].decode("utf-8", "replace") or None
 
     def type_for(self, request):
         return self.content_type
@@ -58,8 +48,8 @@ class Datex2(_Feed):
         super().__init__(reactor, threadpool)
         self.publish = {"table": open_data.table, "status": open_data.status}[kind]
 
-    def work_for(self, facility, request):
-        return self.publish(facility)
+    def work(self, request):
+        return self.publish(self.facility(request))
 
 
 class Signage(_Feed):
@@ -74,8 +64,8 @@ class Signage(_Feed):
     def type_for(self, request):
         return b"application/json" if self._json(request) else self.content_type
 
-    def work_for(self, facility, request):
-        return self.open_data.signage(facility, as_json=self._json(request))
+    def work(self, request):
+        return self.open_data.signage(self.facility(request), as_json=self._json(request))
 
 
 def datex2_resource(open_data, reactor, threadpool):

@@ -19,14 +19,11 @@ class _Deferred(resource.Resource):
         self.reactor = reactor
         self.threadpool = threadpool
 
-    def work(self):
-        raise NotImplementedError
-
-    def answer(self, request, result):
-        raise NotImplementedError
+    # A subclass gives ``work(request)``, the blocking part run in the pool (it may read the request's
+    # arguments, nothing else of it), and ``answer(request, result)``, on the reactor.
 
     def render_GET(self, request):
-        d = threads.deferToThreadPool(self.reactor, self.threadpool, self.work)
+        d = threads.deferToThreadPool(self.reactor, self.threadpool, self.work, request)
         d.addTimeout(self.deadline, self.reactor)
         d.addCallbacks(lambda result: self.answer(request, result), lambda failure: self.failed(request, failure))
         d.addErrback(lambda _: None)  # the client went away
@@ -48,7 +45,7 @@ class Ready(_Deferred):
         super().__init__(reactor, threadpool)
         self.readiness = readiness
 
-    def work(self):
+    def work(self, request):
         return self.readiness.checks()
 
     def answer(self, request, checks):
@@ -67,7 +64,7 @@ class MetricsPage(_Deferred):
         super().__init__(reactor, threadpool)
         self.metrics = metrics
 
-    def work(self):
+    def work(self, request):
         return self.metrics.exposition()
 
     def answer(self, request, body):
