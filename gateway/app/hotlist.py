@@ -77,5 +77,6 @@ class Hotlist:
         now = self.clock()
         with self.store.connection() as conn:
             found = hotlist.listing(conn, facility_id, _category(category), None if include_expired else now)
-            audit.record(conn, now, username, "ListHotlist", facility_id or "*", f"{len(found)} found")
+            audit.record(conn, now, username, "ListHotlist", facility_id or "*", f"{len(found)} found",
+                         plates=[e.plate for e in found])
         return found
