@@ -3,8 +3,8 @@
 A feed is its source's whole list: each row is an ADD (what is new is listed; a plate already
 listed in that category and place, by the feed or by hand, is that entry, revised to say what the
 feed says), and the source's entries the feed no longer carries are removed (a plate released
-upstream is released here). Rows that do not parse are rejected one by one, by line or position and why (never the
-plate), and the rest is imported. URLs are fetched through the SSRF-safe fetcher
+upstream is released here). Rows that do not parse are rejected one by one, by line or position
+and why (never the plate), and the rest is imported. URLs are fetched through the SSRF-safe fetcher
 (:mod:`recognition.fetch`) within the feed's allowed sources; everything is audited.
 
 CSV: a header row ``plate,category,reason[,facility,expires_at]``. XML: ``HotlistFeed`` in the

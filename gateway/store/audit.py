@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Connection, Select, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Select, bindparam, delete, func, insert, select, union, update
 
 from ..domain.audit import GENESIS, AuditEntry, AuditKeys, ChainHead, fields_of, kind_of
 from .prepared import Prepared
@@ -154,9 +154,11 @@ def _where(query: Select, f: AuditFilter) -> Select:
     if f.action:
         query = query.where(T.c.action == f.action)
     if f.plate:
+        # The entries about the plate, and the listings that showed it: each found by its own index
+        # (one OR over both tables would leave PostgreSQL to scan the log).
         hashed = keys().plate_hash(f.plate)
-        query = query.where(or_(T.c.plate_hash == hashed,
-                                T.c.id.in_(select(_PLATES.c.entry_id).where(_PLATES.c.plate_hash == hashed))))
+        query = query.where(T.c.id.in_(union(select(T.c.id).where(T.c.plate_hash == hashed),
+                                             select(_PLATES.c.entry_id).where(_PLATES.c.plate_hash == hashed))))
     if f.after_id is not None:
         query = query.where(T.c.id > f.after_id)
     return query
