@@ -44,6 +44,23 @@ def test_plate_queries_are_recorded_with_who_where_and_a_keyed_hash(gateway, clo
     assert plate not in repr(rows)
 
 
+def test_a_hotlist_listing_is_found_by_each_plate_it_showed(gateway, clock):
+    """ListHotlist shows many plates: "who looked at plate X" finds the listing by any of them (a
+    keyed hash of each beside the entry, never the plate), and the chain still verifies."""
+    listed, other = unique_plate(), unique_plate()
+    security = gateway.client("SecurityService")
+    security.ManageHotlist(Action="ADD", Plate=listed, Category="watch", Reason="seen at night")
+    shown = gateway.client("SecurityService", user="enforcement").ListHotlist()
+    assert listed in {e.Plate for e in shown}
+    assert [(e.Action, e.User) for e in entries(gateway, Plate=listed)] == [
+        ("AddHotlistEntry", "operator"), ("ListHotlist", "enforcement")]
+    assert "ListHotlist" not in {e.Action for e in entries(gateway, Plate=other)}
+    with gateway.store.connection() as conn:
+        kept = conn.execute(text("SELECT * FROM audit_plates")).all()
+    assert kept and listed not in repr(kept)
+    assert gateway.client("AuditService", user="admin").VerifyAudit().Verified
+
+
 def test_filters_export_and_the_log_reading_itself_is_recorded(gateway, clock):
     plate = unique_plate()
     issue_permit(gateway, plate)

@@ -147,6 +147,19 @@ def test_the_hotlist_can_be_listed(tmp_path):
     unknown = parkgate("hotlist", "add", "ABC1", "--reason", "x", "--facility", "LOT-NOWHERE", db=db)
     assert unknown.returncode == 2 and "LOT-NOWHERE" in unknown.stderr
 
+    # An entry past its expiry is listed only when asked for.
+    from datetime import datetime, timedelta, timezone
+
+    from gateway.app.hotlist import Hotlist
+    lapsed = datetime.now(timezone.utc) - timedelta(days=2)
+    store = Store(db)
+    Hotlist({}, store, clock=lambda: lapsed).add(
+        "OLD-111", "sought last week", expires_at=lapsed + timedelta(days=1))
+    store.dispose()
+    listed = parkgate("hotlist", "list", db=db).stdout
+    assert "XYZ987" in listed and "OLD111" not in listed
+    assert "OLD111" in parkgate("hotlist", "list", "--include-expired", db=db).stdout
+
 
 def test_demo_passwords_are_written_where_the_readme_says(tmp_path):
     elsewhere = configuration.parse({"database": {"url": f"sqlite:///{tmp_path / 'elsewhere' / 'db.sqlite'}"}})

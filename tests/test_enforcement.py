@@ -108,6 +108,11 @@ def test_dry_run_shows_then_a_scan_cites_once_with_evidence_and_relays_it(node, 
         ("UNPAID_STAY", Decimal("40.00"), date(2025, 1, 22) + timedelta(days=14), "enforcement-scan")]
     assert all(r.evidence_url.startswith("https://cams.example/img-") and r.plate == plate for r in rows)
 
+    # "Who looked at this plate": the scans that showed it, found by the plate (a keyed hash beside each).
+    about = node.client("AuditService", user="admin").QueryAudit(Plate=plate, Limit=1000)
+    assert [(e.Action, e.User, e.Kind) for e in about if e.Action == "EnforcementScan"] == [
+        ("EnforcementScan", "enforcement", "QUERY"), ("EnforcementScan", "enforcement", "CHANGE")]
+
     again = mine(scan(FacilityID="LOT-ENF"))
     assert sorted((v.ViolationType, v.Outcome, v.CitationID) for v in again) == [
         ("EXPIRED_TIME", "ALREADY_CITED", None), ("UNPAID_STAY", "ALREADY_CITED", None)]

@@ -114,6 +114,30 @@ def test_an_entry_the_feed_lists_again_with_a_new_expiry_or_reason_is_listed_as_
         gw.clock.advance(-timedelta(hours=2))
 
 
+def test_a_plate_listed_by_hand_and_by_the_feed_is_one_entry_as_the_feed_says(node, feed):
+    """The feed's rows are ADDs: a plate an operator listed in that category is that entry, revised
+    (the feed's source, reason, expiry), not a second; and the feed's own second entries of a key
+    (a database listed before entries were revised) go, so one entry is left."""
+    from gateway.store import hotlist as store
+    service, jobs, gw = node
+    by_hand, twice = unique_plate(), unique_plate()
+    security = gw.client("SecurityService")
+    desk = security.ManageHotlist(Action="ADD", Plate=by_hand, Category="stolen", Reason="reported at the desk",
+                                  Source="desk", ExpiresAt=gw.clock() + timedelta(hours=1)).Entry
+    with service.store.connection() as conn:
+        for _ in range(2):
+            store.add(conn, twice, None, "police", gw.clock(), "wanted", "police")
+    feed[0].body = xml_feed((by_hand, "stolen", None), (twice, "wanted", None))
+    scheduled_import(service, jobs)
+    mine = [(e.id, e.source, e.reason, e.expires_at) for e in service.use_cases.hotlist.listing(include_expired=True)
+            if e.plate == by_hand]
+    assert mine == [(desk.EntryID, "police", "police", None)]
+    assert len([e for e in service.use_cases.hotlist.listing(include_expired=True) if e.plate == twice]) == 1
+    scheduled_import(service, jobs)                                  # and again: nothing doubles
+    assert listed(service, "police") == {(by_hand, "stolen"), (twice, "wanted")}
+    assert len([e for e in service.use_cases.hotlist.listing() if e.plate in (by_hand, twice)]) == 2
+
+
 def test_an_invalid_feed_changes_nothing_and_the_job_goes_on(node, feed):
     service, jobs, _ = node
     before = listed(service, "police")

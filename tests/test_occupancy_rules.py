@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from gateway.domain.errors import InvalidInput, InvalidTime
-from gateway.domain.occupancy import OccupancyHour, history, hour_of, spaces_status, span
+from gateway.domain.occupancy import OccupancyHour, history, hour_of, spaces_status, span, whole_hours
 
 T0 = datetime(2025, 3, 1, 8, tzinfo=timezone.utc)
 
@@ -23,6 +23,15 @@ def test_span_widens_to_whole_hours_and_is_bounded():
         span(T0, T0 + timedelta(days=32))
     with pytest.raises(InvalidInput):
         span(T0.replace(tzinfo=None), T0 + timedelta(hours=1))
+
+
+def test_whole_hours_leave_a_half_hour_period_s_part_hours_out():
+    """Kolkata's day runs from 18:30 UTC: the hours wholly inside it are 19:00 to 18:00 the next day."""
+    start = T0.replace(hour=18, minute=30)
+    day = timedelta(days=1)
+    assert whole_hours(start, start + day) == (T0.replace(hour=19), T0.replace(hour=18) + day)
+    assert whole_hours(T0, T0 + timedelta(hours=2)) == (T0, T0 + timedelta(hours=2))
+    assert whole_hours(T0 + timedelta(minutes=10), T0 + timedelta(minutes=50)) == (T0 + timedelta(hours=1),) * 2
 
 
 def test_quiet_hours_carry_the_occupancy_and_an_exit_only_hour_began_fuller():

@@ -425,6 +425,29 @@ def test_reports_count_revenue_traffic_and_refunds_and_export_to_real_readers(ga
         "Client.Authorization")
 
 
+def test_the_report_peak_is_the_most_inside_at_once_not_at_an_hour_s_end(gateway, clock):
+    """Two cars in together within one hour, both gone by its end: the day's peak is two more than
+    the day began with (it read one hour's end only, and said none more)."""
+    from datetime import date, datetime, timezone
+    clock.now = datetime(2025, 3, 5, 15, 0, tzinfo=timezone.utc)    # 10:00 in New York; no other test's day
+    reports = gateway.client("ReportService", user="admin")
+
+    def peak():
+        return reports.GetReport(Period="daily", From=date(2025, 3, 5), FacilityID=FACILITY).Facility[0].OccupancyPeak
+    before = peak()
+    first, second = unique_plate(), unique_plate()
+    for minutes, direction, plate in ((5, "ENTRY", first), (10, "ENTRY", second), (18, "EXIT", first),
+                                      (24, "EXIT", second)):   # stays inside the 15 min grace: free
+        clock.now = datetime(2025, 3, 5, 15, minutes, tzinfo=timezone.utc)
+        assert submit(gateway, direction, plate).Decision == "OPEN"
+    clock.now = datetime(2025, 3, 5, 17, 0, tzinfo=timezone.utc)
+    assert peak() == before + 2
+    history = gateway.client("EventService").GetOccupancyHistory(
+        FacilityID=FACILITY, From=datetime(2025, 3, 5, 15, tzinfo=timezone.utc),
+        To=datetime(2025, 3, 5, 16, tzinfo=timezone.utc))
+    assert history.PeakOccupancy == before + 2   # the same count the occupancy history shows
+
+
 def test_the_command_line_prints_a_ticket_and_reports(gateway, clock, tmp_path, database_url):
     if not database_url.startswith("sqlite"):
         pytest.skip("the command line runs on the SQLite database here")

@@ -86,11 +86,13 @@ def test_the_audit_log_past_its_retention_still_verifies(database_url, tmp_path)
                          {"g": "0" * 64})
         for i in range(20):
             with store.connection() as conn:
-                audit_store.record(conn, clock(), "admin", "IssuePermit", f"P{i}", None)
+                audit_store.record(conn, clock(), "admin", "ListHotlist", f"P{i}", None, plates=[f"P{i}A", f"P{i}B"])
             clock.advance(timedelta(days=2))
         retention = Retention(store, cfg.ops.retention, clock, sleep=lambda s: None)
         run = retention.run("admin")
         assert run.rows["audit_log"] == 20 - 15 and run.error is None
+        with store.connection() as conn:   # the plates the purged entries showed went with them
+            assert conn.execute(text("SELECT count(*) FROM audit_plates")).scalar() == 15 * 2
         from gateway.app.audit import Audit
         check = Audit(store, clock).verify()
         assert check.verified and check.entries == 16  # 15 kept and the run's own entry

@@ -340,6 +340,10 @@ def test_erase_plate_removes_or_anonymises_all_but_the_legal_holds(keyed):
                        image=b"JPEG", image_url=None, created_at=gw.clock())
         windows.put(conn, FACILITY, "CAM-ERASE", "ENTRY", unique(), gw.clock(), [(plate, 0.9)])
 
+    gw.client("SecurityService", user="enforcement").ListHotlist()          # a listing that showed the plate
+    assert "ListHotlist" in {e.Action for e in gw.client("AuditService", user="admin").QueryAudit(Plate=plate,
+                                                                                                   Limit=1000)}
+
     refused = fault_of(lambda: gw.client("MaintenanceService", user="operator").ErasePlate(Plate=plate))
     assert refused.code.endswith("Client.Authorization")
     bad = fault_of(lambda: gw.client("MaintenanceService", user="admin").ErasePlate(Plate="!!"))
@@ -350,6 +354,7 @@ def test_erase_plate_removes_or_anonymises_all_but_the_legal_holds(keyed):
     assert steps["lane_events"] == (3, 0) and steps["sessions"] == (1, 1) and steps["citations"] == (1, 1)
     assert steps["permits"] == (1, 0) and steps["hotlist"] == (1, 0) and steps["reviews"] == (1, 0)
     assert steps["lane_windows"][0] >= 1    # on PostgreSQL the gateway keeps its own lanes' windows there too
+    assert steps["audit_plates"] == (1, 0)   # the listing's hash of the plate; the listing's entry stays
     assert rows_of(gw, LaneEventRecord, plate) == 0 and rows_of(gw, PermitRecord, plate) == 0
     assert rows_of(gw, SessionRecord, plate) == 1 and rows_of(gw, CitationRecord, plate) == 1   # the holds
     assert rows_of(gw, HotlistRecord, plate) == 0 and rows_of(gw, ReviewRecord, plate) == 0
@@ -365,7 +370,9 @@ def test_erase_plate_removes_or_anonymises_all_but_the_legal_holds(keyed):
     entry = audit.QueryAudit(Action="ErasePlate", Limit=1000)[-1]
     assert entry.User == "admin" and entry.PlateHash and plate not in (entry.Detail or "") + entry.Subject
     assert "held" in entry.Detail
-    assert any(e.Action == "ErasePlate" for e in audit.QueryAudit(Plate=plate, Limit=1000))
+    about = {e.Action for e in audit.QueryAudit(Plate=plate, Limit=1000)}
+    assert "ErasePlate" in about and "ListHotlist" not in about
+    assert audit.QueryAudit(Action="ListHotlist", Limit=1000) and audit.VerifyAudit().Verified
     # Still parked: the exit still finds the session and charges it.
     gw.clock.advance(timedelta(hours=1))
     assert submit(gw, "EXIT", plate).Reason != "NO_SESSION"

@@ -96,6 +96,44 @@ def test_the_most_severe_entry_decides_and_expired_or_other_lots_entries_do_not_
         gw.use_cases.clock.now = SettableClock().now
 
 
+def test_a_second_add_of_a_plate_and_category_revises_its_entry_and_lists_show_active_ones(gw):
+    """The same plate and category ADDed again is that entry, revised (note, source, expiry; an
+    expired one applies again), never a second; another facility's is its own. ListHotlist shows
+    the entries in force unless IncludeExpired."""
+    security = client(gw, "SecurityService")
+    plate = unique_plate()
+    now = gw.use_cases.clock()
+
+    def entries(**asked):
+        return [(e.EntryID, e.Category, e.FacilityID, e.Reason, e.Source, e.ExpiresAt)
+                for e in security.ListHotlist(**asked) if e.Plate == plate]
+    first = security.ManageHotlist(Action="ADD", Plate=plate, Category="stolen", Reason="reported", Source="desk",
+                                   ExpiresAt=now + timedelta(hours=1)).Entry
+    again = security.ManageHotlist(Action="ADD", Plate=plate, Category="stolen", Reason="reported: red van",
+                                   Source="police").Entry
+    assert again.EntryID == first.EntryID and (again.Reason, again.Source, again.ExpiresAt) == (
+        "reported: red van", "police", None)
+    assert entries(IncludeExpired=True) == [(first.EntryID, "stolen", None, "reported: red van", "police", None)]
+
+    watched = security.ManageHotlist(Action="ADD", Plate=plate, Category="watch", Reason="seen",
+                                     ExpiresAt=now + timedelta(hours=1)).Entry
+    there = security.ManageHotlist(Action="ADD", Plate=plate, Category="watch", Reason="seen there",
+                                   FacilityID="LOT-OTHER").Entry
+    assert there.EntryID != watched.EntryID                           # another place: an entry of its own
+    gw.use_cases.clock.advance(timedelta(hours=2))                    # the watch everywhere has expired
+    try:
+        assert {e[0] for e in entries()} == {first.EntryID, there.EntryID}
+        assert {e[0] for e in entries(IncludeExpired=True)} == {first.EntryID, watched.EntryID, there.EntryID}
+        renewed = security.ManageHotlist(Action="ADD", Plate=plate, Category="watch", Reason="seen again",
+                                         ExpiresAt=gw.use_cases.clock() + timedelta(days=1)).Entry
+        assert renewed.EntryID == watched.EntryID
+        assert {e[0] for e in entries()} == {first.EntryID, watched.EntryID, there.EntryID}
+        assert enter(gw, plate, facility="LOT-SEC").Decision == "HOLD"
+    finally:
+        gw.use_cases.clock.now = SettableClock().now
+    security.ManageHotlist(Action="REMOVE", Plate=plate)
+
+
 def test_plates_not_listed_raise_nothing_and_changes_are_audited(gw, receiver):
     event_id = unique()
     enter(gw, unique_plate(), event_id=event_id)

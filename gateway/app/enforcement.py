@@ -70,7 +70,8 @@ class Enforcement:
             done = citations.cited(conn, [f.session.id for f in found])
             audit.record(conn, now, username, "EnforcementScan", fac.id,
                          f"{'dry run, ' if dry_run else ''}{len(open_now)} open, {len(found)} violations",
-                         kind="QUERY" if dry_run else "SYSTEM" if username == SCANNER else "CHANGE")
+                         kind="QUERY" if dry_run else "SYSTEM" if username == SCANNER else "CHANGE",
+                         plates=[f.session.plate for f in found])
         items = []
         for finding in found:
             items.append(self._handle(fac, finding, (finding.session.id, finding.violation) in done, dry_run))

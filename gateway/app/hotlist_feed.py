@@ -1,9 +1,10 @@
 """Hotlist feeds (issue 17): a police or operator list, CSV or XML, imported now or on a schedule.
 
-A feed is its source's whole list: an import adds what is new, keeps what is already listed and
-removes that source's entries the feed no longer carries (a plate released upstream is released
-here). Rows that do not parse are rejected one by one, by line or position and why (never the
-plate), and the rest is imported. URLs are fetched through the SSRF-safe fetcher
+A feed is its source's whole list: each row is an ADD (what is new is listed; a plate already
+listed in that category and place, by the feed or by hand, is that entry, revised to say what the
+feed says), and the source's entries the feed no longer carries are removed (a plate released
+upstream is released here). Rows that do not parse are rejected one by one, by line or position
+and why (never the plate), and the rest is imported. URLs are fetched through the SSRF-safe fetcher
 (:mod:`recognition.fetch`) within the feed's allowed sources; everything is audited.
 
 CSV: a header row ``plate,category,reason[,facility,expires_at]``. XML: ``HotlistFeed`` in the
@@ -26,12 +27,13 @@ from ..contract.schema import document_schema
 from ..domain import times
 from ..domain.errors import InvalidInput, ParkgateError
 from ..domain.facility import Facility, find_facility
-from ..domain.hotlist import CATEGORIES
+from ..domain.hotlist import CATEGORIES, HotlistEntry, ListingKey, listing_key
 from ..domain.plates import normalise_plate
 from ..store import audit, hotlist
 from ..store.engine import Store
 from .clock import Clock
 from .feed_settings import FeedSettings
+from .hotlist import put
 
 
 @dataclass(frozen=True)
@@ -139,21 +141,26 @@ class HotlistFeeds:
         data = self.load(location)
         now = self.clock()
         result = FeedImport(source)
-        entries = {(e.plate, e.category, e.facility_id): e for e in read_feed(data, self.facilities, now, result)}
+        entries = {listing_key(e.plate, e.category, e.facility_id): e
+                   for e in read_feed(data, self.facilities, now, result)}
         with self.store.connection() as conn:
-            listed = {(e.plate, e.category, e.facility_id): e for e in hotlist.listing(conn)
-                      if e.source == source}
+            everything = hotlist.listing(conn)                  # by plate, then as added: the oldest first
+            listed: dict[ListingKey, HotlistEntry] = {}
+            for e in everything:
+                listed.setdefault(e.key, e)
             for key, entry in entries.items():
-                if key in listed:   # kept, as the feed says it now (an expiry moved, a reason changed)
-                    was = listed[key]
-                    if (was.reason, was.expires_at) != (entry.reason, entry.expires_at):
-                        hotlist.revise(conn, was.id, entry.reason, entry.expires_at)
+                # Each row an ADD: the key's entry (whoever listed it) revised to say what the feed says
+                # now (an expiry moved, a reason changed), else listed.
+                put(conn, listed.get(key), entry.plate, entry.facility_id, entry.reason, now, entry.category, source,
+                    entry.expires_at)
+                if key in listed:
                     result.kept += 1
                 else:
-                    hotlist.add(conn, entry.plate, entry.facility_id, entry.reason, now, entry.category, source,
-                                entry.expires_at)
                     result.added += 1
-            result.removed = hotlist.remove_entries(conn, [e.id for key, e in listed.items() if key not in entries])
+            # The source's entries the feed no longer carries, and its own second entries of a key (an
+            # import before a repeated ADD revised the entry) go.
+            result.removed = hotlist.remove_entries(conn, [
+                e.id for e in everything if e.source == source and (e.key not in entries or listed[e.key] is not e)])
             audit.record(conn, now, username, "ImportHotlistFeed", source,
                          f"{result.added} added, {result.kept} kept, {result.removed} removed, "
                          f"{len(result.rejected)} rejected")

@@ -20,7 +20,8 @@ plate (LookupPermit, GetSession, an exit, the hotlist) match either index meanwh
 log's plate hashes are not blind indexes: they are keyed by the audit secret
 (``PARKGATE_AUDIT_KEY``), which this rotation leaves alone, and each is part of its entry's chained
 hash, so rewriting them would break the chain; they stay as they are, ``audit verify`` holds and
-the log is still filtered by plate.
+the log is still filtered by plate. The hashes of the plates a listing showed (``audit_plates``,
+outside the chain) are erased with the plate; the listing's entry stays.
 """
 
 import logging
@@ -58,6 +59,7 @@ DEFAULT_STEPS = (
     ErasureStep("hotlist", erasure.hotlist),
     ErasureStep("reviews", erasure.reviews),
     ErasureStep("lane_windows", erasure.frame_windows),
+    ErasureStep("audit_plates", erasure.audit_plates),
 )
 
 

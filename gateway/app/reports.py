@@ -2,7 +2,8 @@
 per hour and stay lengths; occupancy; voids, refunds and lost tickets. Exported as CSV, XLSX or
 PDF (:mod:`gateway.app.exports`). Read from the rollups each write keeps (a month of a busy
 facility in milliseconds, not a pass over its sessions): exact for periods on quarter hours
-(:mod:`gateway.domain.reports`)."""
+(:mod:`gateway.domain.reports`). The occupancy peak is the highest the lanes counted in the
+period's whole hours (:mod:`gateway.store.occupancy`), or an hour's end if that was higher."""
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -11,9 +12,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from ..domain.facility import Facility, find_facility
+from ..domain.occupancy import hour_of, whole_hours
 from ..domain.payments import PAYMENT, REFUND, VOID
 from ..domain.reports import STAY_BANDS, Period, band_label, period
-from ..store import audit, reports
+from ..store import audit, occupancy, reports
 from ..store.engine import Store
 from ..store.rollups import ENTRY, EXIT
 from .clock import Clock
@@ -113,6 +115,10 @@ class Reports:
         while p.start + hours * HOUR < min(p.end, now):
             occupied += entries[hours] - exits[hours]
             peak, total, hours = max(peak, occupied), total + occupied, hours + 1
+        # The most inside at once, as the lanes counted each whole hour (occupancy_hours): an hour's
+        # end misses a vehicle that came and one that left within the hour, both inside together.
+        first, last = whole_hours(p.start, min(p.end, hour_of(now) + HOUR))
+        peak = max([peak, *(h.peak for h in occupancy.hours(conn, fac.id, first, last))])
         lost_n, lost_amount = reports.lost_tickets(conn, fac.id, p.start, p.end)
         return FacilityReport(
             facility=fac, period=p, revenue=sum((v[1] for v in kinds.values()), ZERO),

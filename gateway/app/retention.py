@@ -74,7 +74,7 @@ DEFAULT_STEPS = (
     PurgeStep("settled_relay_messages", "plates", purge.settled_relay_messages),
     PurgeStep("frame_windows", "plates", purge.frame_windows),
     PurgeStep("review_images", "images", purge.review_images),
-    PurgeStep("audit_log", "audit", _audit_step),
+    PurgeStep("audit_log", "audit", _audit_step),                        # and their audit_plates (cascade)
 )
 
 

@@ -47,8 +47,9 @@ def register(sub):
     hot_rm.add_argument("plate")
     hot_rm.add_argument("--category", choices=("stolen", "wanted", "banned", "watch"), help="only this category")
     hot_rm.set_defaults(run=cmd_hotlist_remove)
-    hot_sub.add_parser("list", help="the plates held", description="The plates held, where and why."
-                       ).set_defaults(run=cmd_hotlist_list)
+    hot_list = hot_sub.add_parser("list", help="the plates held", description="The plates held, where and why.")
+    hot_list.add_argument("--include-expired", action="store_true", help="also the entries past their expiry")
+    hot_list.set_defaults(run=cmd_hotlist_list)
     hot_import = hot_sub.add_parser("import", help="import a hotlist feed (CSV or XML)",
                                     description="Import a feed (a file, or a URL within [hotlist_feed] "
                                                 "allowed_sources): new plates are listed, the source's plates "
@@ -195,7 +196,7 @@ def cmd_hotlist_remove(args, cfg):
 
 def cmd_hotlist_list(args, cfg):
     with cli_origin():
-        entries = _hotlist(cfg).listing(include_expired=True, username=operator())
+        entries = _hotlist(cfg).listing(include_expired=args.include_expired, username=operator())
     for entry in entries:
         until = f"until {entry.expires_at:%Y-%m-%d %H:%M}Z" if entry.expires_at else "until removed"
         print(f"{entry.plate:<12} {entry.category:<7} {entry.facility_id or 'every facility':<20} "

@@ -24,6 +24,21 @@ class HotlistEntry:
     source: str | None = None        # who listed it (a police feed, an operator)
     expires_at: datetime | None = None  # None: until removed
 
+    @property
+    def key(self) -> "ListingKey":
+        return listing_key(self.plate, self.category, self.facility_id)
+
+
+#: What makes two entries one: the plate, its category, and where it applies.
+ListingKey = tuple[str, str, str | None]
+
+
+def listing_key(plate: str, category: str, facility_id: str | None) -> ListingKey:
+    """The entry a listing of ``plate`` in ``category`` (everywhere, or in ``facility_id``) is: an ADD
+    (by hand or by a feed) of a key already listed revises that entry, never lists it twice; the same
+    plate and category in another facility is an entry of its own."""
+    return plate, category, facility_id
+
 
 def holds(category: str | None) -> bool:
     return category in HOLDS

@@ -33,6 +33,16 @@ def hour_of(when: datetime) -> datetime:
     return when.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
 
 
+def whole_hours(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """The UTC hours that lie wholly in [start, end), as [first, last): a report's period that starts
+    on a half hour (India's midnight) leaves its part hours out, since an hour's peak may have come
+    in the part outside the period. Empty (first == last) when no hour fits."""
+    first, last = hour_of(start), hour_of(end)
+    if first < start:
+        first += HOUR
+    return first, max(first, last)
+
+
 @dataclass(frozen=True)
 class OccupancyHour:
     facility_id: str

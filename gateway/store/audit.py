@@ -10,20 +10,21 @@ is served carry it without every use case passing it along.
 """
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Connection, Select, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Select, bindparam, delete, func, insert, select, union, update
 
 from ..domain.audit import GENESIS, AuditEntry, AuditKeys, ChainHead, fields_of, kind_of
 from .prepared import Prepared
-from .schema import AuditHeadRecord, AuditRecord, table_of
+from .schema import AuditHeadRecord, AuditPlateRecord, AuditRecord, table_of
 
 _AUDIT = table_of(AuditRecord)
+_PLATES = table_of(AuditPlateRecord)
 _HEAD = table_of(AuditHeadRecord)
 _ADDRESS: ContextVar[str | None] = ContextVar("parkgate_audit_address", default=None)
 _keys: AuditKeys | None = None
@@ -97,10 +98,12 @@ _ADVANCE = Prepared(update(_HEAD).where(_HEAD.c.id == bindparam("head")), ["last
 
 
 def record(conn: Connection, at: datetime, username: str, action: str, subject: str, detail: str | None = None,
-           *, plate: str | None = None, address: str | None = None, kind: str | None = None) -> int:
+           *, plate: str | None = None, address: str | None = None, kind: str | None = None,
+           plates: Iterable[str] = ()) -> int:
     """Append an entry (its id). ``plate``: the normalised plate it concerns, kept only as a keyed hash;
     ``address``: where the request came from (default: the transport's :func:`origin`); ``kind``:
-    QUERY, CHANGE or SYSTEM (default: from the action's name)."""
+    QUERY, CHANGE or SYSTEM (default: from the action's name); ``plates``: those a listing showed,
+    each kept as its keyed hash beside the entry (``audit_plates``), so the by-plate query finds it."""
     k = keys()
     heads = _HEAD_ROW.rows(conn, {"head": 1})
     if not heads:  # a database made without the migration's row (never on one Alembic made)
@@ -120,6 +123,9 @@ def record(conn: Connection, at: datetime, username: str, action: str, subject: 
                                        entry_hash=entry_hash))[0]["id"]
     _ADVANCE.run(conn, dict(head=1, last_id=entry_id, last_hash=entry_hash,
                             first_id=entry_id if first_id is None else first_id))
+    shown = sorted({k.plate_hash(p) for p in plates})
+    if shown:
+        conn.execute(insert(_PLATES), [{"entry_id": entry_id, "plate_hash": h} for h in shown])
     return entry_id
 
 
@@ -148,7 +154,11 @@ def _where(query: Select, f: AuditFilter) -> Select:
     if f.action:
         query = query.where(T.c.action == f.action)
     if f.plate:
-        query = query.where(T.c.plate_hash == keys().plate_hash(f.plate))
+        # The entries about the plate, and the listings that showed it: each found by its own index
+        # (one OR over both tables would leave PostgreSQL to scan the log).
+        hashed = keys().plate_hash(f.plate)
+        query = query.where(T.c.id.in_(union(select(T.c.id).where(T.c.plate_hash == hashed),
+                                             select(_PLATES.c.entry_id).where(_PLATES.c.plate_hash == hashed))))
     if f.after_id is not None:
         query = query.where(T.c.id > f.after_id)
     return query
@@ -182,9 +192,16 @@ def chunk(conn: Connection, after_id: int | None, limit: int, upto: int | None =
     return [_entry(row) for row in conn.execute(query)]
 
 
+def forget_plate(conn: Connection, plate: str) -> int:
+    """The plate's erasure: the listings' hashes of it go (how many). The entries stay, and so does
+    the hash of an entry about the plate itself, which its chained hash covers."""
+    return conn.execute(delete(_PLATES).where(_PLATES.c.plate_hash == keys().plate_hash(plate))).rowcount
+
+
 def purge(conn: Connection, before: datetime, limit: int) -> int:
-    """Delete up to ``limit`` of the oldest entries recorded before ``before``; the chain's head then
-    starts at the oldest entry kept, so what remains still verifies (retention, not tampering)."""
+    """Delete up to ``limit`` of the oldest entries recorded before ``before`` (their ``audit_plates``
+    with them, by the foreign key's cascade); the chain's head then starts at the oldest entry kept,
+    so what remains still verifies (retention, not tampering)."""
     T = _AUDIT
     ids = [row[0] for row in conn.execute(select(T.c.id).where(T.c.at < before).order_by(T.c.id).limit(limit))]
     if not ids:

@@ -11,6 +11,7 @@ import json
 
 from sqlalchemy import Connection, Table, delete, or_, select, update
 
+from . import audit
 from .retention import ANONYMISED, without_plate
 from .schema import (
     CitationRecord,
@@ -123,6 +124,11 @@ def delete_rows(table: Table):
 
 permits = delete_rows(_PERMITS)
 hotlist = delete_rows(_HOTLIST)
+
+
+def audit_plates(conn: Connection, plate: str) -> tuple[int, int]:
+    """The plate's hashes beside the audit entries of listings that showed it (the entries stay)."""
+    return audit.forget_plate(conn, plate), 0
 
 
 def remaining(conn: Connection, table: Table, plate: str) -> int:

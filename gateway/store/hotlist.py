@@ -19,6 +19,15 @@ def add(conn: Connection, plate: str, facility_id: str | None, reason: str, at: 
         expires_at=expires_at)).scalar_one()
 
 
+def find(conn: Connection, plate: str, category: str, facility_id: str | None) -> HotlistEntry | None:
+    """The entry of the plate in ``category`` where it applies (``facility_id``, None: everywhere),
+    expired or not; the oldest where a listing before entries were revised holds two."""
+    where = _HOTLIST.c.facility_id.is_(None) if facility_id is None else _HOTLIST.c.facility_id == facility_id
+    row = conn.execute(select(*readable(_HOTLIST)).where(plate_is(_HOTLIST, plate), _HOTLIST.c.category == category,
+                                                         where).order_by(_HOTLIST.c.id).limit(1)).first()
+    return None if row is None else HotlistEntry(**row._mapping)
+
+
 def remove(conn: Connection, plate: str, category: str | None = None) -> int:
     """How many entries of the plate (of that category, or any) were removed."""
     query = delete(_HOTLIST).where(plate_is(_HOTLIST, plate))
@@ -49,6 +58,7 @@ def remove_entries(conn: Connection, entry_ids: list[int]) -> int:
     return conn.execute(delete(_HOTLIST).where(_HOTLIST.c.id.in_(entry_ids))).rowcount
 
 
-def revise(conn: Connection, entry_id: int, reason: str, expires_at: datetime | None) -> None:
-    """An entry's reason and expiry as its feed now says (a feed's import)."""
-    conn.execute(update(_HOTLIST).where(_HOTLIST.c.id == entry_id).values(reason=reason, expires_at=expires_at))
+def revise(conn: Connection, entry_id: int, reason: str, source: str | None, expires_at: datetime | None) -> None:
+    """An entry's reason, source and expiry as the latest ADD of it says."""
+    conn.execute(update(_HOTLIST).where(_HOTLIST.c.id == entry_id).values(reason=reason, source=source,
+                                                                         expires_at=expires_at))
