@@ -23,8 +23,14 @@ def _instants(day: date, tz: tzinfo, cutoff: time) -> list[datetime]:
 
 
 def _after(day: date, tz: tzinfo, cutoff: time, entry: datetime) -> datetime | None:
-    """The day's cut-off a stay in since ``entry`` reaches (None: it came after it)."""
-    return next((c for c in _instants(day, tz, cutoff) if c > entry), None)
+    """The day's cut-off a stay in since ``entry`` reaches (None: it came after it): the first of
+    :func:`_instants` after ``entry``, the second worked out only when the first is not (an exit's fee
+    counts every night of a stay: one instant a night)."""
+    first = datetime.combine(day, cutoff, tzinfo=tz).astimezone(timezone.utc)
+    if first > entry:
+        return first
+    second = datetime.combine(day, cutoff.replace(fold=1), tzinfo=tz).astimezone(timezone.utc)
+    return second if second > entry else None   # after the first and the entry: the repeated hour's
 
 
 def first_cutoff_after(entry: datetime, tz: tzinfo, cutoff: time) -> datetime:
