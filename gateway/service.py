@@ -202,7 +202,7 @@ class GatewayService(service.MultiService):
             tickets=Tickets(facilities=facilities, store=self.store, codes=codes, recorder=recorder, lanes=lanes,
                             clock=clock, tariffs=tariffs),
             payments=Payments(facilities=facilities, store=self.store, codes=codes, clock=clock, tariffs=tariffs),
-            shifts=Shifts(facilities=facilities, store=self.store, clock=clock),
+            shifts=Shifts(facilities=facilities, store=self.store, clock=clock, tariffs=tariffs),
             reports=Reports(facilities=facilities, store=self.store, clock=clock),
             tariffs=tariffs,
             zones=zones,

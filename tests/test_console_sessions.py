@@ -28,6 +28,7 @@ from conftest import (
     unique_plate,
 )
 from gateway.app.auth import Users
+from gateway.app.retention import Retention
 from gateway.domain.errors import Busy
 from gateway.store.schema import ConsoleSessionRecord, table_of
 
@@ -297,3 +298,44 @@ def test_a_visitors_token_from_one_node_checks_on_the_other(two_nodes):
     r = on_b.post("/login", {"username": "operator", "password": PASSWORD})   # a's token, checked on b
     assert r.status_code == 200 and r.url.endswith("/console/dashboard")
     assert moved(on_b, a).get("/dashboard").url.endswith("/console/dashboard")
+
+
+def kept_with(gw, flash, picture):
+    """A visitor's session stored with a message and a booth picture, as the console keeps them."""
+    sessions = gw.service.use_cases.console_sessions
+    session = sessions.visitor(None, "en")
+    before = session.state()
+    session.flashes.append(("info", flash))
+    sessions.save(session, before)
+    sessions.keep_capture(session, picture)
+    return session
+
+
+def test_retention_takes_the_messages_and_pictures_of_sessions_long_unused(db, clock):
+    """Ended sessions were pruned only as new ones were stored: with nobody logging in, a booth picture
+    and a message quoting a plate stayed for ever. Now the plates' retention takes sessions unused
+    past it, and the images' retention their pictures (where plates are kept longer)."""
+    gw = node(db, clock)
+    try:
+        plate = unique_plate()
+        old = kept_with(gw, f"Entry of {plate} not admitted", b"JPEG of a plate")
+        used = kept_with(gw, "Shift opened.", b"JPEG of another")
+        pictured = kept_with(gw, "Shift closed.", b"JPEG kept")
+        with gw.store.connection() as conn:
+            conn.execute(SESSIONS.update().where(SESSIONS.c.id_hash == used.id_hash)
+                         .values(last_seen=clock() + timedelta(days=31)))          # used since: stays
+        clock.advance(timedelta(days=31))                                          # past the plates' 30 days
+        run = gw.service.retention.run("admin")
+        assert run.error is None and run.rows["console_sessions"] >= 2      # this module's other sessions too
+        assert stored(gw, old.id) is None and stored(gw, pictured.id) is None
+        assert stored(gw, used.id).capture is not None
+        # plates kept for ever, pictures 90 days: the images' step takes the picture, the session stays
+        settings = dataclasses.replace(gw.service.config.ops.retention, plates_days=0, images_days=20)
+        images = Retention(gw.store, settings, clock, sleep=lambda s: None)
+        clock.advance(timedelta(days=21))
+        assert images.run("admin").rows["console_captures"] == 1
+        kept = stored(gw, used.id)
+        assert kept.capture is None and kept.flashes is not None
+        assert gw.service.use_cases.console_sessions.take_capture(used) is None
+    finally:
+        stop_gateway(gw)

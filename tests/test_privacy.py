@@ -21,7 +21,7 @@ from decimal import Decimal
 import configs
 import pytest
 import zeep
-from sqlalchemy import Text, column, delete, func, insert, select, text, type_coerce, update
+from sqlalchemy import LargeBinary, Text, column, delete, func, insert, select, text, type_coerce, update
 from sqlalchemy import table as sql_table
 from twisted.logger import formatEvent, globalLogPublisher
 
@@ -46,9 +46,10 @@ from gateway.store.engine import Store
 from gateway.store.keyring import KEYS_ENV, KeyRing, KeyRingError, init
 from gateway.store.migrate import upgrade
 from gateway.store.rotation import indexed_tables as rotation_tables
-from gateway.store.rotation import reindex
+from gateway.store.rotation import reindex, sealed_tables
 from gateway.store.schema import (
     CitationRecord,
+    ConsoleSessionRecord,
     HotlistRecord,
     LaneEventRecord,
     OutboxMessage,
@@ -638,3 +639,61 @@ def test_the_blind_index_key_rotates_while_look_ups_go_on(keyed, tmp_path):
     assert gw.store.keys.index_rotating is None
     _looked_up(gw, *after, exit_too=True)
     assert main(["--config", str(config), "keys", "rotate", "--index", "--resume"]) == 2
+
+
+# --- console sessions: their messages and booth pictures -------------------------------------
+
+def _console_session(gw, *flashes, picture=None):
+    sessions = gw.service.use_cases.console_sessions
+    session = sessions.visitor(None, "en")
+    before = session.state()
+    session.flashes.extend(("info", f) for f in flashes)
+    sessions.save(session, before)
+    if picture is not None:
+        sessions.keep_capture(session, picture)
+    return session
+
+
+def _console_row(gw, session):
+    T = table_of(ConsoleSessionRecord)
+    with gw.store.connection() as conn:
+        return conn.execute(select(T.c.flashes, T.c.capture).where(T.c.id_hash == session.id_hash)).first()
+
+
+def test_erasure_takes_the_console_messages_that_quote_the_plate(keyed):
+    """A console session's messages (sealed, shown once) may quote a plate; they have no blind index,
+    so erasure passed them by. Now the ones quoting it go, however it was written; the others, and
+    the session (its person stays logged in), stay."""
+    gw, plate = keyed, unique_plate()
+    quoting = _console_session(gw, f"Entry of {plate[:3].lower()}-{plate[3:]} not admitted", "Shift opened.")
+    other = _console_session(gw, f"Entry of {unique_plate()} recorded")
+    done = gw.client("MaintenanceService", user="admin").ErasePlate(Plate=plate)
+    assert {s.Table: (s.Erased, s.Held) for s in done}["console_sessions"] == (1, 0)
+    assert json.loads(_console_row(gw, quoting).flashes) == [["info", "Shift opened."]]
+    assert plate not in _console_row(gw, other).flashes and len(json.loads(_console_row(gw, other).flashes)) == 1
+
+
+def test_key_rotation_re_seals_the_console_messages_and_pictures(keyed):
+    """Found by their type as every sealed column: values sealed before places (format 1) are sealed
+    again, bound to their column, and still open."""
+    gw = keyed
+    T = table_of(ConsoleSessionRecord)
+    assert {c.name for table, columns in sealed_tables() if table is T for c in columns} == {"flashes", "capture"}
+    session = _console_session(gw, "Shift closed.", picture=b"JPEG of the booth")
+    keys = gw.store.keys
+    with gw.store.connection() as conn:      # as sealed before places: unbound
+        conn.execute(update(T).where(T.c.id_hash == session.id_hash).values(
+            flashes=type_coerce(keys.seal_text(json.dumps([["info", "Shift closed."]])), Text()),
+            capture=type_coerce(keys.seal(b"JPEG of the booth"), LargeBinary())))
+        raw = conn.execute(select(text("flashes"), text("capture")).select_from(T)
+                           .where(T.c.id_hash == session.id_hash)).one()
+    assert not keys.is_current(raw[0]) and not keys.is_current(bytes(raw[1]))
+    done = KeyRotation(gw.store, None, SettableClock(), batch=50, pause_s=0, grace_s=0).rotate("cli:test",
+                                                                                            new_key=False)
+    assert done.resealed["console_sessions"] >= 1 and not done.left
+    with gw.store.connection() as conn:
+        raw = conn.execute(select(text("flashes"), text("capture")).select_from(T)
+                           .where(T.c.id_hash == session.id_hash)).one()
+    assert keys.is_current(raw[0]) and keys.is_current(bytes(raw[1]))
+    assert json.loads(_console_row(gw, session).flashes) == [["info", "Shift closed."]]
+    assert gw.service.use_cases.console_sessions.take_capture(session) == b"JPEG of the booth"

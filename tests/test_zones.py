@@ -3,24 +3,28 @@ spaces now and set by an admin (audited), each zone's hours, the signage per zon
 assigned to a session relayed as a schema-valid SpaceAssigned document (xmllint)."""
 
 import subprocess
+import threading
 import urllib.request
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 
 import configs
 import pytest
 import zeep
 from lxml import etree
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from conftest import SettableClock, add_test_users, start_gateway, stop_gateway, unique, unique_plate
 from gateway.contract.schema import CONTRACT_XSD
+from gateway.domain.events import LaneEvent
 from gateway.store.schema import AuditRecord
 from test_plc import until
 
 LOT = "LOT-ZONES"
 NS = {"pg": "urn:parkgate:v1"}
 ZONES = [{"id": "L1", "name": "Level 1", "kind": "level", "capacity": {"car": 2, "van": 1}},
-         {"id": "MOTO", "name": "Motorcycle area", "capacity": {"motorcycle": 1}}]
+         {"id": "MOTO", "name": "Motorcycle area", "capacity": {"motorcycle": 1}},
+         {"id": "RACE", "name": "Raced for", "capacity": {"car": 1}}]
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +33,7 @@ def gw(database_url, receiver):
         configs.facility(LOT, dict(configs.lane("Z-IN", 1, "ENTRY"), zone="L1"),
                          dict(configs.lane("Z-MOTO", 2, "ENTRY"), zone="MOTO", vehicle_type="motorcycle"),
                          configs.lane("Z-OUT", 3, "EXIT"), configs.lane("Z-FREE", 4, "ENTRY"),
+                         dict(configs.lane("Z-RACE", 5, "ENTRY"), zone="RACE"),
                          tariff_=configs.tariff(grace_minutes=60), zone=ZONES),
         relays=[configs.relay("spaces", receiver.url, documents=["SpaceAssigned"], backoff_s=0.1)])
     running = start_gateway(configs.parse(raw, database_url=database_url), SettableClock())
@@ -267,3 +272,69 @@ def test_a_zone_set_changes_a_capacity_that_is_the_sum_of_its_zones(database_url
         assert later.client("EventService").GetOccupancy(FacilityID=lot).Capacity == 5
     finally:
         stop_gateway(later)
+
+
+# --- two nodes racing for a zone's last space -------------------------------------------------
+
+def _waits_for_the_zone(gw):
+    """Whether a unit of work waits for a zone's turn: on PostgreSQL, a backend waiting on the zone's
+    advisory lock; on SQLite, a unit waiting for the writer (units take turns there anyway)."""
+    if gw.store.dialect == "sqlite":
+        return gw.store._waiting > 0
+    with gw.store.engine.connect() as conn:
+        return conn.execute(text(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'advisory' "
+            "AND query LIKE '%pg_advisory_xact_lock%'")).scalar() > 0
+
+
+def _while_the_last_space_is_taken(gw, other_node):
+    """Node A (the gateway's own lane-event code, in a unit of work of its own) takes the zone RACE's
+    last space; before it commits, ``other_node`` runs in a thread, and A commits once that waits for
+    the zone's turn (or has answered: it did not wait). (A's outcome, what ``other_node`` returned or
+    raised.)"""
+    zones = gw.client("ZoneService", "admin")
+    zones.SetZone(FacilityID=LOT, ZoneID="RACE", Capacity=[{"VehicleType": "car", "Spaces": 1 + spaces(gw).get(
+        ("RACE", "car"), (0, 0, 0))[1]}])
+    recorder = gw.service.use_cases.events.frames.recorder
+    gw.clock.advance(timedelta(seconds=1))
+    ev = LaneEvent(event_id=unique(), facility_id=LOT, camera_id="Z-RACE", direction="ENTRY", timestamp=gw.clock(),
+                   plate_text=unique_plate(), confidence=Decimal("0.97"))
+    fac, lane, when = recorder.place(ev)
+    answered, outcome = threading.Event(), {}
+
+    def b():
+        try:
+            outcome["value"] = other_node()
+        except Exception as e:  # noqa: BLE001 - the test looks at it
+            outcome["error"] = e
+        answered.set()
+    with gw.store.connection() as conn:
+        first, _ = recorder.record(conn, fac, lane, ev, ev.plate_text, when)
+        node_b = threading.Thread(target=b)
+        node_b.start()
+        for _ in range(3000):   # at most 30 s; each check waits on B's answer, not on the clock
+            if answered.wait(0.01) or _waits_for_the_zone(gw):
+                break
+    node_b.join(30)
+    assert answered.is_set(), "the other node never answered"
+    return first, outcome
+
+
+def test_two_nodes_racing_for_a_zones_last_space_one_takes_it(gw):
+    """Count-then-insert let both take it on PostgreSQL: B counted before A committed. Now B waits for
+    the zone's turn, counts A's car, and is told the zone is full."""
+    first, b = _while_the_last_space_is_taken(gw, lambda: event(gw, "ENTRY", unique_plate(), "Z-RACE"))
+    assert first.decision == "OPEN"
+    assert (b["value"].Decision, b["value"].Reason) == ("HOLD", "FACILITY_FULL")
+    capacity, occupied, available = spaces(gw)[("RACE", "car")]
+    assert occupied == capacity and available == 0
+
+
+def test_a_space_assigned_while_a_lane_takes_the_zones_last_one_is_refused(gw):
+    parked = event(gw, "ENTRY", unique_plate(), "Z-FREE").ParkingEvent.Session.SessionID
+    first, b = _while_the_last_space_is_taken(
+        gw, lambda: gw.client("ZoneService").AssignSpace(SessionID=parked, ZoneID="RACE"))
+    assert first.decision == "OPEN"
+    assert isinstance(b.get("error"), zeep.exceptions.Fault) and b["error"].code.endswith("Conflict"), b
+    capacity, occupied, available = spaces(gw)[("RACE", "car")]
+    assert occupied == capacity and available == 0

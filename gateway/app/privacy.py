@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..domain.plates import normalise_plate
-from ..store import audit, erasure, rotation
+from ..store import audit, console_sessions, erasure, rotation
 from ..store.engine import Store
 from ..store.keyring import BOUND, KeyRingError
 from ..store.schema import Base
@@ -60,6 +60,7 @@ DEFAULT_STEPS = (
     ErasureStep("reviews", erasure.reviews),
     ErasureStep("lane_windows", erasure.frame_windows),
     ErasureStep("audit_plates", erasure.audit_plates),
+    ErasureStep("console_sessions", console_sessions.erase),   # messages shown once that quote the plate
 )
 
 

@@ -138,6 +138,8 @@ class EventRecorder:
             verdict = Verdict(REVIEW, ev.unread or "NO_PLATE_READ", NO_PERMIT)
         else:
             zone = lane_zone(self.zones, conn, fac, lane) if ev.direction == "ENTRY" else None
+            if zone is not None:   # its spaces counted and taken in turn with every other node's entries
+                zone_store.take_turn(conn, fac.id, zone.id)
             known = facts.of_plate(conn, fac.id, plate, ev.direction, when, zone.id if zone else None, kind)
             known.zone = zone
             hotlisted, occupied, zone_occupied = known.hotlisted, known.occupied, known.zone_occupied

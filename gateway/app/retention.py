@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ..store import audit, leases, tickets
+from ..store import audit, console_sessions, leases, tickets
 from ..store import retention as purge
 from ..store.engine import Store
 from .clock import Clock
@@ -73,7 +73,9 @@ DEFAULT_STEPS = (
     PurgeStep("review_plates", "plates", purge.review_plates),
     PurgeStep("settled_relay_messages", "plates", purge.settled_relay_messages),
     PurgeStep("frame_windows", "plates", purge.frame_windows),
+    PurgeStep("console_sessions", "plates", console_sessions.purge_unused),   # their messages may quote one
     PurgeStep("review_images", "images", purge.review_images),
+    PurgeStep("console_captures", "images", console_sessions.purge_captures),
     PurgeStep("audit_log", "audit", _audit_step),                        # and their audit_plates (cascade)
 )
 

@@ -4,6 +4,7 @@
 from collections.abc import Collection, Mapping
 from dataclasses import replace
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
@@ -11,16 +12,19 @@ from ..domain.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from ..domain.facility import Facility, find_facility
 from ..domain.payments import checked_currency, checked_method
 from ..domain.shifts import CLOSED, OPEN, SIGNED, Shift, ShiftReport, declared_amounts, report
-from ..domain.tickets import last_cutoff
 from ..store import audit, payments, shifts, tickets
 from ..store.engine import Store
 from . import printouts
 from .clock import Clock, new_id
-from .tickets import Printout
+from .fees import schedule_of
+from .tickets import Printout, overnight_vehicles
 
 
 class Shifts:
-    def __init__(self, *, facilities: Mapping[str, Facility], store: Store, clock: Clock) -> None:
+    def __init__(self, *, facilities: Mapping[str, Facility], store: Store, clock: Clock, tariffs: Any = None) -> None:
+        """``tariffs``: the versions set since start (None: as configured): whose cut-offs the report's
+        overnight count is by."""
+        self.tariffs = tariffs
         self.facilities = facilities
         self.store = store
         self.clock = clock
@@ -106,7 +110,6 @@ class Shifts:
     def _report(self, conn, shift: Shift) -> ShiftReport:
         fac = find_facility(self.facilities, shift.facility_id)
         at = shift.closed_at or self.clock()
-        cutoff = last_cutoff(at, fac.timezone, fac.policy.overnight_cutoff)
-        overnight = len(tickets.open_entered_before(conn, fac.id, cutoff, 10_000))
+        overnight = len(overnight_vehicles(conn, fac, schedule_of(self.tariffs, fac, conn), at, 10_000))
         lost = [lt.charge for lt in tickets.lost_of_shift(conn, shift.id)]
         return report(shift, payments.of_shift(conn, shift.id), lost, overnight)

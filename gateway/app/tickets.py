@@ -14,7 +14,7 @@ from ..domain.events import LaneEvent
 from ..domain.facility import Facility, find_facility
 from ..domain.plates import normalise_plate
 from ..domain.sessions import CLOSED, ParkingSession
-from ..domain.tariffs import TariffVersion
+from ..domain.tariffs import Schedule, TariffVersion
 from ..domain.tickets import (
     ISSUED,
     LOST,
@@ -22,8 +22,6 @@ from ..domain.tickets import (
     LostTicket,
     Ticket,
     TicketCodes,
-    first_cutoff_after,
-    last_cutoff,
     lost_ticket_charge,
 )
 from ..store import audit, sessions, shifts, tickets
@@ -71,6 +69,17 @@ class OvernightVehicle:
     session: ParkingSession
     ticket: Ticket | None
     cutoff: datetime                 # the first cut-off it stayed past
+
+
+def overnight_vehicles(conn: Any, fac: Facility, schedule: Schedule, at: datetime,
+                       limit: int) -> list[OvernightVehicle]:
+    """Vehicles still in at ``at`` that stayed overnight, oldest first: past a cut-off of their tariff
+    (the one its overnight charge counts) or, where it has none, the operator's
+    (:meth:`~gateway.domain.tariffs.Schedule.last_overnight`)."""
+    operator = fac.policy.overnight_cutoff
+    found = tickets.open_entered_before(conn, fac.id, schedule.last_overnights(at, operator), limit)
+    return [OvernightVehicle(s, t, schedule.first_overnight(s.vehicle_type, s.entry_time, operator))
+            for s, t in found]
 
 
 @dataclass(frozen=True)
@@ -203,15 +212,13 @@ class Tickets:
 
     def overnight(self, facility_id: str, at: datetime | None = None, limit: int = 1000,
                   username: str = "system") -> list[OvernightVehicle]:
-        """Vehicles still in that entered before the facility's last cut-off (as of ``at``)."""
+        """Vehicles still in that stayed overnight (as of ``at``): :func:`overnight_vehicles`."""
         fac = find_facility(self.facilities, facility_id)
         at = times.aware(at, "AsOf") if at is not None else self.clock()
         if not 1 <= limit <= 10_000:
             raise InvalidInput("a limit is 1 to 10000", "Limit")
-        cutoff = last_cutoff(at, fac.timezone, fac.policy.overnight_cutoff)
         with self.store.connection() as conn:
-            found = tickets.open_entered_before(conn, fac.id, cutoff, limit)
+            found = overnight_vehicles(conn, fac, schedule_of(self.tariffs, fac, conn), at, limit)
             audit.record(conn, self.clock(), username, "ListOvernightVehicles", fac.id, f"{len(found)} found",
                          kind="QUERY")
-        return [OvernightVehicle(s, t, first_cutoff_after(s.entry_time, fac.timezone, fac.policy.overnight_cutoff))
-                for s, t in found]
+        return found

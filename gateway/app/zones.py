@@ -142,6 +142,8 @@ class Zones:
                 raise NotFound(f"{fac.id} has no zone {zone_id!r}", "ZoneID")
             kind = session.vehicle_type
             moving = session.zone_id != zone.id
+            if moving:   # counted and taken in turn with the lanes' entries (on every node)
+                stored.take_turn(conn, fac.id, zone.id)
             if moving and not has_space(zone, kind, stored.occupied_by(conn, fac.id, zone.id, kind)):
                 raise Conflict(f"zone {zone.id} has no free space for a {kind}", "ZoneID")
             if space_id is not None and stored.space_taken(conn, fac.id, space_id, session.id):

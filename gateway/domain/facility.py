@@ -34,7 +34,7 @@ LOST_TICKET_AMOUNT, ACTUAL_FEE, GREATER = "LOST_TICKET_AMOUNT", "ACTUAL_FEE", "G
 class OperatorPolicy:
     """How a facility's staff handle what is not routine: lost tickets, overnight stays, short payments."""
     lost_ticket: str = GREATER
-    overnight_cutoff: time = time(0, 0)   # local time: a vehicle still in past it stayed overnight
+    overnight_cutoff: time = time(0, 0)   # local: past it a vehicle stayed overnight, where its tariff sets no cut-off
     partial_payments: bool = False        # False: a payment below what is due is refused
 
 

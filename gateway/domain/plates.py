@@ -17,3 +17,9 @@ def normalise_plate(text: str | None, field: str = "PlateText") -> str:
         raise InvalidInput("a plate is 1 to 12 letters A-Z and digits (separators are dropped)", field)
     return plate.upper()
 
+
+
+def quoted(plate: str, text: str) -> bool:
+    """Whether ``text`` (a message) quotes the normalised ``plate``, however it was written in it
+    (``abc-123``, ``ABC 123``). Erring towards yes: a plate inside a longer word counts too."""
+    return plate in _SEPARATORS.sub("", text).upper()

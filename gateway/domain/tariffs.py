@@ -22,7 +22,8 @@ Under one version, a stay:
   the rates of the days it covers (local dates of the facility);
 - is capped, per 24 hours from the entry, at the daily maximum of the day those 24 hours began
   on; each 24 hours start over (the first period is the stay's first only);
-- plus the overnight charge for every cut-off (local time) passed while present, beyond the cap.
+- plus the overnight charge for every cut-off (local time) passed while present, beyond the cap
+  (gateway.domain.overnight: the rule the overnight listing goes by too).
 """
 
 from collections.abc import Iterable, Iterator, Sequence
@@ -30,6 +31,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from decimal import Decimal
 
+from . import overnight
 from .errors import InvalidInput
 from .facility import Facility, Tariff
 from .vehicle_types import VEHICLE_TYPES
@@ -200,16 +202,19 @@ def _window(version: TariffVersion, start: datetime, end: datetime, first: bool,
 
 
 def _overnights(version: TariffVersion, entry: datetime, until: datetime, zone: tzinfo) -> int:
-    """Cut-offs passed while present: strictly after the entry and before ``until``."""
+    """Cut-offs passed while present (gateway.domain.overnight: after the entry, at or before ``until``)."""
     cutoff = version.overnight_cutoff
     if cutoff is None or not version.overnight_charge:
         return 0
-    day, last, n = entry.astimezone(zone).date(), until.astimezone(zone).date(), 0
-    while day <= last:
-        if entry < datetime.combine(day, cutoff, tzinfo=zone) < until:
-            n += 1
-        day += timedelta(days=1)
-    return n
+    return overnight.passed(entry, until, zone, cutoff)
+
+
+def overnight_cutoff(version: TariffVersion, operator: time) -> time:
+    """The cut-off past which a stay under ``version`` stayed overnight: the tariff's own where it
+    sets one (its overnight charge counts those), else the operator's (``[facility.operator]
+    overnight_cutoff``: a tariff with no cut-off charges no night). So a vehicle is listed overnight
+    exactly when its stay has passed a cut-off it is charged for, where its tariff charges one."""
+    return version.overnight_cutoff if version.overnight_cutoff is not None else operator
 
 
 # --- the versions of a facility's tariff ------------------------------------------------------
@@ -305,6 +310,47 @@ class Schedule:
 
     def lost_ticket(self, vehicle_type: str, at: datetime) -> Decimal:
         return self.in_force(vehicle_type, at).lost_ticket
+
+    def _chain(self, vehicle_type: str) -> list[TariffVersion]:
+        """The type's versions in order; none: the type has no tariff here."""
+        return chain(self.versions, vehicle_type) if any(v.vehicle_type == vehicle_type for v in self.versions) \
+            else []
+
+    def last_overnight(self, vehicle_type: str, at: datetime, operator: time) -> datetime:
+        """The last cut-off at or before ``at`` of a stay of the type: a vehicle still in that entered
+        before it stayed overnight. Each version's cut-off (:func:`overnight_cutoff`) holds for the
+        cut-offs after its effective time, up to the next one's, as :func:`fee` charges them."""
+        found = self._chain(vehicle_type)
+        if not found:   # a type without a tariff here
+            return overnight.last_cutoff(at, self.zone, operator)
+        upper = at
+        for i in range(len(found) - 1, -1, -1):
+            start = found[i].effective_from
+            if i and start >= upper:
+                continue                              # in force only after what is asked about
+            cut = overnight.last_cutoff(upper, self.zone, overnight_cutoff(found[i], operator))
+            if i == 0 or cut > start:
+                return cut
+            upper = start                             # before this version: the one before decides
+        raise AssertionError("unreachable")
+
+    def first_overnight(self, vehicle_type: str, entry: datetime, operator: time) -> datetime:
+        """The first cut-off a stay of the type in since ``entry`` passes (by the same versions)."""
+        found = self._chain(vehicle_type)
+        if not found:
+            return overnight.first_cutoff_after(entry, self.zone, operator)
+        i = max((n for n, v in enumerate(found) if v.effective_from <= entry), default=0)
+        lower = entry
+        while True:
+            cut = overnight.first_cutoff_after(lower, self.zone, overnight_cutoff(found[i], operator))
+            if i == len(found) - 1 or cut <= found[i + 1].effective_from:
+                return cut
+            i += 1
+            lower = found[i].effective_from
+
+    def last_overnights(self, at: datetime, operator: time) -> dict[str, datetime]:
+        """Vehicle type -> :meth:`last_overnight`: what the overnight listing asks of the database."""
+        return {t: self.last_overnight(t, at, operator) for t in VEHICLE_TYPES}
 
 
 def configured(facility: Facility) -> Schedule:

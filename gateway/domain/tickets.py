@@ -11,7 +11,7 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone, tzinfo
+from datetime import datetime
 from decimal import Decimal
 
 from .errors import InvalidInput
@@ -95,27 +95,6 @@ def owed_after_lost_ticket(charge: Decimal, due: Decimal, paid: Decimal,
     if lost_charge is None:
         return charge, due
     return max(charge, lost_charge), max(due, lost_charge - paid, Decimal("0.00"))
-
-
-def first_cutoff_after(entry: datetime, tz: tzinfo, cutoff: time) -> datetime:
-    """The first overnight cut-off (local ``cutoff``) after ``entry``, as UTC. Compared as instants:
-    two times of one zone compare by their wall clocks, and a cut-off in the hour the clocks go back
-    happens twice (``fold``), once before an entry in the repeated hour and once after it."""
-    day = entry.astimezone(tz).date()
-    return next(candidate for date in (day, day + timedelta(days=1)) for fold in (0, 1)
-                if (candidate := datetime.combine(date, cutoff.replace(fold=fold), tzinfo=tz).astimezone(timezone.utc))
-                > entry)
-
-
-def last_cutoff(at: datetime, tz: tzinfo, cutoff: time) -> datetime:
-    """The last overnight cut-off (local ``cutoff``) at or before ``at``, as UTC: a vehicle still in
-    that entered before it stayed overnight. Taken from the local date, not from 24 hours before
-    ``at``, which on the day a clock goes forward (23 hours) is before the day's cut-off."""
-    day = at.astimezone(tz).date()
-    candidate = datetime.combine(day, cutoff, tzinfo=tz).astimezone(timezone.utc)
-    if candidate > at:
-        candidate = datetime.combine(day - timedelta(days=1), cutoff, tzinfo=tz).astimezone(timezone.utc)
-    return candidate
 
 
 @dataclass(frozen=True)

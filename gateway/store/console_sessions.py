@@ -1,6 +1,12 @@
 """Console sessions (gateway.domain.console_sessions), by the hash of their id. The booth camera's
 picture is read and written apart (:func:`take_capture`): the row is read on every request, the
-picture only when an entry is recorded."""
+picture only when an entry is recorded.
+
+Both are sealed, and both may show a plate (a message quoting one, a picture of one): the retention
+job removes them from sessions unused past its cutoffs (:func:`purge_captures`, :func:`purge_unused`:
+the idle timeout ends a session, but only a new session's storing prunes ended ones), erasure takes
+the messages that quote the plate (:func:`erase`), and key rotation re-seals them as every sealed
+column (gateway.store.rotation)."""
 
 import json
 from datetime import datetime
@@ -9,6 +15,7 @@ from sqlalchemy import Connection, and_, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..domain.console_sessions import ConsoleSession
+from ..domain.plates import quoted
 from .schema import ConsoleSessionRecord, table_of
 
 _SESSIONS = table_of(ConsoleSessionRecord)
@@ -74,3 +81,40 @@ def delete_unused(conn: Connection, since: datetime, anonymous_since: datetime) 
 
 def _flashes(flashes: list[tuple[str, str]]) -> str | None:
     return json.dumps(flashes) if flashes else None
+
+
+def _unused(conn: Connection, cutoff: datetime, limit: int, *where) -> list[str]:
+    T = _SESSIONS
+    return list(conn.execute(select(T.c.id_hash).where(T.c.last_seen < cutoff, *where)
+                             .order_by(T.c.id_hash).limit(limit)).scalars())
+
+
+def purge_captures(conn: Connection, cutoff: datetime, limit: int, cursor=None):
+    """A retention step (images): the booth pictures still kept by sessions unused since ``cutoff``."""
+    ids = _unused(conn, cutoff, limit, _SESSIONS.c.capture.is_not(None))
+    if ids:
+        conn.execute(update(_SESSIONS).where(_SESSIONS.c.id_hash.in_(ids)).values(capture=None))
+    return len(ids), None, len(ids) < limit
+
+
+def purge_unused(conn: Connection, cutoff: datetime, limit: int, cursor=None):
+    """A retention step (plates): sessions unused since ``cutoff`` (long ended), their messages and
+    picture with them."""
+    ids = _unused(conn, cutoff, limit)
+    if ids:
+        conn.execute(delete(_SESSIONS).where(_SESSIONS.c.id_hash.in_(ids)))
+    return len(ids), None, len(ids) < limit
+
+
+def erase(conn: Connection, plate: str) -> tuple[int, int]:
+    """An erasure step: the messages quoting the plate, taken out of every session that keeps one (the
+    person stays logged in). Each row is opened here: the table holds at most an idle timeout's
+    sessions, and a message has no blind index."""
+    T, erased = _SESSIONS, 0
+    for row in conn.execute(select(T.c.id_hash, T.c.flashes).where(T.c.flashes.is_not(None))).all():
+        flashes = [(k, v) for k, v in json.loads(row.flashes)]
+        kept = [(k, v) for k, v in flashes if not quoted(plate, v)]
+        if kept != flashes:
+            erased += conn.execute(update(T).where(T.c.id_hash == row.id_hash)
+                                   .values(flashes=_flashes(kept))).rowcount
+    return erased, 0

@@ -1,9 +1,10 @@
 """Tickets, lost tickets, and the open sessions a facility's overnight list is made of."""
 
+from collections.abc import Mapping
 from dataclasses import asdict, fields
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, and_, delete, or_, select, update
 
 from ..contract.documents import parse
 from ..contract.namespace import NS
@@ -79,13 +80,15 @@ def lost_between(conn: Connection, facility_id: str | None, since: datetime, unt
     return [LostTicket(**row._mapping) for row in conn.execute(query.order_by(_LOST.c.at))]
 
 
-def open_entered_before(conn: Connection, facility_id: str, before: datetime,
+def open_entered_before(conn: Connection, facility_id: str, before: Mapping[str, datetime],
                         limit: int) -> list[tuple[ParkingSession, Ticket | None]]:
-    """Open sessions of the facility that entered before ``before``, oldest first, with their tickets."""
+    """Open sessions of the facility that entered before the instant ``before`` gives their vehicle
+    type, oldest first, with their tickets."""
+    S = _SESSIONS.c
+    entered = or_(*[and_(S.vehicle_type == kind, S.entry_time < at) for kind, at in before.items()])
     query = select(*readable(_SESSIONS), *[c.label(f"t_{c.name}") for c in _TICKETS.c]) \
         .select_from(_SESSIONS.outerjoin(_TICKETS, _TICKETS.c.session_id == _SESSIONS.c.id)) \
-        .where(_SESSIONS.c.facility_id == facility_id, _SESSIONS.c.status == "OPEN",
-               _SESSIONS.c.entry_time < before).order_by(_SESSIONS.c.entry_time).limit(limit)
+        .where(S.facility_id == facility_id, S.status == "OPEN", entered).order_by(S.entry_time).limit(limit)
     out = []
     for row in conn.execute(query):
         m = row._mapping
