@@ -364,3 +364,13 @@ def test_a_locked_account_is_refused_and_an_admin_unlocks_it(gw):
     logged_in(gw, name, "right-password-1")
     assert admin.post("/users", {"username": f"{name}-2", "password": "short", "role": "operator"}).status_code == 200
     assert "at least 8 characters" in admin.last.text    # the password policy, said plainly
+
+
+@pytest.mark.parametrize("path", ["/reviews/9223372036854775808/image", "/reviews/99999999999999999999/image",
+                                  "/ticket//0", "/shift//x"])
+def test_a_path_that_names_no_page_is_not_found(gw, path):
+    """Found by fuzzing the console: a review number past the database's integer was a 500 (overflow
+    in the driver), and an empty part ("//") a 500 too (werkzeug's redirect to the merged path)."""
+    admin = logged_in(gw, "admin")
+    r = admin.get(path, allow_redirects=False)
+    assert r.status_code == 404 and r.text

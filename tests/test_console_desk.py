@@ -114,6 +114,25 @@ def test_amounts_are_read_as_the_officers_language_writes_them(gw):
     english.post("/shift/close", {"declared-CASH": "12.50"})
 
 
+def test_amounts_past_what_the_books_hold_are_asked_again(gw):
+    """Found by fuzzing the console (test_fuzz_console.py): a shift closed with 99999999999999999999999
+    counted was stored, and its report page failed for good (500) as it formatted the difference."""
+    gw.clock.now = SettableClock().now
+    officer = logged_in(gw, "operator")
+    if 'id="close-shift"' in officer.get("/shift").text:
+        officer.post("/shift/close", {"declared-CASH": "0"})
+    r = officer.post("/shift/open", {"float": "1" + "0" * 12})
+    assert r.status_code == 200 and 'id="close-shift"' not in r.text and "9999999999.99" in r.text
+    officer.post("/shift/open", {"float": "10.00"})
+    for counted in ("99999999999999999999999", "1e30", "10.005"):
+        r = officer.post("/shift/close", {"declared-CASH": counted, "back": "/console/shift"})
+        assert r.status_code == 200 and 'id="close-shift"' in r.text, counted     # still open, asked again
+        assert "9999999999.99" in r.text or "whole cents" in r.text
+    shift = gw.service.use_cases.shifts.report("operator", "operator").shift
+    r = officer.post("/shift/close", {"declared-CASH": "10.00"})
+    assert r.status_code == 200 and officer.get(f"/shift/{shift.id}").status_code == 200
+
+
 def test_reports_export(gw):
     admin = logged_in(gw, "admin")
     r = admin.get("/reports", params={"kind": "daily"})

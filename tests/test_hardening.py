@@ -220,3 +220,32 @@ def test_get_without_wsdl_is_not_allowed(gateway):
     conn.request("GET", "/soap/EventService")
     assert conn.getresponse().status == 405
     conn.close()
+
+
+def _raw(gateway, request):
+    """What the server answers to ``request`` (bytes), read until it closes."""
+    url = urlsplit(gateway.base_url)
+    with socket.create_connection((url.hostname, url.port), timeout=10) as s:
+        try:
+            s.sendall(request)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        reply = b""
+        while chunk := s.recv(4096):
+            reply += chunk
+    return reply
+
+
+@pytest.mark.parametrize("request_, status", [
+    (b"GET /console/login?q=" + b"x" * 20000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", b"414"),
+    (b"GET /console/login HTTP/1.1\r\nHost: x\r\nX-Long: " + b"x" * 20000 + b"\r\n\r\n", b"431"),
+    (b"GET\r\nHost: x\r\n\r\n", b"400"),
+], ids=["request line", "header line", "no path"])
+def test_a_request_twisted_cannot_read_is_answered_with_why(gateway, request_, status):
+    """Twisted hangs up on a line past 16 KiB without a word, and answers a malformed request line
+    with an empty 400; a client (and its operator) should learn what was wrong."""
+    reply = _raw(gateway, request_)
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 " + status) and b"Connection: close" in head
+    assert body and body.endswith(b".\n")
+    still_serving(gateway)

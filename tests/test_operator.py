@@ -489,3 +489,22 @@ def _repo():
     from pathlib import Path
     return Path(__file__).resolve().parents[1]
 
+
+
+def test_amounts_past_what_the_books_hold_are_invalid_input(gateway, clock, officer):
+    """Found by fuzzing: on PostgreSQL an OpeningFloat or a Tendered of 1E+30 was an internal error
+    (the money column overflowed); on SQLite the float was kept, for every report to fail on."""
+    shifts, payments = svc(gateway, "ShiftService", officer), svc(gateway, "PaymentService", officer)
+    number = entry(gateway, unique_plate()).TicketNumber
+    clock.advance(timedelta(hours=2))
+    for huge in ("1E+30", "10000000000.00"):
+        refused = fault_of(partial(shifts.OpenShift, FacilityID=FACILITY, OpeningFloat=usd(huge)))
+        assert refused.code.endswith("Client.InvalidInput") and "9999999999.99" in refused.message
+    shifts.OpenShift(FacilityID=FACILITY, OpeningFloat=usd("100.00"))
+    refused = fault_of(lambda: payments.TakePayment(Method="CASH", FacilityID=FACILITY, TicketNumber=number,
+                                                    Tendered=usd("1E+30")))
+    assert refused.code.endswith("Client.InvalidInput")
+    refused = fault_of(lambda: shifts.CloseShift(Declared=[{"Method": "CASH", "Amount": usd("1E+30")}]))
+    assert refused.code.endswith("Client.InvalidInput")
+    report = shifts.CloseShift(Declared=[{"Method": "CASH", "Amount": usd("100.00")}])
+    assert report.Shift.State == "CLOSED"

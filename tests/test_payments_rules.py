@@ -5,7 +5,8 @@ from decimal import Decimal
 import pytest
 
 from gateway.domain.errors import InvalidInput
-from gateway.domain.payments import Tender, settle
+from gateway.domain.payments import MAX_AMOUNT, Tender, in_cents, settle
+from gateway.domain.shifts import declared_amounts, opening_float
 
 DUE = Decimal("6.00")
 
@@ -48,3 +49,18 @@ def test_a_refund_is_in_whole_cents():
     with pytest.raises(InvalidInput):
         reversible(paid, Decimal("0"), Decimal("2.005"))
     assert reversible(paid, Decimal("0"), Decimal("2.00")) == Decimal("2.00")
+
+
+@pytest.mark.parametrize("amount", ["10000000000.00", "1E+30", "-1E+30", "Infinity", "NaN"])
+def test_an_amount_past_what_the_books_hold_is_refused(amount):
+    """A tender, a float, a count or a tariff price of 1E+30 was taken as any other: PostgreSQL's
+    money columns then failed the request (an internal error), and SQLite kept it for every report
+    that sums it to fail on."""
+    with pytest.raises(InvalidInput) as refused:
+        in_cents(Decimal(amount), "Tendered")
+    assert refused.value.field == "Tendered"
+    for check in (lambda: opening_float(Decimal(amount)), lambda: declared_amounts({"CASH": Decimal(amount)})):
+        with pytest.raises(InvalidInput):
+            check()
+    in_cents(MAX_AMOUNT, "Tendered")
+    in_cents(-MAX_AMOUNT, "Amount")         # a refund's signed amount

@@ -256,3 +256,11 @@ def test_one_daily_maximum_per_24_hours_across_a_change(a, b, entry, stay, where
         assert upto - before <= in_force.rates_on(start.astimezone(NY).date()).daily_maximum
         assert upto >= before
         start, before = end, upto
+
+
+@pytest.mark.parametrize("price", ["10000000000.00", "1E+30"])
+def test_a_price_past_what_the_books_hold_is_refused(price):
+    """A price of 1E+30 was a tariff: every fee it charged failed the money columns or the reports."""
+    with pytest.raises(InvalidInput) as refused:
+        version(price_per_period=price)
+    assert refused.value.field == "price_per_period"

@@ -8,10 +8,11 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from ..domain.errors import Conflict, InvalidInput, NotFound, NotPermitted
+from ..domain.errors import Conflict, NotFound, NotPermitted
 from ..domain.facility import Facility, find_facility
 from ..domain.payments import checked_currency, checked_method
 from ..domain.shifts import CLOSED, OPEN, SIGNED, Shift, ShiftReport, declared_amounts, report
+from ..domain.shifts import opening_float as checked_float
 from ..store import audit, payments, shifts, tickets
 from ..store.engine import Store
 from . import printouts
@@ -36,8 +37,7 @@ class Shifts:
         checked_currency([currency] if currency else [], fac.currency, "OpeningFloat")
         if lane_number is not None:
             fac.lane_numbered(lane_number)
-        if opening_float < 0:
-            raise InvalidInput("an opening float is not negative", "OpeningFloat")
+        opening_float = checked_float(opening_float)
         now = self.clock()
         shift = Shift(id=new_id("SHIFT", now), officer=officer, facility_id=fac.id, lane_number=lane_number,
                       booth=booth, currency=fac.currency, opening_float=opening_float, opened_at=now, state=OPEN)

@@ -18,6 +18,8 @@ METHODS = (CASH, CARD, EWALLET, VOUCHER, PERMIT)
 PAYMENT, VOID, REFUND = "PAYMENT", "VOID", "REFUND"
 ZERO = Decimal("0.00")
 CENTS = Decimal("0.01")
+#: The most one amount can be: what the store's money columns hold (14 digits, 4 of them after the point).
+MAX_AMOUNT = Decimal("9999999999.99")
 _PAN = re.compile(r"\d[\d -]{10,}\d")   # 12 or more digits in a row: a card number, never kept
 
 
@@ -83,8 +85,13 @@ def checked_currency(given: Iterable[str], expected: str, field: str) -> None:
 
 def in_cents(amount: Decimal | None, field: str) -> None:
     """Money changes hands in whole cents: a fraction of one is refused, never rounded into a
-    payment, a change or a refund that differs from what changed hands."""
-    if amount is not None and amount != amount.quantize(CENTS):
+    payment, a change or a refund that differs from what changed hands. An amount past what the
+    books hold is refused too (stored, it would fail the database or every report that sums it)."""
+    if amount is None:
+        return
+    if not amount.is_finite() or abs(amount) > MAX_AMOUNT:
+        raise InvalidInput(f"an amount is at most {MAX_AMOUNT}", field)
+    if amount != amount.quantize(CENTS):
         raise InvalidInput("an amount is in whole cents (at most two decimals)", field)
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from .errors import InvalidInput
-from .payments import CASH, METHODS, PAYMENT, REFUND, VOID, ZERO, PaymentEntry
+from .payments import CASH, METHODS, PAYMENT, REFUND, VOID, ZERO, PaymentEntry, in_cents
 
 OPEN, CLOSED, SIGNED = "OPEN", "CLOSED", "SIGNED"
 
@@ -57,11 +57,20 @@ class ShiftReport:
         return next(line for line in self.by_method if line.method == CASH)
 
 
+def opening_float(amount: Decimal) -> Decimal:
+    """The cash a shift starts with: counted money, in whole cents."""
+    in_cents(amount, "OpeningFloat")
+    if amount < 0:
+        raise InvalidInput("an opening float is not negative", "OpeningFloat")
+    return amount
+
+
 def declared_amounts(values: Mapping[str, Decimal]) -> dict[str, Decimal]:
     out = {}
     for method, amount in values.items():
         if method not in METHODS:
             raise InvalidInput(f"a payment method is one of {', '.join(METHODS)}", "Declared")
+        in_cents(amount, "Declared")
         if amount < 0:
             raise InvalidInput("a declared amount is not negative", "Declared")
         out[method] = amount

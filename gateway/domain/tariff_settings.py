@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from .errors import InvalidInput
+from .payments import MAX_AMOUNT
 from .tariffs import ZERO, Rates, SpecialRate, TariffVersion, TimeBand
 
 WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
@@ -27,8 +28,8 @@ def _money(value: Any, key: str) -> Decimal:
         amount = Decimal(str(value))
     except InvalidOperation:
         raise InvalidInput(f"{key}: {value!r} is not an amount", key) from None
-    if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
-        raise InvalidInput(f"{key}: an amount of at least 0 with at most 2 decimals", key)
+    if not amount.is_finite() or not 0 <= amount <= MAX_AMOUNT or amount != amount.quantize(Decimal("0.01")):
+        raise InvalidInput(f"{key}: an amount from 0 to {MAX_AMOUNT} with at most 2 decimals", key)
     return amount
 
 

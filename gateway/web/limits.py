@@ -1,11 +1,10 @@
 """Request bodies over the configured limit are refused with 413 as soon as their length is
 known (Content-Length, or the chunks so far), before buffering: Twisted itself has no limit.
+A request line or headers past Twisted's limits get an answer that says so: Twisted itself hangs
+up without one on a long line, and answers other malformed requests with an empty 400.
 """
 
-from twisted.web import server
-
-_TOO_LARGE = (b"HTTP/1.1 413 Payload Too Large\r\nContent-Type: text/plain\r\nContent-Length: 24\r\n"
-              b"Connection: close\r\n\r\nrequest body too large.\n")
+from twisted.web import http, server
 
 
 class LimitedRequest(server.Request):
@@ -36,8 +35,29 @@ class LimitedRequest(server.Request):
 
     def _refuse(self):
         self._refused = True
-        self.channel.transport.write(_TOO_LARGE)
+        self.channel.transport.write(_refusal(b"413 Payload Too Large", b"request body too large.\n"))
         self.channel.loseConnection()
+
+
+def _refusal(status: bytes, why: bytes) -> bytes:
+    return (b"HTTP/1.1 " + status + b"\r\nContent-Type: text/plain\r\nContent-Length: " + str(len(why)).encode()
+            + b"\r\nConnection: close\r\n\r\n" + why)
+
+
+class LimitedChannel(http.HTTPChannel):
+    """Twisted's channel, with answers for the requests it cannot read."""
+
+    def lineLengthExceeded(self, line):
+        # No request yet: the request line (its URL) is too long; else one of its headers.
+        if self.requests:
+            self.transport.write(_refusal(b"431 Request Header Fields Too Large", b"a header line is too long.\n"))
+        else:
+            self.transport.write(_refusal(b"414 URI Too Long", b"the request line is too long.\n"))
+        self.loseConnection()
+
+    def _respondToBadRequestAndDisconnect(self):
+        self.transport.write(_refusal(b"400 Bad Request", b"the request is not well-formed HTTP.\n"))
+        self.loseConnection()
 
 
 def request_factory(max_body):

@@ -12,7 +12,7 @@ from twisted.internet import threads
 from twisted.web import pages, resource, server
 
 from . import memory
-from .limits import request_factory
+from .limits import LimitedChannel, request_factory
 
 log = logging.getLogger("parkgate")
 
@@ -182,5 +182,6 @@ def build_site(root, max_body):
     # Content-Type through the email package (12% of a SubmitEvent's CPU).
     site = server.Site(root, parsePOSTFormSubmission=False)
     site.requestFactory = request_factory(max_body)
+    site.protocol = LimitedChannel  # answers what Twisted cannot read (HTTP/1.1, as the default was here)
     site.log = lambda request: None  # no access log: it costs per request and says little
     return site

@@ -17,7 +17,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
-from werkzeug.routing import Map, Rule
+from werkzeug.routing import IntegerConverter, Map, Rule
 from werkzeug.utils import redirect, send_from_directory
 from werkzeug.wrappers import Request, Response
 
@@ -44,6 +44,14 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
 }
+
+
+class Key(IntegerConverter):
+    """``<key:name>``: a number that names a row (a review, a lane), as the contract's xs:int: a path
+    with a larger one names nothing (404), it does not reach the database to overflow its integer."""
+
+    def __init__(self, map: Map) -> None:
+        super().__init__(map, min=0, max=2 ** 31 - 1)
 
 
 @dataclass(frozen=True)
@@ -149,7 +157,8 @@ class Console:
         self.translations = {lang: compile_catalogue(lang) for lang in LANGUAGES}
         self.environments = {lang: self._environment(lang) for lang in LANGUAGES}
         self.url_map = Map([Rule(r.path, endpoint=name, methods=list(r.methods)) for name, r in ROUTES.items()]
-                           + [Rule("/static/<path:filename>", endpoint="static")], strict_slashes=False)
+                           + [Rule("/static/<path:filename>", endpoint="static")], strict_slashes=False,
+                           merge_slashes=False, converters={"key": Key})   # "/ticket//0" names no page
 
     def _environment(self, language: str) -> Environment:
         env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True),

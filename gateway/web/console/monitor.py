@@ -50,7 +50,7 @@ def _image_type(data: bytes) -> str:
     return "application/octet-stream"
 
 
-@page("/reviews/<int:review_id>/image", roles=OFFICER)
+@page("/reviews/<key:review_id>/image", roles=OFFICER)
 def review_image(ctx, review_id):
     review = ctx.use_cases.reviews.get(review_id)
     if not review.image:
@@ -59,7 +59,7 @@ def review_image(ctx, review_id):
                     headers={"Content-Disposition": "inline", "Cache-Control": "private, no-store"})
 
 
-@page("/reviews/<int:review_id>", roles=OFFICER, methods=("POST",))
+@page("/reviews/<key:review_id>", roles=OFFICER, methods=("POST",))
 def review_resolve(ctx, review_id):
     decided = ctx.use_cases.reviews.resolve(review_id, ctx.form("plate"), ctx.username)
     ctx.flash(ctx._("Review resolved: decision %(decision)s, barrier %(barrier)s.",
@@ -73,7 +73,7 @@ def lanes(ctx):
     return ctx.render("lanes.html", lanes=states, commands=LANE_COMMANDS)
 
 
-@page("/lanes/<int:number>", roles=OFFICER, methods=("POST",))
+@page("/lanes/<key:number>", roles=OFFICER, methods=("POST",))
 def lane_command(ctx, number):
     command = ctx.form("command")
     if command not in LANE_COMMANDS:
