@@ -12,9 +12,17 @@ import configs
 import pytest
 import zeep
 from lxml import etree
-from sqlalchemy import select, text
+from sqlalchemy import select
 
-from conftest import SettableClock, add_test_users, start_gateway, stop_gateway, unique, unique_plate
+from conftest import (
+    SettableClock,
+    add_test_users,
+    start_gateway,
+    stop_gateway,
+    unique,
+    unique_plate,
+    waits_for_a_turn,
+)
 from gateway.contract.schema import CONTRACT_XSD
 from gateway.domain.events import LaneEvent
 from gateway.store.schema import AuditRecord
@@ -276,17 +284,6 @@ def test_a_zone_set_changes_a_capacity_that_is_the_sum_of_its_zones(database_url
 
 # --- two nodes racing for a zone's last space -------------------------------------------------
 
-def _waits_for_the_zone(gw):
-    """Whether a unit of work waits for a zone's turn: on PostgreSQL, a backend waiting on the zone's
-    advisory lock; on SQLite, a unit waiting for the writer (units take turns there anyway)."""
-    if gw.store.dialect == "sqlite":
-        return gw.store._waiting > 0
-    with gw.store.engine.connect() as conn:
-        return conn.execute(text(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'advisory' "
-            "AND query LIKE '%pg_advisory_xact_lock%'")).scalar() > 0
-
-
 def _while_the_last_space_is_taken(gw, other_node):
     """Node A (the gateway's own lane-event code, in a unit of work of its own) takes the zone RACE's
     last space; before it commits, ``other_node`` runs in a thread, and A commits once that waits for
@@ -313,7 +310,7 @@ def _while_the_last_space_is_taken(gw, other_node):
         node_b = threading.Thread(target=b)
         node_b.start()
         for _ in range(3000):   # at most 30 s; each check waits on B's answer, not on the clock
-            if answered.wait(0.01) or _waits_for_the_zone(gw):
+            if answered.wait(0.01) or waits_for_a_turn(gw.store, "zone", LOT, "RACE"):
                 break
     node_b.join(30)
     assert answered.is_set(), "the other node never answered"
