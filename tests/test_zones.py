@@ -335,3 +335,39 @@ def test_a_space_assigned_while_a_lane_takes_the_zones_last_one_is_refused(gw):
     assert isinstance(b.get("error"), zeep.exceptions.Fault) and b["error"].code.endswith("Conflict"), b
     capacity, occupied, available = spaces(gw)[("RACE", "car")]
     assert occupied == capacity and available == 0
+
+
+def test_two_nodes_assigning_one_space_at_once_give_it_once(gw):
+    """Node A is amid an AssignSpace of space RACE-7 (its turns taken, the space found free and given,
+    not committed) when node B assigns RACE-7 to another session, in another zone. Before, on
+    PostgreSQL, B found the space free (A had not committed) and both held it; now B waits for the
+    space's turn, sees it taken and is refused."""
+    from gateway.store import zones as stored
+    zones = gw.client("ZoneService", "admin")
+    zones.SetZone(FacilityID=LOT, ZoneID="RACE", Capacity=[{"VehicleType": "car", "Spaces": 1 + spaces(gw).get(
+        ("RACE", "car"), (0, 0, 0))[1]}])
+    first, second = (event(gw, "ENTRY", unique_plate(), "Z-FREE").ParkingEvent.Session.SessionID for _ in range(2))
+    answered, outcome = threading.Event(), {}
+
+    def node_b():
+        try:
+            outcome["value"] = gw.client("ZoneService").AssignSpace(SessionID=second, ZoneID="RACE", SpaceID="RACE-7")
+        except Exception as e:  # noqa: BLE001 - the test looks at it
+            outcome["error"] = e
+        answered.set()
+    with gw.store.connection() as conn:                                        # node A
+        stored.take_turn(conn, LOT, "L1")
+        stored.take_space_turn(conn, LOT, "RACE-7")
+        assert not stored.space_taken(conn, LOT, "RACE-7", first)
+        stored.assign(conn, first, "L1", "RACE-7")
+        b = threading.Thread(target=node_b)
+        b.start()
+        for _ in range(3000):   # at most 30 s; each check waits on B's answer, not on the clock
+            if answered.wait(0.01) or waits_for_a_turn(gw.store, "space", LOT, "RACE-7"):
+                break
+    b.join(30)
+    assert answered.is_set(), "the other node never answered"
+    assert isinstance(outcome.get("error"), zeep.exceptions.Fault) and outcome["error"].code.endswith("Conflict"), \
+        outcome
+    with gw.store.connection() as conn:
+        assert stored.space_taken(conn, LOT, "RACE-7", second) and not stored.space_taken(conn, LOT, "RACE-7", first)

@@ -14,9 +14,10 @@ _TURN = Prepared(select(func.pg_advisory_xact_lock(bindparam("key", type_=BigInt
 
 
 def lock_key(*what: str) -> int:
-    """The advisory lock's number for ``what`` (identifiers, which hold no space, so the parts joined
-    by spaces name one thing): the first 64 bits of a SHA-256, so two things' turns collide only by
-    chance (2^-64), and a collision makes two units wait on each other, never both go."""
+    """The advisory lock's number for ``what`` (identifiers, which hold no space, the last part
+    perhaps aside: so the parts joined by spaces name one thing): the first 64 bits of a SHA-256, so
+    two things' turns collide only by chance (2^-64), and a collision makes two units wait on each
+    other, never both go."""
     digest = hashlib.sha256(" ".join(("parkgate", *what)).encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
 

@@ -64,6 +64,14 @@ def take_turn(conn: Connection, facility_id: str, zone_id: str) -> None:
     turns.take_turn(conn, "zone", facility_id, zone_id)
 
 
+def take_space_turn(conn: Connection, facility_id: str, space_id: str) -> None:
+    """Until ``conn``'s unit of work ends, the facility's space ``space_id`` is this unit's to find
+    free and give (:func:`space_taken`, then :func:`assign`): two assignments of one space at once,
+    on two nodes, would both find it free. Asked after the zone's turn (:func:`take_turn`), never
+    before: one order, so no two units wait on each other."""
+    turns.take_turn(conn, "space", facility_id, space_id)
+
+
 def _upsert(insert_):
     stmt = insert_(_HOURS)
     new, old = stmt.excluded, _HOURS.c
