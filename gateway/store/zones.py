@@ -4,8 +4,9 @@ A zone's hours are counted like a facility's (gateway.store.occupancy): one upse
 exit of a session in a zone, in its unit of work, per vehicle type, into the shard of its database
 connection (gateway.store.shards); read, an hour is its shards together.
 
-A zone's spaces are counted and taken in turn (:func:`take_turn`): PostgreSQL runs units of work side
-by side, on every node, and two entries that both counted the last space free would both take it.
+A zone's spaces are counted and taken in turn (:func:`take_turn`), and a space is given in its own
+(:func:`take_space_turn`): PostgreSQL runs units of work side by side, on every node, and two entries
+that both counted the last space free would both take it.
 """
 
 import json
