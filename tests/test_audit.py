@@ -89,6 +89,18 @@ def test_the_listings_that_showed_a_plate_are_found_by_it(gateway, clock):
     assert gateway.client("AuditService", user="admin").VerifyAudit().Verified
 
 
+def test_a_search_for_a_plate_not_parked_is_recorded_too(gateway, clock):
+    """GetSession by plate (the exit desk's search) recorded only when it found a session: a search
+    that learnt the plate is not parked left no trace. Now it is an entry about the plate too."""
+    plate = unique_plate()
+    missing = fault_of(lambda: gateway.client("EventService").GetSession(FacilityID=FACILITY, Plate=plate.lower()))
+    assert missing.code.endswith("Client.NotFound")
+    assert [(e.Action, e.User, e.Subject, e.Detail) for e in entries(gateway, Plate=plate)] == [
+        ("GetSession", "operator", FACILITY, "by plate, none found")]
+    unknown = fault_of(lambda: gateway.client("EventService").GetSession(SessionID="S-NONE"))
+    assert unknown.code.endswith("Client.NotFound")          # by id: no plate asked about, nothing to find it by
+
+
 def test_filters_export_and_the_log_reading_itself_is_recorded(gateway, clock):
     plate = unique_plate()
     issue_permit(gateway, plate)
