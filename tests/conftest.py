@@ -32,6 +32,7 @@ from gateway.app.auth import PasswordPolicy, Users  # noqa: E402
 from gateway.service import GatewayService  # noqa: E402
 from gateway.store.engine import Store  # noqa: E402
 from gateway.store.migrate import upgrade  # noqa: E402
+from gateway.store.turns import lock_key  # noqa: E402
 
 PG_URL = os.environ.get("PARKGATE_TEST_PG_URL")
 PASSWORD = "s3cret-for-tests"
@@ -268,6 +269,21 @@ def clock(gateway):
     """The gateway's clock, reset for each test."""
     gateway.clock.now = SettableClock().now
     return gateway.clock
+
+
+def waits_for_a_turn(store, *what):
+    """Whether a unit of work waits for the turn of ``what`` (gateway.store.turns): on PostgreSQL, a
+    backend of this database waiting on that advisory lock (not any: other tests share the server);
+    on SQLite, a unit waiting for the writer (units take turns there anyway)."""
+    if store.dialect == "sqlite":
+        return store._waiting > 0
+    key = lock_key(*what) & 0xFFFF_FFFF_FFFF_FFFF   # a bigint lock: classid its high half, objid its low
+    with store.engine.connect() as conn:
+        return conn.execute(text(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objsubid = 1 "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+            "AND classid::bigint = :high AND objid::bigint = :low"), {"high": key >> 32, "low": key & 0xFFFF_FFFF}
+        ).scalar() > 0
 
 
 def unique(prefix="E"):

@@ -18,7 +18,7 @@ from gateway.app.audit import Audit
 from gateway.domain.audit import AuditKeys
 from gateway.store import audit as audit_store
 from gateway.store.schema import AuditRecord
-from test_events import fault_of, issue_permit
+from test_events import fault_of, issue_permit, submit
 
 
 def entries(gateway, **filters):
@@ -59,6 +59,46 @@ def test_a_hotlist_listing_is_found_by_each_plate_it_showed(gateway, clock):
         kept = conn.execute(text("SELECT * FROM audit_plates")).all()
     assert kept and listed not in repr(kept)
     assert gateway.client("AuditService", user="admin").VerifyAudit().Verified
+
+
+def test_the_listings_that_showed_a_plate_are_found_by_it(gateway, clock):
+    """ListPermits by facility, ListOvernightVehicles and ListReviews show many plates, and kept no
+    hash of them (ListReviews was not audited at all): "who looked at plate X" missed them. Now each
+    is found by every plate it showed (a review's as read and as resolved), and by no other."""
+    permitted, parked, read, corrected, other = (unique_plate() for _ in range(5))
+    issue_permit(gateway, permitted)
+    assert submit(gateway, "ENTRY", parked).Decision == "OPEN"
+    assert submit(gateway, "ENTRY", read, confidence="0.40").Decision == "REVIEW"
+    clock.advance(timedelta(hours=15))                     # past midnight in New York: parked overnight
+    assert permitted in {p.LicensePlate for p in gateway.client("PermitService", user="enforcement").ListPermits(
+        FacilityID=FACILITY)}
+    assert parked in {v.Plate for v in gateway.client("TicketService").ListOvernightVehicles(FacilityID=FACILITY)}
+    events = gateway.client("EventService", user="admin")
+    review = next(r for r in events.ListReviews(FacilityID=FACILITY, Limit=500) if r.PlateRead == read)
+    events.ResolveReview(ReviewID=review.ReviewID, Plate=corrected)
+    assert corrected in {r.ResolvedPlate for r in gateway.client("EventService").ListReviews(State="RESOLVED",
+                                                                                             Limit=500)}
+
+    def listings(plate):
+        return [(e.Action, e.User, e.Kind) for e in entries(gateway, Plate=plate) if e.Action.startswith("List")]
+    assert listings(permitted) == [("ListPermits", "enforcement", "QUERY")]
+    assert listings(parked) == [("ListOvernightVehicles", "operator", "QUERY")]
+    assert listings(read) == [("ListReviews", "admin", "QUERY"), ("ListReviews", "operator", "QUERY")]
+    assert listings(corrected) == [("ListReviews", "operator", "QUERY")]
+    assert listings(other) == []
+    assert gateway.client("AuditService", user="admin").VerifyAudit().Verified
+
+
+def test_a_search_for_a_plate_not_parked_is_recorded_too(gateway, clock):
+    """GetSession by plate (the exit desk's search) recorded only when it found a session: a search
+    that learnt the plate is not parked left no trace. Now it is an entry about the plate too."""
+    plate = unique_plate()
+    missing = fault_of(lambda: gateway.client("EventService").GetSession(FacilityID=FACILITY, Plate=plate.lower()))
+    assert missing.code.endswith("Client.NotFound")
+    assert [(e.Action, e.User, e.Subject, e.Detail) for e in entries(gateway, Plate=plate)] == [
+        ("GetSession", "operator", FACILITY, "by plate, none found")]
+    unknown = fault_of(lambda: gateway.client("EventService").GetSession(SessionID="S-NONE"))
+    assert unknown.code.endswith("Client.NotFound")          # by id: no plate asked about, nothing to find it by
 
 
 def test_filters_export_and_the_log_reading_itself_is_recorded(gateway, clock):

@@ -191,6 +191,8 @@ def test_the_review_queue_resolves_with_the_plate_read(gw):
     officer = logged_in(gw, "operator")
     html = officer.get("/reviews").text
     review_id = re.search(r'id="review-(\d+)"', html.split(plate)[0][-2000:] + html).group(1)
+    assert ("ListReviews", "operator") in {(e.Action, e.User) for e in gw.client(   # the page showed the plate
+        "AuditService", user="admin").QueryAudit(Plate=plate, Limit=1000)}
     ids = re.findall(r'id="review-(\d+)"', html)
     assert review_id in ids
     r = officer.post(f"/reviews/{max(ids, key=int)}", {"plate": plate.lower()})

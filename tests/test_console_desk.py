@@ -85,6 +85,15 @@ def test_overnight_vehicles_and_money_refused(gw):
     gw.clock.now = SettableClock().now
     officer = logged_in(gw, "operator")
     assert plate in officer.get("/overnight").text
+    # The pages showed the plate: "who looked at it" finds them by the officer (the entry's ticket
+    # page was the "system"'s), the overnight page's listing too.
+    about = {(e.Action, e.User) for e in gw.client("AuditService", user="admin").QueryAudit(Plate=plate, Limit=1000)}
+    assert {("GetTicket", "operator"), ("ListOvernightVehicles", "operator")} <= about
+    assert "system" not in {user for _, user in about}
+    gone = unique_plate()                                      # a search that finds nothing is recorded too
+    assert officer.get("/exit", params={"plate": gone}).status_code in (200, 404)
+    assert ("GetSession", "operator") in {(e.Action, e.User) for e in gw.client("AuditService", user="admin")
+                                          .QueryAudit(Plate=gone, Limit=1000)}
     assert officer.post("/shift/open", {"float": "ten"}).status_code == 200
     assert "Write an amount as digits" in officer.last.text
     r = officer.get("/exit", params={"ticket": "0000-0000-0000-0000"})       # a mistyped number

@@ -2,6 +2,7 @@
 through, expired entries ignored; each read of a listed plate relayed as a SecurityEvent to a VMS
 over real HTTP, schema-valid; ManageHotlist and ListHotlist audited."""
 
+import threading
 from datetime import timedelta
 
 import configs
@@ -13,9 +14,11 @@ from twisted.internet import reactor
 from twisted.internet.threads import blockingCallFromThread
 from zeep.wsse.username import UsernameToken
 
-from conftest import PASSWORD, SettableClock, migrated_with_users, unique, unique_plate
+from conftest import PASSWORD, SettableClock, migrated_with_users, unique, unique_plate, waits_for_a_turn
+from gateway.app.hotlist import put
 from gateway.contract.schema import document_schema
 from gateway.service import GatewayService
+from gateway.store import hotlist as hotlist_store
 from gateway.store.schema import AuditRecord
 from test_plc import until
 
@@ -132,6 +135,37 @@ def test_a_second_add_of_a_plate_and_category_revises_its_entry_and_lists_show_a
     finally:
         gw.use_cases.clock.now = SettableClock().now
     security.ManageHotlist(Action="REMOVE", Plate=plate)
+
+
+def test_two_nodes_adding_a_new_plate_at_once_list_it_once(gw):
+    """Node A is amid an ADD of a key not yet listed (its turn taken, nothing found, its entry written,
+    not committed) when node B's ADD of the same key comes over SOAP. Before, on PostgreSQL, B found
+    nothing (A had not committed) and listed the key a second time; now B waits for the hotlist's
+    turn, finds A's entry and revises it. (On SQLite units take turns anyway: B waits for A.)"""
+    plate, answered, outcome = unique_plate(), threading.Event(), {}
+
+    def node_b():
+        try:
+            outcome["entry"] = client(gw, "SecurityService").ManageHotlist(
+                Action="ADD", Plate=plate, Category="stolen", Reason="reported at lane 2", Source="desk-b").Entry
+        except Exception as e:  # noqa: BLE001 - the test looks at it
+            outcome["error"] = e
+        answered.set()
+    with gw.store.connection() as conn:                                   # node A
+        hotlist_store.take_turn(conn)
+        assert hotlist_store.find(conn, plate, "stolen", None) is None
+        first = put(conn, None, plate, None, "reported at lane 1", gw.use_cases.clock(), "stolen", "desk-a", None)
+        b = threading.Thread(target=node_b)
+        b.start()
+        for _ in range(3000):   # at most 30 s; each check waits on B's answer, not on the clock
+            if answered.wait(0.01) or waits_for_a_turn(gw.store, "hotlist"):
+                break
+    b.join(30)
+    assert answered.is_set() and "entry" in outcome, outcome
+    assert outcome["entry"].EntryID == first.id
+    assert [(e.id, e.reason, e.source) for e in gw.use_cases.hotlist.listing() if e.plate == plate] == [
+        (first.id, "reported at lane 2", "desk-b")]
+    client(gw, "SecurityService").ManageHotlist(Action="REMOVE", Plate=plate)
 
 
 def test_plates_not_listed_raise_nothing_and_changes_are_audited(gw, receiver):

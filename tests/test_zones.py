@@ -12,9 +12,17 @@ import configs
 import pytest
 import zeep
 from lxml import etree
-from sqlalchemy import select, text
+from sqlalchemy import select
 
-from conftest import SettableClock, add_test_users, start_gateway, stop_gateway, unique, unique_plate
+from conftest import (
+    SettableClock,
+    add_test_users,
+    start_gateway,
+    stop_gateway,
+    unique,
+    unique_plate,
+    waits_for_a_turn,
+)
 from gateway.contract.schema import CONTRACT_XSD
 from gateway.domain.events import LaneEvent
 from gateway.store.schema import AuditRecord
@@ -276,17 +284,6 @@ def test_a_zone_set_changes_a_capacity_that_is_the_sum_of_its_zones(database_url
 
 # --- two nodes racing for a zone's last space -------------------------------------------------
 
-def _waits_for_the_zone(gw):
-    """Whether a unit of work waits for a zone's turn: on PostgreSQL, a backend waiting on the zone's
-    advisory lock; on SQLite, a unit waiting for the writer (units take turns there anyway)."""
-    if gw.store.dialect == "sqlite":
-        return gw.store._waiting > 0
-    with gw.store.engine.connect() as conn:
-        return conn.execute(text(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'advisory' "
-            "AND query LIKE '%pg_advisory_xact_lock%'")).scalar() > 0
-
-
 def _while_the_last_space_is_taken(gw, other_node):
     """Node A (the gateway's own lane-event code, in a unit of work of its own) takes the zone RACE's
     last space; before it commits, ``other_node`` runs in a thread, and A commits once that waits for
@@ -313,7 +310,7 @@ def _while_the_last_space_is_taken(gw, other_node):
         node_b = threading.Thread(target=b)
         node_b.start()
         for _ in range(3000):   # at most 30 s; each check waits on B's answer, not on the clock
-            if answered.wait(0.01) or _waits_for_the_zone(gw):
+            if answered.wait(0.01) or waits_for_a_turn(gw.store, "zone", LOT, "RACE"):
                 break
     node_b.join(30)
     assert answered.is_set(), "the other node never answered"
@@ -338,3 +335,39 @@ def test_a_space_assigned_while_a_lane_takes_the_zones_last_one_is_refused(gw):
     assert isinstance(b.get("error"), zeep.exceptions.Fault) and b["error"].code.endswith("Conflict"), b
     capacity, occupied, available = spaces(gw)[("RACE", "car")]
     assert occupied == capacity and available == 0
+
+
+def test_two_nodes_assigning_one_space_at_once_give_it_once(gw):
+    """Node A is amid an AssignSpace of space RACE-7 (its turns taken, the space found free and given,
+    not committed) when node B assigns RACE-7 to another session, in another zone. Before, on
+    PostgreSQL, B found the space free (A had not committed) and both held it; now B waits for the
+    space's turn, sees it taken and is refused."""
+    from gateway.store import zones as stored
+    zones = gw.client("ZoneService", "admin")
+    zones.SetZone(FacilityID=LOT, ZoneID="RACE", Capacity=[{"VehicleType": "car", "Spaces": 1 + spaces(gw).get(
+        ("RACE", "car"), (0, 0, 0))[1]}])
+    first, second = (event(gw, "ENTRY", unique_plate(), "Z-FREE").ParkingEvent.Session.SessionID for _ in range(2))
+    answered, outcome = threading.Event(), {}
+
+    def node_b():
+        try:
+            outcome["value"] = gw.client("ZoneService").AssignSpace(SessionID=second, ZoneID="RACE", SpaceID="RACE-7")
+        except Exception as e:  # noqa: BLE001 - the test looks at it
+            outcome["error"] = e
+        answered.set()
+    with gw.store.connection() as conn:                                        # node A
+        stored.take_turn(conn, LOT, "L1")
+        stored.take_space_turn(conn, LOT, "RACE-7")
+        assert not stored.space_taken(conn, LOT, "RACE-7", first)
+        stored.assign(conn, first, "L1", "RACE-7")
+        b = threading.Thread(target=node_b)
+        b.start()
+        for _ in range(3000):   # at most 30 s; each check waits on B's answer, not on the clock
+            if answered.wait(0.01) or waits_for_a_turn(gw.store, "space", LOT, "RACE-7"):
+                break
+    b.join(30)
+    assert answered.is_set(), "the other node never answered"
+    assert isinstance(outcome.get("error"), zeep.exceptions.Fault) and outcome["error"].code.endswith("Conflict"), \
+        outcome
+    with gw.store.connection() as conn:
+        assert stored.space_taken(conn, LOT, "RACE-7", second) and not stored.space_taken(conn, LOT, "RACE-7", first)

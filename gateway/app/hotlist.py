@@ -28,7 +28,8 @@ def put(conn: Connection, listed: HotlistEntry | None, plate: str, facility_id: 
         at: datetime, category: str, source: str | None, expires_at: datetime | None) -> HotlistEntry:
     """An ADD (by hand or a feed's row): ``listed``, the entry of its key if there is one
     (:func:`gateway.domain.hotlist.listing_key`), revised to say what the ADD says (reason, source,
-    expiry; an expired one applies again), else a new entry."""
+    expiry; an expired one applies again), else a new entry. ``listed`` is looked up in the
+    hotlist's turn (:func:`gateway.store.hotlist.take_turn`), taken before."""
     if listed is None:
         entry_id = hotlist.add(conn, plate, facility_id, reason, at, category, source, expires_at)
         return HotlistEntry(entry_id, plate, facility_id, reason, at, category, source, expires_at)
@@ -55,6 +56,7 @@ class Hotlist:
         if expires_at is not None and times.aware(expires_at, "ExpiresAt") <= now:
             raise InvalidTime("the entry would have expired already", "ExpiresAt")
         with self.store.connection() as conn:
+            hotlist.take_turn(conn)   # an ADD in flight on another node: waited for, then found
             listed = hotlist.find(conn, plate, category, facility_id)
             entry = put(conn, listed, plate, facility_id, reason, now, category, source, expires_at)
             audit.record(conn, now, username, "AddHotlistEntry", facility_id or "*",

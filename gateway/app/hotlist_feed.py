@@ -144,6 +144,7 @@ class HotlistFeeds:
         entries = {listing_key(e.plate, e.category, e.facility_id): e
                    for e in read_feed(data, self.facilities, now, result)}
         with self.store.connection() as conn:
+            hotlist.take_turn(conn)                             # in turn with ADDs on every node
             everything = hotlist.listing(conn)                  # by plate, then as added: the oldest first
             listed: dict[ListingKey, HotlistEntry] = {}
             for e in everything:

@@ -82,7 +82,8 @@ class Permits:
 
     def listing(self, plate: str | None = None, facility_id: str | None = None,
                 username: str = "system") -> list[Permit]:
-        """By plate, facility or both; audited (with the plate's hash when by plate)."""
+        """By plate, facility or both; audited (with the plate's hash when by plate, and those of the
+        plates it shows, so "who looked at plate X" finds a facility's listing too)."""
         if not plate and not facility_id:
             raise InvalidInput("give a Plate, a FacilityID or both", "Plate")
         if facility_id:
@@ -91,5 +92,6 @@ class Permits:
         with self.store.connection() as conn:
             found = permits.listing(conn, plate, facility_id)
             audit.record(conn, self.clock(), username, "ListPermits", facility_id or "*",
-                         f"{'by plate, ' if plate else ''}{len(found)} found", plate=plate)
+                         f"{'by plate, ' if plate else ''}{len(found)} found", plate=plate,
+                         plates=[p.plate for p in found])
         return found

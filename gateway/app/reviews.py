@@ -40,12 +40,16 @@ class Reviews:
         self.clock = clock
 
     def listing(self, facility_id: str | None = None, state: str = OPEN, limit: int = 50,
-                with_images: bool = False) -> list[Review]:
-        """``with_images``: an IMAGE_MISMATCH review brings the entry's picture too (to compare)."""
+                with_images: bool = False, username: str = "system") -> list[Review]:
+        """``with_images``: an IMAGE_MISMATCH review brings the entry's picture too (to compare).
+        Audited with the plates shown (as read, and as a person resolved them): found by each."""
         if facility_id:
             find_facility(self.facilities, facility_id)
         with self.store.connection() as conn:
             found = reviews.listing(conn, state, facility_id, max(1, min(limit, 500)))
+            audit.record(conn, self.clock(), username, "ListReviews", facility_id or "*",
+                         f"{state}, {len(found)} found",
+                         plates=[p for r in found for p in (r.plate, r.resolved_plate) if p])
             if not with_images or self.pictures is None:
                 return found
             return [self._with_entry_image(conn, r) if r.reason == IMAGE_MISMATCH else r for r in found]

@@ -78,12 +78,24 @@ class Sessions:
     def get(self, session_id: str | None = None, plate: str | None = None,
             facility_id: str | None = None, username: str = "system") -> SessionQuote:
         """By SessionID, or the plate's open session in a facility (else its latest). A plate query
-        either way (the answer shows the plate): audited."""
+        either way (the answer shows the plate): audited; by plate, when none is found too (the
+        answer says the plate is not there: the exit desk's search)."""
+        found: ParkingSession | None
         with self.store.connection() as conn:
-            found = self._find(conn, session_id, plate, facility_id)
-            audit.record(conn, self.clock(), username, "GetSession", found.id, "by plate" if plate else "by id",
-                         plate=found.plate)
-            lost = tickets.lost_of_session(conn, found.id)
+            try:
+                found = self._find(conn, session_id, plate, facility_id)
+            except NotFound:
+                if session_id or not plate:
+                    raise
+                audit.record(conn, self.clock(), username, "GetSession", facility_id or "*", "by plate, none found",
+                             plate=normalise_plate(plate, "Plate"))
+                found = None
+            if found is not None:
+                audit.record(conn, self.clock(), username, "GetSession", found.id, "by plate" if plate else "by id",
+                             plate=found.plate)
+                lost = tickets.lost_of_session(conn, found.id)
+        if found is None:   # raised once the search's entry is committed
+            raise NotFound("no such session", "Plate")
         return self._quote(found, self.clock(), lost)
 
     def quote_fee(self, session_id: str, at: datetime | None = None) -> SessionQuote:

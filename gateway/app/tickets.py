@@ -212,7 +212,8 @@ class Tickets:
 
     def overnight(self, facility_id: str, at: datetime | None = None, limit: int = 1000,
                   username: str = "system") -> list[OvernightVehicle]:
-        """Vehicles still in that stayed overnight (as of ``at``): :func:`overnight_vehicles`."""
+        """Vehicles still in that stayed overnight (as of ``at``): :func:`overnight_vehicles`. Audited
+        with the plates shown (found by each)."""
         fac = find_facility(self.facilities, facility_id)
         at = times.aware(at, "AsOf") if at is not None else self.clock()
         if not 1 <= limit <= 10_000:
@@ -220,5 +221,5 @@ class Tickets:
         with self.store.connection() as conn:
             found = overnight_vehicles(conn, fac, schedule_of(self.tariffs, fac, conn), at, limit)
             audit.record(conn, self.clock(), username, "ListOvernightVehicles", fac.id, f"{len(found)} found",
-                         kind="QUERY")
+                         kind="QUERY", plates=[v.session.plate for v in found])
         return found

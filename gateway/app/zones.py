@@ -146,6 +146,8 @@ class Zones:
                 stored.take_turn(conn, fac.id, zone.id)
             if moving and not has_space(zone, kind, stored.occupied_by(conn, fac.id, zone.id, kind)):
                 raise Conflict(f"zone {zone.id} has no free space for a {kind}", "ZoneID")
+            if space_id is not None:   # found free and given in turn with other nodes' assignments
+                stored.take_space_turn(conn, fac.id, space_id)
             if space_id is not None and stored.space_taken(conn, fac.id, space_id, session.id):
                 raise Conflict(f"space {space_id} is taken by another open session", "SpaceID")
             stored.assign(conn, session.id, zone.id, space_id)

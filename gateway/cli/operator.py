@@ -88,14 +88,16 @@ def _use_cases(cfg):
     from ..app.payments import Payments
     from ..app.reports import Reports
     from ..app.shifts import Shifts
+    from ..app.tariffs import Tariffs
     from ..app.tickets import Tickets
     from ..domain.tickets import TicketCodes
     from ..store import audit
     store = open_store(cfg)
     codes = TicketCodes(audit.keys().tickets)
-    return dict(tickets=Tickets(facilities=cfg.facilities, store=store, codes=codes, clock=utcnow),
-                payments=Payments(facilities=cfg.facilities, store=store, codes=codes, clock=utcnow),
-                shifts=Shifts(facilities=cfg.facilities, store=store, clock=utcnow),
+    tariffs = Tariffs(facilities=cfg.facilities, store=store, clock=utcnow)   # the versions set since, as served
+    return dict(tickets=Tickets(facilities=cfg.facilities, store=store, codes=codes, clock=utcnow, tariffs=tariffs),
+                payments=Payments(facilities=cfg.facilities, store=store, codes=codes, clock=utcnow, tariffs=tariffs),
+                shifts=Shifts(facilities=cfg.facilities, store=store, clock=utcnow, tariffs=tariffs),
                 reports=Reports(facilities=cfg.facilities, store=store, clock=utcnow))
 
 

@@ -18,7 +18,6 @@ def normalise_plate(text: str | None, field: str = "PlateText") -> str:
     return plate.upper()
 
 
-
 def quoted(plate: str, text: str) -> bool:
     """Whether ``text`` (a message) quotes the normalised ``plate``, however it was written in it
     (``abc-123``, ``ABC 123``). Erring towards yes: a plate inside a longer word counts too."""

@@ -5,10 +5,22 @@ from datetime import datetime
 from sqlalchemy import Connection, delete, or_, select, update
 
 from ..domain.hotlist import HotlistEntry
+from . import turns
 from .schema import HotlistRecord, table_of
 from .sealed import plate_is, readable
 
 _HOTLIST = table_of(HotlistRecord)
+
+
+def take_turn(conn: Connection) -> None:
+    """Until ``conn``'s unit of work ends, entries are found and added or revised by it alone, on
+    every node (:func:`gateway.store.turns.take_turn`): of two ADDs of a key not yet listed, the
+    second finds the first's entry and revises it, never lists the key twice (there is no unique
+    index: a NULL facility is "everywhere", and older databases may hold a key twice). One turn for
+    the whole hotlist, not one a key: no plate, even hashed, in PostgreSQL's lock table, and a
+    feed's import takes one lock, not one a row (the lock table is bounded). ADDs are rare; one
+    waits at most for an import's unit of work."""
+    turns.take_turn(conn, "hotlist")
 
 
 def add(conn: Connection, plate: str, facility_id: str | None, reason: str, at: datetime, category: str = "banned",

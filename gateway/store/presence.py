@@ -5,7 +5,6 @@ not run beside a gateway (a restore) asks for the lock exclusively and is refuse
 """
 
 import fcntl
-import hashlib
 import os
 from pathlib import Path
 from typing import IO, Any
@@ -13,6 +12,8 @@ from urllib.parse import parse_qs
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+
+from .turns import lock_key
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -34,8 +35,7 @@ def pg_schema(url: str) -> str | None:
 
 def _key(url: str) -> int:
     u = make_url(url)
-    digest = hashlib.sha256(f"parkgate serving {u.host}:{u.port}/{u.database}/{pg_schema(url)}".encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
+    return lock_key("serving", f"{u.host}:{u.port}/{u.database}/{pg_schema(url)}")
 
 
 class Serving:

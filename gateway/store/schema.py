@@ -330,9 +330,10 @@ class AuditRecord(Base):
 
 class AuditPlateRecord(Base):
     """A plate an audit entry showed, as the log's keyed hash (:meth:`gateway.domain.audit.AuditKeys.plate_hash`):
-    a listing (ListHotlist, ScanViolations) shows many plates, and the by-plate query ("who looked at
-    plate X") finds the entry by any of them. Outside the chained fields (entries chained before
-    were chained without them); deleted with their entry (retention), or by the plate's erasure."""
+    a listing (ListHotlist, ScanViolations, ListPermits, ListOvernightVehicles, ListReviews) shows
+    many plates, and the by-plate query ("who looked at plate X") finds the entry by any of them.
+    Outside the chained fields (entries chained before were chained without them); deleted with
+    their entry (retention), or by the plate's erasure."""
     __tablename__ = "audit_plates"
     entry_id: Mapped[int] = mapped_column(ForeignKey("audit_log.id", ondelete="CASCADE"), primary_key=True)
     plate_hash: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)

@@ -3,7 +3,6 @@ event, when it was first seen, the readings of its frames), so that a burst of f
 nodes by a load balancer is still one vehicle. A lane's window is read and written under the lane's
 lock (:func:`lane_lock`), an advisory lock every node takes in turn."""
 
-import hashlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,20 +12,16 @@ from sqlalchemy import Connection, insert, select, text, update
 
 from .engine import Store
 from .schema import LaneWindowRecord, table_of
+from .turns import lock_key
 
 _WINDOWS = table_of(LaneWindowRecord)
-
-
-def _key(facility_id: str, camera_id: str) -> int:
-    digest = hashlib.sha256(f"parkgate frames {facility_id} {camera_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 @contextmanager
 def lane_lock(store: Store, facility_id: str, camera_id: str) -> Iterator[None]:
     """The lane's frames in turn across every node (PostgreSQL's session advisory lock, on a
     connection of its own for the block's length)."""
-    key = _key(facility_id, camera_id)
+    key = lock_key("frames", facility_id, camera_id)
     with store.engine.connect() as conn:
         conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
         conn.commit()

@@ -4,20 +4,21 @@ A zone's hours are counted like a facility's (gateway.store.occupancy): one upse
 exit of a session in a zone, in its unit of work, per vehicle type, into the shard of its database
 connection (gateway.store.shards); read, an hour is its shards together.
 
-A zone's spaces are counted and taken in turn (:func:`take_turn`): PostgreSQL runs units of work side
-by side, on every node, and two entries that both counted the last space free would both take it.
+A zone's spaces are counted and taken in turn (:func:`take_turn`), and a space is given in its own
+(:func:`take_space_turn`): PostgreSQL runs units of work side by side, on every node, and two entries
+that both counted the last space free would both take it.
 """
 
-import hashlib
 import json
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Connection, bindparam, case, func, select, update
+from sqlalchemy import Connection, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..domain.occupancy import OccupancyHour, hour_of, together
 from ..domain.zones import Zone, zone
+from . import turns
 from .facts import OPEN, ZONE_OCCUPIED
 from .prepared import Prepared
 from .schema import SessionRecord, ZoneOccupancyHourRecord, ZoneVersionRecord, table_of
@@ -58,18 +59,18 @@ def occupied_by(conn: Connection, facility_id: str, zone_id: str, vehicle_type: 
                                         "vehicle_type": vehicle_type}).scalar_one()
 
 
-#: A lock for the rest of the unit of work, on a number (no row: so no hot row, and nothing to write).
-_TURN = Prepared(select(func.pg_advisory_xact_lock(bindparam("key", type_=BigInteger))))
-
-
 def take_turn(conn: Connection, facility_id: str, zone_id: str) -> None:
     """Until ``conn``'s unit of work ends, the zone's spaces are this unit's to count and take: another
-    unit (on any node) that asks waits here, then counts what this one took. Asked before the count.
-    PostgreSQL's transaction advisory lock, keyed by the zone; SQLite's units take turns already."""
-    if conn.dialect.name != "postgresql":
-        return
-    digest = hashlib.sha256(f"parkgate zone {facility_id} {zone_id}".encode()).digest()
-    _TURN.rows(conn, {"key": int.from_bytes(digest[:8], "big", signed=True)})
+    unit (on any node) that asks waits here, then counts what this one took. Asked before the count."""
+    turns.take_turn(conn, "zone", facility_id, zone_id)
+
+
+def take_space_turn(conn: Connection, facility_id: str, space_id: str) -> None:
+    """Until ``conn``'s unit of work ends, the facility's space ``space_id`` is this unit's to find
+    free and give (:func:`space_taken`, then :func:`assign`): two assignments of one space at once,
+    on two nodes, would both find it free. Asked after the zone's turn (:func:`take_turn`), never
+    before: one order, so no two units wait on each other."""
+    turns.take_turn(conn, "space", facility_id, space_id)
 
 
 def _upsert(insert_):

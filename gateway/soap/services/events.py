@@ -32,7 +32,7 @@ class EventService(ServiceBase):
             State=r.state, ResolvedBy=r.resolved_by, ResolvedPlate=r.resolved_plate, Decision=r.outcome,
             EntryImage=[r.entry_image] if r.entry_image else None)
             for r in use_cases(ctx).reviews.listing(FacilityID, str(State or "OPEN"), Limit or 50,
-                                                    with_images=bool(IncludeImages))]
+                                                    with_images=bool(IncludeImages), username=caller(ctx))]
 
     @operation(t.req(Integer32), t.req(t.ShortText), roles=("admin", "operator"), **DECIDED,
                throws=(f.NotFoundFault, f.ConflictFault, f.BusyFault))

@@ -104,7 +104,9 @@ def ticket(ctx, session_id):
 def _ticket_of(ctx, session):
     """The session's ticket as the exit scans it (none for a permit holder)."""
     ticket = ctx.use_cases.tickets.of_session(session.id)
-    return ctx.use_cases.tickets.get(session.facility_id, number=ticket.number) if ticket else None
+    if ticket is None:
+        return None
+    return ctx.use_cases.tickets.get(session.facility_id, number=ticket.number, username=ctx.username)
 
 
 def ticket_receipt(ctx, quote, ticket) -> Receipt:

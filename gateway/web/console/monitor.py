@@ -38,7 +38,7 @@ def dashboard_live(ctx):
 
 @page("/reviews", roles=OFFICER)
 def reviews(ctx):
-    waiting = ctx.use_cases.reviews.listing(ctx.facility.id)
+    waiting = ctx.use_cases.reviews.listing(ctx.facility.id, username=ctx.username)
     return ctx.render("reviews.html", reviews=waiting)
 
 

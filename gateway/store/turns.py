@@ -1,0 +1,30 @@
+"""Turns across every node: PostgreSQL's advisory locks, on a number made from what is taken in turn
+(no row: nothing written, no hot row). A check-then-write (a zone's last space, a hotlist key not yet
+listed) is safe on PostgreSQL only when the writers take turns, since its units of work run side by
+side, each unable to see what the others have not committed; SQLite's units take turns already."""
+
+import hashlib
+
+from sqlalchemy import BigInteger, Connection, bindparam, func, select
+
+from .prepared import Prepared
+
+#: A lock for the rest of the unit of work: released when it commits or rolls back.
+_TURN = Prepared(select(func.pg_advisory_xact_lock(bindparam("key", type_=BigInteger))))
+
+
+def lock_key(*what: str) -> int:
+    """The advisory lock's number for ``what`` (identifiers, which hold no space, the last part
+    perhaps aside: so the parts joined by spaces name one thing): the first 64 bits of a SHA-256, so
+    two things' turns collide only by chance (2^-64), and a collision makes two units wait on each
+    other, never both go."""
+    digest = hashlib.sha256(" ".join(("parkgate", *what)).encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def take_turn(conn: Connection, *what: str) -> None:
+    """Until ``conn``'s unit of work ends, ``what`` is this unit's: another unit (on any node) that
+    asks waits here until then, and what it reads next sees what this one wrote (READ COMMITTED).
+    Asked before the check it guards."""
+    if conn.dialect.name == "postgresql":
+        _TURN.rows(conn, {"key": lock_key(*what)})
