@@ -101,6 +101,18 @@ def test_a_search_for_a_plate_not_parked_is_recorded_too(gateway, clock):
     assert unknown.code.endswith("Client.NotFound")          # by id: no plate asked about, nothing to find it by
 
 
+def test_a_lost_ticket_for_a_plate_not_parked_is_recorded_as_a_query(gateway, clock):
+    """ProcessLostTicket of a plate that is not in answers "no vehicle of this plate": it learnt the
+    plate is not parked, and left no trace."""
+    plate = unique_plate()
+    missing = fault_of(lambda: gateway.client("TicketService").ProcessLostTicket(
+        FacilityID=FACILITY, Plate=plate, Reason="driver lost it"))
+    assert missing.code.endswith("Client.NotFound")
+    found = entries(gateway, Plate=plate)
+    assert [(e.Action, e.Kind, e.Subject, e.Detail) for e in found] == [
+        ("ProcessLostTicket", "QUERY", FACILITY, "no vehicle of this plate is in")]
+
+
 def test_filters_export_and_the_log_reading_itself_is_recorded(gateway, clock):
     plate = unique_plate()
     issue_permit(gateway, plate)

@@ -355,7 +355,7 @@ def test_the_training_export_command_writes_the_crops_of_resolved_reviews(tmp_pa
 
     from conftest import migrated_with_users
     from gateway.cli import main
-    from gateway.store import reviews
+    from gateway.store import audit, reviews
     from gateway.store.engine import Store
     from test_recognition import encoded, scene
 
@@ -383,6 +383,13 @@ def test_the_training_export_command_writes_the_crops_of_resolved_reviews(tmp_pa
     assert "0 crop(s) written" in capsys.readouterr().out
     assert main(args) == 0
     assert "0 crop(s) written" in capsys.readouterr().out and len((out / "labels.tsv").read_text().splitlines()) == 1
+    # Each export is a query about the plates it took: "who looked at 7ABC123" finds the two that took it.
+    store = Store(url)
+    with store.connection() as conn:
+        found = audit.find(conn, audit.AuditFilter(plate="7ABC123"))
+    store.dispose()
+    assert [(e.action, e.kind, e.username.startswith("cli:")) for e in found] == [
+        ("ExportTrainingCrops", "QUERY", True)] * 2
 
 
 @requires_model

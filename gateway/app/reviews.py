@@ -21,11 +21,15 @@ from .pictures import Pictures
 from .recording import ATTEMPTS, EventRecorder, Outcome, Overtaken
 
 
-def resolved_with_images(store: Store, since: datetime | None = None) -> list[Review]:
+def resolved_with_images(store: Store, at: datetime, username: str, since: datetime | None = None) -> list[Review]:
     """What people confirmed, with the pictures they looked at: labelled plates from this site's
-    cameras (``parkgate training export``)."""
+    cameras (``parkgate training export``). Audited with the plates taken (found by each)."""
     with store.connection() as conn:
-        return reviews.resolved_with_images(conn, since)
+        found = reviews.resolved_with_images(conn, since)
+        audit.record(conn, at, username, "ExportTrainingCrops", "*",
+                     f"resolved since {since.isoformat() if since else 'the start'}, {len(found)} found",
+                     plates=[r.resolved_plate for r in found if r.resolved_plate])
+        return found
 
 
 class Reviews:

@@ -188,27 +188,38 @@ class Tickets:
         now = self.clock()
         with self.store.connection() as conn:
             session = sessions.of_plate(conn, fac.id, number, for_update=True)
-            if session is None or session.status != "OPEN":
-                raise NotFound("no vehicle of this plate is in the facility", "Plate")
-            if tickets.lost_of_session(conn, session.id) is not None:
-                raise Conflict("a lost ticket was processed for this stay already", "Plate")
-            fee, _ = owed(fac, session, now, tariffs=self.tariffs, conn=conn)
-            lost_amount = schedule_of(self.tariffs, fac, conn).lost_ticket(session.vehicle_type, now)
-            charge = lost_ticket_charge(fac.policy.lost_ticket, lost_amount, fee)
-            ticket = tickets.of_session(conn, session.id)
-            if ticket is not None:
-                tickets.close(conn, ticket, LOST, now)
-            shift = shifts.open_of(conn, username)
-            lost = LostTicket(id=new_id("LOST", now), facility_id=fac.id, session_id=session.id,
-                              ticket_number=ticket.number if ticket else None, at=now, recorded_by=username,
-                              reason=reason.strip()[:1000], policy=fac.policy.lost_ticket, charge=charge,
-                              currency=fac.currency, shift_id=shift.id if shift else None)
-            tickets.insert_lost(conn, lost)
-            audit.record(conn, now, username, "ProcessLostTicket", session.id,
-                         f"{charge} {fac.currency} by {fac.policy.lost_ticket}: {lost.reason}"[:1000], plate=number)
-            entry_url, entry_image = tickets.entry_image(conn, session.entry_event_id)
-        _, due = owed(fac, session, now, lost, tariffs=self.tariffs)
-        return LostTicketOutcome(lost, session, due, entry_url, entry_image)
+            if session is None or session.status != "OPEN":   # the answer says it is not parked: audited
+                audit.record(conn, now, username, "ProcessLostTicket", fac.id, "no vehicle of this plate is in",
+                             plate=number, kind="QUERY")
+                recorded = None
+            else:
+                recorded = self._record_lost(conn, fac, session, number, reason.strip()[:1000], username, now)
+        if recorded is None:   # raised once the query's entry is committed
+            raise NotFound("no vehicle of this plate is in the facility", "Plate")
+        lost, stay, entry_url, entry_image = recorded
+        _, due = owed(fac, stay, now, lost, tariffs=self.tariffs)
+        return LostTicketOutcome(lost, stay, due, entry_url, entry_image)
+
+    def _record_lost(self, conn: Any, fac: Facility, session: ParkingSession, number: str, reason: str, username: str,
+                     now: datetime) -> tuple[LostTicket, ParkingSession, str | None, bytes | None]:
+        if tickets.lost_of_session(conn, session.id) is not None:
+            raise Conflict("a lost ticket was processed for this stay already", "Plate")
+        fee, _ = owed(fac, session, now, tariffs=self.tariffs, conn=conn)
+        lost_amount = schedule_of(self.tariffs, fac, conn).lost_ticket(session.vehicle_type, now)
+        charge = lost_ticket_charge(fac.policy.lost_ticket, lost_amount, fee)
+        ticket = tickets.of_session(conn, session.id)
+        if ticket is not None:
+            tickets.close(conn, ticket, LOST, now)
+        shift = shifts.open_of(conn, username)
+        lost = LostTicket(id=new_id("LOST", now), facility_id=fac.id, session_id=session.id,
+                          ticket_number=ticket.number if ticket else None, at=now, recorded_by=username,
+                          reason=reason, policy=fac.policy.lost_ticket, charge=charge,
+                          currency=fac.currency, shift_id=shift.id if shift else None)
+        tickets.insert_lost(conn, lost)
+        audit.record(conn, now, username, "ProcessLostTicket", session.id,
+                     f"{charge} {fac.currency} by {fac.policy.lost_ticket}: {lost.reason}"[:1000], plate=number)
+        entry_url, entry_image = tickets.entry_image(conn, session.entry_event_id)
+        return lost, session, entry_url, entry_image
 
     def overnight(self, facility_id: str, at: datetime | None = None, limit: int = 1000,
                   username: str = "system") -> list[OvernightVehicle]:

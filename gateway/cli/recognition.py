@@ -129,12 +129,13 @@ def cmd_training_export(args, cfg):
     from recognition.training.export import Review, export_reviews, locate_with
 
     from ..app.reviews import resolved_with_images
-    from .admin import open_store
+    from .admin import cli_origin, open_store, operator
 
     since = datetime.combine(args.since, time(), timezone.utc) if args.since else None
     store = open_store(cfg)
     try:
-        resolved = resolved_with_images(store, since)
+        with cli_origin():
+            resolved = resolved_with_images(store, datetime.now(timezone.utc), operator(), since)
     finally:
         store.dispose()
     region = {fac.id: (fac.plate_regions or (None,))[0] for fac in cfg.facilities.values()}
