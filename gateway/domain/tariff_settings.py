@@ -29,7 +29,7 @@ def _money(value: Any, key: str) -> Decimal:
     except InvalidOperation:
         raise InvalidInput(f"{key}: {value!r} is not an amount", key) from None
     if not amount.is_finite() or not 0 <= amount <= MAX_AMOUNT or amount != amount.quantize(Decimal("0.01")):
-        raise InvalidInput(f"{key}: an amount from 0 to {MAX_AMOUNT} with at most 2 decimals", key)
+        raise InvalidInput(f"{key}: an amount of at least 0 and at most {MAX_AMOUNT}, with at most 2 decimals", key)
     return amount
 
 
