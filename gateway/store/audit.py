@@ -16,6 +16,7 @@ from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from sqlalchemy import Connection, Select, bindparam, delete, func, insert, select, update
 
@@ -96,11 +97,8 @@ _APPEND = Prepared(insert(_AUDIT).returning(_AUDIT.c.id),
 _ADVANCE = Prepared(update(_HEAD).where(_HEAD.c.id == bindparam("head")), ["last_id", "last_hash", "first_id"])
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """What one entry says, before it is chained: see :func:`record`. ``address``: None is the
-    transport's :func:`origin` of the thread that makes it (so an entry made in a request thread
-    and written by another carries the request's)."""
+class Entry(NamedTuple):
+    """What one entry says, before it is chained: see :func:`record` (``address``: None is none)."""
     at: datetime
     username: str
     action: str
@@ -110,17 +108,14 @@ class Entry:
     address: str | None = None
     kind: str | None = None
 
-    def __post_init__(self) -> None:
-        if self.address is None:
-            object.__setattr__(self, "address", current_address())
-
 
 def record(conn: Connection, at: datetime, username: str, action: str, subject: str, detail: str | None = None,
            *, plate: str | None = None, address: str | None = None, kind: str | None = None) -> int:
     """Append an entry (its id). ``plate``: the normalised plate it concerns, kept only as a keyed hash;
     ``address``: where the request came from (default: the transport's :func:`origin`); ``kind``:
     QUERY, CHANGE or SYSTEM (default: from the action's name)."""
-    return record_all(conn, [Entry(at, username, action, subject, detail, plate, address, kind)])[-1]
+    return record_all(conn, [Entry(at, username, action, subject, detail, plate, address or current_address(),
+                                   kind)])[-1]
 
 
 def record_all(conn: Connection, entries: list[Entry]) -> list[int]:
