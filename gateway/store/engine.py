@@ -250,14 +250,14 @@ class Store:
             with self.connection() as conn:
                 yield conn
             return
-        conn = getattr(self._reader, "conn", None)
-        if conn is None or conn.closed or conn.invalidated:
-            conn = self._reader.conn = self._kept_reader()
+        kept: Connection | None = getattr(self._reader, "conn", None)
+        if kept is None or kept.closed or kept.invalidated:
+            kept = self._reader.conn = self._kept_reader()
         try:
-            yield conn
+            yield kept
         finally:
-            if conn.in_transaction():   # SQLAlchemy's own begin: the driver holds none (autocommit)
-                conn.rollback()
+            if kept.in_transaction():   # SQLAlchemy's own begin: the driver holds none (autocommit)
+                kept.rollback()
 
     def _kept_reader(self) -> Connection:
         """A reader connection for this thread to keep (SQLite): checked out of a pool and back in
