@@ -2,7 +2,8 @@
 (the audit chain's appends): units of work that wait for the writer while another writes share its
 commit; each still returns only once its changes are on disk, and a unit that fails takes back only
 its own changes. Real SQLite files and PostgreSQL, real threads; each test holds the first unit open
-until the others are queued behind it."""
+until the others are queued behind it. And the reads beside them: autocommit on both, on SQLite on a
+connection each thread keeps."""
 
 import sqlite3
 import threading
@@ -11,6 +12,7 @@ from datetime import datetime, timezone
 import pytest
 from psycopg.pq import TransactionStatus
 from sqlalchemy import create_engine, event, insert, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
 from conftest import PG_URL, _drop_pg_schema, _fresh_pg_schema
@@ -253,3 +255,51 @@ def test_reads_run_without_a_transaction_and_units_keep_theirs(pg_store):
         assert not driver.autocommit and driver.info.transaction_status == TransactionStatus.INTRANS
         raise RuntimeError("the unit fails")
     assert "taken-back" not in committed_subjects(pg_store)
+
+
+def test_a_thread_keeps_its_sqlite_reader_which_sees_each_commit_and_holds_no_snapshot(store):
+    """read() on SQLite: each thread reads on a connection of its own that it keeps (no checkout per
+    read), which sees every unit committed since its last read (it holds no transaction open between
+    reads, nor while a unit writes), and which a unit of work never waits for."""
+    def subjects(conn):
+        return {row[0] for row in conn.execute(text("SELECT subject FROM audit_log"))}
+
+    with store.read() as first:
+        assert subjects(first) == set()
+    outcomes = {}
+    unit(store, "written", outcomes).start()
+    for _ in range(2000):
+        if "written" in outcomes:
+            break
+        threading.Event().wait(0.005)
+    assert outcomes == {"written": True}
+    with store.read() as again:
+        assert again is first and subjects(again) == {"written"}
+        assert not again.connection.driver_connection.in_transaction
+        with store.connection() as conn:   # the writer does not wait for a reader in the middle of its read
+            conn.execute(insert(AUDIT), dict(at=datetime.now(timezone.utc), username="t", action="test",
+                                             subject="beside"))
+        assert subjects(again) == {"written", "beside"}
+    with pytest.raises(OperationalError, match="readonly"), store.read() as conn:   # a reader only reads
+        conn.execute(insert(AUDIT), dict(at=datetime.now(timezone.utc), username="t", action="test", subject="x"))
+
+
+def test_readers_of_threads_that_ended_are_closed_and_dispose_closes_the_rest(store):
+    readers = []
+
+    def read():
+        with store.read() as conn:
+            conn.execute(text("SELECT 1"))
+            readers.append(conn)
+    for _ in range(3):
+        t = threading.Thread(target=read)
+        t.start()
+        t.join(10)
+    assert len({id(c) for c in readers}) == 3
+    assert readers[0].closed and readers[1].closed and not readers[2].closed   # closed as the next was made
+    with store.read() as mine:
+        assert readers[2].closed and not mine.closed
+    store.dispose()
+    assert mine.closed
+    with store.read() as afresh:   # a disposed store still reads, on a new connection
+        assert afresh is not mine and afresh.execute(text("SELECT 1")).scalar() == 1

@@ -2,7 +2,7 @@
 
 Read-only on the lane-event path's own single statement (:func:`gateway.store.facts.of_plate`),
 decided by the lane decision's rules; the look-up is a plate query, so it is audited, durably,
-before the answer goes out.
+before the answer goes out (by the activity log's writer, with the other questions' entries).
 """
 
 from collections.abc import Mapping
@@ -15,17 +15,20 @@ from ..domain.errors import InvalidInput
 from ..domain.facility import BOTH, ENTRY, Facility, find_facility
 from ..domain.plates import normalise_plate
 from ..domain.vehicle_types import DEFAULT
-from ..store import audit, facts
+from ..store import facts
 from ..store.engine import Store
+from .audit import Audit
 from .clock import Clock
 from .zones import Zones, lane_zone
 
 
 class Authorizations:
     def __init__(self, facilities: Mapping[str, Facility], rules: DecisionRules, store: Store, clock: Clock,
-                 zones: Zones | None = None) -> None:
-        """``zones``: the zones set since start (None: as configured)."""
+                 zones: Zones | None = None, audit: Audit | None = None) -> None:
+        """``zones``: the zones set since start (None: as configured); ``audit``: the activity log
+        (None: one of its own on ``store``)."""
         self.zones = zones
+        self.audit = audit or Audit(store, clock)
         self.facilities = facilities
         self.rules = rules
         self.store = store
@@ -46,15 +49,14 @@ class Authorizations:
         plate = normalise_plate(plate, "Plate")
         now = self.clock()
         when = times.reported(at, now, self.rules.max_clock_skew, "At")
-        # The facts are read beside the writer (no turn to wait for); the audit entry is a unit of its
-        # own, committed in a group with the other requests' entries, before the answer goes out.
+        # The facts are read beside the writer (no turn to wait for); the audit entry is appended
+        # with the other requests' waiting entries and committed before the answer goes out.
         with self.store.read() as conn:
             zone = lane_zone(self.zones, conn, fac, lane) if direction == ENTRY else None
             kind = lane.vehicle_type or DEFAULT   # a PARCS does not say the vehicle's type: the lane's, else a car
             known = facts.of_plate(conn, fac.id, plate, direction, when, zone.id if zone else None, kind)
             known.zone = zone
             answer = authorize(known, fac, self.rules, direction, when, kind)
-        with self.store.connection(grouped=True) as conn:
-            audit.record(conn, now, username, "AuthorizePlate", f"{fac.id}:{lane.number}",
-                         f"{direction} {answer.decision} {answer.reason}", plate=plate, kind="QUERY")
+        self.audit.record(username, "AuthorizePlate", f"{fac.id}:{lane.number}",
+                          f"{direction} {answer.decision} {answer.reason}", plate=plate, kind="QUERY", at=now)
         return answer

@@ -16,6 +16,7 @@ from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from sqlalchemy import Connection, Select, bindparam, delete, func, insert, select, union, update
 
@@ -97,6 +98,19 @@ _APPEND = Prepared(insert(_AUDIT).returning(_AUDIT.c.id),
 _ADVANCE = Prepared(update(_HEAD).where(_HEAD.c.id == bindparam("head")), ["last_id", "last_hash", "first_id"])
 
 
+class Entry(NamedTuple):
+    """What one entry says, before it is chained: see :func:`record` (``address``: None is none)."""
+    at: datetime
+    username: str
+    action: str
+    subject: str
+    detail: str | None = None
+    plate: str | None = None
+    address: str | None = None
+    kind: str | None = None
+    plates: tuple[str, ...] = ()    # those a listing showed (see :func:`record`)
+
+
 def record(conn: Connection, at: datetime, username: str, action: str, subject: str, detail: str | None = None,
            *, plate: str | None = None, address: str | None = None, kind: str | None = None,
            plates: Iterable[str] = ()) -> int:
@@ -104,29 +118,43 @@ def record(conn: Connection, at: datetime, username: str, action: str, subject: 
     ``address``: where the request came from (default: the transport's :func:`origin`); ``kind``:
     QUERY, CHANGE or SYSTEM (default: from the action's name); ``plates``: those a listing showed,
     each kept as its keyed hash beside the entry (``audit_plates``), so the by-plate query finds it."""
+    return record_all(conn, [Entry(at, username, action, subject, detail, plate, address or current_address(),
+                                   kind, tuple(plates))])[-1]
+
+
+def record_all(conn: Connection, entries: list[Entry]) -> list[int]:
+    """Append ``entries`` in order (their ids), under one read and one write of the chain's head.
+    The plates' hashes are worked out first: a listing of many plates holds the head no longer."""
+    if not entries:
+        return []
     k = keys()
+    shown = [sorted({k.plate_hash(p) for p in e.plates}) for e in entries]
     heads = _HEAD_ROW.rows(conn, {"head": 1})
     if not heads:  # a database made without the migration's row (never on one Alembic made)
         conn.execute(insert(_HEAD).values(id=1, last_id=None, last_hash=GENESIS, first_id=None))
         prev, first_id = GENESIS, None
     else:
         prev, first_id = heads[0]["last_hash"], heads[0]["first_id"]
-    origin_address = (address or current_address() or "")[:64] or None
-    kind = kind or kind_of(action)
-    action, subject, detail = action[:64], subject[:128], (detail or "")[:1000] or None
-    plate_hash = k.plate_hash(plate) if plate else None
-    username = username[:64]
-    entry_hash = k.entry_hash(prev, fields_of(at, username, origin_address, kind, action, subject, detail,
-                                              plate_hash))
-    entry_id = _APPEND.rows(conn, dict(at=at, username=username, address=origin_address, kind=kind, action=action,
-                                       subject=subject, detail=detail, plate_hash=plate_hash, prev_hash=prev,
-                                       entry_hash=entry_hash))[0]["id"]
-    _ADVANCE.run(conn, dict(head=1, last_id=entry_id, last_hash=entry_hash,
-                            first_id=entry_id if first_id is None else first_id))
-    shown = sorted({k.plate_hash(p) for p in plates})
-    if shown:
-        conn.execute(insert(_PLATES), [{"entry_id": entry_id, "plate_hash": h} for h in shown])
-    return entry_id
+    ids = []
+    for e in entries:
+        origin_address = (e.address or "")[:64] or None
+        kind = e.kind or kind_of(e.action)
+        action, subject, detail = e.action[:64], e.subject[:128], (e.detail or "")[:1000] or None
+        plate_hash = k.plate_hash(e.plate) if e.plate else None
+        username = e.username[:64]
+        entry_hash = k.entry_hash(prev, fields_of(e.at, username, origin_address, kind, action, subject, detail,
+                                                  plate_hash))
+        ids.append(_APPEND.rows(conn, dict(at=e.at, username=username, address=origin_address, kind=kind,
+                                           action=action, subject=subject, detail=detail, plate_hash=plate_hash,
+                                           prev_hash=prev, entry_hash=entry_hash))[0]["id"])
+        prev = entry_hash
+        if first_id is None:
+            first_id = ids[-1]
+    _ADVANCE.run(conn, dict(head=1, last_id=ids[-1], last_hash=prev, first_id=first_id))
+    rows = [{"entry_id": entry_id, "plate_hash": h} for entry_id, hashes in zip(ids, shown) for h in hashes]
+    if rows:
+        conn.execute(insert(_PLATES), rows)
+    return ids
 
 
 @dataclass(frozen=True)

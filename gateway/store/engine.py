@@ -129,6 +129,8 @@ class Store:
         self._group: _Group | None = None   # the SQLite transaction units are being added to
         self._readers: Any = None           # SQLite: the engine of read(), made on first use
         self._readers_made = threading.Lock()
+        self._reader = threading.local()    # SQLite: this thread's reader connection (conn)
+        self._kept: dict[threading.Thread, Connection] = {}   # every thread's, to close
 
     @property
     def dialect(self) -> str:
@@ -235,7 +237,8 @@ class Store:
     def read(self) -> Iterator[Connection]:
         """A connection that only reads, outside every unit of work: on SQLite it neither waits for
         the writer's turn nor for a group's commit (WAL lets readers run beside the writer). For
-        look-ups on every request (the caller's account) that must not queue behind lane events.
+        look-ups on every request (the caller's account) that must not queue behind lane events;
+        each thread keeps its own (:meth:`_kept_reader`), in autocommit: no snapshot held between reads.
 
         On PostgreSQL, as on SQLite, each statement runs on its own (autocommit): no BEGIN before it
         and no ROLLBACK when the connection goes back to the pool, two round trips fewer a read."""
@@ -247,14 +250,32 @@ class Store:
             with self.connection() as conn:
                 yield conn
             return
+        kept: Connection | None = getattr(self._reader, "conn", None)
+        if kept is None or kept.closed or kept.invalidated:
+            kept = self._reader.conn = self._kept_reader()
+        try:
+            yield kept
+        finally:
+            if kept.in_transaction():   # SQLAlchemy's own begin: the driver holds none (autocommit)
+                kept.rollback()
+
+    def _kept_reader(self) -> Connection:
+        """A reader connection for this thread to keep (SQLite): checked out of a pool and back in
+        for every read, the connection cost what the account's look-up itself costs (AuthorizePlate
+        reads twice a request). Those of threads that have ended are closed meanwhile."""
         with self._readers_made:
             if self._readers is None:
-                self._readers = create_engine(self.url, hide_parameters=True,
+                # No limit: each thread keeps one (the request threads, the console's, the jobs').
+                self._readers = create_engine(self.url, hide_parameters=True, pool_size=0,
                                               connect_args={"check_same_thread": False})
                 attach(self._readers, self.keys)
                 event.listen(self._readers, "connect", _sqlite_reader)
-        with self._readers.connect() as conn:
-            yield conn
+            for thread, kept in list(self._kept.items()):
+                if not thread.is_alive() or kept.closed or kept.invalidated:
+                    del self._kept[thread]
+                    kept.close()
+            conn = self._kept[threading.current_thread()] = self._readers.connect()
+            return conn
 
     @contextmanager
     def _turn(self) -> Iterator[None]:
@@ -306,6 +327,10 @@ class Store:
 
     def dispose(self) -> None:
         if self._readers is not None:
+            with self._readers_made:
+                for kept in self._kept.values():
+                    kept.close()
+                self._kept.clear()
             self._readers.dispose()
         if self._connection is not None or self.dialect == "sqlite":
             with self._turn():

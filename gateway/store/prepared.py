@@ -40,7 +40,10 @@ class Prepared:
         cursor = plan.execute(conn, params)
         try:
             names, processors = plan.result(cursor.description)
-            return [{name: (value if process is None else process(value))
+            # A NULL is None in every column type (each processor passes None through), so it is not
+            # handed to them: the lane facts' outer joins read mostly NULLs (a transient's row: every
+            # column of its session and its permit).
+            return [{name: (value if process is None or value is None else process(value))
                      for name, process, value in zip(names, processors, row)} for row in cursor.fetchall()]
         finally:
             cursor.close()
