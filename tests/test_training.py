@@ -16,9 +16,8 @@ import pytest
 from recognition import calibration, regions
 from recognition.pipeline import PlateRecognizer
 from recognition.platemodel import ALPHABET, CALIBRATION, HEIGHT, MODEL, WIDTH, PlateModel, decode, prepare
+from recognition.training import augment, data, heldout
 from recognition.training import calibrate as train_calibrate
-from recognition.training import data, heldout
-from recognition.training import augment
 from recognition.training.augment import FAR, degrade
 from recognition.training.export import Review, export_reviews
 from recognition.training.render import Renderer
