@@ -16,9 +16,9 @@ import pytest
 from recognition import calibration, regions
 from recognition.pipeline import PlateRecognizer
 from recognition.platemodel import ALPHABET, CALIBRATION, HEIGHT, MODEL, WIDTH, PlateModel, decode, prepare
+from recognition.training import augment, data, heldout
 from recognition.training import calibrate as train_calibrate
-from recognition.training import data, heldout
-from recognition.training.augment import degrade
+from recognition.training.augment import FAR, degrade
 from recognition.training.export import Review, export_reviews
 from recognition.training.render import Renderer
 
@@ -84,6 +84,29 @@ def test_degradations_make_camera_sized_crops():
     plate = Renderer(rng).render("US")
     heights = [degrade(rng, plate.image, plate.box, clean=0.0).shape[0] for _ in range(30)]
     assert max(heights) <= 40 and min(heights) >= 8
+
+
+def test_a_far_camera_makes_smaller_blurrier_crops_and_only_when_asked():
+    plate = Renderer(np.random.default_rng(1)).render("US")
+
+    def crops(far):
+        rng = np.random.default_rng(2)
+        return [degrade(rng, plate.image, plate.box, clean=0.0, far=far) for _ in range(40)]
+
+    def sharpness(crop):   # the edges' strength once scaled to the network's height
+        grey = cv2.cvtColor(cv2.resize(crop, (crop.shape[1] * HEIGHT // crop.shape[0], HEIGHT)), cv2.COLOR_BGR2GRAY)
+        return cv2.Laplacian(grey, cv2.CV_64F).var()
+
+    near, far = crops(0.0), crops(1.0)
+    assert max(c.shape[0] for c in far) <= FAR["max_height"] < max(c.shape[0] for c in near)
+    assert np.median([sharpness(c) for c in far]) < np.median([sharpness(c) for c in near])
+    # No share asked, nothing more drawn: the samples of a seed (validation, test) stay as they were.
+    rng_a, rng_b = np.random.default_rng(3), np.random.default_rng(3)
+    sample = degrade(rng_a, plate.image, plate.box, clean=0.0)
+    crop = augment.cut(rng_b, plate.image, plate.box)
+    rng_b.random()   # degrade's draw for ``clean``
+    made = augment.camera(rng_b, augment.light(rng_b, augment.perspective(rng_b, crop)))
+    assert np.array_equal(sample, made) and rng_a.random() == rng_b.random()
 
 
 def test_the_network_input_keeps_the_aspect_and_pads():

@@ -34,6 +34,8 @@ def main(argv=None):
     parser.add_argument("--mix", metavar="SOURCE=SHARE,...", help="each epoch's sources and shares "
                         "(default: recognition.training.train.MIX)")
     parser.add_argument("--lr", type=float, default=3e-4, help="the learning rate's peak")
+    parser.add_argument("--far", type=float, default=0.0, metavar="SHARE", help="the share of degraded "
+                        "training samples seen by a far camera: 14-26 px high, blurred, coarse JPEG")
     parser.add_argument("--stage", choices=("all", "train", "calibrate", "judge", "crops"), default="all")
     parser.add_argument("--other-model", action="append", default=[], metavar="ONNX",
                         help="another plate recogniser judged beside --out on the test split's crops (repeatable)")
@@ -56,9 +58,10 @@ def main(argv=None):
         mix = {k: float(v) for k, v in (p.split("=") for p in args.mix.split(","))} if args.mix else None
         record = {"training": train(args.data, recogniser_path(), out, args.work, seed=args.seed,
                                     epochs=args.epochs, epoch_size=args.epoch_size, threads=args.threads,
-                                    resume=args.resume, sites=args.site, log=log, mix=mix, lr=args.lr)}
+                                    resume=args.resume, sites=args.site, log=log, mix=mix, lr=args.lr,
+                                    far=args.far)}
         record["training"]["command"] = {"mix": mix, "lr": args.lr, "epochs": args.epochs,
-                                         "epoch_size": args.epoch_size, "seed": args.seed}
+                                         "epoch_size": args.epoch_size, "seed": args.seed, "far": args.far}
         save()
     if args.stage in ("all", "calibrate"):
         from .calibrate import calibrate

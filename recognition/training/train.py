@@ -32,9 +32,10 @@ VALIDATION_RENDERS = heldout.RENDERS
 class Samples:
     """Training and validation samples, all drawn from generators seeded by (seed, purpose)."""
 
-    def __init__(self, root, seed, sites=(), renders=VALIDATION_RENDERS, mix=None):
+    def __init__(self, root, seed, sites=(), renders=VALIDATION_RENDERS, mix=None, far=0.0):
         self.seed = seed
         self.sites = sites
+        self.far = far
         self.real = {}
         for crop in data.crops(root, "train", sites=sites):
             self.real.setdefault(crop.source, []).append((crop.image(), crop.plate))
@@ -55,10 +56,10 @@ class Samples:
             source = sources[pick]
             if source.startswith("render-"):
                 plate = renderer.render(source.split("-")[1])
-                out.append((degrade(rng, plate.image, plate.box), plate.plate))
+                out.append((degrade(rng, plate.image, plate.box, far=self.far), plate.plate))
             else:
                 image, plate = self.real[source][rng.integers(len(self.real[source]))]
-                out.append((degrade(rng, image), plate))
+                out.append((degrade(rng, image, far=self.far), plate))
         return out
 
 
@@ -87,8 +88,9 @@ def evaluate(net, groups, batch=64):
 
 
 def train(root, recogniser, out, work, seed=1, epochs=8, epoch_size=3000, batch=32, lr=3e-4, patience=3,
-          threads=2, resume=False, sites=(), validation_renders=VALIDATION_RENDERS, log=print, mix=None):
-    """Train, keep the best epoch, export it to ``out`` (ONNX); returns the training record."""
+          threads=2, resume=False, sites=(), validation_renders=VALIDATION_RENDERS, log=print, mix=None, far=0.0):
+    """Train, keep the best epoch, export it to ``out`` (ONNX); returns the training record.
+    ``far``: the share of degraded training samples seen by a far camera (``augment.FAR``)."""
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
     work = Path(work)
@@ -112,7 +114,7 @@ def train(root, recogniser, out, work, seed=1, epochs=8, epoch_size=3000, batch=
         torch.set_rng_state(state["torch_rng"])
         log(f"resumed after epoch {len(record['epochs'])}")
     log("loading crops and the validation split")
-    samples = Samples(root, seed, sites, validation_renders, mix)
+    samples = Samples(root, seed, sites, validation_renders, mix, far)
     log(f"train crops: {', '.join(f'{k} {len(v)}' for k, v in samples.real.items())}; validation: "
         f"{', '.join(f'{k} {len(v)}' for k, v in samples.validation.items())}")
     if not record["epochs"]:
