@@ -297,22 +297,30 @@ def _while_the_last_space_is_taken(gw, other_node):
     ev = LaneEvent(event_id=unique(), facility_id=LOT, camera_id="Z-RACE", direction="ENTRY", timestamp=gw.clock(),
                    plate_text=unique_plate(), confidence=Decimal("0.97"))
     fac, lane, when = recorder.place(ev)
+    return _while_node_a_holds(gw, lambda conn: recorder.record(conn, fac, lane, ev, ev.plate_text, when)[0],
+                               other_node, ("zone", LOT, "RACE"))
+
+
+def _while_node_a_holds(gw, node_a, other_node, turn):
+    """``node_a(conn)`` in a unit of work that is held open while ``other_node`` runs in a thread; it
+    commits once that waits for ``turn`` (or has answered: it did not wait). (What ``node_a``
+    returned, what ``other_node`` returned or raised.)"""
     answered, outcome = threading.Event(), {}
 
-    def b():
+    def node_b():
         try:
             outcome["value"] = other_node()
         except Exception as e:  # noqa: BLE001 - the test looks at it
             outcome["error"] = e
         answered.set()
     with gw.store.connection() as conn:
-        first, _ = recorder.record(conn, fac, lane, ev, ev.plate_text, when)
-        node_b = threading.Thread(target=b)
-        node_b.start()
+        first = node_a(conn)
+        b = threading.Thread(target=node_b)
+        b.start()
         for _ in range(3000):   # at most 30 s; each check waits on B's answer, not on the clock
-            if answered.wait(0.01) or waits_for_a_turn(gw.store, "zone", LOT, "RACE"):
+            if answered.wait(0.01) or waits_for_a_turn(gw.store, *turn):
                 break
-    node_b.join(30)
+    b.join(30)
     assert answered.is_set(), "the other node never answered"
     return first, outcome
 
@@ -347,26 +355,15 @@ def test_two_nodes_assigning_one_space_at_once_give_it_once(gw):
     zones.SetZone(FacilityID=LOT, ZoneID="RACE", Capacity=[{"VehicleType": "car", "Spaces": 1 + spaces(gw).get(
         ("RACE", "car"), (0, 0, 0))[1]}])
     first, second = (event(gw, "ENTRY", unique_plate(), "Z-FREE").ParkingEvent.Session.SessionID for _ in range(2))
-    answered, outcome = threading.Event(), {}
 
-    def node_b():
-        try:
-            outcome["value"] = gw.client("ZoneService").AssignSpace(SessionID=second, ZoneID="RACE", SpaceID="RACE-7")
-        except Exception as e:  # noqa: BLE001 - the test looks at it
-            outcome["error"] = e
-        answered.set()
-    with gw.store.connection() as conn:                                        # node A
+    def node_a(conn):
         stored.take_turn(conn, LOT, "L1")
         stored.take_space_turn(conn, LOT, "RACE-7")
         assert not stored.space_taken(conn, LOT, "RACE-7", first)
         stored.assign(conn, first, "L1", "RACE-7")
-        b = threading.Thread(target=node_b)
-        b.start()
-        for _ in range(3000):   # at most 30 s; each check waits on B's answer, not on the clock
-            if answered.wait(0.01) or waits_for_a_turn(gw.store, "space", LOT, "RACE-7"):
-                break
-    b.join(30)
-    assert answered.is_set(), "the other node never answered"
+    _, outcome = _while_node_a_holds(
+        gw, node_a, lambda: gw.client("ZoneService").AssignSpace(SessionID=second, ZoneID="RACE", SpaceID="RACE-7"),
+        ("space", LOT, "RACE-7"))
     assert isinstance(outcome.get("error"), zeep.exceptions.Fault) and outcome["error"].code.endswith("Conflict"), \
         outcome
     with gw.store.connection() as conn:
