@@ -138,7 +138,9 @@ class EventRecorder:
             verdict = Verdict(REVIEW, ev.unread or "NO_PLATE_READ", NO_PERMIT)
         else:
             zone = lane_zone(self.zones, conn, fac, lane) if ev.direction == "ENTRY" else None
-            if zone is not None:   # its spaces counted and taken in turn with every other node's entries
+            if ev.direction == "ENTRY" and not fac.held_by_zones:   # the facility's spaces, then the zone's:
+                sessions.take_turn(conn, fac.id)                    # counted and taken in turn with every
+            if zone is not None:                                    # other node's entries
                 zone_store.take_turn(conn, fac.id, zone.id)
             known = facts.of_plate(conn, fac.id, plate, ev.direction, when, zone.id if zone else None, kind)
             known.zone = zone

@@ -1,11 +1,16 @@
-"""Parking sessions: opened by an entry, closed by an exit, paid towards in between."""
+"""Parking sessions: opened by an entry, closed by an exit, paid towards in between.
+
+A facility's spaces are counted (the open sessions) and taken in turn (:func:`take_turn`) where its
+capacity decides an entry: PostgreSQL runs units of work side by side, on every node, and two entries
+that both counted the last space free would both take it.
+"""
 
 from decimal import Decimal
 
 from sqlalchemy import Connection, bindparam, case, func, select, update
 
 from ..domain.sessions import ParkingSession
-from . import rollups
+from . import rollups, turns
 from .facts import OCCUPIED, OPEN
 from .prepared import Prepared
 from .schema import SessionRecord, table_of
@@ -57,6 +62,14 @@ def of_plate(conn: Connection, facility_id: str, plate: str, for_update: bool = 
         .order_by(_SESSIONS.c.status.desc(), _SESSIONS.c.entry_time.desc()).limit(1)
     row = conn.execute(query.with_for_update() if for_update else query).first()
     return ParkingSession(**row._mapping) if row is not None else None
+
+
+def take_turn(conn: Connection, facility_id: str) -> None:
+    """Until ``conn``'s unit of work ends, the facility's spaces are this unit's to count and take:
+    another unit (on any node) that asks waits here, then counts what this one took. Asked before the
+    count, and before a zone's turn (:func:`gateway.store.zones.take_turn`), never after: one order,
+    so no two units wait on each other."""
+    turns.take_turn(conn, "facility", facility_id)
 
 
 def occupied(conn: Connection, facility_id: str) -> int:
