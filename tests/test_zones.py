@@ -23,6 +23,7 @@ from conftest import (
     unique_plate,
     waits_for_a_turn,
 )
+from gateway.app.recording import Overtaken
 from gateway.contract.schema import CONTRACT_XSD
 from gateway.domain.events import LaneEvent
 from gateway.store.schema import AuditRecord
@@ -314,8 +315,8 @@ def _while_node_a_holds(gw, node_a, other_node, turn):
     """``node_a(conn)`` in a unit of work that is held open while ``other_node`` runs in a thread; it
     commits once that waits for ``turn`` (or has answered: it did not wait), and fails when neither
     comes within 30 s (the other node waits for something else). (What ``node_a`` returned, what
-    ``other_node`` returned or raised.)"""
-    answered, outcome = threading.Event(), {}
+    ``other_node`` returned or raised, and whether it waited.)"""
+    answered, outcome = threading.Event(), {"waited": False}
 
     def node_b():
         try:
@@ -328,7 +329,10 @@ def _while_node_a_holds(gw, node_a, other_node, turn):
         b = threading.Thread(target=node_b)
         b.start()
         for _ in range(3000):   # at most 30 s; each check waits on B's answer, not on the clock
-            if answered.wait(0.01) or waits_for_a_turn(gw.store, *turn):
+            if answered.wait(0.01):
+                break
+            if waits_for_a_turn(gw.store, *turn):
+                outcome["waited"] = True
                 break
         else:
             raise AssertionError(f"the other node neither waited for the turn {turn} nor answered")
@@ -337,21 +341,31 @@ def _while_node_a_holds(gw, node_a, other_node, turn):
     return first, outcome
 
 
-@pytest.mark.parametrize("lane_of_a", ["LAST-IN", "LAST-UP"])
-def test_two_nodes_racing_for_a_facilitys_last_space_one_takes_it(gw, lane_of_a):
+@pytest.mark.parametrize("lane_of_a, b_thinks_it_roomy", [("LAST-IN", False), ("LAST-UP", False),
+                                                           ("LAST-IN", True)])
+def test_two_nodes_racing_for_a_facilitys_last_space_one_takes_it(gw, lane_of_a, b_thinks_it_roomy):
     """The facility has one space. Node A (the gateway's lane-event code, in a unit of work held
     open) takes it at ``lane_of_a`` (no zone; a zone with spaces to spare); before A commits, node B
     enters at the lane with no zone. Count-then-insert let both in on PostgreSQL: B counted before A
-    committed. Now B waits for the facility's turn, counts A's car, and is told the facility is full."""
+    committed. Now B waits for the facility's turn, counts A's car, and is told the facility is full;
+    so too when B's last count was roomy (it shares the turn, finds the last spaces, counts again in
+    turn)."""
     recorder = gw.service.use_cases.events.frames.recorder
+    if b_thinks_it_roomy:
+        recorder.roomy.add(LAST)   # only B reads it: A's turn is taken below, before the count
     gw.clock.advance(timedelta(seconds=1))
     plate_a, plate_b = unique_plate(), unique_plate()
     ev = LaneEvent(event_id=unique(), facility_id=LAST, camera_id=lane_of_a, direction="ENTRY", timestamp=gw.clock(),
                    plate_text=plate_a, confidence=Decimal("0.97"))
     fac, lane, when = recorder.place(ev)
     try:
-        first, b = _while_node_a_holds(gw, lambda conn: recorder.record(conn, fac, lane, ev, plate_a, when)[0],
-                                       lambda: event(gw, "ENTRY", plate_b, "LAST-IN", FacilityID=LAST),
+        def node_a(conn):
+            recorder.roomy.discard(LAST)
+            outcome = recorder.record(conn, fac, lane, ev, plate_a, when)[0]
+            if b_thinks_it_roomy:
+                recorder.roomy.add(LAST)
+            return outcome
+        first, b = _while_node_a_holds(gw, node_a, lambda: event(gw, "ENTRY", plate_b, "LAST-IN", FacilityID=LAST),
                                        ("facility", LAST))
         assert first.decision == "OPEN"
         assert (b["value"].Decision, b["value"].Reason) == ("HOLD", "FACILITY_FULL"), b
@@ -359,6 +373,45 @@ def test_two_nodes_racing_for_a_facilitys_last_space_one_takes_it(gw, lane_of_a)
     finally:   # the space free again (within the grace period) for the next case
         for plate in (plate_a, plate_b):
             event(gw, "EXIT", plate, "LAST-OUT", FacilityID=LAST)
+
+
+def test_an_entry_that_shared_the_turn_and_finds_the_last_spaces_counts_again_in_turn(gw):
+    """Units that share the facility's turn do not see each other's cars: one that counts fewer free
+    spaces than units can be under way at once does not go on (its unit taken back, decided again
+    holding the turn alone). On SQLite a unit is never under way beside another: the last space is roomy."""
+    if gw.store.dialect != "postgresql":
+        pytest.skip("SQLite takes units of work in turn")
+    recorder = gw.service.use_cases.events.frames.recorder
+    recorder.roomy.add(LAST)
+    gw.clock.advance(timedelta(seconds=1))
+    plate = unique_plate()
+    ev = LaneEvent(event_id=unique(), facility_id=LAST, camera_id="LAST-IN", direction="ENTRY", timestamp=gw.clock(),
+                   plate_text=plate, confidence=Decimal("0.97"))
+    fac, lane, when = recorder.place(ev)
+    with pytest.raises(Overtaken), gw.store.connection() as conn:
+        recorder.record(conn, fac, lane, ev, plate, when)
+    assert LAST not in recorder.roomy
+    try:
+        assert event(gw, "ENTRY", plate, "LAST-IN", FacilityID=LAST).Decision == "OPEN"
+    finally:
+        event(gw, "EXIT", plate, "LAST-OUT", FacilityID=LAST)
+
+
+def test_entries_far_from_the_last_space_share_the_facilitys_turn(gw):
+    """Node A's entry is amid its unit of work (the facility's turn shared: its last count was roomy)
+    when node B's comes: B goes at once, without waiting for A's commit."""
+    if gw.store.dialect != "postgresql":
+        pytest.skip("SQLite takes units of work in turn")
+    event(gw, "ENTRY", unique_plate(), "Z-FREE")   # a count here, roomy: a capacity of 100,000
+    recorder = gw.service.use_cases.events.frames.recorder
+    assert LOT in recorder.roomy
+    gw.clock.advance(timedelta(seconds=1))
+    ev = LaneEvent(event_id=unique(), facility_id=LOT, camera_id="Z-FREE", direction="ENTRY", timestamp=gw.clock(),
+                   plate_text=unique_plate(), confidence=Decimal("0.97"))
+    fac, lane, when = recorder.place(ev)
+    first, b = _while_node_a_holds(gw, lambda conn: recorder.record(conn, fac, lane, ev, ev.plate_text, when)[0],
+                                   lambda: event(gw, "ENTRY", unique_plate(), "Z-FREE"), ("facility", LOT))
+    assert first.decision == "OPEN" and b["value"].Decision == "OPEN" and not b["waited"]
 
 
 def test_two_nodes_racing_for_a_zones_last_space_one_takes_it(gw):
