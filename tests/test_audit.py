@@ -11,13 +11,13 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import text, update
+from sqlalchemy import delete, insert, select, text, update
 
 from conftest import FACILITY, unique_plate
 from gateway.app.audit import Audit
 from gateway.domain.audit import AuditKeys
 from gateway.store import audit as audit_store
-from gateway.store.schema import AuditRecord
+from gateway.store.schema import AuditPlateRecord, AuditRecord
 from test_events import fault_of, issue_permit, submit
 
 
@@ -194,6 +194,58 @@ def test_verify_says_where_an_entry_was_changed(gateway, clock, tampering):
     cli = subprocess.run([sys.executable, "-m", "gateway", "--database-url", gateway.service.config.database_url,
                           "audit", "verify"], capture_output=True, text=True, timeout=120)
     assert cli.returncode == 1 and f"BROKEN at entry {victim.EntryID}" in cli.stdout
+
+
+def _listing(gateway, clock, plates):
+    """A listing's entry that showed ``plates`` (its id, and its audit_plates rows as written)."""
+    with gateway.store.connection() as conn:
+        entry_id = audit_store.record(conn, clock(), "enforcement", "ListHotlist", "hotlist", f"{len(plates)} shown",
+                                      plates=plates)
+    with gateway.store.connection() as conn:
+        return entry_id, conn.execute(select(AuditPlateRecord.__table__).where(
+            AuditPlateRecord.entry_id == entry_id)).mappings().all()
+
+
+@pytest.mark.parametrize("tamper", ["removed", "changed", "added", "tombstoned"])
+def test_verify_says_where_a_plate_a_listing_showed_was_touched(gateway, clock, tamper):
+    """The hashes of the plates a listing showed are what QueryAudit Plate=... finds it by: one removed
+    (the listing no longer found by it), changed, added or made to look erased without an erasure
+    breaks the chain at the listing's entry."""
+    entry_id, rows = _listing(gateway, clock, [unique_plate(), unique_plate()])
+    audit_api = gateway.client("AuditService", user="admin")
+    assert audit_api.VerifyAudit().Verified
+    P = AuditPlateRecord.__table__
+    mine = (P.c.entry_id == entry_id) & (P.c.plate_hash == rows[0]["plate_hash"])
+    with gateway.store.connection() as conn:
+        if tamper == "removed":
+            conn.execute(delete(P).where(mine))
+        elif tamper == "changed":
+            conn.execute(update(P).where(mine).values(plate_hash=AuditKeys(b"k" * 32).plate_hash(unique_plate())))
+        elif tamper == "added":
+            conn.execute(insert(P).values(entry_id=entry_id, plate_hash="ab" * 32))
+        else:
+            conn.execute(update(P).where(mine).values(plate_hash="cd" * 32, erased=True))
+    try:
+        check = audit_api.VerifyAudit()
+        assert not check.Verified and check.BrokenAt == entry_id and "audit_plates" in check.Problem
+    finally:   # the module's other tests share the log
+        with gateway.store.connection() as conn:
+            conn.execute(delete(P).where(P.c.entry_id == entry_id))
+            conn.execute(insert(P), [dict(r) for r in rows])
+    assert audit_api.VerifyAudit().Verified
+
+
+def test_listings_chained_before_their_plates_were_still_verify(gateway, clock, monkeypatch):
+    """An entry written before its plates were chained (its hash over its own fields only) verifies as
+    it was chained, and so do the entries after it, chained the new way."""
+    real = audit_store.fields_of
+    with monkeypatch.context() as before:   # the append as it was: the plates shown outside the hash
+        before.setattr(audit_store, "fields_of", lambda *fields: real(*fields[:8]))
+        old_id, rows = _listing(gateway, clock, [unique_plate()])
+    new_id, _ = _listing(gateway, clock, [unique_plate()])
+    assert rows and new_id > old_id
+    check = gateway.client("AuditService", user="admin").VerifyAudit()
+    assert check.Verified and check.LastEntryID >= new_id
 
 
 def test_cli_lists_and_exports_with_filters(gateway, clock, tmp_path):

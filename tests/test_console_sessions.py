@@ -311,6 +311,28 @@ def kept_with(gw, flash, picture):
     return session
 
 
+def test_a_request_amid_an_erasure_does_not_write_its_message_back(db, clock):
+    """A request read the session (a message quoting a plate among its messages), an erasure of the
+    plate took the message out, then the request added a message of its own: it wrote back every
+    message it began with, the erased one too. Now it writes what it changed: its own message."""
+    gw = node(db, clock)
+    try:
+        plate = unique_plate()
+        sessions = gw.service.use_cases.console_sessions
+        kept = kept_with(gw, f"Entry of {plate} not admitted", b"JPEG")
+        in_flight, _ = sessions.get(kept.id)
+        before = in_flight.state()
+        in_flight.flashes.append(("info", "Shift opened."))
+        assert gw.service.use_cases.erasure.erase(plate, "admin").erased["console_sessions"] == 1
+        sessions.save(in_flight, before)
+        flashes = stored(gw, kept.id).flashes
+        assert plate not in flashes and "Shift opened." in flashes
+        shown, _ = sessions.get(kept.id)
+        assert shown.flashes == [("info", "Shift opened.")]
+    finally:
+        stop_gateway(gw)
+
+
 def test_retention_takes_the_messages_and_pictures_of_sessions_long_unused(db, clock):
     """Ended sessions were pruned only as new ones were stored: with nobody logging in, a booth picture
     and a message quoting a plate stayed for ever. Now the plates' retention takes sessions unused

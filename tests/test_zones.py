@@ -23,6 +23,7 @@ from conftest import (
     unique_plate,
     waits_for_a_turn,
 )
+from gateway.app.recording import Overtaken
 from gateway.contract.schema import CONTRACT_XSD
 from gateway.domain.events import LaneEvent
 from gateway.store.schema import AuditRecord
@@ -33,17 +34,26 @@ NS = {"pg": "urn:parkgate:v1"}
 ZONES = [{"id": "L1", "name": "Level 1", "kind": "level", "capacity": {"car": 2, "van": 1}},
          {"id": "MOTO", "name": "Motorcycle area", "capacity": {"motorcycle": 1}},
          {"id": "RACE", "name": "Raced for", "capacity": {"car": 1}}]
+LAST = "LOT-LAST"   # one space: a lane with no zone, and one into a zone of more spaces than that
+HELD = "LOT-HELD"   # no capacity of its own (its zones'), and its only entry lane leads into a zone
 
 
 @pytest.fixture(scope="module")
 def gw(database_url, receiver):
+    held = configs.facility(HELD, dict(configs.lane("HELD-IN", 1, "ENTRY"), zone="RACE"),
+                            configs.lane("HELD-OUT", 2, "EXIT"), zone=[ZONES[-1]])
+    del held["capacity"]
     raw = configs.gateway(
         configs.facility(LOT, dict(configs.lane("Z-IN", 1, "ENTRY"), zone="L1"),
                          dict(configs.lane("Z-MOTO", 2, "ENTRY"), zone="MOTO", vehicle_type="motorcycle"),
                          configs.lane("Z-OUT", 3, "EXIT"), configs.lane("Z-FREE", 4, "ENTRY"),
                          dict(configs.lane("Z-RACE", 5, "ENTRY"), zone="RACE"),
                          tariff_=configs.tariff(grace_minutes=60), zone=ZONES),
-        relays=[configs.relay("spaces", receiver.url, documents=["SpaceAssigned"], backoff_s=0.1)])
+        configs.facility(LAST, configs.lane("LAST-IN", 1, "ENTRY"),
+                         dict(configs.lane("LAST-UP", 2, "ENTRY"), zone="UP"), configs.lane("LAST-OUT", 3, "EXIT"),
+                         capacity=1, tariff_=configs.tariff(grace_minutes=60),
+                         zone=[{"id": "UP", "name": "Upper level", "capacity": {"car": 5}}]),
+        held, relays=[configs.relay("spaces", receiver.url, documents=["SpaceAssigned"], backoff_s=0.1)])
     running = start_gateway(configs.parse(raw, database_url=database_url), SettableClock())
     add_test_users(database_url)
     yield running
@@ -60,10 +70,10 @@ def event(gw, direction, plate, camera, **more):
         "Timestamp": gw.clock(), "PlateText": plate, "Confidence": "0.97", **more})
 
 
-def spaces(gw, user="operator"):
+def spaces(gw, user="operator", facility=LOT):
     """(zone, type) -> (capacity, occupied, available) as ListZones says."""
     return {(z.ZoneID, s.VehicleType): (s.Capacity, s.Occupied, s.Available)
-            for z in gw.client("ZoneService", user).ListZones(FacilityID=LOT) for s in z.Spaces}
+            for z in gw.client("ZoneService", user).ListZones(FacilityID=facility) for s in z.Spaces}
 
 
 def delivered(receiver, key):
@@ -284,28 +294,29 @@ def test_a_zone_set_changes_a_capacity_that_is_the_sum_of_its_zones(database_url
 
 # --- two nodes racing for a zone's last space -------------------------------------------------
 
-def _while_the_last_space_is_taken(gw, other_node):
-    """Node A (the gateway's own lane-event code, in a unit of work of its own) takes the zone RACE's
-    last space; before it commits, ``other_node`` runs in a thread, and A commits once that waits for
-    the zone's turn (or has answered: it did not wait). (A's outcome, what ``other_node`` returned or
-    raised.)"""
+def _while_the_last_space_is_taken(gw, other_node, facility=LOT, camera="Z-RACE"):
+    """Node A (the gateway's own lane-event code, in a unit of work of its own) takes the last space of
+    the zone RACE of ``facility`` at ``camera``; before it commits, ``other_node`` runs in a thread,
+    and A commits once that waits for the zone's turn (or has answered: it did not wait). (A's
+    outcome, what ``other_node`` returned or raised.)"""
     zones = gw.client("ZoneService", "admin")
-    zones.SetZone(FacilityID=LOT, ZoneID="RACE", Capacity=[{"VehicleType": "car", "Spaces": 1 + spaces(gw).get(
-        ("RACE", "car"), (0, 0, 0))[1]}])
+    zones.SetZone(FacilityID=facility, ZoneID="RACE", Capacity=[{"VehicleType": "car", "Spaces": 1 + spaces(
+        gw, facility=facility).get(("RACE", "car"), (0, 0, 0))[1]}])
     recorder = gw.service.use_cases.events.frames.recorder
     gw.clock.advance(timedelta(seconds=1))
-    ev = LaneEvent(event_id=unique(), facility_id=LOT, camera_id="Z-RACE", direction="ENTRY", timestamp=gw.clock(),
-                   plate_text=unique_plate(), confidence=Decimal("0.97"))
+    ev = LaneEvent(event_id=unique(), facility_id=facility, camera_id=camera, direction="ENTRY",
+                   timestamp=gw.clock(), plate_text=unique_plate(), confidence=Decimal("0.97"))
     fac, lane, when = recorder.place(ev)
     return _while_node_a_holds(gw, lambda conn: recorder.record(conn, fac, lane, ev, ev.plate_text, when)[0],
-                               other_node, ("zone", LOT, "RACE"))
+                               other_node, ("zone", facility, "RACE"))
 
 
 def _while_node_a_holds(gw, node_a, other_node, turn):
     """``node_a(conn)`` in a unit of work that is held open while ``other_node`` runs in a thread; it
-    commits once that waits for ``turn`` (or has answered: it did not wait). (What ``node_a``
-    returned, what ``other_node`` returned or raised.)"""
-    answered, outcome = threading.Event(), {}
+    commits once that waits for ``turn`` (or has answered: it did not wait), and fails when neither
+    comes within 30 s (the other node waits for something else). (What ``node_a`` returned, what
+    ``other_node`` returned or raised, and whether it waited.)"""
+    answered, outcome = threading.Event(), {"waited": False}
 
     def node_b():
         try:
@@ -318,20 +329,100 @@ def _while_node_a_holds(gw, node_a, other_node, turn):
         b = threading.Thread(target=node_b)
         b.start()
         for _ in range(3000):   # at most 30 s; each check waits on B's answer, not on the clock
-            if answered.wait(0.01) or waits_for_a_turn(gw.store, *turn):
+            if answered.wait(0.01):
                 break
+            if waits_for_a_turn(gw.store, *turn):
+                outcome["waited"] = True
+                break
+        else:
+            raise AssertionError(f"the other node neither waited for the turn {turn} nor answered")
     b.join(30)
     assert answered.is_set(), "the other node never answered"
     return first, outcome
 
 
+@pytest.mark.parametrize("lane_of_a, b_thinks_it_roomy", [("LAST-IN", False), ("LAST-UP", False),
+                                                           ("LAST-IN", True)])
+def test_two_nodes_racing_for_a_facilitys_last_space_one_takes_it(gw, lane_of_a, b_thinks_it_roomy):
+    """The facility has one space. Node A (the gateway's lane-event code, in a unit of work held
+    open) takes it at ``lane_of_a`` (no zone; a zone with spaces to spare); before A commits, node B
+    enters at the lane with no zone. Count-then-insert let both in on PostgreSQL: B counted before A
+    committed. Now B waits for the facility's turn, counts A's car, and is told the facility is full;
+    so too when B's last count was roomy (it shares the turn, finds the last spaces, counts again in
+    turn)."""
+    recorder = gw.service.use_cases.events.frames.recorder
+    if b_thinks_it_roomy:
+        recorder.roomy.add(LAST)   # only B reads it: A's turn is taken below, before the count
+    gw.clock.advance(timedelta(seconds=1))
+    plate_a, plate_b = unique_plate(), unique_plate()
+    ev = LaneEvent(event_id=unique(), facility_id=LAST, camera_id=lane_of_a, direction="ENTRY", timestamp=gw.clock(),
+                   plate_text=plate_a, confidence=Decimal("0.97"))
+    fac, lane, when = recorder.place(ev)
+    try:
+        def node_a(conn):
+            recorder.roomy.discard(LAST)
+            outcome = recorder.record(conn, fac, lane, ev, plate_a, when)[0]
+            if b_thinks_it_roomy:
+                recorder.roomy.add(LAST)
+            return outcome
+        first, b = _while_node_a_holds(gw, node_a, lambda: event(gw, "ENTRY", plate_b, "LAST-IN", FacilityID=LAST),
+                                       ("facility", LAST))
+        assert first.decision == "OPEN"
+        assert (b["value"].Decision, b["value"].Reason) == ("HOLD", "FACILITY_FULL"), b
+        assert gw.client("EventService").GetOccupancy(FacilityID=LAST).Occupied == 1
+    finally:   # the space free again (within the grace period) for the next case
+        for plate in (plate_a, plate_b):
+            event(gw, "EXIT", plate, "LAST-OUT", FacilityID=LAST)
+
+
+def test_an_entry_that_shared_the_turn_and_finds_the_last_spaces_counts_again_in_turn(gw):
+    """Units that share the facility's turn do not see each other's cars: one that counts fewer free
+    spaces than units can be under way at once does not go on (its unit taken back, decided again
+    holding the turn alone). On SQLite a unit is never under way beside another: the last space is roomy."""
+    if gw.store.dialect != "postgresql":
+        pytest.skip("SQLite takes units of work in turn")
+    recorder = gw.service.use_cases.events.frames.recorder
+    recorder.roomy.add(LAST)
+    gw.clock.advance(timedelta(seconds=1))
+    plate = unique_plate()
+    ev = LaneEvent(event_id=unique(), facility_id=LAST, camera_id="LAST-IN", direction="ENTRY", timestamp=gw.clock(),
+                   plate_text=plate, confidence=Decimal("0.97"))
+    fac, lane, when = recorder.place(ev)
+    with pytest.raises(Overtaken), gw.store.connection() as conn:
+        recorder.record(conn, fac, lane, ev, plate, when)
+    assert LAST not in recorder.roomy
+    try:
+        assert event(gw, "ENTRY", plate, "LAST-IN", FacilityID=LAST).Decision == "OPEN"
+    finally:
+        event(gw, "EXIT", plate, "LAST-OUT", FacilityID=LAST)
+
+
+def test_entries_far_from_the_last_space_share_the_facilitys_turn(gw):
+    """Node A's entry is amid its unit of work (the facility's turn shared: its last count was roomy)
+    when node B's comes: B goes at once, without waiting for A's commit."""
+    if gw.store.dialect != "postgresql":
+        pytest.skip("SQLite takes units of work in turn")
+    event(gw, "ENTRY", unique_plate(), "Z-FREE")   # a count here, roomy: a capacity of 100,000
+    recorder = gw.service.use_cases.events.frames.recorder
+    assert LOT in recorder.roomy
+    gw.clock.advance(timedelta(seconds=1))
+    ev = LaneEvent(event_id=unique(), facility_id=LOT, camera_id="Z-FREE", direction="ENTRY", timestamp=gw.clock(),
+                   plate_text=unique_plate(), confidence=Decimal("0.97"))
+    fac, lane, when = recorder.place(ev)
+    first, b = _while_node_a_holds(gw, lambda conn: recorder.record(conn, fac, lane, ev, ev.plate_text, when)[0],
+                                   lambda: event(gw, "ENTRY", unique_plate(), "Z-FREE"), ("facility", LOT))
+    assert first.decision == "OPEN" and b["value"].Decision == "OPEN" and not b["waited"]
+
+
 def test_two_nodes_racing_for_a_zones_last_space_one_takes_it(gw):
     """Count-then-insert let both take it on PostgreSQL: B counted before A committed. Now B waits for
-    the zone's turn, counts A's car, and is told the zone is full."""
-    first, b = _while_the_last_space_is_taken(gw, lambda: event(gw, "ENTRY", unique_plate(), "Z-RACE"))
+    the zone's turn, counts A's car, and is told the zone is full. In a facility its zones hold, the
+    zone's turn is the only one an entry takes (no facility-wide turn for all its zones' entries)."""
+    first, b = _while_the_last_space_is_taken(
+        gw, lambda: event(gw, "ENTRY", unique_plate(), "HELD-IN", FacilityID=HELD), HELD, "HELD-IN")
     assert first.decision == "OPEN"
     assert (b["value"].Decision, b["value"].Reason) == ("HOLD", "FACILITY_FULL")
-    capacity, occupied, available = spaces(gw)[("RACE", "car")]
+    capacity, occupied, available = spaces(gw, facility=HELD)[("RACE", "car")]
     assert occupied == capacity and available == 0
 
 

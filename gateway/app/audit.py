@@ -175,6 +175,10 @@ class Audit:
             self._noted(conn, username, "ExportAudit", f, f"{count} exported")
         return out.getvalue().encode()
 
+    def _erased_plates(self) -> set[str]:
+        with self.store.connection() as conn:
+            return audit.erased_plates(conn)
+
     def verify(self, incremental: bool = False) -> ChainCheck:
         """Check the whole chain (or, ``incremental``, only what was added since the last check that
         passed) up to its head as it is now; says where it breaks."""
@@ -182,7 +186,7 @@ class Audit:
             after, prev = self._verified if incremental else (None, None)
             with self.store.connection() as conn:
                 head = audit.head(conn)
-            verifier = ChainVerifier(audit.keys(), head, prev, after)
+            verifier = ChainVerifier(audit.keys(), head, prev, after, self._erased_plates)
             while True:
                 with self.store.connection() as conn:
                     rows = audit.chunk(conn, after, CHUNK, upto=head.last_id)

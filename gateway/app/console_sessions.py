@@ -13,9 +13,17 @@ deletes theirs (:class:`gateway.app.auth.Users`).
 """
 
 import secrets
+from dataclasses import replace
 from datetime import timedelta
 
-from ..domain.console_sessions import ID_SHAPE, ConsoleSession, form_token, id_hash, touch_interval
+from ..domain.console_sessions import (
+    ID_SHAPE,
+    ConsoleSession,
+    flashes_changed,
+    form_token,
+    id_hash,
+    touch_interval,
+)
 from ..store import console_sessions as stored
 from ..store.engine import Store
 from .clock import Clock
@@ -70,12 +78,15 @@ class ConsoleSessions:
         changed = {k: v for k, v in session.state().items() if before.get(k) != v}
         if not changed:
             return
+        flashes = changed.pop("flashes", None)
         with self.store.connection() as conn:
             if not session.stored:
                 self._prune(conn)
-                stored.insert(conn, session, if_absent=True)
+                stored.insert(conn, replace(session, flashes=[]), if_absent=True)   # its messages: below
                 session.stored = True
             stored.save(conn, session.id_hash, changed)
+            if flashes is not None:   # changed by what this request did: an erasure meanwhile holds
+                stored.change_flashes(conn, session.id_hash, *flashes_changed(before.get("flashes", ()), flashes))
 
     def log_in(self, before: ConsoleSession, username: str, role: str) -> ConsoleSession:
         """The session that replaces ``before`` now that its person logged in."""

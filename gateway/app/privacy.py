@@ -21,7 +21,9 @@ log's plate hashes are not blind indexes: they are keyed by the audit secret
 (``PARKGATE_AUDIT_KEY``), which this rotation leaves alone, and each is part of its entry's chained
 hash, so rewriting them would break the chain; they stay as they are, ``audit verify`` holds and
 the log is still filtered by plate. The hashes of the plates a listing showed (``audit_plates``,
-outside the chain) are erased with the plate; the listing's entry stays.
+chained with the listing's entry since 0142) are erased with the plate: each replaced by a tombstone
+that the by-plate query never finds and that ``audit verify`` traces to the erasure's own entry; the
+listing's entry stays.
 """
 
 import logging
@@ -31,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..domain.audit import ERASE_PLATE
 from ..domain.plates import normalise_plate
 from ..store import audit, console_sessions, erasure, rotation
 from ..store.engine import Store
@@ -108,7 +111,7 @@ class Erasure:
                 erased, held = step.run(conn, plate)
                 result.erased[step.name], result.held[step.name] = erased, held
             result.erased["pictures"] = len(pictures)
-            audit.record(conn, self.clock(), username, "ErasePlate", "plate", result.summary(), plate=plate)
+            audit.record(conn, self.clock(), username, ERASE_PLATE, "plate", result.summary(), plate=plate)
         if self.vault is not None:
             for name in pictures:                              # once committed: a rollback keeps them shown
                 self.vault.remove(name)

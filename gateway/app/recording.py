@@ -72,6 +72,9 @@ class EventRecorder:
         the versions set since start (None: the configured tariffs only); ``zones``: the zones set
         since start (None: as configured)."""
         self.zones = zones
+        # Facilities whose last count here was roomy (gateway.store.sessions.roomy): their entries share
+        # the facility's turn; the others' take it alone.
+        self.roomy: set[str] = set()
         self.ticket_codes = ticket_codes
         self.tariffs = tariffs
         self.facilities = facilities
@@ -138,9 +141,21 @@ class EventRecorder:
             verdict = Verdict(REVIEW, ev.unread or "NO_PLATE_READ", NO_PERMIT)
         else:
             zone = lane_zone(self.zones, conn, fac, lane) if ev.direction == "ENTRY" else None
-            if zone is not None:   # its spaces counted and taken in turn with every other node's entries
+            # The facility's spaces, then the zone's, counted and taken in turn with every other node's
+            # entries (the facility's turn shared while its last count was roomy).
+            counts_facility = ev.direction == "ENTRY" and not fac.held_by_zones
+            shared = counts_facility and fac.id in self.roomy
+            if counts_facility:
+                sessions.take_turn(conn, fac.id, shared)
+            if zone is not None:
                 zone_store.take_turn(conn, fac.id, zone.id)
             known = facts.of_plate(conn, fac.id, plate, ev.direction, when, zone.id if zone else None, kind)
+            if counts_facility and sessions.roomy(conn, fac.capacity, known.occupied or 0):
+                self.roomy.add(fac.id)
+            elif counts_facility:
+                self.roomy.discard(fac.id)
+                if shared:
+                    raise Overtaken("the facility's last spaces: counted again in turn")
             known.zone = zone
             hotlisted, occupied, zone_occupied = known.hotlisted, known.occupied, known.zone_occupied
             if self.tariffs is not None and ev.direction != "ENTRY":

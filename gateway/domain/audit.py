@@ -8,12 +8,16 @@ a row of its own). Without the key nobody can compute a chain that verifies.
 
 Plates never appear in the log: an entry about a plate keeps a keyed hash of it (another key
 derived from the same secret), enough to find every query about one plate, useless to read one.
+A listing's entry keeps the hashes of the plates it showed beside it (``audit_plates``), chained with
+its fields since 0142: removing or changing one breaks the chain there, but for a plate's erasure,
+which leaves in its place a tombstone that only that plate's hash (in the erasure's own entry)
+explains. Entries chained before are checked as they were chained, without those plates.
 """
 
 import hashlib
 import hmac
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -22,6 +26,8 @@ KINDS = (QUERY, CHANGE, SYSTEM)
 _QUERY_WORDS = ("Get", "List", "Lookup", "Search", "Query", "Export", "Verify")
 #: The hash the first entry of a chain is chained to.
 GENESIS = "0" * 64
+#: The action of a plate's erasure, whose entry keeps the erased plate's hash.
+ERASE_PLATE = "ErasePlate"
 
 
 def kind_of(action: str) -> str:
@@ -42,17 +48,21 @@ class AuditEntry:
     plate_hash: str | None
     prev_hash: str | None
     entry_hash: str | None      # None: recorded before entries were chained
+    shown: tuple[str, ...] = ()    # the hashes of the plates a listing showed, kept beside it (sorted)
+    erased: tuple[str, ...] = ()   # the tombstones of those erased since
 
-    def fields(self) -> tuple:
+    def fields(self, shown: Iterable[str] | None = None) -> tuple:
         return fields_of(self.at, self.username, self.address, self.kind, self.action, self.subject, self.detail,
-                         self.plate_hash)
+                         self.plate_hash, shown)
 
 
 def fields_of(at: datetime, username: str, address: str | None, kind: str, action: str, subject: str,
-              detail: str | None, plate_hash: str | None) -> tuple:
-    """What an entry's hash covers, exactly as stored (UTC, microseconds)."""
-    return (at.astimezone(timezone.utc).isoformat(timespec="microseconds"), username, address, kind, action,
-            subject, detail, plate_hash)
+              detail: str | None, plate_hash: str | None, shown: Iterable[str] | None = None) -> tuple:
+    """What an entry's hash covers, exactly as stored (UTC, microseconds); ``shown``: the hashes of the
+    plates it showed, sorted (none, an empty list; None: an entry chained before 0142, without them)."""
+    fields = (at.astimezone(timezone.utc).isoformat(timespec="microseconds"), username, address, kind, action,
+              subject, detail, plate_hash)
+    return fields if shown is None else (*fields, list(shown))
 
 
 class AuditKeys:
@@ -64,6 +74,7 @@ class AuditKeys:
             raise ValueError("the audit key must be at least 16 bytes")
         self._chain = hmac.new(secret, b"parkgate audit chain v1", hashlib.sha256).digest()
         self._plates = hmac.new(secret, b"parkgate audit plates v1", hashlib.sha256).digest()
+        self._erased = hmac.new(secret, b"parkgate audit erased plates v1", hashlib.sha256).digest()
         # Ticket numbers' check digits (gateway.domain.tickets): from the same secret, on every node.
         self.tickets = hmac.new(secret, b"parkgate tickets v1", hashlib.sha256).digest()
         # The console log-in form's CSRF tokens (gateway.domain.console_sessions.form_token): likewise.
@@ -72,6 +83,12 @@ class AuditKeys:
     def plate_hash(self, plate: str) -> str:
         """A normalised plate's keyed hash: the same plate, the same hash, on every node."""
         return hmac.new(self._plates, plate.encode(), hashlib.sha256).hexdigest()
+
+    def erased_plate(self, entry_id: int, plate_hash: str) -> str:
+        """The tombstone an erasure leaves for a plate that entry ``entry_id`` showed: no plate hashes to
+        it, one per entry (two listings' tombstones of one plate do not match), and the chain's check
+        finds the erased plate's hash from it."""
+        return hmac.new(self._erased, f"{entry_id}\n{plate_hash}".encode(), hashlib.sha256).hexdigest()
 
     def entry_hash(self, prev_hash: str, fields: tuple) -> str:
         payload = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
@@ -103,12 +120,17 @@ class ChainVerifier:
     """Checks entries in id order, one at a time (the log may be too large to hold)."""
 
     def __init__(self, keys: AuditKeys, head: ChainHead, prev_hash: str | None = None,
-                 last_id: int | None = None) -> None:
-        """``prev_hash``/``last_id``: go on from an entry checked before (incremental checks)."""
+                 last_id: int | None = None, erased_plates: Callable[[], Collection[str]] = tuple) -> None:
+        """``prev_hash``/``last_id``: go on from an entry checked before (incremental checks);
+        ``erased_plates``: the hashes of the plates erased (their erasures' entries), read when a
+        tombstone is first met."""
         self.keys = keys
         self.head = head
         self.prev = prev_hash
         self.last_id = last_id
+        self.erased_plates = erased_plates
+        self._erased: Collection[str] | None = None
+        self._with_plates = True      # how the entry before was chained: tried first
         self.first_id: int | None = None
         self.entries = 0
         self.unchained = 0
@@ -140,12 +162,40 @@ class ChainVerifier:
             if e.prev_hash != self.prev:
                 self._break(e.id, "not chained to the entry before it (an entry was removed or inserted)")
                 return False
-            if self.keys.entry_hash(self.prev, e.fields()) != e.entry_hash:
-                self._break(e.id, "its hash does not match its fields (the entry was changed)")
+            if not self._matches(e, self.prev):
+                self._break(e.id, "its hash does not match its fields or the plates it showed (the entry, or "
+                                  "a plate hash beside it in audit_plates, was changed or removed)")
                 return False
             self.prev, self.last_id = e.entry_hash, e.id
             self.entries += 1
         return True
+
+    def _matches(self, e: AuditEntry, prev: str) -> bool:
+        """Whether ``e``'s hash is that of its fields with the plates it showed (chained since 0142), or
+        without them (before; its audit_plates outside the chain); the way of the entry before first."""
+        for with_plates in (self._with_plates, not self._with_plates):
+            shown = self._shown(e) if with_plates else None
+            if with_plates and shown is None:
+                continue
+            if self.keys.entry_hash(prev, e.fields(shown)) == e.entry_hash:
+                self._with_plates = with_plates
+                return True
+        return False
+
+    def _shown(self, e: AuditEntry) -> tuple[str, ...] | None:
+        """The hashes of the plates ``e`` showed when it was written: those kept, and each erased since,
+        found from its tombstone among the plates erased (None: a tombstone no erasure left)."""
+        if not e.erased:
+            return e.shown
+        if self._erased is None:
+            self._erased = tuple(self.erased_plates())
+        found = list(e.shown)
+        for tombstone in e.erased:
+            plate = next((h for h in self._erased if self.keys.erased_plate(e.id, h) == tombstone), None)
+            if plate is None:
+                return None
+            found.append(plate)
+        return tuple(sorted(found))
 
     def result(self) -> ChainCheck:
         if self.problem is None:

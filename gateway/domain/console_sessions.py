@@ -6,6 +6,8 @@ import base64
 import hashlib
 import hmac
 import re
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -39,6 +41,22 @@ class ConsoleSession:
         requests of one browser at once do not undo each other's changes)."""
         return dict(language=self.language, facility_id=self.facility_id, flashes=tuple(self.flashes),
                     last_seen=self.last_seen)
+
+
+def flashes_changed(before: Iterable[tuple[str, str]], after: Iterable[tuple[str, str]]
+                    ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """What a request did to the messages shown once, from those it began and ended with: (those it
+    took, those it added, in order). The stored ones are changed by as much, never overwritten: a
+    message erased meanwhile (it quoted an erased plate) is not written back, nor one another request
+    added lost."""
+    left = Counter(before)
+    added = []
+    for flash in after:
+        if left[flash]:
+            left[flash] -= 1
+        else:
+            added.append(flash)
+    return list(left.elements()), added
 
 
 def id_hash(session_id: str) -> str:

@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 from sqlalchemy import Connection, Select, bindparam, delete, func, insert, select, union, update
 
-from ..domain.audit import GENESIS, AuditEntry, AuditKeys, ChainHead, fields_of, kind_of
+from ..domain.audit import ERASE_PLATE, GENESIS, AuditEntry, AuditKeys, ChainHead, fields_of, kind_of
 from .prepared import Prepared
 from .schema import AuditHeadRecord, AuditPlateRecord, AuditRecord, table_of
 
@@ -124,7 +124,8 @@ def record(conn: Connection, at: datetime, username: str, action: str, subject: 
 
 def record_all(conn: Connection, entries: list[Entry]) -> list[int]:
     """Append ``entries`` in order (their ids), under one read and one write of the chain's head.
-    The plates' hashes are worked out first: a listing of many plates holds the head no longer."""
+    The plates' hashes are worked out first: a listing of many plates holds the head no longer. Each
+    entry's hash covers the hashes of the plates it showed (none: an empty list)."""
     if not entries:
         return []
     k = keys()
@@ -136,14 +137,14 @@ def record_all(conn: Connection, entries: list[Entry]) -> list[int]:
     else:
         prev, first_id = heads[0]["last_hash"], heads[0]["first_id"]
     ids = []
-    for e in entries:
+    for e, plates in zip(entries, shown):
         origin_address = (e.address or "")[:64] or None
         kind = e.kind or kind_of(e.action)
         action, subject, detail = e.action[:64], e.subject[:128], (e.detail or "")[:1000] or None
         plate_hash = k.plate_hash(e.plate) if e.plate else None
         username = e.username[:64]
         entry_hash = k.entry_hash(prev, fields_of(e.at, username, origin_address, kind, action, subject, detail,
-                                                  plate_hash))
+                                                  plate_hash, plates))
         ids.append(_APPEND.rows(conn, dict(at=e.at, username=username, address=origin_address, kind=kind,
                                            action=action, subject=subject, detail=detail, plate_hash=plate_hash,
                                            prev_hash=prev, entry_hash=entry_hash))[0]["id"])
@@ -211,19 +212,42 @@ def head(conn: Connection) -> ChainHead:
 
 def chunk(conn: Connection, after_id: int | None, limit: int, upto: int | None = None) -> list[AuditEntry]:
     """Entries after ``after_id`` (None: from the start) up to ``upto`` (None: the last), ``limit`` at
-    most, in id order."""
+    most, in id order, each with the plates it showed (what its chained hash covers)."""
     query = select(_AUDIT).order_by(_AUDIT.c.id).limit(limit)
     if after_id is not None:
         query = query.where(_AUDIT.c.id > after_id)
     if upto is not None:
         query = query.where(_AUDIT.c.id <= upto)
-    return [_entry(row) for row in conn.execute(query)]
+    rows = conn.execute(query).all()
+    if not rows:
+        return []
+    shown: dict[int, list[str]] = {}
+    erased: dict[int, list[str]] = {}
+    p = _PLATES.c
+    for entry_id, plate_hash, was_erased in conn.execute(select(p.entry_id, p.plate_hash, p.erased).where(
+            p.entry_id >= rows[0].id, p.entry_id <= rows[-1].id)):
+        (erased if was_erased else shown).setdefault(entry_id, []).append(plate_hash)
+    return [AuditEntry(**row._mapping, shown=tuple(sorted(shown.get(row.id, ()))),
+                       erased=tuple(erased.get(row.id, ()))) for row in rows]
+
+
+def erased_plates(conn: Connection) -> set[str]:
+    """The hashes of the plates erased (each erasure's entry keeps its plate's hash)."""
+    return set(conn.execute(select(_AUDIT.c.plate_hash).where(
+        _AUDIT.c.action == ERASE_PLATE, _AUDIT.c.plate_hash.is_not(None))).scalars())
 
 
 def forget_plate(conn: Connection, plate: str) -> int:
-    """The plate's erasure: the listings' hashes of it go (how many). The entries stay, and so does
-    the hash of an entry about the plate itself, which its chained hash covers."""
-    return conn.execute(delete(_PLATES).where(_PLATES.c.plate_hash == keys().plate_hash(plate))).rowcount
+    """The plate's erasure: each listing's hash of it is replaced by its tombstone (how many), which
+    the by-plate query never finds and the chain's check traces to the erasure's own entry (whose
+    hash of the plate its chained hash covers, as it does an entry's about the plate itself)."""
+    k, hashed, p = keys(), keys().plate_hash(plate), _PLATES.c
+    listings = conn.execute(select(p.entry_id).where(p.plate_hash == hashed)).scalars().all()
+    if listings:
+        conn.execute(update(_PLATES).where(p.entry_id == bindparam("listing"), p.plate_hash == hashed)
+                     .values(plate_hash=bindparam("tombstone"), erased=True),
+                     [{"listing": i, "tombstone": k.erased_plate(i, hashed)} for i in listings])
+    return len(listings)
 
 
 def purge(conn: Connection, before: datetime, limit: int) -> int:

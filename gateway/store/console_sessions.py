@@ -9,6 +9,7 @@ the messages that quote the plate (:func:`erase`), and key rotation re-seals the
 column (gateway.store.rotation)."""
 
 import json
+from collections import Counter
 from datetime import datetime
 
 from sqlalchemy import Connection, and_, delete, or_, select, update
@@ -46,9 +47,29 @@ def get(conn: Connection, session_id: str, id_hash: str) -> ConsoleSession | Non
 
 
 def save(conn: Connection, id_hash: str, changed: dict) -> None:
-    """``changed``: of :meth:`ConsoleSession.state`'s fields, those a request changed."""
-    values = {**changed, **({"flashes": _flashes(list(changed["flashes"]))} if "flashes" in changed else {})}
-    conn.execute(update(_SESSIONS).where(_SESSIONS.c.id_hash == id_hash).values(values))
+    """``changed``: of :meth:`ConsoleSession.state`'s fields but the messages, those a request changed
+    (a session no longer stored stays so)."""
+    if changed:
+        conn.execute(update(_SESSIONS).where(_SESSIONS.c.id_hash == id_hash).values(changed))
+
+
+def change_flashes(conn: Connection, id_hash: str, taken: list[tuple[str, str]],
+                   added: list[tuple[str, str]]) -> None:
+    """The session's messages as they are now (read locked: an erasure's change waited for), less
+    ``taken``, then ``added``: what a request did to them
+    (:func:`gateway.domain.console_sessions.flashes_changed`), not what it began with."""
+    T = _SESSIONS
+    row = conn.execute(select(T.c.flashes).where(T.c.id_hash == id_hash).with_for_update()).first()
+    if row is None:
+        return   # ended meanwhile (logged out, pruned): not stored again
+    left = Counter(taken)
+    kept = []
+    for flash in [(k, v) for k, v in json.loads(row.flashes or "[]")]:
+        if left[flash]:
+            left[flash] -= 1
+        else:
+            kept.append(flash)
+    conn.execute(update(T).where(T.c.id_hash == id_hash).values(flashes=_flashes(kept + added)))
 
 
 def keep_capture(conn: Connection, id_hash: str, picture: bytes | None) -> None:
@@ -111,7 +132,9 @@ def erase(conn: Connection, plate: str) -> tuple[int, int]:
     person stays logged in). Each row is opened here: the table holds at most an idle timeout's
     sessions, and a message has no blind index."""
     T, erased = _SESSIONS, 0
-    for row in conn.execute(select(T.c.id_hash, T.c.flashes).where(T.c.flashes.is_not(None))).all():
+    # Locked as read: a request's change to the messages (change_flashes) waits, then reads what is left.
+    for row in conn.execute(select(T.c.id_hash, T.c.flashes).where(T.c.flashes.is_not(None))
+                            .with_for_update()).all():
         flashes = [(k, v) for k, v in json.loads(row.flashes)]
         kept = [(k, v) for k, v in flashes if not quoted(plate, v)]
         if kept != flashes:

@@ -332,11 +332,14 @@ class AuditPlateRecord(Base):
     """A plate an audit entry showed, as the log's keyed hash (:meth:`gateway.domain.audit.AuditKeys.plate_hash`):
     a listing (ListHotlist, ScanViolations, ListPermits, ListOvernightVehicles, ListReviews) shows
     many plates, and the by-plate query ("who looked at plate X") finds the entry by any of them.
-    Outside the chained fields (entries chained before were chained without them); deleted with
-    their entry (retention), or by the plate's erasure."""
+    Chained with their entry (entries chained before 0142 were chained without them); deleted with
+    their entry (retention). The plate's erasure replaces the hash by its tombstone (``erased``:
+    :meth:`gateway.domain.audit.AuditKeys.erased_plate`), which no plate's hash matches and the
+    chain's check traces to the erasure's entry."""
     __tablename__ = "audit_plates"
     entry_id: Mapped[int] = mapped_column(ForeignKey("audit_log.id", ondelete="CASCADE"), primary_key=True)
     plate_hash: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    erased: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
 # --- operations (issue 19, part A): the audit chain's head, leases, lane commands -----------

@@ -1,11 +1,17 @@
-"""Parking sessions: opened by an entry, closed by an exit, paid towards in between."""
+"""Parking sessions: opened by an entry, closed by an exit, paid towards in between.
+
+A facility's spaces are counted (the open sessions) and taken in turn (:func:`take_turn`) where its
+capacity decides an entry: PostgreSQL runs units of work side by side, on every node, and two entries
+that both counted the last space free would both take it. Far from its last spaces, entries share the
+turn (:func:`roomy`): no entry waits for another's commit.
+"""
 
 from decimal import Decimal
 
 from sqlalchemy import Connection, bindparam, case, func, select, update
 
 from ..domain.sessions import ParkingSession
-from . import rollups
+from . import rollups, turns
 from .facts import OCCUPIED, OPEN
 from .prepared import Prepared
 from .schema import SessionRecord, table_of
@@ -57,6 +63,23 @@ def of_plate(conn: Connection, facility_id: str, plate: str, for_update: bool = 
         .order_by(_SESSIONS.c.status.desc(), _SESSIONS.c.entry_time.desc()).limit(1)
     row = conn.execute(query.with_for_update() if for_update else query).first()
     return ParkingSession(**row._mapping) if row is not None else None
+
+
+def take_turn(conn: Connection, facility_id: str, shared: bool = False) -> None:
+    """Until ``conn``'s unit of work ends, the facility's spaces are this unit's to count and take:
+    another unit (on any node) that asks waits here, then counts what this one took. ``shared``: along
+    with other entries that share it, each to go on only if its count is :func:`roomy`; one that takes
+    it alone waits until they have all ended. Asked before the count, and before a zone's turn
+    (:func:`gateway.store.zones.take_turn`), never after: one order, so no two units wait on each other."""
+    (turns.share_turn if shared else turns.take_turn)(conn, "facility", facility_id)
+
+
+def roomy(conn: Connection, capacity: int, occupied: int) -> bool:
+    """Whether an entry that shared the facility's turn and counted ``occupied`` may go on: the most
+    units under way at once (:func:`gateway.store.turns.at_once`) could all take a space, and it would
+    still not be over ``capacity``. Each sharer counted after every unit that held the turn alone had
+    ended, and what it did not see is what units under way beside it took."""
+    return occupied + turns.at_once(conn) <= capacity
 
 
 def occupied(conn: Connection, facility_id: str) -> int:

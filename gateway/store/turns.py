@@ -5,12 +5,15 @@ side, each unable to see what the others have not committed; SQLite's units take
 
 import hashlib
 
-from sqlalchemy import BigInteger, Connection, bindparam, func, select
+from sqlalchemy import BigInteger, Connection, bindparam, func, select, text
 
 from .prepared import Prepared
 
 #: A lock for the rest of the unit of work: released when it commits or rolls back.
 _TURN = Prepared(select(func.pg_advisory_xact_lock(bindparam("key", type_=BigInteger))))
+#: The same lock, shared: held by many units at once, never while one holds it alone (above).
+_SHARED_TURN = Prepared(select(func.pg_advisory_xact_lock_shared(bindparam("key", type_=BigInteger))))
+_AT_ONCE = "parkgate_at_once"   # kept in the pooled connection's info: asked once per connection
 
 
 def lock_key(*what: str) -> int:
@@ -28,3 +31,23 @@ def take_turn(conn: Connection, *what: str) -> None:
     Asked before the check it guards."""
     if conn.dialect.name == "postgresql":
         _TURN.rows(conn, {"key": lock_key(*what)})
+
+
+def share_turn(conn: Connection, *what: str) -> None:
+    """Until ``conn``'s unit of work ends, ``what`` is this unit's along with the other units that share
+    it, and no unit's alone: one that asks for it alone (:func:`take_turn`) waits until every sharer
+    has ended, and one that asks to share waits while one holds it alone."""
+    if conn.dialect.name == "postgresql":
+        _SHARED_TURN.rows(conn, {"key": lock_key(*what)})
+
+
+def at_once(conn: Connection) -> int:
+    """The most units of work under way at once, on every node together: PostgreSQL's
+    ``max_connections`` (a unit runs in a backend of its own); 1 on SQLite (its units take turns)."""
+    if conn.dialect.name == "sqlite":
+        return 1
+    info = conn.connection.info
+    found = info.get(_AT_ONCE)
+    if found is None:
+        found = info[_AT_ONCE] = int(conn.execute(text("SHOW max_connections")).scalar_one())
+    return found
