@@ -13,13 +13,17 @@ Ping on the same server, in the same run, is the ceiling (spyne's own cost per r
 so that the figures show what the server does with its own cores; the client's CPU per request is
 printed either way.
 
-``--floor``: beside them, a bare Twisted site (the gateway's reactor) that hops to a thread and back
+``--floor``: beside them, a bare Twisted site (this checkout's reactor) that hops to a thread and back
 and answers a fixed document of an answer's size: what HTTP and one thread hop cost on this machine
 now, the floor under any SOAP answer.
 
 ``--baseline``: another checkout's gateway (``git worktree add ../before main``) runs beside this
 one on a database of its own seeded alike, and every point is measured on both in turn, so the
-two share the machine's state of the moment.
+two share the machine's state of the moment. ``--baseline-threads``: its request threads (default
+``--threads``): with ``--baseline .`` the same code at two pool sizes.
+
+Each point also gives the server's voluntary context switches a request (all its threads): a
+thread that waits (for the GIL, a lock, the disk) and is woken again.
 """
 
 import argparse
@@ -74,10 +78,22 @@ def pin(pid, cores):
         os.sched_setaffinity(int(tid), cores)
 
 
+def voluntary_switches(pid):
+    """Voluntary context switches of every thread of process ``pid`` so far (Linux /proc)."""
+    total = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/status") as status:
+                total += next(int(line.split()[1]) for line in status if line.startswith("voluntary_ctxt_switches"))
+        except (OSError, StopIteration):   # a thread that ended meanwhile
+            pass
+    return total
+
+
 def bare_server(port):
     """The floor (``--floor``): Twisted's HTTP, one hop to a thread and back, a fixed answer."""
-    from twisted.internet import asyncioreactor
-    asyncioreactor.install()
+    from gateway.web import reactor as gateway_reactor
+    gateway_reactor.install()
     from twisted.internet import reactor, threads
     from twisted.web import resource, server
     answer = b"<?xml version='1.0' encoding='UTF-8'?>\n<answer>" + b"x" * 640 + b"</answer>"
@@ -116,6 +132,7 @@ def main():
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument("--baseline-threads", type=int, help="the baseline's request threads (default --threads)")
     parser.add_argument("--database-url", help="default: SQLite in a temporary folder")
     parser.add_argument("--sqlite-synchronous", default="FULL", choices=("FULL", "NORMAL"))
     parser.add_argument("--baseline", type=Path, help="another checkout, measured in turn with this one")
@@ -145,11 +162,12 @@ def main():
                 home.mkdir()
                 given = args.baseline_database_url if label == "baseline" else args.database_url
                 db = given or f"sqlite:///{home}/bench.db"
+                threads = (args.baseline_threads or args.threads) if label == "baseline" else args.threads
                 seeded(repo, db, args.permits)
                 config = configs.gateway(
                     configs.facility("LOT-BENCH", configs.lane("CAM-IN", 1, "ENTRY"),
                                      configs.lane("CAM-OUT", 2, "EXIT")),
-                    database_url=db, server={"threads": args.threads}, metrics={"enabled": False},
+                    database_url=db, server={"threads": threads}, metrics={"enabled": False},
                     database={"sqlite_synchronous": args.sqlite_synchronous})
                 servers[label] = start_gateway(home, config, role="integrator", repo=repo)
             if args.floor:
@@ -171,16 +189,18 @@ def main():
                 for label, (server, port) in servers.items():
                     if label == "floor" and name == "Ping":
                         continue   # one point: it answers every request alike
-                    cpu, client = cpu_seconds(server.pid), time.process_time()
+                    cpu, client, waits = cpu_seconds(server.pid), time.process_time(), voluntary_switches(server.pid)
                     rate, lat, failures = asyncio.run(run_load(port, args.connections, args.duration, maker))
                     cpu, client = cpu_seconds(server.pid) - cpu, time.process_time() - client
+                    waits = voluntary_switches(server.pid) - waits
                     if failures:
                         print(f"  {len(failures)} failed, first: {failures[0]!r}")
                     tag = f"[{label}]".ljust(11) if len(servers) > 1 else ""
                     point = "HTTP + 1 hop" if label == "floor" else name
                     print(f"{tag}{point:<15} {rate:7.0f}/s   {latency_summary(lat)}   "
                           f"server CPU {cpu / len(lat) * 1e6:5.0f} us/req   "
-                          f"client CPU {client / len(lat) * 1e6:5.0f} us/req")
+                          f"client CPU {client / len(lat) * 1e6:5.0f} us/req   "
+                          f"switches {waits / len(lat):4.1f}/req")
         finally:
             for server, _ in servers.values():
                 server.terminate()

@@ -73,6 +73,7 @@ from .store.vault import ImageVault
 from .web.console import console_resource, home_redirect
 from .web.opendata import Signage, datex2_resource
 from .web.ops import MetricsPage, Ready
+from .web.pool import RequestPool
 from .web.site import Health, build_root, build_site
 from .web.tls import server_options
 
@@ -143,7 +144,8 @@ class GatewayService(service.MultiService):
         relaying = Relaying(self.outbox, lambda names: reactor.callFromThread(self.relays.wake, names), clock)
         self.authenticator = Authenticator(self.store, clock, allow_demo=is_loopback(config.host),
                                            passwords=config.passwords, lockout=config.lockout)
-        self.threadpool = ThreadPool(minthreads=min(2, config.threads), maxthreads=config.threads, name="parkgate-soap")
+        self.threadpool = RequestPool(minthreads=min(2, config.threads), maxthreads=config.threads,
+                                      name="parkgate-soap")
         # Several nodes share a PostgreSQL database: each lane's PLC is driven by the holder of its lease,
         # and commands for lanes driven elsewhere go there (gateway.app.cluster). SQLite: one node.
         shared = self.store.dialect != "sqlite"

@@ -15,9 +15,9 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from twisted.internet import asyncioreactor
+from gateway.web import reactor as gateway_reactor
 
-asyncioreactor.install(asyncio.new_event_loop())  # as `parkgate serve` does: pymodbus runs on it
+gateway_reactor.install(asyncio.new_event_loop())  # as `parkgate serve` does: pymodbus runs on it
 
 import configs  # noqa: E402
 import psycopg  # noqa: E402

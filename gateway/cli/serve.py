@@ -53,8 +53,8 @@ def quiet_libraries():
 
 def install_reactor():
     """Twisted on asyncio: pymodbus's coroutines then run on the reactor's own loop."""
-    from twisted.internet import asyncioreactor
-    asyncioreactor.install()
+    from ..web import reactor
+    reactor.install()
 
 
 def cmd_serve(args, cfg):
