@@ -140,19 +140,21 @@ class EventRecorder:
         elif plate is None:
             verdict = Verdict(REVIEW, ev.unread or "NO_PLATE_READ", NO_PERMIT)
         else:
-            zone = lane_zone(self.zones, conn, fac, lane) if ev.direction == "ENTRY" else None
+            entry = ev.direction == "ENTRY"
+            zone = lane_zone(self.zones, conn, fac, lane) if entry else None
             # The facility's spaces, then the zone's, counted and taken in turn with every other node's
-            # entries (the facility's turn shared while its last count was roomy).
-            counts_facility = ev.direction == "ENTRY" and not fac.held_by_zones
-            shared = counts_facility and fac.id in self.roomy
-            if counts_facility:
+            # entries (the facility's turn shared while its last count was roomy). So too where its
+            # capacity is its zones' sum: a permit holder passes a full zone, so the facility-wide
+            # count can refuse an entry that its zone's admits.
+            shared = entry and fac.id in self.roomy
+            if entry:
                 sessions.take_turn(conn, fac.id, shared)
             if zone is not None:
                 zone_store.take_turn(conn, fac.id, zone.id)
             known = facts.of_plate(conn, fac.id, plate, ev.direction, when, zone.id if zone else None, kind)
-            if counts_facility and sessions.roomy(conn, fac.capacity, known.occupied or 0):
+            if entry and sessions.roomy(conn, fac.capacity, known.occupied or 0):
                 self.roomy.add(fac.id)
-            elif counts_facility:
+            elif entry:
                 self.roomy.discard(fac.id)
                 if shared:
                     raise Overtaken("the facility's last spaces: counted again in turn")
