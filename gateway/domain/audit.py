@@ -123,7 +123,7 @@ class ChainVerifier:
                  last_id: int | None = None, erased_plates: Callable[[], Collection[str]] = tuple) -> None:
         """``prev_hash``/``last_id``: go on from an entry checked before (incremental checks);
         ``erased_plates``: the hashes of the plates erased (their erasures' entries), read when a
-        tombstone is first met."""
+        tombstone is first met (:meth:`_erased_plate`)."""
         self.keys = keys
         self.head = head
         self.prev = prev_hash
@@ -187,15 +187,25 @@ class ChainVerifier:
         found from its tombstone among the plates erased (None: a tombstone no erasure left)."""
         if not e.erased:
             return e.shown
-        if self._erased is None:
-            self._erased = tuple(self.erased_plates())
         found = list(e.shown)
         for tombstone in e.erased:
-            plate = next((h for h in self._erased if self.keys.erased_plate(e.id, h) == tombstone), None)
+            plate = self._erased_plate(e.id, tombstone)
             if plate is None:
                 return None
             found.append(plate)
         return tuple(sorted(found))
+
+    def _erased_plate(self, entry_id: int, tombstone: str) -> str | None:
+        """The hash of the plate whose erasure left ``tombstone`` in entry ``entry_id``. The plates erased
+        are read when a tombstone is first met, and again when one is not among them: a plate erased
+        since, while the check runs, left tombstones in entries it has yet to read."""
+        for again in (False, True):
+            if self._erased is None or again:
+                self._erased = tuple(self.erased_plates())
+            plate = next((h for h in self._erased if self.keys.erased_plate(entry_id, h) == tombstone), None)
+            if plate is not None:
+                return plate
+        return None
 
     def result(self) -> ChainCheck:
         if self.problem is None:
