@@ -429,6 +429,34 @@ def test_an_entry_that_shared_the_turn_and_finds_the_last_spaces_counts_again_in
         event(gw, "EXIT", plate, "LAST-OUT", FacilityID=LAST)
 
 
+def test_an_entry_counted_again_takes_the_facilitys_turn_alone_whatever_the_others_counted(gw):
+    """An entry that shared the turn and found the last spaces is decided again; other entries' counts,
+    roomy meanwhile (their exits freed spaces), had it share the turn again on each attempt, find the
+    last spaces again, and, its attempts spent, told Server.Busy instead of its decision. Now a unit
+    decided again takes the turn alone, on a lane and from a review. (Here the others' roomy counts
+    come between every attempt.)"""
+    class RoomyMeanwhile(set):
+        def discard(self, facility_id):   # what this unit took back, another entry's count put back
+            pass
+    recorder = gw.service.use_cases.events.frames.recorder
+    parked, plate = unique_plate(), unique_plate()
+    assert event(gw, "ENTRY", parked, "LAST-IN", FacilityID=LAST).Decision == "OPEN"   # its one space taken
+    kept, recorder.roomy = recorder.roomy, RoomyMeanwhile({LAST})
+    try:
+        held = event(gw, "ENTRY", plate, "LAST-IN", FacilityID=LAST)
+        assert (held.Decision, held.Reason) == ("HOLD", "FACILITY_FULL")
+        doubt = event(gw, "ENTRY", unique_plate(), "LAST-IN", FacilityID=LAST, Confidence="0.10")
+        assert (doubt.Decision, doubt.Reason) == ("REVIEW", "LOW_CONFIDENCE")
+        review = next(r for r in gw.client("EventService").ListReviews(FacilityID=LAST)
+                      if r.EventID == doubt.ParkingEvent.EventID)
+        resolved = gw.client("EventService").ResolveReview(ReviewID=review.ReviewID, Plate=plate)
+        assert (resolved.Decision, resolved.Reason) == ("HOLD", "FACILITY_FULL")
+    finally:
+        recorder.roomy = kept
+        for p in (parked, plate):
+            event(gw, "EXIT", p, "LAST-OUT", FacilityID=LAST)
+
+
 def test_entries_far_from_the_last_space_share_the_facilitys_turn(gw):
     """Node A's entry is amid its unit of work (the facility's turn shared: its last count was roomy)
     when node B's comes: B goes at once, without waiting for A's commit."""
