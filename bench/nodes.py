@@ -12,12 +12,13 @@ databases on the server, other people's tests, are not counted).
 
     .venv/bin/python bench/nodes.py [--url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
                                     [--duration 15] [--connections 8] [--rounds 1] [--baseline CHECKOUT]
-                                    [--zoned]
+                                    [--zoned | --summed]
 
 ``--baseline``: another checkout's nodes measured in turns with this one's (one node, two nodes, for
 each), each point on a database of its own; repeatable, each column labelled by its folder's name.
 ``--rounds``: each point that many times, in turns (a noisy machine: read the medians' spread).
-``--zoned``: the entry lane leads into a zone (its spaces checked, its hours counted too).
+``--zoned``: the entry lane leads into a zone (its spaces checked, its hours counted too); ``--summed``:
+so too, in a facility with no capacity of its own (its zone's).
 """
 
 import argparse
@@ -90,7 +91,7 @@ class LockSampler(threading.Thread):
         self.engine.dispose()
 
 
-def run_point(admin_url, nodes, connections, duration, threads, repo, zoned):
+def run_point(admin_url, nodes, connections, duration, threads, repo, zoned, summed=False):
     database = f"bench_nodes_{secrets.token_hex(4)}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -102,8 +103,9 @@ def run_point(admin_url, nodes, connections, duration, threads, repo, zoned):
             for n in range(nodes):
                 folder = Path(tmp) / f"node{n}"
                 folder.mkdir()
-                servers.append(start_gateway(folder, bench_config(threads, url, "FULL", zoned), role="integrator",
-                                             repo=repo, start_timeout=120))  # a loaded machine: migrations
+                # a loaded machine: migrations take a while
+                servers.append(start_gateway(folder, bench_config(threads, url, "FULL", zoned, summed),
+                                             role="integrator", repo=repo, start_timeout=120))
             ports = [port for _, port in servers]
 
             def spread(c):  # connection c goes to node c % nodes
@@ -193,18 +195,20 @@ def main():
     parser.add_argument("--baseline", type=Path, action="append", default=[],
                         help="another checkout, measured in turns with this one (repeatable)")
     parser.add_argument("--zoned", action="store_true", help="the entry lane leads into a zone (issue 16)")
+    parser.add_argument("--summed", action="store_true", help="so too, the facility's capacity its zone's")
     args = parser.parse_args()
     checkouts = {"this": REPO} | {path.resolve().name: path.resolve() for path in args.baseline}
     width = max(len(label) for label in checkouts) + 3
     print(f"parkgate nodes benchmark: {os.cpu_count()} cores (nodes, PostgreSQL and the load share them), "
           f"{args.duration:.0f} s per point, {args.connections} connections spread over the nodes"
-          f"{', the entry lane into a zone' if args.zoned else ''}")
+          f"{', the entry lane into a zone' if args.zoned or args.summed else ''}"
+          f"{' of a facility whose capacity is its zones' if args.summed else ''}")
     results = {}
     for round_ in range(args.rounds):
         for nodes in (1, 2):
             for label, repo in checkouts.items():
                 r = results[(label, nodes, round_)] = run_point(args.url, nodes, args.connections, args.duration,
-                                                                args.threads, repo, args.zoned)
+                                                                args.threads, repo, args.zoned, args.summed)
                 report(f"[{label}]".ljust(width) if args.baseline else "", nodes, r)
     for label in checkouts:
         per = {n: [(sum(r["cpu"]) + r["pg"]) / r["events"] for (lbl, nn, _), r in results.items()

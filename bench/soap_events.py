@@ -30,19 +30,21 @@ from pathlib import Path
 from harness import REPO, configs, cpu_seconds, open_connection, read_response, request, start_gateway
 
 
-def bench_config(threads, database_url, synchronous, zoned=False):
+def bench_config(threads, database_url, synchronous, zoned=False, summed=False):
     """Every event a vehicle of its own; capacity without end; exits within grace. ``zoned``: the
-    entry lane leads into a zone (issue 16: its spaces per vehicle type counted and checked too)."""
+    entry lane leads into a zone (issue 16: its spaces per vehicle type counted and checked too);
+    ``summed``: so too, and the facility has no capacity of its own (its zone's)."""
     entry = configs.lane("CAM-IN", 1, "ENTRY")
     zones = {}
-    if zoned:
+    if zoned or summed:
         entry["zone"] = "L1"
         zones = {"zone": [{"id": "L1", "kind": "level", "capacity": {"car": 10 ** 9}}]}
-    return configs.gateway(
-        configs.facility("LOT-BENCH", entry, configs.lane("CAM-OUT", 2, "EXIT"),
-                         name="Bench Garage", tariff_=configs.tariff("H", "3.00", "24.00", grace_minutes=15), **zones),
-        database_url=database_url, frame_window_s=0, server={"threads": threads},
-        database={"sqlite_synchronous": synchronous})
+    facility = configs.facility("LOT-BENCH", entry, configs.lane("CAM-OUT", 2, "EXIT"), name="Bench Garage",
+                                tariff_=configs.tariff("H", "3.00", "24.00", grace_minutes=15), **zones)
+    if summed:
+        del facility["capacity"]
+    return configs.gateway(facility, database_url=database_url, frame_window_s=0, server={"threads": threads},
+                           database={"sqlite_synchronous": synchronous})
 
 
 EVENT = ('<pg:SubmitEvent><pg:Event><pg:EventID>{event_id}</pg:EventID><pg:FacilityID>LOT-BENCH</pg:FacilityID>'

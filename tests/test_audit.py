@@ -248,6 +248,31 @@ def test_listings_chained_before_their_plates_were_still_verify(gateway, clock, 
     assert check.Verified and check.LastEntryID >= new_id
 
 
+def test_a_plate_erased_while_verify_runs_breaks_nothing(gateway, clock, monkeypatch):
+    """verify read the erased plates once, when it met the first tombstone. A plate erased after
+    that, in a listing it had yet to read (a later chunk), left a tombstone that the plates read
+    before did not explain: verify said the chain was broken there. Now a chunk with a tombstone not
+    explained has the erased plates read again, as of that chunk."""
+    import gateway.app.audit as audit_app
+    first, later = unique_plate(), unique_plate()
+    erase = gateway.client("MaintenanceService", user="admin").ErasePlate
+    first_id, _ = _listing(gateway, clock, [first, unique_plate()])
+    later_id, _ = _listing(gateway, clock, [later, unique_plate()])
+    erase(Plate=first)
+
+    class ErasingMeanwhile(audit_app.ChainVerifier):
+        def feed(self, entries):
+            entries = list(entries)
+            going_on = super().feed(entries)
+            if any(e.id == first_id for e in entries):   # its tombstone met: the erased plates read
+                erase(Plate=later)
+            return going_on
+    monkeypatch.setattr(audit_app, "ChainVerifier", ErasingMeanwhile)
+    monkeypatch.setattr(audit_app, "CHUNK", 1)   # each entry read in a unit of work of its own
+    check = gateway.service.use_cases.audit.verify()
+    assert check.verified and check.last_id >= later_id, check
+
+
 def test_cli_lists_and_exports_with_filters(gateway, clock, tmp_path):
     plate = unique_plate()
     issue_permit(gateway, plate)
@@ -290,3 +315,33 @@ def test_the_callers_address_behind_a_trusted_load_balancer():
     assert caller_address(behind, ()) == "10.0.0.5"                       # no proxy trusted: the peer
     forged = {"REMOTE_ADDR": "192.0.2.7", "HTTP_X_FORWARDED_FOR": "203.0.113.9"}
     assert caller_address(forged, lb) == "192.0.2.7"                      # not from the load balancer
+
+
+def test_verify_holds_while_retention_purges_what_it_reads(gateway, clock, monkeypatch):
+    """Retention removes the oldest entries (and their audit_plates) while verify reads them. verify
+    read a chunk's entries, then, in a statement of its own, their plates: a purge committed between
+    the two left listings without the plates their hashes cover, and verify said the chain was broken
+    there. Now both are read in one statement. (Last in the module: the log loses its start.) SQLite
+    takes units of work in turn: nothing is purged amid a read."""
+    if gateway.store.dialect != "postgresql":
+        pytest.skip("SQLite takes units of work in turn")
+    purged_id, _ = _listing(gateway, clock, [unique_plate(), unique_plate()])
+    clock.advance(timedelta(seconds=1))
+    cutoff = clock()
+    kept_id, _ = _listing(gateway, clock, [unique_plate()])
+    real_chunk, purges = audit_store.chunk, []
+
+    class PurgedMeanwhile:
+        """verify's unit of work: retention commits a purge after its first statement."""
+        def __init__(self, conn):
+            self.conn = conn
+
+        def execute(self, *args, **kwargs):
+            result = self.conn.execute(*args, **kwargs)
+            if not purges:
+                with gateway.store.engine.begin() as other:
+                    purges.append(audit_store.purge(other, cutoff, 10 ** 6))
+            return result
+    monkeypatch.setattr(audit_store, "chunk", lambda conn, *a, **kw: real_chunk(PurgedMeanwhile(conn), *a, **kw))
+    check = gateway.service.use_cases.audit.verify()
+    assert purges[0] > 0 and check.verified and check.last_id >= kept_id > purged_id, check

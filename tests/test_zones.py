@@ -35,14 +35,16 @@ ZONES = [{"id": "L1", "name": "Level 1", "kind": "level", "capacity": {"car": 2,
          {"id": "MOTO", "name": "Motorcycle area", "capacity": {"motorcycle": 1}},
          {"id": "RACE", "name": "Raced for", "capacity": {"car": 1}}]
 LAST = "LOT-LAST"   # one space: a lane with no zone, and one into a zone of more spaces than that
-HELD = "LOT-HELD"   # no capacity of its own (its zones'), and its only entry lane leads into a zone
+SPLIT = "LOT-SPLIT"   # no capacity of its own (its zones': three of one space each), a lane into each zone
 
 
 @pytest.fixture(scope="module")
 def gw(database_url, receiver):
-    held = configs.facility(HELD, dict(configs.lane("HELD-IN", 1, "ENTRY"), zone="RACE"),
-                            configs.lane("HELD-OUT", 2, "EXIT"), zone=[ZONES[-1]])
-    del held["capacity"]
+    split = configs.facility(SPLIT, *(dict(configs.lane(f"SPLIT-{z}", n, "ENTRY"), zone=z)
+                                      for n, z in enumerate("ABC", 1)), configs.lane("SPLIT-OUT", 4, "EXIT"),
+                             tariff_=configs.tariff(grace_minutes=60),
+                             zone=[{"id": z, "name": f"Area {z}", "capacity": {"car": 1}} for z in "ABC"])
+    del split["capacity"]
     raw = configs.gateway(
         configs.facility(LOT, dict(configs.lane("Z-IN", 1, "ENTRY"), zone="L1"),
                          dict(configs.lane("Z-MOTO", 2, "ENTRY"), zone="MOTO", vehicle_type="motorcycle"),
@@ -53,7 +55,7 @@ def gw(database_url, receiver):
                          dict(configs.lane("LAST-UP", 2, "ENTRY"), zone="UP"), configs.lane("LAST-OUT", 3, "EXIT"),
                          capacity=1, tariff_=configs.tariff(grace_minutes=60),
                          zone=[{"id": "UP", "name": "Upper level", "capacity": {"car": 5}}]),
-        held, relays=[configs.relay("spaces", receiver.url, documents=["SpaceAssigned"], backoff_s=0.1)])
+        split, relays=[configs.relay("spaces", receiver.url, documents=["SpaceAssigned"], backoff_s=0.1)])
     running = start_gateway(configs.parse(raw, database_url=database_url), SettableClock())
     add_test_users(database_url)
     yield running
@@ -70,10 +72,10 @@ def event(gw, direction, plate, camera, **more):
         "Timestamp": gw.clock(), "PlateText": plate, "Confidence": "0.97", **more})
 
 
-def spaces(gw, user="operator", facility=LOT):
+def spaces(gw, user="operator"):
     """(zone, type) -> (capacity, occupied, available) as ListZones says."""
     return {(z.ZoneID, s.VehicleType): (s.Capacity, s.Occupied, s.Available)
-            for z in gw.client("ZoneService", user).ListZones(FacilityID=facility) for s in z.Spaces}
+            for z in gw.client("ZoneService", user).ListZones(FacilityID=LOT) for s in z.Spaces}
 
 
 def delivered(receiver, key):
@@ -294,21 +296,21 @@ def test_a_zone_set_changes_a_capacity_that_is_the_sum_of_its_zones(database_url
 
 # --- two nodes racing for a zone's last space -------------------------------------------------
 
-def _while_the_last_space_is_taken(gw, other_node, facility=LOT, camera="Z-RACE"):
-    """Node A (the gateway's own lane-event code, in a unit of work of its own) takes the last space of
-    the zone RACE of ``facility`` at ``camera``; before it commits, ``other_node`` runs in a thread,
-    and A commits once that waits for the zone's turn (or has answered: it did not wait). (A's
-    outcome, what ``other_node`` returned or raised.)"""
+def _while_the_last_space_is_taken(gw, other_node):
+    """Node A (the gateway's own lane-event code, in a unit of work of its own) takes the zone RACE's
+    last space; before it commits, ``other_node`` runs in a thread, and A commits once that waits for
+    the zone's turn (or has answered: it did not wait). (A's outcome, what ``other_node`` returned or
+    raised.)"""
     zones = gw.client("ZoneService", "admin")
-    zones.SetZone(FacilityID=facility, ZoneID="RACE", Capacity=[{"VehicleType": "car", "Spaces": 1 + spaces(
-        gw, facility=facility).get(("RACE", "car"), (0, 0, 0))[1]}])
+    zones.SetZone(FacilityID=LOT, ZoneID="RACE", Capacity=[{"VehicleType": "car", "Spaces": 1 + spaces(gw).get(
+        ("RACE", "car"), (0, 0, 0))[1]}])
     recorder = gw.service.use_cases.events.frames.recorder
     gw.clock.advance(timedelta(seconds=1))
-    ev = LaneEvent(event_id=unique(), facility_id=facility, camera_id=camera, direction="ENTRY",
-                   timestamp=gw.clock(), plate_text=unique_plate(), confidence=Decimal("0.97"))
+    ev = LaneEvent(event_id=unique(), facility_id=LOT, camera_id="Z-RACE", direction="ENTRY", timestamp=gw.clock(),
+                   plate_text=unique_plate(), confidence=Decimal("0.97"))
     fac, lane, when = recorder.place(ev)
     return _while_node_a_holds(gw, lambda conn: recorder.record(conn, fac, lane, ev, ev.plate_text, when)[0],
-                               other_node, ("zone", facility, "RACE"))
+                               other_node, ("zone", LOT, "RACE"))
 
 
 def _while_node_a_holds(gw, node_a, other_node, turn):
@@ -375,6 +377,36 @@ def test_two_nodes_racing_for_a_facilitys_last_space_one_takes_it(gw, lane_of_a,
             event(gw, "EXIT", plate, "LAST-OUT", FacilityID=LAST)
 
 
+def test_two_nodes_entering_two_zones_for_a_facilitys_last_space_one_takes_it(gw):
+    """The facility holds what its three zones hold (a car each) and every entry lane leads into one,
+    but a permit holder passes a full zone: with two in zone A, one space is left, and zones B and C
+    each count one free. Node A takes it at B (its unit held open); node B enters at C. With no
+    facility turn (the zones were taken to hold the facility alone), B counted before A committed and
+    both got in on PostgreSQL (4 cars in 3 spaces); SQLite holds B. Now B waits for the facility's
+    turn, counts A's car, and is told the facility is full."""
+    today = gw.clock().date()
+    holders, plate_a, plate_b = [unique_plate(), unique_plate()], unique_plate(), unique_plate()
+    for plate in holders:
+        gw.client("PermitService").IssuePermit(Plate=plate, PermitType="Monthly", FacilityID=SPLIT, ValidFrom=today,
+                                               ValidUntil=today + timedelta(days=30))
+    recorder = gw.service.use_cases.events.frames.recorder
+    try:
+        assert [event(gw, "ENTRY", p, "SPLIT-A", FacilityID=SPLIT).Reason for p in holders] == ["PERMIT_VALID"] * 2
+        gw.clock.advance(timedelta(seconds=1))
+        ev = LaneEvent(event_id=unique(), facility_id=SPLIT, camera_id="SPLIT-B", direction="ENTRY",
+                       timestamp=gw.clock(), plate_text=plate_a, confidence=Decimal("0.97"))
+        fac, lane, when = recorder.place(ev)
+        first, b = _while_node_a_holds(gw, lambda conn: recorder.record(conn, fac, lane, ev, plate_a, when)[0],
+                                       lambda: event(gw, "ENTRY", plate_b, "SPLIT-C", FacilityID=SPLIT),
+                                       ("facility", SPLIT))
+        assert first.decision == "OPEN"
+        assert (b["value"].Decision, b["value"].Reason) == ("HOLD", "FACILITY_FULL"), b
+        assert gw.client("EventService").GetOccupancy(FacilityID=SPLIT).Occupied == 3
+    finally:
+        for plate in (*holders, plate_a, plate_b):
+            event(gw, "EXIT", plate, "SPLIT-OUT", FacilityID=SPLIT)
+
+
 def test_an_entry_that_shared_the_turn_and_finds_the_last_spaces_counts_again_in_turn(gw):
     """Units that share the facility's turn do not see each other's cars: one that counts fewer free
     spaces than units can be under way at once does not go on (its unit taken back, decided again
@@ -397,6 +429,34 @@ def test_an_entry_that_shared_the_turn_and_finds_the_last_spaces_counts_again_in
         event(gw, "EXIT", plate, "LAST-OUT", FacilityID=LAST)
 
 
+def test_an_entry_counted_again_takes_the_facilitys_turn_alone_whatever_the_others_counted(gw):
+    """An entry that shared the turn and found the last spaces is decided again; other entries' counts,
+    roomy meanwhile (their exits freed spaces), had it share the turn again on each attempt, find the
+    last spaces again, and, its attempts spent, told Server.Busy instead of its decision. Now a unit
+    decided again takes the turn alone, on a lane and from a review. (Here the others' roomy counts
+    come between every attempt.)"""
+    class RoomyMeanwhile(set):
+        def discard(self, facility_id):   # what this unit took back, another entry's count put back
+            pass
+    recorder = gw.service.use_cases.events.frames.recorder
+    parked, plate = unique_plate(), unique_plate()
+    assert event(gw, "ENTRY", parked, "LAST-IN", FacilityID=LAST).Decision == "OPEN"   # its one space taken
+    kept, recorder.roomy = recorder.roomy, RoomyMeanwhile({LAST})
+    try:
+        held = event(gw, "ENTRY", plate, "LAST-IN", FacilityID=LAST)
+        assert (held.Decision, held.Reason) == ("HOLD", "FACILITY_FULL")
+        doubt = event(gw, "ENTRY", unique_plate(), "LAST-IN", FacilityID=LAST, Confidence="0.10")
+        assert (doubt.Decision, doubt.Reason) == ("REVIEW", "LOW_CONFIDENCE")
+        review = next(r for r in gw.client("EventService").ListReviews(FacilityID=LAST)
+                      if r.EventID == doubt.ParkingEvent.EventID)
+        resolved = gw.client("EventService").ResolveReview(ReviewID=review.ReviewID, Plate=plate)
+        assert (resolved.Decision, resolved.Reason) == ("HOLD", "FACILITY_FULL")
+    finally:
+        recorder.roomy = kept
+        for p in (parked, plate):
+            event(gw, "EXIT", p, "LAST-OUT", FacilityID=LAST)
+
+
 def test_entries_far_from_the_last_space_share_the_facilitys_turn(gw):
     """Node A's entry is amid its unit of work (the facility's turn shared: its last count was roomy)
     when node B's comes: B goes at once, without waiting for A's commit."""
@@ -416,13 +476,13 @@ def test_entries_far_from_the_last_space_share_the_facilitys_turn(gw):
 
 def test_two_nodes_racing_for_a_zones_last_space_one_takes_it(gw):
     """Count-then-insert let both take it on PostgreSQL: B counted before A committed. Now B waits for
-    the zone's turn, counts A's car, and is told the zone is full. In a facility its zones hold, the
-    zone's turn is the only one an entry takes (no facility-wide turn for all its zones' entries)."""
-    first, b = _while_the_last_space_is_taken(
-        gw, lambda: event(gw, "ENTRY", unique_plate(), "HELD-IN", FacilityID=HELD), HELD, "HELD-IN")
+    the zone's turn, counts A's car, and is told the zone is full. The facility is far from full (its
+    last count roomy): both share its turn, and the zone's is the one B waits for."""
+    gw.service.use_cases.events.frames.recorder.roomy.add(LOT)
+    first, b = _while_the_last_space_is_taken(gw, lambda: event(gw, "ENTRY", unique_plate(), "Z-RACE"))
     assert first.decision == "OPEN"
     assert (b["value"].Decision, b["value"].Reason) == ("HOLD", "FACILITY_FULL")
-    capacity, occupied, available = spaces(gw, facility=HELD)[("RACE", "car")]
+    capacity, occupied, available = spaces(gw)[("RACE", "car")]
     assert occupied == capacity and available == 0
 
 

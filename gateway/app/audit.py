@@ -175,10 +175,6 @@ class Audit:
             self._noted(conn, username, "ExportAudit", f, f"{count} exported")
         return out.getvalue().encode()
 
-    def _erased_plates(self) -> set[str]:
-        with self.store.connection() as conn:
-            return audit.erased_plates(conn)
-
     def verify(self, incremental: bool = False) -> ChainCheck:
         """Check the whole chain (or, ``incremental``, only what was added since the last check that
         passed) up to its head as it is now; says where it breaks."""
@@ -186,10 +182,13 @@ class Audit:
             after, prev = self._verified if incremental else (None, None)
             with self.store.connection() as conn:
                 head = audit.head(conn)
-            verifier = ChainVerifier(audit.keys(), head, prev, after, self._erased_plates)
+            verifier = ChainVerifier(audit.keys(), head, prev, after)
             while True:
                 with self.store.connection() as conn:
+                    audit.one_snapshot(conn)   # what retention purges or an erasure changes meanwhile: all or none
                     rows = audit.chunk(conn, after, CHUNK, upto=head.last_id)
+                    if not verifier.traces(rows):   # tombstones of erasures not read yet: read as of the rows
+                        verifier.erased(audit.erased_plates(conn))
                 if head.last_id is None:  # nothing was chained when we began: what follows is newer
                     rows = [r for r in rows if r.entry_hash is None]
                 if not verifier.feed(rows) or len(rows) < CHUNK:

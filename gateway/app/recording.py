@@ -121,7 +121,7 @@ class EventRecorder:
                         done = events.by_id(conn, ev.event_id)
                         if done is not None:
                             return self.replay(done, ev)
-                    outcome, owed = self.record(conn, fac, lane, ev, plate, when)
+                    outcome, owed = self.record(conn, fac, lane, ev, plate, when, alone=attempt > 0)
             except (IntegrityError, Overtaken):
                 if attempt == ATTEMPTS - 1:
                     raise
@@ -131,8 +131,11 @@ class EventRecorder:
         raise AssertionError("unreachable")
 
     def record(self, conn: Connection, fac: Facility, lane: Lane, ev: LaneEvent, plate: str | None, when: datetime,
-               relay_key: str | None = None, queue_review: bool = True) -> tuple[Outcome, Sequence[str]]:
-        """Decide and write ``ev`` on ``conn``: (its outcome, the relays owed its document)."""
+               relay_key: str | None = None, queue_review: bool = True, alone: bool = False
+               ) -> tuple[Outcome, Sequence[str]]:
+        """Decide and write ``ev`` on ``conn``: (its outcome, the relays owed its document). ``alone``: an
+        entry takes the facility's turn alone, whatever the last count here said (decided again: it is
+        not sent back once more by other entries' counts meanwhile)."""
         hotlisted, occupied, zone_occupied, owed_space = None, None, None, []
         kind = lane.vehicle_type or ev.vehicle_type or of_class(ev.vehicle.vehicle_class if ev.vehicle else None)
         if ev.token_refusal:  # a permit token scanned at the lane that does not admit (issue 17)
@@ -140,19 +143,21 @@ class EventRecorder:
         elif plate is None:
             verdict = Verdict(REVIEW, ev.unread or "NO_PLATE_READ", NO_PERMIT)
         else:
-            zone = lane_zone(self.zones, conn, fac, lane) if ev.direction == "ENTRY" else None
+            entry = ev.direction == "ENTRY"
+            zone = lane_zone(self.zones, conn, fac, lane) if entry else None
             # The facility's spaces, then the zone's, counted and taken in turn with every other node's
-            # entries (the facility's turn shared while its last count was roomy).
-            counts_facility = ev.direction == "ENTRY" and not fac.held_by_zones
-            shared = counts_facility and fac.id in self.roomy
-            if counts_facility:
+            # entries (the facility's turn shared while its last count was roomy). So too where its
+            # capacity is its zones' sum: a permit holder passes a full zone, so the facility-wide
+            # count can refuse an entry that its zone's admits.
+            shared = entry and not alone and fac.id in self.roomy
+            if entry:
                 sessions.take_turn(conn, fac.id, shared)
             if zone is not None:
                 zone_store.take_turn(conn, fac.id, zone.id)
             known = facts.of_plate(conn, fac.id, plate, ev.direction, when, zone.id if zone else None, kind)
-            if counts_facility and sessions.roomy(conn, fac.capacity, known.occupied or 0):
+            if entry and sessions.roomy(conn, fac.capacity, known.occupied or 0):
                 self.roomy.add(fac.id)
-            elif counts_facility:
+            elif entry:
                 self.roomy.discard(fac.id)
                 if shared:
                     raise Overtaken("the facility's last spaces: counted again in turn")

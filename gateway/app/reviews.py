@@ -88,13 +88,13 @@ class Reviews:
         plate = normalise_plate(plate_text, "Plate")
         for attempt in range(ATTEMPTS):
             try:
-                return self._complete(review_id, plate, username)
+                return self._complete(review_id, plate, username, alone=attempt > 0)
             except Overtaken:
                 if attempt == ATTEMPTS - 1:
                     raise
         raise AssertionError("unreachable")
 
-    def _complete(self, review_id: int, plate: str, username: str) -> Outcome:
+    def _complete(self, review_id: int, plate: str, username: str, alone: bool) -> Outcome:
         with self.store.connection() as conn:
             # Locked: of two people resolving one review at once, the second finds it resolved.
             review = reviews.get(conn, review_id, for_update=True)
@@ -111,7 +111,8 @@ class Reviews:
                            submitted=recorded.fingerprint if recorded else None)  # still the camera's request
             events.remove(conn, review.event_id)
             outcome, owed = self.recorder.record(conn, fac, lane, ev, plate, review.occurred_at,
-                                                 relay_key=f"{review.event_id}:resolved", queue_review=False)
+                                                 relay_key=f"{review.event_id}:resolved", queue_review=False,
+                                                 alone=alone)
             now = self.clock()
             reviews.resolve(conn, review_id, now, username, plate, outcome.decision)
             audit.record(conn, now, username, "ResolveReview", review.event_id, f"-> {outcome.decision}",

@@ -17,7 +17,7 @@ explains. Entries chained before are checked as they were chained, without those
 import hashlib
 import hmac
 import json
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -120,16 +120,14 @@ class ChainVerifier:
     """Checks entries in id order, one at a time (the log may be too large to hold)."""
 
     def __init__(self, keys: AuditKeys, head: ChainHead, prev_hash: str | None = None,
-                 last_id: int | None = None, erased_plates: Callable[[], Collection[str]] = tuple) -> None:
-        """``prev_hash``/``last_id``: go on from an entry checked before (incremental checks);
-        ``erased_plates``: the hashes of the plates erased (their erasures' entries), read when a
-        tombstone is first met."""
+                 last_id: int | None = None) -> None:
+        """``prev_hash``/``last_id``: go on from an entry checked before (incremental checks)."""
         self.keys = keys
         self.head = head
         self.prev = prev_hash
         self.last_id = last_id
-        self.erased_plates = erased_plates
-        self._erased: Collection[str] | None = None
+        self._erased: set[str] = set()                     # the plates erased, as told (:meth:`erased`)
+        self._traced: dict[tuple[int, str], str] = {}      # (entry id, tombstone) -> the plate it stands for
         self._with_plates = True      # how the entry before was chained: tried first
         self.first_id: int | None = None
         self.entries = 0
@@ -182,20 +180,39 @@ class ChainVerifier:
                 return True
         return False
 
+    def traces(self, entries: Iterable[AuditEntry]) -> bool:
+        """Whether each tombstone among ``entries`` stands for a plate it was told was erased
+        (:meth:`erased`); if not, it is to be told the plates erased as of when they were read (an
+        erasure's entry is kept as long as the older listings it left tombstones in)."""
+        for e in entries:
+            for tombstone in e.erased:
+                if (e.id, tombstone) not in self._traced:
+                    plate = self._erased_plate(e.id, tombstone)
+                    if plate is None:
+                        return False
+                    self._traced[e.id, tombstone] = plate   # kept until the entry is checked
+        return True
+
+    def erased(self, plates: Iterable[str]) -> None:
+        """The hashes of plates erased (their erasures' entries keep them)."""
+        self._erased.update(plates)
+
     def _shown(self, e: AuditEntry) -> tuple[str, ...] | None:
         """The hashes of the plates ``e`` showed when it was written: those kept, and each erased since,
         found from its tombstone among the plates erased (None: a tombstone no erasure left)."""
         if not e.erased:
             return e.shown
-        if self._erased is None:
-            self._erased = tuple(self.erased_plates())
         found = list(e.shown)
         for tombstone in e.erased:
-            plate = next((h for h in self._erased if self.keys.erased_plate(e.id, h) == tombstone), None)
+            plate = self._traced.pop((e.id, tombstone), None) or self._erased_plate(e.id, tombstone)
             if plate is None:
                 return None
             found.append(plate)
         return tuple(sorted(found))
+
+    def _erased_plate(self, entry_id: int, tombstone: str) -> str | None:
+        """The hash of the erased plate that left ``tombstone`` in entry ``entry_id`` (None: none told)."""
+        return next((h for h in self._erased if self.keys.erased_plate(entry_id, h) == tombstone), None)
 
     def result(self) -> ChainCheck:
         if self.problem is None:

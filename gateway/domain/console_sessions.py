@@ -49,14 +49,20 @@ def flashes_changed(before: Iterable[tuple[str, str]], after: Iterable[tuple[str
     took, those it added, in order). The stored ones are changed by as much, never overwritten: a
     message erased meanwhile (it quoted an erased plate) is not written back, nor one another request
     added lost."""
-    left = Counter(before)
-    added = []
-    for flash in after:
+    before, after = list(before), list(after)
+    return without(before, after), without(after, before)
+
+
+def without(flashes: Iterable[tuple[str, str]], taken: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``flashes`` in order, less ``taken`` (a message there twice and taken once stays once)."""
+    left = Counter(taken)
+    kept = []
+    for flash in flashes:
         if left[flash]:
             left[flash] -= 1
         else:
-            added.append(flash)
-    return list(left.elements()), added
+            kept.append(flash)
+    return kept
 
 
 def id_hash(session_id: str) -> str:

@@ -92,14 +92,6 @@ class Facility:
     def currency(self) -> str:
         return self.tariff.currency
 
-    @property
-    def held_by_zones(self) -> bool:
-        """Whether its zones alone keep it within its capacity: that is their sum, and every entry
-        lane leads into one (so every vehicle inside is counted in a zone, against its spaces). Then an
-        entry's facility-wide count decides nothing the zone's did not, and needs no turn of its own."""
-        return self.capacity_of_zones and all(lane.zone is not None for lane in self.lanes.values()
-                                              if lane.admits(ENTRY))
-
     def lane_of(self, camera_id: str, lane_number: int | None, direction: str) -> Lane:
         """The lane a camera reports from, checked against the lane number and direction it gives."""
         lane = self.lanes.get(camera_id)

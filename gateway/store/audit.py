@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
 
-from sqlalchemy import Connection, Select, bindparam, delete, func, insert, select, union, update
+from sqlalchemy import Connection, Select, bindparam, delete, func, insert, select, text, union, update
 
 from ..domain.audit import ERASE_PLATE, GENESIS, AuditEntry, AuditKeys, ChainHead, fields_of, kind_of
 from .prepared import Prepared
@@ -229,6 +229,14 @@ def chunk(conn: Connection, after_id: int | None, limit: int, upto: int | None =
         (erased if was_erased else shown).setdefault(entry_id, []).append(plate_hash)
     return [AuditEntry(**row._mapping, shown=tuple(sorted(shown.get(row.id, ()))),
                        erased=tuple(erased.get(row.id, ()))) for row in rows]
+
+
+def one_snapshot(conn: Connection) -> None:
+    """The rest of ``conn``'s unit of work reads the log as it was when it began (PostgreSQL: each
+    statement would see what was committed when it began; SQLite's units take turns): a listing and
+    its plates, a tombstone and its erasure's entry, kept or purged together. Its first statement."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
 
 
 def erased_plates(conn: Connection) -> set[str]:

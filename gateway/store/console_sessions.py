@@ -9,13 +9,12 @@ the messages that quote the plate (:func:`erase`), and key rotation re-seals the
 column (gateway.store.rotation)."""
 
 import json
-from collections import Counter
 from datetime import datetime
 
 from sqlalchemy import Connection, and_, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ..domain.console_sessions import ConsoleSession
+from ..domain.console_sessions import ConsoleSession, without
 from ..domain.plates import quoted
 from .schema import ConsoleSessionRecord, table_of
 
@@ -62,13 +61,7 @@ def change_flashes(conn: Connection, id_hash: str, taken: list[tuple[str, str]],
     row = conn.execute(select(T.c.flashes).where(T.c.id_hash == id_hash).with_for_update()).first()
     if row is None:
         return   # ended meanwhile (logged out, pruned): not stored again
-    left = Counter(taken)
-    kept = []
-    for flash in [(k, v) for k, v in json.loads(row.flashes or "[]")]:
-        if left[flash]:
-            left[flash] -= 1
-        else:
-            kept.append(flash)
+    kept = without([(k, v) for k, v in json.loads(row.flashes or "[]")], taken)
     conn.execute(update(T).where(T.c.id_hash == id_hash).values(flashes=_flashes(kept + added)))
 
 
