@@ -15,8 +15,8 @@ import pytest
 
 from recognition import calibration, regions
 from recognition.pipeline import PlateRecognizer
-from recognition.platemodel import ALPHABET, CALIBRATION, HEIGHT, MODEL, WIDTH, PlateModel, decode, prepare
-from recognition.training import augment, data, heldout
+from recognition.platemodel import ALPHABET, CALIBRATION, HEIGHT, MODEL, WIDTH, Decoded, PlateModel, decode, prepare
+from recognition.training import augment, data, heldout, pseudo
 from recognition.training import calibrate as train_calibrate
 from recognition.training.augment import FAR, degrade
 from recognition.training.export import Review, export_reviews
@@ -341,6 +341,79 @@ def test_training_smoke(tmp_path):
                    validation_renders={"EU": 4}, log=lambda _: None)
     assert record["best"] == 0 and (tmp_path / "work" / "checkpoint.pt").is_file()
     assert len(PlateModel(out).read([np.full((30, 100, 3), 255, np.uint8)])) == 1
+
+
+def sure(text, least=0.99):
+    return Decoded(text, tuple([0.999] * (len(text) - 1) + [least]))
+
+
+def test_a_pseudo_label_needs_both_readers_to_agree_sure_on_a_european_format():
+    thresholds = (0.5, 0.8)
+    assert pseudo.agreed(sure("AB1234"), sure("AB-1234"), thresholds) == "AB1234"   # separators dropped
+    assert pseudo.agreed(sure("AB1234"), sure("AB1284"), thresholds) is None       # they disagree
+    assert pseudo.agreed(sure("AB1234", 0.4), sure("AB1234"), thresholds) is None  # the first is unsure
+    assert pseudo.agreed(sure("AB1234"), sure("AB1234", 0.7), thresholds) is None  # the second is unsure
+    assert pseudo.agreed(sure("ABCDEFG"), sure("ABCDEFG"), thresholds) is None     # no European format
+    assert pseudo.agreed(sure("ABC12O4"), sure("ABC12O4"), thresholds) is None     # fits only with a fix
+    assert pseudo.agreed(sure("ABC1234"), sure("ABC1234"), thresholds, ("BR",)) == "ABC1234"
+
+
+def test_the_pseudo_labels_thresholds_are_the_loosest_that_stay_precise():
+    right = [(sure("AB1234", 0.8), sure("AB1234", 0.9), "AB1234", "EU")] * 99
+    wrong_but_unsure = [(sure("AB1234", 0.6), sure("AB1234", 0.9), "AB1284", "EU")] * 5
+    thresholds, figures = pseudo.choose(right + wrong_but_unsure, grid=(0.0, 0.5, 0.7, 0.9), min_kept=10)
+    assert thresholds == (0.7, 0.9) and figures == {"n": 104, "kept": 99, "precision": 1.0, "coverage": 0.9519}
+    assert pseudo.choose(wrong_but_unsure, grid=(0.0, 0.5), min_kept=1)[0] is None   # nothing is precise
+
+
+def test_pseudo_labelled_crops_are_a_source_of_their_own_split_by_plate(tmp_path):
+    folder = tmp_path / "eu-unlabelled"
+    folder.mkdir()
+    texts = {"eu-0.png": "AB1234", "eu-1.png": "XYZ", "eu-2.png": "CD5678"}
+    for name in texts:
+        cv2.imwrite(str(folder / name), np.full((40, 200, 3), 230, np.uint8))
+    (folder / "eu-3.png").write_bytes(b"not a picture")
+    names = sorted(texts)
+
+    def plate(crops):
+        return [sure(texts[n]) for n in names[:len(crops)]]
+
+    def generic(crops):
+        return [sure(texts[n]) if n != "eu-2.png" else sure("CD5670") for n in names[:len(crops)]]
+
+    kept = pseudo.label(sorted(folder.glob("eu-[0-2].png")), (plate, generic), (0.5, 0.8))
+    assert [(p.name, t) for p, t in kept] == [("eu-0.png", "AB1234")]
+    out = pseudo.write(tmp_path / "pseudo", kept)
+    found = data.crops(tmp_path / "no-shared-crops", pseudo=[out])
+    assert [(c.plate, c.region, c.source, c.path.name) for c in found] == [("AB1234", "EU", "pseudo", "eu-0.png")]
+    assert [c.plate for c in data.crops(tmp_path, data.split_of("AB1234"), pseudo=[out])] == ["AB1234"]
+    assert cv2.imread(str(found[0].path)).shape == (40, 200, 3)
+
+
+def test_pseudo_labelled_crops_leave_the_other_held_out_samples_as_they_were(tmp_path):
+    renderer = Renderer(np.random.default_rng(0), "test")
+    plates = [renderer.render("EU") for _ in range(3)]
+    write_crops(tmp_path / "us", [p.plate for p in plates[:2]], columns=3)
+    cv2.imwrite(str(tmp_path / "p.png"), plates[2].image)
+    out = pseudo.write(tmp_path / "pseudo", [(tmp_path / "p.png", plates[2].plate)])
+    before = heldout.samples(tmp_path, "test", 1, renders={"EU": 2})
+    after = heldout.samples(tmp_path, "test", 1, renders={"EU": 2}, pseudo=[out])
+    assert sorted(after) == ["pseudo", "render-EU", "us"] and len(after["pseudo"]) == 1
+    assert all(np.array_equal(a, b) and s == t for g in before for (a, s), (b, t) in zip(before[g], after[g]))
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="torch: the training virtualenv only")
+def test_pseudo_labelled_crops_take_their_share_from_the_eu_renders(tmp_path):
+    from recognition.training.train import MIX, PSEUDO_SHARE, Samples
+    out = tmp_path / "pseudo"
+    cv2.imwrite(str(tmp_path / "a.png"), np.full((40, 200, 3), 230, np.uint8))
+    plates = [f"AB{n:04d}" for n in range(40)]
+    pseudo.write(out, [(tmp_path / "a.png", p) for p in plates])
+    samples = Samples(tmp_path, 1, renders={"EU": 1}, pseudo=[out])
+    assert samples.mix["pseudo"] == PSEUDO_SHARE
+    assert samples.mix["render-EU"] == pytest.approx(MIX["render-EU"] - PSEUDO_SHARE)
+    without = Samples(tmp_path, 1, renders={"EU": 1}).mix
+    assert "pseudo" not in without and without["render-EU"] == MIX["render-EU"]
 
 
 def test_held_out_errors_are_named_by_what_went_wrong():

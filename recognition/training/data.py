@@ -26,7 +26,7 @@ class Crop:
     path: Path
     plate: str
     region: str
-    source: str          # the folder: us, br, br-synthetic
+    source: str          # the folder: us, br, br-synthetic; site; pseudo
 
     def image(self):
         return cv2.imread(str(self.path), cv2.IMREAD_COLOR)
@@ -38,13 +38,15 @@ def split_of(plate):
     return next(name for name, buckets in SPLITS.items() if bucket in buckets)
 
 
-def crops(root, split=None, folders=FOLDERS, sites=()):
+def crops(root, split=None, folders=FOLDERS, sites=(), pseudo=()):
     """The labelled crops under ``root`` (the plate-crops folder), of one split or all, and those
     exported from sites (``sites``: folders of ``parkgate training export``, ``FILE<TAB>REGION<TAB>
-    PLATE``; their source is ``site``)."""
+    PLATE``; their source is ``site``) or pseudo-labelled in the same layout (``pseudo``:
+    :mod:`recognition.training.pseudo`; their source is ``pseudo``)."""
     found = []
     places = [(Path(root) / folder, region, column, folder) for folder, (region, column) in folders.items()]
     places += [(Path(site), None, 2, "site") for site in sites]
+    places += [(Path(folder), None, 2, "pseudo") for folder in pseudo]
     for folder, region, column, source in places:
         labels = folder / "labels.tsv"
         if not labels.is_file():

@@ -22,17 +22,23 @@ from .render import Renderer
 #: Renders of each region in a split's fixed samples (beside all its real crops).
 RENDERS = {"US": 300, "EU": 300, "BR": 100}
 #: The purpose of a split's generator (``default_rng([seed, purpose])``): validation's is 1, as
-#: it was when it lived in :mod:`train`, so the validation samples stay the same.
-PURPOSE = {"validation": 1, "test": 4}
+#: it was when it lived in :mod:`train`, so the validation samples stay the same; calibration's
+#: samples pick the pseudo-labels' thresholds (:mod:`pseudo`).
+PURPOSE = {"validation": 1, "test": 4, "calibration": 5}
 
 
-def samples(root, split, seed, renders=RENDERS, sites=(), clean=0.2):
+def samples(root, split, seed, renders=RENDERS, sites=(), clean=0.2, pseudo=()):
     """{group: [(image, text)]}: every real crop of the split degraded once, and ``renders`` per
     region degraded the same way, drawn from the seed (the same for the same seed)."""
     rng = np.random.default_rng([seed, PURPOSE[split]])
     groups = {}
     for crop in data.crops(root, split, sites=sites):
         groups.setdefault(crop.source, []).append((degrade(rng, crop.image(), clean=clean), crop.plate))
+    # Pseudo-labelled crops draw from a generator of their own: the other samples stay those of
+    # earlier rounds, so validation and test figures compare with theirs.
+    own = np.random.default_rng([seed, PURPOSE[split], 1])
+    for crop in data.crops(root, split, folders={}, pseudo=pseudo):
+        groups.setdefault(crop.source, []).append((degrade(own, crop.image(), clean=clean), crop.plate))
     renderer = Renderer(rng, split)
     for region, n in renders.items():
         for _ in range(n):
@@ -41,10 +47,10 @@ def samples(root, split, seed, renders=RENDERS, sites=(), clean=0.2):
     return groups
 
 
-def as_they_are(root, split, sites=()):
+def as_they_are(root, split, sites=(), pseudo=()):
     """{source: [(image, text)]}: the split's real crops, not degraded."""
     groups = {}
-    for crop in data.crops(root, split, sites=sites):
+    for crop in data.crops(root, split, sites=sites, pseudo=pseudo):
         groups.setdefault(f"{crop.source} as is", []).append((crop.image(), crop.plate))
     return groups
 
@@ -91,11 +97,13 @@ def summary(reads, top=8):
     return out
 
 
-def judge_crops(root, models, split="test", seed=1, log=print):
-    """{model name: summary} of each ONNX file in ``models`` ({name: path}) on the same samples."""
+def judge_crops(root, models, split="test", seed=1, log=print, pseudo=()):
+    """{model name: summary} of each ONNX file in ``models`` ({name: path}) on the same samples;
+    ``pseudo``: folders of pseudo-labelled crops, a group of their own (``pseudo``), outside
+    ``camera degraded`` so that figure stays comparable with earlier rounds."""
     from ..platemodel import PlateModel
     started = time.monotonic()
-    groups = {**as_they_are(root, split), **samples(root, split, seed)}
+    groups = {**as_they_are(root, split, pseudo=pseudo), **samples(root, split, seed, pseudo=pseudo)}
     result = {}
     for name, path in models.items():
         figures = summary(read_groups(PlateModel(Path(path)), groups))

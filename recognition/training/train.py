@@ -26,23 +26,27 @@ from .render import Renderer
 MIX = {"us": 0.20, "br": 0.10, "br-synthetic": 0.05, "render-US": 0.27, "render-EU": 0.27, "render-BR": 0.06,
        "render-UK": 0.05}
 SITE_SHARE = 0.25    # crops exported from a site (parkgate training export), when given
+PSEUDO_SHARE = 0.15  # pseudo-labelled real EU crops (pseudo.py), when given: taken from render-EU's share
 VALIDATION_RENDERS = heldout.RENDERS
 
 
 class Samples:
     """Training and validation samples, all drawn from generators seeded by (seed, purpose)."""
 
-    def __init__(self, root, seed, sites=(), renders=VALIDATION_RENDERS, mix=None, far=0.0):
+    def __init__(self, root, seed, sites=(), renders=VALIDATION_RENDERS, mix=None, far=0.0, pseudo=()):
         self.seed = seed
         self.sites = sites
         self.far = far
         self.real = {}
-        for crop in data.crops(root, "train", sites=sites):
+        for crop in data.crops(root, "train", sites=sites, pseudo=pseudo):
             self.real.setdefault(crop.source, []).append((crop.image(), crop.plate))
         self.mix = {s: share for s, share in (mix or MIX).items() if s.startswith("render-") or s in self.real}
         if "site" in self.real:
             self.mix["site"] = SITE_SHARE
-        self.validation = heldout.samples(root, "validation", seed, renders, sites)
+        if "pseudo" in self.real and "pseudo" not in self.mix:
+            self.mix["pseudo"] = PSEUDO_SHARE
+            self.mix["render-EU"] = max(0.0, self.mix.get("render-EU", 0.0) - PSEUDO_SHARE)
+        self.validation = heldout.samples(root, "validation", seed, renders, sites, pseudo=pseudo)
 
     def epoch(self, epoch, size):
         """``size`` (image, text) pairs, the same for the same seed and epoch."""
@@ -88,9 +92,11 @@ def evaluate(net, groups, batch=64):
 
 
 def train(root, recogniser, out, work, seed=1, epochs=8, epoch_size=3000, batch=32, lr=3e-4, patience=3,
-          threads=2, resume=False, sites=(), validation_renders=VALIDATION_RENDERS, log=print, mix=None, far=0.0):
+          threads=2, resume=False, sites=(), validation_renders=VALIDATION_RENDERS, log=print, mix=None, far=0.0,
+          pseudo=()):
     """Train, keep the best epoch, export it to ``out`` (ONNX); returns the training record.
-    ``far``: the share of degraded training samples seen by a far camera (``augment.FAR``)."""
+    ``far``: the share of degraded training samples seen by a far camera (``augment.FAR``);
+    ``pseudo``: folders of pseudo-labelled crops (source ``pseudo``, its share from ``mix``)."""
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
     work = Path(work)
@@ -114,7 +120,7 @@ def train(root, recogniser, out, work, seed=1, epochs=8, epoch_size=3000, batch=
         torch.set_rng_state(state["torch_rng"])
         log(f"resumed after epoch {len(record['epochs'])}")
     log("loading crops and the validation split")
-    samples = Samples(root, seed, sites, validation_renders, mix, far)
+    samples = Samples(root, seed, sites, validation_renders, mix, far, pseudo)
     log(f"train crops: {', '.join(f'{k} {len(v)}' for k, v in samples.real.items())}; validation: "
         f"{', '.join(f'{k} {len(v)}' for k, v in samples.validation.items())}")
     if not record["epochs"]:
