@@ -21,6 +21,7 @@ from typing import NamedTuple
 from sqlalchemy import Connection, Select, bindparam, delete, func, insert, select, text, union, update
 
 from ..domain.audit import ERASE_PLATE, GENESIS, AuditEntry, AuditKeys, ChainHead, fields_of, kind_of
+from .keyfile import make_once
 from .prepared import Prepared
 from .schema import AuditHeadRecord, AuditPlateRecord, AuditRecord, table_of
 
@@ -41,15 +42,7 @@ def load_key(path: Path | str | None = None) -> AuditKeys:
     if os.environ.get(KEY_ENV):
         return AuditKeys(bytes.fromhex(os.environ[KEY_ENV].strip()))
     path = Path(path or DEFAULT_KEY_FILE)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another process made it first
-        else:
-            with os.fdopen(fd, "w") as f:
-                f.write(os.urandom(32).hex() + "\n")
+    make_once(path, (os.urandom(32).hex() + "\n").encode())
     return AuditKeys(bytes.fromhex(path.read_text().strip()))
 
 

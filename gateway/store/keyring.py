@@ -32,6 +32,8 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from .keyfile import make_once
+
 log = logging.getLogger("parkgate")
 
 KEYS_ENV = "PARKGATE_KEYS"
@@ -318,22 +320,8 @@ def _write(path: Path, *, current: str, index_key: bytes, index_next: bytes | No
 
 
 def init(path: Path | str) -> bool:
-    """Make a key file with fresh keys unless one is there (whether it made one). Written aside and
-    linked into place, so another process never reads half a file."""
-    path = Path(path)
-    if path.exists():
-        return False
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Make a key file with fresh keys unless one is there (whether it made one); another process never
+    reads half a file (:func:`gateway.store.keyfile.make_once`)."""
     text = json.dumps({"current": "k1", "index_key": os.urandom(32).hex(),
                        "keys": {"k1": os.urandom(32).hex()}}, indent=1) + "\n"
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.new")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    try:
-        os.link(tmp, path)
-    except FileExistsError:
-        return False  # another process made it first
-    finally:
-        tmp.unlink()
-    return True
+    return make_once(Path(path), text.encode())
