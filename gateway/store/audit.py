@@ -242,7 +242,8 @@ def forget_plate(conn: Connection, plate: str) -> int:
     """The plate's erasure: each listing's hash of it is replaced by its tombstone (how many), which
     the by-plate query never finds and the chain's check traces to the erasure's own entry (whose
     hash of the plate its chained hash covers, as it does an entry's about the plate itself)."""
-    k, hashed, p = keys(), keys().plate_hash(plate), _PLATES.c
+    k, p = keys(), _PLATES.c
+    hashed = k.plate_hash(plate)
     listings = conn.execute(select(p.entry_id).where(p.plate_hash == hashed)).scalars().all()
     if listings:
         conn.execute(update(_PLATES).where(p.entry_id == bindparam("listing"), p.plate_hash == hashed)
