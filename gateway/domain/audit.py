@@ -12,6 +12,11 @@ A listing's entry keeps the hashes of the plates it showed beside it (``audit_pl
 its fields since 0142: removing or changing one breaks the chain there, but for a plate's erasure,
 which leaves in its place a tombstone that only that plate's hash (in the erasure's own entry)
 explains. Entries chained before are checked as they were chained, without those plates.
+
+Since 0143 each tombstone keeps the erased plate's hash beside it, sealed under the audit key
+(:meth:`AuditKeys.seal_erased`): the chain's check opens it and looks that one hash up among the
+erasures', where a tombstone written before had every erased plate's hash tried on it. Sealed, it
+links nothing without the key: two listings' tombstones of one plate still have nothing in common.
 """
 
 import hashlib
@@ -20,6 +25,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import NamedTuple
 
 QUERY, CHANGE, SYSTEM = "QUERY", "CHANGE", "SYSTEM"
 KINDS = (QUERY, CHANGE, SYSTEM)
@@ -33,6 +39,13 @@ ERASE_PLATE = "ErasePlate"
 def kind_of(action: str) -> str:
     """Reading something (a plate's permits, a session, a lane) is a QUERY; the rest changes things."""
     return QUERY if any(word in action for word in _QUERY_WORDS) else CHANGE
+
+
+class Tombstone(NamedTuple):
+    """What an erasure left in a listing in place of a plate's hash: the tombstone, and the plate's
+    hash sealed beside it (None: left before 0143, found by trying each erased plate)."""
+    hash: str
+    sealed: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +62,7 @@ class AuditEntry:
     prev_hash: str | None
     entry_hash: str | None      # None: recorded before entries were chained
     shown: tuple[str, ...] = ()    # the hashes of the plates a listing showed, kept beside it (sorted)
-    erased: tuple[str, ...] = ()   # the tombstones of those erased since
+    erased: tuple[Tombstone, ...] = ()   # those erased since
 
     def fields(self, shown: Iterable[str] | None = None) -> tuple:
         return fields_of(self.at, self.username, self.address, self.kind, self.action, self.subject, self.detail,
@@ -75,6 +88,7 @@ class AuditKeys:
         self._chain = hmac.new(secret, b"parkgate audit chain v1", hashlib.sha256).digest()
         self._plates = hmac.new(secret, b"parkgate audit plates v1", hashlib.sha256).digest()
         self._erased = hmac.new(secret, b"parkgate audit erased plates v1", hashlib.sha256).digest()
+        self._sealed = hmac.new(secret, b"parkgate audit sealed tombstones v1", hashlib.sha256).digest()
         # Ticket numbers' check digits (gateway.domain.tickets): from the same secret, on every node.
         self.tickets = hmac.new(secret, b"parkgate tickets v1", hashlib.sha256).digest()
         # The console log-in form's CSRF tokens (gateway.domain.console_sessions.form_token): likewise.
@@ -90,9 +104,34 @@ class AuditKeys:
         finds the erased plate's hash from it."""
         return hmac.new(self._erased, f"{entry_id}\n{plate_hash}".encode(), hashlib.sha256).hexdigest()
 
+    def seal_erased(self, entry_id: int, tombstone: str, plate_hash: str) -> str:
+        """The erased plate's hash, to keep beside its tombstone in entry ``entry_id``: masked by a pad
+        that only the key makes from the tombstone (which no two plates or entries share), so it says
+        nothing without the key and :meth:`open_erased` gives the plate's hash back in two HMACs."""
+        return _xor(bytes.fromhex(plate_hash), self._pad(entry_id, tombstone)).hex()
+
+    def open_erased(self, entry_id: int, tombstone: str, sealed: str) -> str | None:
+        """The hash of the erased plate that left ``tombstone`` in entry ``entry_id``, from what
+        :meth:`seal_erased` kept (None: it was not sealed for that tombstone, or was changed)."""
+        try:
+            masked = bytes.fromhex(sealed)
+        except ValueError:
+            return None
+        if len(masked) != hashlib.sha256().digest_size:
+            return None
+        plate_hash = _xor(masked, self._pad(entry_id, tombstone)).hex()
+        return plate_hash if self.erased_plate(entry_id, plate_hash) == tombstone else None
+
+    def _pad(self, entry_id: int, tombstone: str) -> bytes:
+        return hmac.new(self._sealed, f"{entry_id}\n{tombstone}".encode(), hashlib.sha256).digest()
+
     def entry_hash(self, prev_hash: str, fields: tuple) -> str:
         payload = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
         return hmac.new(self._chain, f"{prev_hash}\n{payload}".encode(), hashlib.sha256).hexdigest()
+
+
+def _xor(a: bytes, b: bytes) -> bytes:
+    return (int.from_bytes(a) ^ int.from_bytes(b)).to_bytes(len(a))
 
 
 @dataclass(frozen=True)
@@ -186,11 +225,11 @@ class ChainVerifier:
         erasure's entry is kept as long as the older listings it left tombstones in)."""
         for e in entries:
             for tombstone in e.erased:
-                if (e.id, tombstone) not in self._traced:
+                if (e.id, tombstone.hash) not in self._traced:
                     plate = self._erased_plate(e.id, tombstone)
                     if plate is None:
                         return False
-                    self._traced[e.id, tombstone] = plate   # kept until the entry is checked
+                    self._traced[e.id, tombstone.hash] = plate   # kept until the entry is checked
         return True
 
     def erased(self, plates: Iterable[str]) -> None:
@@ -204,15 +243,20 @@ class ChainVerifier:
             return e.shown
         found = list(e.shown)
         for tombstone in e.erased:
-            plate = self._traced.pop((e.id, tombstone), None) or self._erased_plate(e.id, tombstone)
+            plate = self._traced.pop((e.id, tombstone.hash), None) or self._erased_plate(e.id, tombstone)
             if plate is None:
                 return None
             found.append(plate)
         return tuple(sorted(found))
 
-    def _erased_plate(self, entry_id: int, tombstone: str) -> str | None:
-        """The hash of the erased plate that left ``tombstone`` in entry ``entry_id`` (None: none told)."""
-        return next((h for h in self._erased if self.keys.erased_plate(entry_id, h) == tombstone), None)
+    def _erased_plate(self, entry_id: int, tombstone: Tombstone) -> str | None:
+        """The hash of the erased plate that left ``tombstone`` in entry ``entry_id`` (None: none told):
+        the one sealed beside it, if among those told; for a tombstone left before 0143, whichever
+        of those told it is (each tried)."""
+        if tombstone.sealed is not None:
+            plate = self.keys.open_erased(entry_id, tombstone.hash, tombstone.sealed)
+            return plate if plate in self._erased else None
+        return next((h for h in self._erased if self.keys.erased_plate(entry_id, h) == tombstone.hash), None)
 
     def result(self) -> ChainCheck:
         if self.problem is None:

@@ -20,10 +20,10 @@ from typing import NamedTuple
 
 from sqlalchemy import Connection, Select, bindparam, delete, func, insert, select, text, union, update
 
-from ..domain.audit import ERASE_PLATE, GENESIS, AuditEntry, AuditKeys, ChainHead, fields_of, kind_of
+from ..domain.audit import GENESIS, AuditEntry, AuditKeys, ChainHead, Tombstone, fields_of, kind_of
 from .keyfile import make_once
 from .prepared import Prepared
-from .schema import AuditHeadRecord, AuditPlateRecord, AuditRecord, table_of
+from .schema import ERASURES, AuditHeadRecord, AuditPlateRecord, AuditRecord, table_of
 
 _AUDIT = table_of(AuditRecord)
 _PLATES = table_of(AuditPlateRecord)
@@ -215,11 +215,15 @@ def chunk(conn: Connection, after_id: int | None, limit: int, upto: int | None =
     if not rows:
         return []
     shown: dict[int, list[str]] = {}
-    erased: dict[int, list[str]] = {}
+    erased: dict[int, list[Tombstone]] = {}
     p = _PLATES.c
-    for entry_id, plate_hash, was_erased in conn.execute(select(p.entry_id, p.plate_hash, p.erased).where(
+    for entry_id, plate_hash, was_erased, sealed in conn.execute(select(
+            p.entry_id, p.plate_hash, p.erased, p.sealed_plate).where(
             p.entry_id >= rows[0].id, p.entry_id <= rows[-1].id)):
-        (erased if was_erased else shown).setdefault(entry_id, []).append(plate_hash)
+        if was_erased:
+            erased.setdefault(entry_id, []).append(Tombstone(plate_hash, sealed))
+        else:
+            shown.setdefault(entry_id, []).append(plate_hash)
     return [AuditEntry(**row._mapping, shown=tuple(sorted(shown.get(row.id, ()))),
                        erased=tuple(erased.get(row.id, ()))) for row in rows]
 
@@ -233,22 +237,24 @@ def one_snapshot(conn: Connection) -> None:
 
 
 def erased_plates(conn: Connection) -> set[str]:
-    """The hashes of the plates erased (each erasure's entry keeps its plate's hash)."""
-    return set(conn.execute(select(_AUDIT.c.plate_hash).where(
-        _AUDIT.c.action == ERASE_PLATE, _AUDIT.c.plate_hash.is_not(None))).scalars())
+    """The hashes of the plates erased (each erasure's entry keeps its plate's hash), from the
+    erasures' own index."""
+    return set(conn.execute(select(_AUDIT.c.plate_hash).where(ERASURES, _AUDIT.c.plate_hash.is_not(None))).scalars())
 
 
 def forget_plate(conn: Connection, plate: str) -> int:
     """The plate's erasure: each listing's hash of it is replaced by its tombstone (how many), which
     the by-plate query never finds and the chain's check traces to the erasure's own entry (whose
-    hash of the plate its chained hash covers, as it does an entry's about the plate itself)."""
+    hash of the plate its chained hash covers, as it does an entry's about the plate itself): by the
+    plate's hash sealed beside the tombstone, which only the audit key opens."""
     k, p = keys(), _PLATES.c
     hashed = k.plate_hash(plate)
     listings = conn.execute(select(p.entry_id).where(p.plate_hash == hashed)).scalars().all()
     if listings:
+        tombstones = [(i, k.erased_plate(i, hashed)) for i in listings]
         conn.execute(update(_PLATES).where(p.entry_id == bindparam("listing"), p.plate_hash == hashed)
-                     .values(plate_hash=bindparam("tombstone"), erased=True),
-                     [{"listing": i, "tombstone": k.erased_plate(i, hashed)} for i in listings])
+                     .values(plate_hash=bindparam("tombstone"), erased=True, sealed_plate=bindparam("sealed")),
+                     [{"listing": i, "tombstone": t, "sealed": k.seal_erased(i, t, hashed)} for i, t in tombstones])
     return len(listings)
 
 

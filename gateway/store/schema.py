@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from ..domain.audit import ERASE_PLATE
 from .sealed import Sealed, SealedBytes, plate_column, plate_index_column
 
 
@@ -311,10 +312,19 @@ class NonceRecord(Base):
     created: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
+#: The audit entries of plates' erasures: the partial index's predicate, and the query's it serves,
+#: with the action written out (a bound parameter would keep SQLite and PostgreSQL's generic plans off it).
+ERASURES = text(f"action = '{ERASE_PLATE}'")
+
+
 class AuditRecord(Base):
     """Who did what to which record, from where, and why; no plate text (a keyed hash), no secrets.
     Append-only, each entry chained to the one before (gateway.domain.audit)."""
     __tablename__ = "audit_log"
+    # The erasures' plates, which audit verify reads (gateway.store.audit.erased_plates): a few rows
+    # of a large log, and nothing for the other entries' appends to keep up.
+    __table_args__ = (Index("ix_audit_log_erasures", "plate_hash", sqlite_where=ERASURES,
+                            postgresql_where=ERASURES),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     username: Mapped[str] = mapped_column(String(64), index=True)
@@ -335,11 +345,13 @@ class AuditPlateRecord(Base):
     Chained with their entry (entries chained before 0142 were chained without them); deleted with
     their entry (retention). The plate's erasure replaces the hash by its tombstone (``erased``:
     :meth:`gateway.domain.audit.AuditKeys.erased_plate`), which no plate's hash matches and the
-    chain's check traces to the erasure's entry."""
+    chain's check traces to the erasure's entry: since 0143 by the plate's hash sealed beside it
+    (``sealed_plate``: :meth:`gateway.domain.audit.AuditKeys.seal_erased`)."""
     __tablename__ = "audit_plates"
     entry_id: Mapped[int] = mapped_column(ForeignKey("audit_log.id", ondelete="CASCADE"), primary_key=True)
     plate_hash: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
     erased: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    sealed_plate: Mapped[str | None] = mapped_column(String(64))   # a tombstone's (None: not one, or before 0143)
 
 
 # --- operations (issue 19, part A): the audit chain's head, leases, lane commands -----------
