@@ -63,11 +63,15 @@ def start_gateway(tmp, config, role="admin", repo=REPO, start_timeout=30.0):
     cli = [sys.executable, "-m", "gateway", "--config", str(cfg)]
     subprocess.run(cli + ["user", "add", "bench", "--role", role, "--password", PASSWORD],
                    check=True, capture_output=True, cwd=repo)
-    server = subprocess.Popen(cli + ["serve"], cwd=repo, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # Its log to a file beside its database: a pipe nobody reads would stop the server once full.
+    log = Path(tmp) / "serve.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen(cli + ["serve"], cwd=repo, stdout=subprocess.DEVNULL, stderr=out)
     if wait_listening(port, start_timeout):
         return server, port
     server.kill()
-    raise SystemExit("the gateway did not start: " + server.stderr.read().decode()[-2000:])
+    server.wait()
+    raise SystemExit("the gateway did not start: " + log.read_text(errors="replace")[-2000:])
 
 
 def wait_listening(port, timeout=30.0):

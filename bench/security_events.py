@@ -15,6 +15,7 @@ import os
 import tempfile
 import time
 from datetime import datetime, timezone
+from pathlib import Path
 
 from twisted.internet import asyncioreactor
 
@@ -109,7 +110,8 @@ def run(args, tmp):
         finally:
             gateway.terminate()
             if args.show_log:
-                print(gateway.stderr.read().decode()[-3000:])
+                gateway.wait()
+                print((Path(tmp) / "serve.log").read_text(errors="replace")[-3000:])
     except Exception as e:  # noqa: BLE001 - a benchmark says what broke, then stops
         print(f"benchmark failed: {type(e).__name__}: {e}")
     finally:
