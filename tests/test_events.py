@@ -458,3 +458,27 @@ def test_a_session_looked_up_by_plate_and_not_found_names_the_plate(gateway, clo
     assert fault.detail[0].findtext("{urn:parkgate:v1}Field") == "Plate"
     fault = fault_of(lambda: gateway.client("EventService").GetSession(SessionID="S-NOPE"))
     assert fault.detail[0].findtext("{urn:parkgate:v1}Field") == "SessionID"
+
+
+def test_record_payment_takes_the_domains_methods_and_counts_only_what_was_due(gateway, clock):
+    """RecordPayment follows the payment rules of the domain: a known method (a fault naming Method
+    otherwise), cash above what is due is change, a card above it is refused; the report's revenue
+    counts what was due."""
+    reports = gateway.client("ReportService", user="admin")
+    before = reports.GetReport(Period="daily", FacilityID=FACILITY).Facility[0].Revenue._value_1
+    sid = submit(gateway, "ENTRY", unique_plate()).ParkingEvent.Session.SessionID
+    clock.advance(timedelta(hours=2, minutes=5))                     # 9.00 due
+    usd = lambda a: {"_value_1": Decimal(a), "currency": "USD"}     # noqa: E731
+    unknown = fault_of(lambda: pay_station(gateway).RecordPayment(SessionID=sid, Amount=usd("9.00"), Method="gold"))
+    assert unknown.code.endswith("Client.InvalidInput")
+    assert unknown.detail[0].findtext("{urn:parkgate:v1}Field") == "Method"
+    too_much = fault_of(lambda: pay_station(gateway).RecordPayment(SessionID=sid, Amount=usd("9.01"), Method="card"))
+    assert too_much.code.endswith("Client.InvalidInput") and "more than is due" in too_much.message
+    cash = pay_station(gateway).RecordPayment(SessionID=sid, Amount=usd("20.00"), Method="cash")
+    assert (cash.Amount._value_1, cash.AmountPaid._value_1, cash.AmountDue._value_1) == (
+        Decimal("9.00"), Decimal("9.00"), Decimal("0.00"))
+    again = fault_of(lambda: pay_station(gateway).RecordPayment(SessionID=sid, Amount=usd("1.00"), Method="CASH"))
+    assert again.code.endswith("Client.Conflict")                   # nothing is due
+    after = reports.GetReport(Period="daily", FacilityID=FACILITY).Facility[0]
+    assert after.Revenue._value_1 - before == Decimal("9.00")
+    assert "cash" not in {k.Key for k in after.ByMethod}            # one spelling: CASH

@@ -10,7 +10,7 @@ from sqlalchemy import Connection
 from ..domain import times
 from ..domain.errors import Conflict, InvalidInput, InvalidTime, NotFound, NotPermitted
 from ..domain.facility import Facility, find_facility
-from ..domain.payments import checked_currency, in_cents
+from ..domain.payments import checked_currency, checked_method, in_cents, paid_towards
 from ..domain.plates import normalise_plate
 from ..domain.sessions import OPEN, ParkingSession, Payment
 from ..domain.tariffs import Schedule, TariffVersion, configured
@@ -123,19 +123,23 @@ class Sessions:
             fac = find_facility(self.facilities, found.facility_id)
             if found.status != OPEN:
                 raise Conflict("the session is closed", "SessionID")
+            method = checked_method(method)
             if amount <= 0:
                 raise InvalidInput("a payment is a positive amount", "Amount")
             in_cents(amount, "Amount")
             checked_currency([currency], fac.currency, "Amount")
             now = self.clock()
-            payment = Payment(id=new_id("PAY", now), session_id=found.id, amount=amount, currency=currency,
+            lost = tickets.lost_of_session(conn, found.id)
+            _, due = owed(fac, found, now, lost, self.tariffs, conn=conn)
+            settled = paid_towards(method, due, amount, None, partial_allowed=True)  # part payments, as ever
+            change = settled.change or None
+            payment = Payment(id=new_id("PAY", now), session_id=found.id, amount=settled.amount, currency=currency,
                               method=method, paid_at=now, recorded_by=username, facility_id=fac.id,
-                              channel=username)
-            paid = found.with_payment(amount, now)
+                              channel=username, tendered=amount if change else None, change=change)
+            paid = found.with_payment(settled.amount, now)
             sessions.paid(conn, paid)
             payments.insert(conn, payment)
-            audit.record(conn, now, username, "RecordPayment", paid.id, f"{amount} {currency} by {method}",
+            audit.record(conn, now, username, "RecordPayment", paid.id, f"{settled.amount} {currency} by {method}",
                          plate=paid.plate)
-            lost = tickets.lost_of_session(conn, paid.id)
         _, due = owed(fac, paid, now, lost, self.tariffs)
         return Receipt(payment, paid, due)

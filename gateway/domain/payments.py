@@ -103,8 +103,6 @@ def settle(tender: Tender, due: Decimal, partial_allowed: bool, currency: str | 
         checked_currency(tender.currencies, currency, "Amount")
     in_cents(tender.amount, "Amount")
     in_cents(tender.tendered, "Tendered")
-    if due <= 0:
-        raise Conflict("nothing is due", "SessionID")
     if tender.reference and _PAN.search(tender.reference):
         raise InvalidInput("a reference must not be a card number (give the last four digits only)", "Reference")
     if tender.card_last_four is not None and not re.fullmatch(r"[0-9]{4}", tender.card_last_four):
@@ -115,18 +113,27 @@ def settle(tender: Tender, due: Decimal, partial_allowed: bool, currency: str | 
         raise InvalidInput(f"a {method} payment needs its reference", "Reference")
     if method != CASH and tender.tendered is not None:
         raise InvalidInput("only cash is tendered", "Tendered")
+    return paid_towards(method, due, tender.amount, tender.tendered, partial_allowed)
+
+
+def paid_towards(method: str, due: Decimal, amount: Decimal | None, tendered: Decimal | None,
+                 partial_allowed: bool) -> Settlement:
+    """What ``amount`` (and the cash ``tendered``) of a checked ``method`` applies to ``due``: cash above
+    it is change, any other method above it is refused (a report counts only what was due)."""
+    if due <= 0:
+        raise Conflict("nothing is due", "SessionID")
     if method == CASH:
-        tendered = tender.tendered if tender.tendered is not None else tender.amount
+        tendered = tendered if tendered is not None else amount
         if tendered is None or tendered <= 0:
             raise InvalidInput("cash needs the amount tendered", "Tendered")
-        if tender.amount is not None and tender.amount <= 0:
+        if amount is not None and amount <= 0:
             raise InvalidInput("a payment is a positive amount", "Amount")
-        wanted = min(tender.amount, due) if tender.amount is not None else due
+        wanted = min(amount, due) if amount is not None else due
         applied = min(tendered, wanted)
         settlement = Settlement(applied.quantize(CENTS), tendered, (tendered - applied).quantize(CENTS),
                                 applied < due)
     else:
-        applied = tender.amount if tender.amount is not None else due
+        applied = amount if amount is not None else due
         if applied <= 0:
             raise InvalidInput("a payment is a positive amount", "Amount")
         if applied > due:

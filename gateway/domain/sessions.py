@@ -53,6 +53,8 @@ class Payment:
     recorded_by: str
     facility_id: str | None = None
     channel: str | None = None       # who it came through (RecordPayment: the integrator)
+    tendered: Decimal | None = None  # cash handed over, when more than was due (the rest was change)
+    change: Decimal | None = None
 
 
 def quote(session: ParkingSession, schedule: Schedule, at: datetime) -> tuple[Decimal, Decimal]:

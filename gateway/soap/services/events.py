@@ -64,6 +64,9 @@ class EventService(ServiceBase):
                roles=("admin", "operator", "integrator"), returns=t.req(t.PaymentReceipt),
                names="PaymentReceipt", throws=(f.NotFoundFault, f.ConflictFault))
     def RecordPayment(ctx, SessionID, Amount, Method):
+        """Method: CASH, CARD, EWALLET, VOUCHER or PERMIT (any case; QR and WALLET are EWALLET). Cash
+        above what is due is recorded as what was due (the rest was change: the receipt's Amount);
+        any other method above it is refused."""
         receipt = use_cases(ctx).sessions.record_payment(SessionID, Amount.value, Amount.currency, Method,
                                                          caller(ctx), role=role(ctx))
         payment, currency = receipt.payment, receipt.payment.currency
