@@ -103,6 +103,16 @@ def _fresh_pg_schema():
     return f"{PG_URL}{sep}options=-csearch_path%3D{name}", name
 
 
+def blank_database(kind, tmp_path):
+    """(url, schema) of an empty database of ``kind`` ("sqlite" or "postgres": a schema of its own,
+    skipped without PARKGATE_TEST_PG_URL), for a test that brings it up to an old revision itself."""
+    if kind == "postgres":
+        if not PG_URL:
+            pytest.skip("PostgreSQL tests need PARKGATE_TEST_PG_URL")
+        return _fresh_pg_schema()
+    return f"sqlite:///{tmp_path / 'old.db'}", None
+
+
 def _drop_pg_schema(name):
     engine = create_engine(PG_URL)
     with engine.begin() as conn:

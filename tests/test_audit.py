@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import create_engine, delete, func, insert, select, text, update
 
-from conftest import FACILITY, PG_URL, SettableClock, _drop_pg_schema, _fresh_pg_schema, unique_plate
+from conftest import FACILITY, SettableClock, _drop_pg_schema, blank_database, unique_plate
 from gateway.app.audit import Audit
 from gateway.domain.audit import AuditKeys
 from gateway.domain.plates import normalise_plate
@@ -380,12 +380,7 @@ def test_a_log_erased_from_before_0143_still_verifies_once_upgraded(kind, tmp_pa
     beside them) and entries after: upgraded, no entry's hash changed and the chain verifies; a plate
     erased since (its tombstone sealed) beside the old tombstones too; an old tombstone changed, or
     one removed, still breaks the chain at its listing."""
-    if kind == "postgres":
-        if not PG_URL:
-            pytest.skip("PostgreSQL tests need PARKGATE_TEST_PG_URL")
-        url, schema = _fresh_pg_schema()
-    else:
-        url, schema = f"sqlite:///{tmp_path / 'old.db'}", None
+    url, schema = blank_database(kind, tmp_path)
     k, at = AuditKeys(b"before 0143 " * 3), SettableClock()
     monkeypatch.setattr(audit_store, "_keys", k)
     erased, kept, later = (normalise_plate(unique_plate()) for _ in range(3))

@@ -27,12 +27,11 @@ from twisted.logger import formatEvent, globalLogPublisher
 
 from conftest import (
     FACILITY,
-    PG_URL,
     TEST_CONFIG,
     SettableClock,
     _drop_pg_schema,
-    _fresh_pg_schema,
     add_test_users,
+    blank_database,
     start_gateway,
     stop_gateway,
     unique,
@@ -176,12 +175,7 @@ def test_a_sealed_column_cannot_be_compared():
 def test_the_migration_seals_what_is_there(kind, tmp_path):
     """A database at 0040 with plates in clear: upgraded, every plate, document and picture sealed
     (raw SQL finds no plate), and the repositories read them back."""
-    if kind == "postgres":
-        if not PG_URL:
-            pytest.skip("PostgreSQL tests need PARKGATE_TEST_PG_URL")
-        url, schema = _fresh_pg_schema()
-    else:
-        url, schema = f"sqlite:///{tmp_path / 'old.db'}", None
+    url, schema = blank_database(kind, tmp_path)
     try:
         init(tmp_path / "keys.json")
         ring = KeyRing.load(tmp_path / "keys.json")
